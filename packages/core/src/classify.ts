@@ -1,0 +1,94 @@
+import { parseArn } from './parse';
+import type { Policy } from './policy';
+import { CHANNELS, type Channel, type Notification, type Severity } from './types';
+
+export type ClassifiedBy = 'description' | 'topic' | 'rule' | 'default';
+
+export interface Classification {
+  severity: Severity;
+  by: ClassifiedBy;
+  /** What matched: the description marker, the topic token, the rule's name. */
+  detail: string | null;
+  runbook: string | null;
+}
+
+const SEVERITY_WORDS: Record<string, Severity> = {
+  p0: 'P0', critical: 'P0', sev0: 'P0', sev1: 'P0',
+  p1: 'P1', high: 'P1', sev2: 'P1',
+  p2: 'P2', medium: 'P2', sev3: 'P2',
+  p3: 'P3', low: 'P3', sev4: 'P3', info: 'P3',
+};
+
+/** `severity: P1`, `severity=critical`, `[P1]`, `[critical]` in an alarm description. */
+export function severityFromDescription(description: string | null): { severity: Severity; marker: string } | null {
+  if (!description) return null;
+  const m =
+    /\bseverity\s*[:=]\s*["']?(p[0-3]|critical|high|medium|low)\b/i.exec(description) ??
+    /\[\s*(p[0-3]|critical|high|medium|low)\s*\]/i.exec(description);
+  if (!m) return null;
+  return { severity: SEVERITY_WORDS[m[1].toLowerCase()], marker: m[0] };
+}
+
+/** `CriticalAlertsTopic` → [critical, alerts, topic]; `prod-alerts_P1` → [prod, alerts, p1]. */
+export function nameTokens(name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((t) => t.toLowerCase());
+}
+
+function topicName(topicArn: string | null | undefined): string | null {
+  if (!topicArn) return null;
+  const arn = parseArn(topicArn);
+  return arn ? arn.resource : topicArn;
+}
+
+const globCache = new Map<string, RegExp>();
+function glob(pattern: string): RegExp {
+  let re = globCache.get(pattern);
+  if (!re) {
+    re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
+    globCache.set(pattern, re);
+  }
+  return re;
+}
+
+function eqi(a: string | null, b: string): boolean {
+  return a !== null && a.toLowerCase() === b.toLowerCase();
+}
+
+/** The metrics an alarm names: its single metric, or every MetricStat of a metric-math alarm. */
+function metricsOf(n: Notification): { namespace: string | null; metric: string | null }[] {
+  return n.metrics.length > 0 ? n.metrics : [{ namespace: n.namespace, metric: n.metric }];
+}
+
+/** First match wins: description marker, SNS topic name, policy rules, policy default. */
+export function classify(n: Notification, policy: Policy): Classification {
+  const fromDescription = severityFromDescription(n.description);
+  const rule = policy.rules.find(
+    (r) =>
+      (!r.alarmName || glob(r.alarmName).test(n.alarmName)) &&
+      (!r.namespace && !r.metric
+        ? true
+        : metricsOf(n).some((m) => (!r.namespace || eqi(m.namespace, r.namespace)) && (!r.metric || eqi(m.metric, r.metric)))),
+  );
+  const runbook = rule?.runbook ?? null;
+  if (fromDescription) return { severity: fromDescription.severity, by: 'description', detail: fromDescription.marker, runbook };
+
+  const topic = topicName(n.sns?.topicArn);
+  if (topic) {
+    const tokens = nameTokens(topic);
+    const match = policy.topics.find((t) => tokens.includes(t.match.toLowerCase()));
+    if (match) return { severity: match.severity, by: 'topic', detail: topic, runbook };
+  }
+  if (rule) return { severity: rule.severity, by: 'rule', detail: rule.name ?? rule.alarmName ?? rule.metric ?? null, runbook };
+  return { severity: policy.defaultSeverity, by: 'default', detail: null, runbook };
+}
+
+/** Channels of a severity, in the contract's order. */
+export function channelsFor(severity: Severity, policy: Policy): Channel[] {
+  const wanted = new Set(policy.severities[severity].channels);
+  return CHANNELS.filter((c) => wanted.has(c));
+}

@@ -1,0 +1,363 @@
+import type { z } from 'zod';
+import {
+  alarmStateChangeEventSchema,
+  cloudWatchAlarmSchema,
+  snsEventSchema,
+  snsMessageSchema,
+  type AlarmStateChangeEvent,
+  type CloudWatchAlarm,
+  type SnsMessage,
+} from './alarm-schema';
+import { InputError } from './errors';
+import { ALARM_STATES, type AlarmKind, type AlarmState, type MetricRef, type Notification } from './types';
+
+type SnsFacts = NonNullable<Notification['sns']>;
+
+/** Formats a zod issue path the way people read it: `Records[0].Sns.Message.Trigger.Period`. */
+export function formatPath(base: string, path: readonly PropertyKey[]): string {
+  let out = base;
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out ? `.${String(part)}` : String(part);
+  }
+  return out;
+}
+
+function firstIssue(error: z.ZodError, base: string): InputError {
+  const issue = error.issues[0];
+  return new InputError(formatPath(base, issue?.path ?? []) || '(root)', issue?.message ?? 'invalid');
+}
+
+/** CloudWatch writes `2024-01-15T10:11:58.402+0000`, which is not RFC 3339; returns ISO 8601 in UTC or null. */
+export function normaliseTimestamp(value: string | null | undefined): string | null {
+  if (!value) return null;
+  const fixed = value.trim().replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
+  const ms = Date.parse(fixed);
+  return Number.isNaN(ms) ? null : new Date(ms).toISOString();
+}
+
+/** `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:Name` → its parts (null when not an ARN). */
+export function parseArn(arn: string | null | undefined): { partition: string; service: string; region: string | null; account: string | null; resource: string } | null {
+  if (!arn) return null;
+  const parts = arn.split(':');
+  if (parts.length < 6 || parts[0] !== 'arn') return null;
+  return {
+    partition: parts[1],
+    service: parts[2],
+    region: parts[3] || null,
+    account: parts[4] || null,
+    resource: parts.slice(5).join(':'),
+  };
+}
+
+function state(value: string | null | undefined): { state: AlarmState | null; raw: string | null } {
+  if (value == null || value === '') return { state: null, raw: null };
+  const upper = value.trim().toUpperCase();
+  return (ALARM_STATES as readonly string[]).includes(upper)
+    ? { state: upper as AlarmState, raw: value }
+    : { state: null, raw: value };
+}
+
+/** `"- TreatMissingData:   missing"` and similar junk → `missing`. */
+export function cleanTreatMissingData(value: string | null | undefined): string | null {
+  if (!value) return null;
+  const m = /(breaching|notBreaching|ignore|missing)\s*$/i.exec(value.trim());
+  return m ? m[1] : value.trim() || null;
+}
+
+function dims(list: { name: string; value: unknown }[] | null | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const d of list ?? []) out[d.name] = d.value == null ? '' : String(d.value);
+  return out;
+}
+
+/** The one (namespace, metric) an alarm is about, or nulls when it has none or several. */
+function singleMetric(metrics: MetricRef[]): Pick<MetricRef, 'namespace' | 'metric' | 'dimensions'> {
+  const distinct = new Map<string, MetricRef>();
+  for (const m of metrics) if (m.metric) distinct.set(`${m.namespace}\u0000${m.metric}`, m);
+  if (distinct.size !== 1) return { namespace: null, metric: null, dimensions: {} };
+  const only = [...distinct.values()][0];
+  return { namespace: only.namespace, metric: only.metric, dimensions: only.dimensions };
+}
+
+function incidentKeyOf(arn: string | null, account: string | null, regionName: string | null, name: string): string {
+  return arn ?? `${account ?? 'unknown'}:${regionName ?? 'unknown'}:${name}`;
+}
+
+function fromCloudWatchAlarm(a: CloudWatchAlarm, sns: SnsFacts | null): Notification {
+  const arn = a.AlarmArn?.trim() || null;
+  const parsedArn = parseArn(arn);
+  const account = a.AWSAccountId ?? parsedArn?.account ?? null;
+  const t = a.Trigger ?? null;
+  const now = state(a.NewStateValue);
+  const before = state(a.OldStateValue);
+
+  let alarmKind: AlarmKind;
+  let metrics: MetricRef[] = [];
+  let expression: string | null = null;
+  if (a.AlarmRule || (!t && a.TriggeringChildren)) {
+    alarmKind = 'composite';
+  } else if (t?.Metrics && t.Metrics.length > 0) {
+    metrics = t.Metrics.filter((m) => m.MetricStat).map((m) => ({
+      id: m.Id ?? undefined,
+      namespace: m.MetricStat!.Metric.Namespace ?? null,
+      metric: m.MetricStat!.Metric.MetricName ?? null,
+      dimensions: dims(m.MetricStat!.Metric.Dimensions),
+      stat: m.MetricStat!.Stat ?? null,
+      period: m.MetricStat!.Period ?? m.Period ?? null,
+      unit: m.MetricStat!.Unit ?? null,
+    }));
+    const compared = t.Metrics.find((m) => m.ReturnData) ?? t.Metrics.find((m) => m.Expression);
+    expression = compared?.Expression ?? null;
+    if (t.ThresholdMetricId) alarmKind = 'anomaly-detection';
+    else if (metrics.length === 0 && /\bSELECT\b/i.test(expression ?? '')) alarmKind = 'metrics-insights';
+    else alarmKind = 'metric-math';
+  } else {
+    alarmKind = 'metric';
+    if (t && (t.MetricName || t.Namespace)) {
+      metrics = [
+        {
+          namespace: t.Namespace ?? null,
+          metric: t.MetricName ?? null,
+          dimensions: dims(t.Dimensions),
+          stat: t.Statistic ?? t.ExtendedStatistic ?? null,
+          period: t.Period ?? null,
+          unit: t.Unit ?? null,
+        },
+      ];
+    }
+    if (t?.Query) expression = t.Query;
+  }
+  const single = alarmKind === 'composite' ? { namespace: null, metric: null, dimensions: {} } : singleMetric(metrics);
+  const name = a.AlarmName;
+  return {
+    kind: 'alarm',
+    alarmKind,
+    alarmName: name,
+    description: a.AlarmDescription ?? null,
+    state: now.state,
+    previousState: before.state,
+    rawState: now.raw,
+    reason: a.NewStateReason ?? null,
+    changedAt: normaliseTimestamp(a.StateChangeTime) ?? normaliseTimestamp(sns?.timestamp) ?? new Date(0).toISOString(),
+    account,
+    region: parsedArn?.region ?? null,
+    regionName: a.Region ?? null,
+    alarmArn: arn,
+    incidentKey: incidentKeyOf(arn, account, a.Region ?? null, name),
+    namespace: single.namespace,
+    metric: single.metric,
+    dimensions: single.dimensions,
+    metrics,
+    threshold: t?.Threshold ?? null,
+    comparison: t?.ComparisonOperator ?? null,
+    evaluationPeriods: t?.EvaluationPeriods ?? null,
+    period: t?.Period ?? metrics[0]?.period ?? null,
+    statistic: t?.Statistic ?? t?.ExtendedStatistic ?? null,
+    treatMissingData: cleanTreatMissingData(t?.TreatMissingData),
+    expression,
+    alarmRule: a.AlarmRule ?? null,
+    triggeringChildren: (a.TriggeringChildren ?? []).map((c) => ({
+      arn: c.Arn,
+      state: c.State?.Value ?? null,
+      at: normaliseTimestamp(c.State?.Timestamp),
+    })),
+    sns,
+    text: null,
+    warnings: [],
+  };
+}
+
+function fromStateChangeEvent(e: AlarmStateChangeEvent, sns: SnsFacts | null): Notification {
+  const arn = e.resources?.find((r) => r.includes(':alarm:')) ?? null;
+  const d = e.detail;
+  const cfg = d.configuration ?? null;
+  const metrics: MetricRef[] = (cfg?.metrics ?? [])
+    .filter((m) => m.metricStat)
+    .map((m) => ({
+      id: m.id ?? undefined,
+      namespace: m.metricStat!.metric.namespace ?? null,
+      metric: m.metricStat!.metric.name ?? null,
+      dimensions: Object.fromEntries(Object.entries(m.metricStat!.metric.dimensions ?? {}).map(([k, v]) => [k, String(v)])),
+      stat: m.metricStat!.stat ?? null,
+      period: m.metricStat!.period ?? null,
+    }));
+  const composite = Boolean(cfg?.alarmRule);
+  const single = composite ? { namespace: null, metric: null, dimensions: {} } : singleMetric(metrics);
+  const now = state(d.state.value);
+  const before = state(d.previousState?.value);
+  const account = e.account ?? parseArn(arn)?.account ?? null;
+  const expression = (cfg?.metrics ?? []).find((m) => m.returnData)?.expression ?? null;
+  return {
+    kind: 'alarm',
+    alarmKind: composite ? 'composite' : metrics.length > 1 || expression ? 'metric-math' : 'metric',
+    alarmName: d.alarmName,
+    description: cfg?.description ?? null,
+    state: now.state,
+    previousState: before.state,
+    rawState: now.raw,
+    reason: d.state.reason ?? null,
+    changedAt: normaliseTimestamp(d.state.timestamp) ?? normaliseTimestamp(e.time) ?? new Date(0).toISOString(),
+    account,
+    region: parseArn(arn)?.region ?? e.region ?? null,
+    regionName: null,
+    alarmArn: arn,
+    incidentKey: incidentKeyOf(arn, account, e.region ?? null, d.alarmName),
+    namespace: single.namespace,
+    metric: single.metric,
+    dimensions: single.dimensions,
+    metrics,
+    threshold: null,
+    comparison: null,
+    evaluationPeriods: null,
+    period: metrics[0]?.period ?? null,
+    statistic: metrics[0]?.stat ?? null,
+    treatMissingData: null,
+    expression,
+    alarmRule: cfg?.alarmRule ?? null,
+    triggeringChildren: [],
+    sns,
+    text: null,
+    warnings: [],
+  };
+}
+
+const MAX_NAME = 256;
+
+/** Anything that is not an alarm still reaches people: it is routed as a plain message. */
+function plainMessage(text: string, parsed: unknown, sns: SnsFacts | null, warnings: string[]): Notification {
+  const topic = parseArn(sns?.topicArn);
+  let name = sns?.subject?.trim() || '';
+  if (!name && parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
+    const o = parsed as Record<string, unknown>;
+    const candidate = o['detail-type'] ?? o.AlarmName ?? o.subject ?? o.title;
+    if (typeof candidate === 'string') name = candidate;
+  }
+  if (!name) name = text.split(/\r?\n/).find((l) => l.trim())?.trim() ?? '';
+  if (!name) name = '(empty message)';
+  if (name.length > MAX_NAME) name = `${name.slice(0, MAX_NAME - 1)}…`;
+  const account = topic?.account ?? null;
+  const region = topic?.region ?? null;
+  return {
+    kind: 'message',
+    alarmKind: 'message',
+    alarmName: name,
+    description: null,
+    state: null,
+    previousState: null,
+    rawState: null,
+    reason: null,
+    changedAt: normaliseTimestamp(sns?.timestamp) ?? new Date(0).toISOString(),
+    account,
+    region,
+    regionName: null,
+    alarmArn: null,
+    incidentKey: `${account ?? 'unknown'}:${region ?? 'unknown'}:${name}`,
+    namespace: null,
+    metric: null,
+    dimensions: {},
+    metrics: [],
+    threshold: null,
+    comparison: null,
+    evaluationPeriods: null,
+    period: null,
+    statistic: null,
+    treatMissingData: null,
+    expression: null,
+    alarmRule: null,
+    triggeringChildren: [],
+    sns,
+    text,
+    warnings,
+  };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** An alarm message (the JSON object CloudWatch publishes), validated; errors point under `base`. */
+export function parseAlarmObject(value: Record<string, unknown>, base: string, sns: SnsFacts | null): Notification {
+  if ('detail-type' in value && value.source === 'aws.cloudwatch') {
+    const r = alarmStateChangeEventSchema.safeParse(value);
+    if (!r.success) throw firstIssue(r.error, base);
+    return fromStateChangeEvent(r.data, sns);
+  }
+  const r = cloudWatchAlarmSchema.safeParse(value);
+  if (!r.success) throw firstIssue(r.error, base);
+  return fromCloudWatchAlarm(r.data, sns);
+}
+
+function looksLikeAlarm(v: unknown): v is Record<string, unknown> {
+  return (
+    isObject(v) &&
+    ('AlarmName' in v || (v.source === 'aws.cloudwatch' && v['detail-type'] === 'CloudWatch Alarm State Change'))
+  );
+}
+
+/** One SNS message (Lambda record's `Sns` or an HTTP notification body) → a notification; never throws on the Message. */
+export function parseSnsMessage(sns: SnsMessage, base: string): Notification {
+  const facts: SnsFacts = {
+    messageId: sns.MessageId ?? null,
+    topicArn: sns.TopicArn ?? null,
+    subject: sns.Subject ?? null,
+    timestamp: sns.Timestamp ?? null,
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(sns.Message);
+  } catch {
+    return plainMessage(sns.Message, undefined, facts, []);
+  }
+  if (looksLikeAlarm(parsed)) {
+    try {
+      return parseAlarmObject(parsed, base ? `${base}.Message` : "Message", facts);
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      return plainMessage(sns.Message, parsed, facts, [`alarm routed as a plain message: ${err.message}`]);
+    }
+  }
+  return plainMessage(sns.Message, parsed, facts, []);
+}
+
+export type InputShape = 'alarm' | 'sns-notification' | 'sns-event';
+
+/**
+ * Any of the three accepted inputs (a CloudWatch alarm message, an SNS HTTP notification, a Lambda SNSEvent)
+ * → one notification per alarm. Throws InputError (with a path into the input) for anything else.
+ */
+export function parseInput(value: unknown): { shape: InputShape; notifications: Notification[] } {
+  if (!isObject(value)) {
+    const what = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+    throw new InputError('', `expected a CloudWatch alarm message, an SNS notification or an SNSEvent, got ${what}`);
+  }
+  if ('Records' in value) {
+    const r = snsEventSchema.safeParse(value);
+    if (!r.success) throw firstIssue(r.error, '');
+    return { shape: 'sns-event', notifications: r.data.Records.map((rec, i) => parseSnsMessage(rec.Sns, `Records[${i}].Sns`)) };
+  }
+  if ('Type' in value && 'Message' in value) {
+    const r = snsMessageSchema.safeParse(value);
+    if (!r.success) throw firstIssue(r.error, '');
+    if (r.data.Type && r.data.Type !== 'Notification') {
+      throw new InputError('Type', `SNS ${r.data.Type} carries no alarm (only Type "Notification" is routed)`);
+    }
+    return { shape: 'sns-notification', notifications: [parseSnsMessage(r.data, '')] };
+  }
+  if (looksLikeAlarm(value)) return { shape: 'alarm', notifications: [parseAlarmObject(value, '', null)] };
+  throw new InputError(
+    '',
+    `expected a CloudWatch alarm message (AlarmName), an SNS notification (Type, Message) or an SNSEvent (Records), got an object with keys ${Object.keys(value).slice(0, 5).join(', ') || '(none)'}`,
+  );
+}
+
+/** Raw text (a file, an HTTP body) → parseInput, with a clear error for text that is not JSON. */
+export function parseInputText(text: string): { shape: InputShape; notifications: Notification[] } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new InputError('', `not JSON (${(err as Error).message})`);
+  }
+  return parseInput(value);
+}

@@ -1,0 +1,165 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseDocument } from 'yaml';
+import { z } from 'zod';
+import { PolicyError } from './errors';
+import { formatPath } from './parse';
+import { CHANNELS, SEVERITIES, type Severity } from './types';
+
+const severity = z.enum(SEVERITIES);
+const channel = z.enum(CHANNELS);
+const sendChannel = z.enum(['pagerduty', 'slack', 'email']);
+
+/** `5m`, `15m`, `2h`, `1d`, `90s` → minutes; `next-business-day` is kept as a marker. */
+const responseTime = z.union([
+  z.literal('next-business-day'),
+  z
+    .string()
+    .regex(/^\d+(\.\d+)?\s*(s|m|h|d)$/, 'expected a duration like 5m, 2h or 1d, or next-business-day')
+    .transform((v) => {
+      const n = Number.parseFloat(v);
+      const unit = v.trim().slice(-1);
+      return n * ({ s: 1 / 60, m: 1, h: 60, d: 1440 } as Record<string, number>)[unit];
+    }),
+]);
+
+const contact = z.object({ name: z.string(), phone: z.string().optional(), email: z.string().optional(), slack: z.string().optional() }).strict();
+
+const escalationStep = z
+  .object({
+    notify: z.array(sendChannel).min(1),
+    tier: z.string().min(1),
+    /** How many times this step runs (each after the response time) before the next tier. */
+    repeat: z.number().int().min(1).max(20).default(1),
+    /** Minutes to wait before this step; defaults to the severity's response time. */
+    after: responseTime.optional(),
+  })
+  .strict();
+
+const severityPolicy = z
+  .object({
+    label: z.string(),
+    meaning: z.string().optional(),
+    channels: z.array(channel).min(1),
+    responseTime,
+    escalation: z.array(escalationStep).default([]),
+  })
+  .strict();
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24 h)');
+
+const rule = z
+  .object({
+    name: z.string().optional(),
+    alarmName: z.string().optional(),
+    namespace: z.string().optional(),
+    metric: z.string().optional(),
+    severity,
+    runbook: z.string().optional(),
+  })
+  .strict()
+  .refine((r) => r.alarmName || r.namespace || r.metric, 'a rule needs at least one of alarmName, namespace, metric');
+
+const silence = z
+  .object({
+    id: z.string().optional(),
+    match: z.string().min(1),
+    reason: z.string().min(1),
+    author: z.string().min(1),
+    startsAt: z.string().datetime({ offset: true }).optional(),
+    endsAt: z.string().datetime({ offset: true }),
+  })
+  .strict();
+
+const runbook = z
+  .object({ title: z.string(), anchor: z.string().optional(), steps: z.array(z.string()).min(1) })
+  .strict();
+
+export const policySchema = z
+  .object({
+    version: z.literal(1),
+    timezone: z.string().default('UTC'),
+    businessHours: z
+      .object({ days: z.array(z.number().int().min(1).max(7)).min(1), start: hhmm, end: hhmm })
+      .strict()
+      .default({ days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00' }),
+    defaultSeverity: severity.default('P2'),
+    runbookUrl: z.string().url().optional(),
+    severities: z.object({ P0: severityPolicy, P1: severityPolicy, P2: severityPolicy, P3: severityPolicy }).strict(),
+    topics: z.array(z.object({ match: z.string().min(1), severity }).strict()).default([]),
+    rules: z.array(rule).default([]),
+    contacts: z.record(z.string(), contact).default({}),
+    flapping: z
+      .object({ transitions: z.number().int().min(2), windowMinutes: z.number().positive() })
+      .strict()
+      .default({ transitions: 4, windowMinutes: 30 }),
+    silences: z.array(silence).default([]),
+    runbooks: z.record(z.string(), runbook).default({}),
+  })
+  .strict()
+  .superRefine((p, ctx) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: p.timezone });
+    } catch {
+      ctx.addIssue({ code: 'custom', path: ['timezone'], message: `unknown time zone "${p.timezone}"` });
+    }
+    p.rules.forEach((r, i) => {
+      if (r.runbook && !p.runbooks[r.runbook]) {
+        ctx.addIssue({ code: 'custom', path: ['rules', i, 'runbook'], message: `no runbook named "${r.runbook}" under runbooks` });
+      }
+    });
+    for (const s of SEVERITIES) {
+      p.severities[s].escalation.forEach((step, i) => {
+        if (!p.contacts[step.tier]) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['severities', s, 'escalation', i, 'tier'],
+            message: `no contact named "${step.tier}" under contacts`,
+          });
+        }
+      });
+    }
+  });
+
+export type Policy = z.infer<typeof policySchema>;
+export type EscalationStep = Policy['severities'][Severity]['escalation'][number];
+
+/** Validates a parsed policy; the error names the exact key and why. */
+export function validatePolicy(value: unknown, source = 'policy'): Policy {
+  const r = policySchema.safeParse(value);
+  if (r.success) return r.data;
+  const lines = r.error.issues.slice(0, 5).map((i) => {
+    const key = formatPath('', i.path) || '(top level)';
+    const msg = i.code === 'unrecognized_keys' ? `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message;
+    return `${key}: ${msg}`;
+  });
+  throw new PolicyError(`${source}: ${lines.join('; ')}`, { context: { issues: r.error.issues } });
+}
+
+export function parsePolicyYaml(text: string, source = 'policy'): Policy {
+  const doc = parseDocument(text, { prettyErrors: true });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0];
+    throw new PolicyError(`${source}: YAML error at line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);
+  }
+  return validatePolicy(doc.toJS(), source);
+}
+
+export function loadPolicyFile(path: string): Policy {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new PolicyError(`${path}: cannot read policy file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+  }
+  return parsePolicyYaml(text, path);
+}
+
+export const DEFAULT_POLICY_PATH = fileURLToPath(new URL('../policy/default.yaml', import.meta.url));
+
+let cachedDefault: Policy | undefined;
+/** The shipped policy that mirrors the runbook. */
+export function defaultPolicy(): Policy {
+  cachedDefault ??= loadPolicyFile(DEFAULT_POLICY_PATH);
+  return cachedDefault;
+}

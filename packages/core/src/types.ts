@@ -1,0 +1,71 @@
+export const SEVERITIES = ['P0', 'P1', 'P2', 'P3'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Channel names in the order the route contract lists them. */
+export const CHANNELS = ['pagerduty', 'slack', 'email', 'dashboard'] as const;
+export type Channel = (typeof CHANNELS)[number];
+/** Channels that send something outside the store (the dashboard is the store itself). */
+export type SendChannel = Exclude<Channel, 'dashboard'>;
+
+export const ALARM_STATES = ['ALARM', 'OK', 'INSUFFICIENT_DATA'] as const;
+export type AlarmState = (typeof ALARM_STATES)[number];
+
+export type AlarmKind = 'metric' | 'metric-math' | 'anomaly-detection' | 'composite' | 'metrics-insights' | 'message';
+
+/** One metric an alarm watches (single metric, or one MetricStat of a metric-math alarm). */
+export interface MetricRef {
+  id?: string;
+  namespace: string | null;
+  metric: string | null;
+  dimensions: Record<string, string>;
+  stat?: string | null;
+  period?: number | null;
+  unit?: string | null;
+}
+
+/**
+ * What arrived through SNS, normalised: a CloudWatch alarm notification, or a plain message
+ * (AWS Budgets prose, custom text) that is routed all the same.
+ */
+export interface Notification {
+  kind: 'alarm' | 'message';
+  /** Finer kind of alarm (metric, metric-math, anomaly-detection, composite...), 'message' for plain messages. */
+  alarmKind: AlarmKind;
+  alarmName: string;
+  description: string | null;
+  state: AlarmState | null;
+  previousState: AlarmState | null;
+  /** The raw state value when it is not one we know (kept, never invented). */
+  rawState: string | null;
+  reason: string | null;
+  /** ISO 8601 (Z) time of the state change (alarm) or of the SNS message (plain message). */
+  changedAt: string;
+  account: string | null;
+  /** Region code from the ARN (e.g. eu-west-1), null when there is no ARN. */
+  region: string | null;
+  /** CloudWatch's display name ("EU (Ireland)"). */
+  regionName: string | null;
+  alarmArn: string | null;
+  incidentKey: string;
+  namespace: string | null;
+  metric: string | null;
+  dimensions: Record<string, string>;
+  metrics: MetricRef[];
+  threshold: number | null;
+  comparison: string | null;
+  evaluationPeriods: number | null;
+  period: number | null;
+  statistic: string | null;
+  treatMissingData: string | null;
+  /** Metric-math / anomaly detection: the expression that is compared. */
+  expression: string | null;
+  /** Composite alarms. */
+  alarmRule: string | null;
+  triggeringChildren: { arn: string; state: string | null; at: string | null }[];
+  /** SNS envelope facts, when the message came through SNS. */
+  sns: { messageId: string | null; topicArn: string | null; subject: string | null; timestamp: string | null } | null;
+  /** Message text for plain messages (truncated for storage by callers when needed). */
+  text: string | null;
+  /** Parse warnings: an alarm-looking message that failed validation and is routed as a plain message. */
+  warnings: string[];
+}
