@@ -5,3 +5,5 @@ export * from './parse';
 export * from './policy';
 export * from './classify';
 export * from './route';
+export * from './incident';
+export * from './notifier';
