@@ -39,6 +39,8 @@ export interface DeliveryRecord {
   attempts: number;
   at: string;
   error?: string;
+  /** False when the channel refused for good (4xx): a Lambda retry will not resend it. */
+  retryable?: boolean;
   /** While `pending`: another worker may take over after this time (the sender died). */
   leaseUntil?: string;
   /** Channel reference, e.g. PagerDuty dedup key or a message id. */

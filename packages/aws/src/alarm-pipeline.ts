@@ -1,0 +1,238 @@
+import {
+  deliveriesToRetry,
+  deliveryKey,
+  incidentId,
+  isRecovery,
+  newIncident,
+  pending,
+  route,
+  sendChannels,
+  snapshot,
+  type Channel,
+  type DeliveryRecord,
+  type Incident,
+  type Notice,
+  type NoticeEvent,
+  type NoticeLinks,
+  type Notification,
+  type Notifier,
+  type Policy,
+  type SendChannel,
+  type TimelineEntry,
+} from '@alert-router/core';
+import type { DeliveryOutcome } from './notifiers/retry';
+import type { DynamoIncidentStore, Latch } from './store';
+
+export type Deliver = (notifier: Notifier, notice: Notice) => Promise<DeliveryOutcome>;
+
+export interface PipelineLogger {
+  info(message: string, extra?: Record<string, unknown>): void;
+  warn(message: string, extra?: Record<string, unknown>): void;
+  error(message: string, extra?: Record<string, unknown>): void;
+}
+
+export interface PipelineMetrics {
+  count(name: string, value?: number, dimensions?: Record<string, string>): void;
+}
+
+export interface PipelineDeps {
+  store: DynamoIncidentStore;
+  notifiers: Record<SendChannel, Notifier>;
+  policy: Policy;
+  deliver: Deliver;
+  links: (incident: Incident) => NoticeLinks;
+  /** How long a `pending` delivery belongs to its sender before another worker may take it over. */
+  leaseMs: number;
+  now: () => Date;
+  logger: PipelineLogger;
+  metrics: PipelineMetrics;
+  /** Name of the silence that matches (notifications are then recorded, not sent), or null. */
+  silencedBy?: (n: Notification, severity: string) => string | null;
+}
+
+export type OutcomeKind = 'opened' | 'duplicate' | 'redelivery' | 'resent' | 'in-progress' | 'stale' | 'resolved' | 'no-episode';
+
+export interface Outcome {
+  kind: OutcomeKind;
+  incidentId: string | null;
+  severity: string;
+  channels: Channel[];
+  deliveries: Record<string, DeliveryRecord>;
+  /** Some delivery failed in a way a later retry may fix: the invocation should fail so AWS retries it. */
+  retryableFailure: boolean;
+}
+
+/** The alarm path: classify → one conditional write → parallel fan-out → record outcomes. */
+export async function processNotification(n: Notification, deps: PipelineDeps): Promise<Outcome> {
+  const routed = route(n, deps.policy);
+  const base = { severity: routed.classification.severity, channels: routed.channels };
+  const nowIso = deps.now().toISOString();
+  deps.metrics.count('AlarmsReceived', 1, { severity: base.severity });
+
+  if (isRecovery(n)) {
+    const r = await deps.store.recordRecovery(n.incidentKey, n.changedAt, { alarmName: n.alarmName, messageId: n.sns?.messageId ?? null });
+    if (r.kind === 'no-episode') return { kind: 'no-episode', incidentId: null, ...base, deliveries: {}, retryableFailure: false };
+    if (r.kind === 'conflict') return retryConflict(r.incident, 'resolve', n, deps, base);
+    return resolveFromAlarm(n, r.previous, deps, base);
+  }
+
+  const id = incidentId(n.incidentKey, n.changedAt);
+  const r = await deps.store.recordProblem(n.incidentKey, n.changedAt, id, {
+    now: nowIso,
+    severity: routed.classification.severity,
+    channels: routed.channels,
+    alarmName: n.alarmName,
+    messageId: n.sns?.messageId ?? null,
+  });
+  if (r.kind === 'duplicate') {
+    deps.metrics.count('Deduplicated');
+    await deps.store.recordDuplicate(r.openId, {
+      at: nowIso,
+      type: 'duplicate',
+      by: n.kind === 'alarm' ? 'cloudwatch' : 'sns',
+      detail: `${n.state ?? n.rawState ?? 'message'} at ${n.changedAt}${n.reason ? `: ${n.reason.slice(0, 300)}` : ''}`,
+    });
+    return { kind: 'duplicate', incidentId: r.openId, ...base, deliveries: {}, retryableFailure: false };
+  }
+  if (r.kind === 'conflict') {
+    if (r.latch && r.latch.lastChange > n.changedAt) {
+      deps.logger.warn('out-of-order state change ignored', { incidentKey: n.incidentKey, changedAt: n.changedAt, lastChange: r.latch.lastChange });
+      return { kind: 'stale', incidentId: r.latch.openId ?? null, ...base, deliveries: {}, retryableFailure: false };
+    }
+    if (!r.incident && r.latch?.openId === id) return takeOverOrWait(n, r.latch, deps, base);
+    return retryConflict(r.incident, 'trigger', n, deps, base);
+  }
+
+  const silencedBy = deps.silencedBy?.(n, routed.classification.severity) ?? null;
+  const incident = newIncident(routed, nowIso, deps.policy, { leaseMs: deps.leaseMs, silencedBy });
+  const created = deps.store.createIncident(incident);
+  const channels = silencedBy ? [] : sendChannels(routed);
+  const sent = fanOut('trigger', incident, channels, deps);
+  const [wasCreated, result] = await Promise.all([created, sent]);
+  if (!wasCreated) deps.logger.warn('incident already stored by another worker', { id });
+  await deps.store.recordDeliveries(incident.id, result.deliveries, result.entries, deps.now().toISOString());
+  deps.metrics.count('IncidentsOpened', 1, { severity: incident.severity });
+  return { kind: 'opened', incidentId: incident.id, ...base, deliveries: result.deliveries, retryableFailure: result.retryableFailure };
+}
+
+async function resolveFromAlarm(n: Notification, previous: Latch, deps: PipelineDeps, base: Pick<Outcome, 'severity' | 'channels'>): Promise<Outcome> {
+  const id = previous.openId!;
+  const at = deps.now().toISOString();
+  const announced = (previous.channels ?? []).filter((c): c is SendChannel => c !== 'dashboard');
+  const entry: TimelineEntry = { at, type: 'resolved', by: 'cloudwatch', detail: n.reason ? n.reason.slice(0, 500) : 'alarm returned to OK' };
+  const initial: Record<string, DeliveryRecord> = {};
+  for (const c of announced) initial[deliveryKey('resolve', c)] = pending(at, deps.leaseMs);
+  const resolved = await deps.store.markResolved(id, at, 'cloudwatch', entry, initial);
+  if (!resolved) {
+    // Resolved by a person meanwhile (or never stored): nothing more to announce.
+    return { kind: 'resolved', incidentId: id, ...base, deliveries: {}, retryableFailure: false };
+  }
+  const incident: Incident = { ...resolved, alarm: { ...resolved.alarm, state: n.state, previousState: n.previousState, reason: n.reason, changedAt: n.changedAt } };
+  const channels = incident.silencedBy ? [] : announced;
+  const result = await fanOut('resolve', incident, channels, deps, { actor: 'CloudWatch (alarm OK)' });
+  const skipped: Record<string, DeliveryRecord> = {};
+  if (incident.silencedBy) for (const c of announced) skipped[deliveryKey('resolve', c)] = { status: 'skipped', attempts: 0, at, error: `silenced: ${incident.silencedBy}` };
+  await deps.store.recordDeliveries(id, { ...skipped, ...result.deliveries }, result.entries, deps.now().toISOString());
+  deps.metrics.count('IncidentsResolved', 1, { severity: incident.severity });
+  return { kind: 'resolved', incidentId: id, ...base, deliveries: result.deliveries, retryableFailure: result.retryableFailure };
+}
+
+/** The latch says this episode is ours but no incident was stored: its first worker is still busy, or died. */
+async function takeOverOrWait(n: Notification, latch: Latch, deps: PipelineDeps, base: Pick<Outcome, 'severity' | 'channels'>): Promise<Outcome> {
+  const now = deps.now();
+  const openedAt = Date.parse(latch.openedAt ?? '');
+  if (!Number.isNaN(openedAt) && now.getTime() - openedAt < deps.leaseMs) {
+    return { kind: 'in-progress', incidentId: latch.openId ?? null, ...base, deliveries: {}, retryableFailure: false };
+  }
+  const routed = route(n, deps.policy);
+  const incident = newIncident(routed, latch.openedAt ?? now.toISOString(), deps.policy, { leaseMs: deps.leaseMs });
+  incident.timeline.push({ at: now.toISOString(), type: 'note', detail: 'recreated by a retry: the first worker stopped before storing the incident' });
+  for (const k of Object.keys(incident.deliveries)) incident.deliveries[k] = pending(now.toISOString(), deps.leaseMs);
+  if (!(await deps.store.createIncident(incident))) {
+    return { kind: 'in-progress', incidentId: incident.id, ...base, deliveries: {}, retryableFailure: false };
+  }
+  const result = await fanOut('trigger', incident, sendChannels(routed), deps);
+  await deps.store.recordDeliveries(incident.id, result.deliveries, result.entries, deps.now().toISOString());
+  return { kind: 'resent', incidentId: incident.id, ...base, deliveries: result.deliveries, retryableFailure: result.retryableFailure };
+}
+
+/** Same state change seen again: resend only what failed (or was abandoned); otherwise change nothing. */
+async function retryConflict(incident: Incident | null, event: NoticeEvent, n: Notification, deps: PipelineDeps, base: Pick<Outcome, 'severity' | 'channels'>): Promise<Outcome> {
+  if (!incident) return { kind: 'redelivery', incidentId: null, ...base, deliveries: {}, retryableFailure: false };
+  const now = deps.now().toISOString();
+  const candidates = deliveriesToRetry(incident, event, now);
+  if (candidates.length === 0) {
+    deps.metrics.count('Deduplicated');
+    return { kind: 'redelivery', incidentId: incident.id, ...base, deliveries: {}, retryableFailure: false };
+  }
+  const lease = new Date(Date.parse(now) + deps.leaseMs).toISOString();
+  const claims = await Promise.all(candidates.map((c) => deps.store.claimDelivery(incident.id, deliveryKey(event, c), now, lease)));
+  const mine = candidates.filter((_, i) => claims[i]);
+  if (mine.length === 0) return { kind: 'in-progress', incidentId: incident.id, ...base, deliveries: {}, retryableFailure: false };
+  const view: Incident = event === 'resolve' ? { ...incident, alarm: { ...incident.alarm, ...pickState(n) } } : incident;
+  const result = await fanOut(event, view, mine, deps, event === 'resolve' ? { actor: 'CloudWatch (alarm OK)' } : {});
+  await deps.store.recordDeliveries(incident.id, result.deliveries, result.entries, deps.now().toISOString());
+  deps.metrics.count('DeliveriesRetried', mine.length);
+  return { kind: 'resent', incidentId: incident.id, ...base, deliveries: result.deliveries, retryableFailure: result.retryableFailure };
+}
+
+function pickState(n: Notification): Partial<Incident['alarm']> {
+  const s = snapshot(n);
+  return { state: s.state, previousState: s.previousState, reason: s.reason, changedAt: s.changedAt };
+}
+
+export interface FanOutResult {
+  deliveries: Record<string, DeliveryRecord>;
+  entries: TimelineEntry[];
+  retryableFailure: boolean;
+}
+
+/** Sends one notice on every channel in parallel: as slow as the slowest channel, one failure blocks none. */
+export async function fanOut(
+  event: NoticeEvent,
+  incident: Incident,
+  channels: SendChannel[],
+  deps: Pick<PipelineDeps, 'notifiers' | 'deliver' | 'links' | 'now' | 'policy' | 'metrics' | 'logger'>,
+  extra: Partial<Pick<Notice, 'tier' | 'actor' | 'note'>> = {},
+): Promise<FanOutResult> {
+  const notice: Notice = { event, incident, policy: deps.policy, links: deps.links(incident), ...extra };
+  const outcomes = await Promise.all(
+    channels.map(async (c) => {
+      try {
+        return await deps.deliver(deps.notifiers[c], notice);
+      } catch (err) {
+        return { status: 'failed', attempts: 1, error: (err as Error).message, retryable: true, elapsedMs: 0 } satisfies DeliveryOutcome;
+      }
+    }),
+  );
+  const deliveries: Record<string, DeliveryRecord> = {};
+  const entries: TimelineEntry[] = [];
+  let retryableFailure = false;
+  channels.forEach((c, i) => {
+    const o = outcomes[i];
+    const at = deps.now().toISOString();
+    const record: DeliveryRecord = { status: o.status, attempts: o.attempts, at };
+    if (o.error) record.error = o.error.slice(0, 500);
+    if (o.ref) record.ref = o.ref.slice(0, 300);
+    if (o.status === 'failed') {
+      record.retryable = o.retryable !== false;
+      retryableFailure ||= record.retryable;
+      deps.metrics.count('DeliveryFailures', 1, { channel: c });
+      deps.logger.error('delivery failed', { incidentId: incident.id, channel: c, event, attempts: o.attempts, error: record.error, retryable: record.retryable });
+    } else {
+      deps.metrics.count('Delivered', 1, { channel: c });
+    }
+    deliveries[deliveryKey(event, c)] = record;
+    entries.push({
+      at,
+      type: 'delivery',
+      channel: c,
+      event,
+      outcome: o.status,
+      attempts: o.attempts,
+      ...(extra.tier ? { detail: `tier ${extra.tier}` } : {}),
+      ...(o.error ? { detail: o.error.slice(0, 300) } : {}),
+    });
+  });
+  return { deliveries, entries, retryableFailure };
+}

@@ -1,0 +1,96 @@
+import { ConfigError } from '@alert-router/core';
+
+/** Runtime configuration, read once per cold start from the environment (SST links or plain variables). */
+export interface RouterConfig {
+  tableName: string;
+  region: string;
+  /** Local mode: the in-process DynamoDB (dynalite) endpoint. */
+  dynamoEndpoint: string | null;
+  policyFile: string | null;
+  slackWebhookUrl: string | null;
+  slackSigningSecret: string | null;
+  pagerdutyRoutingKey: string | null;
+  pagerdutyEventsUrl: string | null;
+  smtpUrl: string | null;
+  emailFrom: string | null;
+  emailTo: string[];
+  dashboardToken: string | null;
+  dashboardUrl: string | null;
+  /** Time one channel may take for one notice, retries included. */
+  deliveryBudgetMs: number;
+  /** How long a pending delivery belongs to its sender before a retry may take it over. */
+  leaseMs: number;
+  /** True when running inside AWS Lambda (metrics as EMF, JSON logs). */
+  inLambda: boolean;
+}
+
+type Env = Record<string, string | undefined>;
+
+/** A secret linked by SST (`SST_RESOURCE_<Name>` = `{"value": ...}`) or a plain environment variable. */
+function secret(env: Env, sstName: string, plain: string): string | null {
+  const direct = env[plain]?.trim();
+  if (direct) return direct;
+  const linked = env[`SST_RESOURCE_${sstName}`];
+  if (!linked) return null;
+  try {
+    const value = (JSON.parse(linked) as { value?: unknown }).value;
+    return typeof value === 'string' && value.trim() && value !== 'unset' ? value.trim() : null;
+  } catch {
+    throw new ConfigError(`SST_RESOURCE_${sstName}: not the JSON SST links write`);
+  }
+}
+
+function positiveInt(env: Env, key: string, fallback: number): number {
+  const raw = env[key];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${key}: expected a positive integer (milliseconds), got "${raw}"`);
+  return n;
+}
+
+function url(env: Env, key: string, value: string | null): string | null {
+  if (!value) return null;
+  try {
+    new URL(value);
+    return value;
+  } catch {
+    throw new ConfigError(`${key}: not a URL`);
+  }
+}
+
+export function readConfig(env: Env = process.env): RouterConfig {
+  const tableName = env.ROUTER_TABLE?.trim();
+  if (!tableName) throw new ConfigError('ROUTER_TABLE: required (the DynamoDB table name)');
+  return {
+    tableName,
+    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    dynamoEndpoint: env.DYNAMODB_ENDPOINT?.trim() || null,
+    policyFile: env.ROUTER_POLICY_FILE?.trim() || null,
+    slackWebhookUrl: url(env, 'SLACK_WEBHOOK_URL', secret(env, 'SlackWebhookUrl', 'SLACK_WEBHOOK_URL')),
+    slackSigningSecret: secret(env, 'SlackSigningSecret', 'SLACK_SIGNING_SECRET'),
+    pagerdutyRoutingKey: secret(env, 'PagerDutyRoutingKey', 'PAGERDUTY_ROUTING_KEY'),
+    pagerdutyEventsUrl: url(env, 'PAGERDUTY_EVENTS_URL', env.PAGERDUTY_EVENTS_URL?.trim() || null),
+    smtpUrl: url(env, 'SMTP_URL', secret(env, 'SmtpUrl', 'SMTP_URL')),
+    emailFrom: env.EMAIL_FROM?.trim() || null,
+    emailTo: (env.EMAIL_TO ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    dashboardToken: secret(env, 'DashboardToken', 'DASHBOARD_TOKEN'),
+    dashboardUrl: env.DASHBOARD_URL?.trim().replace(/\/+$/, '') || null,
+    deliveryBudgetMs: positiveInt(env, 'DELIVERY_BUDGET_MS', 8000),
+    leaseMs: positiveInt(env, 'DELIVERY_LEASE_MS', 45_000),
+    inLambda: Boolean(env.AWS_LAMBDA_FUNCTION_NAME),
+  };
+}
+
+/** Which channels really go out (the rest land in the local outbox). Never includes secret values. */
+export function liveChannels(c: RouterConfig): Record<'pagerduty' | 'slack' | 'email', boolean> {
+  return {
+    pagerduty: Boolean(c.pagerdutyRoutingKey),
+    slack: Boolean(c.slackWebhookUrl),
+    email: Boolean(c.smtpUrl && c.emailFrom && c.emailTo.length > 0),
+  };
+}
+
+/** Every configured secret value, for log redaction and for the test that greps logs. */
+export function secretValues(c: RouterConfig): string[] {
+  return [c.slackWebhookUrl, c.slackSigningSecret, c.pagerdutyRoutingKey, c.smtpUrl, c.dashboardToken].filter((v): v is string => Boolean(v));
+}

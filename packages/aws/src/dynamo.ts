@@ -1,0 +1,36 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+/** Document client; a local endpoint (dynalite) gets dummy credentials, AWS gets the default chain. */
+export function createDocumentClient(opts: { region: string; endpoint?: string | null; maxAttempts?: number }): DynamoDBDocumentClient {
+  const client = new DynamoDBClient({
+    region: opts.region,
+    maxAttempts: opts.maxAttempts ?? 4,
+    ...(opts.endpoint ? { endpoint: opts.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+  });
+  return DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
+  });
+}
+
+/** Counts every request a client sends (benchmarks and the one-round-trip test read it). */
+export function countRequests(doc: DynamoDBDocumentClient): { readonly total: number; byCommand: Map<string, number>; reset(): void } {
+  const counter = {
+    total: 0,
+    byCommand: new Map<string, number>(),
+    reset() {
+      counter.total = 0;
+      counter.byCommand.clear();
+    },
+  };
+  doc.middlewareStack.add(
+    (next, context) => async (args) => {
+      counter.total++;
+      const name = context.commandName ?? 'unknown';
+      counter.byCommand.set(name, (counter.byCommand.get(name) ?? 0) + 1);
+      return next(args);
+    },
+    { step: 'initialize', name: 'requestCounter' },
+  );
+  return counter;
+}

@@ -1,0 +1,42 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { PipelineLogger, PipelineMetrics } from './alarm-pipeline';
+
+/** Structured JSON logs (Powertools). Secrets are never passed to it; see config.secretValues for the test that checks. */
+export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'alert-router' });
+
+/** Powertools metrics: embedded metric format on stdout, no API call on the hot path. */
+export const powertoolsMetrics = new Metrics({
+  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'AlertRouter',
+  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'alert-router',
+});
+
+/** Counters kept in memory as well, so the local server can show them on /health. */
+export class RouterMetrics implements PipelineMetrics {
+  readonly totals = new Map<string, number>();
+  constructor(private readonly emf: Metrics | null) {}
+
+  count(name: string, value = 1, dimensions?: Record<string, string>): void {
+    const key = dimensions ? `${name}{${Object.entries(dimensions).map(([k, v]) => `${k}=${v}`).join(',')}}` : name;
+    this.totals.set(key, (this.totals.get(key) ?? 0) + value);
+    if (!this.emf) return;
+    if (dimensions) {
+      const single = this.emf.singleMetric();
+      for (const [k, v] of Object.entries(dimensions)) single.addDimension(k, v);
+      single.addMetric(name, MetricUnit.Count, value);
+    } else {
+      this.emf.addMetric(name, MetricUnit.Count, value);
+    }
+  }
+
+  snapshot(): Record<string, number> {
+    return Object.fromEntries(this.totals);
+  }
+}
+
+/** The pipeline's narrow logging interface over the Powertools logger. */
+export const routerLogger: PipelineLogger = {
+  info: (message, extra) => (extra ? logger.info(message, extra) : logger.info(message)),
+  warn: (message, extra) => (extra ? logger.warn(message, extra) : logger.warn(message)),
+  error: (message, extra) => (extra ? logger.error(message, extra) : logger.error(message)),
+};

@@ -1,0 +1,57 @@
+import { defaultPolicy, loadPolicyFile, noticeLinks, type Notifier, type Policy, type SendChannel } from '@alert-router/core';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { PipelineDeps } from './alarm-pipeline';
+import { readConfig, type RouterConfig } from './config';
+import { createDocumentClient } from './dynamo';
+import { createNotifiers, deliverWithRetry } from './notifiers/index';
+import { powertoolsMetrics, routerLogger, RouterMetrics } from './observability';
+import { DynamoIncidentStore } from './store';
+
+/** Everything a handler needs, built once per cold start from the environment. */
+export interface Runtime extends PipelineDeps {
+  config: RouterConfig;
+  db: DynamoDBDocumentClient;
+  metrics: RouterMetrics;
+}
+
+export function buildRuntime(config: RouterConfig, overrides: Partial<Runtime> = {}): Runtime {
+  const policy: Policy = overrides.policy ?? (config.policyFile ? loadPolicyFile(config.policyFile) : defaultPolicy());
+  const db = overrides.db ?? createDocumentClient({ region: config.region, endpoint: config.dynamoEndpoint });
+  const notifiers: Record<SendChannel, Notifier> =
+    overrides.notifiers ??
+    createNotifiers({
+      slackWebhookUrl: config.slackWebhookUrl ?? undefined,
+      pagerdutyRoutingKey: config.pagerdutyRoutingKey ?? undefined,
+      pagerdutyEventsUrl: config.pagerdutyEventsUrl ?? undefined,
+      smtpUrl: config.smtpUrl ?? undefined,
+      emailFrom: config.emailFrom ?? undefined,
+      emailTo: config.emailTo,
+    });
+  return {
+    config,
+    db,
+    policy,
+    notifiers,
+    store: overrides.store ?? new DynamoIncidentStore(db, config.tableName),
+    deliver: overrides.deliver ?? ((notifier, notice) => deliverWithRetry(notifier, notice, { budgetMs: config.deliveryBudgetMs })),
+    links: overrides.links ?? ((incident) => noticeLinks(incident, policy, { dashboardUrl: config.dashboardUrl })),
+    leaseMs: config.leaseMs,
+    now: overrides.now ?? (() => new Date()),
+    logger: overrides.logger ?? routerLogger,
+    metrics: overrides.metrics ?? new RouterMetrics(config.inLambda ? powertoolsMetrics : null),
+    silencedBy: overrides.silencedBy,
+  };
+}
+
+let current: Runtime | undefined;
+
+/** The process-wide runtime (one per Lambda container, one per local server). */
+export function runtime(): Runtime {
+  current ??= buildRuntime(readConfig());
+  return current;
+}
+
+/** Tests and the local server may install a runtime built with overrides (same handlers, other peers). */
+export function setRuntime(rt: Runtime | undefined): void {
+  current = rt;
+}

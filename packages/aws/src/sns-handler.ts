@@ -1,0 +1,81 @@
+import { InputError, parseSnsMessage, RouterError, snsMessageSchema, formatPath } from '@alert-router/core';
+import { processNotification, type Outcome } from './alarm-pipeline';
+import type { Runtime } from './runtime';
+
+export interface SnsBatchResult {
+  outcomes: Outcome[];
+  deadLettered: { path: string; reason: string }[];
+}
+
+/** Thrown after recording, so that AWS retries the invocation; the retry resends only what failed. */
+export class RetryableDeliveryFailure extends RouterError {
+  constructor(incidentIds: string[]) {
+    super(`deliveries failed for ${incidentIds.join(', ')}; failing the invocation so it is retried`, { context: { incidentIds } });
+    this.name = 'RetryableDeliveryFailure';
+  }
+}
+
+function rawOf(value: unknown): string {
+  try {
+    return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/**
+ * The alarm Lambda's work for one SNSEvent: every record is parsed, routed and recorded; a record that cannot
+ * be read is kept as a dead-letter record with the reason, never dropped.
+ */
+export async function handleSnsEvent(event: unknown, rt: Runtime): Promise<SnsBatchResult> {
+  const deadLettered: SnsBatchResult['deadLettered'] = [];
+  const keep = async (path: string, reason: string, raw: unknown) => {
+    deadLettered.push({ path, reason });
+    rt.logger.error('unreadable SNS record kept as dead letter', { path, reason });
+    rt.metrics.count('DeadLettered');
+    await rt.store.putDeadLetter({ at: rt.now().toISOString(), reason: `${path ? `${path}: ` : ''}${reason}`, source: 'sns', raw: rawOf(raw) });
+  };
+
+  const records = (event as { Records?: unknown })?.Records;
+  if (!Array.isArray(records) || records.length === 0) {
+    await keep('Records', 'expected a non-empty array of SNS records', event);
+    return { outcomes: [], deadLettered };
+  }
+  const outcomes = await Promise.all(
+    records.map(async (record, i): Promise<Outcome | null> => {
+      const base = `Records[${i}].Sns`;
+      const parsed = snsMessageSchema.safeParse((record as { Sns?: unknown })?.Sns);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        await keep(formatPath(base, issue.path), issue.message, record);
+        return null;
+      }
+      let n;
+      try {
+        n = parseSnsMessage(parsed.data, base);
+      } catch (err) {
+        if (!(err instanceof InputError)) throw err;
+        await keep(err.path, err.message, record);
+        return null;
+      }
+      for (const w of n.warnings) {
+        rt.logger.warn('alarm message did not validate; routed as a plain message', { warning: w, messageId: n.sns?.messageId });
+        await rt.store.putDeadLetter({ at: rt.now().toISOString(), reason: w, source: 'sns', raw: parsed.data.Message });
+      }
+      const outcome = await processNotification(n, rt);
+      rt.logger.info('routed', {
+        outcome: outcome.kind,
+        incidentId: outcome.incidentId,
+        alarmName: n.alarmName,
+        state: n.state,
+        severity: outcome.severity,
+        messageId: n.sns?.messageId,
+      });
+      return outcome;
+    }),
+  );
+  const done = outcomes.filter((o): o is Outcome => o !== null);
+  const failed = done.filter((o) => o.retryableFailure).map((o) => o.incidentId ?? '?');
+  if (failed.length > 0) throw new RetryableDeliveryFailure(failed);
+  return { outcomes: done, deadLettered };
+}

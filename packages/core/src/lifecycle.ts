@@ -1,0 +1,141 @@
+import { createHash } from 'node:crypto';
+import { addMinutes, responseDeadline } from './clock';
+import type { Policy } from './policy';
+import type { Routed } from './route';
+import type { AlarmSnapshot, DeliveryRecord, EscalationState, Incident, NoticeEvent, TimelineEntry } from './incident';
+import { deliveryKey } from './incident';
+import type { Notification, SendChannel, Severity } from './types';
+
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/**
+ * The short id people type (`/incident ack INC-7F3A9K2M`). Derived from the alarm and the state change that
+ * opened the episode, so concurrent deliveries of one alarm agree on it without reading anything.
+ */
+export function incidentId(incidentKey: string, changedAt: string): string {
+  const digest = createHash('sha256').update(`${incidentKey}|${changedAt}`).digest();
+  let bits = 0n;
+  for (let i = 0; i < 5; i++) bits = (bits << 8n) | BigInt(digest[i]);
+  let out = '';
+  for (let i = 0; i < 8; i++) out = CROCKFORD[Number((bits >> BigInt(i * 5)) & 31n)] + out;
+  return `INC-${out}`;
+}
+
+/** People type ids in any case, with or without the prefix, and confuse O/0, I/L/1. */
+export function normaliseIncidentId(input: string): string | null {
+  const s = input.trim().toUpperCase().replace(/^INC-?/, '').replace(/O/g, '0').replace(/[IL]/g, '1');
+  return /^[0-9A-HJKMNP-TV-Z]{8}$/.test(s) ? `INC-${s}` : null;
+}
+
+const MAX_TEXT = 4000;
+
+export function snapshot(n: Notification): AlarmSnapshot {
+  return {
+    kind: n.kind,
+    alarmKind: n.alarmKind,
+    description: n.description,
+    state: n.state,
+    previousState: n.previousState,
+    rawState: n.rawState,
+    reason: n.reason,
+    changedAt: n.changedAt,
+    account: n.account,
+    region: n.region,
+    regionName: n.regionName,
+    alarmArn: n.alarmArn,
+    namespace: n.namespace,
+    metric: n.metric,
+    dimensions: n.dimensions,
+    threshold: n.threshold,
+    comparison: n.comparison,
+    evaluationPeriods: n.evaluationPeriods,
+    period: n.period,
+    statistic: n.statistic,
+    expression: n.expression,
+    alarmRule: n.alarmRule,
+    triggeringChildren: n.triggeringChildren.slice(0, 20),
+    topicArn: n.sns?.topicArn ?? null,
+    text: n.text && n.text.length > MAX_TEXT ? `${n.text.slice(0, MAX_TEXT)}…` : n.text,
+  };
+}
+
+/** The escalation chain in force, copied onto the incident so that editing the policy does not change it. */
+export function escalationFor(severity: Severity, openedAt: string, policy: Policy): EscalationState | null {
+  const chain = policy.severities[severity].escalation.map((s) => ({
+    notify: [...s.notify],
+    tier: s.tier,
+    repeat: s.repeat,
+    afterMinutes: s.after === undefined || s.after === 'next-business-day' ? null : s.after,
+  }));
+  if (chain.length === 0) return null;
+  const first = chain[0];
+  return { step: 0, count: 0, chain, nextAt: first.afterMinutes !== null ? addMinutes(openedAt, first.afterMinutes) : responseDeadline(severity, openedAt, policy) };
+}
+
+/** Whether a notification means the problem is over. */
+export function isRecovery(n: Notification): boolean {
+  return n.kind === 'alarm' && n.state === 'OK';
+}
+
+export function sendChannels(r: Routed): SendChannel[] {
+  return r.channels.filter((c): c is SendChannel => c !== 'dashboard');
+}
+
+export function pending(now: string, leaseMs: number): DeliveryRecord {
+  return { status: 'pending', attempts: 0, at: now, leaseUntil: new Date(Date.parse(now) + leaseMs).toISOString() };
+}
+
+/** A new episode for a routed notification (not yet stored). Deliveries start `pending` under a lease. */
+export function newIncident(r: Routed, now: string, policy: Policy, opts: { leaseMs: number; silencedBy?: string | null }): Incident {
+  const n = r.notification;
+  const id = incidentId(n.incidentKey, n.changedAt);
+  const silencedBy = opts.silencedBy ?? null;
+  const deliveries: Record<string, DeliveryRecord> = {};
+  for (const c of sendChannels(r)) {
+    deliveries[deliveryKey('trigger', c)] = silencedBy ? { status: 'skipped', attempts: 0, at: now, error: `silenced: ${silencedBy}` } : pending(now, opts.leaseMs);
+  }
+  const timeline: TimelineEntry[] = [
+    {
+      at: now,
+      type: 'opened',
+      by: n.kind === 'alarm' ? 'cloudwatch' : 'sns',
+      detail: `${n.state ?? n.rawState ?? 'message'} · ${r.classification.severity} by ${r.classification.by}${r.classification.detail ? ` (${r.classification.detail})` : ''}`,
+    },
+  ];
+  if (silencedBy) timeline.push({ at: now, type: 'silenced', detail: silencedBy });
+  return {
+    id,
+    incidentKey: n.incidentKey,
+    alarmName: n.alarmName,
+    severity: r.classification.severity,
+    classifiedBy: r.classification.by,
+    status: 'open',
+    openedAt: now,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    resolvedAt: null,
+    resolvedBy: null,
+    channels: r.channels,
+    runbook: r.classification.runbook,
+    alarm: snapshot(n),
+    deliveries,
+    timeline,
+    escalation: silencedBy ? null : escalationFor(r.classification.severity, now, policy),
+    silencedBy,
+    flapping: false,
+    duplicates: 0,
+    updatedAt: now,
+  };
+}
+
+/** Deliveries of `event` that a retry should (re)send: failed, or pending past their lease (the sender died). */
+export function deliveriesToRetry(incident: Incident, event: NoticeEvent, now: string): SendChannel[] {
+  const out: SendChannel[] = [];
+  for (const [key, d] of Object.entries(incident.deliveries ?? {})) {
+    const [ev, channel] = key.split(':') as [NoticeEvent, SendChannel];
+    if (ev !== event) continue;
+    if (d.status === 'failed' && d.retryable !== false) out.push(channel);
+    else if (d.status === 'pending' && d.leaseUntil && d.leaseUntil < now) out.push(channel);
+  }
+  return out;
+}

@@ -1,0 +1,10 @@
+import { handler as alarm } from '../../../functions/alarm';
+import { handler as dashboard } from '../../../functions/dashboard';
+
+/**
+ * The Lambda handlers the local server calls: the very exports the stacks deploy
+ * (`functions/<name>.handler`), so local mode has no second code path.
+ */
+export const LOCAL_HANDLERS = { alarm, dashboard } as const;
+
+export type LocalHandlers = typeof LOCAL_HANDLERS;

@@ -1,0 +1,7 @@
+export * from './router';
+export * from './server';
+export * from './dynalite';
+export * from './demo';
+export * from './lambda-events';
+export * from './handlers';
+export * from './scheduler';

@@ -1,0 +1,74 @@
+import { liveChannels, readConfig } from '@alert-router/aws';
+import { demoDeliveries } from './demo';
+import { ensureTable, startDynalite, type LocalDynamo } from './dynalite';
+import { LOCAL_HANDLERS } from './handlers';
+import { startScheduler, type LocalScheduler } from './scheduler';
+import { startLocalServer, type LocalServer } from './server';
+
+export interface RouterOptions {
+  port?: number;
+  host?: string;
+  /** Keep the store in this folder (LevelDB) instead of memory. */
+  dataDir?: string;
+  demo?: boolean;
+  verbose?: boolean;
+  /** Run the escalation/digest schedules (default true). */
+  schedules?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface RunningRouter {
+  url: string;
+  server: LocalServer;
+  dynamo: LocalDynamo;
+  scheduler: LocalScheduler | null;
+  close(): Promise<void>;
+}
+
+/**
+ * The embedded default: dynalite + the local HTTP surface + local schedules, all calling the same Lambda
+ * handlers as AWS. Configuration comes from the environment exactly as in Lambda.
+ */
+export async function startRouter(opts: RouterOptions = {}): Promise<RunningRouter> {
+  const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const dynamo = await startDynalite({ path: opts.dataDir });
+  process.env.ROUTER_TABLE ||= 'alert-router-local';
+  process.env.AWS_REGION ||= 'us-east-1';
+  process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
+  process.env.POWERTOOLS_LOG_LEVEL ||= opts.verbose ? 'INFO' : 'WARN';
+  process.env.POWERTOOLS_METRICS_DISABLED ||= 'true';
+  await ensureTable(dynamo.endpoint, process.env.ROUTER_TABLE, process.env.AWS_REGION);
+
+  const server = await startLocalServer({ handlers: LOCAL_HANDLERS, host: opts.host, port: opts.port ?? 3000, log });
+  process.env.DASHBOARD_URL ||= server.url;
+  const config = readConfig();
+  const scheduler = opts.schedules === false ? null : startScheduler(LOCAL_HANDLERS, log);
+
+  const live = liveChannels(config);
+  log(`alert-router listening on ${server.url}`);
+  log(`  dashboard  ${server.url}/`);
+  log(`  SNS        POST ${server.url}/sns   (point an SNS HTTP subscription here, or curl an alarm JSON)`);
+  log(`  store      dynalite ${opts.dataDir ? `in ${opts.dataDir}` : 'in memory (use --data DIR to keep incidents across restarts)'}`);
+  log(`  channels   ${Object.entries(live).map(([c, on]) => `${c}: ${on ? 'live' : 'local outbox'}`).join(' · ')}`);
+
+  if (opts.demo) {
+    for (const d of demoDeliveries()) {
+      const r = await fetch(`${server.url}/sns`, { method: 'POST', headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' }, body: JSON.stringify(d.body) });
+      const out = (await r.json().catch(() => ({}))) as { outcomes?: { kind: string; incidentId: string | null; severity: string }[] };
+      const o = out.outcomes?.[0];
+      log(`  demo: ${d.label}: ${r.status} ${o ? `${o.kind} ${o.incidentId ?? ''} ${o.severity}` : ''}`);
+    }
+  }
+
+  return {
+    url: server.url,
+    server,
+    dynamo,
+    scheduler,
+    close: async () => {
+      scheduler?.stop();
+      await server.close();
+      await dynamo.close();
+    },
+  };
+}

@@ -1,0 +1,153 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SNSEvent } from 'aws-lambda';
+import { apiGatewayEvent, lambdaContext, snsEventFromHttp, type SnsHttpBody } from './lambda-events';
+
+type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string | object | void>;
+type SnsHandler = (event: SNSEvent, context: Context) => Promise<unknown>;
+
+export interface ServerHandlers {
+  alarm: SnsHandler;
+  dashboard: HttpHandler;
+  slack?: HttpHandler;
+}
+
+export interface LocalServerOptions {
+  handlers: ServerHandlers;
+  host?: string;
+  port?: number;
+  /** Request bodies above this are refused with 413 (SNS messages are at most 256 KB). */
+  maxBodyBytes?: number;
+  log?: (line: string) => void;
+}
+
+export interface LocalServer {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      req.resume();
+      reject(new HttpError(413, `body of ${declared} bytes is over the ${limit}-byte limit`));
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new HttpError(413, `body is over the ${limit}-byte limit`));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8', ...headers });
+  res.end(text);
+}
+
+const SNS_TYPES = new Set(['Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation']);
+
+/** `POST /sns`: an SNS HTTP delivery (or a bare CloudWatch alarm message, for curl users) → the alarm handler. */
+async function handleSns(body: Buffer, headers: IncomingMessage['headers'], h: ServerHandlers, log: (l: string) => void): Promise<{ status: number; body: unknown }> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'body is not JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new HttpError(400, 'body is not a JSON object');
+  let msg = parsed as Partial<SnsHttpBody> & Record<string, unknown>;
+  if (msg.Type === undefined && typeof msg.AlarmName === 'string') {
+    msg = { Type: 'Notification', Message: JSON.stringify(parsed), Subject: `${String(msg.NewStateValue ?? '')}: "${msg.AlarmName}"` };
+  }
+  const type = String(msg.Type ?? headers['x-amz-sns-message-type'] ?? '');
+  if (!SNS_TYPES.has(type)) throw new HttpError(400, `Type: expected Notification, SubscriptionConfirmation or UnsubscribeConfirmation, got ${JSON.stringify(msg.Type ?? null)}`);
+  if (type === 'SubscriptionConfirmation' || type === 'UnsubscribeConfirmation') {
+    log(`SNS ${type} for ${msg.TopicArn ?? '?'}: confirm by visiting ${msg.SubscribeURL ?? '(no SubscribeURL)'}`);
+    return { status: 200, body: { acknowledged: type, subscribeUrl: msg.SubscribeURL ?? null } };
+  }
+  if (typeof msg.Message !== 'string') throw new HttpError(400, 'Message: expected a string');
+  const result = await h.alarm(snsEventFromHttp(msg as SnsHttpBody), lambdaContext('alarm'));
+  return { status: 200, body: result ?? {} };
+}
+
+export async function startLocalServer(opts: LocalServerOptions): Promise<LocalServer> {
+  const limit = opts.maxBodyBytes ?? 512 * 1024;
+  const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const h = opts.handlers;
+  const server = createServer(async (req, res) => {
+    const method = req.method ?? 'GET';
+    const path = (req.url ?? '/').split('?')[0];
+    try {
+      const body = method === 'GET' || method === 'HEAD' ? Buffer.alloc(0) : await readBody(req, limit);
+      if (path === '/sns') {
+        if (method !== 'POST') throw new HttpError(405, 'POST an SNS notification to /sns');
+        const r = await handleSns(body, req.headers, h, log);
+        send(res, r.status, r.body);
+        return;
+      }
+      const handler = path.startsWith('/slack/') ? h.slack : h.dashboard;
+      if (!handler) throw new HttpError(404, `no route ${method} ${path}`);
+      const event = apiGatewayEvent({ method, url: req.url ?? '/', headers: req.headers, body, sourceIp: req.socket.remoteAddress ?? '127.0.0.1' });
+      const out = await handler(event, lambdaContext(path.startsWith('/slack/') ? 'slack' : 'dashboard'));
+      writeApiResult(res, out);
+    } catch (err) {
+      if (err instanceof HttpError) {
+        send(res, err.status, { error: err.message });
+        return;
+      }
+      // The alarm handler failed (a delivery or the store): answer 5xx so SNS delivers again; nothing is lost.
+      const e = err as Error;
+      log(`${method} ${path}: ${e.name}: ${e.message}`);
+      send(res, e.name === 'RetryableDeliveryFailure' ? 502 : 500, { error: `${e.name}: ${e.message}` });
+    }
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 3000, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const { port, address } = server.address() as AddressInfo;
+  return {
+    server,
+    url: `http://${address}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** API Gateway v2's rules: a structured result is used as is; anything else becomes a 200 JSON body. */
+function writeApiResult(res: ServerResponse, out: unknown): void {
+  if (out && typeof out === 'object' && 'statusCode' in out) {
+    const r = out as APIGatewayProxyStructuredResultV2;
+    const headers: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(r.headers ?? {})) headers[k] = String(v);
+    if (r.cookies?.length) headers['set-cookie'] = r.cookies;
+    res.writeHead(r.statusCode ?? 200, headers);
+    res.end(r.body === undefined ? '' : r.isBase64Encoded ? Buffer.from(r.body, 'base64') : r.body);
+    return;
+  }
+  send(res, 200, typeof out === 'string' ? out : (out ?? {}));
+}

@@ -1,0 +1,35 @@
+import { existsSync, mkdirSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { startRouter } from './router';
+
+/** `npm start [-- --port 3000] [--data DIR] [--demo]`: the whole router on this machine. */
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    args: process.argv.slice(2),
+    options: {
+      port: { type: 'string', short: 'p' },
+      host: { type: 'string' },
+      data: { type: 'string' },
+      demo: { type: 'boolean', default: false },
+      verbose: { type: 'boolean', short: 'v', default: false },
+    },
+  });
+  if (existsSync('.env')) process.loadEnvFile('.env');
+  const port = Number(values.port ?? process.env.PORT ?? 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: expected a port number, got "${values.port}"`);
+  const dataDir = values.data ? resolve(values.data) : undefined;
+  if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const router = await startRouter({ port, host: values.host ?? '127.0.0.1', dataDir, demo: values.demo, verbose: values.verbose });
+  const stop = async () => {
+    await router.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`alert-router: ${err.message}\n`);
+  process.exit(1);
+});
