@@ -7,3 +7,6 @@ export * from './classify';
 export * from './route';
 export * from './incident';
 export * from './notifier';
+export * from './clock';
+export * from './lifecycle';
+export * from './render/index';
