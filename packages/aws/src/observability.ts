@@ -11,7 +11,10 @@ export const powertoolsMetrics = new Metrics({
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'alert-router',
 });
 
-/** Counters kept in memory as well, so the local server can show them on /health. */
+/**
+ * Counters published as CloudWatch metrics (EMF, flushed by the handler's logMetrics middleware) and kept in
+ * memory too, so the local server can show them on /health. POWERTOOLS_METRICS_DISABLED silences EMF locally.
+ */
 export class RouterMetrics implements PipelineMetrics {
   readonly totals = new Map<string, number>();
   constructor(private readonly emf: Metrics | null) {}
@@ -20,12 +23,11 @@ export class RouterMetrics implements PipelineMetrics {
     const key = dimensions ? `${name}{${Object.entries(dimensions).map(([k, v]) => `${k}=${v}`).join(',')}}` : name;
     this.totals.set(key, (this.totals.get(key) ?? 0) + value);
     if (!this.emf) return;
+    this.emf.addMetric(name, MetricUnit.Count, value);
     if (dimensions) {
       const single = this.emf.singleMetric();
       for (const [k, v] of Object.entries(dimensions)) single.addDimension(k, v);
       single.addMetric(name, MetricUnit.Count, value);
-    } else {
-      this.emf.addMetric(name, MetricUnit.Count, value);
     }
   }
 

@@ -38,7 +38,7 @@ export function buildRuntime(config: RouterConfig, overrides: Partial<Runtime> =
     leaseMs: config.leaseMs,
     now: overrides.now ?? (() => new Date()),
     logger: overrides.logger ?? routerLogger,
-    metrics: overrides.metrics ?? new RouterMetrics(config.inLambda ? powertoolsMetrics : null),
+    metrics: overrides.metrics ?? new RouterMetrics(powertoolsMetrics),
     silencedBy: overrides.silencedBy,
   };
 }

@@ -5,3 +5,4 @@ export * from './demo';
 export * from './lambda-events';
 export * from './handlers';
 export * from './scheduler';
+export * from './local-env';

@@ -35,8 +35,6 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   process.env.ROUTER_TABLE ||= 'alert-router-local';
   process.env.AWS_REGION ||= 'us-east-1';
   process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
-  process.env.POWERTOOLS_LOG_LEVEL ||= opts.verbose ? 'INFO' : 'WARN';
-  process.env.POWERTOOLS_METRICS_DISABLED ||= 'true';
   await ensureTable(dynamo.endpoint, process.env.ROUTER_TABLE, process.env.AWS_REGION);
 
   const server = await startLocalServer({ handlers: LOCAL_HANDLERS, host: opts.host, port: opts.port ?? 3000, log });

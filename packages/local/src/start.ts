@@ -1,7 +1,6 @@
 import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startRouter } from './router';
 
 /** `npm start [-- --port 3000] [--data DIR] [--demo]`: the whole router on this machine. */
 async function main(): Promise<void> {
@@ -20,6 +19,9 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: expected a port number, got "${values.port}"`);
   const dataDir = values.data ? resolve(values.data) : undefined;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
+  const { applyLocalEnvDefaults } = await import('./local-env');
+  applyLocalEnvDefaults({ verbose: values.verbose });
+  const { startRouter } = await import('./router');
   const router = await startRouter({ port, host: values.host ?? '127.0.0.1', dataDir, demo: values.demo, verbose: values.verbose });
   const stop = async () => {
     await router.close();
