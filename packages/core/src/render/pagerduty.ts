@@ -1,0 +1,145 @@
+/**
+ * PagerDuty Events API v2 body for a notice. Pure: no I/O.
+ * https://developer.pagerduty.com/docs/events-api-v2/trigger-events/
+ */
+import { createHash } from 'node:crypto';
+import type { Incident } from '../incident';
+import type { Notice } from '../notifier';
+import { headerSafe, isHttpUrl, stripControls, truncateUnits } from './escape';
+import { conditionText, eventWord, metricName, SEVERITY_STYLE, severityLabel, tierText, transitionText } from './format';
+import { runbookFor } from './links';
+
+export const PAGERDUTY_LIMITS = { dedupKey: 255, summary: 1024, source: 255, field: 255 } as const;
+/** Each long text in custom_details is cut to this (the whole event must stay under 512 KB). */
+const DETAIL_MAX = 4000;
+
+export type PagerDutySeverity = 'critical' | 'error' | 'warning' | 'info';
+export type PagerDutyAction = 'trigger' | 'acknowledge' | 'resolve';
+
+export interface PagerDutyTriggerEvent {
+  routing_key: string;
+  event_action: 'trigger';
+  dedup_key: string;
+  payload: {
+    summary: string;
+    source: string;
+    severity: PagerDutySeverity;
+    timestamp?: string;
+    component?: string;
+    group?: string;
+    class?: string;
+    custom_details: Record<string, unknown>;
+  };
+  links?: { href: string; text: string }[];
+  client: string;
+  client_url?: string;
+}
+
+export interface PagerDutyFollowUpEvent {
+  routing_key: string;
+  event_action: 'acknowledge' | 'resolve';
+  dedup_key: string;
+}
+
+export type PagerDutyEvent = PagerDutyTriggerEvent | PagerDutyFollowUpEvent;
+
+export function pagerDutySeverity(severity: Incident['severity']): PagerDutySeverity {
+  return SEVERITY_STYLE[severity].pagerduty;
+}
+
+/** `incidentKey#id`, or its sha256 hex when longer than PagerDuty's 255 characters. */
+export function pagerDutyDedupKey(incident: Pick<Incident, 'incidentKey' | 'id'>): string {
+  const key = `${incident.incidentKey}#${incident.id}`;
+  return key.length <= PAGERDUTY_LIMITS.dedupKey ? key : createHash('sha256').update(key, 'utf8').digest('hex');
+}
+
+function field(value: string | null | undefined, max: number = PAGERDUTY_LIMITS.field): string | undefined {
+  const v = value ? headerSafe(value) : '';
+  return v ? truncateUnits(v, max) : undefined;
+}
+
+function detail(value: string | null | undefined): string | null {
+  return value ? truncateUnits(stripControls(value), DETAIL_MAX) : null;
+}
+
+function summary(notice: Notice): string {
+  const i = notice.incident;
+  const a = i.alarm;
+  const head = `[${i.severity}] ${eventWord(notice)}: ${headerSafe(i.alarmName)} (${i.id})`;
+  const tail = notice.event === 'escalate' ? tierText(notice.tier, notice.policy) : a.reason ?? a.text;
+  const s = tail ? `${head} - ${headerSafe(tail)}` : head;
+  return truncateUnits(s, PAGERDUTY_LIMITS.summary);
+}
+
+function source(incident: Incident): string {
+  const a = incident.alarm;
+  const s = a.alarmArn ?? ([a.account, a.region ?? a.regionName].filter(Boolean).join('/') || 'alert-router');
+  return truncateUnits(headerSafe(s), PAGERDUTY_LIMITS.source);
+}
+
+/** The Events API v2 body for a notice; acknowledge/resolve carry only routing_key, dedup_key, event_action. */
+export function renderPagerDuty(notice: Notice, routingKey: string): PagerDutyEvent {
+  const i = notice.incident;
+  const a = i.alarm;
+  const dedup_key = pagerDutyDedupKey(i);
+  if (notice.event === 'acknowledge' || notice.event === 'resolve') {
+    return { routing_key: routingKey, dedup_key, event_action: notice.event };
+  }
+  const firstDimension = Object.values(a.dimensions)[0];
+  const rb = runbookFor(i, notice.policy);
+  const dims = Object.fromEntries(
+    Object.entries(a.dimensions)
+      .slice(0, 30)
+      .map(([k, v]) => [truncateUnits(k, 255), truncateUnits(v, 1024)]),
+  );
+  const custom_details: Record<string, unknown> = {
+    incident_id: i.id,
+    incident_key: truncateUnits(i.incidentKey, 2048),
+    alarm_name: truncateUnits(i.alarmName, 1024),
+    severity: `${i.severity} ${severityLabel(i.severity, notice.policy)}`,
+    state: transitionText(a),
+    changed_at: a.changedAt,
+    reason: detail(a.reason),
+    description: detail(a.description),
+    message: a.kind === 'message' ? detail(a.text) : null,
+    account: a.account,
+    region: a.region ?? a.regionName,
+    metric: metricName(a),
+    condition: detail(conditionText(a)),
+    dimensions: dims,
+    classified_by: i.classifiedBy,
+    escalation_tier: notice.event === 'escalate' ? tierText(notice.tier, notice.policy) : undefined,
+    runbook: rb ? { title: rb.title, steps: rb.steps.map((s) => truncateUnits(s, 1000)).slice(0, 20) } : undefined,
+  };
+  for (const k of Object.keys(custom_details)) if (custom_details[k] === null || custom_details[k] === undefined) delete custom_details[k];
+
+  const links = [
+    { href: notice.links.console, text: 'CloudWatch alarm' },
+    { href: notice.links.runbook, text: rb ? `Runbook: ${rb.title}` : 'Runbook' },
+    { href: notice.links.dashboard, text: 'Alert router dashboard' },
+  ].filter((l): l is { href: string; text: string } => isHttpUrl(l.href));
+
+  const event: PagerDutyTriggerEvent = {
+    routing_key: routingKey,
+    event_action: 'trigger',
+    dedup_key,
+    payload: {
+      summary: summary(notice),
+      source: source(i),
+      severity: pagerDutySeverity(i.severity),
+      custom_details,
+    },
+    client: 'alert-router',
+  };
+  const ts = new Date(a.changedAt || i.openedAt);
+  if (!Number.isNaN(ts.getTime())) event.payload.timestamp = ts.toISOString();
+  const component = field(firstDimension ?? a.namespace);
+  const group = field(a.namespace);
+  const klass = field(a.metric);
+  if (component) event.payload.component = component;
+  if (group) event.payload.group = group;
+  if (klass) event.payload.class = klass;
+  if (links.length > 0) event.links = links;
+  if (isHttpUrl(notice.links.dashboard)) event.client_url = notice.links.dashboard;
+  return event;
+}
