@@ -9,3 +9,5 @@ export * from './observability';
 export * from './api/http';
 export * from './api/incidents-api';
 export * from './dashboard/routes';
+export * from './actions';
+export * from './silences';

@@ -5,6 +5,7 @@ import { readConfig, type RouterConfig } from './config';
 import { createDocumentClient } from './dynamo';
 import { createNotifiers, deliverWithRetry } from './notifiers/index';
 import { powertoolsMetrics, routerLogger, RouterMetrics } from './observability';
+import { SilenceCache, SilenceStore } from './silences';
 import { DynamoIncidentStore } from './store';
 
 /** Everything a handler needs, built once per cold start from the environment. */
@@ -12,6 +13,8 @@ export interface Runtime extends PipelineDeps {
   config: RouterConfig;
   db: DynamoDBDocumentClient;
   metrics: RouterMetrics;
+  silences: SilenceStore;
+  silenceCache: SilenceCache;
 }
 
 export function buildRuntime(config: RouterConfig, overrides: Partial<Runtime> = {}): Runtime {
@@ -27,8 +30,13 @@ export function buildRuntime(config: RouterConfig, overrides: Partial<Runtime> =
       emailFrom: config.emailFrom ?? undefined,
       emailTo: config.emailTo,
     });
+  const silences = overrides.silences ?? new SilenceStore(db, config.tableName);
+  const silenceCache = overrides.silenceCache ?? new SilenceCache(silences, policy);
+  const now = overrides.now ?? (() => new Date());
   return {
     config,
+    silences,
+    silenceCache,
     db,
     policy,
     notifiers,
@@ -36,10 +44,15 @@ export function buildRuntime(config: RouterConfig, overrides: Partial<Runtime> =
     deliver: overrides.deliver ?? ((notifier, notice) => deliverWithRetry(notifier, notice, { budgetMs: config.deliveryBudgetMs })),
     links: overrides.links ?? ((incident) => noticeLinks(incident, policy, { dashboardUrl: config.dashboardUrl })),
     leaseMs: config.leaseMs,
-    now: overrides.now ?? (() => new Date()),
+    now,
     logger: overrides.logger ?? routerLogger,
     metrics: overrides.metrics ?? new RouterMetrics(powertoolsMetrics),
-    silencedBy: overrides.silencedBy,
+    silencedBy:
+      overrides.silencedBy ??
+      ((n) => {
+        const s = silenceCache.match(n.alarmName, now().toISOString());
+        return s ? `${s.id} by ${s.author}: ${s.reason}` : null;
+      }),
   };
 }
 

@@ -41,6 +41,7 @@ export async function handleSnsEvent(event: unknown, rt: Runtime): Promise<SnsBa
     await keep('Records', 'expected a non-empty array of SNS records', event);
     return { outcomes: [], deadLettered };
   }
+  await rt.silenceCache.ready();
   const outcomes = await Promise.all(
     records.map(async (record, i): Promise<Outcome | null> => {
       const base = `Records[${i}].Sns`;

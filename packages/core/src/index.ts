@@ -10,3 +10,4 @@ export * from './notifier';
 export * from './clock';
 export * from './lifecycle';
 export * from './render/index';
+export * from './silence';
