@@ -160,7 +160,7 @@ describe('links', () => {
     const noUrl: Policy = { ...policy, runbookUrl: undefined };
     expect(runbookUrl(makeIncident(), noUrl)).toBeNull();
     const links = noticeLinks(makeIncident(), policy, { dashboardUrl: 'https://alerts.example.com/' });
-    expect(links.dashboard).toBe('https://alerts.example.com/?incident=INC-7F3A9K2M');
+    expect(links.dashboard).toBe('https://alerts.example.com/incidents/INC-7F3A9K2M');
     expect(noticeLinks(makeIncident({ alarm: { region: null } }), policy).console).toBeNull();
   });
 });
@@ -186,7 +186,7 @@ describe('Slack message', () => {
       'Threshold Crossed',
       'https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1#alarmsV2:alarm/HighErrorRate|CloudWatch alarm',
       'runbook.md#high-error-rate|Runbook',
-      'https://alerts.example.com/?incident=INC-7F3A9K2M|Dashboard',
+      'https://alerts.example.com/incidents/INC-7F3A9K2M|Dashboard',
     ]) {
       expect(json).toContain(s);
     }
@@ -325,9 +325,9 @@ describe('email', () => {
 
   it('only http(s) links become anchors', () => {
     const n = makeNotice();
-    const { html } = renderEmail({ ...n, links: { console: 'javascript:alert(1)', runbook: null, dashboard: 'https://alerts.example.com/?incident=INC-7F3A9K2M' } });
+    const { html } = renderEmail({ ...n, links: { console: 'javascript:alert(1)', runbook: null, dashboard: 'https://alerts.example.com/incidents/INC-7F3A9K2M' } });
     expect(html).not.toContain('javascript:');
-    expect(html).toContain('<a href="https://alerts.example.com/?incident=INC-7F3A9K2M">Dashboard</a>');
+    expect(html).toContain('<a href="https://alerts.example.com/incidents/INC-7F3A9K2M">Dashboard</a>');
   });
 });
 
@@ -349,7 +349,7 @@ describe('PagerDuty event', () => {
       event_action: 'trigger',
       dedup_key: `${ALARM_ARN}#INC-7F3A9K2M`,
       client: 'alert-router',
-      client_url: 'https://alerts.example.com/?incident=INC-7F3A9K2M',
+      client_url: 'https://alerts.example.com/incidents/INC-7F3A9K2M',
       payload: {
         source: ALARM_ARN,
         severity: 'critical',

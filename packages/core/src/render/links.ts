@@ -36,10 +36,10 @@ export function runbookUrl(incident: Pick<Incident, 'runbook'>, policy: Policy):
   return anchor ? `${base}#${encodeURIComponent(anchor)}` : base;
 }
 
-/** The incident on the dashboard: `<dashboardUrl>/?incident=<id>` (null without a public dashboard URL). */
+/** The incident on the dashboard: `<dashboardUrl>/incidents/<id>` (null without a public dashboard URL). */
 export function dashboardIncidentUrl(dashboardUrl: string | null | undefined, incidentId: string): string | null {
   if (!dashboardUrl) return null;
-  return `${dashboardUrl.replace(/\/+$/, '')}/?incident=${encodeURIComponent(incidentId)}`;
+  return `${dashboardUrl.replace(/\/+$/, '')}/incidents/${encodeURIComponent(incidentId)}`;
 }
 
 /** All links of a notice. */
