@@ -1,5 +1,6 @@
 import {
   deliveriesToRetry,
+  flapState,
   deliveryKey,
   incidentId,
   isRecovery,
@@ -71,9 +72,14 @@ export async function processNotification(n: Notification, deps: PipelineDeps): 
 
   if (isRecovery(n)) {
     const r = await deps.store.recordRecovery(n.incidentKey, n.changedAt, { alarmName: n.alarmName, messageId: n.sns?.messageId ?? null });
-    if (r.kind === 'no-episode') return { kind: 'no-episode', incidentId: null, ...base, deliveries: {}, retryableFailure: false };
     if (r.kind === 'conflict') return retryConflict(r.incident, 'resolve', n, deps, base);
-    return resolveFromAlarm(n, r.previous, deps, base);
+    const trimming = trimFlips(n, r.flips, deps);
+    if (r.kind === 'no-episode') {
+      await trimming;
+      return { kind: 'no-episode', incidentId: null, ...base, deliveries: {}, retryableFailure: false };
+    }
+    const [outcome] = await Promise.all([resolveFromAlarm(n, r.previous, deps, base), trimming]);
+    return outcome;
   }
 
   const id = incidentId(n.incidentKey, n.changedAt);
@@ -84,6 +90,20 @@ export async function processNotification(n: Notification, deps: PipelineDeps): 
     alarmName: n.alarmName,
     messageId: n.sns?.messageId ?? null,
   });
+  const trimming = r.kind === 'conflict' ? Promise.resolve() : trimFlips(n, r.flips, deps);
+  const [outcome] = await Promise.all([afterProblemWrite(n, r, id, routed, nowIso, deps, base), trimming]);
+  return outcome;
+}
+
+async function afterProblemWrite(
+  n: Notification,
+  r: Awaited<ReturnType<DynamoIncidentStore['recordProblem']>>,
+  id: string,
+  routed: ReturnType<typeof route>,
+  nowIso: string,
+  deps: PipelineDeps,
+  base: Pick<Outcome, 'severity' | 'channels'>,
+): Promise<Outcome> {
   if (r.kind === 'duplicate') {
     deps.metrics.count('Deduplicated');
     await deps.store.recordDuplicate(r.openId, {
@@ -103,8 +123,19 @@ export async function processNotification(n: Notification, deps: PipelineDeps): 
     return retryConflict(r.incident, 'trigger', n, deps, base);
   }
 
-  const silencedBy = deps.silencedBy?.(n, routed.classification.severity) ?? null;
+  const flap = flapState(r.flips, n.changedAt, deps.policy);
+  const flapping = flap.wasFlapping ? `flapping: ${flap.changes} state changes in ${deps.policy.flapping.windowMinutes} min` : null;
+  const silencedBy = deps.silencedBy?.(n, routed.classification.severity) ?? flapping;
   const incident = newIncident(routed, nowIso, deps.policy, { leaseMs: deps.leaseMs, silencedBy });
+  if (flap.flapping) {
+    incident.flapping = true;
+    incident.timeline.push({
+      at: nowIso,
+      type: 'flapping',
+      detail: flap.wasFlapping ? `still flapping (${flap.changes} changes): recorded, not notified` : `started flapping (${flap.changes} changes in ${deps.policy.flapping.windowMinutes} min): notified once, then summarised in the digest`,
+    });
+    deps.metrics.count('Flapping');
+  }
   const created = deps.store.createIncident(incident);
   const channels = silencedBy ? [] : sendChannels(routed);
   const sent = fanOut('trigger', incident, channels, deps);
@@ -113,6 +144,13 @@ export async function processNotification(n: Notification, deps: PipelineDeps): 
   await deps.store.recordDeliveries(incident.id, result.deliveries, result.entries, deps.now().toISOString());
   deps.metrics.count('IncidentsOpened', 1, { severity: incident.severity });
   return { kind: 'opened', incidentId: incident.id, ...base, deliveries: result.deliveries, retryableFailure: result.retryableFailure };
+}
+
+/** Trims the flapping history once it is long (a second write, after the decision, not before fan-out). */
+async function trimFlips(n: Notification, previous: string[], deps: PipelineDeps): Promise<void> {
+  if (previous.length < 32) return;
+  const { recent } = flapState(previous, n.changedAt, deps.policy);
+  await deps.store.trimFlips(n.incidentKey, n.changedAt, recent.slice(-16));
 }
 
 async function resolveFromAlarm(n: Notification, previous: Latch, deps: PipelineDeps, base: Pick<Outcome, 'severity' | 'channels'>): Promise<Outcome> {

@@ -11,3 +11,4 @@ export * from './api/incidents-api';
 export * from './dashboard/routes';
 export * from './actions';
 export * from './silences';
+export * from './escalation';

@@ -31,8 +31,8 @@ export function buildRuntime(config: RouterConfig, overrides: Partial<Runtime> =
       emailTo: config.emailTo,
     });
   const silences = overrides.silences ?? new SilenceStore(db, config.tableName);
-  const silenceCache = overrides.silenceCache ?? new SilenceCache(silences, policy);
   const now = overrides.now ?? (() => new Date());
+  const silenceCache = overrides.silenceCache ?? new SilenceCache(silences, policy, 15_000, () => now().getTime());
   return {
     config,
     silences,

@@ -21,19 +21,21 @@ export interface Latch {
   channels?: string[];
   alarmName?: string;
   lastMessageId?: string;
+  /** Recent state change times, for flapping detection (trimmed off the alarm path). */
+  flips?: string[];
 }
 
 export type ProblemResult =
   /** This delivery opened the episode: the caller creates the incident and notifies. */
-  | { kind: 'opened' }
+  | { kind: 'opened'; flips: string[] }
   /** A newer transition of an alarm whose episode is still unresolved. */
-  | { kind: 'duplicate'; openId: string }
+  | { kind: 'duplicate'; openId: string; flips: string[] }
   /** The same or an older state change: a redelivery, a concurrent delivery, or out of order. */
   | { kind: 'conflict'; latch: Latch | null; incident: Incident | null };
 
 export type RecoveryResult =
-  | { kind: 'resolved'; previous: Latch }
-  | { kind: 'no-episode' }
+  | { kind: 'resolved'; previous: Latch; flips: string[] }
+  | { kind: 'no-episode'; flips: string[] }
   | { kind: 'conflict'; latch: Latch | null; incident: Incident | null };
 
 export interface DeadLetter {
@@ -104,9 +106,11 @@ export class DynamoIncidentStore {
           Key: LATCH(incidentKey),
           ConditionExpression: 'attribute_not_exists(lastChange) OR lastChange < :t',
           UpdateExpression:
-            'SET lastChange = :t, incidentKey = :k, alarmName = :name, lastMessageId = :mid, openId = if_not_exists(openId, :id), openedAt = if_not_exists(openedAt, :now), severity = if_not_exists(severity, :sev), channels = if_not_exists(channels, :ch)',
+            'SET lastChange = :t, incidentKey = :k, alarmName = :name, lastMessageId = :mid, openId = if_not_exists(openId, :id), openedAt = if_not_exists(openedAt, :now), severity = if_not_exists(severity, :sev), channels = if_not_exists(channels, :ch), flips = list_append(if_not_exists(flips, :none), :flip)',
           ExpressionAttributeValues: {
             ':t': changedAt,
+            ':flip': [changedAt],
+            ':none': [],
             ':k': incidentKey,
             ':name': fields.alarmName,
             ':mid': fields.messageId ?? '',
@@ -119,7 +123,8 @@ export class DynamoIncidentStore {
         }),
       );
       const old = r.Attributes as Latch | undefined;
-      return old?.openId ? { kind: 'duplicate', openId: old.openId } : { kind: 'opened' };
+      const flips = old?.flips ?? [];
+      return old?.openId ? { kind: 'duplicate', openId: old.openId, flips } : { kind: 'opened', flips };
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
       return { kind: 'conflict', ...(await this.conflictState(incidentKey, id)) };
@@ -134,13 +139,15 @@ export class DynamoIncidentStore {
           TableName: this.tableName,
           Key: LATCH(incidentKey),
           ConditionExpression: 'attribute_not_exists(lastChange) OR lastChange < :t',
-          UpdateExpression: 'SET lastChange = :t, incidentKey = :k, alarmName = :name, lastMessageId = :mid REMOVE openId, openedAt, severity, channels',
-          ExpressionAttributeValues: { ':t': changedAt, ':k': incidentKey, ':name': fields.alarmName, ':mid': fields.messageId ?? '' },
+          UpdateExpression:
+            'SET lastChange = :t, incidentKey = :k, alarmName = :name, lastMessageId = :mid, flips = list_append(if_not_exists(flips, :none), :flip) REMOVE openId, openedAt, severity, channels',
+          ExpressionAttributeValues: { ':t': changedAt, ':k': incidentKey, ':name': fields.alarmName, ':mid': fields.messageId ?? '', ':flip': [changedAt], ':none': [] },
           ReturnValues: 'ALL_OLD',
         }),
       );
       const old = r.Attributes as Latch | undefined;
-      return old?.openId ? { kind: 'resolved', previous: old } : { kind: 'no-episode' };
+      const flips = old?.flips ?? [];
+      return old?.openId ? { kind: 'resolved', previous: old, flips } : { kind: 'no-episode', flips };
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
       const latch = await this.getLatch(incidentKey);
@@ -158,6 +165,23 @@ export class DynamoIncidentStore {
   async getLatch(incidentKey: string): Promise<Latch | null> {
     const r = await this.db.send(new GetCommand({ TableName: this.tableName, Key: LATCH(incidentKey), ConsistentRead: true }));
     return (r.Item as Latch | undefined) ?? null;
+  }
+
+  /** Keeps the flapping history short; skipped when a newer change got there first. Off the alarm path. */
+  async trimFlips(incidentKey: string, changedAt: string, keep: string[]): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: LATCH(incidentKey),
+          ConditionExpression: 'lastChange = :t',
+          UpdateExpression: 'SET flips = :keep',
+          ExpressionAttributeValues: { ':t': changedAt, ':keep': keep },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
   }
 
   /** Frees the alarm for a new episode after a person resolved it (only if this episode still holds it). */

@@ -11,3 +11,4 @@ export * from './clock';
 export * from './lifecycle';
 export * from './render/index';
 export * from './silence';
+export * from './escalation';

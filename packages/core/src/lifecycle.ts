@@ -59,14 +59,16 @@ export function snapshot(n: Notification): AlarmSnapshot {
   };
 }
 
-/** The escalation chain in force, copied onto the incident so that editing the policy does not change it. */
+/**
+ * The escalation chain in force, copied onto the incident when it opens (with each step's wait resolved to
+ * minutes) so that editing the policy does not change running escalations. A null wait means "next business day".
+ */
 export function escalationFor(severity: Severity, openedAt: string, policy: Policy): EscalationState | null {
-  const chain = policy.severities[severity].escalation.map((s) => ({
-    notify: [...s.notify],
-    tier: s.tier,
-    repeat: s.repeat,
-    afterMinutes: s.after === undefined || s.after === 'next-business-day' ? null : s.after,
-  }));
+  const responseTime = policy.severities[severity].responseTime;
+  const chain = policy.severities[severity].escalation.map((s) => {
+    const after = s.after ?? responseTime;
+    return { notify: [...s.notify], tier: s.tier, repeat: s.repeat, afterMinutes: after === 'next-business-day' ? null : after };
+  });
   if (chain.length === 0) return null;
   const first = chain[0];
   return { step: 0, count: 0, chain, nextAt: first.afterMinutes !== null ? addMinutes(openedAt, first.afterMinutes) : responseDeadline(severity, openedAt, policy) };

@@ -1,0 +1,14 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { ScheduledEvent } from 'aws-lambda';
+import { logger, powertoolsMetrics, runEscalations, runtime } from '@alert-router/aws';
+
+/** Every minute: unacknowledged incidents past their response time get the next step of their chain. */
+export const handler = middy(async (_event: ScheduledEvent) => {
+  const run = await runEscalations(runtime());
+  if (run.escalated.length > 0) logger.info('escalated', { escalated: run.escalated });
+  return run;
+})
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(powertoolsMetrics));

@@ -1,0 +1,56 @@
+import { planEscalation, type Incident } from '@alert-router/core';
+import { fanOut } from './alarm-pipeline';
+import type { Runtime } from './runtime';
+import { TABLE } from './table';
+
+export interface EscalationRun {
+  due: number;
+  escalated: { id: string; step: number; tier: string; notify: string[] }[];
+  skipped: { id: string; why: string }[];
+}
+
+/**
+ * One scheduled sweep: incidents past their deadline come from the byDue index (no scan); each step is taken
+ * with a conditional write guarded by the escalation state it started from, so overlapping runs never
+ * escalate twice and a run that finds the incident acknowledged, resolved or silenced meanwhile does nothing.
+ */
+export async function runEscalations(rt: Runtime, limit = 100): Promise<EscalationRun> {
+  const now = rt.now().toISOString();
+  const due = await rt.store.listDue(now, limit);
+  const run: EscalationRun = { due: due.length, escalated: [], skipped: [] };
+  await Promise.all(due.map((i) => escalateOne(rt, i, now, run)));
+  return run;
+}
+
+async function escalateOne(rt: Runtime, incident: Incident, now: string, run: EscalationRun): Promise<void> {
+  const plan = planEscalation(incident, now, rt.policy);
+  if (plan.kind === 'none') {
+    run.skipped.push({ id: incident.id, why: plan.why });
+    return;
+  }
+  const { byDue } = TABLE.indexes;
+  const dueIndex = plan.next.nextAt ? { [byDue.partitionKey]: 'DUE', [byDue.sortKey]: `${plan.next.nextAt}#${incident.id}` } : {};
+  const contact = rt.policy.contacts[plan.tier]?.name ?? plan.tier;
+  const updated = await rt.store.updateIncident(incident.id, {
+    set: { escalation: plan.next, updatedAt: now, ...dueIndex },
+    remove: plan.next.nextAt ? [] : [byDue.partitionKey, byDue.sortKey],
+    condition: '#status = :open AND (attribute_not_exists(silencedBy) OR silencedBy = :null) AND escalation.step = :step AND escalation.#count = :count AND escalation.nextAt = :at',
+    conditionValues: { ':open': 'open', ':null': null, ':step': plan.from.step, ':count': plan.from.count, ':at': plan.from.nextAt },
+    append: [
+      {
+        at: now,
+        type: 'escalated',
+        by: 'escalation',
+        detail: `step ${plan.step + 1}/${plan.from.chain.length}${plan.from.chain[plan.step].repeat > 1 ? ` (${plan.count + 1} of ${plan.from.chain[plan.step].repeat})` : ''}: ${contact} via ${plan.notify.join(', ')}`,
+      },
+    ],
+  });
+  if (!updated) {
+    run.skipped.push({ id: incident.id, why: 'changed-meanwhile' });
+    return;
+  }
+  run.escalated.push({ id: incident.id, step: plan.step, tier: plan.tier, notify: plan.notify });
+  rt.metrics.count('Escalations', 1, { severity: incident.severity });
+  const result = await fanOut('escalate', updated, plan.notify, rt, { tier: plan.tier });
+  await rt.store.recordDeliveries(incident.id, result.deliveries, result.entries, rt.now().toISOString());
+}
