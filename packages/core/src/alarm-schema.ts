@@ -1,19 +1,38 @@
 import { z } from 'zod';
 
 /** CloudWatch sends numbers, but hand-written or re-serialised messages may carry numeric strings. */
-const num = z.union([
-  z.number(),
-  z
-    .string()
-    .regex(/^\s*-?\d+(\.\d+)?([eE][-+]?\d+)?\s*$/, 'expected a number')
-    .transform(Number),
-]);
+const num = z.union(
+  [
+    z.number(),
+    z
+      .string()
+      .regex(/^\s*-?\d+(\.\d+)?([eE][-+]?\d+)?\s*$/, 'expected a number')
+      .transform(Number),
+  ],
+  { error: (issue) => `expected a number, got ${describe(issue.input)}` },
+);
+
+/** A short, safe description of a bad value for error messages (never the whole value). */
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'object' ? 'an object' : typeof value;
+}
+
+/**
+ * A dimension value is a string; numbers and booleans are accepted and stringified later. Anything else
+ * (objects, arrays: possibly nested thousands deep) is refused rather than stringified.
+ */
+const dimensionValue = z.union([z.string(), z.number(), z.boolean()], {
+  error: (issue) => `expected a string, got ${describe(issue.input)}`,
+});
 const optStr = z.string().nullish();
 const optNum = num.nullish();
 
 /** Dimensions come as {name, value} in alarm notifications and {Name, Value} elsewhere. */
 const dimension = z
-  .object({ name: z.string().optional(), Name: z.string().optional(), value: z.any().optional(), Value: z.any().optional() })
+  .object({ name: z.string().optional(), Name: z.string().optional(), value: dimensionValue.nullish(), Value: dimensionValue.nullish() })
   .transform((d) => ({ name: d.name ?? d.Name ?? '', value: d.value ?? d.Value }))
   .refine((d) => d.name !== '', 'dimension without a name');
 
@@ -124,7 +143,7 @@ export const alarmStateChangeEventSchema = z
                     metricStat: z
                       .object({
                         metric: z
-                          .object({ namespace: optStr, name: optStr, dimensions: z.record(z.string(), z.any()).nullish() })
+                          .object({ namespace: optStr, name: optStr, dimensions: z.record(z.string(), dimensionValue.nullish()).nullish() })
                           .passthrough(),
                         period: optNum,
                         stat: optStr,

@@ -61,14 +61,15 @@ function state(value: string | null | undefined): { state: AlarmState | null; ra
 /** `"- TreatMissingData:   missing"` and similar junk → `missing`. */
 export function cleanTreatMissingData(value: string | null | undefined): string | null {
   if (!value) return null;
-  const m = /(breaching|notBreaching|ignore|missing)\s*$/i.exec(value.trim());
-  return m ? m[1] : value.trim() || null;
+  const m = /((?:not|non)[\s_-]*breaching|breaching|ignore|missing)\s*$/i.exec(value.trim());
+  if (!m) return value.trim() || null;
+  const word = m[1].toLowerCase();
+  return word.startsWith('no') ? 'notBreaching' : word;
 }
 
 function dims(list: { name: string; value: unknown }[] | null | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const d of list ?? []) out[d.name] = d.value == null ? '' : String(d.value);
-  return out;
+  // fromEntries defines own properties, so a dimension named `__proto__` is kept, not swallowed by the setter.
+  return Object.fromEntries((list ?? []).map((d) => [d.name, d.value == null ? '' : String(d.value)]));
 }
 
 /** The one (namespace, metric) an alarm is about, or nulls when it has none or several. */
@@ -78,6 +79,37 @@ function singleMetric(metrics: MetricRef[]): Pick<MetricRef, 'namespace' | 'metr
   if (distinct.size !== 1) return { namespace: null, metric: null, dimensions: {} };
   const only = [...distinct.values()][0];
   return { namespace: only.namespace, metric: only.metric, dimensions: only.dimensions };
+}
+
+/**
+ * The expression the alarm compares: the threshold metric's (anomaly detection), else the returned expression,
+ * else any expression. A returned plain MetricStat (anomaly alarms return both) does not hide the band.
+ */
+function comparedExpression(
+  metrics: { id: string | null; expression: string | null; returnData: boolean | null }[],
+  thresholdMetricId: string | null,
+): string | null {
+  const withExpr = metrics.filter((m) => m.expression);
+  const compared =
+    (thresholdMetricId ? withExpr.find((m) => m.id === thresholdMetricId) : undefined) ??
+    withExpr.find((m) => m.returnData) ??
+    withExpr[0];
+  return compared?.expression ?? null;
+}
+
+function mathKind(expression: string | null, thresholdMetricId: string | null, metricStats: number): AlarmKind {
+  if (thresholdMetricId || /\bANOMALY_DETECTION_BAND\s*\(/i.test(expression ?? '')) return 'anomaly-detection';
+  if (metricStats === 0 && /\bSELECT\b/i.test(expression ?? '')) return 'metrics-insights';
+  return 'metric-math';
+}
+
+/**
+ * Region codes look like `us-east-1`, `eu-west-1`, `us-gov-west-1`, `cn-north-1`, `eusc-de-east-1`;
+ * placeholders such as `REGION` (AWS's own sample payloads) are not one.
+ */
+const REGION_CODE = /^[a-z]{2,}(-[a-z]+)+-\d+$/;
+function regionCode(value: string | null | undefined): string | null {
+  return value && REGION_CODE.test(value) ? value : null;
 }
 
 function incidentKeyOf(arn: string | null, account: string | null, regionName: string | null, name: string): string {
@@ -107,11 +139,11 @@ function fromCloudWatchAlarm(a: CloudWatchAlarm, sns: SnsFacts | null): Notifica
       period: m.MetricStat!.Period ?? m.Period ?? null,
       unit: m.MetricStat!.Unit ?? null,
     }));
-    const compared = t.Metrics.find((m) => m.ReturnData) ?? t.Metrics.find((m) => m.Expression);
-    expression = compared?.Expression ?? null;
-    if (t.ThresholdMetricId) alarmKind = 'anomaly-detection';
-    else if (metrics.length === 0 && /\bSELECT\b/i.test(expression ?? '')) alarmKind = 'metrics-insights';
-    else alarmKind = 'metric-math';
+    expression = comparedExpression(
+      t.Metrics.map((m) => ({ id: m.Id ?? null, expression: m.Expression ?? null, returnData: m.ReturnData ?? null })),
+      t.ThresholdMetricId ?? null,
+    );
+    alarmKind = mathKind(expression, t.ThresholdMetricId ?? null, metrics.length);
   } else {
     alarmKind = 'metric';
     if (t && (t.MetricName || t.Namespace)) {
@@ -141,7 +173,7 @@ function fromCloudWatchAlarm(a: CloudWatchAlarm, sns: SnsFacts | null): Notifica
     reason: a.NewStateReason ?? null,
     changedAt: normaliseTimestamp(a.StateChangeTime) ?? normaliseTimestamp(sns?.timestamp) ?? new Date(0).toISOString(),
     account,
-    region: parsedArn?.region ?? null,
+    region: regionCode(parsedArn?.region),
     regionName: a.Region ?? null,
     alarmArn: arn,
     incidentKey: incidentKeyOf(arn, account, a.Region ?? null, name),
@@ -178,7 +210,7 @@ function fromStateChangeEvent(e: AlarmStateChangeEvent, sns: SnsFacts | null): N
       id: m.id ?? undefined,
       namespace: m.metricStat!.metric.namespace ?? null,
       metric: m.metricStat!.metric.name ?? null,
-      dimensions: Object.fromEntries(Object.entries(m.metricStat!.metric.dimensions ?? {}).map(([k, v]) => [k, String(v)])),
+      dimensions: Object.fromEntries(Object.entries(m.metricStat!.metric.dimensions ?? {}).map(([k, v]) => [k, v == null ? '' : String(v)])),
       stat: m.metricStat!.stat ?? null,
       period: m.metricStat!.period ?? null,
     }));
@@ -187,10 +219,19 @@ function fromStateChangeEvent(e: AlarmStateChangeEvent, sns: SnsFacts | null): N
   const now = state(d.state.value);
   const before = state(d.previousState?.value);
   const account = e.account ?? parseArn(arn)?.account ?? null;
-  const expression = (cfg?.metrics ?? []).find((m) => m.returnData)?.expression ?? null;
+  const thresholdMetricId = typeof cfg?.thresholdMetricId === 'string' ? cfg.thresholdMetricId : null;
+  const expression = comparedExpression(
+    (cfg?.metrics ?? []).map((m) => ({ id: m.id ?? null, expression: m.expression ?? null, returnData: m.returnData ?? null })),
+    thresholdMetricId,
+  );
+  const alarmKind: AlarmKind = composite
+    ? 'composite'
+    : expression || thresholdMetricId || metrics.length > 1
+      ? mathKind(expression, thresholdMetricId, metrics.length)
+      : 'metric';
   return {
     kind: 'alarm',
-    alarmKind: composite ? 'composite' : metrics.length > 1 || expression ? 'metric-math' : 'metric',
+    alarmKind,
     alarmName: d.alarmName,
     description: cfg?.description ?? null,
     state: now.state,
@@ -199,7 +240,7 @@ function fromStateChangeEvent(e: AlarmStateChangeEvent, sns: SnsFacts | null): N
     reason: d.state.reason ?? null,
     changedAt: normaliseTimestamp(d.state.timestamp) ?? normaliseTimestamp(e.time) ?? new Date(0).toISOString(),
     account,
-    region: parseArn(arn)?.region ?? e.region ?? null,
+    region: regionCode(parseArn(arn)?.region) ?? regionCode(e.region),
     regionName: null,
     alarmArn: arn,
     incidentKey: incidentKeyOf(arn, account, e.region ?? null, d.alarmName),
@@ -237,7 +278,7 @@ function plainMessage(text: string, parsed: unknown, sns: SnsFacts | null, warni
   if (!name) name = '(empty message)';
   if (name.length > MAX_NAME) name = `${name.slice(0, MAX_NAME - 1)}…`;
   const account = topic?.account ?? null;
-  const region = topic?.region ?? null;
+  const region = regionCode(topic?.region);
   return {
     kind: 'message',
     alarmKind: 'message',
