@@ -35,9 +35,9 @@ describe('alarm pipeline against dynalite and loopback channels', () => {
     const out = await processNotification(notification(), env.rt);
     expect(out.kind).toBe('opened');
     expect(out.severity).toBe('P0');
-    // The one conditional write on the latch; the incident's PutItem starts alongside the fan-out, not before it.
-    expect(atFanOut).toEqual({ UpdateItemCommand: 1, PutItemCommand: 1 });
-    expect(env.local.requests.byCommand.get('GetItemCommand') ?? 0).toBe(0);
+    // The one conditional write on the latch before fan-out; fast channels → the incident is stored once, with outcomes.
+    expect(atFanOut).toEqual({ UpdateItemCommand: 1 });
+    expect(Object.fromEntries(env.local.requests.byCommand)).toEqual({ UpdateItemCommand: 1, PutItemCommand: 1 });
     expect(env.pagerduty.received).toHaveLength(1);
     expect(env.slack.received).toHaveLength(1);
     expect(env.smtp.messages).toHaveLength(0);
@@ -49,6 +49,18 @@ describe('alarm pipeline against dynalite and loopback channels', () => {
     expect(stored?.deliveries['trigger:pagerduty'].status).toBe('delivered');
     expect(stored?.deliveries['trigger:slack'].status).toBe('delivered');
     expect(stored?.timeline.map((e) => e.type)).toEqual(['opened', 'delivery', 'delivery']);
+  });
+
+  it('a slow channel does not keep the incident invisible: it is stored pending, then updated', async () => {
+    env.slack.script.push({ status: 200, body: 'ok', delayMs: 400 });
+    const running = processNotification(notification(), env.rt);
+    await new Promise((r) => setTimeout(r, 200));
+    const [visible] = await env.rt.store.listUnresolved();
+    expect(visible?.deliveries['trigger:slack'].status).toBe('pending');
+    const out = await running;
+    const stored = await env.rt.store.getIncident(out.incidentId!);
+    expect(stored?.deliveries['trigger:slack'].status).toBe('delivered');
+    expect(stored?.deliveries['trigger:pagerduty'].status).toBe('delivered');
   });
 
   it('a redelivery (same MessageId) changes nothing and sends nothing', async () => {

@@ -49,6 +49,8 @@ export interface PipelineDeps {
   metrics: PipelineMetrics;
   /** Name of the silence that matches (notifications are then recorded, not sent), or null. */
   silencedBy?: (n: Notification, severity: string) => string | null;
+  /** See QUICK_FAN_OUT_MS. */
+  quickFanOutMs?: number;
 }
 
 export type OutcomeKind = 'opened' | 'duplicate' | 'redelivery' | 'resent' | 'in-progress' | 'stale' | 'resolved' | 'no-episode';
@@ -136,12 +138,24 @@ async function afterProblemWrite(
     });
     deps.metrics.count('Flapping');
   }
-  const created = deps.store.createIncident(incident);
   const channels = silencedBy ? [] : sendChannels(routed);
   const sent = fanOut('trigger', incident, channels, deps);
-  const [wasCreated, result] = await Promise.all([created, sent]);
-  if (!wasCreated) deps.logger.warn('incident already stored by another worker', { id });
-  await deps.store.recordDeliveries(incident.id, result.deliveries, result.entries, deps.now().toISOString());
+  // Fast channels (the usual case): one write stores the incident with its delivery outcomes. A slow channel
+  // must not keep the incident invisible (a person may ack from Slack meanwhile): store it pending, then update.
+  const quick = await Promise.race([sent, sleep(deps.quickFanOutMs ?? QUICK_FAN_OUT_MS)]);
+  let result: FanOutResult;
+  if (quick) {
+    result = quick;
+    if (!(await deps.store.createIncident(withOutcomes(incident, result)))) {
+      deps.logger.warn('incident already stored by another worker', { id });
+      await deps.store.recordDeliveries(incident.id, result.deliveries, result.entries, deps.now().toISOString());
+    }
+  } else {
+    const wasCreated = await deps.store.createIncident(incident);
+    if (!wasCreated) deps.logger.warn('incident already stored by another worker', { id });
+    result = await sent;
+    await deps.store.recordDeliveries(incident.id, result.deliveries, result.entries, deps.now().toISOString());
+  }
   deps.metrics.count('IncidentsOpened', 1, { severity: incident.severity });
   return { kind: 'opened', incidentId: incident.id, ...base, deliveries: result.deliveries, retryableFailure: result.retryableFailure };
 }
@@ -151,6 +165,17 @@ async function trimFlips(n: Notification, previous: string[], deps: PipelineDeps
   if (previous.length < 32) return;
   const { recent } = flapState(previous, n.changedAt, deps.policy);
   await deps.store.trimFlips(n.incidentKey, n.changedAt, recent.slice(-16));
+}
+
+/** How long the alarm path waits for the fan-out before storing the incident as pending. */
+export const QUICK_FAN_OUT_MS = 50;
+
+function sleep(ms: number): Promise<null> {
+  return new Promise((resolve) => setTimeout(() => resolve(null), ms).unref());
+}
+
+function withOutcomes(incident: Incident, r: FanOutResult): Incident {
+  return { ...incident, deliveries: { ...incident.deliveries, ...r.deliveries }, timeline: [...incident.timeline, ...r.entries] };
 }
 
 async function resolveFromAlarm(n: Notification, previous: Latch, deps: PipelineDeps, base: Pick<Outcome, 'severity' | 'channels'>): Promise<Outcome> {

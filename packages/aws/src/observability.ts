@@ -17,7 +17,11 @@ export const powertoolsMetrics = new Metrics({
  */
 export class RouterMetrics implements PipelineMetrics {
   readonly totals = new Map<string, number>();
-  constructor(private readonly emf: Metrics | null) {}
+  private readonly emf: Metrics | null;
+  constructor(emf: Metrics | null) {
+    // Building EMF objects costs more than the count itself: skip them when metrics are off (local mode).
+    this.emf = process.env.POWERTOOLS_METRICS_DISABLED === 'true' ? null : emf;
+  }
 
   count(name: string, value = 1, dimensions?: Record<string, string>): void {
     const key = dimensions ? `${name}{${Object.entries(dimensions).map(([k, v]) => `${k}=${v}`).join(',')}}` : name;
