@@ -1,0 +1,60 @@
+import type { Secrets } from './secrets';
+import {
+  FUNCTION_SECRETS,
+  HANDLERS,
+  METRICS_NAMESPACE,
+  POLICY_IN_BUNDLE,
+  POLICY_SOURCE,
+  POWERTOOLS_SERVICE_NAME,
+  RUNTIME,
+  logRetentionFor,
+  type FunctionKey,
+  type Settings,
+} from './settings';
+
+/** What every router function depends on. */
+export interface FunctionDeps {
+  table: sst.aws.Dynamo;
+  secrets: Secrets;
+  settings: Settings;
+  /** The API's base URL, put into notifications as links (DASHBOARD_URL). */
+  dashboardUrl: $util.Input<string>;
+}
+
+/**
+ * One router Lambda: the shared runtime, bundle contents, environment and logging, linked to the table
+ * and to the secrets listed for it in FUNCTION_SECRETS, and nothing else.
+ *
+ * A linked secret reaches a deployed SST function only inside its encrypted `resource.enc` (read with
+ * `Resource` from the `sst` SDK); SST sets no `SST_RESOURCE_<Name>` variable for it. The code reads
+ * `SST_RESOURCE_<Name>` (`{"value": ...}`, the shape `sst dev` and `sst shell` use), so each linked secret
+ * is also passed in that variable here, built from the same list as the link so the two cannot differ.
+ */
+export function routerFunction(name: string, key: FunctionKey, deps: FunctionDeps, extra: Partial<sst.aws.FunctionArgs> = {}): sst.aws.Function {
+  const secretNames = FUNCTION_SECRETS[key];
+  const secretEnv = Object.fromEntries(
+    secretNames.map((n) => [`SST_RESOURCE_${n}`, $jsonStringify({ value: deps.secrets[n].value })]),
+  );
+  const { settings } = deps;
+  return new sst.aws.Function(name, {
+    handler: HANDLERS[key],
+    runtime: RUNTIME,
+    memory: '512 MB',
+    timeout: '30 seconds',
+    link: [deps.table, ...secretNames.map((n) => deps.secrets[n])],
+    copyFiles: [{ from: POLICY_SOURCE, to: POLICY_IN_BUNDLE }],
+    environment: {
+      ROUTER_TABLE: deps.table.name,
+      ROUTER_POLICY_FILE: POLICY_IN_BUNDLE,
+      EMAIL_FROM: settings.emailFrom,
+      EMAIL_TO: settings.emailTo.join(','),
+      DASHBOARD_URL: deps.dashboardUrl,
+      POWERTOOLS_SERVICE_NAME,
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      LOG_LEVEL: settings.logLevel,
+      ...secretEnv,
+    },
+    logging: { retention: logRetentionFor(settings.stage), format: 'json' },
+    ...extra,
+  });
+}

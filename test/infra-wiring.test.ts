@@ -1,0 +1,494 @@
+/**
+ * Infrastructure wiring, offline: sst.config.ts and stacks/ are evaluated against a stand-in of SST's
+ * globals (test/helpers/sst-standin.ts) that records every component and its arguments. No .sst/, no
+ * Pulumi, no AWS. The argument *types* are checked against the real SST 4 API by
+ * `npm run typecheck:infra`; this file checks what is wired to what.
+ *
+ * The stack modules are imported by computed path, so the main `tsc -p tsconfig.json` (which has no
+ * SST globals) does not type-check them; tsconfig.infra.json does.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { loadPolicyFile, parseInput, route } from '@alert-router/core';
+import { createTableInput, TABLE } from '../packages/aws/src/table';
+import { installStandIn, type Recorded, type StandIn } from './helpers/sst-standin';
+import { dailyCron, logRetentionFor, parseDigestTime, readSettings, SettingsError } from '../stacks/settings';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The brief's contract, written out rather than imported from stacks/ so the test cannot agree with a typo. */
+const EXPECTED_FUNCTIONS = {
+  AlarmHandler: { handler: 'functions/alarm.handler', secrets: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'] },
+  SlackHandler: { handler: 'functions/slack.handler', secrets: ['SlackSigningSecret', 'PagerDutyRoutingKey', 'SlackWebhookUrl'] },
+  DashboardHandler: { handler: 'functions/dashboard.handler', secrets: ['DashboardToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'] },
+  EscalateHandler: { handler: 'functions/escalate.handler', secrets: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'] },
+  DigestHandler: { handler: 'functions/digest.handler', secrets: ['SlackWebhookUrl', 'SmtpUrl'] },
+} as const;
+const ALL_SECRETS = ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackSigningSecret', 'SmtpUrl', 'DashboardToken'];
+const SLACK_ROUTES = ['POST /slack/commands', 'POST /slack/interactions'];
+const DASHBOARD_ROUTES = [
+  'GET /',
+  'GET /api/incidents',
+  'GET /api/digest',
+  'POST /api/incidents/{id}/ack',
+  'POST /api/incidents/{id}/resolve',
+  'POST /api/silences',
+  'GET /health',
+  'GET /assets/{proxy+}',
+];
+/** Every deploy-time setting the stacks read; each run starts from these cleared. */
+const SETTING_KEYS = [
+  'EMAIL_FROM', 'EMAIL_TO', 'LOG_LEVEL', 'DIGEST_TIME', 'DIGEST_TIMEZONE',
+  'EXAMPLE_ALARMS', 'EXAMPLE_LOAD_BALANCER', 'EXAMPLE_ECS_CLUSTER', 'EXAMPLE_ECS_SERVICE', 'EXAMPLE_DB_INSTANCE',
+];
+
+interface SstConfig {
+  app(input: { stage: string }): Record<string, unknown> | Promise<Record<string, unknown>>;
+  run(): Promise<Record<string, unknown>>;
+}
+
+async function loadConfig(): Promise<SstConfig> {
+  const url = pathToFileURL(resolve(ROOT, 'sst.config.ts')).href;
+  return ((await import(/* @vite-ignore */ url)) as { default: SstConfig }).default;
+}
+
+interface Deployed {
+  sst: StandIn;
+  outputs: Record<string, unknown>;
+  fn(name: keyof typeof EXPECTED_FUNCTIONS): Recorded;
+  /** Names of the resources in a function's `link`. */
+  links(name: keyof typeof EXPECTED_FUNCTIONS): string[];
+}
+
+/** Runs sst.config.ts's run() for a stage with the given settings. */
+async function deploy(stage: string, env: Record<string, string> = {}): Promise<Deployed> {
+  const sst = installStandIn({ stage });
+  for (const key of SETTING_KEYS) vi.stubEnv(key, env[key] ?? '');
+  try {
+    const outputs = await (await loadConfig()).run();
+    const fn = (name: keyof typeof EXPECTED_FUNCTIONS) => sst.one('sst.aws.Function', name);
+    const links = (name: keyof typeof EXPECTED_FUNCTIONS) =>
+      (fn(name).args.link as unknown[]).map((l) => {
+        const rec = sst.of(l);
+        if (!rec) throw new Error(`${name} links something that is not a component`);
+        return rec.name;
+      });
+    return { sst, outputs, fn, links };
+  } finally {
+    sst.restore();
+  }
+}
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+const production = () => deploy('production', { EMAIL_FROM: 'Alert Router <alerts@example.com>', EMAIL_TO: 'ops@example.com, lead@example.com' });
+
+describe('sst.config.ts app()', () => {
+  it('names the app, keeps AWS state in AWS, retains and protects production only', async () => {
+    const sst = installStandIn({ stage: 'production' });
+    try {
+      const config = await loadConfig();
+      expect(await config.app({ stage: 'production' })).toEqual({ name: 'alert-router', home: 'aws', removal: 'retain', protect: true });
+      expect(await config.app({ stage: 'dev' })).toEqual({ name: 'alert-router', home: 'aws', removal: 'remove', protect: false });
+    } finally {
+      sst.restore();
+    }
+  });
+});
+
+describe('severity topics and the alarm function', () => {
+  it('creates four topics, each subscribed once by the one alarm function', async () => {
+    const d = await production();
+    const topics = d.sst.all('sst.aws.SnsTopic');
+    expect(topics.map((t) => t.args.transform.topic.name).sort()).toEqual(
+      ['critical', 'high', 'low', 'medium'].map((s) => `alert-router-production-${s}`),
+    );
+    const alarmFn = d.fn('AlarmHandler').instance;
+    for (const t of topics) {
+      const subs = t.calls.filter((c) => c.method === 'subscribe');
+      expect(subs, t.name).toHaveLength(1);
+      expect(subs[0].args[1]).toBe(alarmFn.arn);
+    }
+    // Nothing else is subscribed to anything and no other function handles alarms.
+    expect(d.sst.all('sst.aws.Function').filter((f) => f.args.handler === 'functions/alarm.handler')).toHaveLength(1);
+  });
+
+  it('routes an alarm arriving through each deployed topic name to that severity (the real classifier and default policy)', async () => {
+    const d = await production();
+    const policy = loadPolicyFile(resolve(ROOT, 'packages/core/policy/default.yaml'));
+    const expected: Record<string, string> = { CriticalAlerts: 'P0', HighAlerts: 'P1', MediumAlerts: 'P2', LowAlerts: 'P3' };
+    for (const t of d.sst.all('sst.aws.SnsTopic')) {
+      const topicArn = `arn:aws:sns:eu-west-1:123456789012:${t.args.transform.topic.name}`;
+      const severity = routeThrough(topicArn, { AlarmName: 'SomeUnlistedAlarm', Namespace: 'Custom/App', MetricName: 'Whatever' }, policy);
+      expect(severity, t.name).toBe(expected[t.name]);
+    }
+  });
+
+  it('runs the alarm function on nodejs22.x with 30 s and 512 MB', async () => {
+    const { args } = (await production()).fn('AlarmHandler');
+    expect(args).toMatchObject({ runtime: 'nodejs22.x', timeout: '30 seconds', memory: '512 MB' });
+  });
+
+  it('sends alarms the function fails on to an SQS dead-letter queue whose alarm pages through the critical topic', async () => {
+    const d = await production();
+    const queues = d.sst.all('aws.sqs.Queue');
+    expect(queues).toHaveLength(1);
+    const dlq = queues[0].instance;
+    expect(queues[0].args.messageRetentionSeconds).toBe(14 * 24 * 3600);
+
+    const { args } = d.fn('AlarmHandler');
+    expect(args.retries).toBe(2);
+    expect(args.transform.eventInvokeConfig.destinationConfig.onFailure.destination).toBe(dlq.arn);
+    expect(args.permissions).toContainEqual({ actions: ['sqs:SendMessage'], resources: [dlq.arn] });
+
+    const alarms = d.sst.all('aws.cloudwatch.MetricAlarm');
+    expect(alarms.map((a) => a.name)).toEqual(['AlarmDeadLettersNotEmpty']);
+    const critical = d.sst.one('sst.aws.SnsTopic', 'CriticalAlerts').instance;
+    expect(alarms[0].args).toMatchObject({
+      namespace: 'AWS/SQS',
+      metricName: 'ApproximateNumberOfMessagesVisible',
+      dimensions: { QueueName: dlq.name },
+      threshold: 0,
+      comparisonOperator: 'GreaterThanThreshold',
+      alarmActions: [critical.arn],
+      okActions: [critical.arn],
+    });
+    expect(d.outputs.deadLetterQueueUrl).toBe(dlq.url);
+    expect(d.outputs.alarmFunctionName).toBe(d.fn('AlarmHandler').instance.name);
+  });
+});
+
+describe('functions', () => {
+  it('has exactly the five handlers, all on nodejs22.x', async () => {
+    const d = await production();
+    const fns = d.sst.all('sst.aws.Function');
+    expect(Object.fromEntries(fns.map((f) => [f.name, f.args.handler]))).toEqual(
+      Object.fromEntries(Object.entries(EXPECTED_FUNCTIONS).map(([n, e]) => [n, e.handler])),
+    );
+    for (const f of fns) expect(f.args.runtime, f.name).toBe('nodejs22.x');
+  });
+
+  it('handler files that exist export `handler`', () => {
+    for (const { handler } of Object.values(EXPECTED_FUNCTIONS)) {
+      const file = resolve(ROOT, handler.replace(/\.handler$/, '.ts'));
+      if (!existsSync(file)) continue; // written in parallel; the local server's tests import them too
+      expect(readFileSync(file, 'utf8'), file).toMatch(/export\s+(const|async\s+function|function)\s+handler\b/);
+    }
+  });
+
+  it.each(Object.entries(EXPECTED_FUNCTIONS))('%s is linked to the table and only its own secrets', async (name, expected) => {
+    const d = await production();
+    const key = name as keyof typeof EXPECTED_FUNCTIONS;
+    expect(d.links(key).sort()).toEqual(['Incidents', ...expected.secrets].sort());
+
+    // The code reads SST_RESOURCE_<Name>; those are exactly the linked secrets, with SST's {"value": ...} shape.
+    const env = d.fn(key).args.environment as Record<string, string>;
+    const passed = Object.keys(env).filter((k) => k.startsWith('SST_RESOURCE_')).map((k) => k.slice('SST_RESOURCE_'.length));
+    expect(passed.sort()).toEqual([...expected.secrets].sort());
+    for (const s of expected.secrets) expect(JSON.parse(env[`SST_RESOURCE_${s}`])).toEqual({ value: `<secret:${s}>` });
+
+    // No other secret's value appears anywhere in the function's arguments.
+    const text = JSON.stringify(d.fn(key).args);
+    for (const other of ALL_SECRETS.filter((s) => !(expected.secrets as readonly string[]).includes(s))) {
+      expect(text, `${name} must not see ${other}`).not.toContain(`<secret:${other}>`);
+    }
+  });
+
+  it('gives every function its runtime configuration and ships the default policy in the bundle', async () => {
+    const d = await production();
+    const table = d.sst.one('sst.aws.Dynamo', 'Incidents').instance;
+    expect(existsSync(resolve(ROOT, 'packages/core/policy/default.yaml'))).toBe(true);
+    for (const f of d.sst.all('sst.aws.Function')) {
+      expect(f.args.copyFiles, f.name).toEqual([{ from: 'packages/core/policy/default.yaml', to: 'policy/default.yaml' }]);
+      expect(f.args.environment, f.name).toMatchObject({
+        ROUTER_TABLE: table.name,
+        ROUTER_POLICY_FILE: 'policy/default.yaml',
+        EMAIL_FROM: 'Alert Router <alerts@example.com>',
+        EMAIL_TO: 'ops@example.com,lead@example.com',
+        DASHBOARD_URL: d.outputs.apiUrl,
+        POWERTOOLS_SERVICE_NAME: 'alert-router',
+        POWERTOOLS_METRICS_NAMESPACE: 'AlertRouter',
+        LOG_LEVEL: 'INFO',
+      });
+    }
+  });
+
+  it.each([
+    ['production', '1 month'],
+    ['staging', '1 week'],
+    ['dev', '3 days'],
+    ['pr-123', '3 days'],
+  ])('keeps logs of stage %s for %s', async (stage, retention) => {
+    expect(logRetentionFor(stage)).toBe(retention);
+    const d = await deploy(stage);
+    for (const f of d.sst.all('sst.aws.Function')) expect(f.args.logging, f.name).toEqual({ retention, format: 'json' });
+  });
+});
+
+describe('function bundles', () => {
+  // Roughly what SST's Node build does (esbuild, ESM, with its createRequire banner) and what Lambda then does:
+  // load the module from the bundle directory. Catches import-time crashes and CJS-in-ESM breakage offline.
+  const existing = Object.entries(EXPECTED_FUNCTIONS).filter(([, e]) => existsSync(resolve(ROOT, e.handler.replace(/\.handler$/, '.ts'))));
+
+  it.each(existing)('%s bundles and loads with the policy file at ROUTER_POLICY_FILE', async (name, e) => {
+    const esbuild = await import('esbuild');
+    const dir = mkdtempSync(join(tmpdir(), 'bundle-'));
+    try {
+      await esbuild.build({
+        entryPoints: [resolve(ROOT, e.handler.replace(/\.handler$/, '.ts'))],
+        outfile: join(dir, 'index.mjs'),
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        target: 'node22',
+        mainFields: ['module', 'main'],
+        banner: { js: "import { createRequire as topLevelCreateRequire } from 'module';const require = topLevelCreateRequire(import.meta.url);" },
+        logLevel: 'silent',
+      });
+      // copyFiles: packages/core/policy/default.yaml -> policy/default.yaml
+      mkdirSync(join(dir, 'policy'));
+      cpSync(resolve(ROOT, 'packages/core/policy/default.yaml'), join(dir, 'policy/default.yaml'));
+      const out = execFileSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          "const m = await import('./index.mjs'); const fs = await import('node:fs'); console.log(JSON.stringify({ handler: typeof m.handler, policy: fs.existsSync(process.env.ROUTER_POLICY_FILE) }));",
+        ],
+        { cwd: dir, env: { PATH: process.env.PATH, ROUTER_TABLE: 'incidents', ROUTER_POLICY_FILE: 'policy/default.yaml', POWERTOOLS_METRICS_NAMESPACE: 'AlertRouter' }, encoding: 'utf8', timeout: 20_000 },
+      );
+      expect(JSON.parse(out.trim().split('\n').pop()!), name).toEqual({ handler: 'function', policy: true });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('storage', () => {
+  it('deploys the table the code queries: keys, GSIs and TTL from packages/aws/src/table.ts', async () => {
+    const { args } = (await production()).sst.one('sst.aws.Dynamo', 'Incidents');
+    expect(args.primaryIndex).toEqual({ hashKey: 'pk', rangeKey: 'sk' });
+    expect(args.primaryIndex).toEqual({ hashKey: TABLE.partitionKey, rangeKey: TABLE.sortKey });
+    expect(args.globalIndexes).toEqual({
+      byStatus: { hashKey: 'gsi1pk', rangeKey: 'gsi1sk', projection: 'all' },
+      byDay: { hashKey: 'gsi2pk', rangeKey: 'gsi2sk', projection: 'all' },
+      byDue: { hashKey: 'gsi3pk', rangeKey: 'gsi3sk', projection: 'all' },
+    });
+    expect(args.ttl).toBe('expiresAt');
+    expect(args.ttl).toBe(TABLE.ttlAttribute);
+    expect(args.deletionProtection).toBe(true);
+
+    // Same attributes and indexes as the CreateTable input the local runner uses.
+    const local = createTableInput('t');
+    expect(Object.keys(args.fields).sort()).toEqual(local.AttributeDefinitions.map((a) => a.AttributeName).sort());
+    expect(Object.values(args.fields).every((t) => t === 'string')).toBe(true);
+    expect(Object.keys(args.globalIndexes).sort()).toEqual(local.GlobalSecondaryIndexes.map((i) => i.IndexName).sort());
+  });
+
+  it('has no deletion protection outside production', async () => {
+    expect((await deploy('dev')).sst.one('sst.aws.Dynamo', 'Incidents').args.deletionProtection).toBe(false);
+  });
+});
+
+describe('api', () => {
+  it('serves the Slack routes from the slack function and the dashboard routes from the dashboard function', async () => {
+    const d = await production();
+    const [api] = d.sst.all('sst.aws.ApiGatewayV2');
+    const routes = api.calls.filter((c) => c.method === 'route');
+    const byTarget = (fn: string) => routes.filter((r) => r.args[1] === d.fn(fn as 'SlackHandler').instance.arn).map((r) => r.args[0]);
+    expect(byTarget('SlackHandler').sort()).toEqual([...SLACK_ROUTES].sort());
+    expect(byTarget('DashboardHandler').sort()).toEqual([...DASHBOARD_ROUTES].sort());
+    expect(routes).toHaveLength(SLACK_ROUTES.length + DASHBOARD_ROUTES.length);
+  });
+
+  it('outputs the topic ARNs, the API URL and the two Slack URLs', async () => {
+    const d = await production();
+    const arn = (n: string) => d.sst.one('sst.aws.SnsTopic', n).instance.arn;
+    const url = d.sst.one('sst.aws.ApiGatewayV2', 'Api').instance.url;
+    expect(d.outputs).toMatchObject({
+      criticalTopicArn: arn('CriticalAlerts'),
+      highTopicArn: arn('HighAlerts'),
+      mediumTopicArn: arn('MediumAlerts'),
+      lowTopicArn: arn('LowAlerts'),
+      apiUrl: url,
+      slackCommandsUrl: `${url}/slack/commands`,
+      slackInteractionsUrl: `${url}/slack/interactions`,
+    });
+  });
+});
+
+describe('schedules', () => {
+  it('escalates every minute and sends the digest daily at 08:00 UTC by default', async () => {
+    const d = await production();
+    const escalate = d.sst.one('sst.aws.CronV2', 'Escalate');
+    expect(escalate.args.schedule).toBe('rate(1 minute)');
+    expect(escalate.args.function).toBe(d.fn('EscalateHandler').instance);
+    expect(d.fn('EscalateHandler').args.retries).toBe(0);
+
+    const digest = d.sst.one('sst.aws.CronV2', 'Digest');
+    expect(digest.args).toMatchObject({ schedule: 'cron(0 8 * * ? *)', timezone: 'UTC' });
+    expect(digest.args.function).toBe(d.fn('DigestHandler').instance);
+    // The handlers get EventBridge's Scheduled Event shape, as the local runner sends.
+    for (const cron of [escalate, digest]) {
+      expect(cron.args.event).toMatchObject({ 'detail-type': 'Scheduled Event', time: '<aws.scheduler.scheduled-time>', detail: {} });
+    }
+  });
+
+  it('takes the digest time and time zone from DIGEST_TIME and DIGEST_TIMEZONE', async () => {
+    const d = await deploy('production', { DIGEST_TIME: '07:30', DIGEST_TIMEZONE: 'Europe/Berlin' });
+    expect(d.sst.one('sst.aws.CronV2', 'Digest').args).toMatchObject({ schedule: 'cron(30 7 * * ? *)', timezone: 'Europe/Berlin' });
+  });
+});
+
+describe('example alarms (runbook)', () => {
+  const EXAMPLE_ENV = {
+    EXAMPLE_ALARMS: 'true',
+    EXAMPLE_LOAD_BALANCER: 'app/qenergyz-production-alb/50dc6c495c0c9188',
+    EXAMPLE_ECS_CLUSTER: 'qenergyz-production',
+    EXAMPLE_ECS_SERVICE: 'qenergyz-backend',
+    EXAMPLE_DB_INSTANCE: 'qenergyz-production-db',
+  };
+
+  it('are not deployed unless EXAMPLE_ALARMS is set', async () => {
+    const names = (await production()).sst.all('aws.cloudwatch.MetricAlarm').map((a) => a.name);
+    expect(names).toEqual(['AlarmDeadLettersNotEmpty']);
+  });
+
+  it('send ALARM and OK to the runbook severity topics, and the router classifies them as the runbook says', async () => {
+    const d = await deploy('production', EXAMPLE_ENV);
+    const topicOf = (arn: string) => d.sst.all('sst.aws.SnsTopic').find((t) => t.instance.arn === arn)?.name;
+    const expected = {
+      HighErrorRate: { topic: 'CriticalAlerts', severity: 'P0', namespace: 'AWS/ApplicationELB', metric: 'HTTPCode_Target_5XX_Count', dims: { LoadBalancer: EXAMPLE_ENV.EXAMPLE_LOAD_BALANCER }, threshold: 10 },
+      HighResponseTime: { topic: 'HighAlerts', severity: 'P1', namespace: 'AWS/ApplicationELB', metric: 'TargetResponseTime', dims: { LoadBalancer: EXAMPLE_ENV.EXAMPLE_LOAD_BALANCER }, threshold: 1 },
+      HighCPUUtilization: { topic: 'HighAlerts', severity: 'P1', namespace: 'AWS/ECS', metric: 'CPUUtilization', dims: { ClusterName: 'qenergyz-production', ServiceName: 'qenergyz-backend' }, threshold: 80 },
+      DatabaseHighCPU: { topic: 'MediumAlerts', severity: 'P2', namespace: 'AWS/RDS', metric: 'CPUUtilization', dims: { DBInstanceIdentifier: 'qenergyz-production-db' }, threshold: 75 },
+    } as const;
+    const policy = loadPolicyFile(resolve(ROOT, 'packages/core/policy/default.yaml'));
+    for (const [name, e] of Object.entries(expected)) {
+      const { args } = d.sst.one('aws.cloudwatch.MetricAlarm', name);
+      expect(args, name).toMatchObject({
+        name,
+        namespace: e.namespace,
+        metricName: e.metric,
+        dimensions: e.dims,
+        threshold: e.threshold,
+        comparisonOperator: 'GreaterThanThreshold',
+        evaluationPeriods: 2,
+        period: 300,
+      });
+      expect(args.alarmActions.map(topicOf), name).toEqual([e.topic]);
+      expect(args.okActions.map(topicOf), name).toEqual([e.topic]);
+
+      // What the router makes of it when it fires: build the CloudWatch message from the alarm's own arguments.
+      const topicName = d.sst.one('sst.aws.SnsTopic', e.topic).args.transform.topic.name;
+      const severity = routeThrough(
+        `arn:aws:sns:eu-west-1:123456789012:${topicName}`,
+        { AlarmName: name, AlarmDescription: args.alarmDescription, Namespace: args.namespace, MetricName: args.metricName, Dimensions: args.dimensions },
+        policy,
+      );
+      expect(severity, name).toBe(e.severity);
+    }
+  });
+
+  it('refuse to deploy without a load balancer dimension, naming the setting', async () => {
+    await expect(deploy('production', { EXAMPLE_ALARMS: 'true' })).rejects.toThrow(/^EXAMPLE_LOAD_BALANCER: required/);
+    await expect(deploy('production', { EXAMPLE_ALARMS: 'true', EXAMPLE_LOAD_BALANCER: 'qenergyz-production-alb' })).rejects.toThrow(
+      /EXAMPLE_LOAD_BALANCER: .*app\/<name>\/<id>.*got "qenergyz-production-alb"/,
+    );
+  });
+});
+
+describe('deploy-time settings', () => {
+  it.each([
+    [{ DIGEST_TIME: '8am' }, 'DIGEST_TIME: expected HH:MM (24-hour), got "8am"'],
+    [{ DIGEST_TIME: '24:00' }, 'DIGEST_TIME: expected HH:MM (24-hour), got "24:00"'],
+    [{ DIGEST_TIMEZONE: 'Mars/Olympus' }, 'DIGEST_TIMEZONE: "Mars/Olympus" is not an IANA time zone'],
+    [{ EMAIL_TO: 'ops@example.com, nobody' }, 'EMAIL_TO: "nobody" is not an email address'],
+    [{ EMAIL_FROM: 'alerts' }, 'EMAIL_FROM: "alerts" is not an email address'],
+    [{ LOG_LEVEL: 'LOUD' }, 'LOG_LEVEL: expected one of DEBUG, INFO, WARN, ERROR, got "LOUD"'],
+    [{ EXAMPLE_ALARMS: 'maybe' }, 'EXAMPLE_ALARMS: expected true or false, got "maybe"'],
+  ])('rejects %o naming the key', (env, message) => {
+    expect(() => readSettings('production', env)).toThrow(SettingsError);
+    expect(() => readSettings('production', env)).toThrow(message);
+  });
+
+  it('rejects a stage name that a topic name would turn into a severity', () => {
+    expect(() => readSettings('high-load-test', {})).toThrow(/stage "high-load-test": contains the severity word "high"/);
+    expect(() => readSettings('highway', {})).not.toThrow();
+  });
+
+  it('defaults: digest 08:00 UTC, INFO in production, DEBUG elsewhere, no example alarms', () => {
+    expect(readSettings('production', {})).toMatchObject({
+      digestTime: { hour: 8, minute: 0 },
+      digestTimezone: 'UTC',
+      logLevel: 'INFO',
+      emailTo: [],
+      emailFrom: '',
+      exampleAlarms: null,
+    });
+    expect(readSettings('dev', {}).logLevel).toBe('DEBUG');
+    expect(dailyCron(parseDigestTime('DIGEST_TIME', '18:05'))).toBe('cron(5 18 * * ? *)');
+  });
+});
+
+/** Severity the router gives a CloudWatch alarm (ALARM state) that arrives through `topicArn`. */
+function routeThrough(topicArn: string, alarm: Record<string, unknown>, policy: ReturnType<typeof loadPolicyFile>): string {
+  const message = {
+    AlarmName: 'Unnamed',
+    AlarmDescription: null,
+    AWSAccountId: '123456789012',
+    NewStateValue: 'ALARM',
+    NewStateReason: 'Threshold Crossed',
+    StateChangeTime: '2024-01-15T10:05:00.000+0000',
+    Region: 'EU (Ireland)',
+    AlarmArn: `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${String(alarm.AlarmName)}`,
+    OldStateValue: 'OK',
+    ...alarm,
+    Trigger: {
+      MetricName: alarm.MetricName,
+      Namespace: alarm.Namespace,
+      StatisticType: 'Statistic',
+      Statistic: 'AVERAGE',
+      Dimensions: Object.entries((alarm.Dimensions as Record<string, string>) ?? {}).map(([name, value]) => ({ name, value })),
+      Period: 300,
+      EvaluationPeriods: 2,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 1,
+    },
+  };
+  delete (message as Record<string, unknown>).MetricName;
+  delete (message as Record<string, unknown>).Namespace;
+  delete (message as Record<string, unknown>).Dimensions;
+  const event = {
+    Records: [
+      {
+        EventSource: 'aws:sns',
+        EventVersion: '1.0',
+        EventSubscriptionArn: `${topicArn}:0c7e8b1f-0000-4000-8000-000000000000`,
+        Sns: {
+          Type: 'Notification',
+          MessageId: '95df01b4-ee98-5cb9-9903-4c221d41eb5e',
+          TopicArn: topicArn,
+          Subject: `ALARM: "${String(alarm.AlarmName)}" in EU (Ireland)`,
+          Message: JSON.stringify(message),
+          Timestamp: '2024-01-15T10:05:00.000Z',
+          SignatureVersion: '1',
+          Signature: 'x',
+          SigningCertUrl: 'https://sns.eu-west-1.amazonaws.com/cert.pem',
+          UnsubscribeUrl: 'https://sns.eu-west-1.amazonaws.com/?Action=Unsubscribe',
+          MessageAttributes: {},
+        },
+      },
+    ],
+  };
+  const { notifications } = parseInput(event);
+  expect(notifications).toHaveLength(1);
+  expect(notifications[0].kind).toBe('alarm');
+  return route(notifications[0], policy).classification.severity;
+}
