@@ -25,16 +25,12 @@ export interface FunctionDeps {
  * One router Lambda: the shared runtime, bundle contents, environment and logging, linked to the table
  * and to the secrets listed for it in FUNCTION_SECRETS, and nothing else.
  *
- * A linked secret reaches a deployed SST function only inside its encrypted `resource.enc` (read with
- * `Resource` from the `sst` SDK); SST sets no `SST_RESOURCE_<Name>` variable for it. The code reads
- * `SST_RESOURCE_<Name>` (`{"value": ...}`, the shape `sst dev` and `sst shell` use), so each linked secret
- * is also passed in that variable here, built from the same list as the link so the two cannot differ.
+ * A linked secret reaches the function only inside SST's encrypted `resource.enc`, read at run time with
+ * `Resource` from `sst/resource` (packages/aws/src/config.ts): secret values never appear in the
+ * function's environment or configuration.
  */
 export function routerFunction(name: string, key: FunctionKey, deps: FunctionDeps, extra: Partial<sst.aws.FunctionArgs> = {}): sst.aws.Function {
   const secretNames = FUNCTION_SECRETS[key];
-  const secretEnv = Object.fromEntries(
-    secretNames.map((n) => [`SST_RESOURCE_${n}`, $jsonStringify({ value: deps.secrets[n].value })]),
-  );
   const { settings } = deps;
   return new sst.aws.Function(name, {
     handler: HANDLERS[key],
@@ -52,7 +48,6 @@ export function routerFunction(name: string, key: FunctionKey, deps: FunctionDep
       POWERTOOLS_SERVICE_NAME,
       POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
       LOG_LEVEL: settings.logLevel,
-      ...secretEnv,
     },
     logging: { retention: logRetentionFor(settings.stage), format: 'json' },
     ...extra,

@@ -1,4 +1,5 @@
 import { ConfigError } from '@alert-router/core';
+import { Resource } from 'sst/resource';
 
 /** Runtime configuration, read once per cold start from the environment (SST links or plain variables). */
 export interface RouterConfig {
@@ -26,18 +27,35 @@ export interface RouterConfig {
 
 type Env = Record<string, string | undefined>;
 
-/** A secret linked by SST (`SST_RESOURCE_<Name>` = `{"value": ...}`) or a plain environment variable. */
-function secret(env: Env, sstName: string, plain: string): string | null {
-  const direct = env[plain]?.trim();
-  if (direct) return direct;
-  const linked = env[`SST_RESOURCE_${sstName}`];
-  if (!linked) return null;
+function usable(value: unknown): string | null {
+  return typeof value === 'string' && value.trim() && value.trim() !== 'unset' ? value.trim() : null;
+}
+
+/** SST's linked resources (the encrypted resource file in a deployed function); null when not linked. */
+function linkedValue(sstName: string): unknown {
   try {
-    const value = (JSON.parse(linked) as { value?: unknown }).value;
-    return typeof value === 'string' && value.trim() && value !== 'unset' ? value.trim() : null;
+    return (Resource as unknown as Record<string, { value?: unknown } | undefined>)[sstName]?.value;
   } catch {
-    throw new ConfigError(`SST_RESOURCE_${sstName}: not the JSON SST links write`);
+    return undefined; // not running under SST: Resource throws for names it does not know
   }
+}
+
+/**
+ * A secret: a plain environment variable (local mode, tests), or the value SST linked to the function
+ * (`sst.Secret`, read through `Resource`; `sst dev`/`sst shell` expose it as `SST_RESOURCE_<Name>` too).
+ * The value "unset" turns a channel off.
+ */
+function secret(env: Env, sstName: string, plain: string): string | null {
+  if (env[plain] !== undefined && env[plain] !== '') return usable(env[plain]);
+  const linked = env[`SST_RESOURCE_${sstName}`];
+  if (linked) {
+    try {
+      return usable((JSON.parse(linked) as { value?: unknown }).value);
+    } catch {
+      throw new ConfigError(`SST_RESOURCE_${sstName}: not the JSON SST links write`);
+    }
+  }
+  return env === process.env ? usable(linkedValue(sstName)) : null;
 }
 
 function positiveInt(env: Env, key: string, fallback: number): number {
