@@ -24,6 +24,7 @@ describe('alarm pipeline against dynalite and loopback channels', () => {
   });
 
   it('opens a P0 incident, pages PagerDuty and Slack once, with one DynamoDB round trip before fan-out', async () => {
+    env.rt.quickFanOutMs = 5000; // pin the fast path: the peers answer in a few ms, a loaded CI box may not
     env.local.requests.reset();
     let atFanOut: Record<string, number> | null = null;
     const pdNotifier = env.rt.notifiers.pagerduty;
@@ -52,6 +53,7 @@ describe('alarm pipeline against dynalite and loopback channels', () => {
   });
 
   it('a slow channel does not keep the incident invisible: it is stored pending, then updated', async () => {
+    env.rt.quickFanOutMs = 20;
     env.slack.script.push({ status: 200, body: 'ok', delayMs: 400 });
     const running = processNotification(notification(), env.rt);
     await new Promise((r) => setTimeout(r, 200));
