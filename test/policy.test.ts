@@ -51,8 +51,7 @@ describe('the shipped default policy', () => {
 describe('errors name the exact key and why', () => {
   it('unknown key severities.P1.chanels', () => {
     const e = errorOf(edited('    channels: [slack, email, dashboard]\n', '    chanels: [slack, email, dashboard]\n    channels: [slack, email, dashboard]\n'));
-    // Either spelling names the key exactly: `severities.P1.chanels: unknown key` or `severities.P1: unknown key "chanels"`.
-    expect(e.message).toMatch(/^policy\.yaml: severities\.P1(\.chanels: unknown key|: unknown key "chanels")/);
+    expect(e.message).toBe('policy.yaml: severities.P1.chanels: unknown key');
   });
 
   it('bad channel severities.P0.channels[1]', () => {
@@ -67,7 +66,7 @@ describe('errors name the exact key and why', () => {
 
   // Known gap (policy.ts, not owned here): the union of `next-business-day` and the duration pattern reports only
   // "Invalid input", so the reader is not told what a duration looks like. Flip to `it` once policy.ts says why.
-  it.fails('bad duration says what a duration looks like', () => {
+  it('bad duration says what a duration looks like', () => {
     const e = errorOf(edited('responseTime: 5m', 'responseTime: 5 minutes'));
     expect(e.message).toMatch(/severities\.P0\.responseTime: .*(5m|2h|1d|duration)/);
   });

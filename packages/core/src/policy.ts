@@ -11,17 +11,15 @@ const channel = z.enum(CHANNELS);
 const sendChannel = z.enum(['pagerduty', 'slack', 'email']);
 
 /** `5m`, `15m`, `2h`, `1d`, `90s` → minutes; `next-business-day` is kept as a marker. */
-const responseTime = z.union([
-  z.literal('next-business-day'),
-  z
-    .string()
-    .regex(/^\d+(\.\d+)?\s*(s|m|h|d)$/, 'expected a duration like 5m, 2h or 1d, or next-business-day')
-    .transform((v) => {
-      const n = Number.parseFloat(v);
-      const unit = v.trim().slice(-1);
-      return n * ({ s: 1 / 60, m: 1, h: 60, d: 1440 } as Record<string, number>)[unit];
-    }),
-]);
+const responseTime = z.string().transform((v, ctx): number | 'next-business-day' => {
+  if (v === 'next-business-day') return v;
+  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d)$/.exec(v.trim());
+  if (!m) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration like 5m, 2h or 1d, or next-business-day, got "${v}"` });
+    return z.NEVER;
+  }
+  return Number.parseFloat(m[1]) * ({ s: 1 / 60, m: 1, h: 60, d: 1440 } as Record<string, number>)[m[2]];
+});
 
 const contact = z.object({ name: z.string(), phone: z.string().optional(), email: z.string().optional(), slack: z.string().optional() }).strict();
 
@@ -128,10 +126,9 @@ export type EscalationStep = Policy['severities'][Severity]['escalation'][number
 export function validatePolicy(value: unknown, source = 'policy'): Policy {
   const r = policySchema.safeParse(value);
   if (r.success) return r.data;
-  const lines = r.error.issues.slice(0, 5).map((i) => {
-    const key = formatPath('', i.path) || '(top level)';
-    const msg = i.code === 'unrecognized_keys' ? `unknown key${i.keys.length > 1 ? 's' : ''} ${i.keys.map((k) => `"${k}"`).join(', ')}` : i.message;
-    return `${key}: ${msg}`;
+  const lines = r.error.issues.slice(0, 5).flatMap((i) => {
+    if (i.code === 'unrecognized_keys') return i.keys.map((k) => `${formatPath('', [...i.path, k])}: unknown key`);
+    return [`${formatPath('', i.path) || '(top level)'}: ${i.message}`];
   });
   throw new PolicyError(`${source}: ${lines.join('; ')}`, { context: { issues: r.error.issues } });
 }
@@ -140,7 +137,8 @@ export function parsePolicyYaml(text: string, source = 'policy'): Policy {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
-    throw new PolicyError(`${source}: YAML error at line ${e.linePos?.[0]?.line ?? '?'}: ${e.message.split('\n')[0]}`);
+    const reason = e.message.split('\n')[0].replace(/\s+at line \d+, column \d+:?\s*$/, '');
+    throw new PolicyError(`${source}: YAML error at line ${e.linePos?.[0]?.line ?? '?'}: ${reason}`);
   }
   return validatePolicy(doc.toJS(), source);
 }
