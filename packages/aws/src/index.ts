@@ -12,3 +12,4 @@ export * from './dashboard/routes';
 export * from './actions';
 export * from './silences';
 export * from './escalation';
+export * from './slack/index';

@@ -12,3 +12,4 @@ export * from './lifecycle';
 export * from './render/index';
 export * from './silence';
 export * from './escalation';
+export * from './slack-command';
