@@ -15,6 +15,8 @@ export interface RouterConfig {
   smtpUrl: string | null;
   emailFrom: string | null;
   emailTo: string[];
+  /** Send email through Amazon SES (nodemailer's SES transport) in this region when no SMTP URL is set. */
+  sesRegion: string | null;
   dashboardToken: string | null;
   dashboardUrl: string | null;
   /** Time one channel may take for one notice, retries included. */
@@ -91,6 +93,7 @@ export function readConfig(env: Env = process.env): RouterConfig {
     smtpUrl: url(env, 'SMTP_URL', secret(env, 'SmtpUrl', 'SMTP_URL')),
     emailFrom: env.EMAIL_FROM?.trim() || null,
     emailTo: (env.EMAIL_TO ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    sesRegion: env.SES_REGION?.trim() || null,
     dashboardToken: secret(env, 'DashboardToken', 'DASHBOARD_TOKEN'),
     dashboardUrl: env.DASHBOARD_URL?.trim().replace(/\/+$/, '') || null,
     deliveryBudgetMs: positiveInt(env, 'DELIVERY_BUDGET_MS', 8000),
@@ -104,7 +107,7 @@ export function liveChannels(c: RouterConfig): Record<'pagerduty' | 'slack' | 'e
   return {
     pagerduty: Boolean(c.pagerdutyRoutingKey),
     slack: Boolean(c.slackWebhookUrl),
-    email: Boolean(c.smtpUrl && c.emailFrom && c.emailTo.length > 0),
+    email: Boolean((c.smtpUrl || c.sesRegion) && c.emailFrom && c.emailTo.length > 0),
   };
 }
 

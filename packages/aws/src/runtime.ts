@@ -29,6 +29,7 @@ export function buildRuntime(config: RouterConfig, overrides: Partial<Runtime> =
       smtpUrl: config.smtpUrl ?? undefined,
       emailFrom: config.emailFrom ?? undefined,
       emailTo: config.emailTo,
+      sesRegion: config.sesRegion ?? undefined,
     });
   const silences = overrides.silences ?? new SilenceStore(db, config.tableName);
   const now = overrides.now ?? (() => new Date());

@@ -9,21 +9,30 @@ export interface LocalScheduler {
   stop(): void;
 }
 
+/** `DIGEST_TIME` (HH:MM, default 08:00), as the schedules stack reads it → a croner pattern. */
+export function digestPattern(time = process.env.DIGEST_TIME || '08:00'): string {
+  const m = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(time);
+  if (!m) throw new Error(`DIGEST_TIME: expected HH:MM (24-hour), got "${time}"`);
+  return `0 ${Number(m[2])} ${Number(m[1])} * * *`;
+}
+
 /** The schedules the stacks deploy (escalation every minute, the daily digest), run locally with croner. */
-export const LOCAL_SCHEDULES: { name: 'escalate' | 'digest'; pattern: string }[] = [
-  { name: 'escalate', pattern: '0 * * * * *' },
-  { name: 'digest', pattern: process.env.DIGEST_CRON ?? '0 0 8 * * *' },
-];
+export function localSchedules(): { name: 'escalate' | 'digest'; pattern: string }[] {
+  return [
+    { name: 'escalate', pattern: '0 * * * * *' },
+    { name: 'digest', pattern: digestPattern() },
+  ];
+}
 
 export function startScheduler(handlers: Partial<Record<'escalate' | 'digest', ScheduledHandler>> & object, log: (l: string) => void): LocalScheduler {
   const jobs: Cron[] = [];
   const registered: LocalScheduler['jobs'] = [];
-  for (const s of LOCAL_SCHEDULES) {
+  for (const s of localSchedules()) {
     const h = (handlers as Partial<Record<string, ScheduledHandler>>)[s.name];
     if (!h) continue;
     registered.push(s);
     jobs.push(
-      new Cron(s.pattern, { protect: true, timezone: process.env.DIGEST_TIMEZONE ?? 'UTC' }, async () => {
+      new Cron(s.pattern, { protect: true, timezone: process.env.DIGEST_TIMEZONE || 'UTC' }, async () => {
         try {
           await h(scheduledEvent(`local-${s.name}`), lambdaContext(s.name, 60_000));
         } catch (err) {
