@@ -1,4 +1,5 @@
 import {
+  RouterError,
   deliveriesToRetry,
   flapState,
   deliveryKey,
@@ -185,9 +186,9 @@ async function resolveFromAlarm(n: Notification, previous: Latch, deps: Pipeline
   const entry: TimelineEntry = { at, type: 'resolved', by: 'cloudwatch', detail: n.reason ? n.reason.slice(0, 500) : 'alarm returned to OK' };
   const initial: Record<string, DeliveryRecord> = {};
   for (const c of announced) initial[deliveryKey('resolve', c)] = pending(at, deps.leaseMs);
-  const resolved = await deps.store.markResolved(id, at, 'cloudwatch', entry, initial);
+  const resolved = await resolveWhenStored(id, at, entry, initial, deps);
   if (!resolved) {
-    // Resolved by a person meanwhile (or never stored): nothing more to announce.
+    // Resolved by a person meanwhile: nothing more to announce.
     return { kind: 'resolved', incidentId: id, ...base, deliveries: {}, retryableFailure: false };
   }
   const incident: Incident = { ...resolved, alarm: { ...resolved.alarm, state: n.state, previousState: n.previousState, reason: n.reason, changedAt: n.changedAt } };
@@ -198,6 +199,23 @@ async function resolveFromAlarm(n: Notification, previous: Latch, deps: Pipeline
   await deps.store.recordDeliveries(id, { ...skipped, ...result.deliveries }, result.entries, deps.now().toISOString());
   deps.metrics.count('IncidentsResolved', 1, { severity: incident.severity });
   return { kind: 'resolved', incidentId: id, ...base, deliveries: result.deliveries, retryableFailure: result.retryableFailure };
+}
+
+/**
+ * Resolves the incident the latch pointed at. The OK can overtake the ALARM's worker, which stores the incident
+ * only once its fan-out is done (≤ one channel budget): then wait for it rather than lose the resolution.
+ */
+async function resolveWhenStored(id: string, at: string, entry: TimelineEntry, initial: Record<string, DeliveryRecord>, deps: PipelineDeps): Promise<Incident | null> {
+  const deadline = Date.now() + Math.min(deps.leaseMs, 20_000);
+  for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
+    const resolved = await deps.store.markResolved(id, at, 'cloudwatch', entry, initial);
+    if (resolved) return resolved;
+    if (await deps.store.getIncident(id)) return null;
+    if (Date.now() + wait > deadline) {
+      throw new RouterError(`incident ${id} was never stored by the worker that opened it; failing so the OK is retried`);
+    }
+    await sleep(wait);
+  }
 }
 
 /** The latch says this episode is ours but no incident was stored: its first worker is still busy, or died. */
