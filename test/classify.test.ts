@@ -17,7 +17,7 @@ import {
 } from '@alert-router/core';
 
 const FIXTURES = fileURLToPath(new URL('./fixtures/alarms/', import.meta.url));
-const CONTRACT = fileURLToPath(new URL('../../shared/contract/cases/', import.meta.url));
+const CONTRACT = fileURLToPath(new URL('./fixtures/contract/', import.meta.url));
 const load = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
 
 /** A CloudWatch alarm message as CloudWatch writes it (shape of the runbook's alarms), optionally through a topic. */
@@ -166,7 +166,7 @@ describe("the runbook's four alarms with the default policy", () => {
   });
 
   it('the contract cases classify as the contract says', () => {
-    const cases = load(`${CONTRACT}../cases.json`) as { file: string; refuse?: boolean; expect?: { severity?: Severity } }[];
+    const cases = load(`${CONTRACT}cases.json`) as { file: string; refuse?: boolean; expect?: { severity?: Severity } }[];
     for (const c of cases.filter((c) => !c.refuse && c.expect?.severity)) {
       const [n] = parseInput(load(`${CONTRACT}${c.file}`)).notifications;
       expect(classify(n, policy).severity, c.file).toBe(c.expect!.severity);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURES = join(ROOT, 'test/fixtures/alarms');
-const CONTRACT_CASES = join(ROOT, '../shared/contract/cases');
+const CONTRACT_CASES = join(ROOT, 'test/fixtures/contract');
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
 const CLI = join(ROOT, 'packages/local/src/route-cli.ts');
 
