@@ -13,3 +13,4 @@ export * from './actions';
 export * from './silences';
 export * from './escalation';
 export * from './slack/index';
+export * from './notifiers/index';
