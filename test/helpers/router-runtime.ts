@@ -3,8 +3,12 @@ import { localStore } from './local-dynamo';
 import { startPagerDutyPeer, startSlackPeer, startSmtpPeer } from './peers';
 
 /** A runtime wired to dynalite and to real Slack / PagerDuty / SMTP peers on loopback. */
-export async function routerWithPeers(env: Record<string, string> = {}, overrides: Partial<Runtime> = {}) {
+export async function routerWithPeers(
+  envOrFn: Record<string, string> | ((peers: { slackUrl: string; pagerdutyUrl: string; smtpHost: string }) => Record<string, string>) = {},
+  overrides: Partial<Runtime> = {},
+) {
   const [local, slack, pagerduty, smtp] = await Promise.all([localStore(), startSlackPeer(), startPagerDutyPeer(), startSmtpPeer()]);
+  const env = typeof envOrFn === 'function' ? envOrFn({ slackUrl: slack.url, pagerdutyUrl: pagerduty.url, smtpHost: new URL(smtp.url).host }) : envOrFn;
   const config = readConfig({
     ROUTER_TABLE: local.tableName,
     DYNAMODB_ENDPOINT: local.endpoint,
