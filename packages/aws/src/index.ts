@@ -13,4 +13,5 @@ export * from './actions';
 export * from './silences';
 export * from './escalation';
 export * from './slack/index';
+export * from './digest/digest';
 export * from './notifiers/index';

@@ -13,3 +13,4 @@ export * from './render/index';
 export * from './silence';
 export * from './escalation';
 export * from './slack-command';
+export * from './render/digest-index';

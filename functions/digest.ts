@@ -1,0 +1,25 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { ScheduledEvent } from 'aws-lambda';
+import { logger, powertoolsMetrics, runDigest, runtime } from '@alert-router/aws';
+
+/**
+ * Daily (DIGEST_TIME in DIGEST_TIMEZONE on AWS; the local scheduler in `npm start`): the last 24 hours to
+ * Slack and email. Fails only when every configured channel failed, so a retry never sends a channel twice.
+ */
+export const handler = middy(async (_event: ScheduledEvent) => {
+  const run = await runDigest(runtime(), { timeZone: process.env.DIGEST_TIMEZONE || undefined });
+  const r = run.report;
+  const summary = { from: r.from, to: r.to, empty: r.empty, total: r.total, breaches: r.breaches.length, stillOpen: r.stillOpen.length, slack: run.slack, email: run.email };
+  const tried = [run.slack, run.email].filter((c) => c.status !== 'outbox');
+  if (tried.length > 0 && tried.every((c) => c.status === 'failed')) {
+    logger.error('digest not delivered', summary);
+    throw new Error(`digest not delivered: ${tried.map((c) => (c.status === 'failed' ? c.error : '')).join('; ')}`);
+  }
+  if (tried.some((c) => c.status === 'failed')) logger.error('digest partly delivered', summary);
+  else logger.info('digest sent', summary);
+  return summary;
+})
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(powertoolsMetrics));
