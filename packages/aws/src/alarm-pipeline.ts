@@ -52,6 +52,8 @@ export interface PipelineDeps {
   silencedBy?: (n: Notification, severity: string) => string | null;
   /** See QUICK_FAN_OUT_MS. */
   quickFanOutMs?: number;
+  /** Strips configured secrets from peer answers before they are logged or stored. */
+  redact?: (text: string) => string;
 }
 
 export type OutcomeKind = 'opened' | 'duplicate' | 'redelivery' | 'resent' | 'in-progress' | 'stale' | 'resolved' | 'no-episode';
@@ -273,7 +275,7 @@ export async function fanOut(
   event: NoticeEvent,
   incident: Incident,
   channels: SendChannel[],
-  deps: Pick<PipelineDeps, 'notifiers' | 'deliver' | 'links' | 'now' | 'policy' | 'metrics' | 'logger'>,
+  deps: Pick<PipelineDeps, 'notifiers' | 'deliver' | 'links' | 'now' | 'policy' | 'metrics' | 'logger' | 'redact'>,
   extra: Partial<Pick<Notice, 'tier' | 'actor' | 'note'>> = {},
 ): Promise<FanOutResult> {
   const notice: Notice = { event, incident, policy: deps.policy, links: deps.links(incident), ...extra };
@@ -290,7 +292,7 @@ export async function fanOut(
   const entries: TimelineEntry[] = [];
   let retryableFailure = false;
   channels.forEach((c, i) => {
-    const o = outcomes[i];
+    const o = deps.redact && outcomes[i].error ? { ...outcomes[i], error: deps.redact(outcomes[i].error!) } : outcomes[i];
     const at = deps.now().toISOString();
     const record: DeliveryRecord = { status: o.status, attempts: o.attempts, at };
     if (o.error) record.error = o.error.slice(0, 500);

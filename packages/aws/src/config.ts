@@ -115,3 +115,24 @@ export function liveChannels(c: RouterConfig): Record<'pagerduty' | 'slack' | 'e
 export function secretValues(c: RouterConfig): string[] {
   return [c.slackWebhookUrl, c.slackSigningSecret, c.pagerdutyRoutingKey, c.smtpUrl, c.dashboardToken].filter((v): v is string => Boolean(v));
 }
+
+/**
+ * Removes every configured secret (and the secret parts of secret URLs: a webhook's path, an SMTP password)
+ * from a text that came back from a peer, before it is logged or stored.
+ */
+export function secretRedactor(c: RouterConfig): (text: string) => string {
+  const parts = new Set<string>();
+  for (const v of secretValues(c)) {
+    parts.add(v);
+    try {
+      const u = new URL(v);
+      if (u.password) parts.add(decodeURIComponent(u.password));
+      if (u.pathname.length > 8) parts.add(u.pathname);
+    } catch {
+      /* not a URL */
+    }
+  }
+  const needles = [...parts].filter((p) => p.length >= 6).flatMap((p) => [p, encodeURIComponent(p)]);
+  if (needles.length === 0) return (t) => t;
+  return (text) => needles.reduce((t, n) => t.split(n).join('[redacted]'), text);
+}

@@ -1,7 +1,7 @@
 import { defaultPolicy, loadPolicyFile, noticeLinks, type Notifier, type Policy, type SendChannel } from '@alert-router/core';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PipelineDeps } from './alarm-pipeline';
-import { readConfig, type RouterConfig } from './config';
+import { readConfig, secretRedactor, type RouterConfig } from './config';
 import { createDocumentClient } from './dynamo';
 import { createNotifiers, deliverWithRetry } from './notifiers/index';
 import { powertoolsMetrics, routerLogger, RouterMetrics } from './observability';
@@ -45,6 +45,7 @@ export function buildRuntime(config: RouterConfig, overrides: Partial<Runtime> =
     deliver: overrides.deliver ?? ((notifier, notice) => deliverWithRetry(notifier, notice, { budgetMs: config.deliveryBudgetMs })),
     links: overrides.links ?? ((incident) => noticeLinks(incident, policy, { dashboardUrl: config.dashboardUrl })),
     leaseMs: config.leaseMs,
+    redact: overrides.redact ?? secretRedactor(config),
     now,
     logger: overrides.logger ?? routerLogger,
     metrics: overrides.metrics ?? new RouterMetrics(powertoolsMetrics),
