@@ -36,7 +36,7 @@ export type SecretName = (typeof SECRET_NAMES)[number];
 /** Least privilege: each function is linked to the table and to these secrets only. */
 export const FUNCTION_SECRETS: Record<FunctionKey, readonly SecretName[]> = {
   alarm: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'],
-  slack: ['SlackSigningSecret', 'PagerDutyRoutingKey', 'SlackWebhookUrl'],
+  slack: ['SlackSigningSecret', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'],
   dashboard: ['DashboardToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'],
   escalate: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'],
   digest: ['SlackWebhookUrl', 'SmtpUrl'],

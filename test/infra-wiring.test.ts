@@ -23,7 +23,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 /** The brief's contract, written out rather than imported from stacks/ so the test cannot agree with a typo. */
 const EXPECTED_FUNCTIONS = {
   AlarmHandler: { handler: 'functions/alarm.handler', secrets: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'] },
-  SlackHandler: { handler: 'functions/slack.handler', secrets: ['SlackSigningSecret', 'PagerDutyRoutingKey', 'SlackWebhookUrl'] },
+  SlackHandler: { handler: 'functions/slack.handler', secrets: ['SlackSigningSecret', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'] },
   DashboardHandler: { handler: 'functions/dashboard.handler', secrets: ['DashboardToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'] },
   EscalateHandler: { handler: 'functions/escalate.handler', secrets: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'] },
   DigestHandler: { handler: 'functions/digest.handler', secrets: ['SlackWebhookUrl', 'SmtpUrl'] },

@@ -1,0 +1,22 @@
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { HANDLERS } from '../stacks/settings';
+import { LOCAL_HANDLERS } from '../packages/local/src/handlers';
+import { localSchedules } from '../packages/local/src/scheduler';
+
+/** `npm start` has no second code path: it calls the very exports the stacks deploy. */
+describe('the local server runs the deployed handlers', () => {
+  it.each(Object.entries(HANDLERS))('%s: the stack deploys %s, and the local server calls that same function', async (key, handler) => {
+    const [file, exportName] = [handler.slice(0, handler.lastIndexOf('.')), handler.slice(handler.lastIndexOf('.') + 1)];
+    expect(existsSync(new URL(`../${file}.ts`, import.meta.url))).toBe(true);
+    const mod = (await import(/* @vite-ignore */ `../${file}.ts`)) as Record<string, unknown>;
+    expect(typeof mod[exportName]).toBe('function');
+    expect((LOCAL_HANDLERS as Record<string, unknown>)[key]).toBe(mod[exportName]);
+  });
+
+  it('the local scheduler runs the scheduled functions the stacks deploy', () => {
+    const names = localSchedules().map((s) => s.name).sort();
+    expect(names).toEqual(['digest', 'escalate']);
+    for (const n of names) expect(Object.keys(HANDLERS)).toContain(n);
+  });
+});
