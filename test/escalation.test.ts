@@ -95,6 +95,30 @@ describe('escalation on ack timeout (controlled clock)', () => {
     expect(env.pagerduty.received.filter((r) => (r.body as { event_action: string }).event_action === 'trigger')).toHaveLength(1);
   });
 
+  it('an ack PagerDuty failed to take is resent by the next sweeps until it lands, then nothing more', async () => {
+    const a = await processNotification(alarm(), env.rt);
+    env.pagerduty.fallback = { status: 500, body: '{"status":"error"}' };
+    await acknowledgeIncident(env.rt, a.incidentId!, { id: 'U1', name: 'alice', via: 'slack' });
+    let inc = await env.rt.store.getIncident(a.incidentId!);
+    expect(inc?.deliveries['acknowledge:pagerduty']).toMatchObject({ status: 'failed', retryable: true });
+
+    c.advanceMinutes(1);
+    let run = await runEscalations(env.rt);
+    expect(run.redelivered).toEqual([{ id: a.incidentId, event: 'acknowledge', channel: 'pagerduty', outcome: 'failed' }]);
+
+    env.pagerduty.fallback = { status: 202, body: '{}' };
+    c.advanceMinutes(2);
+    run = await runEscalations(env.rt);
+    expect(run.redelivered).toEqual([{ id: a.incidentId, event: 'acknowledge', channel: 'pagerduty', outcome: 'delivered' }]);
+    inc = await env.rt.store.getIncident(a.incidentId!);
+    expect(inc?.deliveries['acknowledge:pagerduty'].status).toBe('delivered');
+    expect(env.pagerduty.received.filter((r) => (r.body as { event_action: string }).event_action === 'acknowledge').at(-1)?.body).toMatchObject({ event_action: 'acknowledge' });
+
+    c.advanceMinutes(10);
+    run = await runEscalations(env.rt);
+    expect(run.due).toBe(0);
+  });
+
   it('P2 waits two hours; the chain copied at open is kept when the policy changes', async () => {
     const b = await processNotification(alarm(dbCpu), env.rt);
     env.rt.policy = { ...env.rt.policy, severities: { ...env.rt.policy.severities, P2: { ...env.rt.policy.severities.P2, escalation: [] } } };

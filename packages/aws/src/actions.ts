@@ -73,6 +73,7 @@ export async function resolveIncident(rt: Runtime, id: string, actor: Actor, opt
   await rt.store.releaseLatch(resolved.incidentKey, id);
   const result = await fanOut('resolve', resolved, channels, rt, { actor: actor.name, note: opts.note });
   await rt.store.recordDeliveries(id, result.deliveries, result.entries, rt.now().toISOString());
+  if (result.retryableFailure) await rt.store.scheduleRedelivery(id, redeliveryTime(rt));
   rt.metrics.count('IncidentsResolved', 1, { severity: resolved.severity });
   return { kind: 'done', incident: (await rt.store.getIncident(id)) ?? resolved };
 }
@@ -82,4 +83,10 @@ async function tell(rt: Runtime, incident: Incident, event: 'acknowledge', actor
   if (channels.length === 0) return;
   const result = await fanOut(event, incident, channels, rt, { actor: actor.name });
   await rt.store.recordDeliveries(incident.id, result.deliveries, result.entries, rt.now().toISOString());
+  if (result.retryableFailure) await rt.store.scheduleRedelivery(incident.id, redeliveryTime(rt));
+}
+
+/** A failed ack/resolve notice is resent by the next escalation sweep (every minute). */
+export function redeliveryTime(rt: Runtime, attempt = 0): string {
+  return new Date(rt.now().getTime() + Math.min(60_000 * 2 ** attempt, 30 * 60_000)).toISOString();
 }

@@ -1,4 +1,5 @@
-import { planEscalation, type Incident } from '@alert-router/core';
+import { deliveriesToRetry, deliveryKey, planEscalation, type Incident, type NoticeEvent, type SendChannel } from '@alert-router/core';
+import { redeliveryTime } from './actions';
 import { fanOut } from './alarm-pipeline';
 import type { Runtime } from './runtime';
 import { TABLE } from './table';
@@ -6,6 +7,8 @@ import { TABLE } from './table';
 export interface EscalationRun {
   due: number;
   escalated: { id: string; step: number; tier: string; notify: string[] }[];
+  /** Ack/resolve notices resent after a channel failed them. */
+  redelivered: { id: string; event: NoticeEvent; channel: SendChannel; outcome: string }[];
   skipped: { id: string; why: string }[];
 }
 
@@ -17,12 +20,41 @@ export interface EscalationRun {
 export async function runEscalations(rt: Runtime, limit = 100): Promise<EscalationRun> {
   const now = rt.now().toISOString();
   const due = await rt.store.listDue(now, limit);
-  const run: EscalationRun = { due: due.length, escalated: [], skipped: [] };
+  const run: EscalationRun = { due: due.length, escalated: [], redelivered: [], skipped: [] };
   await Promise.all(due.map((i) => escalateOne(rt, i, now, run)));
   return run;
 }
 
+/** Most sweeps that resend a failed ack/resolve notice before giving up on it. */
+const MAX_REDELIVERIES = 10;
+
+async function redeliver(rt: Runtime, incident: Incident, now: string, run: EscalationRun): Promise<void> {
+  const lease = new Date(Date.parse(now) + rt.leaseMs).toISOString();
+  let failedAgain = false;
+  for (const event of ['acknowledge', 'resolve'] as const) {
+    const channels = deliveriesToRetry(incident, event, now).filter((c) => (incident.deliveries[deliveryKey(event, c)]?.attempts ?? 0) < MAX_REDELIVERIES * 4);
+    const claimed = await Promise.all(channels.map((c) => rt.store.claimDelivery(incident.id, deliveryKey(event, c), now, lease)));
+    const mine = channels.filter((_, i) => claimed[i]);
+    if (mine.length === 0) continue;
+    const result = await fanOut(event, incident, mine, rt, { actor: event === 'resolve' ? (incident.resolvedBy ?? undefined) : (incident.acknowledgedBy ?? undefined) });
+    for (const [key, d] of Object.entries(result.deliveries)) {
+      const previous = incident.deliveries[key]?.attempts ?? 0;
+      d.attempts += previous;
+      run.redelivered.push({ id: incident.id, event, channel: key.split(':')[1] as SendChannel, outcome: d.status });
+    }
+    await rt.store.recordDeliveries(incident.id, result.deliveries, result.entries, rt.now().toISOString());
+    failedAgain ||= result.retryableFailure;
+  }
+  if (failedAgain) await rt.store.scheduleRedelivery(incident.id, redeliveryTime(rt, 1));
+  else await rt.store.clearRedelivery(incident.id);
+}
+
 async function escalateOne(rt: Runtime, incident: Incident, now: string, run: EscalationRun): Promise<void> {
+  if (incident.status !== 'open') {
+    await redeliver(rt, incident, now, run);
+    run.skipped.push({ id: incident.id, why: incident.status });
+    return;
+  }
   const plan = planEscalation(incident, now, rt.policy);
   if (plan.kind === 'none') {
     run.skipped.push({ id: incident.id, why: plan.why });

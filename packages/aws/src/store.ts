@@ -321,6 +321,47 @@ export class DynamoIncidentStore {
     }
   }
 
+  /**
+   * Puts an acknowledged or resolved incident back on the sweep's index so that the escalation run resends
+   * the ack/resolve notices a channel failed to take (a person's action has no Lambda retry behind it).
+   */
+  async scheduleRedelivery(id: string, at: string): Promise<void> {
+    const { byDue } = TABLE.indexes;
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: INC(id),
+          ConditionExpression: `attribute_exists(${TABLE.partitionKey}) AND #st <> :open`,
+          UpdateExpression: 'SET #pk = :due, #sk = :at',
+          ExpressionAttributeNames: { '#st': 'status', '#pk': byDue.partitionKey, '#sk': byDue.sortKey },
+          ExpressionAttributeValues: { ':open': 'open', ':due': 'DUE', ':at': `${at}#${id}` },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
+  /** Takes an acknowledged or resolved incident off the sweep's index once nothing is left to resend. */
+  async clearRedelivery(id: string): Promise<void> {
+    const { byDue } = TABLE.indexes;
+    try {
+      await this.db.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: INC(id),
+          ConditionExpression: `attribute_exists(${TABLE.partitionKey}) AND #st <> :open`,
+          UpdateExpression: 'REMOVE #pk, #sk',
+          ExpressionAttributeNames: { '#st': 'status', '#pk': byDue.partitionKey, '#sk': byDue.sortKey },
+          ExpressionAttributeValues: { ':open': 'open' },
+        }),
+      );
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+    }
+  }
+
   /** Unresolved incidents (open and acknowledged), newest first. */
   async listUnresolved(limit = 500): Promise<Incident[]> {
     const { byStatus } = TABLE.indexes;
