@@ -169,8 +169,7 @@ export class DynamoIncidentStore {
 
   /** Keeps the flapping history short; skipped when a newer change got there first. Off the alarm path. */
   async trimFlips(incidentKey: string, changedAt: string, keep: string[]): Promise<void> {
-    try {
-      await this.db.send(
+    await this.sendIf(
         new UpdateCommand({
           TableName: this.tableName,
           Key: LATCH(incidentKey),
@@ -178,16 +177,12 @@ export class DynamoIncidentStore {
           UpdateExpression: 'SET flips = :keep',
           ExpressionAttributeValues: { ':t': changedAt, ':keep': keep },
         }),
-      );
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-    }
+    );
   }
 
   /** Frees the alarm for a new episode after a person resolved it (only if this episode still holds it). */
   async releaseLatch(incidentKey: string, id: string): Promise<boolean> {
-    try {
-      await this.db.send(
+    return (await this.sendIf(
         new UpdateCommand({
           TableName: this.tableName,
           Key: LATCH(incidentKey),
@@ -195,29 +190,18 @@ export class DynamoIncidentStore {
           UpdateExpression: 'REMOVE openId, openedAt, severity, channels',
           ExpressionAttributeValues: { ':id': id },
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    )) !== null;
   }
 
   /** Stores a new incident; a second writer of the same episode loses (returns false). */
   async createIncident(incident: Incident): Promise<boolean> {
-    try {
-      await this.db.send(
+    return (await this.sendIf(
         new PutCommand({
           TableName: this.tableName,
           Item: { ...INC(incident.id), ...indexAttributes(incident), ...incident },
           ConditionExpression: `attribute_not_exists(${TABLE.partitionKey})`,
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    )) !== null;
   }
 
   async getIncident(id: string): Promise<Incident | null> {
@@ -249,8 +233,7 @@ export class DynamoIncidentStore {
 
   /** Takes over one failed (or abandoned pending) delivery; true when this worker now owns it. */
   async claimDelivery(id: string, key: string, now: string, leaseUntil: string): Promise<boolean> {
-    try {
-      await this.db.send(
+    return (await this.sendIf(
         new UpdateCommand({
           TableName: this.tableName,
           Key: INC(id),
@@ -259,12 +242,7 @@ export class DynamoIncidentStore {
           ExpressionAttributeNames: { '#k': key, '#s': 'status' },
           ExpressionAttributeValues: { ':failed': 'failed', ':pending': 'pending', ':now': now, ':lease': leaseUntil },
         }),
-      );
-      return true;
-    } catch (err) {
-      if (isConditionFailure(err)) return false;
-      throw err;
-    }
+    )) !== null;
   }
 
   /** Adds resolve deliveries (pending) and resolves the incident unless it already is; returns it, or null. */
@@ -285,8 +263,7 @@ export class DynamoIncidentStore {
       sets.push(`deliveries.#d${i} = :d${i}`);
     });
     const { byStatus, byDue } = TABLE.indexes;
-    try {
-      const r = await this.db.send(
+    const r = await this.sendIf(
         new UpdateCommand({
           TableName: this.tableName,
           Key: INC(id),
@@ -296,18 +273,13 @@ export class DynamoIncidentStore {
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      return toIncident(r.Attributes);
-    } catch (err) {
-      if (isConditionFailure(err)) return null;
-      throw err;
-    }
+    );
+    return r ? toIncident(r.Attributes) : null;
   }
 
   /** A newer transition folded into an open episode: counted, and on the timeline (bounded). */
   async recordDuplicate(id: string, entry: TimelineEntry): Promise<void> {
-    try {
-      await this.db.send(
+    await this.sendIf(
         new UpdateCommand({
           TableName: this.tableName,
           Key: INC(id),
@@ -315,10 +287,7 @@ export class DynamoIncidentStore {
           UpdateExpression: 'SET duplicates = if_not_exists(duplicates, :zero) + :one, updatedAt = :at, timeline = list_append(if_not_exists(timeline, :empty), :entries)',
           ExpressionAttributeValues: { ':zero': 0, ':one': 1, ':at': entry.at, ':entries': [entry], ':empty': [] },
         }),
-      );
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-    }
+    );
   }
 
   /**
@@ -327,8 +296,7 @@ export class DynamoIncidentStore {
    */
   async scheduleRedelivery(id: string, at: string): Promise<void> {
     const { byDue } = TABLE.indexes;
-    try {
-      await this.db.send(
+    await this.sendIf(
         new UpdateCommand({
           TableName: this.tableName,
           Key: INC(id),
@@ -337,17 +305,13 @@ export class DynamoIncidentStore {
           ExpressionAttributeNames: { '#st': 'status', '#pk': byDue.partitionKey, '#sk': byDue.sortKey },
           ExpressionAttributeValues: { ':open': 'open', ':due': 'DUE', ':at': `${at}#${id}` },
         }),
-      );
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-    }
+    );
   }
 
   /** Takes an acknowledged or resolved incident off the sweep's index once nothing is left to resend. */
   async clearRedelivery(id: string): Promise<void> {
     const { byDue } = TABLE.indexes;
-    try {
-      await this.db.send(
+    await this.sendIf(
         new UpdateCommand({
           TableName: this.tableName,
           Key: INC(id),
@@ -356,10 +320,7 @@ export class DynamoIncidentStore {
           ExpressionAttributeNames: { '#st': 'status', '#pk': byDue.partitionKey, '#sk': byDue.sortKey },
           ExpressionAttributeValues: { ':open': 'open' },
         }),
-      );
-    } catch (err) {
-      if (!isConditionFailure(err)) throw err;
-    }
+    );
   }
 
   /** Unresolved incidents (open and acknowledged), newest first. */
@@ -487,8 +448,7 @@ export class DynamoIncidentStore {
     });
     const conditionNames = update.condition.match(/#[A-Za-z]+/g) ?? [];
     for (const n of conditionNames) names[n] ??= n.slice(1);
-    try {
-      const r = await this.db.send(
+    const r = await this.sendIf(
         new UpdateCommand({
           TableName: this.tableName,
           Key: INC(id),
@@ -498,8 +458,14 @@ export class DynamoIncidentStore {
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
         }),
-      );
-      return toIncident(r.Attributes);
+    );
+    return r ? toIncident(r.Attributes) : null;
+  }
+
+  /** Sends a conditional write; null when its condition failed (the expected outcome of a lost race). */
+  private async sendIf(command: UpdateCommand | PutCommand): Promise<{ Attributes?: Record<string, unknown> } | null> {
+    try {
+      return await this.db.send(command as UpdateCommand);
     } catch (err) {
       if (isConditionFailure(err)) return null;
       throw err;
