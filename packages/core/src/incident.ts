@@ -1,4 +1,4 @@
-import type { AlarmKind, AlarmState, Channel, Notification, SendChannel, Severity } from './types';
+import type { Channel, Notification, SendChannel, Severity } from './types';
 import type { ClassifiedBy } from './classify';
 
 export const INCIDENT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
@@ -48,33 +48,33 @@ export interface DeliveryRecord {
 }
 
 /** The alarm facts kept on the incident (what the dashboard, Slack and email show). */
-export interface AlarmSnapshot {
-  kind: Notification['kind'];
-  alarmKind: AlarmKind;
-  description: string | null;
-  state: AlarmState | null;
-  previousState: AlarmState | null;
-  rawState: string | null;
-  reason: string | null;
-  changedAt: string;
-  account: string | null;
-  region: string | null;
-  regionName: string | null;
-  alarmArn: string | null;
-  namespace: string | null;
-  metric: string | null;
-  dimensions: Record<string, string>;
-  threshold: number | null;
-  comparison: string | null;
-  evaluationPeriods: number | null;
-  period: number | null;
-  statistic: string | null;
-  expression: string | null;
-  alarmRule: string | null;
-  triggeringChildren: { arn: string; state: string | null; at: string | null }[];
-  topicArn: string | null;
-  text: string | null;
-}
+export type AlarmSnapshot = Pick<
+  Notification,
+  | 'kind'
+  | 'alarmKind'
+  | 'description'
+  | 'state'
+  | 'previousState'
+  | 'rawState'
+  | 'reason'
+  | 'changedAt'
+  | 'account'
+  | 'region'
+  | 'regionName'
+  | 'alarmArn'
+  | 'namespace'
+  | 'metric'
+  | 'dimensions'
+  | 'threshold'
+  | 'comparison'
+  | 'evaluationPeriods'
+  | 'period'
+  | 'statistic'
+  | 'expression'
+  | 'alarmRule'
+  | 'triggeringChildren'
+  | 'text'
+> & { topicArn: string | null };
 
 export interface EscalationState {
   /** Index of the next step of `chain` to run. */
