@@ -1,12 +1,26 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
+type RequestHandler = NonNullable<ConstructorParameters<typeof DynamoDBClient>[0]>['requestHandler'];
+const inProcess = new Map<string, RequestHandler>();
+
+/**
+ * Local mode: requests for `endpoint` are handed to an in-process server (dynalite) without a socket.
+ * The endpoint stays a real loopback URL for other tools; only this process's clients take the short cut.
+ */
+export function registerInProcessEndpoint(endpoint: string, handler: RequestHandler): () => void {
+  inProcess.set(endpoint, handler);
+  return () => inProcess.delete(endpoint);
+}
+
 /** Document client; a local endpoint (dynalite) gets dummy credentials, AWS gets the default chain. */
 export function createDocumentClient(opts: { region: string; endpoint?: string | null; maxAttempts?: number }): DynamoDBDocumentClient {
+  const local = opts.endpoint ? inProcess.get(opts.endpoint) : undefined;
   const client = new DynamoDBClient({
     region: opts.region,
     maxAttempts: opts.maxAttempts ?? 4,
     ...(opts.endpoint ? { endpoint: opts.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    ...(local ? { requestHandler: local } : {}),
   });
   return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },

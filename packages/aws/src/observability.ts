@@ -17,10 +17,10 @@ export const powertoolsMetrics = new Metrics({
  */
 export class RouterMetrics implements PipelineMetrics {
   readonly totals = new Map<string, number>();
-  private readonly emf: Metrics | null;
-  constructor(emf: Metrics | null) {
-    // Building EMF objects costs more than the count itself: skip them when metrics are off (local mode).
-    this.emf = process.env.POWERTOOLS_METRICS_DISABLED === 'true' ? null : emf;
+  /** Dimensioned metrics need a Metrics object each (singleMetric): skipped when metrics are off (local mode). */
+  private readonly dimensioned: boolean;
+  constructor(private readonly emf: Metrics | null) {
+    this.dimensioned = process.env.POWERTOOLS_METRICS_DISABLED !== 'true';
   }
 
   count(name: string, value = 1, dimensions?: Record<string, string>): void {
@@ -28,7 +28,7 @@ export class RouterMetrics implements PipelineMetrics {
     this.totals.set(key, (this.totals.get(key) ?? 0) + value);
     if (!this.emf) return;
     this.emf.addMetric(name, MetricUnit.Count, value);
-    if (dimensions) {
+    if (dimensions && this.dimensioned) {
       const single = this.emf.singleMetric();
       for (const [k, v] of Object.entries(dimensions)) single.addDimension(k, v);
       single.addMetric(name, MetricUnit.Count, value);

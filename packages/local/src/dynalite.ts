@@ -1,5 +1,7 @@
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
-import { createTableInput } from '@alert-router/aws';
+import { createTableInput, registerInProcessEndpoint } from '@alert-router/aws';
+import { Readable } from 'node:stream';
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -23,9 +25,15 @@ export async function startDynalite(opts: { path?: string; port?: number } = {})
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  const endpoint = `http://127.0.0.1:${port}`;
+  const unregister = registerInProcessEndpoint(endpoint, inProcessHandler(server.listeners('request')[0] as RequestListener));
   return {
-    endpoint: `http://127.0.0.1:${port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    endpoint,
+    close: () =>
+      new Promise<void>((resolve) => {
+        unregister();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -43,4 +51,43 @@ export async function ensureTable(endpoint: string, tableName: string, region = 
     await new Promise((r) => setTimeout(r, 20));
   }
   client.destroy();
+}
+
+/**
+ * An AWS SDK request handler that hands each request straight to dynalite's request listener: the same
+ * DynamoDB JSON protocol and the same dynalite, without a loopback socket and HTTP parsing on both sides.
+ */
+function inProcessHandler(listener: RequestListener) {
+  return {
+    metadata: { handlerProtocol: 'http/1.1' },
+    updateHttpClientConfig: () => undefined,
+    httpHandlerConfigs: () => ({}),
+    destroy: () => undefined,
+    handle: (request: { method: string; path: string; headers: Record<string, string>; body?: unknown }) =>
+      new Promise<{ response: { statusCode: number; headers: Record<string, string>; body: Readable } }>((resolve, reject) => {
+        const raw = request.body as string | Uint8Array | undefined;
+        const body = raw instanceof Uint8Array ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) : Buffer.from(raw ?? '');
+        const req = Object.assign(Readable.from([body]), {
+          headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v])),
+          method: request.method,
+          url: request.path,
+        }) as unknown as IncomingMessage;
+        const headers: Record<string, string> = {};
+        const res = {
+          statusCode: 200,
+          contentType: undefined as string | undefined,
+          setHeader: (k: string, v: unknown) => void (headers[k.toLowerCase()] = String(v)),
+          getHeader: (k: string) => headers[k.toLowerCase()],
+          removeHeader: (k: string) => void delete headers[k.toLowerCase()],
+          end(data?: string | Buffer) {
+            resolve({ response: { statusCode: this.statusCode, headers, body: Readable.from([Buffer.from(data ?? '')]) } });
+          },
+        };
+        try {
+          listener(req, res as unknown as ServerResponse);
+        } catch (err) {
+          reject(err);
+        }
+      }),
+  };
 }
