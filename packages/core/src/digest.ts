@@ -121,6 +121,9 @@ export interface DigestInput {
 
 export const NOISIEST_LIMIT = 10;
 
+/** What the response-time maths read of an incident. */
+export type IncidentTimes = Pick<Incident, 'openedAt' | 'acknowledgedAt' | 'resolvedAt' | 'status' | 'severity'>;
+
 const HOUR_MS = 3_600_000;
 
 function zero<K extends string>(keys: readonly K[]): Record<K, number> {
@@ -142,7 +145,7 @@ export function durationStats(values: number[]): DurationStats {
 }
 
 /** MTTA and MTTR of a set of incidents, per severity and overall. */
-export function responseStats(incidents: Incident[]): { mtta: DigestReport['mtta']; mttr: DigestReport['mttr'] } {
+export function responseStats(incidents: IncidentTimes[]): { mtta: DigestReport['mtta']; mttr: DigestReport['mttr'] } {
   const ack: Record<string, number[]> = { all: [] };
   const res: Record<string, number[]> = { all: [] };
   for (const s of SEVERITIES) {
@@ -215,9 +218,9 @@ export interface TrendPoint {
 }
 
 /** MTTA / MTTR of the incidents opened in each bucket (the dashboard's trend line). */
-export function responseTrend(incidents: Incident[], start: string, bucketMs: number, n: number): TrendPoint[] {
+export function responseTrend(incidents: IncidentTimes[], start: string, bucketMs: number, n: number): TrendPoint[] {
   const t0 = Date.parse(start);
-  const groups: Incident[][] = Array.from({ length: n }, () => []);
+  const groups: IncidentTimes[][] = Array.from({ length: n }, () => []);
   for (const i of incidents) {
     const k = Math.floor((Date.parse(i.openedAt) - t0) / bucketMs);
     if (k >= 0 && k < n) groups[k].push(i);

@@ -3,12 +3,15 @@
  * (by-day index, only the days the range spans) and the silences. Never a scan.
  */
 import { createHash } from 'node:crypto';
+import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import {
+  DASHBOARD_INCIDENT_FIELDS,
   INCIDENT_STATUSES,
   RANGE_HOURS,
   SEVERITIES,
   silenceIsActive,
   type DashboardFilters,
+  type DashboardIncident,
   type Incident,
   type IncidentStatus,
   type OutboxLine,
@@ -19,6 +22,7 @@ import { query, type HttpEvent } from '../api/http';
 import { liveChannels } from '../config';
 import { defaultOutbox } from '../notifiers/outbox';
 import type { Runtime } from '../runtime';
+import { TABLE } from '../table';
 
 export const DEFAULT_RANGE_HOURS = 24;
 /** Most incidents one page reads from each index. */
@@ -49,7 +53,7 @@ export function filtersQuery(f: DashboardFilters): string {
   return s ? `?${s}` : '';
 }
 
-function matches(i: Incident, f: DashboardFilters): boolean {
+function matches(i: DashboardIncident, f: DashboardFilters): boolean {
   if (f.severity && i.severity !== f.severity) return false;
   if (f.alarm && !i.alarmName.toLowerCase().includes(f.alarm.toLowerCase())) return false;
   return true;
@@ -64,10 +68,79 @@ export async function silencesInForce(rt: Runtime, now: string): Promise<Silence
     .sort((a, b) => a.endsAt.localeCompare(b.endsAt));
 }
 
+/**
+ * The dashboard's reads project the list fields only (no timeline, deliveries or alarm snapshot): the same
+ * index queries as the store's listUnresolved / listOpenedBetween, a fraction of the bytes to move and parse.
+ */
+const PROJECTION = {
+  ProjectionExpression: DASHBOARD_INCIDENT_FIELDS.map((_, n) => `#f${n}`).join(', '),
+  names: Object.fromEntries(DASHBOARD_INCIDENT_FIELDS.map((f, n) => [`#f${n}`, f])),
+};
+
+async function queryRows(rt: Runtime, input: Omit<QueryCommandInput, 'TableName'>, limit: number): Promise<DashboardIncident[]> {
+  const out: DashboardIncident[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const r = await rt.db.send(
+      new QueryCommand({
+        ...input,
+        TableName: rt.store.tableName,
+        ProjectionExpression: PROJECTION.ProjectionExpression,
+        ExpressionAttributeNames: { ...PROJECTION.names, ...(input.ExpressionAttributeNames ?? {}) },
+        ExclusiveStartKey: start,
+        Limit: Math.min(limit - out.length, 1000),
+      }),
+    );
+    for (const item of r.Items ?? []) out.push(item as DashboardIncident);
+    start = r.LastEvaluatedKey;
+  } while (start && out.length < limit);
+  return out;
+}
+
+/** Unresolved incidents (status index), newest first. */
+export function unresolvedRows(rt: Runtime, limit = READ_LIMIT): Promise<DashboardIncident[]> {
+  return queryRows(
+    rt,
+    {
+      IndexName: 'byStatus',
+      KeyConditionExpression: '#pk = :open',
+      ExpressionAttributeNames: { '#pk': TABLE.indexes.byStatus.partitionKey },
+      ExpressionAttributeValues: { ':open': 'OPEN' },
+      ScanIndexForward: false,
+    },
+    limit,
+  );
+}
+
+/** Incidents opened in [from, to) (by-day index, only the days the range spans), newest first; optionally only resolved ones. */
+export async function openedRows(rt: Runtime, from: string, to: string, opts: { resolvedOnly?: boolean; limit?: number } = {}): Promise<DashboardIncident[]> {
+  const limit = opts.limit ?? READ_LIMIT;
+  const { byDay } = TABLE.indexes;
+  const days: string[] = [];
+  for (let t = Date.parse(`${to.slice(0, 10)}T00:00:00Z`); t >= Date.parse(`${from.slice(0, 10)}T00:00:00Z`); t -= 86_400_000) days.push(new Date(t).toISOString().slice(0, 10));
+  const perDay = await Promise.all(
+    days.map((day) =>
+      queryRows(
+        rt,
+        {
+          IndexName: 'byDay',
+          KeyConditionExpression: '#pk = :day AND #sk BETWEEN :from AND :to',
+          ...(opts.resolvedOnly ? { FilterExpression: '#st = :resolved' } : {}),
+          ExpressionAttributeNames: { '#pk': byDay.partitionKey, '#sk': byDay.sortKey, ...(opts.resolvedOnly ? { '#st': 'status' } : {}) },
+          ExpressionAttributeValues: { ':day': `DAY#${day}`, ':from': from, ':to': to, ...(opts.resolvedOnly ? { ':resolved': 'resolved' } : {}) },
+          ScanIndexForward: false,
+        },
+        limit,
+      ),
+    ),
+  );
+  return perDay.flat().filter((i) => i.openedAt >= from && i.openedAt < to).slice(0, limit);
+}
+
 export interface DashboardData {
-  active: Incident[];
-  resolved: Incident[];
-  history: Incident[];
+  active: DashboardIncident[];
+  resolved: DashboardIncident[];
+  history: DashboardIncident[];
   silences: Silence[];
   outbox: { channels: Record<string, boolean>; entries: OutboxLine[] } | null;
   /** Changes whenever anything the live regions show changes (and every hour, for the chart's buckets). */
@@ -78,13 +151,22 @@ export async function loadDashboard(rt: Runtime, f: DashboardFilters, now: Date)
   const nowIso = now.toISOString();
   const from = new Date(now.getTime() - f.hours * 3_600_000).toISOString();
   const until = new Date(now.getTime() + 60_000).toISOString();
+  // The unresolved ones come from the status index anyway: the range query needs only the resolved ones
+  // (unless only resolved incidents are wanted).
+  const onlyResolved = f.status === 'resolved';
   const [unresolved, opened, silences] = await Promise.all([
-    f.status === 'resolved' ? Promise.resolve([] as Incident[]) : rt.store.listUnresolved(READ_LIMIT),
-    rt.store.listOpenedBetween(from, until, READ_LIMIT),
+    onlyResolved ? Promise.resolve([] as DashboardIncident[]) : unresolvedRows(rt),
+    openedRows(rt, from, until, { resolvedOnly: !onlyResolved }),
     silencesInForce(rt, nowIso),
   ]);
   const active = unresolved.filter((i) => i.status !== 'resolved' && matches(i, f) && (!f.status || i.status === f.status));
-  const history = opened.filter((i) => matches(i, f));
+  // Indexes are eventually consistent: an incident may show up in both; keep its newest version.
+  const byId = new Map<string, DashboardIncident>();
+  for (const i of [...opened, ...unresolved.filter((u) => u.openedAt >= from && u.openedAt < until)]) {
+    const seen = byId.get(i.id);
+    if (!seen || i.updatedAt > seen.updatedAt) byId.set(i.id, i);
+  }
+  const history = [...byId.values()].filter((i) => matches(i, f));
   const resolved = history
     .filter((i) => i.status === 'resolved')
     .sort((a, b) => ((a.resolvedAt ?? '') < (b.resolvedAt ?? '') ? 1 : (a.resolvedAt ?? '') > (b.resolvedAt ?? '') ? -1 : 0));

@@ -83,16 +83,37 @@ export interface Flash {
   text: string;
 }
 
+/** The fields of an incident the dashboard's lists and charts show (what its reads project). */
+export const DASHBOARD_INCIDENT_FIELDS = [
+  'id',
+  'incidentKey',
+  'alarmName',
+  'severity',
+  'status',
+  'openedAt',
+  'acknowledgedAt',
+  'acknowledgedBy',
+  'resolvedAt',
+  'resolvedBy',
+  'escalation',
+  'silencedBy',
+  'flapping',
+  'duplicates',
+  'updatedAt',
+] as const;
+
+export type DashboardIncident = Pick<Incident, (typeof DASHBOARD_INCIDENT_FIELDS)[number]>;
+
 export interface DashboardModel {
   now: string;
   policy: Policy;
   filters: DashboardFilters;
   /** Unresolved incidents matching the filters. */
-  active: Incident[];
+  active: DashboardIncident[];
   /** Resolved in the range, matching the filters, newest first. */
-  resolved: Incident[];
+  resolved: DashboardIncident[];
   /** Every incident opened in the range (charts), severity/alarm filters applied. */
-  history: Incident[];
+  history: DashboardIncident[];
   silences: Silence[];
   /** Local mode: what unconfigured channels would have sent (null when every channel is live). */
   outbox: { channels: Record<string, boolean>; entries: OutboxLine[] } | null;
@@ -138,7 +159,7 @@ function shortName(name: string): string {
 }
 
 /** What the escalation column says: time left and the next tier, or why nothing will happen. */
-function escalationCell(i: Incident, now: string): SafeHtml {
+function escalationCell(i: DashboardIncident, now: string): SafeHtml {
   if (i.status === 'acknowledged') return html`<span class="muted">stopped (acknowledged)</span>`;
   if (i.silencedBy) return html`<span class="muted">silenced</span>`;
   const e = i.escalation;
@@ -147,7 +168,7 @@ function escalationCell(i: Incident, now: string): SafeHtml {
   return html`${relTime(e.nextAt, now, 'until')}${tier ? html` <span class="muted">→ ${tier}</span>` : ''}`;
 }
 
-function statusOrder(a: Incident, b: Incident): number {
+function statusOrder(a: DashboardIncident, b: DashboardIncident): number {
   if (a.status !== b.status) return a.status === 'open' ? -1 : 1;
   const an = a.status === 'open' ? a.escalation?.nextAt ?? '~' : '~';
   const bn = b.status === 'open' ? b.escalation?.nextAt ?? '~' : '~';
@@ -250,7 +271,13 @@ function summary(m: DashboardModel): SafeHtml {
   return html`<ul class="cards" aria-label="Unresolved incidents by severity">${cards}</ul>`;
 }
 
-function activeRow(i: Incident, m: DashboardModel, redirect: string): SafeHtml {
+/** Row buttons submit this one form (`form=` / `formaction=`): one CSRF field per page, not per row. */
+function rowActionsForm(m: DashboardModel, redirect: string): SafeHtml {
+  if (!m.session.csrf) return raw('');
+  return html`<form id="row-actions" method="post" action="/">${csrfField(m.session)}<input type="hidden" name="redirect" value="${redirect}"></form>`;
+}
+
+function activeRow(i: DashboardIncident, m: DashboardModel, _redirect: string): SafeHtml {
   const canAck = i.status === 'open' && m.session.csrf !== null;
   const tags = [
     i.flapping ? html` <span class="tag">flapping</span>` : '',
@@ -265,9 +292,9 @@ function activeRow(i: Incident, m: DashboardModel, redirect: string): SafeHtml {
 <td>${escalationCell(i, m.now)}</td>
 <td class="actions">${
     canAck
-      ? html`<form method="post" action="/api/incidents/${encodeURIComponent(i.id)}/ack" class="inline">${csrfField(m.session)}<input type="hidden" name="redirect" value="${redirect}"><button type="submit" id="ack-${i.id}" aria-label="Acknowledge ${i.id} ${shortName(i.alarmName)}">Ack</button></form>`
+      ? html`<button type="submit" form="row-actions" formaction="/api/incidents/${encodeURIComponent(i.id)}/ack" id="ack-${i.id}" aria-label="Acknowledge ${i.id} ${shortName(i.alarmName)}">Ack</button>`
       : ''
-  } <a href="${incidentHref(i.id)}" class="button secondary" aria-label="Details of ${i.id}">Details</a></td>
+  }</td>
 </tr>`;
 }
 
@@ -311,7 +338,7 @@ export interface ChartData {
 }
 
 /** Hour buckets ending with the current hour, and the trend buckets, for a range. */
-export function chartData(history: Incident[], now: string, hours: number): ChartData {
+export function chartData(history: DashboardIncident[], now: string, hours: number): ChartData {
   const HOUR = 3_600_000;
   const end = Math.floor(Date.parse(now) / HOUR) * HOUR + HOUR;
   const start = new Date(end - hours * HOUR).toISOString();
@@ -397,6 +424,7 @@ export function renderDashboardPage(m: DashboardModel, opts: { path: string; pol
   const range = m.filters.hours < 24 ? `last ${m.filters.hours} h` : m.filters.hours === 24 ? 'last 24 h' : `last ${m.filters.hours / 24} days`;
   const body = html`<h1>Incidents</h1>
 <section aria-labelledby="filters-h" class="panel"><h2 id="filters-h" class="visually-hidden">Filters</h2>${filtersForm(m.filters)}</section>
+${rowActionsForm(m, redirect)}
 ${showActive ? html`<section aria-labelledby="active-h" id="active"><h2 id="active-h">Open and acknowledged</h2><div data-live="active">${raw(s.active)}</div></section>` : ''}
 <section aria-labelledby="charts-h" id="charts"><h2 id="charts-h">Activity</h2><div data-live="charts">${raw(s.charts)}</div></section>
 ${showResolved ? html`<section aria-labelledby="resolved-h" id="resolved"><h2 id="resolved-h">Recently resolved <span class="count">(${range})</span></h2><div data-live="resolved">${raw(s.resolved)}</div></section>` : ''}
