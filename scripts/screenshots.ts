@@ -1,79 +1,126 @@
 /**
  * Screenshots of the dashboard for the README: `npx tsx scripts/screenshots.ts [--out docs]`.
  *
- * Starts `npm start -- --demo` (port 0, channels unset: the local outbox), adds a few more alarms (a P3, a
- * repeat, an acknowledgement) so every part of the page has something to show, and saves
- * docs/dashboard.png and docs/incident.png from headless Chromium (/usr/bin/chromium or CHROMIUM_PATH).
+ * Runs the local router in this process (`npm start -- --demo`, channels unset: the local outbox), adds a
+ * day of resolved history straight into its store (so the charts have something to show), a few more alarms
+ * and an acknowledgement, then saves docs/dashboard.png and docs/incident.png from headless Chromium
+ * (/usr/bin/chromium, or CHROMIUM_PATH).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { chromium } from 'playwright-core';
-import { RUNBOOK_ALARMS, snsNotification, type DemoAlarm } from '../packages/local/src/demo';
+import { incidentId, type Incident, type Severity } from '@alert-router/core';
 
 const ROOT = resolve(new URL('..', import.meta.url).pathname);
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
-async function startRouter(): Promise<{ url: string; proc: ChildProcess }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'packages/local/src/start.ts', '--port', '0', '--demo'], {
-    cwd: ROOT,
-    env: { ...process.env, SLACK_WEBHOOK_URL: '', PAGERDUTY_ROUTING_KEY: '', SMTP_URL: '', DASHBOARD_TOKEN: '', PORT: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout!.on('data', (c) => (out += c));
-  proc.stderr!.on('data', (c) => (out += c));
-  const started = Date.now();
-  while (Date.now() - started < 20_000) {
-    const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-    if (m && out.includes('HighResponseTime OK')) return { url: m[1], proc };
-    if (proc.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 50));
+/** A deterministic day of resolved incidents: which alarm, when, how long to ack and to resolve. */
+function history(now: number, make: (o: Partial<Incident>) => Incident): Incident[] {
+  const alarms: [string, Severity][] = [
+    ['HighErrorRate', 'P0'],
+    ['HighResponseTime', 'P1'],
+    ['HighCPUUtilization', 'P1'],
+    ['DatabaseHighCPU', 'P2'],
+    ['RedisHighMemory', 'P2'],
+    ['DiskSpaceTrend', 'P3'],
+  ];
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+  const out: Incident[] = [];
+  for (let n = 0; n < 34; n++) {
+    const [name, severity] = alarms[Math.floor(rnd() * alarms.length)];
+    const opened = now - (1 + rnd() * 22.5) * 3_600_000;
+    const ack = opened + (severity === 'P0' ? 60 + rnd() * 400 : 120 + rnd() * 1500) * 1000;
+    const res = ack + (600 + rnd() * 3600) * 1000;
+    const iso = (t: number) => new Date(t).toISOString();
+    const key = `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}`;
+    out.push(
+      make({
+        id: incidentId(key, iso(opened)),
+        alarmName: name,
+        incidentKey: key,
+        severity,
+        status: 'resolved',
+        openedAt: iso(opened),
+        acknowledgedAt: iso(ack),
+        acknowledgedBy: 'slack:U024BE7LH (alice)',
+        resolvedAt: iso(res),
+        resolvedBy: 'cloudwatch',
+        updatedAt: iso(res),
+        duplicates: Math.floor(rnd() * 3),
+        timeline: [
+          { at: iso(opened), type: 'opened', by: 'cloudwatch' },
+          { at: iso(ack), type: 'acknowledged', by: 'slack:U024BE7LH (alice)' },
+          { at: iso(res), type: 'resolved', by: 'cloudwatch' },
+        ],
+      }),
+    );
   }
-  proc.kill();
-  throw new Error(`router did not start:\n${out}`);
-}
-
-async function sns(url: string, body: unknown): Promise<void> {
-  const r = await fetch(`${url}/sns`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'text/plain; charset=UTF-8' } });
-  if (!r.ok) throw new Error(`POST /sns: ${r.status} ${await r.text()}`);
+  return out;
 }
 
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { out: { type: 'string', default: 'docs' } } });
   const outDir = resolve(ROOT, values.out!);
   mkdirSync(outDir, { recursive: true });
-  const { url, proc } = await startRouter();
+  Object.assign(process.env, { SLACK_WEBHOOK_URL: '', PAGERDUTY_ROUTING_KEY: '', SMTP_URL: '', DASHBOARD_TOKEN: '' });
+  const { applyLocalEnvDefaults } = await import('../packages/local/src/local-env');
+  applyLocalEnvDefaults();
+  const print = process.stdout.write.bind(process.stdout);
+  process.stdout.write = (() => true) as typeof process.stdout.write; // the outbox lines
+  const { startRouter } = await import('../packages/local/src/router');
+  const { RUNBOOK_ALARMS, snsNotification } = await import('../packages/local/src/demo');
+  const { createDocumentClient, DynamoIncidentStore } = await import('@alert-router/aws');
+  const { makeIncident } = await import('../test/helpers/incident-factory');
+  const { chromium } = await import('playwright-core');
+
+  const router = await startRouter({ port: 0, demo: true, schedules: false, log: () => undefined });
   try {
+    const url = router.url;
+    const db = createDocumentClient({ region: process.env.AWS_REGION ?? 'us-east-1', endpoint: router.dynamo.endpoint });
+    const store = new DynamoIncidentStore(db, process.env.ROUTER_TABLE!);
+    for (const i of history(Date.now(), (o) => makeIncident(o))) await store.createIncident(i);
+
+    const sns = async (body: unknown) => {
+      const r = await fetch(`${url}/sns`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'text/plain; charset=UTF-8' } });
+      if (!r.ok) throw new Error(`POST /sns: ${r.status} ${await r.text()}`);
+    };
     const now = Date.now();
-    const extra: DemoAlarm[] = [
-      { name: 'DiskSpaceTrend', topic: 'Low', namespace: 'CWAgent', metric: 'disk_used_percent', dimensions: { InstanceId: 'i-0abc123def4567890', path: '/' }, threshold: 70, statistic: 'AVERAGE', description: 'Disk usage trending up' },
-      { name: 'RedisHighMemory', topic: 'Medium', namespace: 'AWS/ElastiCache', metric: 'DatabaseMemoryUsagePercentage', dimensions: { CacheClusterId: 'qenergyz-production-redis' }, threshold: 85, statistic: 'AVERAGE', description: 'Redis memory above 85%' },
-    ];
-    for (const a of extra) await sns(url, snsNotification(a, 'ALARM', new Date(now - 5 * 60_000)));
-    await sns(url, snsNotification(RUNBOOK_ALARMS[0], 'ALARM', new Date(now - 60_000))); // a repeat of HighErrorRate
-    const list = (await (await fetch(`${url}/api/incidents`)).json()) as { incidents: { id: string; alarmName: string }[] };
-    const byName = Object.fromEntries(list.incidents.map((i) => [i.alarmName, i.id]));
-    await fetch(`${url}/api/incidents/${byName.HighCPUUtilization}/ack`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ by: 'alice' }) });
+    await sns(snsNotification({ name: 'DiskSpaceTrend', topic: 'Low', namespace: 'CWAgent', metric: 'disk_used_percent', dimensions: { InstanceId: 'i-0abc123def4567890', path: '/' }, threshold: 70, statistic: 'AVERAGE', description: 'Disk usage trending up' }, 'ALARM', new Date(now - 300_000)));
+    await sns(snsNotification({ name: 'RedisHighMemory', topic: 'Medium', namespace: 'AWS/ElastiCache', metric: 'DatabaseMemoryUsagePercentage', dimensions: { CacheClusterId: 'qenergyz-production-redis' }, threshold: 85, statistic: 'AVERAGE', description: 'Redis memory above 85%' }, 'ALARM', new Date(now - 240_000)));
+    await sns(snsNotification(RUNBOOK_ALARMS[0], 'ALARM', new Date(now - 60_000))); // a repeat of HighErrorRate
+    const list = (await (await fetch(`${url}/api/incidents`)).json()) as { incidents: { id: string; alarmName: string; status: string }[] };
+    const open = (name: string) => list.incidents.find((i) => i.alarmName === name && i.status !== 'resolved')!.id;
+    await fetch(`${url}/api/incidents/${open('HighCPUUtilization')}/ack`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ by: 'alice' }) });
+    await fetch(`${url}/api/silences`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ match: '*-staging', duration: '4h', reason: 'load test on staging', by: 'bob' }) });
 
     const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
-      await page.goto(`${url}/`);
-      await page.screenshot({ path: resolve(outDir, 'dashboard.png'), fullPage: true });
-      await page.goto(`${url}/incidents/${byName.HighErrorRate}`);
-      await page.screenshot({ path: resolve(outDir, 'incident.png'), fullPage: true });
+      // Off-screen sections are laid out lazily (content-visibility): make the viewport as tall as the page.
+      const shoot = async (path: string, file: string) => {
+        await page.setViewportSize({ width: 1280, height: 900 });
+        await page.goto(`${url}${path}`);
+        const height = await page.evaluate(() => document.documentElement.scrollHeight);
+        await page.setViewportSize({ width: 1280, height: Math.min(height, 8000) });
+        await page.waitForTimeout(200);
+        await page.screenshot({ path: resolve(outDir, file) });
+      };
+      await shoot('/', 'dashboard.png');
+      await shoot(`/incidents/${open('HighErrorRate')}`, 'incident.png');
     } finally {
       await browser.close();
     }
-    process.stdout.write(`wrote ${resolve(outDir, 'dashboard.png')} and ${resolve(outDir, 'incident.png')}\n`);
+    print(`wrote ${resolve(outDir, 'dashboard.png')} and ${resolve(outDir, 'incident.png')}\n`);
   } finally {
-    proc.kill('SIGTERM');
+    await router.close();
   }
 }
 
-main().catch((err: Error) => {
-  process.stderr.write(`screenshots: ${err.stack ?? err.message}\n`);
-  process.exit(1);
-});
+main().then(
+  () => process.exit(0),
+  (err: Error) => {
+    process.stderr.write(`screenshots: ${err.stack ?? err.message}\n`);
+    process.exit(1);
+  },
+);

@@ -80,6 +80,9 @@ fieldset { border: 1px solid var(--line); border-radius: 6px; display: flex; fle
 table { border-collapse: collapse; width: 100%; }
 table.incidents th, table.incidents td, table.data th, table.data td { text-align: left; padding: .35rem .6rem .35rem 0; border-bottom: 1px solid #e3e3e3; vertical-align: top; }
 table.incidents thead th, table.data thead th { font-size: .85rem; color: var(--muted); border-bottom: 2px solid var(--line); }
+.group table.incidents { table-layout: fixed; }
+.group th:nth-child(1) { width: 9.5rem; } .group th:nth-child(3) { width: 12rem; } .group th:nth-child(4) { width: 7rem; }
+.group th:nth-child(5) { width: 13rem; } .group th:nth-child(6) { width: 4.5rem; }
 tr.row-acknowledged td { color: #3d3d3d; background: #fafafa; }
 td.alarm { overflow-wrap: anywhere; max-width: 28rem; }
 td.actions { white-space: nowrap; text-align: right; }
@@ -111,6 +114,7 @@ code.step { white-space: pre-wrap; }
 .id { font-size: 1rem; font-weight: 400; }
 .outcome-delivered { color: var(--ok); font-weight: 600; } .outcome-failed { color: #b3261e; font-weight: 600; }
 .tl-failed td { background: #fdecea; }
+table.timeline td:first-child { white-space: nowrap; }
 @media (max-width: 700px) { main { padding: .6rem; } td.actions { white-space: normal; } dl.facts div { grid-template-columns: 1fr; } }
 @media (prefers-reduced-motion: reduce) { * { transition: none !important; } }
 `;

@@ -100,7 +100,11 @@ export function trendChartSvg(points: TrendPoint[], opts: SvgChartOptions & { bu
   const plotW = W - left - right;
   const plotH = H - top - bottom;
   const values = points.flatMap((p) => [p.mttaSeconds, p.mttrSeconds]).filter((v): v is number => v !== null);
-  const maxMin = niceMax(Math.max(0, ...values) / 60);
+  const peakMin = Math.max(0, ...values) / 60;
+  // Minutes up to 90 min, whole hours above (nice steps either way).
+  const inHours = peakMin > 90;
+  const top_ = inHours ? niceMax(peakMin / 60) * 60 : niceMax(peakMin);
+  const maxMin = top_;
   const n = Math.max(1, points.length);
   const xAt = (k: number) => left + (n === 1 ? plotW / 2 : (k * plotW) / (n - 1));
   const yAt = (s: number) => top + plotH - (s / 60 / maxMin) * plotH;
@@ -116,7 +120,7 @@ export function trendChartSvg(points: TrendPoint[], opts: SvgChartOptions & { bu
     const y = top + plotH - plotH * f;
     out.push(`<line x1="${left}" x2="${W - right}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="${f === 0 ? '#555' : '#ddd'}" stroke-width="1"/>`);
     const m = maxMin * f;
-    out.push(`<text x="${left - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end" class="axis">${m >= 60 ? `${Math.round((m / 60) * 10) / 10}h` : `${Math.round(m * 10) / 10}m`}</text>`);
+    out.push(`<text x="${left - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end" class="axis">${inHours ? `${Math.round((m / 60) * 10) / 10} h` : `${Math.round(m * 10) / 10} min`}</text>`);
   }
   const series: { key: 'mttaSeconds' | 'mttrSeconds'; color: string; dash: string; label: string }[] = [
     { key: 'mttaSeconds', color: '#0b57d0', dash: '', label: 'MTTA' },
