@@ -116,6 +116,9 @@ describe('dashboard with DASHBOARD_TOKEN set', () => {
       expect(r.headers['www-authenticate']).toMatch(/^Bearer/);
       expect(r.json().error).toMatch(/authentication required/);
     }
+    const expiredForm = await call(rt, 'POST', '/api/incidents/INC-0PEN0001/ack', form({ _csrf: 'x', redirect: '/' }));
+    expect(expiredForm.status).toBe(401);
+    expect(expiredForm.body).toContain('action="/login"');
     expect((await call(rt, 'GET', '/nope')).status).toBe(401);
     expect((await call(rt, 'GET', '/api/incidents', { headers: { authorization: 'Bearer wrong' } })).status).toBe(401);
     expect((await call(rt, 'GET', '/api/incidents', { headers: { authorization: `Bearer ${TOKEN}x` } })).status).toBe(401);

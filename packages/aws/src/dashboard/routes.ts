@@ -295,7 +295,8 @@ function logout(rt: Runtime): HttpResult {
 }
 
 function unauthorized(event: HttpEvent): HttpResult {
-  if (wantsJson(event)) {
+  // A form posted after the session expired gets the login page, not JSON.
+  if (wantsJson(event) && !isForm(event)) {
     return json(401, { error: 'authentication required: Authorization: Bearer <DASHBOARD_TOKEN>, or sign in at /login' }, { 'www-authenticate': 'Bearer realm="alert-router"' });
   }
   const path = event.rawPath || '/';

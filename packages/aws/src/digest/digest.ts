@@ -18,7 +18,7 @@ import {
 import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError, type FetchFunction } from '@slack/webhook';
 import { liveChannels } from '../config';
 import { silencesInForce } from '../dashboard/data';
-import { createSmtpTransport, emailDeliveryError, type AnyTransporter } from '../notifiers/email';
+import { createSesTransport, createSmtpTransport, emailDeliveryError, type AnyTransporter } from '../notifiers/email';
 import { httpDeliveryError, requestDeliveryError } from '../notifiers/http';
 import { deliverWithRetry, type RetryOptions } from '../notifiers/retry';
 import type { Runtime } from '../runtime';
@@ -97,7 +97,7 @@ export interface DigestRun {
 export interface DigestDeps {
   /** fetch for the Slack webhook (tests). */
   fetch?: typeof fetch;
-  /** Email transport (default: SMTP from SMTP_URL). */
+  /** Email transport (default: SMTP from SMTP_URL, else Amazon SES in SES_REGION, as the email notifier). */
   transport?: AnyTransporter;
   /** Where unconfigured channels print (default: stdout, like the outbox notifier). */
   print?: (line: string) => void;
@@ -153,7 +153,8 @@ export async function sendDigest(rt: Runtime, report: DigestReport, deps: Digest
       dashboardUrl: rt.config.dashboardUrl,
       timeZone: deps.timeZone,
     });
-    const transport = deps.transport ?? createSmtpTransport(rt.config.smtpUrl!);
+    const transport =
+      deps.transport ?? (rt.config.smtpUrl ? createSmtpTransport(rt.config.smtpUrl) : createSesTransport({ region: rt.config.sesRegion ?? undefined }));
     try {
       return result(
         await deliverWithRetry(
