@@ -170,10 +170,7 @@ async function dashboardPoll(event: HttpEvent, ctx: Ctx): Promise<HttpResult> {
   const now = ctx.rt.now();
   const data = await loadDashboard(ctx.rt, f, now);
   if (query(event, 'etag') === data.etag) return json(200, { now: now.toISOString(), etag: data.etag, changed: false });
-  const sections = renderDashboardSections(
-    { now: now.toISOString(), policy: ctx.rt.policy, filters: f, ...data, session: sessionView(ctx) },
-    `/${filtersQuery(f)}`,
-  );
+  const sections = renderDashboardSections({ now: now.toISOString(), policy: ctx.rt.policy, filters: f, ...data, session: sessionView(ctx) });
   return json(200, { now: now.toISOString(), etag: data.etag, changed: true, sections });
 }
 

@@ -277,7 +277,7 @@ function rowActionsForm(m: DashboardModel, redirect: string): SafeHtml {
   return html`<form id="row-actions" method="post" action="/">${csrfField(m.session)}<input type="hidden" name="redirect" value="${redirect}"></form>`;
 }
 
-function activeRow(i: DashboardIncident, m: DashboardModel, _redirect: string): SafeHtml {
+function activeRow(i: DashboardIncident, m: DashboardModel): SafeHtml {
   const canAck = i.status === 'open' && m.session.csrf !== null;
   const tags = [
     i.flapping ? html` <span class="tag">flapping</span>` : '',
@@ -298,7 +298,7 @@ function activeRow(i: DashboardIncident, m: DashboardModel, _redirect: string): 
 </tr>`;
 }
 
-function activeSection(m: DashboardModel, redirect: string): SafeHtml {
+function activeSection(m: DashboardModel): SafeHtml {
   if (m.filters.status === 'resolved') return raw('');
   const groups = SEVERITIES.map((s) => {
     const rows = m.active.filter((i) => i.severity === s).sort(statusOrder);
@@ -309,7 +309,7 @@ function activeSection(m: DashboardModel, redirect: string): SafeHtml {
 <table class="incidents">
 <caption class="visually-hidden">${s} ${severityLabel(s, m.policy)} unresolved incidents</caption>
 <thead><tr><th scope="col">Incident</th><th scope="col">Alarm</th><th scope="col">State</th><th scope="col">Age</th><th scope="col">Escalates</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-<tbody>${rows.map((i) => activeRow(i, m, redirect))}</tbody>
+<tbody>${rows.map((i) => activeRow(i, m))}</tbody>
 </table>
 </section>`;
   });
@@ -405,9 +405,9 @@ ${rows.length ? html`<table class="incidents outbox"><caption class="visually-hi
 }
 
 /** The parts of the dashboard that update themselves (by `data-live` name). */
-export function renderDashboardSections(m: DashboardModel, redirect: string): Record<string, string> {
+export function renderDashboardSections(m: DashboardModel): Record<string, string> {
   const out: Record<string, string> = {
-    active: activeSection(m, redirect).value,
+    active: activeSection(m).value,
     resolved: resolvedSection(m).value,
     charts: chartsSection(m).value,
     silences: silencesList(m).value,
@@ -418,7 +418,7 @@ export function renderDashboardSections(m: DashboardModel, redirect: string): Re
 
 export function renderDashboardPage(m: DashboardModel, opts: { path: string; poll: string; etag?: string | null; pollMs?: number }): string {
   const redirect = opts.path;
-  const s = renderDashboardSections(m, redirect);
+  const s = renderDashboardSections(m);
   const showActive = m.filters.status !== 'resolved';
   const showResolved = m.filters.status !== 'open' && m.filters.status !== 'acknowledged';
   const range = m.filters.hours < 24 ? `last ${m.filters.hours} h` : m.filters.hours === 24 ? 'last 24 h' : `last ${m.filters.hours / 24} days`;
@@ -579,4 +579,3 @@ export function renderErrorPage(status: number, title: string, message: string, 
   return layout({ title, session }, html`<h1>${title}</h1><p>${message}</p><p><a href="/">Back to the incidents</a></p><p class="muted small">HTTP ${status}</p>`);
 }
 
-export { SEV_RANK as DASHBOARD_SEVERITY_RANK };
