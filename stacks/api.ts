@@ -1,17 +1,31 @@
 import { routerFunction, type FunctionDeps } from './functions';
 
-/** Routes of the HTTP API, by the function that serves them (API Gateway v2 route keys). */
+/**
+ * Routes of the HTTP API, by the function that serves them (API Gateway v2 route keys). Written out, not
+ * imported, so that evaluating sst.config.ts does not load the application; they must equal what each
+ * handler serves, which test/infra-wiring.test.ts checks against the handlers' own route tables
+ * (`DASHBOARD_HTTP_ROUTES` in packages/aws/src/dashboard/routes.ts, the table in packages/aws/src/slack/routes.ts).
+ * As in the local server, everything under /slack/ is the Slack function's and the rest the dashboard's.
+ */
 export const API_ROUTES = {
   slack: ['POST /slack/commands', 'POST /slack/interactions'],
   dashboard: [
+    // open: no token needed
+    'GET /health',
+    'GET /assets/{proxy+}',
+    'GET /login',
+    'POST /login',
+    'POST /logout',
+    // DashboardToken (bearer or session cookie)
     'GET /',
+    'GET /incidents/{id}',
+    'GET /api/dashboard',
     'GET /api/incidents',
-    'GET /api/digest',
+    'GET /api/incidents/{id}',
     'POST /api/incidents/{id}/ack',
     'POST /api/incidents/{id}/resolve',
     'POST /api/silences',
-    'GET /health',
-    'GET /assets/{proxy+}',
+    'GET /api/digest',
   ],
 } as const;
 

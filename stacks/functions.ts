@@ -22,16 +22,60 @@ export interface FunctionDeps {
 }
 
 /**
+ * Amazon SES through nodemailer's SES transport: SESv2 SendEmail with raw MIME content, which IAM authorises
+ * as `ses:SendRawEmail` (plain `ses:SendEmail` kept for the simple-content form of the same call).
+ */
+export const SES_SEND_ACTIONS = ['ses:SendEmail', 'ses:SendRawEmail'];
+
+/** What a function is given beyond the shared settings; `permissions` and `environment` add to the shared ones. */
+export type FunctionExtra = Partial<Omit<sst.aws.FunctionArgs, 'permissions' | 'environment'>> & {
+  permissions?: sst.aws.FunctionPermissionArgs[];
+  environment?: Record<string, $util.Input<string>>;
+};
+
+/**
+ * The environment a function reads (packages/aws/src/config.ts readConfig, plus the few per-function
+ * variables): settings that are unset stay out, so the code's defaults apply.
+ */
+function environmentFor(key: FunctionKey, deps: FunctionDeps): Record<string, $util.Input<string>> {
+  const { settings } = deps;
+  const { tuning } = settings;
+  const optional: Record<string, string | null> = {
+    SES_REGION: settings.sesRegion,
+    PAGERDUTY_EVENTS_URL: tuning.pagerdutyEventsUrl,
+    DELIVERY_BUDGET_MS: tuning.deliveryBudgetMs === null ? null : String(tuning.deliveryBudgetMs),
+    DELIVERY_LEASE_MS: tuning.deliveryLeaseMs === null ? null : String(tuning.deliveryLeaseMs),
+    // functions/digest.ts: the hour labels of the digest chart, in the zone the digest is scheduled in.
+    DIGEST_TIMEZONE: key === 'digest' ? settings.digestTimezone : null,
+    DASHBOARD_POLL_MS: key === 'dashboard' && tuning.dashboardPollMs !== null ? String(tuning.dashboardPollMs) : null,
+  };
+  return {
+    ROUTER_TABLE: deps.table.name,
+    ROUTER_POLICY_FILE: POLICY_IN_BUNDLE,
+    EMAIL_FROM: settings.emailFrom,
+    EMAIL_TO: settings.emailTo.join(','),
+    DASHBOARD_URL: deps.dashboardUrl,
+    POWERTOOLS_SERVICE_NAME,
+    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    LOG_LEVEL: settings.logLevel,
+    ...Object.fromEntries(Object.entries(optional).filter((e): e is [string, string] => e[1] !== null)),
+  };
+}
+
+/**
  * One router Lambda: the shared runtime, bundle contents, environment and logging, linked to the table
- * and to the secrets listed for it in FUNCTION_SECRETS, and nothing else.
+ * and to the secrets listed for it in FUNCTION_SECRETS, and nothing else. Every function may send email
+ * (notices, escalations, ack/resolve updates, the digest), so with SES_REGION set each may use SES.
  *
  * A linked secret reaches the function only inside SST's encrypted `resource.enc`, read at run time with
  * `Resource` from `sst/resource` (packages/aws/src/config.ts): secret values never appear in the
  * function's environment or configuration.
  */
-export function routerFunction(name: string, key: FunctionKey, deps: FunctionDeps, extra: Partial<sst.aws.FunctionArgs> = {}): sst.aws.Function {
+export function routerFunction(name: string, key: FunctionKey, deps: FunctionDeps, extra: FunctionExtra = {}): sst.aws.Function {
   const secretNames = FUNCTION_SECRETS[key];
   const { settings } = deps;
+  const { permissions = [], environment = {}, ...rest } = extra;
+  const ses: sst.aws.FunctionPermissionArgs[] = settings.sesRegion ? [{ actions: SES_SEND_ACTIONS, resources: ['*'] }] : [];
   return new sst.aws.Function(name, {
     handler: HANDLERS[key],
     runtime: RUNTIME,
@@ -39,17 +83,9 @@ export function routerFunction(name: string, key: FunctionKey, deps: FunctionDep
     timeout: '30 seconds',
     link: [deps.table, ...secretNames.map((n) => deps.secrets[n])],
     copyFiles: [{ from: POLICY_SOURCE, to: POLICY_IN_BUNDLE }],
-    environment: {
-      ROUTER_TABLE: deps.table.name,
-      ROUTER_POLICY_FILE: POLICY_IN_BUNDLE,
-      EMAIL_FROM: settings.emailFrom,
-      EMAIL_TO: settings.emailTo.join(','),
-      DASHBOARD_URL: deps.dashboardUrl,
-      POWERTOOLS_SERVICE_NAME,
-      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-      LOG_LEVEL: settings.logLevel,
-    },
+    environment: { ...environmentFor(key, deps), ...environment },
+    ...(ses.length + permissions.length > 0 ? { permissions: [...ses, ...permissions] } : {}),
     logging: { retention: logRetentionFor(settings.stage), format: 'json' },
-    ...extra,
+    ...rest,
   });
 }

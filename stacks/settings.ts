@@ -78,6 +78,23 @@ export interface Settings {
   digestTimezone: string;
   /** The runbook's four example CloudWatch alarms; null = not deployed. */
   exampleAlarms: ExampleAlarmSettings | null;
+  /**
+   * SES_REGION: email goes through Amazon SES in this region when the SmtpUrl secret is unset; every
+   * function then gets the SES send permissions. null = SMTP only.
+   */
+  sesRegion: string | null;
+  /** Optional runtime tuning, passed to the functions only when set (the code's defaults otherwise). */
+  tuning: RuntimeTuning;
+}
+
+export interface RuntimeTuning {
+  /** PAGERDUTY_EVENTS_URL: Events API v2 endpoint (e.g. the EU one); https only. */
+  pagerdutyEventsUrl: string | null;
+  /** DELIVERY_BUDGET_MS, DELIVERY_LEASE_MS (milliseconds). */
+  deliveryBudgetMs: number | null;
+  deliveryLeaseMs: number | null;
+  /** DASHBOARD_POLL_MS: how often the dashboard page polls (dashboard function only). */
+  dashboardPollMs: number | null;
 }
 
 export class SettingsError extends Error {
@@ -120,6 +137,33 @@ function timezone(key: string, value: string): string {
     throw new SettingsError(`${key}: "${value}" is not an IANA time zone (e.g. Europe/Berlin, America/New_York, UTC)`);
   }
   return value;
+}
+
+function awsRegion(key: string, value: string): string {
+  if (!/^[a-z]{2}(-[a-z]+)+-\d+$/.test(value)) throw new SettingsError(`${key}: "${value}" is not an AWS region (e.g. eu-west-1)`);
+  return value;
+}
+
+function millis(env: Env, key: string, min = 1): number | null {
+  const v = text(env, key);
+  if (v === undefined) return null;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new SettingsError(`${key}: expected an integer number of milliseconds${min > 1 ? ` of at least ${min}` : ''}, got "${env[key]}"`);
+  return n;
+}
+
+function httpsUrl(env: Env, key: string): string | null {
+  const v = text(env, key);
+  if (v === undefined) return null;
+  let protocol: string;
+  try {
+    protocol = new URL(v).protocol;
+  } catch {
+    throw new SettingsError(`${key}: not a URL, got "${v}"`);
+  }
+  // A local .env may point this at a mock on http://127.0.0.1; that must not reach a deployed function.
+  if (protocol !== 'https:') throw new SettingsError(`${key}: a deployed function needs an https URL, got "${v}" (unset it for the default)`);
+  return v;
 }
 
 /** EventBridge cron expression (minute hour day-of-month month day-of-week year) for a daily run. */
@@ -166,6 +210,7 @@ export function readSettings(stage: string, env: Env = process.env): Settings {
     };
   }
 
+  const sesRegion = text(env, 'SES_REGION');
   return {
     stage,
     emailFrom: emailFrom ?? '',
@@ -174,5 +219,12 @@ export function readSettings(stage: string, env: Env = process.env): Settings {
     digestTime: parseDigestTime('DIGEST_TIME', text(env, 'DIGEST_TIME') ?? '08:00'),
     digestTimezone: timezone('DIGEST_TIMEZONE', text(env, 'DIGEST_TIMEZONE') ?? 'UTC'),
     exampleAlarms,
+    sesRegion: sesRegion === undefined ? null : awsRegion('SES_REGION', sesRegion),
+    tuning: {
+      pagerdutyEventsUrl: httpsUrl(env, 'PAGERDUTY_EVENTS_URL'),
+      deliveryBudgetMs: millis(env, 'DELIVERY_BUDGET_MS'),
+      deliveryLeaseMs: millis(env, 'DELIVERY_LEASE_MS'),
+      dashboardPollMs: millis(env, 'DASHBOARD_POLL_MS', 1000),
+    },
   };
 }

@@ -15,6 +15,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadPolicyFile, parseInput, route } from '@alert-router/core';
 import { createTableInput, TABLE } from '../packages/aws/src/table';
+import { DASHBOARD_HTTP_ROUTES, dashboardRoutes } from '../packages/aws/src/dashboard/routes';
+import type { HttpEvent } from '../packages/aws/src/api/http';
+import type { Runtime } from '../packages/aws/src/runtime';
 import { installStandIn, type Recorded, type StandIn } from './helpers/sst-standin';
 import { dailyCron, logRetentionFor, parseDigestTime, readSettings, SettingsError } from '../stacks/settings';
 
@@ -31,20 +34,29 @@ const EXPECTED_FUNCTIONS = {
 const ALL_SECRETS = ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackSigningSecret', 'SmtpUrl', 'DashboardToken'];
 const SLACK_ROUTES = ['POST /slack/commands', 'POST /slack/interactions'];
 const DASHBOARD_ROUTES = [
+  'GET /health',
+  'GET /assets/{proxy+}',
+  'GET /login',
+  'POST /login',
+  'POST /logout',
   'GET /',
+  'GET /incidents/{id}',
+  'GET /api/dashboard',
   'GET /api/incidents',
-  'GET /api/digest',
+  'GET /api/incidents/{id}',
   'POST /api/incidents/{id}/ack',
   'POST /api/incidents/{id}/resolve',
   'POST /api/silences',
-  'GET /health',
-  'GET /assets/{proxy+}',
+  'GET /api/digest',
 ];
 /** Every deploy-time setting the stacks read; each run starts from these cleared. */
 const SETTING_KEYS = [
-  'EMAIL_FROM', 'EMAIL_TO', 'LOG_LEVEL', 'DIGEST_TIME', 'DIGEST_TIMEZONE',
+  'EMAIL_FROM', 'EMAIL_TO', 'LOG_LEVEL', 'DIGEST_TIME', 'DIGEST_TIMEZONE', 'SES_REGION',
+  'PAGERDUTY_EVENTS_URL', 'DELIVERY_BUDGET_MS', 'DELIVERY_LEASE_MS', 'DASHBOARD_POLL_MS',
   'EXAMPLE_ALARMS', 'EXAMPLE_LOAD_BALANCER', 'EXAMPLE_ECS_CLUSTER', 'EXAMPLE_ECS_SERVICE', 'EXAMPLE_DB_INSTANCE',
 ];
+/** IAM actions SES sending through nodemailer's SESv2 transport needs (raw MIME content → ses:SendRawEmail). */
+const SES_ACTIONS = ['ses:SendEmail', 'ses:SendRawEmail'];
 
 interface SstConfig {
   app(input: { stage: string }): Record<string, unknown> | Promise<Record<string, unknown>>;
@@ -218,6 +230,61 @@ describe('functions', () => {
     }
   });
 
+  it('passes optional settings only when set: no SES_REGION, no SES permission, no tuning by default', async () => {
+    const d = await production();
+    for (const f of d.sst.all('sst.aws.Function')) {
+      const env = f.args.environment as Record<string, string>;
+      for (const key of ['SES_REGION', 'PAGERDUTY_EVENTS_URL', 'DELIVERY_BUDGET_MS', 'DELIVERY_LEASE_MS', 'DASHBOARD_POLL_MS']) {
+        expect(env, `${f.name} ${key}`).not.toHaveProperty(key);
+      }
+      expect(JSON.stringify(f.args.permissions ?? []), f.name).not.toContain('ses:');
+    }
+  });
+
+  it('gives the digest function the zone it is scheduled in (functions/digest.ts reads DIGEST_TIMEZONE), and only it', async () => {
+    const d = await deploy('production', { DIGEST_TIME: '07:30', DIGEST_TIMEZONE: 'Europe/Berlin' });
+    expect(d.fn('DigestHandler').args.environment.DIGEST_TIMEZONE).toBe('Europe/Berlin');
+    expect(d.sst.one('sst.aws.CronV2', 'Digest').args.timezone).toBe(d.fn('DigestHandler').args.environment.DIGEST_TIMEZONE);
+    expect((await production()).fn('DigestHandler').args.environment.DIGEST_TIMEZONE).toBe('UTC');
+    for (const f of d.sst.all('sst.aws.Function').filter((f) => f.name !== 'DigestHandler')) {
+      expect(f.args.environment, f.name).not.toHaveProperty('DIGEST_TIMEZONE');
+    }
+  });
+
+  it('with SES_REGION, every function (each may send email) gets it and may send through SES; the alarm function keeps its DLQ permission', async () => {
+    const d = await deploy('production', { SES_REGION: 'eu-west-1', EMAIL_FROM: 'alerts@example.com', EMAIL_TO: 'ops@example.com' });
+    const dlq = d.sst.one('aws.sqs.Queue', 'AlarmDeadLetters').instance;
+    for (const f of d.sst.all('sst.aws.Function')) {
+      expect(f.args.environment.SES_REGION, f.name).toBe('eu-west-1');
+      expect(f.args.permissions, f.name).toContainEqual({ actions: SES_ACTIONS, resources: ['*'] });
+    }
+    expect(d.fn('AlarmHandler').args.permissions).toContainEqual({ actions: ['sqs:SendMessage'], resources: [dlq.arn] });
+    // The code reads the same variable.
+    const { readConfig } = await import('../packages/aws/src/config');
+    expect(readConfig({ ROUTER_TABLE: 't', ...d.fn('DigestHandler').args.environment }).sesRegion).toBe('eu-west-1');
+  });
+
+  it('passes the runtime tuning variables when set, DASHBOARD_POLL_MS to the dashboard only', async () => {
+    const d = await deploy('production', {
+      PAGERDUTY_EVENTS_URL: 'https://events.eu.pagerduty.com/v2/enqueue',
+      DELIVERY_BUDGET_MS: '6000',
+      DELIVERY_LEASE_MS: '30000',
+      DASHBOARD_POLL_MS: '20000',
+    });
+    for (const f of d.sst.all('sst.aws.Function')) {
+      expect(f.args.environment, f.name).toMatchObject({
+        PAGERDUTY_EVENTS_URL: 'https://events.eu.pagerduty.com/v2/enqueue',
+        DELIVERY_BUDGET_MS: '6000',
+        DELIVERY_LEASE_MS: '30000',
+      });
+      if (f.name === 'DashboardHandler') expect(f.args.environment.DASHBOARD_POLL_MS).toBe('20000');
+      else expect(f.args.environment, f.name).not.toHaveProperty('DASHBOARD_POLL_MS');
+    }
+    const { readConfig } = await import('../packages/aws/src/config');
+    const config = readConfig({ ROUTER_TABLE: 't', ...d.fn('AlarmHandler').args.environment });
+    expect(config).toMatchObject({ pagerdutyEventsUrl: 'https://events.eu.pagerduty.com/v2/enqueue', deliveryBudgetMs: 6000, leaseMs: 30000 });
+  });
+
   it.each([
     ['production', '1 month'],
     ['staging', '1 week'],
@@ -304,6 +371,67 @@ describe('api', () => {
     expect(byTarget('SlackHandler').sort()).toEqual([...SLACK_ROUTES].sort());
     expect(byTarget('DashboardHandler').sort()).toEqual([...DASHBOARD_ROUTES].sort());
     expect(routes).toHaveLength(SLACK_ROUTES.length + DASHBOARD_ROUTES.length);
+  });
+
+  it('routes exactly what the dashboard handler serves (its own route list) to the dashboard function', async () => {
+    const d = await production();
+    const routes = d.sst.one('sst.aws.ApiGatewayV2', 'Api').calls.filter((c) => c.method === 'route');
+    const dashboardArn = d.fn('DashboardHandler').instance.arn;
+    const served = DASHBOARD_HTTP_ROUTES.map((r) => `${r.method} ${r.path}`);
+    expect(new Set(served).size).toBe(served.length);
+    expect(routes.filter((r) => r.args[1] === dashboardArn).map((r) => r.args[0]).sort()).toEqual([...served].sort());
+    expect([...DASHBOARD_ROUTES].sort()).toEqual([...served].sort());
+  });
+
+  it('routes exactly the Slack handler\'s route table to the slack function', async () => {
+    const d = await production();
+    const routes = d.sst.one('sst.aws.ApiGatewayV2', 'Api').calls.filter((c) => c.method === 'route');
+    const source = readFileSync(resolve(ROOT, 'packages/aws/src/slack/routes.ts'), 'utf8');
+    const served = [...source.matchAll(/\{\s*method:\s*'(GET|POST)',\s*path:\s*'([^']+)'/g)].map((m) => `${m[1]} ${m[2]}`);
+    expect(served.length).toBeGreaterThan(0);
+    expect(routes.filter((r) => r.args[1] === d.fn('SlackHandler').instance.arn).map((r) => r.args[0]).sort()).toEqual([...served].sort());
+  });
+
+  it('splits like the local server: /slack/* to the slack function, everything else to the dashboard', () => {
+    for (const r of SLACK_ROUTES) expect(r).toMatch(/^(GET|POST) \/slack\//);
+    for (const r of DASHBOARD_ROUTES) expect(r).not.toMatch(/^(GET|POST) \/(slack\/|sns$)/);
+  });
+
+  it('lists every path the dashboard answers before authentication, and each really is answered there', async () => {
+    // Source guard: each `path === '…'` / `path.startsWith('…')` test in handle() is in the list.
+    const source = readFileSync(resolve(ROOT, 'packages/aws/src/dashboard/routes.ts'), 'utf8');
+    const handle = source.slice(source.indexOf('async function handle('), source.indexOf('authenticate(event, token, nowMs)'));
+    const special = [...handle.matchAll(/path(?: === |\.startsWith\()'([^']+)'/g)].map((m) => m[1]);
+    expect(special.sort()).toEqual(['/assets/', '/health', '/login', '/logout']);
+    const paths = DASHBOARD_HTTP_ROUTES.map((r) => r.path);
+    for (const p of special) expect(paths.some((q) => q === p || (p.endsWith('/') && q.startsWith(p) && q.endsWith('+}'))), p).toBe(true);
+
+    // Behaviour: with a token configured and no credentials, the open routes still answer (no 401, no router 404/405).
+    const TOKEN = 'infra-wiring-token-0123456789';
+    const rt = {
+      config: { dashboardToken: TOKEN, inLambda: true, emailTo: [] },
+      now: () => new Date(),
+      store: { getLatch: async () => null },
+      metrics: { snapshot: () => ({}) },
+    } as unknown as Runtime;
+    const event = (method: string, path: string, body = ''): HttpEvent =>
+      ({
+        version: '2.0',
+        routeKey: '$default',
+        rawPath: path,
+        rawQueryString: '',
+        headers: { host: 'example.execute-api.eu-west-1.amazonaws.com', ...(body ? { 'content-type': 'application/x-www-form-urlencoded' } : {}) },
+        requestContext: { http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.1', userAgent: 'test' } },
+        body,
+        isBase64Encoded: false,
+      }) as unknown as HttpEvent;
+    const open = DASHBOARD_HTTP_ROUTES.filter((r) => special.some((p) => r.path === p || (p.endsWith('/') && r.path.startsWith(p))));
+    expect(open).toHaveLength(5);
+    for (const r of open) {
+      const path = r.path.replace('{proxy+}', 'app.css');
+      const res = await dashboardRoutes(event(r.method, path, r.method === 'POST' ? new URLSearchParams({ token: TOKEN, next: '/' }).toString() : ''), rt);
+      expect([200, 303], `${r.method} ${path}`).toContain(res.statusCode);
+    }
   });
 
   it('outputs the topic ARNs, the API URL and the two Slack URLs', async () => {
@@ -412,6 +540,10 @@ describe('deploy-time settings', () => {
     [{ EMAIL_FROM: 'alerts' }, 'EMAIL_FROM: "alerts" is not an email address'],
     [{ LOG_LEVEL: 'LOUD' }, 'LOG_LEVEL: expected one of DEBUG, INFO, WARN, ERROR, got "LOUD"'],
     [{ EXAMPLE_ALARMS: 'maybe' }, 'EXAMPLE_ALARMS: expected true or false, got "maybe"'],
+    [{ SES_REGION: 'Ireland' }, 'SES_REGION: "Ireland" is not an AWS region'],
+    [{ PAGERDUTY_EVENTS_URL: 'http://127.0.0.1:4010/v2/enqueue' }, 'PAGERDUTY_EVENTS_URL: a deployed function needs an https URL'],
+    [{ DELIVERY_BUDGET_MS: '8s' }, 'DELIVERY_BUDGET_MS: expected an integer number of milliseconds, got "8s"'],
+    [{ DASHBOARD_POLL_MS: '500' }, 'DASHBOARD_POLL_MS: expected an integer number of milliseconds of at least 1000, got "500"'],
   ])('rejects %o naming the key', (env, message) => {
     expect(() => readSettings('production', env)).toThrow(SettingsError);
     expect(() => readSettings('production', env)).toThrow(message);
@@ -430,6 +562,8 @@ describe('deploy-time settings', () => {
       emailTo: [],
       emailFrom: '',
       exampleAlarms: null,
+      sesRegion: null,
+      tuning: { pagerdutyEventsUrl: null, deliveryBudgetMs: null, deliveryLeaseMs: null, dashboardPollMs: null },
     });
     expect(readSettings('dev', {}).logLevel).toBe('DEBUG');
     expect(dailyCron(parseDigestTime('DIGEST_TIME', '18:05'))).toBe('cron(5 18 * * ? *)');

@@ -29,7 +29,7 @@ import {
   type Incident,
 } from '@alert-router/core';
 import { acknowledgeIncident, resolveIncident, type ActionResult, type Actor } from '../actions';
-import { bodyText, header, json, query, router, type HttpEvent, type HttpResult } from '../api/http';
+import { bodyText, header, json, query, router, type HttpEvent, type HttpResult, type Route } from '../api/http';
 import { getIncidentRoute, healthRoute, listIncidentsRoute } from '../api/incidents-api';
 import { loadDigest } from '../digest/digest';
 import type { Runtime } from '../runtime';
@@ -247,7 +247,8 @@ async function digestRoute(event: HttpEvent, rt: Runtime): Promise<HttpResult> {
   return json(200, await loadDigest(rt, { hours }));
 }
 
-const routes = router<Ctx>([
+/** The routes behind authentication (and, for POST, the CSRF check). */
+const ROUTE_TABLE: Route<Ctx>[] = [
   { method: 'GET', path: '/', handler: (e, _p, c) => dashboardPage(e, c) },
   { method: 'GET', path: '/incidents/{id}', handler: (e, p, c) => incidentPage(e, p.id, c) },
   { method: 'GET', path: '/api/dashboard', handler: (e, _p, c) => dashboardPoll(e, c) },
@@ -257,7 +258,8 @@ const routes = router<Ctx>([
   { method: 'POST', path: '/api/incidents/{id}/resolve', handler: (_e, p, c) => incidentAction('resolve', p.id, c) },
   { method: 'POST', path: '/api/silences', handler: (_e, _p, c) => createSilence(c) },
   { method: 'GET', path: '/api/digest', handler: (e, _p, c) => digestRoute(e, c.rt) },
-]);
+];
+const routes = router<Ctx>(ROUTE_TABLE);
 
 // ---------------------------------------------------------------- login
 
@@ -359,6 +361,20 @@ async function handle(event: HttpEvent, rt: Runtime): Promise<HttpResult> {
   }
   return routes(event, ctx);
 }
+
+/**
+ * Every method + path this function serves: the open routes `handle` answers before authentication, then the
+ * route table. `{name}` is one path segment and `{name+}` the rest of the path, as in API Gateway route keys;
+ * stacks/api.ts routes exactly these to the dashboard function (test/infra-wiring.test.ts holds them equal).
+ */
+export const DASHBOARD_HTTP_ROUTES: readonly { method: 'GET' | 'POST'; path: string }[] = [
+  { method: 'GET', path: '/health' },
+  { method: 'GET', path: '/assets/{proxy+}' },
+  { method: 'GET', path: '/login' },
+  { method: 'POST', path: '/login' },
+  { method: 'POST', path: '/logout' },
+  ...ROUTE_TABLE.map(({ method, path }) => ({ method, path })),
+];
 
 export async function dashboardRoutes(event: HttpEvent, rt: Runtime): Promise<HttpResult> {
   return securityHeaders(await handle(event, rt), rt);
