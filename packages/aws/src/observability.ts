@@ -9,6 +9,17 @@ export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_N
 export const powertoolsMetrics = new Metrics({
   namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'AlertRouter',
   serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'alert-router',
+  logger: {
+    debug: console.debug,
+    info: console.info,
+    error: console.error,
+    // Local mode runs concurrent invocations against one Metrics object: the first flush takes everybody's
+    // metrics and the others find none. That is expected, not worth a line per alarm.
+    warn: (message: unknown, ...rest: unknown[]) => {
+      if (typeof message === 'string' && message.startsWith('No application metrics to publish')) return;
+      console.warn(message, ...rest);
+    },
+  },
 });
 
 /**

@@ -1,12 +1,6 @@
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import { createTableInput, registerInProcessEndpoint } from '@alert-router/aws';
-import { Readable } from 'node:stream';
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
-import { createRequire } from 'node:module';
-import type { AddressInfo } from 'node:net';
-import type { Server } from 'node:http';
-
-const require = createRequire(import.meta.url);
+import { Worker } from 'node:worker_threads';
 
 export interface LocalDynamo {
   endpoint: string;
@@ -14,26 +8,31 @@ export interface LocalDynamo {
 }
 
 /**
- * An in-process DynamoDB (dynalite) on loopback: in memory by default, in a LevelDB folder with `path`
- * so that a restart loses nothing.
+ * An in-process DynamoDB (dynalite) on its own worker thread: in memory by default, in a LevelDB folder with
+ * `path` so that a restart loses nothing. This process's SDK clients for `endpoint` talk to it over the thread's
+ * message port (no socket); the endpoint is also a real loopback URL for other tools.
  */
 export async function startDynalite(opts: { path?: string; port?: number } = {}): Promise<LocalDynamo> {
-  const dynalite = require('dynalite') as (o: Record<string, unknown>) => Server;
-  const server = dynalite({ path: opts.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  const worker = new Worker(new URL('./dynalite-worker.mjs', import.meta.url), { workerData: { path: opts.path, port: opts.port } });
+  const port = await new Promise<number>((resolve, reject) => {
+    const onMessage = (msg: { listening?: number; error?: string }) => {
+      if (msg.listening !== undefined) resolve(msg.listening);
+      else if (msg.error) reject(new Error(`dynalite: ${msg.error}`));
+    };
+    worker.on('message', onMessage);
+    worker.once('error', reject);
   });
-  const { port } = server.address() as AddressInfo;
+  worker.removeAllListeners('message');
   const endpoint = `http://127.0.0.1:${port}`;
-  const unregister = registerInProcessEndpoint(endpoint, inProcessHandler(server.listeners('request')[0] as RequestListener));
+  const handler = workerRequestHandler(worker);
+  const unregister = registerInProcessEndpoint(endpoint, handler);
   return {
     endpoint,
-    close: () =>
-      new Promise<void>((resolve) => {
-        unregister();
-        server.close(() => resolve());
-      }),
+    close: async () => {
+      unregister();
+      await handler.close();
+      await worker.terminate();
+    },
   };
 }
 
@@ -53,41 +52,52 @@ export async function ensureTable(endpoint: string, tableName: string, region = 
   client.destroy();
 }
 
-/**
- * An AWS SDK request handler that hands each request straight to dynalite's request listener: the same
- * DynamoDB JSON protocol and the same dynalite, without a loopback socket and HTTP parsing on both sides.
- */
-function inProcessHandler(listener: RequestListener) {
+interface WorkerReply {
+  id?: number;
+  statusCode?: number;
+  headers?: Record<string, string>;
+  body?: string;
+  closed?: boolean;
+}
+
+/** An AWS SDK request handler that hands each request to the dynalite thread: the same DynamoDB JSON protocol, no socket. */
+function workerRequestHandler(worker: Worker) {
+  type Pending = (reply: WorkerReply) => void;
+  const pending = new Map<number, Pending>();
+  let nextId = 0;
+  let onClosed: (() => void) | undefined;
+  worker.on('message', (reply: WorkerReply) => {
+    if (reply.closed) return onClosed?.();
+    const done = pending.get(reply.id!);
+    pending.delete(reply.id!);
+    done?.(reply);
+  });
+  worker.on('error', (err) => {
+    for (const done of pending.values()) done({ statusCode: 500, headers: {}, body: JSON.stringify({ __type: 'InternalFailure', message: String(err) }) });
+    pending.clear();
+  });
   return {
     metadata: { handlerProtocol: 'http/1.1' },
     updateHttpClientConfig: () => undefined,
     httpHandlerConfigs: () => ({}),
     destroy: () => undefined,
     handle: (request: { method: string; path: string; headers: Record<string, string>; body?: unknown }) =>
-      new Promise<{ response: { statusCode: number; headers: Record<string, string>; body: Readable } }>((resolve, reject) => {
+      new Promise<{ response: { statusCode: number; headers: Record<string, string>; body: Uint8Array } }>((resolve) => {
+        const id = nextId++;
         const raw = request.body as string | Uint8Array | undefined;
-        const body = raw instanceof Uint8Array ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength) : Buffer.from(raw ?? '');
-        const req = Object.assign(Readable.from([body]), {
-          headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v])),
-          method: request.method,
-          url: request.path,
-        }) as unknown as IncomingMessage;
         const headers: Record<string, string> = {};
-        const res = {
-          statusCode: 200,
-          contentType: undefined as string | undefined,
-          setHeader: (k: string, v: unknown) => void (headers[k.toLowerCase()] = String(v)),
-          getHeader: (k: string) => headers[k.toLowerCase()],
-          removeHeader: (k: string) => void delete headers[k.toLowerCase()],
-          end(data?: string | Buffer) {
-            resolve({ response: { statusCode: this.statusCode, headers, body: Readable.from([Buffer.from(data ?? '')]) } });
-          },
-        };
-        try {
-          listener(req, res as unknown as ServerResponse);
-        } catch (err) {
-          reject(err);
-        }
+        for (const [k, v] of Object.entries(request.headers)) headers[k.toLowerCase()] = v;
+        pending.set(id, (reply) =>
+          resolve({ response: { statusCode: reply.statusCode ?? 500, headers: reply.headers ?? {}, body: Buffer.from(reply.body ?? '') } }),
+        );
+        worker.postMessage({ id, method: request.method, path: request.path, headers, body: typeof raw === 'string' ? raw : raw ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString() : '' });
+      }),
+    /** Lets dynalite finish its writes and close LevelDB (a --data folder must be consistent on exit). */
+    close: () =>
+      new Promise<void>((resolve) => {
+        onClosed = resolve;
+        worker.postMessage({ close: true });
+        setTimeout(resolve, 5000).unref();
       }),
   };
 }

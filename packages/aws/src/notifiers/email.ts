@@ -27,11 +27,15 @@ export interface EmailNotifierOptions {
   to: string[];
 }
 
-/** A nodemailer SMTP transporter with bounded timeouts (explicit options win). */
+/**
+ * A nodemailer SMTP transporter with bounded timeouts (explicit options win). Pooled: a burst of alarms reuses a
+ * few open sessions instead of paying connect + greeting + EHLO (+ TLS + AUTH) per email; idle sessions close
+ * after socketTimeout, and a session that died meanwhile fails its send, which the retry rule retries.
+ */
 export function createSmtpTransport(urlOrOptions: string | SMTPTransportOptions): AnyTransporter {
   const options: SMTPTransportOptions =
     typeof urlOrOptions === 'string' ? { url: urlOrOptions } : { ...urlOrOptions };
-  return nodemailer.createTransport({ ...SMTP_TIMEOUTS, ...options });
+  return nodemailer.createTransport({ ...SMTP_TIMEOUTS, pool: true, maxConnections: 5, maxMessages: 100, ...options });
 }
 
 /**

@@ -1,0 +1,45 @@
+// dynalite on its own thread, so that DynamoDB's work (validation, expressions, LevelDB) runs on the second core
+// while the main thread runs the handlers. Plain JavaScript: a worker gets no TypeScript loader under vitest.
+//
+// Protocol (MessagePort): in  { id, method, path, headers, body } → out { id, statusCode, headers, body }
+//                         in  { close: true }                    → out { closed: true }
+// It also listens on a loopback port, so tools outside the process can use the same tables.
+import { EventEmitter } from 'node:events';
+import { createRequire } from 'node:module';
+import { parentPort, workerData } from 'node:worker_threads';
+
+const require = createRequire(import.meta.url);
+const dynalite = require('dynalite');
+
+const server = dynalite({ path: workerData.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+const listener = server.listeners('request')[0];
+
+function handle({ id, method, path, headers, body }) {
+  // Just enough of IncomingMessage for dynalite: headers, method, url and one 'data' + 'end'.
+  const req = Object.assign(new EventEmitter(), { headers, method, url: path });
+  const out = {};
+  const res = {
+    statusCode: 200,
+    setHeader: (k, v) => void (out[k.toLowerCase()] = String(v)),
+    getHeader: (k) => out[k.toLowerCase()],
+    removeHeader: (k) => void delete out[k.toLowerCase()],
+    end(data) {
+      parentPort.postMessage({ id, statusCode: this.statusCode, headers: out, body: data == null ? '' : String(data) });
+    },
+  };
+  try {
+    listener(req, res);
+    if (body) req.emit('data', Buffer.from(body));
+    req.emit('end');
+  } catch (err) {
+    parentPort.postMessage({ id, statusCode: 500, headers: {}, body: JSON.stringify({ __type: 'InternalFailure', message: String(err) }) });
+  }
+}
+
+parentPort.on('message', (msg) => {
+  if (msg.close) server.close(() => parentPort.postMessage({ closed: true }));
+  else handle(msg);
+});
+
+server.listen(workerData.port ?? 0, '127.0.0.1', () => parentPort.postMessage({ listening: server.address().port }));
+server.on('error', (err) => parentPort.postMessage({ error: String(err) }));
