@@ -148,16 +148,19 @@ async function main(): Promise<void> {
         }
       }
     }
-    let profile: { summary: ProfileSummary; run: E2eResult } | null = null;
+    let profile: { summary: ProfileSummary; dynalite?: ProfileSummary | null; run: E2eResult } | null = null;
     if (!SKIP.has('profile') && PROFILE_N > 0) {
       log(`\n[4/4] CPU profile of the router (node --cpu-prof), ${PROFILE_N} alarms at concurrency 50 (${elapsed()})`);
       const dir = mkdtempSync(join(tmpdir(), 'bench-prof-'));
       try {
         const run = await runRouterE2e({ n: PROFILE_N, concurrency: 50, timeLimitMs: TIME_LIMIT_MS, sinks, tag: 'prof', cpuProfDir: dir });
-        // the main thread's profile is the big one (tsx's loader thread writes a small second one)
-        const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile'));
-        const main = files.map((f) => join(dir, f)).sort((a, b) => readFileSync(b).length - readFileSync(a).length)[0];
-        if (main) profile = { summary: summarizeProfile(main, 20), run };
+        // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the main thread (HTTP + handlers + SDK);
+        // the biggest other one is dynalite's worker thread (tsx's loader thread writes a small one too)
+        const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f));
+        const bySize = (a: string, b: string) => readFileSync(b).length - readFileSync(a).length;
+        const main = files.filter((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f)).sort(bySize)[0];
+        const dynaliteThread = files.filter((f) => f !== main).sort(bySize)[0];
+        if (main) profile = { summary: summarizeProfile(main, 20), dynalite: dynaliteThread ? summarizeProfile(dynaliteThread, 10) : null, run };
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -199,7 +202,7 @@ function report(x: {
   handler: Awaited<ReturnType<typeof handlerPart>> | null;
   bundle: BundleReport | null;
   e2e: E2eResult[];
-  profile: { summary: ProfileSummary; run: E2eResult } | null;
+  profile: { summary: ProfileSummary; dynalite?: ProfileSummary | null; run: E2eResult } | null;
 }): string {
   const { m } = x;
   const L: string[] = [];
@@ -333,6 +336,13 @@ function report(x: {
     L.push('');
     L.push(table(['function', 'ms', 'share'], p.topFunctions.slice(0, 15).map((a) => [`\`${a.name}\``, num(a.ms), `${(a.share * 100).toFixed(1)}%`])));
     L.push('');
+    const d = x.profile.dynalite;
+    if (d) {
+      L.push(`dynalite's worker thread (the in-process DynamoDB, on the second core), ${(d.busyMs / 1000).toFixed(1)} s busy of ${(d.totalMs / 1000).toFixed(1)} s:`);
+      L.push('');
+      L.push(table(['area (self time)', 'ms', 'share of busy'], d.areas.slice(0, 8).map((a) => [a.name, num(a.ms), `${(a.share * 100).toFixed(1)}%`])));
+      L.push('');
+    }
   }
 
   const notes = readFileSync(join(ROOT, 'bench', 'notes.md'), 'utf8');

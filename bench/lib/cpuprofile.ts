@@ -42,7 +42,7 @@ export function areaOf(url: string, fn: string): string {
   if (nm >= 0) {
     const rest = url.slice(nm + 'node_modules/'.length).split('/');
     const pkg = rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
-    if (pkg === 'dynalite' || pkg === 'levelup' || pkg === 'memdown' || pkg === 'leveldown' || pkg.startsWith('abstract-') || pkg === 'lazy' || pkg === 'big.js' || pkg === 'subleveldown' || pkg === 'level-sublevel' || pkg === 'deferred-leveldown' || pkg === 'encoding-down' || pkg === 'level-codec' || pkg === 'functional-red-black-tree' || pkg === 'async' || pkg === 'once' || pkg === 'buffer-crc32') return `dynalite (+ LevelDB stack): ${pkg}`;
+    if (pkg === 'dynalite' || pkg === 'levelup' || pkg === 'memdown' || pkg === 'leveldown' || pkg.startsWith('abstract-') || pkg === 'lazy' || pkg === 'big.js' || pkg === 'subleveldown' || pkg === 'level-sublevel' || pkg === 'deferred-leveldown' || pkg === 'encoding-down' || pkg === 'level-codec' || pkg.startsWith('level-') || pkg === 'memory-level' || pkg === 'classic-level' || pkg === 'functional-red-black-tree' || pkg === 'async' || pkg === 'once' || pkg === 'buffer-crc32') return `dynalite (+ LevelDB stack): ${pkg}`;
     if (pkg.startsWith('@aws-sdk/') || pkg.startsWith('@smithy/')) return `AWS SDK: ${pkg}`;
     return `npm: ${pkg}`;
   }
@@ -50,6 +50,7 @@ export function areaOf(url: string, fn: string): string {
     const m = /^node:(?:internal\/)?([a-z_]+)/.exec(url);
     return `node: ${m ? m[1] : url}`;
   }
+  if (url.includes('dynalite-worker')) return 'dynalite (+ LevelDB stack): worker glue';
   if (url.includes('/packages/')) return `router: ${url.slice(url.indexOf('/packages/') + 1).split('/').slice(0, 2).join('/')}`;
   if (url.includes('/functions/')) return 'router: functions';
   return url.replace(/^file:\/\//, '');
