@@ -170,8 +170,13 @@ async function trimFlips(n: Notification, previous: string[], deps: PipelineDeps
   await deps.store.trimFlips(n.incidentKey, n.changedAt, recent.slice(-16));
 }
 
-/** How long the alarm path waits for the fan-out before storing the incident as pending. */
-export const QUICK_FAN_OUT_MS = 50;
+/**
+ * How long the alarm path waits for the fan-out before storing the incident as pending. Long enough that a busy
+ * process (50 alarms in flight) still writes each incident once with its outcomes instead of pending + update, short
+ * enough that nobody can click a button on a message before its incident exists (and a channel that hangs does not
+ * hide the incident).
+ */
+export const QUICK_FAN_OUT_MS = 250;
 
 function sleep(ms: number): Promise<null> {
   return new Promise((resolve) => setTimeout(() => resolve(null), ms).unref());

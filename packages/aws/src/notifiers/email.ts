@@ -35,7 +35,7 @@ export interface EmailNotifierOptions {
 export function createSmtpTransport(urlOrOptions: string | SMTPTransportOptions): AnyTransporter {
   const options: SMTPTransportOptions =
     typeof urlOrOptions === 'string' ? { url: urlOrOptions } : { ...urlOrOptions };
-  return nodemailer.createTransport({ ...SMTP_TIMEOUTS, pool: true, maxConnections: 5, maxMessages: 100, ...options });
+  return nodemailer.createTransport({ ...SMTP_TIMEOUTS, pool: true, maxConnections: 10, maxMessages: 100, ...options });
 }
 
 /**
