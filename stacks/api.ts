@@ -29,13 +29,23 @@ export const API_ROUTES = {
   ],
 } as const;
 
+/** Requests per second for the whole HTTP API (steady rate and burst): far above what Slack and a few dashboards need. */
+export const API_THROTTLE = { throttlingRateLimit: 50, throttlingBurstLimit: 100 } as const;
+
 /**
  * One HTTP API (API Gateway v2) for Slack (slash command + interactivity, verified by signature in the
  * function) and the dashboard (HTML + JSON, DashboardToken required by the function). Each side is one
  * function serving its routes, so each links only its own secrets.
  */
 export function api(deps: Omit<FunctionDeps, 'dashboardUrl'>) {
-  const http = new sst.aws.ApiGatewayV2('Api');
+  const http = new sst.aws.ApiGatewayV2('Api', {
+    transform: {
+      // The API is public (Slack must reach it): cap what anyone can make the functions do, login guesses included.
+      stage: (args) => {
+        args.defaultRouteSettings = { ...API_THROTTLE };
+      },
+    },
+  });
   const withUrl: FunctionDeps = { ...deps, dashboardUrl: http.url };
 
   const slackFunction = routerFunction('SlackHandler', 'slack', withUrl, {

@@ -363,6 +363,14 @@ describe('storage', () => {
 });
 
 describe('api', () => {
+  it('throttles the public HTTP API at its stage', async () => {
+    const d = await production();
+    const transform = d.sst.one('sst.aws.ApiGatewayV2', 'Api').args.transform as { stage: (a: Record<string, unknown>) => void };
+    const stageArgs: Record<string, unknown> = {};
+    transform.stage(stageArgs);
+    expect(stageArgs.defaultRouteSettings).toEqual({ throttlingRateLimit: 50, throttlingBurstLimit: 100 });
+  });
+
   it('serves the Slack routes from the slack function and the dashboard routes from the dashboard function', async () => {
     const d = await production();
     const [api] = d.sst.all('sst.aws.ApiGatewayV2');
