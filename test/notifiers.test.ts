@@ -413,6 +413,7 @@ async function smtpPeer(options: { onMailFrom?: (attempt: number) => { code: num
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
+    closeTimeout: 100, // do not wait for pooled client sessions to idle out
     onMailFrom(_address, _session, callback) {
       mailFromCalls++;
       const refuse = options.onMailFrom?.(mailFromCalls);

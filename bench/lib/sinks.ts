@@ -99,6 +99,7 @@ export async function startSmtpSink(): Promise<SmtpSink> {
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    closeTimeout: 100,
     size: 1024 * 1024,
     onData(stream, _session, callback) {
       const chunks: Buffer[] = [];
