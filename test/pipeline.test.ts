@@ -188,4 +188,24 @@ describe('alarm pipeline against dynalite and loopback channels', () => {
     expect(env.smtp.messages).toHaveLength(1);
     expect(env.smtp.messages[0].raw).toContain('Budgets');
   });
+
+  it('announces every plain message, even with the same subject; a redelivery of one sends nothing', async () => {
+    const budget = (messageId: string, percent: number, at: string) =>
+      snsEventFromHttp({
+        Type: 'Notification',
+        MessageId: messageId,
+        TopicArn: 'arn:aws:sns:us-east-1:123456789012:MediumAlertsTopic',
+        Subject: 'AWS Budgets: Monthly budget has exceeded your alert threshold',
+        Message: `You requested that we alert you when the ACTUAL Cost associated with your Monthly budget is greater than ${percent}% of $100.00.`,
+        Timestamp: at,
+      });
+    const first = await handleSnsEvent(budget('b-80', 80, '2026-11-26T10:00:00.000Z'), env.rt);
+    const second = await handleSnsEvent(budget('b-100', 100, '2026-11-27T09:00:00.000Z'), env.rt);
+    const again = await handleSnsEvent(budget('b-80', 80, '2026-11-26T10:00:00.000Z'), env.rt);
+    expect(first.outcomes[0].kind).toBe('opened');
+    expect(second.outcomes[0].kind).toBe('opened');
+    expect(second.outcomes[0].incidentId).not.toBe(first.outcomes[0].incidentId);
+    expect(again.outcomes[0].kind).toBe('redelivery');
+    expect(env.smtp.messages.map((m) => (m.raw.includes('greater than 100%') ? 100 : 80))).toEqual([80, 100]);
+  });
 });

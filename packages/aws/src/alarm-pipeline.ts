@@ -3,7 +3,8 @@ import {
   deliveriesToRetry,
   flapState,
   deliveryKey,
-  incidentId,
+  episodeId,
+  latchKey,
   isRecovery,
   newIncident,
   pending,
@@ -87,8 +88,8 @@ export async function processNotification(n: Notification, deps: PipelineDeps): 
     return outcome;
   }
 
-  const id = incidentId(n.incidentKey, n.changedAt);
-  const r = await deps.store.recordProblem(n.incidentKey, n.changedAt, id, {
+  const id = episodeId(n);
+  const r = await deps.store.recordProblem(latchKey(n), n.changedAt, id, {
     now: nowIso,
     severity: routed.classification.severity,
     channels: routed.channels,
@@ -167,7 +168,7 @@ async function afterProblemWrite(
 async function trimFlips(n: Notification, previous: string[], deps: PipelineDeps): Promise<void> {
   if (previous.length < 32) return;
   const { recent } = flapState(previous, n.changedAt, deps.policy);
-  await deps.store.trimFlips(n.incidentKey, n.changedAt, recent.slice(-16));
+  await deps.store.trimFlips(latchKey(n), n.changedAt, recent.slice(-16));
 }
 
 /**

@@ -21,6 +21,22 @@ export function incidentId(incidentKey: string, changedAt: string): string {
   return `INC-${out}`;
 }
 
+/**
+ * What serialises episodes (the store's latch). An alarm: its incident key, so one episode is open at a time and
+ * an OK closes it. A plain message (AWS Budgets, custom text) has no OK and no state: every publish is its own
+ * episode — a second Budgets notice with the same subject must be announced too — while a redelivery (same SNS
+ * MessageId) still folds into the first.
+ */
+export function latchKey(n: Notification): string {
+  if (n.kind !== 'message') return n.incidentKey;
+  return `${n.incidentKey}#${n.sns?.messageId ?? n.changedAt}`;
+}
+
+/** The episode id of a notification that opens one (see incidentId). */
+export function episodeId(n: Notification): string {
+  return incidentId(latchKey(n), n.changedAt);
+}
+
 /** People type ids in any case, with or without the prefix, and confuse O/0, I/L/1. */
 export function normaliseIncidentId(input: string): string | null {
   const s = input.trim().toUpperCase().replace(/^INC-?/, '').replace(/O/g, '0').replace(/[IL]/g, '1');
@@ -90,7 +106,7 @@ export function pending(now: string, leaseMs: number): DeliveryRecord {
 /** A new episode for a routed notification (not yet stored). Deliveries start `pending` under a lease. */
 export function newIncident(r: Routed, now: string, policy: Policy, opts: { leaseMs: number; silencedBy?: string | null }): Incident {
   const n = r.notification;
-  const id = incidentId(n.incidentKey, n.changedAt);
+  const id = episodeId(n);
   const silencedBy = opts.silencedBy ?? null;
   const deliveries: Record<string, DeliveryRecord> = {};
   for (const c of sendChannels(r)) {
