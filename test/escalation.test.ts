@@ -119,6 +119,68 @@ describe('escalation on ack timeout (controlled clock)', () => {
     expect(run.due).toBe(0);
   });
 
+  it('a silence created after the incident opened holds its escalation; the step runs once the silence ends', async () => {
+    const a = await processNotification(alarm(), env.rt);
+    const id = a.incidentId!;
+    c.advanceMinutes(2);
+    // Created by another function (Slack, dashboard): this runtime's cache is not told; the sweep must see it.
+    const s = await env.rt.silences.create({ match: errorRate.name, reason: 'deploy rollback', author: 'slack:U1 (alice)', minutes: 10, now: c.now().toISOString() });
+    const triggers = () => env.pagerduty.received.filter((r) => (r.body as { event_action: string }).event_action === 'trigger');
+    const escalated = async () => (await env.rt.store.getIncident(id))!.timeline.filter((e) => e.type === 'escalated');
+
+    c.advanceMinutes(3); // the first step (5 min) is due, inside the silence
+    let run = await runEscalations(env.rt);
+    expect(run.escalated).toEqual([]);
+    expect(run.skipped).toEqual([{ id, why: 'silenced' }]);
+    c.advanceMinutes(4);
+    run = await runEscalations(env.rt);
+    expect(run.skipped).toEqual([{ id, why: 'silenced' }]);
+    expect(triggers()).toHaveLength(1);
+    expect(env.slack.received).toHaveLength(1);
+    let inc = await env.rt.store.getIncident(id);
+    expect(await escalated()).toEqual([]);
+    expect(inc?.escalation).toMatchObject({ step: 0, count: 0, nextAt: new Date(T0.getTime() + 5 * 60_000).toISOString() });
+    // Held once on the timeline, not once per sweep.
+    expect(inc?.timeline.filter((e) => e.by === 'escalation' && e.type === 'silenced').map((e) => e.detail)).toEqual([`escalation held: silenced by ${s.id} by slack:U1 (alice) until ${s.endsAt}: deploy rollback`]);
+
+    c.advanceMinutes(3); // 12 min: the silence ended at 12 min
+    run = await runEscalations(env.rt);
+    expect(run.escalated).toEqual([{ id, step: 0, tier: 'onCall', notify: ['pagerduty', 'slack'] }]);
+    expect(triggers()).toHaveLength(2);
+    expect((await escalated()).map((e) => e.detail)).toEqual(['step 1/3: On-call engineer via pagerduty, slack']);
+    inc = await env.rt.store.getIncident(id);
+    expect(inc?.escalation?.nextAt).toBe(new Date(T0.getTime() + 17 * 60_000).toISOString());
+  });
+
+  it('a silence ended early lets the held escalation resume on the next sweep', async () => {
+    const a = await processNotification(alarm(), env.rt);
+    const s = await env.rt.silences.create({ match: 'higherror*', reason: 'investigating', author: 'dashboard', minutes: 120, now: c.now().toISOString() });
+    c.advanceMinutes(5);
+    expect((await runEscalations(env.rt)).escalated).toEqual([]);
+    c.advanceMinutes(1);
+    await env.rt.silences.end(s.id, 'slack:U1 (alice)', c.now().toISOString());
+    c.advanceMinutes(1);
+    expect((await runEscalations(env.rt)).escalated).toEqual([{ id: a.incidentId, step: 0, tier: 'onCall', notify: ['pagerduty', 'slack'] }]);
+  });
+
+  it('a run that finds the incident resolved meanwhile does nothing', async () => {
+    const a = await processNotification(alarm(), env.rt);
+    c.advanceMinutes(5);
+    const stale = await env.rt.store.getIncident(a.incidentId!);
+    await resolveIncident(env.rt, a.incidentId!, { id: 'U2', name: 'bob', via: 'dashboard' });
+    const pages = env.pagerduty.received.length;
+    const listDue = env.rt.store.listDue.bind(env.rt.store);
+    env.rt.store.listDue = async () => [stale!];
+    const run = await runEscalations(env.rt);
+    env.rt.store.listDue = listDue;
+    expect(run.escalated).toEqual([]);
+    expect(run.skipped).toEqual([{ id: a.incidentId, why: 'changed-meanwhile' }]);
+    expect(env.pagerduty.received).toHaveLength(pages);
+    const inc = await env.rt.store.getIncident(a.incidentId!);
+    expect(inc?.status).toBe('resolved');
+    expect(inc?.timeline.filter((e) => e.type === 'escalated')).toEqual([]);
+  });
+
   it('P2 waits two hours; the chain copied at open is kept when the policy changes', async () => {
     const b = await processNotification(alarm(dbCpu), env.rt);
     env.rt.policy = { ...env.rt.policy, severities: { ...env.rt.policy.severities, P2: { ...env.rt.policy.severities.P2, escalation: [] } } };

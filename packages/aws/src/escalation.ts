@@ -1,4 +1,4 @@
-import { deliveriesToRetry, deliveryKey, planEscalation, type Incident, type NoticeEvent, type SendChannel } from '@alert-router/core';
+import { deliveriesToRetry, deliveryKey, describeSilence, planEscalation, type Incident, type NoticeEvent, type SendChannel, type Silence } from '@alert-router/core';
 import { redeliveryTime } from './actions';
 import { fanOut } from './alarm-pipeline';
 import type { Runtime } from './runtime';
@@ -21,8 +21,39 @@ export async function runEscalations(rt: Runtime, limit = 100): Promise<Escalati
   const now = rt.now().toISOString();
   const due = await rt.store.listDue(now, limit);
   const run: EscalationRun = { due: due.length, escalated: [], redelivered: [], skipped: [] };
+  if (due.some((i) => i.status === 'open')) await freshSilences(rt);
   await Promise.all(due.map((i) => escalateOne(rt, i, now, run)));
   return run;
+}
+
+/**
+ * Silences are created and ended by other functions (Slack, dashboard), so the cache of this container may be
+ * stale: one query per sweep (not one per incident) brings it up to date before any step is taken. When the
+ * query fails the sweep goes on with what the cache holds (at least the policy's silences).
+ */
+async function freshSilences(rt: Runtime): Promise<void> {
+  try {
+    await rt.silenceCache.refresh();
+  } catch (err) {
+    rt.logger.warn('silence refresh failed; escalating against the cached silences', { error: (err as Error).message });
+  }
+}
+
+const HELD = 'escalation held: silenced by ';
+
+/**
+ * A due step held by a silence created after the incident opened: the escalation state is not touched (the
+ * step runs on the first sweep after the silence ends). The timeline says so once per silence — later sweeps
+ * see the entry and write nothing; the write is guarded by `updatedAt` so overlapping runs add it once.
+ */
+async function hold(rt: Runtime, incident: Incident, silence: Silence, now: string): Promise<void> {
+  if (incident.timeline.some((e) => e.type === 'silenced' && e.by === 'escalation' && e.detail?.startsWith(`${HELD}${silence.id} `))) return;
+  await rt.store.updateIncident(incident.id, {
+    set: { updatedAt: now },
+    condition: '#status = :open AND updatedAt = :seen',
+    conditionValues: { ':open': 'open', ':seen': incident.updatedAt },
+    append: [{ at: now, type: 'silenced', by: 'escalation', detail: `${HELD}${describeSilence(silence)}` }],
+  });
 }
 
 /** Most sweeps that resend a failed ack/resolve notice before giving up on it. */
@@ -55,8 +86,10 @@ async function escalateOne(rt: Runtime, incident: Incident, now: string, run: Es
     run.skipped.push({ id: incident.id, why: incident.status });
     return;
   }
-  const plan = planEscalation(incident, now, rt.policy);
+  const silence = rt.silenceCache.match(incident.alarmName, now);
+  const plan = planEscalation(incident, now, rt.policy, silence);
   if (plan.kind === 'none') {
+    if (plan.why === 'silenced' && silence && !incident.silencedBy) await hold(rt, incident, silence, now);
     run.skipped.push({ id: incident.id, why: plan.why });
     return;
   }

@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { addMinutes, nextBusinessDayStart } from './clock';
 import type { EscalationState, Incident } from './incident';
 import type { Policy } from './policy';
+import type { Silence } from './silence';
 import type { SendChannel } from './types';
 
 export type EscalationPlan =
@@ -26,8 +27,11 @@ function waitAfter(afterMinutes: number | null, now: string, policy: Policy): st
  * What a scheduled run does with one incident: nothing (acknowledged, resolved, silenced meanwhile, not yet
  * due, chain exhausted), or run the current step — notify its channels for its tier — and move on: the same
  * step again until it ran `repeat` times, then the next tier; the chain ends with no next time.
+ * `silencedNow` is a silence in force at `now` that matches the incident's alarm (created after it opened):
+ * a due step is held — the escalation state is left as it is, so the step runs on the first run after the
+ * silence ends.
  */
-export function planEscalation(incident: Incident, now: string, policy: Policy): EscalationPlan {
+export function planEscalation(incident: Incident, now: string, policy: Policy, silencedNow: Silence | null = null): EscalationPlan {
   if (incident.status === 'resolved') return { kind: 'none', why: 'resolved' };
   if (incident.status === 'acknowledged') return { kind: 'none', why: 'acknowledged' };
   if (incident.silencedBy) return { kind: 'none', why: 'silenced' };
@@ -35,6 +39,7 @@ export function planEscalation(incident: Incident, now: string, policy: Policy):
   if (!e || e.chain.length === 0) return { kind: 'none', why: 'no-chain' };
   if (!e.nextAt || e.step >= e.chain.length) return { kind: 'none', why: 'exhausted' };
   if (e.nextAt > now) return { kind: 'none', why: 'not-due' };
+  if (silencedNow) return { kind: 'none', why: 'silenced' };
   const current = e.chain[e.step];
   const ran = e.count + 1;
   let next: EscalationState;
