@@ -189,6 +189,49 @@ describe('alarm pipeline against dynalite and loopback channels', () => {
     expect(env.smtp.messages[0].raw).toContain('Budgets');
   });
 
+  it('an alarm after 15 s idle is checked against silences created meanwhile by another container', async () => {
+    let clock = T0.getTime();
+    const a = await routerWithPeers({}, { now: () => new Date(clock) });
+    try {
+      await handleSnsEvent(snsEventFromHttp(snsNotification(responseTime, 'ALARM', new Date(clock - 1000), 'warm-up')), a.rt); // loads the cache
+      // straight into the table, as another container would: this runtime's cache is not told
+      await a.rt.silences.create({ match: 'HighError*', reason: 'deploy', author: 'U1', minutes: 60, now: new Date(clock).toISOString() });
+      clock += 16_000;
+      const r = await handleSnsEvent(snsEventFromHttp(snsNotification(errorRate, 'ALARM', new Date(clock - 1000), 'after-silence')), a.rt);
+      expect(r.outcomes[0].kind).toBe('opened');
+      expect(a.pagerduty.received).toHaveLength(0);
+      const incident = await a.rt.store.getIncident(r.outcomes[0].incidentId!);
+      expect(incident?.silencedBy).toMatch(/deploy/);
+    } finally {
+      await a.close();
+    }
+  });
+
+  it('a cold start reads the silences beside the alarm write, not before it (one round trip before fan-out)', async () => {
+    const spans: { command: string; start: number; end: number }[] = [];
+    env.local.db.middlewareStack.add(
+      (next, context) => async (args) => {
+        const span = { command: context.commandName ?? '?', start: performance.now(), end: Infinity };
+        spans.push(span);
+        try {
+          return await next(args);
+        } finally {
+          span.end = performance.now();
+        }
+      },
+      { step: 'initialize', name: 'spans' },
+    );
+    let firstSendAt = Infinity;
+    const slack = env.rt.notifiers.slack;
+    env.rt.notifiers.slack = { ...slack, send: (notice) => ((firstSendAt = Math.min(firstSendAt, performance.now())), slack.send(notice)) };
+    await handleSnsEvent(snsEventFromHttp(snsNotification(errorRate, 'ALARM', T0, 'cold')), env.rt);
+    const query = spans.find((x) => x.command === 'QueryCommand')!;
+    const write = spans.find((x) => x.command === 'UpdateItemCommand')!;
+    expect(query).toBeDefined();
+    expect(write.start).toBeLessThan(query.end); // in parallel: the write did not wait for the silences
+    expect(spans.filter((x) => x.start < firstSendAt).map((x) => x.command).sort()).toEqual(['QueryCommand', 'UpdateItemCommand']);
+  });
+
   it('announces every plain message, even with the same subject; a redelivery of one sends nothing', async () => {
     const budget = (messageId: string, percent: number, at: string) =>
       snsEventFromHttp({

@@ -50,7 +50,7 @@ export interface PipelineDeps {
   logger: PipelineLogger;
   metrics: PipelineMetrics;
   /** Name of the silence that matches (notifications are then recorded, not sent), or null. */
-  silencedBy?: (n: Notification, severity: string) => string | null;
+  silencedBy?: (n: Notification, severity: string) => string | null | Promise<string | null>;
   /** See QUICK_FAN_OUT_MS. */
   quickFanOutMs?: number;
   /** Strips configured secrets from peer answers before they are logged or stored. */
@@ -131,7 +131,7 @@ async function afterProblemWrite(
 
   const flap = flapState(r.flips, n.changedAt, deps.policy);
   const flapping = flap.wasFlapping ? `flapping: ${flap.changes} state changes in ${deps.policy.flapping.windowMinutes} min` : null;
-  const silencedBy = deps.silencedBy?.(n, routed.classification.severity) ?? flapping;
+  const silencedBy = (await deps.silencedBy?.(n, routed.classification.severity)) ?? flapping;
   const incident = newIncident(routed, nowIso, deps.policy, { leaseMs: deps.leaseMs, silencedBy });
   if (flap.flapping) {
     incident.flapping = true;

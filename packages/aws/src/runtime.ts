@@ -51,7 +51,8 @@ export function buildRuntime(config: RouterConfig, overrides: Partial<Runtime> =
     metrics: overrides.metrics ?? new RouterMetrics(powertoolsMetrics),
     silencedBy:
       overrides.silencedBy ??
-      ((n) => {
+      (async (n) => {
+        await silenceCache.current();
         const s = silenceCache.match(n.alarmName, now().toISOString());
         return s ? `${s.id} by ${s.author}: ${s.reason}` : null;
       }),

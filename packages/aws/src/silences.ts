@@ -95,6 +95,24 @@ export class SilenceCache {
     if (this.clock() - this.loadedAt > this.maxAgeMs) void this.refresh().catch(() => undefined);
   }
 
+  /**
+   * The alarm path, step 1: starts reading the silences when none are loaded or the copy is older than maxAgeMs,
+   * without waiting, so the read runs in parallel with the alarm's one conditional write.
+   */
+  prefetch(): void {
+    if (this.loading) return;
+    if (this.silences === null || this.clock() - this.loadedAt > this.maxAgeMs) void this.refresh().catch(() => undefined);
+  }
+
+  /**
+   * Step 2, just before fan-out: waits for a read in flight. A failed read keeps the previous copy (or only the
+   * policy's silences) rather than failing the alarm: a page too many beats a page lost.
+   */
+  async current(): Promise<void> {
+    if (this.loading) await this.loading.catch(() => undefined);
+    else if (this.silences === null) await this.refresh().catch(() => undefined);
+  }
+
   refresh(): Promise<void> {
     this.loading ??= this.store
       .listActive(new Date(this.clock()).toISOString())

@@ -41,7 +41,7 @@ export async function handleSnsEvent(event: unknown, rt: Runtime): Promise<SnsBa
     await keep('Records', 'expected a non-empty array of SNS records', event);
     return { outcomes: [], deadLettered };
   }
-  await rt.silenceCache.ready();
+  rt.silenceCache.prefetch(); // read in parallel with the alarm's conditional write; awaited before fan-out
   const outcomes = await Promise.all(
     records.map(async (record, i): Promise<Outcome | null> => {
       const base = `Records[${i}].Sns`;
