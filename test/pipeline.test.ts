@@ -25,6 +25,7 @@ describe('alarm pipeline against dynalite and loopback channels', () => {
 
   it('opens a P0 incident, pages PagerDuty and Slack once, with one DynamoDB round trip before fan-out', async () => {
     env.rt.quickFanOutMs = 5000; // pin the fast path: the peers answer in a few ms, a loaded CI box may not
+    await env.rt.silenceCache.refresh(); // a warm container (the cold start is the next-but-one test)
     env.local.requests.reset();
     let atFanOut: Record<string, number> | null = null;
     const pdNotifier = env.rt.notifiers.pagerduty;
