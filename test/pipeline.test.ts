@@ -224,7 +224,8 @@ describe('alarm pipeline against dynalite and loopback channels', () => {
     );
     let firstSendAt = Infinity;
     const slack = env.rt.notifiers.slack;
-    env.rt.notifiers.slack = { ...slack, send: (notice) => ((firstSendAt = Math.min(firstSendAt, performance.now())), slack.send(notice)) };
+    const slackSend = slack.send.bind(slack);
+    slack.send = (notice, signal) => ((firstSendAt = Math.min(firstSendAt, performance.now())), slackSend(notice, signal));
     await handleSnsEvent(snsEventFromHttp(snsNotification(errorRate, 'ALARM', T0, 'cold')), env.rt);
     const query = spans.find((x) => x.command === 'QueryCommand')!;
     const write = spans.find((x) => x.command === 'UpdateItemCommand')!;
