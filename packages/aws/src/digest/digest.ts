@@ -16,7 +16,7 @@ import {
   type Policy,
 } from '@alert-router/core';
 import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError, type FetchFunction } from '@slack/webhook';
-import { liveChannels } from '../config';
+import { liveChannels, secretRedactor } from '../config';
 import { silencesInForce } from '../dashboard/data';
 import { createSesTransport, createSmtpTransport, emailDeliveryError, type AnyTransporter } from '../notifiers/email';
 import { httpDeliveryError, requestDeliveryError } from '../notifiers/http';
@@ -119,13 +119,31 @@ function once(channel: 'slack' | 'email', send: (signal: AbortSignal) => Promise
 // The digest is not an incident notice; deliverWithRetry only hands this through to `send` above.
 const NO_NOTICE = {} as Notice;
 
-function result(o: { status: 'delivered' | 'failed'; attempts: number; error?: string }): ChannelResult {
-  return o.status === 'delivered' ? { status: 'sent', attempts: o.attempts } : { status: 'failed', attempts: o.attempts, error: o.error ?? 'failed' };
+/**
+ * A channel's outcome. The error went through the secret redactor: a peer's answer may echo the webhook URL
+ * path, the routing key or the SMTP credentials, and this text is logged and thrown by the handler.
+ */
+function result(o: { status: 'delivered' | 'failed'; attempts: number; error?: string }, redact: (text: string) => string): ChannelResult {
+  return o.status === 'delivered' ? { status: 'sent', attempts: o.attempts } : { status: 'failed', attempts: o.attempts, error: redact(o.error ?? 'failed') };
+}
+
+/** The runtime's secret redactor (built from the config when a hand-made runtime has none). */
+export function digestRedactor(rt: Pick<Runtime, 'redact' | 'config'>): (text: string) => string {
+  return rt.redact ?? secretRedactor(rt.config);
+}
+
+/** `err` with the secrets taken out of its message and stack (the Lambda runtime logs both when it is thrown). */
+export function redactedError(err: unknown, redact: (text: string) => string): Error {
+  if (!(err instanceof Error)) return new Error(redact(String(err)));
+  err.message = redact(err.message);
+  if (err.stack) err.stack = redact(err.stack);
+  return err;
 }
 
 /** Sends a computed digest to Slack and email (each independently; one failing does not stop the other). */
 export async function sendDigest(rt: Runtime, report: DigestReport, deps: DigestDeps = {}): Promise<Omit<DigestRun, 'report'>> {
   const live = liveChannels(rt.config);
+  const redact = digestRedactor(rt);
   const print = deps.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const retry: RetryOptions = { budgetMs: 20_000, ...deps.retry };
   const headline = digestSubject(report);
@@ -138,7 +156,7 @@ export async function sendDigest(rt: Runtime, report: DigestReport, deps: Digest
     }
     const message = renderDigestSlack(report, { policy: rt.policy, dashboardUrl: rt.config.dashboardUrl });
     const url = rt.config.slackWebhookUrl;
-    return result(await deliverWithRetry(once('slack', (signal) => postDigest(url, message, { fetch: deps.fetch, signal })), NO_NOTICE, retry));
+    return result(await deliverWithRetry(once('slack', (signal) => postDigest(url, message, { fetch: deps.fetch, signal })), NO_NOTICE, retry), redact);
   };
 
   const email = async (): Promise<ChannelResult> => {
@@ -168,6 +186,7 @@ export async function sendDigest(rt: Runtime, report: DigestReport, deps: Digest
           NO_NOTICE,
           retry,
         ),
+        redact,
       );
     } finally {
       if (!deps.transport) transport.close();
