@@ -37,7 +37,7 @@ async function commandRoute(event: HttpEvent, rt: Runtime): Promise<HttpResult> 
   try {
     answer = await runSlashCommand(rt, form);
   } catch (err) {
-    rt.logger.error('slash command failed', { error: (err as Error).message, name: (err as Error).name });
+    rt.logger.error('slash command failed', { error: rt.redact?.((err as Error).message) ?? (err as Error).message, name: (err as Error).name });
     answer = ephemeral(':warning: Something went wrong on our side and nothing may have been done; the error was logged. Try again in a moment.');
   }
   if (Date.now() - started > SLACK_DEADLINE_MS && form.responseUrl) {
@@ -54,7 +54,7 @@ async function interactionRoute(event: HttpEvent, rt: Runtime): Promise<HttpResu
     const outcome = await handleInteraction(rt, payload);
     if (outcome.kind === 'ignored') rt.logger.info('slack interaction ignored', { reason: outcome.reason });
   } catch (err) {
-    rt.logger.error('slack interaction failed', { error: (err as Error).message, name: (err as Error).name });
+    rt.logger.error('slack interaction failed', { error: rt.redact?.((err as Error).message) ?? (err as Error).message, name: (err as Error).name });
     await postToResponseUrl(rt, payload.response_url, {
       ...ephemeral(':warning: Something went wrong on our side and nothing may have been done; the error was logged. Try again, or use `/incident`.'),
       replace_original: false,
