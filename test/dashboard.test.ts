@@ -3,9 +3,10 @@
  * events as the local server builds them: authentication, sessions, CSRF, security headers, escaping, the JSON
  * API contract, polling and the 1,000-incident budget.
  */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Incident } from '@alert-router/core';
-import { buildRuntime, dashboardRoutes, readConfig, type Runtime } from '@alert-router/aws';
+import { buildRuntime, DASHBOARD_HTTP_ROUTES, dashboardRoutes, readConfig, type Runtime } from '@alert-router/aws';
+import { authenticate, DASHBOARD_DISABLED, issueSession, sessionCookie, sessionKey } from '../packages/aws/src/dashboard/auth';
 import { apiGatewayEvent } from '../packages/local/src/lambda-events';
 import { makeIncident } from './helpers/incident-factory';
 import { localStore } from './helpers/local-dynamo';
@@ -283,6 +284,111 @@ describe('dashboard with DASHBOARD_TOKEN set', () => {
     expect(page.body).toContain('<script src="/assets/app.js" defer></script>');
     expect(page.body).not.toMatch(/ on[a-z]+=/i);
     expect(page.body).not.toMatch(/style="/);
+  });
+});
+
+describe('deployed (in Lambda) without a dashboard token: fails closed', () => {
+  let local: Local;
+  let rt: Runtime;
+  const before = process.env.AWS_LAMBDA_FUNCTION_NAME;
+  const inLambda = () => {
+    process.env.AWS_LAMBDA_FUNCTION_NAME = 'alert-router-dashboard';
+  };
+  const restore = () => {
+    if (before === undefined) delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+    else process.env.AWS_LAMBDA_FUNCTION_NAME = before;
+  };
+  beforeAll(async () => {
+    local = await localStore();
+    rt = await runtimeOn(local, { DASHBOARD_TOKEN: 'unset' });
+    expect(rt.config.dashboardToken).toBeNull();
+  });
+  afterAll(async () => {
+    restore();
+    await local.close();
+  });
+  afterEach(restore);
+  beforeEach(async () => {
+    inLambda();
+    await local.store.createIncident(incident('INC-0PEN0002', { alarmName: 'ClosedDoorAlarm', severity: 'P0' }));
+  });
+
+  /** Refused: 401 today (the login page or JSON), 503 with the one-line reason once routes.ts answers it. */
+  function expectRefused(r: Reply, what: string) {
+    expect([401, 503], what).toContain(r.status);
+    expect(r.body, what).not.toContain('ClosedDoorAlarm');
+    expect(r.body, what).not.toContain('class="incidents"');
+    expect(r.cookies.filter((c) => c.startsWith('ar_session=') && !/Max-Age=0/.test(c)), `${what}: no session is handed out`).toEqual([]);
+    if (r.status === 503) expect(r.body, what).toContain(DASHBOARD_DISABLED);
+  }
+
+  it('every page and API route is refused, whatever the request carries; /health and the assets stay open', async () => {
+    const anonymous = `ar_session=${issueSession(sessionKey(null), { user: null, anonymous: true, nowMs: Date.now() })}`;
+    const named = `ar_session=${issueSession(sessionKey(null), { user: 'mallory', anonymous: false, nowMs: Date.now() })}`;
+    const variants: { label: string; headers?: Record<string, string>; cookie?: string }[] = [
+      { label: 'nothing' },
+      { label: 'JSON', headers: { 'content-type': 'application/json', accept: 'application/json' } },
+      { label: 'any Bearer', headers: { authorization: 'Bearer x', 'content-type': 'application/json' } },
+      { label: 'Bearer "unset"', headers: { authorization: 'Bearer unset' } },
+      { label: 'anonymous session', cookie: anonymous },
+      { label: 'forged named session', cookie: named },
+    ];
+    const guarded = DASHBOARD_HTTP_ROUTES.filter((r) => !['/health', '/assets/{proxy+}', '/login', '/logout'].includes(r.path));
+    expect(guarded.length).toBeGreaterThanOrEqual(9);
+    for (const route of guarded) {
+      const path = route.path.replace('{id}', 'INC-0PEN0002');
+      for (const v of variants) {
+        const body = route.method === 'POST' ? JSON.stringify({ by: 'mallory', match: '*', duration: '30d', reason: 'x' }) : undefined;
+        expectRefused(await call(rt, route.method, path, { headers: v.headers, cookie: v.cookie, body }), `${route.method} ${path} with ${v.label}`);
+      }
+    }
+    // /login and /logout sign nobody in: whatever they answer, no session, and where they lead is refused too.
+    for (const [method, path, opts] of [
+      ['GET', '/login?next=/', {}],
+      ['POST', '/login', form({ token: 'unset', next: '/' })],
+      ['POST', '/login', form({ token: '', next: '/' })],
+      ['POST', '/logout', {}],
+    ] as const) {
+      const r = await call(rt, method, path, opts);
+      expect(r.cookies.filter((c) => !/Max-Age=0/.test(c)), `${method} ${path}`).toEqual([]);
+      expect(r.body).not.toContain('ClosedDoorAlarm');
+      if (r.status === 303) expectRefused(await call(rt, 'GET', r.headers.location), `after ${method} ${path}`);
+      else expect([401, 503], `${method} ${path}`).toContain(r.status);
+    }
+    expect((await call(rt, 'GET', '/health')).status).toBe(200);
+    expect((await call(rt, 'GET', '/assets/app.js')).status).toBe(200);
+  });
+
+  it('no action goes through: the incident stays open and no silence is created', async () => {
+    const attempts = [
+      call(rt, 'POST', '/api/incidents/INC-0PEN0002/ack', jsonBody({ by: 'mallory' })),
+      call(rt, 'POST', '/api/incidents/INC-0PEN0002/resolve', jsonBody({ by: 'mallory' }, { authorization: 'Bearer anything' })),
+      call(rt, 'POST', '/api/incidents/INC-0PEN0002/ack', { ...form({ redirect: '/' }) }),
+      call(rt, 'POST', '/api/silences', jsonBody({ match: 'ClosedDoorAlarm', duration: '30m', reason: 'mallory' })),
+    ];
+    for (const r of await Promise.all(attempts)) expectRefused(r, 'action');
+    const stored = await local.store.getIncident('INC-0PEN0002');
+    expect(stored).toMatchObject({ status: 'open', acknowledgedAt: null, resolvedAt: null });
+    expect(await rt.silences.listActive(new Date().toISOString())).toEqual([]);
+  });
+
+  it('authenticate() says why: disabled, with the one-line reason; with a token configured nothing changes', () => {
+    const event = apiGatewayEvent({ method: 'GET', url: '/', headers: { authorization: `Bearer ${TOKEN}` }, body: Buffer.alloc(0), sourceIp: '127.0.0.1' });
+    expect(authenticate(event, null, Date.now())).toEqual({ ok: false, reason: 'disabled', message: 'dashboard disabled: DashboardToken is not set' });
+    expect(authenticate(event, TOKEN, Date.now())).toMatchObject({ ok: true, via: 'bearer' });
+  });
+
+  it('local mode (no AWS_LAMBDA_FUNCTION_NAME, as `npm start`) stays open without a token', async () => {
+    delete process.env.AWS_LAMBDA_FUNCTION_NAME;
+    await local.store.createIncident(incident('INC-10CA1002', { alarmName: 'OpenDoorAlarm', severity: 'P1' }));
+    const page = await call(rt, 'GET', '/');
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('OpenDoorAlarm');
+    expect(page.cookies.some((c) => c.startsWith('ar_session='))).toBe(true);
+    expect((await call(rt, 'GET', '/api/incidents')).status).toBe(200);
+    const ack = await call(rt, 'POST', '/api/incidents/INC-10CA1002/ack', jsonBody({ by: 'local' }));
+    expect(ack.status).toBe(200);
+    expect(ack.json().incident).toMatchObject({ status: 'acknowledged' });
   });
 });
 

@@ -10,6 +10,9 @@
  *   constant-time compare. Bearer-header clients are exempt (a browser never adds that header on its own).
  * - Without a token (local mode) the dashboard is open, but forms still carry a CSRF token tied to an
  *   anonymous session cookie signed with a per-process random key.
+ * - Deployed (in Lambda: AWS_LAMBDA_FUNCTION_NAME set) without a token (the secret missing or "unset"), it fails
+ *   closed: nobody is let in, by any means (Bearer, cookie, JSON), and nothing can be changed. Only the routes
+ *   answered before authentication (GET /health, the static assets) stay open.
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { header, type HttpEvent } from '../api/http';
@@ -109,14 +112,26 @@ export function bearerToken(event: HttpEvent): string | null {
   return m ? m[1].trim() : null;
 }
 
+/** The one-line reason a deployed dashboard without a token refuses everyone. */
+export const DASHBOARD_DISABLED = 'dashboard disabled: DashboardToken is not set';
+
+/** Why the dashboard lets nobody in, or null: running in Lambda with no token configured. */
+export function dashboardDisabled(token: string | null, env: NodeJS.ProcessEnv = process.env): string | null {
+  return !token && Boolean(env.AWS_LAMBDA_FUNCTION_NAME) ? DASHBOARD_DISABLED : null;
+}
+
 export type AuthResult =
   | { ok: true; via: 'bearer'; session: null; user: null }
   | { ok: true; via: 'session'; session: Session; user: string | null }
   /** No token configured and no (valid) anonymous session yet: open, forms need a session first. */
   | { ok: true; via: 'open'; session: null; user: null }
-  | { ok: false; reason: 'missing' | 'invalid' };
+  | { ok: false; reason: 'missing' | 'invalid' }
+  /** Deployed without a token: fail closed (see dashboardDisabled). */
+  | { ok: false; reason: 'disabled'; message: string };
 
 export function authenticate(event: HttpEvent, token: string | null, nowMs: number): AuthResult {
+  const disabled = dashboardDisabled(token);
+  if (disabled) return { ok: false, reason: 'disabled', message: disabled };
   const key = sessionKey(token);
   const bearer = bearerToken(event);
   if (token) {
@@ -138,5 +153,5 @@ export function csrfOk(event: HttpEvent, auth: AuthResult, token: string | null,
   if (!auth.ok) return false;
   if (auth.via === 'bearer') return true;
   if (auth.via === 'session') return provided !== null && safeEqual(provided, csrfToken(sessionKey(token), auth.session));
-  return !token && /^application\/json\b/i.test(header(event, 'content-type') ?? '');
+  return !token && !dashboardDisabled(token) && /^application\/json\b/i.test(header(event, 'content-type') ?? '');
 }
