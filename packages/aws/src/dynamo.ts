@@ -35,7 +35,8 @@ export function createDocumentClient(opts: { region: string; endpoint?: string |
     ...(local ? { requestHandler: local, signer: unsignedSigner } : {}),
   });
   return DynamoDBDocumentClient.from(client, {
-    marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false },
+    // allowImpreciseNumbers: a threshold of 10 PB in bytes (1e16) is beyond 2^53; it is stored as the number it is.
+    marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false, allowImpreciseNumbers: true },
   });
 }
 

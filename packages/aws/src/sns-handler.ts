@@ -1,4 +1,4 @@
-import { InputError, parseSnsMessage, RouterError, snsMessageSchema, formatPath } from '@alert-router/core';
+import { InputError, INCIDENT_TEXT_LIMIT, parseSnsMessage, RouterError, snsMessageSchema, formatPath } from '@alert-router/core';
 import { processNotification, type Outcome } from './alarm-pipeline';
 import type { Runtime } from './runtime';
 
@@ -62,6 +62,10 @@ export async function handleSnsEvent(event: unknown, rt: Runtime): Promise<SnsBa
       for (const w of n.warnings) {
         rt.logger.warn('alarm message did not validate; routed as a plain message', { warning: w, messageId: n.sns?.messageId });
         await rt.store.putDeadLetter({ at: rt.now().toISOString(), reason: w, source: 'sns', raw: parsed.data.Message });
+      }
+      if (n.kind === 'message' && n.warnings.length === 0 && (n.text?.length ?? 0) > INCIDENT_TEXT_LIMIT) {
+        const reason = `${base}.Message: a plain message of ${n.text!.length} characters; the incident keeps the first ${INCIDENT_TEXT_LIMIT}, this record the whole`;
+        await rt.store.putDeadLetter({ at: rt.now().toISOString(), reason, source: 'sns', raw: parsed.data.Message });
       }
       const outcome = await processNotification(n, rt);
       rt.logger.info('routed', {

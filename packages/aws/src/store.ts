@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   DynamoDBDocumentClient,
@@ -46,7 +47,15 @@ export interface DeadLetter {
 }
 
 const INC = (id: string) => ({ [TABLE.partitionKey]: `INC#${id}`, [TABLE.sortKey]: 'INC' });
-const LATCH = (incidentKey: string) => ({ [TABLE.partitionKey]: `KEY#${incidentKey}`, [TABLE.sortKey]: 'LATCH' });
+/**
+ * DynamoDB refuses partition keys over 2048 bytes; an alarm name (so an incident key) can be longer when it comes
+ * from junk or a hand-written message. Such keys are hashed — the same key always gives the same latch.
+ */
+function latchPartition(incidentKey: string): string {
+  if (Buffer.byteLength(incidentKey, 'utf8') <= 1024) return `KEY#${incidentKey}`;
+  return `KEY#sha256:${createHash('sha256').update(incidentKey).digest('hex')}`;
+}
+const LATCH = (incidentKey: string) => ({ [TABLE.partitionKey]: latchPartition(incidentKey), [TABLE.sortKey]: 'LATCH' });
 const MAX_DEAD_LETTER = 350_000;
 
 function isConditionFailure(err: unknown): boolean {

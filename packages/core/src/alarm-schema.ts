@@ -1,16 +1,20 @@
 import { z } from 'zod';
 
 /** CloudWatch sends numbers, but hand-written or re-serialised messages may carry numeric strings. */
-const num = z.union(
-  [
-    z.number(),
-    z
-      .string()
-      .regex(/^\s*-?\d+(\.\d+)?([eE][-+]?\d+)?\s*$/, 'expected a number')
-      .transform(Number),
-  ],
-  { error: (issue) => `expected a number, got ${describe(issue.input)}` },
-);
+const num = z
+  .union(
+    [
+      z.number(),
+      z
+        .string()
+        .regex(/^\s*-?\d+(\.\d+)?([eE][-+]?\d+)?\s*$/, 'expected a number')
+        .transform(Number),
+    ],
+    { error: (issue) => `expected a number, got ${describe(issue.input)}` },
+  )
+  // DynamoDB stores numbers of magnitude 1e-130 to 1e126: smaller ones are 0 for any metric, larger ones are junk.
+  .refine((x) => Number.isFinite(x) && Math.abs(x) < 1e126, { error: 'expected a number below 1e126' })
+  .transform((x) => (Math.abs(x) < 1e-130 ? 0 : x));
 
 /** A short, safe description of a bad value for error messages (never the whole value). */
 function describe(value: unknown): string {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { truncateUnits } from './render/escape';
 import { addMinutes, responseDeadline } from './clock';
 import type { Policy } from './policy';
 import type { Routed } from './route';
@@ -43,7 +44,8 @@ export function normaliseIncidentId(input: string): string | null {
   return /^[0-9A-HJKMNP-TV-Z]{8}$/.test(s) ? `INC-${s}` : null;
 }
 
-const MAX_TEXT = 4000;
+/** How much of a plain message's text the incident keeps (the alarm path dead-letters the whole of a longer one). */
+export const INCIDENT_TEXT_LIMIT = 4000;
 
 export function snapshot(n: Notification): AlarmSnapshot {
   return {
@@ -71,7 +73,7 @@ export function snapshot(n: Notification): AlarmSnapshot {
     alarmRule: n.alarmRule,
     triggeringChildren: n.triggeringChildren.slice(0, 20),
     topicArn: n.sns?.topicArn ?? null,
-    text: n.text && n.text.length > MAX_TEXT ? `${n.text.slice(0, MAX_TEXT)}…` : n.text,
+    text: n.text && n.text.length > INCIDENT_TEXT_LIMIT ? truncateUnits(n.text, INCIDENT_TEXT_LIMIT + 1) : n.text,
   };
 }
 

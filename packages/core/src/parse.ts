@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { truncateUnits } from './render/escape';
 import {
   alarmStateChangeEventSchema,
   cloudWatchAlarmSchema,
@@ -276,7 +277,7 @@ function plainMessage(text: string, parsed: unknown, sns: SnsFacts | null, warni
   }
   if (!name) name = text.split(/\r?\n/).find((l) => l.trim())?.trim() ?? '';
   if (!name) name = '(empty message)';
-  if (name.length > MAX_NAME) name = `${name.slice(0, MAX_NAME - 1)}…`;
+  name = truncateUnits(name, MAX_NAME);
   const account = topic?.account ?? null;
   const region = regionCode(topic?.region);
   return {

@@ -63,6 +63,13 @@ export function codePointLength(text: string): number {
   return n;
 }
 
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** Lone UTF-16 surrogates (valid in JSON, not in UTF-8 or URLs) become U+FFFD, as a UTF-8 encoder would make them. */
+export function wellFormed(s: string): string {
+  return s.replace(LONE_SURROGATE, '\uFFFD');
+}
+
 /**
  * At most `max` code points; when cut, the last one is `ellipsis`. Never splits a surrogate pair.
  */

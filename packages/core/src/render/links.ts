@@ -1,4 +1,5 @@
 import type { Incident } from '../incident';
+import { wellFormed } from './escape';
 import type { NoticeLinks } from '../notifier';
 import type { Policy } from '../policy';
 
@@ -18,7 +19,7 @@ function consoleHost(region: string): string {
  */
 export function cloudWatchAlarmUrl(region: string | null | undefined, alarmName: string): string | null {
   if (!region || !REGION.test(region) || !alarmName) return null;
-  return `https://${consoleHost(region)}/cloudwatch/home?region=${region}#alarmsV2:alarm/${encodeURIComponent(alarmName)}`;
+  return `https://${consoleHost(region)}/cloudwatch/home?region=${region}#alarmsV2:alarm/${encodeURIComponent(wellFormed(alarmName))}`;
 }
 
 /** The runbook entry of an incident: its own runbook when the policy has it, else `default`. */
@@ -33,13 +34,13 @@ export function runbookUrl(incident: Pick<Incident, 'runbook'>, policy: Policy):
   if (!policy.runbookUrl) return null;
   const base = policy.runbookUrl.split('#')[0];
   const anchor = runbookFor(incident, policy)?.anchor;
-  return anchor ? `${base}#${encodeURIComponent(anchor)}` : base;
+  return anchor ? `${base}#${encodeURIComponent(wellFormed(anchor))}` : base;
 }
 
 /** The incident on the dashboard: `<dashboardUrl>/incidents/<id>` (null without a public dashboard URL). */
 export function dashboardIncidentUrl(dashboardUrl: string | null | undefined, incidentId: string): string | null {
   if (!dashboardUrl) return null;
-  return `${dashboardUrl.replace(/\/+$/, '')}/incidents/${encodeURIComponent(incidentId)}`;
+  return `${dashboardUrl.replace(/\/+$/, '')}/incidents/${encodeURIComponent(wellFormed(incidentId))}`;
 }
 
 /** All links of a notice. */
