@@ -38,6 +38,7 @@ import {
   authenticate,
   clearedSessionCookie,
   csrfOk,
+  dashboardDisabled,
   csrfToken,
   issueSession,
   readSession,
@@ -335,10 +336,12 @@ async function handle(event: HttpEvent, rt: Runtime): Promise<HttpResult> {
     if (header(event, 'if-none-match') === a.etag) return { statusCode: 304, headers: { etag: a.etag }, body: '' };
     return { statusCode: 200, headers: { 'content-type': a.type, 'cache-control': 'public, max-age=300', etag: a.etag }, body: a.body };
   }
+  const token = rt.config.dashboardToken;
+  const disabled = dashboardDisabled(token);
+  if (disabled) return json(503, { error: disabled });
   if (path === '/login' && (method === 'GET' || method === 'POST')) return login(event, rt);
   if (path === '/logout' && method === 'POST') return logout(rt);
 
-  const token = rt.config.dashboardToken;
   const nowMs = rt.now().getTime();
   const auth = authenticate(event, token, nowMs);
   if (!auth.ok) return unauthorized(event);
