@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseSnsMessage } from '@alert-router/core';
-import { acknowledgeIncident, processNotification, resolveIncident, runEscalations } from '@alert-router/aws';
+import { parseSnsMessage, type Incident } from '@alert-router/core';
+import { acknowledgeIncident, processNotification, resolveIncident, runEscalations, type Runtime } from '@alert-router/aws';
 import { RUNBOOK_ALARMS, snsNotification } from '../packages/local/src/demo';
 import { routerWithPeers } from './helpers/router-runtime';
 
@@ -16,6 +16,18 @@ function clock(start: Date) {
 function alarm(a = errorRate, at = T0, state: 'ALARM' | 'OK' = 'ALARM') {
   const b = snsNotification(a, state, at);
   return parseSnsMessage({ ...b, Subject: b.Subject ?? null }, 'Sns');
+}
+
+
+/** A sweep that read `stale` from the due index before someone acted on the incident: its guarded write must fail. */
+async function sweepThatRead(rt: Runtime, stale: Incident) {
+  const listDue = rt.store.listDue.bind(rt.store);
+  rt.store.listDue = async () => [stale];
+  try {
+    return await runEscalations(rt);
+  } finally {
+    rt.store.listDue = listDue;
+  }
 }
 
 describe('escalation on ack timeout (controlled clock)', () => {
@@ -86,10 +98,7 @@ describe('escalation on ack timeout (controlled clock)', () => {
     const stale = await env.rt.store.getIncident(a.incidentId!);
     await acknowledgeIncident(env.rt, a.incidentId!, { id: 'U1', name: 'alice', via: 'slack' });
     // The sweep read the incident before the ack landed: its guarded write must fail.
-    const listDue = env.rt.store.listDue.bind(env.rt.store);
-    env.rt.store.listDue = async () => [stale!];
-    const run = await runEscalations(env.rt);
-    env.rt.store.listDue = listDue;
+    const run = await sweepThatRead(env.rt, stale!);
     expect(run.escalated).toEqual([]);
     expect(run.skipped).toEqual([{ id: a.incidentId, why: 'changed-meanwhile' }]);
     expect(env.pagerduty.received.filter((r) => (r.body as { event_action: string }).event_action === 'trigger')).toHaveLength(1);
@@ -169,10 +178,7 @@ describe('escalation on ack timeout (controlled clock)', () => {
     const stale = await env.rt.store.getIncident(a.incidentId!);
     await resolveIncident(env.rt, a.incidentId!, { id: 'U2', name: 'bob', via: 'dashboard' });
     const pages = env.pagerduty.received.length;
-    const listDue = env.rt.store.listDue.bind(env.rt.store);
-    env.rt.store.listDue = async () => [stale!];
-    const run = await runEscalations(env.rt);
-    env.rt.store.listDue = listDue;
+    const run = await sweepThatRead(env.rt, stale!);
     expect(run.escalated).toEqual([]);
     expect(run.skipped).toEqual([{ id: a.incidentId, why: 'changed-meanwhile' }]);
     expect(env.pagerduty.received).toHaveLength(pages);

@@ -10,6 +10,7 @@ import { handler as escalateHandler } from '../functions/escalate';
 import { handler as slackHandler } from '../functions/slack';
 import { RUNBOOK_ALARMS, snsNotification } from '../packages/local/src/demo';
 import { apiGatewayEvent, lambdaContext, scheduledEvent, snsEventFromHttp } from '../packages/local/src/lambda-events';
+import { slashCommandBody } from './helpers/slack-requests';
 import { routerWithPeers } from './helpers/router-runtime';
 
 // Powertools' middleware resets the log level to the one the logger was built with at every invocation after
@@ -212,16 +213,7 @@ describe('every Lambda handler keeps the secrets out of its logs and errors, pee
     alarmHandler(snsEventFromHttp(snsNotification({ ...RUNBOOK_ALARMS[i], name }, 'ALARM', new Date(clock - 20 * 60_000))), lambdaContext('alarm'));
 
   async function slackCommand(text: string) {
-    const body = new URLSearchParams({
-      team_id: 'T1DC2JH3J',
-      channel_id: 'C0INCIDENT',
-      user_id: 'U2CERLKJA',
-      user_name: 'roadrunner',
-      command: '/incident',
-      text,
-      response_url: `${peers.httpUrl}/commands/T1DC2JH3J/1/x`,
-      trigger_id: `${Date.now()}.${Math.random()}`,
-    }).toString();
+    const body = slashCommandBody(text, `${peers.httpUrl}/commands/T1DC2JH3J/1/x`);
     const headers = signSlackRequest(SIGNING_SECRET, body, Math.floor(clock / 1000));
     const event = apiGatewayEvent({ method: 'POST', url: '/slack/commands', headers, body: Buffer.from(body), sourceIp: '127.0.0.1' });
     return (await slackHandler(event, lambdaContext('slack'))) as { statusCode: number; body: string };

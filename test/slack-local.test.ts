@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signSlackRequest } from '@alert-router/aws';
+import { slashCommandBody } from './helpers/slack-requests';
 import { RUNBOOK_ALARMS, snsNotification } from '../packages/local/src/demo';
 
 const SECRET = 'local-slack-signing-secret-for-tests';
@@ -49,19 +50,6 @@ describe('npm start: Slack slash command over HTTP', () => {
     return ((await r.json()) as { incidents: ApiIncident[] }).incidents;
   }
 
-  function commandBody(text: string): string {
-    return new URLSearchParams({
-      team_id: 'T1DC2JH3J',
-      channel_id: 'C0INCIDENT',
-      user_id: 'U2CERLKJA',
-      user_name: 'roadrunner',
-      command: '/incident',
-      text,
-      response_url: 'https://hooks.slack.com/commands/T1DC2JH3J/1/x',
-      trigger_id: `${Date.now()}.${Math.random()}`,
-    }).toString();
-  }
-
   it('a signed /incident ack acknowledges; a wrong signature gets 401 and changes nothing', async () => {
     const t = Date.now() - 600_000;
     for (const [n, alarm] of [RUNBOOK_ALARMS[0], RUNBOOK_ALARMS[1]].entries()) {
@@ -75,7 +63,7 @@ describe('npm start: Slack slash command over HTTP', () => {
     expect(other).toBeDefined();
 
     // A wrong signature: 401, no detail, the incident stays open.
-    const forged = commandBody(`ack ${other.id}`);
+    const forged = slashCommandBody(`ack ${other.id}`);
     const bad = await fetch(`${app.url}/slack/commands`, { method: 'POST', body: forged, headers: signSlackRequest('not-the-secret', forged) });
     expect(bad.status).toBe(401);
     expect(await bad.text()).toBe('');
@@ -83,7 +71,7 @@ describe('npm start: Slack slash command over HTTP', () => {
     expect(unsigned.status).toBe(401);
 
     // Signed, with the id typed loosely.
-    const body = commandBody(`ack ${target.id.slice(4).toLowerCase()}`);
+    const body = slashCommandBody(`ack ${target.id.slice(4).toLowerCase()}`);
     const headers = signSlackRequest(SECRET, body);
     const r = await fetch(`${app.url}/slack/commands`, { method: 'POST', body, headers });
     expect(r.status).toBe(200);
