@@ -506,6 +506,48 @@ describe('dashboard rendering', () => {
     expect(bad.headers.location).toBe('/?error=silence-invalid');
   });
 
+  it('"recently resolved" lists what was resolved in the range, newest resolution first, even if it opened days before', async () => {
+    const resolvedInc = (id: string, openedAgoMs: number, resolvedAgoMs: number) =>
+      incident(id, { alarmName: `RecentlyResolved-${id}`, severity: 'P2', status: 'resolved', openedAt: ago(openedAgoMs), resolvedAt: ago(resolvedAgoMs), resolvedBy: 'cloudwatch', escalation: null, updatedAt: ago(resolvedAgoMs) });
+    const H = 3_600_000;
+    for (const i of [
+      resolvedInc('INC-RRA00000', 72 * H, 5 * 60_000), // opened 3 days ago, resolved 5 min ago
+      resolvedInc('INC-RRB00000', 1 * H, 50 * 60_000), // opened 1 h ago, resolved 50 min ago
+      resolvedInc('INC-RRC00000', 30 * H, 25 * H), // resolved before the 24 h range
+      resolvedInc('INC-RRD00000', 10 * 24 * H, 10 * 60_000), // opened before the 7-day lookback
+    ])
+      await local.store.createIncident(i);
+    const ids = (section: string) => [...section.matchAll(/INC-RR[A-D]00000/g)].map((m) => m[0]).filter((id, n, all) => all.indexOf(id) === n);
+    const resolvedOf = (body: string) => /data-live="resolved">([\s\S]*?)<\/section>/.exec(body)?.[1] ?? '';
+    const page = await call(rt, 'GET', '/?alarm=RecentlyResolved');
+    expect(ids(resolvedOf(page.body))).toEqual(['INC-RRA00000', 'INC-RRB00000']);
+    // The poll endpoint's region and the "resolved" filter agree; the 1 h range keeps both (resolved in it).
+    const poll = (await call(rt, 'GET', '/api/dashboard?alarm=RecentlyResolved')).json();
+    expect(ids((poll.sections as Record<string, string>).resolved)).toEqual(['INC-RRA00000', 'INC-RRB00000']);
+    expect(ids(resolvedOf((await call(rt, 'GET', '/?alarm=RecentlyResolved&status=resolved')).body))).toEqual(['INC-RRA00000', 'INC-RRB00000']);
+    expect(ids(resolvedOf((await call(rt, 'GET', '/?alarm=RecentlyResolved&hours=1')).body))).toEqual(['INC-RRA00000', 'INC-RRB00000']);
+    // 3 days: C (resolved 25 h ago) comes in, after the two newer resolutions.
+    expect(ids(resolvedOf((await call(rt, 'GET', '/?alarm=RecentlyResolved&hours=72')).body))).toEqual(['INC-RRA00000', 'INC-RRB00000', 'INC-RRC00000']);
+    // Read cost: the status index once, the by-day index once per UTC day of the last 7 (8 or 9 days), no scan.
+    const sent: string[] = [];
+    const send = rt.db.send.bind(rt.db);
+    rt.db.send = ((command: { constructor: { name: string }; input: { IndexName?: string } }, ...rest: unknown[]) => {
+      sent.push(`${command.constructor.name}:${command.input.IndexName ?? 'table'}`);
+      return (send as (...a: unknown[]) => unknown)(command, ...rest);
+    }) as typeof rt.db.send;
+    try {
+      await call(rt, 'GET', '/');
+    } finally {
+      rt.db.send = send;
+    }
+    expect(sent.filter((c) => !c.startsWith('QueryCommand:'))).toEqual([]);
+    expect(sent.filter((c) => c === 'QueryCommand:byStatus')).toHaveLength(1);
+    expect(sent.filter((c) => c === 'QueryCommand:byDay').length).toBeGreaterThanOrEqual(8);
+    expect(sent.filter((c) => c === 'QueryCommand:byDay').length).toBeLessThanOrEqual(9);
+    // The charts still count incidents opened in the range only: B alone in the last 24 h.
+    expect(page.body).toContain('<desc id="ch-hourly-d">1 incidents; P0 0, P1 0, P2 1, P3 0</desc>');
+  });
+
   it('the poll endpoint answers "unchanged" for the same etag and the changed regions after an ack', async () => {
     await local.store.createIncident(incident('INC-P0KK0000', { alarmName: 'PollAlarm', severity: 'P1' }));
     const first = (await call(rt, 'GET', '/api/dashboard?severity=P1')).json();

@@ -1,6 +1,7 @@
 /**
- * What the dashboard reads: unresolved incidents (status index), the incidents opened in the selected range
- * (by-day index, only the days the range spans) and the silences. Never a scan.
+ * What the dashboard reads: unresolved incidents (status index), the incidents opened in the selected range plus
+ * those opened up to a week earlier but resolved in it (by-day index, one query per day spanned) and the
+ * silences. Never a scan.
  */
 import { createHash } from 'node:crypto';
 import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
@@ -112,29 +113,82 @@ export function unresolvedRows(rt: Runtime, limit = READ_LIMIT): Promise<Dashboa
   );
 }
 
-/** Incidents opened in [from, to) (by-day index, only the days the range spans), newest first; optionally only resolved ones. */
-export async function openedRows(rt: Runtime, from: string, to: string, opts: { resolvedOnly?: boolean; limit?: number } = {}): Promise<DashboardIncident[]> {
-  const limit = opts.limit ?? READ_LIMIT;
-  const { byDay } = TABLE.indexes;
+/** The UTC days [from, to] touches, newest first. */
+function daysBetween(from: string, to: string): string[] {
   const days: string[] = [];
   for (let t = Date.parse(`${to.slice(0, 10)}T00:00:00Z`); t >= Date.parse(`${from.slice(0, 10)}T00:00:00Z`); t -= 86_400_000) days.push(new Date(t).toISOString().slice(0, 10));
+  return days;
+}
+
+/** One by-day query per day [from, to) spans (sort key within [from, to]), newest opened first, with an optional filter. */
+async function byDayRows(
+  rt: Runtime,
+  from: string,
+  to: string,
+  filter: { expression: string; names: Record<string, string>; values: Record<string, unknown> } | null,
+  limit: number,
+): Promise<DashboardIncident[]> {
+  const { byDay } = TABLE.indexes;
   const perDay = await Promise.all(
-    days.map((day) =>
+    daysBetween(from, to).map((day) =>
       queryRows(
         rt,
         {
           IndexName: 'byDay',
           KeyConditionExpression: '#pk = :day AND #sk BETWEEN :from AND :to',
-          ...(opts.resolvedOnly ? { FilterExpression: '#st = :resolved' } : {}),
-          ExpressionAttributeNames: { '#pk': byDay.partitionKey, '#sk': byDay.sortKey, ...(opts.resolvedOnly ? { '#st': 'status' } : {}) },
-          ExpressionAttributeValues: { ':day': `DAY#${day}`, ':from': from, ':to': to, ...(opts.resolvedOnly ? { ':resolved': 'resolved' } : {}) },
+          ...(filter ? { FilterExpression: filter.expression } : {}),
+          ExpressionAttributeNames: { '#pk': byDay.partitionKey, '#sk': byDay.sortKey, ...(filter?.names ?? {}) },
+          ExpressionAttributeValues: { ':day': `DAY#${day}`, ':from': from, ':to': to, ...(filter?.values ?? {}) },
           ScanIndexForward: false,
         },
         limit,
       ),
     ),
   );
-  return perDay.flat().filter((i) => i.openedAt >= from && i.openedAt < to).slice(0, limit);
+  return perDay.flat().filter((i) => i.openedAt >= from && i.openedAt < to);
+}
+
+/** Incidents opened in [from, to) (by-day index, only the days the range spans), newest first; optionally only resolved ones. */
+export async function openedRows(rt: Runtime, from: string, to: string, opts: { resolvedOnly?: boolean; limit?: number } = {}): Promise<DashboardIncident[]> {
+  const limit = opts.limit ?? READ_LIMIT;
+  const filter = opts.resolvedOnly ? { expression: '#st = :resolved', names: { '#st': 'status' }, values: { ':resolved': 'resolved' } } : null;
+  return (await byDayRows(rt, from, to, filter, limit)).slice(0, limit);
+}
+
+/**
+ * How long before the range an incident resolved in it may have opened and still be listed as recently resolved:
+ * the by-day index is keyed by opening day, so this bounds the days read (one query each).
+ */
+export const RESOLVED_LOOKBACK_HOURS = 7 * 24;
+
+/**
+ * One pass over the by-day index for [min(from, now - lookback), to): the incidents opened in [from, to) the
+ * page needs (`opened`: the resolved ones, or every one when `all`), and the ones opened earlier but resolved
+ * at or after `from` (`earlier`). Each day read once; the filter keeps the rest of the older days off the wire.
+ */
+export async function rangeRows(
+  rt: Runtime,
+  range: { from: string; to: string; openedFrom: string; all?: boolean },
+  limit = READ_LIMIT,
+): Promise<{ opened: DashboardIncident[]; earlier: DashboardIncident[] }> {
+  const { from, to } = range;
+  const openedFrom = range.openedFrom < from ? range.openedFrom : from;
+  const resolvedSince = '(#st = :resolved AND (#oa >= :since OR #ra >= :since))';
+  const rows = await byDayRows(
+    rt,
+    openedFrom,
+    to,
+    {
+      expression: range.all ? `#oa >= :since OR ${resolvedSince}` : resolvedSince,
+      names: { '#st': 'status', '#oa': 'openedAt', '#ra': 'resolvedAt' },
+      values: { ':resolved': 'resolved', ':since': from },
+    },
+    limit,
+  );
+  return {
+    opened: rows.filter((i) => i.openedAt >= from).slice(0, limit),
+    earlier: rows.filter((i) => i.openedAt < from && i.status === 'resolved' && (i.resolvedAt ?? '') >= from),
+  };
 }
 
 export interface DashboardData {
@@ -153,23 +207,29 @@ export async function loadDashboard(rt: Runtime, f: DashboardFilters, now: Date)
   const until = new Date(now.getTime() + 60_000).toISOString();
   // The unresolved ones come from the status index anyway: the range query needs only the resolved ones
   // (unless only resolved incidents are wanted).
+  // "Recently resolved" means resolved in the range, whenever the incident opened (within the lookback).
+  const openedFrom = new Date(now.getTime() - RESOLVED_LOOKBACK_HOURS * 3_600_000).toISOString();
   const onlyResolved = f.status === 'resolved';
-  const [unresolved, opened, silences] = await Promise.all([
+  const [unresolved, { opened, earlier }, silences] = await Promise.all([
     onlyResolved ? Promise.resolve([] as DashboardIncident[]) : unresolvedRows(rt),
-    openedRows(rt, from, until, { resolvedOnly: !onlyResolved }),
+    rangeRows(rt, { from, to: until, openedFrom, all: onlyResolved }),
     silencesInForce(rt, nowIso),
   ]);
   const active = unresolved.filter((i) => i.status !== 'resolved' && matches(i, f) && (!f.status || i.status === f.status));
   // Indexes are eventually consistent: an incident may show up in both; keep its newest version.
   const byId = new Map<string, DashboardIncident>();
-  for (const i of [...opened, ...unresolved.filter((u) => u.openedAt >= from && u.openedAt < until)]) {
+  const keep = (i: DashboardIncident) => {
     const seen = byId.get(i.id);
     if (!seen || i.updatedAt > seen.updatedAt) byId.set(i.id, i);
-  }
+  };
+  for (const i of [...opened, ...unresolved.filter((u) => u.openedAt >= from && u.openedAt < until)]) keep(i);
   const history = [...byId.values()].filter((i) => matches(i, f));
-  const resolved = history
-    .filter((i) => i.status === 'resolved')
-    .sort((a, b) => ((a.resolvedAt ?? '') < (b.resolvedAt ?? '') ? 1 : (a.resolvedAt ?? '') > (b.resolvedAt ?? '') ? -1 : 0));
+  // Opened before the range but resolved in it: the resolved list only (the charts stay "opened in the range").
+  for (const i of earlier) keep(i);
+  const resolved = [...byId.values()]
+    .filter((i) => i.status === 'resolved' && matches(i, f))
+    .sort((a, b) => ((a.resolvedAt ?? '') < (b.resolvedAt ?? '') ? 1 : (a.resolvedAt ?? '') > (b.resolvedAt ?? '') ? -1 : 0))
+    .slice(0, READ_LIMIT);
   const live = liveChannels(rt.config);
   const outbox = Object.values(live).every(Boolean) ? null : { channels: live, entries: defaultOutbox.latest(50) };
   const signature = JSON.stringify([
@@ -177,6 +237,7 @@ export async function loadDashboard(rt: Runtime, f: DashboardFilters, now: Date)
     Math.floor(now.getTime() / 3_600_000),
     active.map((i) => [i.id, i.updatedAt, i.status]),
     history.map((i) => [i.id, i.updatedAt]),
+    resolved.map((i) => [i.id, i.updatedAt]),
     silences.map((s) => [s.id, s.endsAt]),
     outbox ? defaultOutbox.pushed : -1,
   ]);
