@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseSnsMessage } from '@alert-router/core';
-import { processNotification, ReplayCache, signSlackRequest, slackRoutes, slackSignature, verifySlackRequest } from '@alert-router/aws';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { buildRuntime, processNotification, ReplayCache, signSlackRequest, slackRoutes, slackSignature, TABLE, verifySlackRequest } from '@alert-router/aws';
+import { REPLAY_TTL_SECONDS, replayKey } from '../packages/aws/src/slack/replay-store';
 import { RUNBOOK_ALARMS, snsNotification } from '../packages/local/src/demo';
 import { apiGatewayEvent } from '../packages/local/src/lambda-events';
 import { routerWithPeers } from './helpers/router-runtime';
@@ -166,6 +168,55 @@ describe('Slack routes refuse unverified requests with 401 and change nothing', 
     const replayed = await slackRoutes(event(body, headers), env.rt);
     expect(replayed).toMatchObject({ statusCode: 401, body: '' });
     expect(await snapshot()).toEqual(after);
+  });
+
+  it('two containers sharing the table: a signed ack accepted by one is refused by the other (401, nothing changes); fresh requests still work', async () => {
+    // A second "Lambda container": its own runtime built from the same config (own DynamoDB client, own replay
+    // memory), on the same table.
+    const second = buildRuntime(env.rt.config, { now: () => new Date(clock), logger: env.rt.logger });
+    try {
+      const body = ackBody();
+      const headers = signSlackRequest(SECRET, body, Math.floor(clock / 1000));
+      const first = await slackRoutes(event(body, headers), env.rt);
+      expect(first.statusCode).toBe(200);
+      const after = await snapshot();
+      expect(after.incident?.status).toBe('acknowledged');
+
+      clock += 30_000;
+      warnings = [];
+      const replayed = await slackRoutes(event(body, headers), second);
+      expect(replayed).toMatchObject({ statusCode: 401, body: '' });
+      expect(await snapshot()).toEqual(after);
+      expect(warnings.join('\n')).toContain('replay');
+
+      // The claim: one item under the hashed signature, TTL ~10 minutes ahead.
+      const claim = await env.local.db.send(new GetCommand({ TableName: env.local.tableName, Key: replayKey(headers['x-slack-signature']) }));
+      expect(claim.Item?.[TABLE.partitionKey]).toMatch(/^REPLAY#[0-9a-f]{64}$/);
+      expect(claim.Item?.[TABLE.ttlAttribute]).toBe(Number(headers['x-slack-request-timestamp']) + REPLAY_TTL_SECONDS);
+
+      // A fresh signed request is accepted by the second container, and its replay refused by the first.
+      const resolve = new URLSearchParams({ command: '/incident', text: `resolve ${incidentId} rolled back`, user_id: 'U2CERLKJA', user_name: 'roadrunner', trigger_id: 't-fresh' }).toString();
+      const resolveHeaders = signSlackRequest(SECRET, resolve, Math.floor(clock / 1000));
+      const fresh = await slackRoutes(event(resolve, resolveHeaders), second);
+      expect(fresh.statusCode).toBe(200);
+      const resolved = await snapshot();
+      expect(resolved.incident?.status).toBe('resolved');
+      expect(await slackRoutes(event(resolve, resolveHeaders), env.rt)).toMatchObject({ statusCode: 401, body: '' });
+      expect(await snapshot()).toEqual(resolved);
+    } finally {
+      second.db.destroy();
+    }
+  });
+
+  it('when the replay claim cannot be written, the request is not acted on and the person is told', async () => {
+    // Same table for the incident store, a missing one for the claim: the command would succeed if it ran.
+    const rt = { ...env.rt, config: { ...env.rt.config, tableName: 'no-such-table' } };
+    const before = await snapshot();
+    const body = ackBody();
+    const r = await slackRoutes(event(body, signSlackRequest(SECRET, body, Math.floor(clock / 1000))), rt);
+    expect(r.statusCode).toBe(200);
+    expect(JSON.parse(r.body!)).toMatchObject({ response_type: 'ephemeral', text: expect.stringContaining('Something went wrong on our side') });
+    expect(await snapshot()).toEqual(before);
   });
 
   it('with no signing secret configured, refuses even a correctly signed request and warns about the config', async () => {

@@ -5,9 +5,10 @@
  * - The HMAC is computed over the body bytes exactly as received (API Gateway may hand them over base64).
  * - The comparison is constant time (crypto.timingSafeEqual on equal-length buffers).
  * - A timestamp more than 5 minutes from `now` (either direction) is refused.
- * - Replays: a signature already seen within the window is refused. The memory of seen signatures is a
- *   small LRU **per container** (per runtime): best effort only. Another Lambda container, or a cold start,
- *   does not know what this one saw; the 5-minute window is the real bound on a replay.
+ * - Replays: a signature already seen within the window is refused. The memory here is a small LRU **per
+ *   container** (per runtime), only a free first check: another Lambda container, or a cold start, does not
+ *   know what this one saw. The shared check is a conditional write to the table after verification
+ *   (replay-store.ts, called by routes.ts), so a signed request is accepted once per deployment.
  * - No signing secret configured → everything is refused (never accept unsigned requests).
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
