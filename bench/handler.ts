@@ -112,7 +112,7 @@ async function runOnce(n: number, concurrency: number, timeLimitMs: number, endp
   sinks.reset(tag);
   // warm-up (not counted): first-use module loading, sockets
   for (const u of buildWorkload(25, `${tag}w`).uniques) await handler(snsEventFromHttp(u.sns), lambdaContext('alarm'));
-  await rt.silenceCache.ready();
+  await rt.silenceCache.refresh();
   counter.reset();
   silenceRefreshes = 0;
   for (const k of Object.keys(sent)) delete sent[k];

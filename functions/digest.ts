@@ -2,17 +2,17 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { ScheduledEvent } from 'aws-lambda';
-import { digestRedactor, logger, powertoolsMetrics, redactedError, runDigest, runtime, type Runtime } from '@alert-router/aws';
+import { logger, powertoolsMetrics, redactedError, runDigest, runtime, type Runtime } from '@alert-router/aws';
 
 /** Load, send, log; throws when every configured channel failed (channel errors are already redacted). */
-async function digest(rt: Runtime, redact: (text: string) => string) {
+async function digest(rt: Runtime) {
   const run = await runDigest(rt, { timeZone: process.env.DIGEST_TIMEZONE || undefined });
   const r = run.report;
   const summary = { from: r.from, to: r.to, empty: r.empty, total: r.total, breaches: r.breaches.length, stillOpen: r.stillOpen.length, slack: run.slack, email: run.email };
   const tried = [run.slack, run.email].filter((c) => c.status !== 'outbox');
   if (tried.length > 0 && tried.every((c) => c.status === 'failed')) {
     logger.error('digest not delivered', summary);
-    throw new Error(redact(`digest not delivered: ${tried.map((c) => (c.status === 'failed' ? c.error : '')).join('; ')}`));
+    throw new Error(rt.redact(`digest not delivered: ${tried.map((c) => (c.status === 'failed' ? c.error : '')).join('; ')}`));
   }
   if (tried.some((c) => c.status === 'failed')) logger.error('digest partly delivered', summary);
   else logger.info('digest sent', summary);
@@ -26,11 +26,10 @@ async function digest(rt: Runtime, redact: (text: string) => string) {
 export const handler = middy(async (_event: ScheduledEvent) => {
   const rt = runtime();
   // Channel errors are redacted where they are made (digest.ts); whatever is thrown is redacted once more here.
-  const redact = digestRedactor(rt);
   try {
-    return await digest(rt, redact);
+    return await digest(rt);
   } catch (err) {
-    throw redactedError(err, redact);
+    throw redactedError(err, rt.redact);
   }
 })
   .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -44,30 +44,21 @@ export async function runLoad<T>(items: readonly T[], concurrency: number, timeL
 /** A keep-alive HTTP client (one socket per worker), cheaper per request than fetch on a 2-core box. */
 export function httpClient(maxSockets: number) {
   const agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
-  const post = (url: string, body: string, headers: Record<string, string> = {}, timeoutMs = 60_000): Promise<{ status: number; body: string }> =>
+  const send = (method: 'GET' | 'POST', url: string, body: string | null, headers: Record<string, string>, timeoutMs: number): Promise<{ status: number; body: string }> =>
     new Promise((resolve, reject) => {
-      const req = request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...headers }, timeout: timeoutMs }, (res) => {
+      const h = body === null ? headers : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers };
+      const req = request(url, { method, agent, headers: h, timeout: timeoutMs }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
         res.on('error', reject);
       });
-      req.on('timeout', () => req.destroy(new Error(`POST ${url}: no answer in ${timeoutMs} ms`)));
+      req.on('timeout', () => req.destroy(new Error(`${method} ${url}: no answer in ${timeoutMs} ms`)));
       req.on('error', reject);
-      req.end(body);
+      req.end(body ?? undefined);
     });
-  const get = (url: string, timeoutMs = 5000): Promise<{ status: number; body: string }> =>
-    new Promise((resolve, reject) => {
-      const req = request(url, { method: 'GET', agent, timeout: timeoutMs }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', reject);
-      });
-      req.on('timeout', () => req.destroy(new Error(`GET ${url}: no answer in ${timeoutMs} ms`)));
-      req.on('error', reject);
-      req.end();
-    });
+  const post = (url: string, body: string, headers: Record<string, string> = {}, timeoutMs = 60_000) => send('POST', url, body, headers, timeoutMs);
+  const get = (url: string, timeoutMs = 5000) => send('GET', url, null, {}, timeoutMs);
   return { post, get, close: () => agent.destroy() };
 }
 

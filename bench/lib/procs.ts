@@ -44,21 +44,14 @@ export async function spawnUntil(
   args: string[],
   opts: { env?: NodeJS.ProcessEnv; cwd?: string; ready: RegExp; timeoutMs?: number; label: string },
 ): Promise<{ child: ChildProcess; match: RegExpMatchArray; output: () => string }> {
-  const child = track(spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'] }));
-  let out = '';
-  const keep = (c: Buffer) => {
-    out += c.toString('utf8');
-    if (out.length > 200_000) out = out.slice(-100_000);
-  };
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  const { child, output } = spawnTracked(cmd, args, opts);
   const match = await new Promise<RegExpMatchArray>((resolve, reject) => {
     const timer = setTimeout(() => {
       cleanup();
-      reject(new Error(`${opts.label}: not ready after ${opts.timeoutMs ?? 30_000} ms:\n${out.slice(-2000)}`));
+      reject(new Error(`${opts.label}: not ready after ${opts.timeoutMs ?? 30_000} ms:\n${output().slice(-2000)}`));
     }, opts.timeoutMs ?? 30_000);
     const check = () => {
-      const m = out.match(opts.ready);
+      const m = output().match(opts.ready);
       if (m) {
         cleanup();
         resolve(m);
@@ -66,7 +59,7 @@ export async function spawnUntil(
     };
     const exited = (code: number | null) => {
       cleanup();
-      reject(new Error(`${opts.label}: exited (${code}) before it was ready:\n${out.slice(-2000)}`));
+      reject(new Error(`${opts.label}: exited (${code}) before it was ready:\n${output().slice(-2000)}`));
     };
     const cleanup = () => {
       clearTimeout(timer);
@@ -78,7 +71,7 @@ export async function spawnUntil(
     child.stderr!.on('data', check);
     child.once('exit', exited);
   });
-  return { child, match, output: () => out };
+  return { child, match, output };
 }
 
 /** Peak resident memory of a process: VmHWM (kernel-tracked high-water mark), sampled until stopped. */

@@ -35,7 +35,7 @@ async function freshSilences(rt: Runtime): Promise<void> {
   try {
     await rt.silenceCache.refresh();
   } catch (err) {
-    rt.logger.warn('silence refresh failed; escalating against the cached silences', { error: rt.redact?.((err as Error).message) ?? (err as Error).message });
+    rt.logger.warn('silence refresh failed; escalating against the cached silences', { error: rt.redact((err as Error).message) });
   }
 }
 

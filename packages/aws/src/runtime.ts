@@ -15,6 +15,8 @@ export interface Runtime extends PipelineDeps {
   metrics: RouterMetrics;
   silences: SilenceStore;
   silenceCache: SilenceCache;
+  /** Strips every configured secret from a text before it is logged, stored or thrown. */
+  redact: (text: string) => string;
 }
 
 export function buildRuntime(config: RouterConfig, overrides: Partial<Runtime> = {}): Runtime {

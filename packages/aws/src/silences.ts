@@ -89,12 +89,6 @@ export class SilenceCache {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** Call before processing; awaits only when nothing was ever loaded. */
-  async ready(): Promise<void> {
-    if (this.silences === null) return this.refresh();
-    if (this.clock() - this.loadedAt > this.maxAgeMs) void this.refresh().catch(() => undefined);
-  }
-
   /**
    * The alarm path, step 1: starts reading the silences when none are loaded or the copy is older than maxAgeMs,
    * without waiting, so the read runs in parallel with the alarm's one conditional write.

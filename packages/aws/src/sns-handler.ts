@@ -59,15 +59,20 @@ export async function handleSnsEvent(event: unknown, rt: Runtime): Promise<SnsBa
         await keep(err.path, err.message, record);
         return null;
       }
+      // The raw text is kept beside the routing (in parallel), not before it: fan-out waits for one round trip only.
+      const kept: string[] = [];
       for (const w of n.warnings) {
         rt.logger.warn('alarm message did not validate; routed as a plain message', { warning: w, messageId: n.sns?.messageId });
-        await rt.store.putDeadLetter({ at: rt.now().toISOString(), reason: w, source: 'sns', raw: parsed.data.Message });
+        kept.push(w);
       }
       if (n.kind === 'message' && n.warnings.length === 0 && (n.text?.length ?? 0) > INCIDENT_TEXT_LIMIT) {
-        const reason = `${base}.Message: a plain message of ${n.text!.length} characters; the incident keeps the first ${INCIDENT_TEXT_LIMIT}, this record the whole`;
-        await rt.store.putDeadLetter({ at: rt.now().toISOString(), reason, source: 'sns', raw: parsed.data.Message });
+        kept.push(`${base}.Message: a plain message of ${n.text!.length} characters; the incident keeps the first ${INCIDENT_TEXT_LIMIT}, this record the whole`);
       }
-      const outcome = await processNotification(n, rt);
+      const at = rt.now().toISOString();
+      const [outcome] = await Promise.all([
+        processNotification(n, rt),
+        ...kept.map((reason) => rt.store.putDeadLetter({ at, reason, source: 'sns', raw: parsed.data.Message })),
+      ]);
       rt.logger.info('routed', {
         outcome: outcome.kind,
         incidentId: outcome.incidentId,

@@ -16,7 +16,7 @@ import {
   type Policy,
 } from '@alert-router/core';
 import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError, type FetchFunction } from '@slack/webhook';
-import { liveChannels, secretRedactor } from '../config';
+import { liveChannels } from '../config';
 import { silencesInForce } from '../dashboard/data';
 import { createSesTransport, createSmtpTransport, emailDeliveryError, type AnyTransporter } from '../notifiers/email';
 import { httpDeliveryError, requestDeliveryError } from '../notifiers/http';
@@ -127,11 +127,6 @@ function result(o: { status: 'delivered' | 'failed'; attempts: number; error?: s
   return o.status === 'delivered' ? { status: 'sent', attempts: o.attempts } : { status: 'failed', attempts: o.attempts, error: redact(o.error ?? 'failed') };
 }
 
-/** The runtime's secret redactor (built from the config when a hand-made runtime has none). */
-export function digestRedactor(rt: Pick<Runtime, 'redact' | 'config'>): (text: string) => string {
-  return rt.redact ?? secretRedactor(rt.config);
-}
-
 /** `err` with the secrets taken out of its message and stack (the Lambda runtime logs both when it is thrown). */
 export function redactedError(err: unknown, redact: (text: string) => string): Error {
   if (!(err instanceof Error)) return new Error(redact(String(err)));
@@ -143,7 +138,7 @@ export function redactedError(err: unknown, redact: (text: string) => string): E
 /** Sends a computed digest to Slack and email (each independently; one failing does not stop the other). */
 export async function sendDigest(rt: Runtime, report: DigestReport, deps: DigestDeps = {}): Promise<Omit<DigestRun, 'report'>> {
   const live = liveChannels(rt.config);
-  const redact = digestRedactor(rt);
+  const redact = rt.redact;
   const print = deps.print ?? ((line: string) => process.stdout.write(`${line}\n`));
   const retry: RetryOptions = { budgetMs: 20_000, ...deps.retry };
   const headline = digestSubject(report);

@@ -49,7 +49,7 @@ async function commandRoute(event: HttpEvent, { rt, receivedAt: started }: Slack
   try {
     answer = await runSlashCommand(rt, form);
   } catch (err) {
-    rt.logger.error('slash command failed', { error: rt.redact?.((err as Error).message) ?? (err as Error).message, name: (err as Error).name });
+    rt.logger.error('slash command failed', { error: rt.redact((err as Error).message), name: (err as Error).name });
     answer = ephemeral(`${OUR_FAILURE} Try again in a moment.`);
   }
   if (Date.now() - started > SLACK_DEADLINE_MS && form.responseUrl) {
@@ -66,7 +66,7 @@ async function interactionRoute(event: HttpEvent, { rt }: SlackContext): Promise
     const outcome = await handleInteraction(rt, payload);
     if (outcome.kind === 'ignored') rt.logger.info('slack interaction ignored', { reason: outcome.reason });
   } catch (err) {
-    rt.logger.error('slack interaction failed', { error: rt.redact?.((err as Error).message) ?? (err as Error).message, name: (err as Error).name });
+    rt.logger.error('slack interaction failed', { error: rt.redact((err as Error).message), name: (err as Error).name });
     await postToResponseUrl(rt, payload.response_url, {
       ...ephemeral(`${OUR_FAILURE} Try again, or use \`/incident\`.`),
       replace_original: false,
@@ -117,7 +117,7 @@ export async function slackRoutes(event: HttpEvent, rt: Runtime): Promise<HttpRe
     first = await claimSlackSignature(rt.db, rt.config.tableName, signature, { nowSeconds: Math.floor(now.getTime() / 1000), requestTimestamp });
   } catch (err) {
     const e = err as Error;
-    rt.logger.error('slack replay check failed; request not acted on', { error: rt.redact?.(e.message) ?? e.message, name: e.name, path: event.rawPath });
+    rt.logger.error('slack replay check failed; request not acted on', { error: rt.redact(e.message), name: e.name, path: event.rawPath });
     return unclaimed(event, rt);
   }
   if (!first) {
