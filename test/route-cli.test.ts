@@ -67,7 +67,7 @@ describe.concurrent('route CLI on real payloads', () => {
     ['eu-west-1-empty-dimensions.alarm.json', { region: 'eu-west-1', dimensions: {} }],
     ['composite.event.json', { kind: 'alarm', namespace: null, metric: null, dimensions: {} }],
     ['anomaly-detection-ok.event.json', { state: 'OK', metric: 'TargetResponseTime' }],
-    ['insufficient-data.http.json', { state: 'INSUFFICIENT_DATA', region: null, incidentKey: '853553028582:US East (N. Virginia):insufficient test' }],
+    ['insufficient-data.http.json', { state: 'INSUFFICIENT_DATA', region: 'us-east-1', incidentKey: '853553028582:US East (N. Virginia):insufficient test' }],
     ['eventbridge-state-change.http.json', { alarmName: 'ServerCpuTooHigh', region: 'us-east-1' }],
     ['metrics-insights.constructed.http.json', { namespace: null, metric: null }],
     ['aws-budgets.event.json', { kind: 'message', state: null, severity: 'P2', channels: ['email', 'dashboard'] }],

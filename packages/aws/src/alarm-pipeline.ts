@@ -6,6 +6,7 @@ import {
   episodeId,
   latchKey,
   isRecovery,
+  originOf,
   newIncident,
   pending,
   route,
@@ -115,7 +116,7 @@ async function afterProblemWrite(
     await deps.store.recordDuplicate(r.openId, {
       at: nowIso,
       type: 'duplicate',
-      by: n.kind === 'alarm' ? 'cloudwatch' : 'sns',
+      by: originOf(n),
       detail: `${n.state ?? n.rawState ?? 'message'} at ${n.changedAt}${n.reason ? `: ${n.reason.slice(0, 300)}` : ''}`,
     });
     return { kind: 'duplicate', incidentId: r.openId, ...base, deliveries: {}, retryableFailure: false };

@@ -74,6 +74,7 @@ export type AlarmSnapshot = Pick<
   | 'alarmRule'
   | 'triggeringChildren'
   | 'text'
+  | 'source'
 > & { topicArn: string | null };
 
 export interface EscalationState {

@@ -14,3 +14,4 @@ export * from './silence';
 export * from './escalation';
 export * from './slack-command';
 export * from './render/digest-index';
+export * from './sources/index';
