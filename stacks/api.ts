@@ -27,6 +27,8 @@ export const API_ROUTES = {
     'POST /api/silences',
     'GET /api/digest',
   ],
+  // WEBHOOK_HTTP_ROUTES in packages/aws/src/webhooks/routes.ts: Sentry signed, the others WebhookToken
+  webhooks: ['POST /webhooks/sentry', 'POST /webhooks/gcp', 'POST /webhooks/azure', 'POST /webhooks/alertmanager', 'POST /webhooks/generic'],
 } as const;
 
 /** Requests per second for the whole HTTP API (steady rate and burst): far above what Slack and a few dashboards need. */
@@ -58,8 +60,13 @@ export function api(deps: Omit<FunctionDeps, 'dashboardUrl'>) {
     timeout: '15 seconds',
   });
 
+  const webhookFunction = routerFunction('WebhookHandler', 'webhooks', withUrl, {
+    description: 'Alerts from Sentry, Google Cloud Monitoring, Azure Monitor, Alertmanager/Grafana and generic JSON',
+  });
+
   for (const route of API_ROUTES.slack) http.route(route, slackFunction.arn);
   for (const route of API_ROUTES.dashboard) http.route(route, dashboardFunction.arn);
+  for (const route of API_ROUTES.webhooks) http.route(route, webhookFunction.arn);
 
-  return { api: http, url: http.url, slackFunction, dashboardFunction };
+  return { api: http, url: http.url, slackFunction, dashboardFunction, webhookFunction };
 }

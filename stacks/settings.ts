@@ -25,12 +25,13 @@ export const HANDLERS = {
   dashboard: 'functions/dashboard.handler',
   escalate: 'functions/escalate.handler',
   digest: 'functions/digest.handler',
+  webhooks: 'functions/webhooks.handler',
 } as const;
 
 export type FunctionKey = keyof typeof HANDLERS;
 
 /** Names of the `sst.Secret`s (also the suffix of `SST_RESOURCE_<Name>` that the code reads). */
-export const SECRET_NAMES = ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackSigningSecret', 'SmtpUrl', 'DashboardToken'] as const;
+export const SECRET_NAMES = ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackSigningSecret', 'SmtpUrl', 'DashboardToken', 'SentryClientSecret', 'WebhookToken'] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
 
 /** Least privilege: each function is linked to the table and to these secrets only. */
@@ -40,6 +41,7 @@ export const FUNCTION_SECRETS: Record<FunctionKey, readonly SecretName[]> = {
   dashboard: ['DashboardToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'],
   escalate: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'],
   digest: ['SlackWebhookUrl', 'SmtpUrl'],
+  webhooks: ['SentryClientSecret', 'WebhookToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'],
 };
 
 /** CloudWatch Logs retention (SST's `logging.retention` keys) for a stage. */

@@ -47,7 +47,7 @@ function linkedValue(sstName: string): unknown {
  * (`sst.Secret`, read through `Resource`; `sst dev`/`sst shell` expose it as `SST_RESOURCE_<Name>` too).
  * The value "unset" turns a channel off.
  */
-function secret(env: Env, sstName: string, plain: string): string | null {
+export function secret(env: Env, sstName: string, plain: string): string | null {
   if (env[plain] !== undefined && env[plain] !== '') return usable(env[plain]);
   const linked = env[`SST_RESOURCE_${sstName}`];
   if (linked) {

@@ -15,3 +15,5 @@ export * from './escalation';
 export * from './slack/index';
 export * from './digest/digest';
 export * from './notifiers/index';
+export * from './webhooks/routes';
+export * from './webhooks/auth';
