@@ -80,7 +80,7 @@ async function execute(rt: Runtime, cmd: Exclude<IncidentCommand, { kind: 'help'
       const i = await rt.store.getIncident(cmd.id);
       if (!i) return notFoundReply(cmd.id);
       const links = rt.links(i);
-      return showReply(i, now, { dashboard: links.dashboard, console: links.console });
+      return showReply(i, now, { dashboard: links.dashboard, console: links.console, consoleLabel: links.consoleLabel });
     }
     case 'silence': {
       const s = await rt.silences.create({ match: cmd.match, reason: cmd.reason, author: actorLabel(actor), minutes: cmd.minutes, now: now.toISOString() });

@@ -142,7 +142,7 @@ function timelineLine(e: TimelineEntry): string {
   return line;
 }
 
-export function showReply(i: Incident, now: Date, links: { dashboard: string | null; console: string | null }): SlackReply {
+export function showReply(i: Incident, now: Date, links: { dashboard: string | null; console: string | null; consoleLabel?: string }): SlackReply {
   const lines = [
     `${SEVERITY_STYLE[i.severity]?.emoji ?? ''} ${incidentRef(i)} — ${statusText(i)}`,
     `*Opened* ${formatTime(i.openedAt)} (${durationText(i.openedAt, i.resolvedAt ?? now.toISOString()) ?? '?'}${i.resolvedAt ? ' open' : ' ago'})`,
@@ -158,7 +158,7 @@ export function showReply(i: Incident, now: Date, links: { dashboard: string | n
   lines.push(...entries.map(timelineLine));
   const linkLines = [
     links.dashboard ? `<${escapeSlack(links.dashboard).replace(/\|/g, '%7C')}|Dashboard>` : null,
-    links.console ? `<${escapeSlack(links.console).replace(/\|/g, '%7C')}|CloudWatch alarm>` : null,
+    links.console ? `<${escapeSlack(links.console).replace(/\|/g, '%7C')}|${escapeSlack(links.consoleLabel ?? 'CloudWatch alarm')}>` : null,
   ].filter(Boolean);
   if (linkLines.length) lines.push(linkLines.join(' · '));
   return ephemeral(lines.join('\n'));

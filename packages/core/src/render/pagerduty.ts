@@ -114,7 +114,7 @@ export function renderPagerDuty(notice: Notice, routingKey: string): PagerDutyEv
   for (const k of Object.keys(custom_details)) if (custom_details[k] === null || custom_details[k] === undefined) delete custom_details[k];
 
   const links = [
-    { href: notice.links.console, text: 'CloudWatch alarm' },
+    { href: notice.links.console, text: notice.links.consoleLabel ?? 'CloudWatch alarm' },
     { href: notice.links.runbook, text: rb ? `Runbook: ${rb.title}` : 'Runbook' },
     { href: notice.links.dashboard, text: 'Alert router dashboard' },
   ].filter((l): l is { href: string; text: string } => isHttpUrl(l.href));

@@ -203,7 +203,7 @@ function detailBlocks(notice: Notice): SlackBlock[] {
   }
 
   const links = [
-    link(notice.links.console, 'CloudWatch alarm'),
+    link(notice.links.console, notice.links.consoleLabel ?? 'CloudWatch alarm'),
     link(notice.links.runbook, 'Runbook'),
     link(notice.links.dashboard, 'Dashboard'),
   ].filter((l): l is string => l !== null);
@@ -249,7 +249,7 @@ function followUp(notice: Notice): SlackMessage {
   const blocks: SlackBlock[] = [section(line)];
   if (resolved && i.alarm.reason && i.alarm.state === 'OK') blocks.push(section(`*Reason*\n${slackText(i.alarm.reason, 2000)}`));
   if (notice.note) blocks.push(section(`*Note*\n${slackText(notice.note, 2000)}`));
-  const links = [link(notice.links.dashboard, 'Dashboard'), link(notice.links.console, 'CloudWatch alarm')].filter(
+  const links = [link(notice.links.dashboard, 'Dashboard'), link(notice.links.console, notice.links.consoleLabel ?? 'CloudWatch alarm')].filter(
     (l): l is string => l !== null,
   );
   if (links.length > 0) blocks.push({ type: 'context', elements: [mrkdwn(links.join('  ·  '))] });

@@ -11,6 +11,27 @@ export function originOf(n: Pick<Notification, 'kind'>): string {
   return n.kind;
 }
 
+const SOURCE_NAMES: Record<WebhookSource, string> = {
+  sentry: 'Sentry',
+  gcp: 'Google Cloud Monitoring',
+  azure: 'Azure Monitor',
+  alertmanager: 'Alertmanager',
+  generic: 'webhook',
+};
+
+/** Who resolved an incident when its source said it is over (`CloudWatch (alarm OK)`, `Sentry (resolved)`). */
+export function resolutionActor(n: Pick<Notification, 'kind'>): string {
+  if (n.kind === 'alarm' || n.kind === 'message') return 'CloudWatch (alarm OK)';
+  return `${SOURCE_NAMES[n.kind]} (resolved)`;
+}
+
+/** A person-readable name of where a notification came from. */
+export function sourceDisplayName(n: Pick<Notification, 'kind'>): string {
+  if (n.kind === 'alarm') return 'CloudWatch alarm';
+  if (n.kind === 'message') return 'SNS message';
+  return SOURCE_NAMES[n.kind];
+}
+
 /**
  * The words sources use for severity, on one scale: Azure's Sev0–Sev4 names, Sentry levels, Prometheus
  * `severity` labels, and the router's own P0–P3. Unknown words map to nothing (the policy decides).

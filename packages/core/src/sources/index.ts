@@ -7,7 +7,7 @@ import { parseGcp } from './gcp';
 import { parseGeneric } from './generic';
 import { parseSentry, sentryResourceOf } from './sentry';
 
-export { originOf, severityFromWord, safeUrl } from './common';
+export { originOf, resolutionActor, sourceDisplayName, severityFromWord, safeUrl } from './common';
 export { regionFromName, knownRegionCodes } from './regions';
 export { guardDutySeverity, securityHubSeverity, healthSeverity } from './sns-messages';
 export { parseSentry, parseGcp, parseAzure, parseAlertmanager, parseGeneric };
