@@ -13,6 +13,13 @@ import {
   parseWebhook,
   regionFromName,
   route,
+  renderEmail,
+  renderIncidentPage,
+  renderPagerDuty,
+  renderSlack,
+  newIncident,
+  noticeLinks,
+  type Notice,
   type Notification,
   type WebhookSource,
 } from '@alert-router/core';
@@ -266,5 +273,36 @@ describe('malformed webhook bodies: InputError with the path of what is wrong', 
     expect(err).toBeInstanceOf(InputError);
     expect((err as InputError).path).toBe(path);
     expect((err as InputError).message).toMatch(reason);
+  });
+});
+
+describe('webhook incidents in notifications: the source\'s own link, attacker text inert', () => {
+  function noticeFor(n: Notification): Notice {
+    const routed = route(n, policy);
+    const incident = { ...newIncident(routed, RECEIVED, policy, { leaseMs: 1000 }), status: 'open' as const };
+    return { event: 'trigger', policy, links: noticeLinks(incident, policy, { dashboardUrl: 'https://alerts.example.com' }), incident };
+  }
+
+  it('Slack, email and PagerDuty link to Sentry as "Sentry", not to a CloudWatch console', () => {
+    const notice = noticeFor(one('webhooks/sentry-metric-alert-critical.derived.json'));
+    expect(notice.links).toMatchObject({ console: 'https://sentry.io/organizations/baz/alerts/1/', consoleLabel: 'Sentry' });
+    const slack = JSON.stringify(renderSlack(notice));
+    expect(slack).toContain('<https://sentry.io/organizations/baz/alerts/1/|Sentry>');
+    expect(slack).not.toContain('CloudWatch alarm');
+    expect(renderEmail(notice).html).toContain('href="https://sentry.io/organizations/baz/alerts/1/"');
+    expect(JSON.stringify(renderPagerDuty(notice, 'R0UT1NGKEY0000000000000000000000'))).toContain('"text":"Sentry"');
+  });
+
+  it('the incident page shows the source, its severity label and key fields, escaped', () => {
+    const body = load('webhooks/generic-trigger.constructed.json') as Record<string, unknown>;
+    body.title = '<script>alert(1)</script> <!channel>';
+    body.fields = { team: '<img src=x onerror=alert(1)>' };
+    const notice = noticeFor(parseWebhook('generic', body, RECEIVED)[0]);
+    const page = renderIncidentPage({ incident: notice.incident, policy, now: RECEIVED, session: { csrf: null, user: null, authEnabled: false } }, { poll: '' });
+    expect(page).toContain('<code>generic</code> (P1)');
+    expect(page).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(page).not.toContain('<script>alert(1)');
+    expect(page).toContain('Open it in webhook');
+    expect(JSON.stringify(renderSlack(notice))).not.toContain('<!channel>');
   });
 });
