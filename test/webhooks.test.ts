@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -6,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleWebhook, setRuntime, type HttpEvent } from '@alert-router/aws';
 import { LOCAL_HANDLERS } from '../packages/local/src/handlers';
 import { startLocalServer } from '../packages/local/src/server';
+import { startRouterProcess } from './helpers/router-process';
 import { routerWithPeers } from './helpers/router-runtime';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -16,27 +16,6 @@ const SENTRY_SECRET = 'sentry-client-secret-for-tests-0123456789';
 const TOKEN = 'webhook-token-for-tests-0123456789';
 const sign = (body: string, secret = SENTRY_SECRET) => createHmac('sha256', secret).update(body).digest('hex');
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
-
-/** `npm start` in a child process with the webhook secrets set, as a user runs it; then HTTP only. */
-async function startProcess(): Promise<{ url: string; proc: ChildProcess; output: () => string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'packages/local/src/start.ts', '--port', '0'], {
-    cwd: ROOT,
-    env: { ...process.env, SLACK_WEBHOOK_URL: '', PAGERDUTY_ROUTING_KEY: '', SMTP_URL: '', PORT: '', DASHBOARD_TOKEN: '', SENTRY_CLIENT_SECRET: SENTRY_SECRET, WEBHOOK_TOKEN: TOKEN },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout!.on('data', (c) => (out += c));
-  proc.stderr!.on('data', (c) => (out += c));
-  const started = Date.now();
-  while (Date.now() - started < 15_000) {
-    const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-    if (m) return { url: m[1], proc, output: () => out };
-    if (proc.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  proc.kill();
-  throw new Error(`npm start did not come up:\n${out}`);
-}
 
 interface Reply {
   status: number;
@@ -54,7 +33,7 @@ interface ApiIncident {
 }
 
 describe('npm start: POST /webhooks/{source}', () => {
-  let app: Awaited<ReturnType<typeof startProcess>>;
+  let app: Awaited<ReturnType<typeof startRouterProcess>>;
   const post = async (path: string, body: string, headers: Record<string, string> = {}): Promise<Reply> => {
     const r = await fetch(`${app.url}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
     return { status: r.status, json: await r.json().catch(() => null) };
@@ -63,7 +42,8 @@ describe('npm start: POST /webhooks/{source}', () => {
   const byKey = async (key: string) => (await incidents()).filter((i) => i.incidentKey === key);
 
   beforeAll(async () => {
-    app = await startProcess();
+    // npm start with the webhook secrets set, as a user runs it; then HTTP only
+    app = await startRouterProcess({ SENTRY_CLIENT_SECRET: SENTRY_SECRET, WEBHOOK_TOKEN: TOKEN });
   }, 20_000);
   afterAll(() => {
     app?.proc.kill('SIGTERM');

@@ -13,6 +13,7 @@ import { InputError } from './errors';
 import { ALARM_STATES, type AlarmKind, type AlarmState, type MetricRef, type Notification } from './types';
 import { regionFromName } from './sources/regions';
 import { readMessage, titleOfUnknownJson } from './sources/sns-messages';
+import { noAlarmDetails } from './sources/common';
 
 type SnsFacts = NonNullable<Notification['sns']>;
 
@@ -307,15 +308,7 @@ function plainMessage(text: string, parsed: unknown, sns: SnsFacts | null, warni
     metric: null,
     dimensions: {},
     metrics: [],
-    threshold: null,
-    comparison: null,
-    evaluationPeriods: null,
-    period: null,
-    statistic: null,
-    treatMissingData: null,
-    expression: null,
-    alarmRule: null,
-    triggeringChildren: [],
+    ...noAlarmDetails(),
     sns,
     text,
     warnings,

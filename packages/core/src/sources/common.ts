@@ -120,6 +120,14 @@ export interface WebhookAlert {
 
 const MAX_NAME = 256;
 
+/** The CloudWatch alarm facts a notification that is not an alarm does not have. */
+export function noAlarmDetails(): Pick<
+  Notification,
+  'threshold' | 'comparison' | 'evaluationPeriods' | 'period' | 'statistic' | 'treatMissingData' | 'expression' | 'alarmRule' | 'triggeringChildren'
+> {
+  return { threshold: null, comparison: null, evaluationPeriods: null, period: null, statistic: null, treatMissingData: null, expression: null, alarmRule: null, triggeringChildren: [] };
+}
+
 /** One alert of a webhook, in the model the alarm pipeline handles (dedupe key, firing/resolved, severity, link). */
 export function webhookNotification(a: WebhookAlert): Notification {
   const source: SourceFacts = { name: a.source, severity: a.severity, severityLabel: a.severityLabel, fields: a.fields, url: a.url };
@@ -142,15 +150,7 @@ export function webhookNotification(a: WebhookAlert): Notification {
     metric: a.metric ?? null,
     dimensions: a.dimensions ?? {},
     metrics: a.metric ? [{ namespace: a.namespace ?? null, metric: a.metric, dimensions: a.dimensions ?? {} }] : [],
-    threshold: null,
-    comparison: null,
-    evaluationPeriods: null,
-    period: null,
-    statistic: null,
-    treatMissingData: null,
-    expression: null,
-    alarmRule: null,
-    triggeringChildren: [],
+    ...noAlarmDetails(),
     sns: null,
     text: null,
     warnings: [],
