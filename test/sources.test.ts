@@ -128,6 +128,14 @@ describe('AWS service messages through SNS: readable titles, key fields, source 
     expect(ns[1].region).toBe('us-west-1');
   });
 
+  it('AWS Budgets: its readable Subject stays the title; the prose gives the key fields', () => {
+    const [n] = parseInput(load('alarms/aws-budgets.event.json')).notifications;
+    expect(n.alarmName).toBe('AWS Budgets: teste has exceeded your alert threshold');
+    expect(n.source).toMatchObject({ name: 'aws.budgets', fields: { budget: 'teste', alertType: 'ACTUAL', amount: '$41.45', threshold: '> $21.00' } });
+    const bare = parseInput({ Type: 'Notification', Message: (load('alarms/aws-budgets.event.json') as { Records: { Sns: { Message: string } }[] }).Records[0].Sns.Message }).notifications[0];
+    expect(bare.alarmName).toBe('AWS Budgets: teste actual $41.45 (threshold > $21.00)');
+  });
+
   it('the security findings are P0 by their own severity, whatever severity-less topic they came through', () => {
     const n = one('sns/guardduty-govcloud.event.json');
     expect(classify(n, policy)).toMatchObject({ severity: 'P0', by: 'source', detail: 'GuardDuty severity 9' });

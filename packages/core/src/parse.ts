@@ -282,7 +282,8 @@ const MAX_NAME = 256;
 function plainMessage(text: string, parsed: unknown, sns: SnsFacts | null, warnings: string[], attributes: Record<string, string> = {}): Notification {
   const topic = parseArn(sns?.topicArn);
   const reading = warnings.length === 0 ? readMessage(parsed, text, attributes) : null;
-  let name = reading?.title.trim() || sns?.subject?.trim() || '';
+  const subject = sns?.subject?.trim() || '';
+  let name = (reading?.preferSubject && subject) || reading?.title.trim() || subject;
   if (!name && typeof parsed === 'object' && parsed !== null) name = titleOfUnknownJson(parsed);
   if (!name) name = text.split(/\r?\n/).find((l) => l.trim())?.trim() ?? '';
   if (!name) name = '(empty message)';

@@ -8,6 +8,8 @@ import { fieldsOf, isoTime, safeUrl, text } from './common';
  */
 export interface MessageReading {
   title: string;
+  /** The SNS Subject says it better (AWS Budgets writes a readable one): it wins over `title` when present. */
+  preferSubject?: boolean;
   source: SourceFacts;
   /** A key that identifies the thing the message is about (a finding, an event), when there is one. */
   key: string | null;
@@ -250,6 +252,29 @@ function backup(textBody: string, attributes: Record<string, string>): MessageRe
   };
 }
 
+/** AWS Budgets writes prose with `Key: value` lines (`Budget Name: teste`, `ACTUAL Amount: $41.45`). */
+function budgets(textBody: string): MessageReading | null {
+  if (!/^AWS Budget Notification\b/.test(textBody.trim())) return null;
+  const kv = new Map<string, string>();
+  for (const line of textBody.split('\n')) {
+    const m = /^([A-Za-z][A-Za-z ]{2,40}):\s*(.+)$/.exec(line.trim());
+    if (m) kv.set(m[1].trim(), m[2].trim());
+  }
+  const name = kv.get('Budget Name') ?? null;
+  const alertType = kv.get('Alert Type') ?? null;
+  const amount = alertType ? kv.get(`${alertType} Amount`) ?? null : null;
+  return {
+    title: `AWS Budgets: ${name ?? 'budget'}${amount ? ` ${alertType?.toLowerCase()} ${amount}` : ''}${kv.get('Alert Threshold') ? ` (threshold ${kv.get('Alert Threshold')})` : ''}`,
+    preferSubject: true,
+    source: facts('aws.budgets', [['budget', name], ['budgetType', kv.get('Budget Type')], ['alertType', alertType], ['threshold', kv.get('Alert Threshold')], ['amount', amount], ['budgeted', kv.get('Budgeted Amount')]]),
+    key: null,
+    account: account(/AWS Account (\d{12})/.exec(textBody)?.[1]),
+    region: null,
+    reason: textBody.split('\n').find((l) => /^You requested/.test(l.trim()))?.trim() ?? null,
+    at: null,
+  };
+}
+
 /** The message's own reading, or null when it is none of the shapes above (it stays a plain message). */
 export function readMessage(parsed: unknown, textBody: string, attributes: Record<string, string>): MessageReading | null {
   if (isObj(parsed)) {
@@ -265,7 +290,7 @@ export function readMessage(parsed: unknown, textBody: string, attributes: Recor
     if (parsed.Service === 'AWS Auto Scaling' && 'Event' in parsed) return autoScaling(parsed);
     return null;
   }
-  return cloudFormation(textBody) ?? backup(textBody, attributes);
+  return cloudFormation(textBody) ?? backup(textBody, attributes) ?? budgets(textBody);
 }
 
 /** A JSON message nobody recognised still gets a readable title: a known text field, else its top-level keys. */
