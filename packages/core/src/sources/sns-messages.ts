@@ -98,7 +98,7 @@ function securityHub(e: Obj): MessageReading {
   const types = Array.isArray(worst.Types) ? worst.Types : [];
   const more = findings.length > 1 ? ` (+${findings.length - 1} more)` : '';
   return {
-    title: `Security Hub ${label ?? ''} finding: ${str(worst.Title) ?? str(types[0]) ?? 'finding'}${more}`.replace('  ', ' '),
+    title: `Security Hub ${label ? `${label} ` : ''}finding: ${str(worst.Title) ?? str(types[0]) ?? 'finding'}${more}`,
     source: facts(
       'aws.securityhub',
       [
