@@ -218,11 +218,14 @@ export function buildReview(incident: Incident, policy: Policy, opts: ReviewOpti
 /**
  * Inert inline Markdown: one line (controls and line breaks become spaces), and every character that can start
  * markup is backslash-escaped (CommonMark lets any ASCII punctuation be escaped): `<` `>` `&` (HTML and
- * entities), `[` `]` `!` (links, images), `*` `_` `~` (emphasis), `` ` `` (code), `|` (table cells), `\`.
+ * entities), `[` `]` `!` (links, images), `*` `_` `~` (emphasis), `` ` `` (code), `|` (table cells), `\`,
+ * and what autolinkers look for: `:` (`https://`), `@` (mail addresses), a dot before a letter (`evil.com`).
  * After this the text is shown as written by any CommonMark/GFM renderer, raw HTML enabled or not.
  */
 export function mdText(raw: string, max = 2000): string {
-  return headerSafe(truncateUnits(raw, max)).replace(/[\\`*_[\]<>|~!&]/g, (c) => `\\${c}`);
+  return headerSafe(truncateUnits(raw, max))
+    .replace(/[\\`*_[\]<>|~!&:@]/g, (c) => `\\${c}`)
+    .replace(/\.(?=[A-Za-z])/g, '\\.');
 }
 
 /**
