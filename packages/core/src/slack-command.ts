@@ -83,15 +83,11 @@ export function parseIncidentCommand(rawText: string): IncidentCommand {
       if (note.length > COMMAND_LIMITS.note) return help(`the note is longer than ${COMMAND_LIMITS.note} characters`);
       return { kind: 'resolve', id, note: note || null };
     }
-    case 'show': {
-      if (w.length > 2) return help('`show` takes one incident id');
-      const id = incidentIdOf(w[1], 'show');
-      return typeof id === 'string' ? { kind: 'show', id } : id;
-    }
+    case 'show':
     case 'review': {
-      if (w.length > 2) return help('`review` takes one incident id');
-      const id = incidentIdOf(w[1], 'review');
-      return typeof id === 'string' ? { kind: 'review', id } : id;
+      if (w.length > 2) return help(`\`${sub}\` takes one incident id`);
+      const id = incidentIdOf(w[1], sub);
+      return typeof id === 'string' ? { kind: sub, id } : id;
     }
     case 'update': {
       const id = incidentIdOf(w[1], 'update');
