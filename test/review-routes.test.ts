@@ -68,7 +68,10 @@ describe('review loop routes', () => {
     const body = JSON.parse(r.body) as { sent: { slack: { status: string }; email: { status: string } } };
     expect(body.sent).toMatchObject({ slack: { status: 'sent' }, email: { status: 'sent' } });
     const stored = await env.rt.store.getIncident(p0.id);
-    expect(stored!.timeline.at(-1)).toMatchObject({ type: 'update', by: 'dashboard:dashboard (carol)', detail: 'Failover <b>done</b>', at: '2024-01-15T10:30:00.000Z' });
+    expect(stored!.timeline.slice(-2)).toMatchObject([
+      { type: 'update', by: 'dashboard:dashboard (carol)', detail: 'Failover <b>done</b>', at: '2024-01-15T10:30:00.000Z' },
+      { type: 'note', by: 'router', detail: 'stakeholder update sent: Slack sent, email sent to 1 stakeholder' },
+    ]);
     expect(env.pagerduty.received.length).toBe(before.pd);
     expect(env.slack.received.length).toBe(before.slack + 1);
     expect(JSON.stringify(env.slack.received.at(-1)!.body)).toContain('Failover &lt;b&gt;done&lt;/b&gt;');
@@ -112,7 +115,7 @@ describe('review loop routes', () => {
     expect(update.text).toContain('Stakeholder email (1 recipient): sent');
     expect(env.pagerduty.received.length).toBe(pd);
     expect(JSON.stringify(env.slack.received.at(-1)!.body)).not.toContain('<!channel>');
-    expect((await env.rt.store.getIncident(p0.id))!.timeline.at(-1)).toMatchObject({ type: 'update', by: 'slack:U9 (dave)' });
+    expect((await env.rt.store.getIncident(p0.id))!.timeline.at(-2)).toMatchObject({ type: 'update', by: 'slack:U9 (dave)' });
     expect((await slash('update INC-7F3A9K2M')).text).toContain('an update needs some text');
     expect((await slash('review')).text).toContain('`review` needs an incident id');
   });

@@ -122,6 +122,8 @@ function eventText(e: TimelineEntry, resent: boolean): string {
       return `Flapping${detail ? `: ${detail}` : ''}`;
     case 'update':
       return `Stakeholder update${detail ? `: ${detail}` : ''}`;
+    case 'note':
+      return `Note${detail ? `: ${detail}` : ''}`;
     default:
       return `${e.type}${detail ? `: ${detail}` : ''}`;
   }

@@ -19,6 +19,12 @@ async function appendUpdate(rt: Runtime, id: string, actor: Actor, text: string,
   });
 }
 
+function outcomeText(r: BroadcastResult['slack'], recipients?: number): string {
+  if (r.status === 'sent') return recipients === undefined ? 'sent' : `sent to ${recipients} stakeholder${recipients === 1 ? '' : 's'}`;
+  if (r.status === 'failed') return `failed (${r.error.slice(0, 200)})`;
+  return r.status === 'outbox' ? 'not configured (local outbox)' : 'not sent (only P0/P1 updates are emailed)';
+}
+
 export async function postStakeholderUpdate(rt: Runtime, id: string, actor: Actor, text: string, deps: BroadcastDeps = {}): Promise<UpdateResult> {
   const at = rt.now().toISOString();
   const updated = await appendUpdate(rt, id, actor, text, at);
@@ -37,6 +43,11 @@ export async function postStakeholderUpdate(rt: Runtime, id: string, actor: Acto
   for (const [channel, r] of Object.entries(sent)) {
     if (r.status === 'failed') rt.logger.error('stakeholder update not delivered', { incidentId: id, channel, error: r.error });
   }
+  // Where the update went, on the timeline beside it (the review reads it); best effort, the update is stored.
+  const outcome = `stakeholder update sent: Slack ${outcomeText(sent.slack)}, email ${outcomeText(sent.email, rt.config.stakeholderEmails.length)}`;
+  await rt.store.recordDeliveries(id, {}, [{ at: rt.now().toISOString(), type: 'note', by: 'router', detail: outcome }], rt.now().toISOString()).catch((err: Error) => {
+    rt.logger.warn('stakeholder update outcome not recorded', { incidentId: id, error: rt.redact(err.message) });
+  });
   rt.metrics.count('StakeholderUpdates', 1, { severity: updated.severity });
   return { kind: 'posted', incident: updated, sent };
 }
