@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { simpleParser } from 'mailparser';
+import { parseIncidentCommand } from '@alert-router/core';
 import { dashboardRoutes, type Runtime } from '@alert-router/aws';
 import { runSlashCommand } from '../packages/aws/src/slack/commands';
 import { apiGatewayEvent } from '../packages/local/src/lambda-events';
@@ -118,5 +119,15 @@ describe('review loop routes', () => {
     expect((await env.rt.store.getIncident(p0.id))!.timeline.at(-2)).toMatchObject({ type: 'update', by: 'slack:U9 (dave)' });
     expect((await slash('update INC-7F3A9K2M')).text).toContain('an update needs some text');
     expect((await slash('review')).text).toContain('`review` needs an incident id');
+  });
+});
+
+describe('/incident review and update: parsing', () => {
+  it('takes an id (forgiving, as the other subcommands) and, for update, the rest of the text as typed', () => {
+    expect(parseIncidentCommand('review inc-7f3a9k2m')).toEqual({ kind: 'review', id: 'INC-7F3A9K2M' });
+    expect(parseIncidentCommand('update 7F3A9K2M   Failover &lt;done&gt;  next at 11:00 ')).toEqual({ kind: 'update', id: 'INC-7F3A9K2M', text: 'Failover <done> next at 11:00' });
+    expect(parseIncidentCommand('review INC-7F3A9K2M extra')).toMatchObject({ kind: 'help', problem: '`review` takes one incident id' });
+    expect(parseIncidentCommand('update nope hello')).toMatchObject({ kind: 'help', problem: expect.stringContaining('is not an incident id') });
+    expect(parseIncidentCommand(`update INC-7F3A9K2M ${'x'.repeat(1001)}`)).toMatchObject({ kind: 'help', problem: expect.stringContaining('longer than 1000 characters') });
   });
 });

@@ -156,7 +156,11 @@ describe('hostile alarm text in the review', () => {
     status: 'resolved',
     resolvedAt: '2024-01-15T10:20:00.000Z',
     resolvedBy: 'slack:U1 (<b>mallory</b> | x)',
-    alarm: { reason: `line one\n# Injected heading\n\n<iframe src="https://evil.example"></iframe>`, description: '[[link]] <https://evil.example>' },
+    alarm: {
+      reason: `line one\n# Injected heading\n\n<iframe src="https://evil.example"></iframe>`,
+      description: '[[link]] <https://evil.example> www.evil.example.com mail@evil.example.com',
+      dimensions: { 'Service`': '`` <b>x</b> | y ``' },
+    },
     timeline: [
       { at: '2024-01-15T10:05:03.000Z', type: 'opened', by: 'cloudwatch', detail: hostile },
       { at: '2024-01-15T10:20:00.000Z', type: 'resolved', by: 'slack:U1 (<b>mallory</b> | x)', detail: '| --- | ``` \n## nope' },
@@ -174,6 +178,7 @@ describe('hostile alarm text in the review', () => {
     expect(out.match(/<h1>/g)).toHaveLength(1);
     expect(out).not.toContain('Injected heading</h');
     expect(out).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(out).toContain('<code>Service`=`` &lt;b&gt;x&lt;/b&gt; | y ``</code>');
     // Every timeline row keeps its three cells: a pipe in alarm text does not add columns.
     const timeline = out.split('<h2>Timeline</h2>')[1].split('<h2>')[0];
     for (const tr of timeline.match(/<tr>[\s\S]*?<\/tr>/g)!) expect(tr.match(/<t[dh]>/g)).toHaveLength(3);

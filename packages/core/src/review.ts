@@ -231,11 +231,11 @@ export function mdText(raw: string, max = 2000): string {
 }
 
 /**
- * Inline code: backslashes do not escape inside a code span, so the fence is one backtick longer than the
- * longest run in the text (CommonMark); a pipe is still escaped, GFM tables split on it even in code.
+ * Inline code, outside tables (the draft puts only mdText in table cells): backslashes do not escape inside a code
+ * span, so the fence is one backtick longer than the longest run in the text (CommonMark).
  */
 export function mdCode(raw: string, max = 2000): string {
-  const text = headerSafe(truncateUnits(raw, max)).replace(/\|/g, '\\|');
+  const text = headerSafe(truncateUnits(raw, max));
   const longest = Math.max(0, ...(text.match(/`+/g) ?? []).map((r) => r.length));
   const fence = '`'.repeat(longest + 1);
   const pad = text.startsWith('`') || text.endsWith('`') ? ' ' : '';
