@@ -192,3 +192,28 @@ describe('hostile alarm text in the review', () => {
     expect(page.match(/<script\b/g)).toHaveLength(1); // only /assets/app.js
   });
 });
+
+describe('review of a group (an incident listing member incidents)', () => {
+  it('merges the members\' timelines in time order, with the alarm of each entry, and lists the members', () => {
+    const lead = makeIncident({ id: 'INC-AAAAAAAA', timeline: [{ at: '2024-01-15T10:05:03.000Z', type: 'opened', by: 'cloudwatch' }, { at: '2024-01-15T10:09:00.000Z', type: 'acknowledged', by: 'slack:U1 (alice)' }] });
+    const member = makeIncident({
+      id: 'INC-BBBBBBBB',
+      alarmName: 'HighResponseTime',
+      severity: 'P1',
+      openedAt: '2024-01-15T10:06:00.000Z',
+      timeline: [{ at: '2024-01-15T10:06:00.000Z', type: 'opened', by: 'cloudwatch' }, { at: '2024-01-15T10:07:00.000Z', type: 'update', by: 'dashboard:dashboard (bob)', detail: 'both alarms: one cause' }],
+    });
+    const model = buildReview(lead, defaultPolicy(), { members: [member, lead] });
+    expect(model.members.map((m) => m.id)).toEqual(['INC-BBBBBBBB']);
+    expect(model.timeline.map((e) => [e.at.slice(11, 16), e.alarm, e.who])).toEqual([
+      ['10:05', 'HighErrorRate', 'CloudWatch'],
+      ['10:06', 'HighResponseTime', 'CloudWatch'],
+      ['10:07', 'HighResponseTime', 'bob (dashboard)'],
+      ['10:09', 'HighErrorRate', 'alice (slack)'],
+    ]);
+    const md = renderReviewMarkdown(model);
+    expect(md).toContain('## Member incidents');
+    expect(md).toContain('| INC-BBBBBBBB | HighResponseTime | P1 | 2024-01-15 10:06:00 UTC | — |');
+    expect(md).toContain('| time | alarm | who | what |');
+  });
+});
