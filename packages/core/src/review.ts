@@ -129,16 +129,22 @@ function eventText(e: TimelineEntry, resent: boolean): string {
   }
 }
 
-/** Entries in time order; entries at the same instant keep the order they were written in. */
-function ordered(entries: { e: TimelineEntry; alarm: string | null }[]): { e: TimelineEntry; alarm: string | null }[] {
-  return entries.map((x, i) => ({ x, i })).sort((a, b) => (a.x.e.at < b.x.e.at ? -1 : a.x.e.at > b.x.e.at ? 1 : a.i - b.i)).map(({ x }) => x);
+interface Entry {
+  e: TimelineEntry;
+  /** The entry's alarm, when the review covers several incidents. */
+  alarm: string | null;
 }
 
-function timelineOf(incident: Incident, members: Incident[]): ReviewEvent[] {
+/** Every entry of the incident and its members in time order; entries at the same instant keep their written order. */
+function merged(incident: Incident, members: Incident[]): Entry[] {
   const grouped = members.length > 0;
-  const all = ordered([incident, ...members].flatMap((i) => (i.timeline ?? []).map((e) => ({ e, alarm: grouped ? i.alarmName : null }))));
+  const all = [incident, ...members].flatMap((i) => (i.timeline ?? []).map((e) => ({ e, alarm: grouped ? i.alarmName : null })));
+  return all.map((x, i) => ({ x, i })).sort((a, b) => (a.x.e.at < b.x.e.at ? -1 : a.x.e.at > b.x.e.at ? 1 : a.i - b.i)).map(({ x }) => x);
+}
+
+function describe(entries: Entry[]): ReviewEvent[] {
   const failed = new Set<string>();
-  return all.map(({ e, alarm }) => {
+  return entries.map(({ e, alarm }) => {
     const key = `${alarm ?? ''}|${e.event}:${e.channel}`;
     const resent = e.type === 'delivery' && failed.has(key);
     if (e.type === 'delivery') {
@@ -170,9 +176,9 @@ export function buildReview(incident: Incident, policy: Policy, opts: ReviewOpti
   // As the digest counts breaches: the wait ends at the acknowledgement, else at an unacknowledged resolution.
   const end = incident.acknowledgedAt ?? incident.resolvedAt;
   const late = end ? Math.round((Date.parse(end) - Date.parse(deadline)) / 1000) : null;
-  const grouped = members.length > 0;
-  const timeline = timelineOf(incident, members);
-  const steps = [incident, ...members].flatMap((i) => (i.timeline ?? []).filter((e) => e.type === 'escalated').map((e) => headerSafe(e.detail ?? 'escalated')));
+  const entries = merged(incident, members);
+  const timeline = describe(entries);
+  const steps = entries.filter(({ e }) => e.type === 'escalated').map(({ e }) => headerSafe(e.detail ?? 'escalated'));
   const a = incident.alarm;
   const rb = runbookFor(incident, policy);
   const actors: string[] = [];
@@ -206,9 +212,7 @@ export function buildReview(incident: Incident, policy: Policy, opts: ReviewOpti
     members: members.map((m) => ({ id: m.id, alarmName: m.alarmName, severity: m.severity, openedAt: m.openedAt, resolvedAt: m.resolvedAt })),
     timeline,
     actors,
-    updates: [incident, ...members].flatMap((i) =>
-      (i.timeline ?? []).filter((e) => e.type === 'update').map((e) => ({ at: e.at, who: actorName(e.by), what: headerSafe(e.detail ?? ''), alarm: grouped ? i.alarmName : null })),
-    ),
+    updates: entries.filter(({ e }) => e.type === 'update').map(({ e, alarm }) => ({ at: e.at, who: actorName(e.by), what: headerSafe(e.detail ?? ''), alarm })),
     silencedBy: incident.silencedBy,
     flapping: incident.flapping,
     duplicates: incident.duplicates ?? 0,
