@@ -26,6 +26,9 @@ export const API_ROUTES = {
     'POST /api/incidents/{id}/resolve',
     'POST /api/silences',
     'GET /api/digest',
+    'GET /incidents/{id}/review',
+    'POST /api/incidents/{id}/updates',
+    'GET /api/hygiene',
   ],
   // WEBHOOK_HTTP_ROUTES in packages/aws/src/webhooks/routes.ts: Sentry signed, the others WebhookToken
   webhooks: ['POST /webhooks/sentry', 'POST /webhooks/gcp', 'POST /webhooks/azure', 'POST /webhooks/alertmanager', 'POST /webhooks/generic'],

@@ -17,3 +17,6 @@ export * from './digest/digest';
 export * from './notifiers/index';
 export * from './webhooks/routes';
 export * from './webhooks/auth';
+export * from './review/review';
+export * from './review/hygiene';
+export * from './review/updates';
