@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
+  actorName,
   classify,
   defaultPolicy,
   detectWebhookSource,
@@ -290,6 +291,13 @@ describe('webhook incidents in notifications: the source\'s own link, attacker t
     const incident = { ...newIncident(routed, RECEIVED, policy, { leaseMs: 1000 }), status: 'open' as const };
     return { event: 'trigger', policy, links: noticeLinks(incident, policy, { dashboardUrl: 'https://alerts.example.com' }), incident };
   }
+
+  it('timelines and reviews name the source that opened or resolved the incident', () => {
+    const incident = newIncident(route(one('webhooks/gcp-open.json'), policy), RECEIVED, policy, { leaseMs: 1000 });
+    expect(incident.timeline[0]).toMatchObject({ type: 'opened', by: 'gcp' });
+    expect(actorName('gcp')).toBe('Google Cloud Monitoring');
+    expect(actorName('cloudwatch')).toBe('CloudWatch');
+  });
 
   it('Slack, email and PagerDuty link to Sentry as "Sentry", not to a CloudWatch console', () => {
     const notice = noticeFor(one('webhooks/sentry-metric-alert-critical.derived.json'));
