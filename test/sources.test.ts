@@ -245,6 +245,19 @@ describe('webhook payloads (real vendor samples): parser and default classificat
     expect(parseWebhook('sentry', { action: 'resolved', data: { issue: { id: '1117540176', title: 'ReferenceError' } } }, RECEIVED, 'issue')[0]).toMatchObject({ state: 'OK', incidentKey: 'sentry:issue:1117540176' });
   });
 
+  it('an Alertmanager alert without a fingerprint is keyed by its label set, the same for its resolution', () => {
+    const body = load('webhooks/alertmanager-firing.json') as { alerts: Record<string, unknown>[] };
+    delete body.alerts[0].fingerprint;
+    const [firing] = parseWebhook('alertmanager', body, RECEIVED);
+    body.alerts[0].status = 'resolved';
+    const [resolved] = parseWebhook('alertmanager', body, RECEIVED);
+    expect(firing.incidentKey).toMatch(/^alertmanager:labels:[0-9a-f]{16}$/);
+    expect(resolved.incidentKey).toBe(firing.incidentKey);
+    (body.alerts[0].labels as Record<string, string>).instance = 'api:8001';
+    expect(parseWebhook('alertmanager', body, RECEIVED)[0].incidentKey).not.toBe(firing.incidentKey);
+    expect(detectWebhookSource({ alerts: [{ status: 'firing', labels: { alertname: 'TestAlert' } }] })).toBe('alertmanager');
+  });
+
   it('a javascript: link in a payload is not kept', () => {
     const body = load('webhooks/generic-trigger.constructed.json') as Record<string, unknown>;
     body.url = 'javascript:alert(1)';
@@ -259,7 +272,7 @@ describe('malformed webhook bodies: InputError with the path of what is wrong', 
     ['gcp', () => ({ version: '1.2' }), 'incident', /expected object/i],
     ['azure', (b) => ({ ...b, data: { ...b.data, essentials: { ...b.data.essentials, monitorCondition: 'Maybe' } } }), 'data.essentials.monitorCondition', /Fired|Resolved/],
     ['azure', (b) => ({ ...b, schemaId: 'Microsoft.Insights/activityLogs' }), 'schemaId', /common alert schema/],
-    ['alertmanager', (b) => ({ ...b, alerts: [{ ...b.alerts[0], fingerprint: undefined }] }), 'alerts[0].fingerprint', /expected string/i],
+    ['alertmanager', (b) => ({ ...b, alerts: [{ ...b.alerts[0], status: 'pending' }] }), 'alerts[0].status', /firing|resolved/],
     ['alertmanager', (b) => ({ ...b, alerts: [] }), 'alerts', /no alerts/],
     ['generic', () => ({ details: 'no title' }), 'title', /title or a dedupKey/],
     ['generic', (b) => ({ ...b, severity: 'apocalyptic' }), 'severity', /expected P0-P3/],

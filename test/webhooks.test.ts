@@ -226,14 +226,14 @@ describe('webhook handler in process: dead letters in the store, PagerDuty hears
   });
 
   it('the local server keeps a malformed body whole as a dead letter with the reason (400 with the path)', async () => {
-    const body = JSON.stringify({ receiver: 'x', alerts: [{ status: 'firing', labels: { alertname: 'A' } }] });
+    const body = JSON.stringify({ receiver: 'x', alerts: [{ status: 'pending', labels: { alertname: 'A' } }] });
     process.env.WEBHOOK_TOKEN = TOKEN;
     setRuntime(env.rt);
     const server = await startLocalServer({ handlers: LOCAL_HANDLERS, port: 0, log: () => {} });
     try {
       const r = await fetch(`${server.url}/webhooks/alertmanager`, { method: 'POST', body, headers: { authorization: `Bearer ${TOKEN}` } });
       expect(r.status).toBe(400);
-      expect(((await r.json()) as { path: string }).path).toBe('alerts[0].fingerprint');
+      expect(((await r.json()) as { path: string }).path).toBe('alerts[0].status');
     } finally {
       await server.close();
       setRuntime(undefined);
@@ -241,7 +241,7 @@ describe('webhook handler in process: dead letters in the store, PagerDuty hears
     }
     const day = env.rt.now().toISOString().slice(0, 10);
     const kept = await env.rt.store.listDeadLetters(day);
-    expect(kept).toContainEqual(expect.objectContaining({ source: 'webhook:alertmanager', raw: body, reason: expect.stringMatching(/^alerts\[0\]\.fingerprint: /) }));
+    expect(kept).toContainEqual(expect.objectContaining({ source: 'webhook:alertmanager', raw: body, reason: expect.stringMatching(/^alerts\[0\]\.status: /) }));
   });
 
   it('with no secrets configured every webhook is refused', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Notification } from '../types';
 import { fieldsOf, isoTime, parseWith, safeUrl, severityFromWord, stringRecord, webhookNotification } from './common';
@@ -14,7 +15,7 @@ const alert = z
     startsAt: z.string().nullish(),
     endsAt: z.string().nullish(),
     generatorURL: z.string().nullish(),
-    fingerprint: z.string().min(1),
+    fingerprint: z.string().min(1).nullish(),
     silenceURL: z.string().nullish(),
   })
   .passthrough();
@@ -30,6 +31,12 @@ const group = z
   })
   .passthrough();
 
+/** Alertmanager's fingerprint is a hash of the label set; hand-written senders often omit it, so the same is derived. */
+function labelsKey(labels: Record<string, string>): string {
+  const canonical = JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
+  return `labels:${createHash('sha256').update(canonical).digest('hex').slice(0, 16)}`;
+}
+
 export function parseAlertmanager(body: unknown, receivedAt: string): Notification[] {
   const g = parseWith(group, body, 'Alertmanager webhook');
   return g.alerts.map((a) => {
@@ -40,7 +47,7 @@ export function parseAlertmanager(body: unknown, receivedAt: string): Notificati
     const { alertname: _alertname, ...dimensions } = a.labels;
     return webhookNotification({
       source: 'alertmanager',
-      key: a.fingerprint,
+      key: a.fingerprint ?? labelsKey(a.labels),
       title: ann.summary ? `${name}: ${ann.summary}` : name,
       state: resolved ? 'OK' : 'ALARM',
       changedAt: (resolved ? isoTime(a.endsAt) : isoTime(a.startsAt)) ?? receivedAt,
