@@ -149,9 +149,12 @@ function eventBridge(e: Obj): MessageReading {
   const detailType = str(e['detail-type']) ?? 'EventBridge event';
   const src = str(e.source);
   const names = resources.map((r) => parseArn(r)?.resource ?? r);
+  const d = obj(e.detail);
+  // The state the event reports, under the name its service uses.
+  const status = ['state', 'status', 'build-status', 'StatusCode', 'lastStatus', 'eventName'].map((k) => str(d[k])).find(Boolean) ?? null;
   return {
-    title: `${detailType}${src ? ` (${src})` : ''}${names.length ? `: ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` +${names.length - 3}` : ''}` : ''}`,
-    source: facts(src ?? 'aws.events', [['detailType', detailType], ['source', src], ['resources', resources.join(', ')], ['state', obj(e.detail).state], ['status', obj(e.detail).status]]),
+    title: `${detailType}${src ? ` (${src})` : ''}${names.length ? `: ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` +${names.length - 3}` : ''}` : ''}${status ? ` — ${status}` : ''}`,
+    source: facts(src ?? 'aws.events', [['detailType', detailType], ['source', src], ['resources', resources.join(', ')], ['status', status]]),
     key: null,
     account: account(e.account),
     region: region(e.region),
