@@ -228,6 +228,7 @@ describe('webhook payloads (real vendor samples): parser and default classificat
     ['warning', 'P2'],
     ['info', 'P3'],
     ['unheard-of', 'P2'],
+    ['constructor', 'P2'],
   ])('Alertmanager severity label %j → %s by default', (label, want) => {
     const body = load('webhooks/alertmanager-firing.json') as { alerts: { labels: Record<string, string> }[] };
     body.alerts[0].labels.severity = label;
@@ -278,6 +279,8 @@ describe('malformed webhook bodies: InputError with the path of what is wrong', 
     ['alertmanager', (b) => ({ ...b, alerts: [] }), 'alerts', /no alerts/],
     ['generic', () => ({ details: 'no title' }), 'title', /title or a dedupKey/],
     ['generic', (b) => ({ ...b, severity: 'apocalyptic' }), 'severity', /expected P0-P3/],
+    ['generic', (b) => ({ ...b, severity: 'constructor' }), 'severity', /expected P0-P3/],
+    ['azure', (b) => ({ ...b, data: { ...b.data, essentials: { ...b.data.essentials, severity: '__proto__' } } }), 'data.essentials.severity', /Sev0 to Sev4/],
   ];
   const base: Record<WebhookSource, string> = {
     sentry: 'webhooks/sentry-metric-alert-resolved.json',

@@ -23,7 +23,7 @@ const commonAlert = z
           .object({
             alertId: z.string().min(1),
             alertRule: z.string().min(1),
-            severity: z.string().refine((s) => s.toLowerCase() in AZURE_SEVERITY, { error: 'expected Sev0 to Sev4' }),
+            severity: z.string().refine((s) => Object.hasOwn(AZURE_SEVERITY, s.toLowerCase()), { error: 'expected Sev0 to Sev4' }),
             monitorCondition: z.enum(['Fired', 'Resolved']),
             signalType: z.string().nullish(),
             monitoringService: z.string().nullish(),

@@ -45,7 +45,9 @@ const SEVERITY_WORDS: Record<string, Severity> = {
 
 export function severityFromWord(word: string | null | undefined): Severity | null {
   if (!word) return null;
-  return SEVERITY_WORDS[word.trim().toLowerCase()] ?? null;
+  const key = word.trim().toLowerCase();
+  // own keys only: `constructor` or `__proto__` in a payload must not reach Object.prototype
+  return Object.hasOwn(SEVERITY_WORDS, key) ? SEVERITY_WORDS[key] : null;
 }
 
 /** Only http(s) URLs are kept as links: a `javascript:` link in a payload must never become clickable. */
