@@ -8,6 +8,7 @@ export * from './route';
 export * from './incident';
 export * from './notifier';
 export * from './clock';
+export * from './business-calendar';
 export * from './lifecycle';
 export * from './render/index';
 export * from './silence';
