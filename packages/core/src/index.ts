@@ -12,6 +12,7 @@ export * from './business-calendar';
 export * from './lifecycle';
 export * from './render/index';
 export * from './silence';
+export * from './silence-release';
 export * from './escalation';
 export * from './slack-command';
 export * from './render/digest-index';

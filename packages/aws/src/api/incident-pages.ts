@@ -4,10 +4,10 @@
  * where the last one stopped, so every incident is reachable and none comes twice, however many there are.
  * Unresolved incidents come from the status index (any age), history from the by-day index over the window.
  */
-import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Incident, IncidentStatus, Severity } from '@alert-router/core';
+import { queryDescending } from '../index-query';
 import type { Runtime } from '../runtime';
-import { toIncident } from '../store';
 import { TABLE } from '../table';
 
 export const PAGE_LIMIT = { default: 100, max: 500 } as const;
@@ -46,19 +46,6 @@ export function decodeCursor(cursor: string): string | null {
 }
 
 const sortKey = (i: Incident) => `${i.openedAt}#${i.id}`;
-
-/** Items of one index query, newest first, strictly before `before`, fetched `chunk` at a time as they are pulled. */
-async function* queryDescending(rt: Runtime, input: Omit<QueryCommandInput, 'TableName'>, chunk: number): AsyncGenerator<Incident> {
-  let start: Record<string, unknown> | undefined;
-  do {
-    const r = await rt.db.send(new QueryCommand({ ...input, TableName: rt.store.tableName, ScanIndexForward: false, ExclusiveStartKey: start, Limit: chunk }));
-    for (const item of r.Items ?? []) {
-      const i = toIncident(item);
-      if (i) yield i;
-    }
-    start = r.LastEvaluatedKey;
-  } while (start);
-}
 
 function beforeCondition(pk: string, sk: string, pkValue: string, before: string): Omit<QueryCommandInput, 'TableName'> {
   return {

@@ -117,6 +117,7 @@ export function renderPagerDuty(notice: Notice, routingKey: string): PagerDutyEv
     dimensions: dims,
     classified_by: i.classifiedBy,
     escalation_tier: notice.event === 'escalate' ? tierText(notice.tier, notice.policy) : undefined,
+    note: detail(notice.note),
     runbook: rb ? { title: truncateUnits(headerSafe(rb.title), 255), steps: rb.steps.map((s) => truncateUnits(stripControls(s), 1000)).slice(0, 20) } : undefined,
   };
   for (const [k, v] of Object.entries(custom_details)) {
