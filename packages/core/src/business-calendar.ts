@@ -18,9 +18,13 @@ export function hoursOf(weekday: number, policy: Policy): { start: string; end: 
   return bh.perDay[WEEKDAY_KEYS[weekday - 1]] ?? { start: bh.start, end: bh.end };
 }
 
+const holidaySets = new WeakMap<Policy['holidays'], Set<string>>();
+
 /** Whether a local date (`yyyy-MM-dd` in the policy's zone) is a holiday. */
 export function isHoliday(date: string, policy: Policy): boolean {
-  return policy.holidays.includes(date);
+  let set = holidaySets.get(policy.holidays);
+  if (!set) holidaySets.set(policy.holidays, (set = new Set(policy.holidays)));
+  return set.has(date);
 }
 
 /** Opening and closing of business on `day`'s local date, or null on weekends, days off and holidays. */
