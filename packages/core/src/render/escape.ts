@@ -10,6 +10,7 @@
  * One character class: no backtracking.
  */
 const INVISIBLE = /[\p{Cc}\p{Cf}\u2028\u2029]/gu;
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /** `\u202E` (or `\u{E0041}` beyond the BMP): how a neutralised character is shown. */
 export function visibleEscape(ch: string): string {
@@ -24,6 +25,7 @@ export function visibleEscape(ch: string): string {
  * (CR LF and CR become LF); lone surrogates become U+FFFD. Idempotent.
  */
 export function neutralize(text: string): string {
+  if (PRINTABLE_ASCII.test(text)) return text; // the usual alarm text: nothing to do
   return wellFormed(text)
     .replace(/\r\n?/g, '\n')
     .replace(INVISIBLE, (ch) => (ch === '\n' || ch === '\t' ? ch : visibleEscape(ch)));
