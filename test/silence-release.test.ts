@@ -33,6 +33,14 @@ describe('a silence that ends announces what it held', () => {
     await env.rt.silenceCache.refresh();
     return s;
   }
+  /** An alarm at +1 min held by a silence, then the silence ended (not yet seen by any sweep). */
+  async function heldThenEnded() {
+    const s = await silence(60);
+    setMinutes(1);
+    const opened = await processNotification(alarm(1), env.rt);
+    await env.rt.silences.end(s.id, 'slack:U1 (alice)', new Date(t).toISOString());
+    return { s, opened };
+  }
   const slackTexts = () => env.slack.received.map((r) => JSON.stringify(r.body));
 
   it('unsilence: the next sweep pages once, marked, with the escalation counted from then', async () => {
@@ -96,10 +104,7 @@ describe('a silence that ends announces what it held', () => {
   });
 
   it('overlapping sweeps announce once', async () => {
-    const s = await silence(60);
-    setMinutes(1);
-    await processNotification(alarm(1), env.rt);
-    await env.rt.silences.end(s.id, 'slack:U1 (alice)', new Date(t).toISOString());
+    await heldThenEnded();
     env.rt.silenceCache.invalidate();
     setMinutes(2);
     const runs = await Promise.all([runEscalations(env.rt), runEscalations(env.rt), runEscalations(env.rt)]);
@@ -108,10 +113,7 @@ describe('a silence that ends announces what it held', () => {
   });
 
   it('a silence refresh that fails releases nothing (a stale copy may not say a silence ended)', async () => {
-    const s = await silence(60);
-    setMinutes(1);
-    await processNotification(alarm(1), env.rt);
-    await env.rt.silences.end(s.id, 'slack:U1 (alice)', new Date(t).toISOString());
+    await heldThenEnded();
     const refresh = env.rt.silenceCache.refresh.bind(env.rt.silenceCache);
     env.rt.silenceCache.refresh = () => Promise.reject(new Error('throttled'));
     setMinutes(2);
