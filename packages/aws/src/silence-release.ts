@@ -41,18 +41,27 @@ async function heldIncidents(rt: Runtime): Promise<Incident[]> {
   return out;
 }
 
+/** Never fails the sweep it is part of: what cannot be read or written now is released by a later sweep. */
 export async function releaseEndedSilences(rt: Runtime, now: string): Promise<Released[]> {
-  const held = await heldIncidents(rt);
-  if (held.length === 0) return [];
+  let held: Incident[];
   try {
+    held = await heldIncidents(rt);
+    if (held.length === 0) return [];
     // Only a fresh copy may say a silence is over: with a stale or missing one, nothing is released this sweep.
     await rt.silenceCache.refresh();
   } catch (err) {
-    rt.logger.warn('silence refresh failed; held incidents wait for the next sweep', { error: rt.redact((err as Error).message) });
+    rt.logger.warn('held incidents or silences unreadable; releases wait for the next sweep', { error: rt.redact((err as Error).message) });
     return [];
   }
   const silences = rt.silenceCache.all();
-  const released = await Promise.all(held.map((i) => releaseOne(rt, i, silences, now)));
+  const released = await Promise.all(
+    held.map((i) =>
+      releaseOne(rt, i, silences, now).catch((err: Error) => {
+        rt.logger.warn('release failed; the next sweep tries again', { incidentId: i.id, error: rt.redact(err.message) });
+        return null;
+      }),
+    ),
+  );
   return released.filter((r): r is Released => r !== null);
 }
 
