@@ -16,3 +16,6 @@ export * from './silence-release';
 export * from './escalation';
 export * from './slack-command';
 export * from './render/digest-index';
+export * from './review';
+export * from './hygiene';
+export * from './stakeholder';
