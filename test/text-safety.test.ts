@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  buildReview,
   computeDigest,
   defaultPolicy,
   EMAIL_BODY_MAX_BYTES,
@@ -17,8 +18,13 @@ import {
   renderDigestSlack,
   renderEmail,
   renderIncidentPage,
+  renderBulletinEmail,
+  renderBulletinSlack,
   renderPagerDuty,
+  renderReviewMarkdown,
+  renderReviewPage,
   renderSlack,
+  stakeholderBulletin,
   safeCut,
   SLACK_LIMITS,
   truncateEscaped,
@@ -189,6 +195,26 @@ describe.each(CORPUS)('%s', (_label, name) => {
     expect(e.subject.length).toBeLessThanOrEqual(EMAIL_SUBJECT_MAX);
     expectNeutral(e.text, 'digest email text');
     expectNeutral(e.html, 'digest email html');
+    expect(Buffer.byteLength(e.html)).toBeLessThanOrEqual(EMAIL_BODY_MAX_BYTES);
+  });
+
+  it('review draft (Markdown and page) and stakeholder bulletin: neutral, bounded', () => {
+    const review = buildReview(incident, policy);
+    const md = renderReviewMarkdown(review);
+    expectNeutral(md, 'review markdown');
+    expectNeutral(renderReviewPage(review, md, { csrf: 'c', user: null, authEnabled: false }), 'review page');
+    const b = stakeholderBulletin(incident, { at: '2024-01-15T11:00:00.000Z', who: name, text: name }, policy, DASHBOARD);
+    const s = renderBulletinSlack(b);
+    expectNeutral(s.text, 'bulletin text', false);
+    for (const t of slackTexts(s.blocks)) {
+      expect(t.text.length, t.where).toBeLessThanOrEqual(t.max);
+      expectNeutral(t.text, t.where);
+      expectWholeSlackLinks(t.text, t.where, [DASHBOARD, `${DASHBOARD}/incidents/${incident.id}`]);
+    }
+    const e = renderBulletinEmail(b);
+    expectNeutral(e.subject, 'bulletin subject', false);
+    expect(e.subject.length).toBeLessThanOrEqual(EMAIL_SUBJECT_MAX);
+    expectNeutral(e.html, 'bulletin html');
     expect(Buffer.byteLength(e.html)).toBeLessThanOrEqual(EMAIL_BODY_MAX_BYTES);
   });
 

@@ -4,7 +4,7 @@
  * the HTML part escapes everything; the text part carries the same facts.
  */
 import type { Notice } from '../notifier';
-import { escapeHtml, headerSafe, isHttpUrl, stripControls, truncateUnits } from './escape';
+import { escapeHtml, headerSafe, isHttpUrl, shrinkToFit, stripControls, truncateUnits } from './escape';
 import {
   actorAndTime,
   conditionText,
@@ -34,7 +34,7 @@ export const EMAIL_SUBJECT_MAX = 250;
 export const EMAIL_BODY_MAX_BYTES = 100 * 1024;
 const MAX_DIMENSIONS = 30;
 
-/** Field limits (characters) at full size; halved until both parts fit EMAIL_BODY_MAX_BYTES. */
+/** Field limits (characters) at full size; halved until both parts fit EMAIL_BODY_MAX_BYTES (shrinkToFit). */
 const FULL: Limits = { name: 500, long: 8000, fact: 1000, line: 300, steps: 1000 };
 interface Limits {
   /** The alarm name in the title. */
@@ -214,18 +214,16 @@ function renderHtml(m: Model): string {
   ].join('\n');
 }
 
-const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
-
 /** Both parts within EMAIL_BODY_MAX_BYTES whatever the alarm holds: the field limits halve until they fit. */
 export function renderEmail(notice: Notice): RenderedEmail {
-  let limits = FULL;
-  for (;;) {
-    const m = model(notice, limits);
-    const text = renderText(m);
-    const html = renderHtml(m);
-    if ((bytes(text) <= EMAIL_BODY_MAX_BYTES && bytes(html) <= EMAIL_BODY_MAX_BYTES) || limits.long <= 16) {
-      return { subject: emailSubject(notice), text, html };
-    }
-    limits = Object.fromEntries(Object.entries(limits).map(([k, v]) => [k, Math.max(16, Math.floor(v / 2))])) as unknown as Limits;
-  }
+  const scaled = (scale: number) => Object.fromEntries(Object.entries(FULL).map(([k, v]) => [k, Math.max(16, Math.floor(v * scale))])) as unknown as Limits;
+  const { text, html } = shrinkToFit(
+    (scale) => {
+      const m = model(notice, scaled(scale));
+      return { text: renderText(m), html: renderHtml(m) };
+    },
+    (r) => [r.text, r.html],
+    EMAIL_BODY_MAX_BYTES,
+  );
+  return { subject: emailSubject(notice), text, html };
 }

@@ -174,6 +174,17 @@ export function htmlText(raw: string, max = Number.POSITIVE_INFINITY): string {
   return escapeHtml(Number.isFinite(max) ? truncateUnits(raw, max) : raw);
 }
 
+/**
+ * Renders at scale 1, ½, ¼ … (the renderer multiplies its field limits by it) until every part fits `maxBytes`
+ * of UTF-8, or the scale reaches `minScale`: a bound on the whole message whatever its fields hold.
+ */
+export function shrinkToFit<T>(render: (scale: number) => T, parts: (r: T) => string[], maxBytes: number, minScale = 1 / 512): T {
+  for (let scale = 1; ; scale /= 2) {
+    const r = render(scale);
+    if (scale <= minScale || parts(r).every((p) => Buffer.byteLength(p, 'utf8') <= maxBytes)) return r;
+  }
+}
+
 /** True when a URL is http(s) and safe to put in a link (no javascript:, data:, etc.). */
 export function isHttpUrl(url: string | null | undefined): url is string {
   if (!url) return false;
