@@ -8,7 +8,7 @@
  *   GET  /                                dashboard (filters: severity, status, alarm, hours)
  *   GET  /incidents/{id}                  incident detail
  *   GET  /api/dashboard                   the dashboard's live regions (polling)
- *   GET  /api/incidents[?status=…]        {"incidents": [...]}, newest first
+ *   GET  /api/incidents[?status=…]        {"incidents": [...], "next": cursor|null}, newest first, paged
  *   GET  /api/incidents/{id}              {"incident": …} (?sections=1: the detail page's live regions)
  *   POST /api/incidents/{id}/ack|resolve  JSON in → JSON out; form in → 303 back to the page
  *   POST /api/silences                    JSON or form
@@ -33,7 +33,7 @@ import {
 } from '@alert-router/core';
 import { acknowledgeIncident, resolveIncident, type ActionResult, type Actor } from '../actions';
 import { bodyText, header, json, query, router, type HttpEvent, type HttpResult, type Route } from '../api/http';
-import { getIncidentRoute, healthRoute, listIncidentsRoute } from '../api/incidents-api';
+import { getIncidentRoute, healthRoute, listIncidentsRoute, rangedNumber } from '../api/incidents-api';
 import { loadDigest } from '../digest/digest';
 import { hygieneRoute, reviewRoute, stakeholderUpdate } from './review-routes';
 import type { Runtime } from '../runtime';
@@ -256,10 +256,12 @@ async function updateAction(rawId: string, ctx: Ctx): Promise<HttpResult> {
   return redirect(withFlash(back, r.kind === 'posted' ? { done: 'update', id } : { error: r.kind, id }));
 }
 
+/** `GET /api/digest?hours=`: the documented range. */
+const DIGEST_HOURS = { min: 1, max: 720 } as const;
+
 async function digestRoute(event: HttpEvent, rt: Runtime): Promise<HttpResult> {
-  const raw = query(event, 'hours');
-  const hours = raw === undefined ? 24 : Number(raw);
-  if (!Number.isFinite(hours) || hours <= 0 || hours > 720) return json(400, { error: 'hours: expected a number of hours from 1 to 720' });
+  const hours = rangedNumber(event, 'hours', DIGEST_HOURS, 24);
+  if (typeof hours === 'string') return json(400, { error: hours });
   return json(200, await loadDigest(rt, { hours }));
 }
 

@@ -456,7 +456,7 @@ function timelineWhat(e: TimelineEntry): string {
 
 function factsList(i: Incident, m: IncidentPageModel): SafeHtml {
   const row = (k: string, v: unknown) => (v === null || v === undefined || v === '' ? '' : html`<div><dt>${k}</dt><dd>${v}</dd></div>`);
-  const deadline = responseDeadline(i.severity, i.openedAt, m.policy);
+  const deadline = responseDeadline(i.severity, i.releasedAt ?? i.openedAt, m.policy);
   return html`<dl class="facts">
 ${row('State', html`${stateBadge(i.status)}`)}
 ${row('Severity', html`${sevBadge(i.severity, m.policy)} ${severityLabel(i.severity, m.policy)} (classified by ${i.classifiedBy})`)}
