@@ -12,7 +12,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { loadPolicyFile, parseInput, route } from '@alert-router/core';
 import { createTableInput, TABLE } from '../packages/aws/src/table';
 import { DASHBOARD_HTTP_ROUTES, dashboardRoutes } from '../packages/aws/src/dashboard/routes';
@@ -54,7 +54,10 @@ const SETTING_KEYS = [
   'EMAIL_FROM', 'EMAIL_TO', 'LOG_LEVEL', 'DIGEST_TIME', 'DIGEST_TIMEZONE', 'SES_REGION',
   'PAGERDUTY_EVENTS_URL', 'DELIVERY_BUDGET_MS', 'DELIVERY_LEASE_MS', 'DASHBOARD_POLL_MS',
   'EXAMPLE_ALARMS', 'EXAMPLE_LOAD_BALANCER', 'EXAMPLE_ECS_CLUSTER', 'EXAMPLE_ECS_SERVICE', 'EXAMPLE_DB_INSTANCE',
+  'OPS_EMAIL', 'OPS_HTTPS_URL', 'ALARM_ACCOUNT_IDS', 'ALARM_RESERVED_CONCURRENCY',
 ];
+/** Where the ops topic mails to in these tests (production refuses to deploy without one). */
+const OPS_EMAIL = 'oncall@example.com';
 /** IAM actions SES sending through nodemailer's SESv2 transport needs (raw MIME content → ses:SendRawEmail). */
 const SES_ACTIONS = ['ses:SendEmail', 'ses:SendRawEmail'];
 
@@ -79,7 +82,8 @@ interface Deployed {
 /** Runs sst.config.ts's run() for a stage with the given settings. */
 async function deploy(stage: string, env: Record<string, string> = {}): Promise<Deployed> {
   const sst = installStandIn({ stage });
-  for (const key of SETTING_KEYS) vi.stubEnv(key, env[key] ?? '');
+  const withOps: Record<string, string> = { OPS_EMAIL, ...env };
+  for (const key of SETTING_KEYS) vi.stubEnv(key, withOps[key] ?? '');
   try {
     const outputs = await (await loadConfig()).run();
     const fn = (name: keyof typeof EXPECTED_FUNCTIONS) => sst.one('sst.aws.Function', name);
@@ -99,6 +103,9 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
+/** The four topics the router subscribes to (not the ops topic). */
+const severityTopics = (d: Deployed) => d.sst.all('sst.aws.SnsTopic').filter((t) => t.name !== 'OpsAlerts');
+
 const production = () => deploy('production', { EMAIL_FROM: 'Alert Router <alerts@example.com>', EMAIL_TO: 'ops@example.com, lead@example.com' });
 
 describe('sst.config.ts app()', () => {
@@ -106,8 +113,27 @@ describe('sst.config.ts app()', () => {
     const sst = installStandIn({ stage: 'production' });
     try {
       const config = await loadConfig();
-      expect(await config.app({ stage: 'production' })).toEqual({ name: 'alert-router', home: 'aws', removal: 'retain', protect: true });
-      expect(await config.app({ stage: 'dev' })).toEqual({ name: 'alert-router', home: 'aws', removal: 'remove', protect: false });
+      const aws = { aws: { region: 'eu-west-1' } };
+      expect(await config.app({ stage: 'production' })).toEqual({ name: 'alert-router', home: 'aws', providers: aws, removal: 'retain', protect: true });
+      expect(await config.app({ stage: 'dev' })).toEqual({ name: 'alert-router', home: 'aws', providers: aws, removal: 'remove', protect: false });
+    } finally {
+      sst.restore();
+    }
+  });
+
+  it('pins the region of every stage, whatever AWS_REGION the shell has (secrets and state are per region)', async () => {
+    const sst = installStandIn({ stage: 'production' });
+    try {
+      const config = await loadConfig();
+      for (const region of ['us-west-2', '']) {
+        vi.stubEnv('AWS_REGION', region);
+        vi.stubEnv('AWS_DEFAULT_REGION', region);
+        for (const stage of ['production', 'staging', 'dev', 'pr-42']) {
+          const app = (await config.app({ stage })) as { providers: { aws: { region: string } } };
+          expect(app.providers.aws.region, stage).toMatch(/^[a-z]{2}-[a-z]+-\d$/);
+          expect(app.providers.aws.region, stage).not.toBe('us-west-2');
+        }
+      }
     } finally {
       sst.restore();
     }
@@ -117,7 +143,7 @@ describe('sst.config.ts app()', () => {
 describe('severity topics and the alarm function', () => {
   it('creates four topics, each subscribed once by the one alarm function', async () => {
     const d = await production();
-    const topics = d.sst.all('sst.aws.SnsTopic');
+    const topics = severityTopics(d);
     expect(topics.map((t) => t.args.transform.topic.name).sort()).toEqual(
       ['critical', 'high', 'low', 'medium'].map((s) => `alert-router-production-${s}`),
     );
@@ -135,41 +161,43 @@ describe('severity topics and the alarm function', () => {
     const d = await production();
     const policy = loadPolicyFile(resolve(ROOT, 'packages/core/policy/default.yaml'));
     const expected: Record<string, string> = { CriticalAlerts: 'P0', HighAlerts: 'P1', MediumAlerts: 'P2', LowAlerts: 'P3' };
-    for (const t of d.sst.all('sst.aws.SnsTopic')) {
+    for (const t of severityTopics(d)) {
       const topicArn = `arn:aws:sns:eu-west-1:123456789012:${t.args.transform.topic.name}`;
       const severity = routeThrough(topicArn, { AlarmName: 'SomeUnlistedAlarm', Namespace: 'Custom/App', MetricName: 'Whatever' }, policy);
       expect(severity, t.name).toBe(expected[t.name]);
     }
   });
 
-  it('runs the alarm function on nodejs22.x with 30 s and 512 MB', async () => {
+  it('runs the alarm function on nodejs22.x with 512 MB and a timeout from the budget', async () => {
     const { args } = (await production()).fn('AlarmHandler');
-    expect(args).toMatchObject({ runtime: 'nodejs22.x', timeout: '30 seconds', memory: '512 MB' });
+    expect(args).toMatchObject({ runtime: 'nodejs22.x', memory: '512 MB' });
+    expect(args.timeout).toMatch(/^\d+ seconds$/);
   });
 
-  it('sends alarms the function fails on to an SQS dead-letter queue whose alarm pages through the critical topic', async () => {
+  it('sends alarms the function fails on, or that waited over an hour, to an SQS dead-letter queue watched from the ops topic', async () => {
     const d = await production();
-    const queues = d.sst.all('aws.sqs.Queue');
-    expect(queues).toHaveLength(1);
-    const dlq = queues[0].instance;
-    expect(queues[0].args.messageRetentionSeconds).toBe(14 * 24 * 3600);
+    const dlqRec = d.sst.one('aws.sqs.Queue', 'AlarmDeadLetters');
+    const dlq = dlqRec.instance;
+    expect(dlqRec.args).toMatchObject({ name: 'alert-router-production-alarm-dlq', messageRetentionSeconds: 14 * 24 * 3600 });
 
     const { args } = d.fn('AlarmHandler');
     expect(args.retries).toBe(2);
     expect(args.transform.eventInvokeConfig.destinationConfig.onFailure.destination).toBe(dlq.arn);
+    // Lambda's default keeps a throttled event for 6 h; an alarm that late belongs in the queue, where ops hears of it.
+    expect(args.transform.eventInvokeConfig.maximumEventAgeInSeconds).toBe(3600);
     expect(args.permissions).toContainEqual({ actions: ['sqs:SendMessage'], resources: [dlq.arn] });
 
-    const alarms = d.sst.all('aws.cloudwatch.MetricAlarm');
-    expect(alarms.map((a) => a.name)).toEqual(['AlarmDeadLettersNotEmpty']);
-    const critical = d.sst.one('sst.aws.SnsTopic', 'CriticalAlerts').instance;
-    expect(alarms[0].args).toMatchObject({
+    const ops = d.sst.one('sst.aws.SnsTopic', 'OpsAlerts').instance;
+    const onQueue = d.sst.all('aws.cloudwatch.MetricAlarm').filter((a) => a.args.dimensions?.QueueName === dlq.name);
+    expect(onQueue.map((a) => a.args.metricName).sort()).toEqual(['ApproximateAgeOfOldestMessage', 'ApproximateNumberOfMessagesVisible']);
+    const depth = onQueue.find((a) => a.args.metricName === 'ApproximateNumberOfMessagesVisible')!;
+    expect(depth.args).toMatchObject({
+      name: 'alert-router-production-alarm-dlq-not-empty',
       namespace: 'AWS/SQS',
-      metricName: 'ApproximateNumberOfMessagesVisible',
-      dimensions: { QueueName: dlq.name },
       threshold: 0,
       comparisonOperator: 'GreaterThanThreshold',
-      alarmActions: [critical.arn],
-      okActions: [critical.arn],
+      alarmActions: [ops.arn],
+      okActions: [ops.arn],
     });
     expect(d.outputs.deadLetterQueueUrl).toBe(dlq.url);
     expect(d.outputs.alarmFunctionName).toBe(d.fn('AlarmHandler').instance.name);
@@ -224,7 +252,8 @@ describe('functions', () => {
         EMAIL_TO: 'ops@example.com,lead@example.com',
         DASHBOARD_URL: d.outputs.apiUrl,
         POWERTOOLS_SERVICE_NAME: 'alert-router',
-        POWERTOOLS_METRICS_NAMESPACE: 'AlertRouter',
+        // One namespace per stage: staging's heartbeat must not keep production's heartbeat alarm green.
+        POWERTOOLS_METRICS_NAMESPACE: 'AlertRouter/production',
         LOG_LEVEL: 'INFO',
       });
     }
@@ -290,10 +319,24 @@ describe('functions', () => {
     ['staging', '1 week'],
     ['dev', '3 days'],
     ['pr-123', '3 days'],
-  ])('keeps logs of stage %s for %s', async (stage, retention) => {
+  ])('keeps logs of stage %s for %s, the API access logs too', async (stage, retention) => {
     expect(logRetentionFor(stage)).toBe(retention);
     const d = await deploy(stage);
     for (const f of d.sst.all('sst.aws.Function')) expect(f.args.logging, f.name).toEqual({ retention, format: 'json' });
+    expect(d.sst.one('sst.aws.ApiGatewayV2', 'Api').args.accessLog).toEqual({ retention });
+  });
+
+  it.each(['DEBUG', 'WARN'])('sets Lambda\'s application log level to LOG_LEVEL=%s (JSON logs drop DEBUG otherwise)', async (level) => {
+    const d = await deploy('dev', { LOG_LEVEL: level });
+    const again = installStandIn({ stage: 'dev' }); // the transform runs inside SST, with its globals
+    onTestFinished(() => again.restore());
+    for (const f of d.sst.all('sst.aws.Function')) {
+      // SST's own loggingConfig (format and log group) is kept; the level is added.
+      const args: Record<string, unknown> = { loggingConfig: { logFormat: 'JSON', logGroup: `<${f.name}.logGroup>` } };
+      f.args.transform.function(args, {}, f.name);
+      expect(args.loggingConfig, f.name).toEqual({ logFormat: 'JSON', logGroup: `<${f.name}.logGroup>`, applicationLogLevel: level, systemLogLevel: 'WARN' });
+      expect(f.args.environment.LOG_LEVEL, f.name).toBe(level);
+    }
   });
 });
 
@@ -464,7 +507,7 @@ describe('schedules', () => {
     const escalate = d.sst.one('sst.aws.CronV2', 'Escalate');
     expect(escalate.args.schedule).toBe('rate(1 minute)');
     expect(escalate.args.function).toBe(d.fn('EscalateHandler').instance);
-    expect(d.fn('EscalateHandler').args.retries).toBe(0);
+    expect(d.fn('EscalateHandler').args.retries).toBe(1);
 
     const digest = d.sst.one('sst.aws.CronV2', 'Digest');
     expect(digest.args).toMatchObject({ schedule: 'cron(0 8 * * ? *)', timezone: 'UTC' });
@@ -492,7 +535,7 @@ describe('example alarms (runbook)', () => {
 
   it('are not deployed unless EXAMPLE_ALARMS is set', async () => {
     const names = (await production()).sst.all('aws.cloudwatch.MetricAlarm').map((a) => a.name);
-    expect(names).toEqual(['AlarmDeadLettersNotEmpty']);
+    for (const example of ['HighErrorRate', 'HighResponseTime', 'HighCPUUtilization', 'DatabaseHighCPU']) expect(names).not.toContain(example);
   });
 
   it('send ALARM and OK to the runbook severity topics, and the router classifies them as the runbook says', async () => {
@@ -508,7 +551,10 @@ describe('example alarms (runbook)', () => {
     for (const [name, e] of Object.entries(expected)) {
       const { args } = d.sst.one('aws.cloudwatch.MetricAlarm', name);
       expect(args, name).toMatchObject({
-        name,
+        // Stage-prefixed: never replaces an alarm of the runbook's name that already exists.
+        name: `alert-router-production-${name}`,
+        // Missing data (no traffic, no 5XX) is "not breaching", so each can return to OK and send it.
+        treatMissingData: 'notBreaching',
         namespace: e.namespace,
         metricName: e.metric,
         dimensions: e.dims,
@@ -524,10 +570,12 @@ describe('example alarms (runbook)', () => {
       const topicName = d.sst.one('sst.aws.SnsTopic', e.topic).args.transform.topic.name;
       const severity = routeThrough(
         `arn:aws:sns:eu-west-1:123456789012:${topicName}`,
-        { AlarmName: name, AlarmDescription: args.alarmDescription, Namespace: args.namespace, MetricName: args.metricName, Dimensions: args.dimensions },
+        { AlarmName: args.name, AlarmDescription: args.alarmDescription, Namespace: args.namespace, MetricName: args.metricName, Dimensions: args.dimensions },
         policy,
       );
       expect(severity, name).toBe(e.severity);
+      // The policy's rule still finds the runbook under the stage-prefixed name.
+      expect(policy.rules.find((r) => r.alarmName && new RegExp(`^${r.alarmName.replace('*', '.*')}$`, 'i').test(args.name))?.runbook, name).toBeTruthy();
     }
   });
 
@@ -553,8 +601,8 @@ describe('deploy-time settings', () => {
     [{ DELIVERY_BUDGET_MS: '8s' }, 'DELIVERY_BUDGET_MS: expected an integer number of milliseconds, got "8s"'],
     [{ DASHBOARD_POLL_MS: '500' }, 'DASHBOARD_POLL_MS: expected an integer number of milliseconds of at least 1000, got "500"'],
   ])('rejects %o naming the key', (env, message) => {
-    expect(() => readSettings('production', env)).toThrow(SettingsError);
-    expect(() => readSettings('production', env)).toThrow(message);
+    expect(() => readSettings('production', { OPS_EMAIL, ...env })).toThrow(SettingsError);
+    expect(() => readSettings('production', { OPS_EMAIL, ...env })).toThrow(message);
   });
 
   it('rejects a stage name that a topic name would turn into a severity', () => {
@@ -563,7 +611,7 @@ describe('deploy-time settings', () => {
   });
 
   it('defaults: digest 08:00 UTC, INFO in production, DEBUG elsewhere, no example alarms', () => {
-    expect(readSettings('production', {})).toMatchObject({
+    expect(readSettings('production', { OPS_EMAIL })).toMatchObject({
       digestTime: { hour: 8, minute: 0 },
       digestTimezone: 'UTC',
       logLevel: 'INFO',
