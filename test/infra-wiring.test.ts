@@ -20,6 +20,14 @@ import type { HttpEvent } from '../packages/aws/src/api/http';
 import type { Runtime } from '../packages/aws/src/runtime';
 import { installStandIn, type Recorded, type StandIn } from './helpers/sst-standin';
 import { dailyCron, logRetentionFor, parseDigestTime, readSettings, SettingsError } from '../stacks/settings';
+import {
+  DEFAULT_DELIVERY_BUDGET_MS,
+  DEFAULT_DELIVERY_LEASE_MS,
+  DIGEST_BUDGET_MS,
+  RESOLVE_WAIT_CAP_MS,
+  RESPONSE_URL_TIMEOUT_MS,
+  SLACK_CHANNEL_BUDGET_MS,
+} from '../stacks/timeouts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -376,6 +384,269 @@ describe('function bundles', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the watcher: an ops topic that does not depend on the router', () => {
+  const opsOf = (d: Deployed) => d.sst.one('sst.aws.SnsTopic', 'OpsAlerts');
+  const alarmsOn = (d: Deployed, filter: (a: Recorded) => boolean = () => true) => d.sst.all('aws.cloudwatch.MetricAlarm').filter(filter);
+
+  it('is subscribed by email and HTTPS from the settings, and by no router function', async () => {
+    const d = await deploy('production', { OPS_EMAIL: 'oncall@example.com, lead@example.com', OPS_HTTPS_URL: 'https://events.pagerduty.com/integration/abc/enqueue' });
+    const ops = opsOf(d);
+    expect(ops.args.transform.topic.name).toBe('alert-router-production-ops');
+    expect(ops.calls.filter((c) => c.method.startsWith('subscribe'))).toEqual([]);
+    const subs = d.sst.all('aws.sns.TopicSubscription');
+    expect(subs.map((s) => s.args)).toEqual([
+      { topic: ops.instance.arn, protocol: 'email', endpoint: 'oncall@example.com' },
+      { topic: ops.instance.arn, protocol: 'email', endpoint: 'lead@example.com' },
+      { topic: ops.instance.arn, protocol: 'https', endpoint: 'https://events.pagerduty.com/integration/abc/enqueue', endpointAutoConfirms: true },
+    ]);
+    // No function is given the ops topic in any way (link, permission, environment, subscription).
+    for (const f of d.sst.all('sst.aws.Function')) expect(JSON.stringify(f.args), f.name).not.toContain(ops.instance.arn);
+    for (const t of severityTopics(d)) for (const c of t.calls) expect(c.args[1]).not.toBe(ops.instance.arn);
+  });
+
+  it('refuses a production deploy with nowhere to send the router\'s own failures', async () => {
+    await expect(deploy('production', { OPS_EMAIL: '' })).rejects.toThrow(/^OPS_EMAIL: required in production/);
+    expect(() => readSettings('production', { OPS_HTTPS_URL: 'http://hooks.example.com/x' })).toThrow(/OPS_HTTPS_URL: a deployed function needs an https URL/);
+    expect(readSettings('dev', {}).ops).toEqual({ emails: [], httpsUrl: null });
+  });
+
+  it('has an Errors and a Throttles alarm on every function, each sent to the ops topic only', async () => {
+    const d = await production();
+    const ops = opsOf(d).instance;
+    const fns = d.sst.all('sst.aws.Function');
+    expect(fns.length).toBe(Object.keys(EXPECTED_FUNCTIONS).length);
+    for (const f of fns) {
+      for (const metric of ['Errors', 'Throttles']) {
+        const found = alarmsOn(d, (a) => a.args.namespace === 'AWS/Lambda' && a.args.metricName === metric && a.args.dimensions?.FunctionName === f.instance.name);
+        expect(found, `${f.name} ${metric}`).toHaveLength(1);
+        expect(found[0].args, `${f.name} ${metric}`).toMatchObject({ statistic: 'Sum', threshold: 0, comparisonOperator: 'GreaterThanThreshold', treatMissingData: 'notBreaching' });
+        expect(found[0].args.name).toMatch(/^alert-router-production-/);
+      }
+    }
+    const critical = d.sst.one('sst.aws.SnsTopic', 'CriticalAlerts').instance;
+    for (const a of alarmsOn(d)) {
+      expect(a.args.alarmActions, a.name).toEqual([ops.arn]);
+      expect(a.args.okActions, a.name).toEqual([ops.arn]);
+      expect(JSON.stringify(a.args), a.name).not.toContain(critical.arn);
+    }
+  });
+
+  it('alarms on DestinationDeliveryFailures of every function with an on-failure destination', async () => {
+    const d = await production();
+    const withDestination = d.sst.all('sst.aws.Function').filter((f) => f.args.transform?.eventInvokeConfig?.destinationConfig?.onFailure);
+    expect(withDestination.map((f) => f.name).sort()).toEqual(['AlarmHandler', 'EscalateHandler']);
+    for (const f of withDestination) {
+      expect(alarmsOn(d, (a) => a.args.metricName === 'DestinationDeliveryFailures' && a.args.dimensions.FunctionName === f.instance.name), f.name).toHaveLength(1);
+    }
+  });
+
+  it('watches the depth and the age of every dead-letter queue', async () => {
+    const d = await production();
+    const queues = d.sst.all('aws.sqs.Queue');
+    expect(queues.map((q) => q.args.name).sort()).toEqual(['alert-router-production-alarm-dlq', 'alert-router-production-escalate-dlq']);
+    for (const q of queues) {
+      const on = alarmsOn(d, (a) => a.args.namespace === 'AWS/SQS' && a.args.dimensions.QueueName === q.instance.name);
+      expect(on.map((a) => a.args.metricName).sort(), q.name).toEqual(['ApproximateAgeOfOldestMessage', 'ApproximateNumberOfMessagesVisible']);
+      for (const a of on) expect(a.args.treatMissingData, a.name).toBe('notBreaching');
+    }
+  });
+
+  it('has a heartbeat: the sweep counts each run, and no count for 5 minutes (missing data) is breaching', async () => {
+    const d = await production();
+    const hb = d.sst.one('aws.cloudwatch.MetricAlarm', 'EscalationHeartbeat').args;
+    expect(hb).toMatchObject({ treatMissingData: 'breaching', comparisonOperator: 'LessThanThreshold', threshold: 1, statistic: 'Sum', period: 300 });
+    // The metric is the one functions/escalate.ts counts, in the namespace and with the service dimension it publishes under.
+    const source = readFileSync(resolve(ROOT, 'functions/escalate.ts'), 'utf8');
+    expect(source).toContain(`rt.metrics.count('${hb.metricName}')`);
+    const env = d.fn('EscalateHandler').args.environment;
+    expect(hb.namespace).toBe(env.POWERTOOLS_METRICS_NAMESPACE);
+    expect(hb.dimensions).toEqual({ service: env.POWERTOOLS_SERVICE_NAME });
+    // Another stage's sweeps cannot feed this stage's heartbeat.
+    const staging = (await deploy('staging')).sst.one('aws.cloudwatch.MetricAlarm', 'EscalationHeartbeat').args;
+    expect(staging.namespace).not.toBe(hb.namespace);
+  });
+
+  it('reports a configuration error at start once per container, on the metric the ops alarm watches', async () => {
+    const d = await production();
+    const alarm = d.sst.one('aws.cloudwatch.MetricAlarm', 'StartupErrors').args;
+    expect(alarm).toMatchObject({ namespace: 'AlertRouter/production', dimensions: { service: 'alert-router' }, threshold: 0, treatMissingData: 'notBreaching' });
+    expect(readFileSync(resolve(ROOT, 'packages/aws/src/observability.ts'), 'utf8')).toContain(`addMetric('${alarm.metricName}'`);
+
+    const aws = await import('../packages/aws/src/index');
+    const errors = vi.spyOn(aws.logger, 'error').mockImplementation(() => undefined);
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
+    vi.stubEnv('ROUTER_TABLE', 'incidents');
+    vi.stubEnv('SLACK_WEBHOOK_URL', 'not a url');
+    aws.setRuntime(undefined);
+    try {
+      for (let i = 0; i < 3; i++) expect(() => aws.runtime()).toThrow('SLACK_WEBHOOK_URL: not a URL');
+      const reports = errors.mock.calls.filter((c) => String(c[0]).startsWith('startup error'));
+      expect(reports).toHaveLength(1);
+      expect(reports[0][1]).toEqual({ error: 'ConfigError: SLACK_WEBHOOK_URL: not a URL' });
+    } finally {
+      errors.mockRestore();
+      aws.setRuntime(undefined);
+    }
+  });
+});
+
+describe('the escalation sweep', () => {
+  it('is retried once, then kept in its own dead-letter queue, from the function and from the scheduler', async () => {
+    const d = await production();
+    const dlq = d.sst.one('aws.sqs.Queue', 'EscalateDeadLetters').instance;
+    const { args } = d.fn('EscalateHandler');
+    expect(args.retries).toBeGreaterThan(0);
+    expect(args.transform.eventInvokeConfig.destinationConfig.onFailure.destination).toBe(dlq.arn);
+    expect(args.permissions).toContainEqual({ actions: ['sqs:SendMessage'], resources: [dlq.arn] });
+    expect(d.sst.one('sst.aws.CronV2', 'Escalate').args).toMatchObject({ dlq: dlq.arn, retries: 2 });
+    expect(d.outputs.escalateDeadLetterQueueUrl).toBe(dlq.url);
+  });
+});
+
+describe('timeouts from the budgets', () => {
+  const timeoutS = (f: Recorded) => Number(/^(\d+) seconds$/.exec(f.args.timeout)![1]);
+
+  it('mirrors the code\'s own budgets and waits', async () => {
+    const { readConfig } = await import('../packages/aws/src/config');
+    const timing = await import('../packages/aws/src/slack/timing');
+    const defaults = readConfig({ ROUTER_TABLE: 't' });
+    expect(DEFAULT_DELIVERY_BUDGET_MS).toBe(defaults.deliveryBudgetMs);
+    expect(DEFAULT_DELIVERY_LEASE_MS).toBe(defaults.leaseMs);
+    expect(SLACK_CHANNEL_BUDGET_MS).toBe(timing.SLACK_CHANNEL_BUDGET_MS);
+    expect(RESPONSE_URL_TIMEOUT_MS).toBe(timing.RESPONSE_URL_TIMEOUT_MS);
+    const pipeline = readFileSync(resolve(ROOT, 'packages/aws/src/alarm-pipeline.ts'), 'utf8');
+    expect(pipeline).toContain(`Math.min(deps.leaseMs, ${RESOLVE_WAIT_CAP_MS.toLocaleString('en').replace(/,/g, '_')})`);
+    const digest = readFileSync(resolve(ROOT, 'packages/aws/src/digest/digest.ts'), 'utf8');
+    expect(digest).toContain(`budgetMs: ${DIGEST_BUDGET_MS.toLocaleString('en').replace(/,/g, '_')}`);
+  });
+
+  it.each([[undefined], ['4000'], ['12000'], ['20000']])('DELIVERY_BUDGET_MS=%s: the alarm function outlives an OK that waits for the opening worker and then fans out', async (budget) => {
+    const d = await deploy('production', budget ? { DELIVERY_BUDGET_MS: budget, DELIVERY_LEASE_MS: '60000' } : {});
+    const b = Number(budget ?? 8000);
+    // Worst case written out: the opening worker's fan-out (b), the OK's own fan-out (b), five DynamoDB requests.
+    expect(timeoutS(d.fn('AlarmHandler')) * 1000).toBeGreaterThan(Math.min(b + 1000, 20_000) + b + 5 * 1000);
+    // The dashboard resolves with the full budget; the sweep may resend an ack and then a resolve.
+    expect(timeoutS(d.fn('DashboardHandler')) * 1000).toBeGreaterThan(b + 6 * 1000);
+    expect(timeoutS(d.fn('EscalateHandler')) * 1000).toBeGreaterThan(2 * b + 7 * 1000);
+    // Behind API Gateway, nothing may outlive its 30 s.
+    for (const f of ['SlackHandler', 'DashboardHandler'] as const) expect(timeoutS(d.fn(f)), f).toBeLessThanOrEqual(30);
+  });
+
+  it('refuses a budget that cannot fit a function\'s timeout, naming both values', () => {
+    const run = () => readSettings('production', { OPS_EMAIL, DELIVERY_BUDGET_MS: '25000', DELIVERY_LEASE_MS: '90000' });
+    expect(run).toThrow(SettingsError);
+    expect(run).toThrow(/^DELIVERY_BUDGET_MS: 25000 ms does not fit the dashboard function: its timeout would be 33 s .*above its limit of 30 s \(API Gateway's 30 s integration timeout\); use at most 22000 ms$/);
+    expect(() => readSettings('production', { OPS_EMAIL, DELIVERY_BUDGET_MS: '22000', DELIVERY_LEASE_MS: '90000' })).not.toThrow();
+  });
+
+  it('refuses a lease shorter than the alarm function\'s timeout, naming both values', () => {
+    expect(() => readSettings('production', { OPS_EMAIL, DELIVERY_LEASE_MS: '20000' })).toThrow(
+      /^DELIVERY_LEASE_MS: 20000 ms is shorter than the alarm function's timeout of 24 s \(from DELIVERY_BUDGET_MS 8000 ms\)/,
+    );
+  });
+
+  it('gives the alarm function reserved concurrency (ALARM_RESERVED_CONCURRENCY, or off), never 0', async () => {
+    expect((await production()).fn('AlarmHandler').args.concurrency).toEqual({ reserved: 20 });
+    expect((await deploy('production', { ALARM_RESERVED_CONCURRENCY: '50' })).fn('AlarmHandler').args.concurrency).toEqual({ reserved: 50 });
+    expect((await deploy('production', { ALARM_RESERVED_CONCURRENCY: 'off' })).fn('AlarmHandler').args).not.toHaveProperty('concurrency');
+    expect(() => readSettings('dev', { ALARM_RESERVED_CONCURRENCY: '0' })).toThrow(/^ALARM_RESERVED_CONCURRENCY: expected a whole number of at least 1, or "off", got "0"$/);
+  });
+});
+
+describe('who may publish to the severity topics', () => {
+  const policyOf = (d: Deployed, component: string) => JSON.parse(d.sst.one('aws.sns.TopicPolicy', `${component}Policy`).args.policy);
+
+  it('lets the owning account and its AWS Budgets publish to each severity topic, and no one else by default', async () => {
+    const d = await production();
+    expect(d.sst.all('aws.sns.TopicPolicy').map((p) => p.name).sort()).toEqual(['CriticalAlertsPolicy', 'HighAlertsPolicy', 'LowAlertsPolicy', 'MediumAlertsPolicy']);
+    for (const t of severityTopics(d)) {
+      expect(d.sst.one('aws.sns.TopicPolicy', `${t.name}Policy`).args.arn).toBe(t.instance.arn);
+      const policy = policyOf(d, t.name);
+      for (const s of policy.Statement) expect(s.Resource, t.name).toBe(t.instance.arn);
+      expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual(['OwnerAccount', 'AwsBudgets']);
+      const budgets = policy.Statement[1];
+      expect(budgets).toMatchObject({ Effect: 'Allow', Principal: { Service: 'budgets.amazonaws.com' }, Action: 'SNS:Publish' });
+      expect(budgets.Condition.StringEquals['aws:SourceAccount']).toBe('<account>');
+      expect(policy.Statement[0].Condition.StringEquals['AWS:SourceOwner']).toBe('<account>');
+    }
+  });
+
+  it('lets the CloudWatch alarms of the accounts in ALARM_ACCOUNT_IDS publish', async () => {
+    const d = await deploy('production', { ALARM_ACCOUNT_IDS: '111122223333, 444455556666' });
+    const statements = policyOf(d, 'CriticalAlerts').Statement;
+    expect(statements.find((s: { Sid: string }) => s.Sid === 'CloudWatchAlarmsOfListedAccounts')).toMatchObject({
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: 'SNS:Publish',
+      Condition: { StringEquals: { 'aws:SourceAccount': ['111122223333', '444455556666'] } },
+    });
+    expect(statements.find((s: { Sid: string }) => s.Sid === 'ListedAccounts').Principal.AWS).toEqual(['arn:aws:iam::111122223333:root', 'arn:aws:iam::444455556666:root']);
+    expect(() => readSettings('dev', { ALARM_ACCOUNT_IDS: '1234' })).toThrow(/^ALARM_ACCOUNT_IDS: "1234" is not a 12-digit AWS account id$/);
+  });
+});
+
+describe('the deploy guide (docs/deploy.md, linked from the README)', () => {
+  const guide = () => readFileSync(resolve(ROOT, 'docs/deploy.md'), 'utf8');
+  const readme = () => readFileSync(resolve(ROOT, 'README.md'), 'utf8');
+  /** The shell lines of the guide's ```bash blocks, in order. */
+  const commands = (text: string) =>
+    [...text.matchAll(/```bash\n([\s\S]*?)```/g)].flatMap((m) => m[1].split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
+
+  it('is the only deploy guide: the README links it and repeats none of its commands', () => {
+    expect(readme()).toContain('(docs/deploy.md)');
+    const readmeCommands = commands(readme());
+    expect(readmeCommands.filter((c) => /\bsst (deploy|secret)\b/.test(c))).toEqual([]);
+  });
+
+  it('sets exactly the secrets the stacks define', async () => {
+    const d = await production();
+    const defined = d.sst.all('sst.Secret').map((s) => s.name).sort();
+    const set = new Set([...`${guide()}\n${readme()}`.matchAll(/sst secret set\s+([A-Za-z0-9]+)/g)].map((m) => m[1]));
+    expect([...set].sort()).toEqual(defined);
+  });
+
+  it('works in its order: every secret set (placeholders for the Slack ones) before the first deploy, the Slack app from its outputs, then set and deploy again', async () => {
+    const d = await production();
+    const lines = commands(guide());
+    const firstDeploy = lines.findIndex((l) => /^npx sst deploy --stage production$/.test(l));
+    expect(firstDeploy).toBeGreaterThan(0);
+    const before = lines.slice(0, firstDeploy);
+    for (const s of d.sst.all('sst.Secret')) expect(before.some((l) => l.startsWith(`npx sst secret set ${s.name} `)), s.name).toBe(true);
+    // The Slack values do not exist yet: placeholders first.
+    for (const name of ['SlackWebhookUrl', 'SlackSigningSecret']) expect(before.find((l) => l.startsWith(`npx sst secret set ${name} `)), name).toMatch(/ unset /);
+    // After the first deploy: the real Slack values, then another deploy.
+    const after = lines.slice(firstDeploy + 1);
+    const slackSet = after.findIndex((l) => l.startsWith('npx sst secret set SlackSigningSecret '));
+    expect(after.findIndex((l) => l.startsWith('npx sst secret set SlackWebhookUrl '))).toBeGreaterThanOrEqual(0);
+    expect(slackSet).toBeGreaterThanOrEqual(0);
+    expect(after.slice(slackSet).some((l) => /^npx sst deploy --stage production$/.test(l))).toBe(true);
+    // The Slack app is created from outputs the deploy prints, between the two.
+    const text = guide();
+    expect(text.indexOf('slackCommandsUrl', text.indexOf('npx sst deploy --stage production'))).toBeGreaterThan(0);
+  });
+
+  it('shows exactly the outputs the deploy prints', async () => {
+    const d = await production();
+    const block = /It ends by printing the outputs[\s\S]*?```\n([\s\S]*?)```/.exec(guide());
+    expect(block).not.toBeNull();
+    const shown = block![1].split('\n').map((l) => /^(\w+):/.exec(l)?.[1]).filter(Boolean);
+    expect(shown.sort()).toEqual(Object.keys(d.outputs).sort());
+  });
+
+  it('documents every deploy-time setting the stacks read', () => {
+    const text = guide();
+    for (const key of SETTING_KEYS) expect(text, key).toContain(key);
+    const source = readFileSync(resolve(ROOT, 'stacks/settings.ts'), 'utf8');
+    const read = new Set([...source.matchAll(/\(env, '([A-Z_]+)'/g)].map((m) => m[1]));
+    expect([...read].sort()).toEqual([...SETTING_KEYS].sort());
+  });
+});
+
+describe('api', () => {
+  it('has CORS off: no browser on another origin calls it', async () => {
+    expect((await production()).sst.one('sst.aws.ApiGatewayV2', 'Api').args.cors).toBe(false);
   });
 });
 
