@@ -48,6 +48,38 @@ export type FunctionKey = keyof typeof HANDLERS;
 export const SECRET_NAMES = ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackSigningSecret', 'SmtpUrl', 'DashboardToken'] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
 
+/**
+ * What each secret must look like when it is set (the literal `unset` turns its channel off). A deploy with a
+ * value that fails is refused here, before it can reach the functions and stop every one of them at start.
+ * Messages name the secret, never its value.
+ */
+const SECRET_CHECKS: Record<SecretName, { ok: (v: string) => boolean; expected: string }> = {
+  PagerDutyRoutingKey: { ok: (v) => /^\S+$/.test(v), expected: 'an Events API v2 integration key (no spaces)' },
+  SlackWebhookUrl: { ok: (v) => urlWith(v, ['https:']), expected: 'an https URL (the incoming webhook)' },
+  SlackSigningSecret: { ok: (v) => /^\S+$/.test(v), expected: "the Slack app's signing secret (no spaces)" },
+  SmtpUrl: { ok: (v) => urlWith(v, ['smtp:', 'smtps:']), expected: 'an smtp:// or smtps:// URL' },
+  DashboardToken: { ok: (v) => v.length >= 16 && /^\S+$/.test(v), expected: 'at least 16 characters without spaces (e.g. openssl rand -hex 32)' },
+};
+
+function urlWith(value: string, protocols: string[]): boolean {
+  try {
+    return protocols.includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+/** SST hands `sst deploy` each secret that is set as SST_SECRET_<Name>; one that is not set is SST's to report. */
+function checkSecrets(stage: string, env: Env): void {
+  for (const name of SECRET_NAMES) {
+    const value = env[`SST_SECRET_${name}`]?.trim();
+    if (value === undefined || value === 'unset' || SECRET_CHECKS[name].ok(value)) continue;
+    throw new SettingsError(
+      `secret ${name}: expected ${SECRET_CHECKS[name].expected}, or "unset"; set it with \`npx sst secret set ${name} <value> --stage ${stage}\``,
+    );
+  }
+}
+
 /** Least privilege: each function is linked to the table and to these secrets only. */
 export const FUNCTION_SECRETS: Record<FunctionKey, readonly SecretName[]> = {
   alarm: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'],
@@ -268,6 +300,7 @@ export function readSettings(stage: string, env: Env = process.env): Settings {
     .find((w) => SEVERITY_TOPICS.some((t) => t.key === w));
   if (clash) throw new SettingsError(`stage "${stage}": contains the severity word "${clash}", which would be read from every topic name; pick another stage name`);
 
+  checkSecrets(stage, env);
   const emailTo = emailList(env, 'EMAIL_TO');
   const emailFrom = text(env, 'EMAIL_FROM');
   if (emailFrom) email('EMAIL_FROM', emailFrom.replace(/^.*<([^>]+)>\s*$/, '$1'));

@@ -876,6 +876,39 @@ describe('deploy-time settings', () => {
     expect(() => readSettings('production', { OPS_EMAIL, ...env })).toThrow(message);
   });
 
+  it.each([
+    ['SlackWebhookUrl', 'hooks.slack.com/services/T000/B000/XXXX', 'an https URL'],
+    ['SlackWebhookUrl', 'http://hooks.slack.com/services/T000/B000/XXXX', 'an https URL'],
+    ['SmtpUrl', 'email-smtp.eu-west-1.amazonaws.com:465', 'an smtp:// or smtps:// URL'],
+    ['DashboardToken', 'short', 'at least 16 characters'],
+    ['PagerDutyRoutingKey', 'R0123 456', 'an Events API v2 integration key'],
+  ])('refuses a secret %s that would stop every function at start, without quoting it', (name, value, expected) => {
+    const run = () => readSettings('production', { OPS_EMAIL, [`SST_SECRET_${name}`]: value });
+    expect(run).toThrow(SettingsError);
+    expect(run).toThrow(`secret ${name}: expected ${expected}`);
+    expect(run).toThrow(`npx sst secret set ${name} <value> --stage production`);
+    try {
+      run();
+    } catch (err) {
+      expect((err as Error).message).not.toContain(value);
+    }
+  });
+
+  it('accepts the placeholder "unset" and well-formed secrets, and leaves unset ones to SST', async () => {
+    const good = {
+      SST_SECRET_PagerDutyRoutingKey: 'R0123456789ABCDEFGHIJ0123456789AB',
+      SST_SECRET_SlackWebhookUrl: 'https://hooks.slack.com/services/T000/B000/XXXX',
+      SST_SECRET_SlackSigningSecret: 'unset',
+      SST_SECRET_SmtpUrl: 'smtps://USER:PASSWORD@email-smtp.eu-west-1.amazonaws.com:465',
+      SST_SECRET_DashboardToken: '0123456789abcdef0123456789abcdef',
+    };
+    expect(() => readSettings('production', { OPS_EMAIL, ...good })).not.toThrow();
+    expect(() => readSettings('production', { OPS_EMAIL })).not.toThrow();
+    // As `sst deploy` runs it: SST puts each secret that is set into the environment.
+    vi.stubEnv('SST_SECRET_SlackWebhookUrl', 'not a url');
+    await expect(deploy('production')).rejects.toThrow(/^secret SlackWebhookUrl: expected an https URL/);
+  });
+
   it('rejects a stage name that a topic name would turn into a severity', () => {
     expect(() => readSettings('high-load-test', {})).toThrow(/stage "high-load-test": contains the severity word "high"/);
     expect(() => readSettings('highway', {})).not.toThrow();
