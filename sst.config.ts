@@ -41,19 +41,15 @@ export default $config({
     const settings = readSettings($app.stage, process.env);
     const secret = secrets();
     const { table } = storage();
-    const http = api({ table, secrets: secret, settings });
-    const deps = { table, secrets: secret, settings, dashboardUrl: http.url };
+    // Every function routerFunction builds is recorded here, so the ops topic watches each one.
+    const built: Record<string, sst.aws.Function> = {};
+    const http = api({ table, secrets: secret, settings, built });
+    const deps = { table, secrets: secret, settings, dashboardUrl: http.url, built };
     const routing = alarms(deps);
     const scheduled = schedules(deps);
     const ops = watch({
       settings,
-      functions: {
-        AlarmHandler: routing.alarmFunction,
-        SlackHandler: http.functions.slack,
-        DashboardHandler: http.functions.dashboard,
-        EscalateHandler: scheduled.escalateFunction,
-        DigestHandler: scheduled.digestFunction,
-      },
+      functions: built,
       withDestination: ['AlarmHandler', 'EscalateHandler'],
       deadLetterQueues: [
         { queue: routing.dlq, suffix: 'alarm-dlq', holds: 'CloudWatch alarm notifications' },

@@ -20,6 +20,8 @@ export interface FunctionDeps {
   settings: Settings;
   /** The API's base URL, put into notifications as links (DASHBOARD_URL). */
   dashboardUrl: $util.Input<string>;
+  /** Every function built so far, by component name: the ops topic alarms on each (stacks/watch.ts). */
+  built: Record<string, sst.aws.Function>;
 }
 
 /**
@@ -94,7 +96,7 @@ export function routerFunction(name: string, key: FunctionKey, deps: FunctionDep
   const { settings } = deps;
   const { permissions = [], environment = {}, transform = {}, ...rest } = extra;
   const ses: sst.aws.FunctionPermissionArgs[] = settings.sesRegion ? [{ actions: SES_SEND_ACTIONS, resources: ['*'] }] : [];
-  return new sst.aws.Function(name, {
+  const fn = new sst.aws.Function(name, {
     handler: HANDLERS[key],
     runtime: RUNTIME,
     memory: '512 MB',
@@ -108,4 +110,6 @@ export function routerFunction(name: string, key: FunctionKey, deps: FunctionDep
     ...rest,
     transform: { function: logLevelTransform(settings.logLevel), ...transform },
   });
+  deps.built[name] = fn;
+  return fn;
 }

@@ -53,7 +53,7 @@ export type SecretName = (typeof SECRET_NAMES)[number];
  * value that fails is refused here, before it can reach the functions and stop every one of them at start.
  * Messages name the secret, never its value.
  */
-const SECRET_CHECKS: Record<SecretName, { ok: (v: string) => boolean; expected: string }> = {
+const SECRET_CHECKS: Partial<Record<SecretName, { ok: (v: string) => boolean; expected: string }>> = {
   PagerDutyRoutingKey: { ok: (v) => /^\S+$/.test(v), expected: 'an Events API v2 integration key (no spaces)' },
   SlackWebhookUrl: { ok: (v) => urlWith(v, ['https:']), expected: 'an https URL (the incoming webhook)' },
   SlackSigningSecret: { ok: (v) => /^\S+$/.test(v), expected: "the Slack app's signing secret (no spaces)" },
@@ -73,10 +73,9 @@ function urlWith(value: string, protocols: string[]): boolean {
 function checkSecrets(stage: string, env: Env): void {
   for (const name of SECRET_NAMES) {
     const value = env[`SST_SECRET_${name}`]?.trim();
-    if (value === undefined || value === 'unset' || SECRET_CHECKS[name].ok(value)) continue;
-    throw new SettingsError(
-      `secret ${name}: expected ${SECRET_CHECKS[name].expected}, or "unset"; set it with \`npx sst secret set ${name} <value> --stage ${stage}\``,
-    );
+    const check = SECRET_CHECKS[name];
+    if (value === undefined || value === 'unset' || !check || check.ok(value)) continue;
+    throw new SettingsError(`secret ${name}: expected ${check.expected}, or "unset"; set it with \`npx sst secret set ${name} <value> --stage ${stage}\``);
   }
 }
 
