@@ -40,6 +40,7 @@ export const HANDLERS = {
   dashboard: 'functions/dashboard.handler',
   escalate: 'functions/escalate.handler',
   digest: 'functions/digest.handler',
+  hygiene: 'functions/hygiene.handler',
 } as const;
 
 export type FunctionKey = keyof typeof HANDLERS;
@@ -86,6 +87,7 @@ export const FUNCTION_SECRETS: Record<FunctionKey, readonly SecretName[]> = {
   dashboard: ['DashboardToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'],
   escalate: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'],
   digest: ['SlackWebhookUrl', 'SmtpUrl'],
+  hygiene: ['SlackWebhookUrl', 'SmtpUrl'],
 };
 
 /** CloudWatch Logs retention (SST's `logging.retention` keys) for a stage. */
@@ -138,6 +140,8 @@ export interface Settings {
   timeouts: Record<FunctionKey, number>;
   emailFrom: string;
   emailTo: string[];
+  /** STAKEHOLDER_EMAILS: P0/P1 stakeholder updates go here (slack and dashboard functions). */
+  stakeholderEmails: string[];
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** Daily digest: local wall-clock time and IANA zone (EventBridge Scheduler handles DST). */
   digestTime: { hour: number; minute: number };
@@ -344,6 +348,7 @@ export function readSettings(stage: string, env: Env = process.env): Settings {
     timeouts,
     emailFrom: emailFrom ?? '',
     emailTo,
+    stakeholderEmails: emailList(env, 'STAKEHOLDER_EMAILS'),
     logLevel: level as Settings['logLevel'],
     digestTime: parseDigestTime('DIGEST_TIME', text(env, 'DIGEST_TIME') ?? '08:00'),
     digestTimezone: timezone('DIGEST_TIMEZONE', text(env, 'DIGEST_TIMEZONE') ?? 'UTC'),

@@ -16,8 +16,13 @@ export const RESOLVE_WAIT_CAP_MS = 20_000;
 /** Per-channel budget for notices sent from Slack (packages/aws/src/slack/timing.ts), and its response_url POST. */
 export const SLACK_CHANNEL_BUDGET_MS = 1500;
 export const RESPONSE_URL_TIMEOUT_MS = 2500;
-/** The digest's own per-channel budget (packages/aws/src/digest/digest.ts). */
+/** The digest's and the hygiene report's own per-channel budget (packages/aws/src/digest/broadcast.ts). */
 export const DIGEST_BUDGET_MS = 20_000;
+/**
+ * Query pages the digest and the hygiene report may read: up to DIGEST_READ_LIMIT (20,000) incidents of ~2 KB,
+ * 1 MB a page.
+ */
+export const REPORT_READ_REQUESTS = 50;
 
 /**
  * Allowance for one DynamoDB request, the SDK's retries included (4 attempts with backoff; a request answers in
@@ -37,6 +42,7 @@ export const TIMEOUT_CEILING_S: Record<FunctionKey, { seconds: number; why: stri
   dashboard: { seconds: 30, why: "API Gateway's 30 s integration timeout" },
   escalate: { seconds: 60, why: 'the sweep runs every minute' },
   digest: { seconds: 300, why: 'a digest that takes longer is stuck' },
+  hygiene: { seconds: 300, why: 'a report that takes longer is stuck' },
 };
 
 export interface WorstCase {
@@ -65,7 +71,9 @@ export function worstCases({ deliveryBudgetMs: budget, deliveryLeaseMs: lease }:
     dashboard: { ms: dynamo(6) + budget + MARGIN_MS, how: `${budget} ms fan-out + 6 DynamoDB requests + margin` },
     // Due query, silence refresh, then per incident (in parallel) an ack and a resolve resent one after the other.
     escalate: { ms: dynamo(7) + 2 * budget + MARGIN_MS, how: `2 × ${budget} ms fan-out (ack, then resolve) + 7 DynamoDB requests + margin` },
-    digest: { ms: dynamo(5) + DIGEST_BUDGET_MS + MARGIN_MS, how: `${DIGEST_BUDGET_MS} ms digest delivery + 5 DynamoDB requests + margin` },
+    // Read the period's incidents (paged), then Slack and email in parallel under the report budget.
+    digest: { ms: dynamo(REPORT_READ_REQUESTS) + DIGEST_BUDGET_MS + MARGIN_MS, how: `${DIGEST_BUDGET_MS} ms delivery + ${REPORT_READ_REQUESTS} DynamoDB pages + margin` },
+    hygiene: { ms: dynamo(REPORT_READ_REQUESTS) + DIGEST_BUDGET_MS + MARGIN_MS, how: `${DIGEST_BUDGET_MS} ms delivery + ${REPORT_READ_REQUESTS} DynamoDB pages + margin` },
   };
 }
 

@@ -15,6 +15,8 @@ export interface RouterConfig {
   smtpUrl: string | null;
   emailFrom: string | null;
   emailTo: string[];
+  /** STAKEHOLDER_EMAILS: who gets stakeholder updates of P0/P1 incidents by email (never paged). */
+  stakeholderEmails: string[];
   /** Send email through Amazon SES (nodemailer's SES transport) in this region when no SMTP URL is set. */
   sesRegion: string | null;
   dashboardToken: string | null;
@@ -78,6 +80,10 @@ function url(env: Env, key: string, value: string | null): string | null {
   }
 }
 
+function emailList(value: string | undefined): string[] {
+  return (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+}
+
 export function readConfig(env: Env = process.env): RouterConfig {
   const tableName = env.ROUTER_TABLE?.trim();
   if (!tableName) throw new ConfigError('ROUTER_TABLE: required (the DynamoDB table name)');
@@ -92,7 +98,8 @@ export function readConfig(env: Env = process.env): RouterConfig {
     pagerdutyEventsUrl: url(env, 'PAGERDUTY_EVENTS_URL', env.PAGERDUTY_EVENTS_URL?.trim() || null),
     smtpUrl: url(env, 'SMTP_URL', secret(env, 'SmtpUrl', 'SMTP_URL')),
     emailFrom: env.EMAIL_FROM?.trim() || null,
-    emailTo: (env.EMAIL_TO ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    emailTo: emailList(env.EMAIL_TO),
+    stakeholderEmails: emailList(env.STAKEHOLDER_EMAILS),
     sesRegion: env.SES_REGION?.trim() || null,
     dashboardToken: secret(env, 'DashboardToken', 'DASHBOARD_TOKEN'),
     dashboardUrl: env.DASHBOARD_URL?.trim().replace(/\/+$/, '') || null,

@@ -15,3 +15,6 @@ export * from './escalation';
 export * from './slack/index';
 export * from './digest/digest';
 export * from './notifiers/index';
+export * from './review/review';
+export * from './review/hygiene';
+export * from './review/updates';

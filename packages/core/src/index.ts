@@ -14,3 +14,6 @@ export * from './silence';
 export * from './escalation';
 export * from './slack-command';
 export * from './render/digest-index';
+export * from './review';
+export * from './hygiene';
+export * from './stakeholder';
