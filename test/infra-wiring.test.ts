@@ -473,6 +473,28 @@ describe('the watcher: an ops topic that does not depend on the router', () => {
     expect(staging.namespace).not.toBe(hb.namespace);
   });
 
+  it('the deployed escalation handler counts one heartbeat per finished sweep, and none for a failed one', async () => {
+    const { routerWithPeers } = await import('./helpers/router-runtime');
+    const { handler } = await import('../functions/escalate');
+    const { lambdaContext, scheduledEvent } = await import('../packages/local/src/lambda-events');
+    const aws = await import('../packages/aws/src/index');
+    const env = await routerWithPeers();
+    aws.setRuntime(env.rt);
+    try {
+      const beats = () => env.rt.metrics.snapshot().EscalationSweeps ?? 0;
+      await handler(scheduledEvent('escalate', new Date()), lambdaContext('escalate'));
+      await handler(scheduledEvent('escalate', new Date()), lambdaContext('escalate'));
+      expect(beats()).toBe(2);
+      const listDue = vi.spyOn(env.rt.store, 'listDue').mockRejectedValueOnce(new Error('DynamoDB unavailable'));
+      await expect(handler(scheduledEvent('escalate', new Date()), lambdaContext('escalate'))).rejects.toThrow('DynamoDB unavailable');
+      listDue.mockRestore();
+      expect(beats()).toBe(2);
+    } finally {
+      aws.setRuntime(undefined);
+      await env.close();
+    }
+  });
+
   it('reports a configuration error at start once per container, on the metric the ops alarm watches', async () => {
     const d = await production();
     const alarm = d.sst.one('aws.cloudwatch.MetricAlarm', 'StartupErrors').args;
