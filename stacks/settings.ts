@@ -124,7 +124,11 @@ export interface OpsSettings {
   httpsUrl: string | null;
 }
 
-/** Reserved concurrency of the alarm function when ALARM_RESERVED_CONCURRENCY is unset. */
+/**
+ * Reserved concurrency of the alarm function in production when ALARM_RESERVED_CONCURRENCY is unset. Other stages
+ * reserve none by default: each reservation comes out of the account's pool, and a new account's pool of 10
+ * leaves nothing to reserve.
+ */
 export const DEFAULT_ALARM_CONCURRENCY = 20;
 /** Alarm events older than this go to the dead-letter queue instead of waiting (Lambda's default is 6 h). */
 export const ALARM_MAX_EVENT_AGE_S = 3600;
@@ -258,9 +262,9 @@ function accountIds(env: Env, key: string): string[] {
   return ids;
 }
 
-function concurrency(env: Env, key: string): number | null {
+function concurrency(env: Env, key: string, stage: string): number | null {
   const v = text(env, key);
-  if (v === undefined) return DEFAULT_ALARM_CONCURRENCY;
+  if (v === undefined) return stage === 'production' ? DEFAULT_ALARM_CONCURRENCY : null;
   if (v.toLowerCase() === 'off') return null;
   const n = Number(v);
   // 0 would throttle every alarm.
@@ -344,7 +348,7 @@ export function readSettings(stage: string, env: Env = process.env): Settings {
     stage,
     ops,
     alarmAccountIds: accountIds(env, 'ALARM_ACCOUNT_IDS'),
-    alarmConcurrency: concurrency(env, 'ALARM_RESERVED_CONCURRENCY'),
+    alarmConcurrency: concurrency(env, 'ALARM_RESERVED_CONCURRENCY', stage),
     timeouts,
     emailFrom: emailFrom ?? '',
     emailTo,

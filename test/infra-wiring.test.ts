@@ -576,6 +576,9 @@ describe('timeouts from the budgets', () => {
 
   it('gives the alarm function reserved concurrency (ALARM_RESERVED_CONCURRENCY, or off), never 0', async () => {
     expect((await production()).fn('AlarmHandler').args.concurrency).toEqual({ reserved: 20 });
+    // Other stages reserve nothing unless asked: a new account's pool leaves nothing to reserve.
+    expect((await deploy('dev')).fn('AlarmHandler').args).not.toHaveProperty('concurrency');
+    expect((await deploy('dev', { ALARM_RESERVED_CONCURRENCY: '5' })).fn('AlarmHandler').args.concurrency).toEqual({ reserved: 5 });
     expect((await deploy('production', { ALARM_RESERVED_CONCURRENCY: '50' })).fn('AlarmHandler').args.concurrency).toEqual({ reserved: 50 });
     expect((await deploy('production', { ALARM_RESERVED_CONCURRENCY: 'off' })).fn('AlarmHandler').args).not.toHaveProperty('concurrency');
     expect(() => readSettings('dev', { ALARM_RESERVED_CONCURRENCY: '0' })).toThrow(/^ALARM_RESERVED_CONCURRENCY: expected a whole number of at least 1, or "off", got "0"$/);
