@@ -1,5 +1,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { ConfigError } from '@alert-router/core';
 import type { PipelineLogger, PipelineMetrics } from './alarm-pipeline';
 
 /** Structured JSON logs (Powertools). Secrets are never passed to it; see config.secretValues for the test that checks. */
@@ -57,3 +58,22 @@ export const routerLogger: PipelineLogger = {
   warn: (message, extra) => (extra ? logger.warn(message, extra) : logger.warn(message)),
   error: (message, extra) => (extra ? logger.error(message, extra) : logger.error(message)),
 };
+
+let startupErrorReported = false;
+
+/**
+ * A configuration that cannot be read at start (an invalid secret or setting) fails every invocation of the
+ * container the same way: report it once per container, clearly, as a log line and a `StartupErrors` metric
+ * (the ops topic's alarm, stacks/watch.ts), not as a fresh stack trace per alarm. The caller still throws, so the
+ * event is retried and then kept in the dead-letter queue for a replay once the configuration is fixed.
+ */
+export function reportStartupError(err: unknown): void {
+  if (startupErrorReported) return;
+  startupErrorReported = true;
+  // Our ConfigError messages name the setting, never its value; anything else may quote a secret, so only its type.
+  const error = err instanceof ConfigError ? `${err.name}: ${err.message}` : `${(err as Error)?.name ?? typeof err} (message withheld: it may quote a secret)`;
+  logger.error('startup error: the configuration cannot be read; every invocation fails until it is fixed and deployed', { error });
+  if (process.env.POWERTOOLS_METRICS_DISABLED === 'true') return;
+  const single = powertoolsMetrics.singleMetric();
+  single.addMetric('StartupErrors', MetricUnit.Count, 1);
+}
