@@ -89,6 +89,21 @@ describe('severity from the description', () => {
   ])('%j → %s', (description, want) => {
     expect(severityFromDescription(description)?.severity ?? null).toBe(want);
   });
+
+  // The README's marker table: every marker word in every form.
+  const MARKERS: [string, string][] = [
+    ['P0', 'P0'], ['P1', 'P1'], ['P2', 'P2'], ['P3', 'P3'],
+    ['sev0', 'P0'], ['sev1', 'P0'], ['sev2', 'P1'], ['sev3', 'P2'], ['sev4', 'P3'],
+    ['critical', 'P0'], ['high', 'P1'], ['medium', 'P2'], ['low', 'P3'], ['info', 'P3'],
+  ];
+  const FORMS = [(w: string) => `severity: ${w}. Checkout is failing`, (w: string) => `[${w}] checkout is failing`, (w: string) => `owner=payments severity=${w}`];
+  it.each(MARKERS.flatMap(([word, want]) => FORMS.map((form) => [form(word), want])))('%j → %s', (description, want) => {
+    expect(severityFromDescription(description)).toMatchObject({ severity: want });
+  });
+
+  it.each(['severity: sev5', '[P4]', 'severity=sev10', 'severity: informational', '[sev 1]'])('%j is no marker', (description) => {
+    expect(severityFromDescription(description)).toBeNull();
+  });
 });
 
 describe('classification order: description, then topic, then rules, then the default', () => {

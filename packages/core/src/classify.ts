@@ -19,12 +19,14 @@ const SEVERITY_WORDS: Record<string, Severity> = {
   p3: 'P3', low: 'P3', sev4: 'P3', info: 'P3',
 };
 
-/** `severity: P1`, `severity=critical`, `[P1]`, `[critical]` in an alarm description. */
+const SEVERITY_WORD = Object.keys(SEVERITY_WORDS).join('|');
+const MARKER_AFTER_KEY = new RegExp(`\\bseverity\\s*[:=]\\s*["']?(${SEVERITY_WORD})\\b`, 'i');
+const MARKER_IN_BRACKETS = new RegExp(`\\[\\s*(${SEVERITY_WORD})\\s*\\]`, 'i');
+
+/** `severity: P1`, `severity=sev2`, `[P1]`, `[critical]` in an alarm description: any word of SEVERITY_WORDS. */
 export function severityFromDescription(description: string | null): { severity: Severity; marker: string } | null {
   if (!description) return null;
-  const m =
-    /\bseverity\s*[:=]\s*["']?(p[0-3]|critical|high|medium|low)\b/i.exec(description) ??
-    /\[\s*(p[0-3]|critical|high|medium|low)\s*\]/i.exec(description);
+  const m = MARKER_AFTER_KEY.exec(description) ?? MARKER_IN_BRACKETS.exec(description);
   if (!m) return null;
   return { severity: SEVERITY_WORDS[m[1].toLowerCase()], marker: m[0] };
 }
