@@ -2,7 +2,7 @@ import type { Topics } from './alarms';
 import type { ExampleAlarmSettings } from './settings';
 
 /**
- * The runbook's example CloudWatch alarms (shared/docs/runbook.md, "Alert Rules"), deployed only when
+ * The runbook's example CloudWatch alarms (its "Alert Rules"), deployed only when
  * EXAMPLE_ALARMS=true. Each one sends ALARM and OK to the topic of its severity, and its description
  * states the severity explicitly, so it is classified the same even if pointed at another topic.
  * Names are the runbook's: deploy the examples in one stage per account and region.

@@ -1,5 +1,5 @@
 /**
- * The dashboard function: HTML pages, their JSON twins for polling, the JSON API of design.md, login, and the
+ * The dashboard function: HTML pages, their JSON twins for polling, the JSON API of docs/contracts.md, login, and the
  * two static assets. Authentication, CSRF and security headers are applied here for every route.
  *
  *   GET  /health                          open (no secrets)

@@ -1,0 +1,36 @@
+/** The README is self-contained: what it cites is in the repository, and nothing points outside it. */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+const TOP_LEVEL = ['examples', 'packages', 'docs', 'test', 'scripts', 'stacks', 'functions', 'bench', '.ci'];
+
+function trackedTextFiles(): string[] {
+  const files = execFileSync('git', ['ls-files', '--cached', '--others', '--exclude-standard'], { cwd: ROOT, encoding: 'utf8' }).split('\n');
+  return files.filter((f) => /\.(ts|mjs|md|yaml|yml|json|sh)$/.test(f) && f !== 'package-lock.json' && existsSync(join(ROOT, f)));
+}
+
+describe('README and docs stay inside the repository', () => {
+  it('every repository path in a README shell block exists', () => {
+    const blocks = [...README.matchAll(/```bash\n([\s\S]*?)```/g)].map((m) => m[1]).join('\n');
+    const pathRe = new RegExp(`(?:^|[\\s@=])((?:${TOP_LEVEL.map((d) => d.replace('.', '\\.')).join('|')})/[\\w./-]*\\w)`, 'gm');
+    const paths = [...blocks.matchAll(pathRe)].map((m) => m[1]);
+    expect(paths.length).toBeGreaterThan(3);
+    expect(paths.filter((p) => !existsSync(join(ROOT, p)))).toEqual([]);
+  });
+
+  it('every relative link of the README resolves', () => {
+    const links = [...README.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]).filter((l) => !/^[a-z]+:/.test(l));
+    expect(links.length).toBeGreaterThan(0);
+    expect(links.filter((l) => !existsSync(join(ROOT, l)))).toEqual([]);
+  });
+
+  it('no file cites a path outside the repository or a design document it does not have', () => {
+    const outside = /\.\.\/shared|shared\/(docs|contract)|\bdesign\.md\b/;
+    const hits = trackedTextFiles().filter((f) => f !== 'test/readme.test.ts' && outside.test(readFileSync(join(ROOT, f), 'utf8')));
+    expect(hits).toEqual([]);
+  });
+});
