@@ -22,6 +22,13 @@ describe('README and docs stay inside the repository', () => {
     expect(paths.filter((p) => !existsSync(join(ROOT, p)))).toEqual([]);
   });
 
+  it('every repository path the README names in backticks exists (the "Where it lives" table and the rest)', () => {
+    const pathRe = new RegExp(`^(?:${TOP_LEVEL.map((d) => d.replace('.', '\\.')).join('|')})/[\\w./-]*$`);
+    const paths = [...README.matchAll(/`([^`\s]+)`/g)].map((m) => m[1]).filter((p) => pathRe.test(p));
+    expect(paths.length).toBeGreaterThan(20);
+    expect(paths.filter((p) => !existsSync(join(ROOT, p)))).toEqual([]);
+  });
+
   it('every relative link of the README resolves', () => {
     const links = [...README.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)].map((m) => m[1]).filter((l) => !/^[a-z]+:/.test(l));
     expect(links.length).toBeGreaterThan(0);

@@ -15,3 +15,4 @@ export * from './escalation';
 export * from './slack/index';
 export * from './digest/digest';
 export * from './notifiers/index';
+export * from './env';

@@ -53,12 +53,6 @@ import { dashboardFilters, filtersQuery, incidentEtag, loadDashboard } from './d
 export const CONTENT_SECURITY_POLICY =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
-/** How often the page polls (DASHBOARD_POLL_MS, default 15 s, at least 1 s). */
-function pollMs(): number {
-  const v = Number(process.env.DASHBOARD_POLL_MS);
-  return Number.isFinite(v) && v >= 1000 ? Math.round(v) : 15_000;
-}
-
 interface Ctx {
   rt: Runtime;
   auth: Extract<AuthResult, { ok: true }>;
@@ -161,7 +155,7 @@ async function dashboardPage(event: HttpEvent, ctx: Ctx): Promise<HttpResult> {
   const q = filtersQuery(f);
   const html = renderDashboardPage(
     { now: now.toISOString(), policy: ctx.rt.policy, filters: f, ...data, session: sessionView(ctx), flash: flashFrom(event) },
-    { path: `/${q}`, poll: `/api/dashboard${q}`, etag: data.etag, pollMs: pollMs() },
+    { path: `/${q}`, poll: `/api/dashboard${q}`, etag: data.etag, pollMs: ctx.rt.config.dashboardPollMs },
   );
   return htmlPage(200, html, ctx.cookies.length ? { cookies: ctx.cookies } : {});
 }
@@ -185,7 +179,7 @@ async function incidentPage(event: HttpEvent, id: string, ctx: Ctx): Promise<Htt
   if (!incident) return htmlPage(404, renderErrorPage(404, 'No such incident', `There is no incident ${id}.`, sessionView(ctx)), ctx.cookies.length ? { cookies: ctx.cookies } : {});
   const html = renderIncidentPage(
     { incident, now: ctx.rt.now().toISOString(), policy: ctx.rt.policy, session: sessionView(ctx), flash: flashFrom(event) },
-    { poll: `/api/incidents/${encodeURIComponent(incident.id)}?sections=1`, etag: incidentEtag(incident), pollMs: pollMs() },
+    { poll: `/api/incidents/${encodeURIComponent(incident.id)}?sections=1`, etag: incidentEtag(incident), pollMs: ctx.rt.config.dashboardPollMs },
   );
   return htmlPage(200, html, ctx.cookies.length ? { cookies: ctx.cookies } : {});
 }
