@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@alert-router/core';
 import { liveChannels, readConfig, readEnv, secretRedactor } from '@alert-router/aws';
@@ -77,5 +79,20 @@ describe('runtime configuration', () => {
     expect(redact('auth failed for p@ssw0rdXYZ')).toBe('auth failed for [redacted]');
     expect(redact('bad key ROUTINGKEY123')).toBe('bad key [redacted]');
     expect(redact('nothing secret here')).toBe('nothing secret here');
+  });
+
+  it('`npm start` stops at start on an invalid variable, naming it, before it listens', async () => {
+    const proc = spawn(process.execPath, ['--import', 'tsx', 'packages/local/src/start.ts', '--port', '0'], {
+      cwd: new URL('..', import.meta.url).pathname,
+      env: { ...process.env, DIGEST_TIME: '8am', PORT: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    proc.stdout.on('data', (c) => (out += c));
+    proc.stderr.on('data', (c) => (out += c));
+    const [code] = (await once(proc, 'close')) as [number | null]; // after its output is read
+    expect(code).toBe(1);
+    expect(out).toContain('alert-router: DIGEST_TIME: expected HH:MM (24-hour), got "8am"');
+    expect(out).not.toContain('listening on');
   });
 });
