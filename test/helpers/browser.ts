@@ -41,6 +41,7 @@ export async function launchChromium(): Promise<Browser> {
     throw new Error(
       `Chromium did not start (${choice.executablePath}, from ${choice.source}): ${(err as Error).message.split('\n')[0]}\n` +
         'Set CHROMIUM_PATH to another Chromium, or SKIP_BROWSER_TESTS=1 to skip the browser tests deliberately.',
+      { cause: err },
     );
   }
 }
