@@ -11,6 +11,7 @@ export * from './clock';
 export * from './lifecycle';
 export * from './render/index';
 export * from './silence';
+export * from './glob';
 export * from './escalation';
 export * from './slack-command';
 export * from './render/digest-index';
