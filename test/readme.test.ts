@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { defaultPolicy, parseInputText, route } from '@alert-router/core';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
@@ -39,5 +40,24 @@ describe('README and docs stay inside the repository', () => {
     const outside = /\.\.\/shared|shared\/(docs|contract)|\bdesign\.md\b/;
     const hits = trackedTextFiles().filter((f) => f !== 'test/readme.test.ts' && outside.test(readFileSync(join(ROOT, f), 'utf8')));
     expect(hits).toEqual([]);
+  });
+});
+
+describe('the shipped examples are what examples/README.md says', () => {
+  it.each([
+    ['high-response-time-alarm.http.json', 'HighResponseTime', 'ALARM', 'P1'],
+    ['high-response-time-ok.http.json', 'HighResponseTime', 'OK', 'P1'],
+    ['high-error-rate.event.json', 'HighErrorRate', 'ALARM', 'P0'],
+  ])('%s: %s %s → %s', (file, alarmName, state, severity) => {
+    const { notifications } = parseInputText(readFileSync(join(ROOT, 'examples', file), 'utf8'));
+    expect(notifications).toHaveLength(1);
+    const r = route(notifications[0], defaultPolicy());
+    expect({ alarmName: notifications[0].alarmName, state: notifications[0].state, severity: r.classification.severity }).toEqual({ alarmName, state, severity });
+  });
+
+  it('the ALARM and its OK are one episode: same alarm, the OK later', () => {
+    const [alarm, ok] = ['high-response-time-alarm.http.json', 'high-response-time-ok.http.json'].map((f) => parseInputText(readFileSync(join(ROOT, 'examples', f), 'utf8')).notifications[0]);
+    expect(ok.incidentKey).toBe(alarm.incidentKey);
+    expect(Date.parse(ok.changedAt)).toBeGreaterThan(Date.parse(alarm.changedAt));
   });
 });
