@@ -26,6 +26,9 @@ export const API_ROUTES = {
     'POST /api/incidents/{id}/resolve',
     'POST /api/silences',
     'GET /api/digest',
+    'GET /incidents/{id}/review',
+    'POST /api/incidents/{id}/updates',
+    'GET /api/hygiene',
   ],
 } as const;
 

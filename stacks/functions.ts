@@ -47,6 +47,7 @@ function environmentFor(key: FunctionKey, deps: FunctionDeps): Record<string, $u
     DELIVERY_LEASE_MS: tuning.deliveryLeaseMs === null ? null : String(tuning.deliveryLeaseMs),
     // functions/digest.ts: the hour labels of the digest chart, in the zone the digest is scheduled in.
     DIGEST_TIMEZONE: key === 'digest' ? settings.digestTimezone : null,
+    STAKEHOLDER_EMAILS: (key === 'slack' || key === 'dashboard') && settings.stakeholderEmails.length ? settings.stakeholderEmails.join(',') : null,
     DASHBOARD_POLL_MS: key === 'dashboard' && tuning.dashboardPollMs !== null ? String(tuning.dashboardPollMs) : null,
   };
   return {

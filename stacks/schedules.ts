@@ -20,7 +20,7 @@ function scheduledEvent() {
 }
 
 /**
- * Escalation every minute and the daily digest, on EventBridge Scheduler (`sst.aws.CronV2`; SST 4
+ * Escalation every minute, the daily digest and the weekly/monthly alert hygiene, on EventBridge Scheduler (`sst.aws.CronV2`; SST 4
  * deprecates `sst.aws.Cron`). The digest runs at DIGEST_TIME in DIGEST_TIMEZONE, daylight saving
  * included, which a UTC-only EventBridge rule cannot do.
  */
@@ -48,5 +48,24 @@ export function schedules(deps: FunctionDeps) {
     event: scheduledEvent(),
   });
 
-  return { escalate, escalateFunction, digest, digestFunction };
+  // Alert hygiene beside the digest: weekly on Mondays, and over 30 days on the 1st of each month.
+  const hygieneFunction = routerFunction('HygieneHandler', 'hygiene', deps, {
+    description: 'Weekly and monthly alert-hygiene report to Slack and email',
+    timeout: '60 seconds',
+  });
+  const { hour, minute } = deps.settings.digestTime;
+  const hygiene = new sst.aws.CronV2('Hygiene', {
+    function: hygieneFunction,
+    schedule: `cron(${minute} ${hour} ? * MON *)`,
+    timezone: deps.settings.digestTimezone,
+    event: scheduledEvent(),
+  });
+  const hygieneMonthly = new sst.aws.CronV2('HygieneMonthly', {
+    function: hygieneFunction,
+    schedule: `cron(${minute} ${hour} 1 * ? *)`,
+    timezone: deps.settings.digestTimezone,
+    event: { ...scheduledEvent(), detail: { days: 30 } },
+  });
+
+  return { escalate, escalateFunction, digest, digestFunction, hygiene, hygieneMonthly, hygieneFunction };
 }

@@ -25,6 +25,7 @@ export const HANDLERS = {
   dashboard: 'functions/dashboard.handler',
   escalate: 'functions/escalate.handler',
   digest: 'functions/digest.handler',
+  hygiene: 'functions/hygiene.handler',
 } as const;
 
 export type FunctionKey = keyof typeof HANDLERS;
@@ -40,6 +41,7 @@ export const FUNCTION_SECRETS: Record<FunctionKey, readonly SecretName[]> = {
   dashboard: ['DashboardToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'],
   escalate: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'],
   digest: ['SlackWebhookUrl', 'SmtpUrl'],
+  hygiene: ['SlackWebhookUrl', 'SmtpUrl'],
 };
 
 /** CloudWatch Logs retention (SST's `logging.retention` keys) for a stage. */
@@ -72,6 +74,8 @@ export interface Settings {
   stage: string;
   emailFrom: string;
   emailTo: string[];
+  /** STAKEHOLDER_EMAILS: P0/P1 stakeholder updates go here (slack and dashboard functions). */
+  stakeholderEmails: string[];
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** Daily digest: local wall-clock time and IANA zone (EventBridge Scheduler handles DST). */
   digestTime: { hour: number; minute: number };
@@ -183,11 +187,13 @@ export function readSettings(stage: string, env: Env = process.env): Settings {
     .find((w) => SEVERITY_TOPICS.some((t) => t.key === w));
   if (clash) throw new SettingsError(`stage "${stage}": contains the severity word "${clash}", which would be read from every topic name; pick another stage name`);
 
-  const emailTo = (text(env, 'EMAIL_TO') ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((a) => email('EMAIL_TO', a));
+  const emailList = (key: string) =>
+    (text(env, key) ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
+      .map((a) => email(key, a));
+  const emailTo = emailList('EMAIL_TO');
   const emailFrom = text(env, 'EMAIL_FROM');
   if (emailFrom) email('EMAIL_FROM', emailFrom.replace(/^.*<([^>]+)>\s*$/, '$1'));
 
@@ -215,6 +221,7 @@ export function readSettings(stage: string, env: Env = process.env): Settings {
     stage,
     emailFrom: emailFrom ?? '',
     emailTo,
+    stakeholderEmails: emailList('STAKEHOLDER_EMAILS'),
     logLevel: level as Settings['logLevel'],
     digestTime: parseDigestTime('DIGEST_TIME', text(env, 'DIGEST_TIME') ?? '08:00'),
     digestTimezone: timezone('DIGEST_TIMEZONE', text(env, 'DIGEST_TIMEZONE') ?? 'UTC'),

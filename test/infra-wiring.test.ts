@@ -33,6 +33,7 @@ const EXPECTED_FUNCTIONS = {
   DashboardHandler: { handler: 'functions/dashboard.handler', secrets: ['DashboardToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'] },
   EscalateHandler: { handler: 'functions/escalate.handler', secrets: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'] },
   DigestHandler: { handler: 'functions/digest.handler', secrets: ['SlackWebhookUrl', 'SmtpUrl'] },
+  HygieneHandler: { handler: 'functions/hygiene.handler', secrets: ['SlackWebhookUrl', 'SmtpUrl'] },
 } as const;
 const ALL_SECRETS = ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackSigningSecret', 'SmtpUrl', 'DashboardToken'];
 const SLACK_ROUTES = ['POST /slack/commands', 'POST /slack/interactions'];
@@ -51,10 +52,13 @@ const DASHBOARD_ROUTES = [
   'POST /api/incidents/{id}/resolve',
   'POST /api/silences',
   'GET /api/digest',
+  'GET /incidents/{id}/review',
+  'POST /api/incidents/{id}/updates',
+  'GET /api/hygiene',
 ];
 /** Every deploy-time setting the stacks read; each run starts from these cleared. */
 const SETTING_KEYS = [
-  'EMAIL_FROM', 'EMAIL_TO', 'LOG_LEVEL', 'DIGEST_TIME', 'DIGEST_TIMEZONE', 'SES_REGION',
+  'EMAIL_FROM', 'EMAIL_TO', 'STAKEHOLDER_EMAILS', 'LOG_LEVEL', 'DIGEST_TIME', 'DIGEST_TIMEZONE', 'SES_REGION',
   'PAGERDUTY_EVENTS_URL', 'DELIVERY_BUDGET_MS', 'DELIVERY_LEASE_MS', 'DASHBOARD_POLL_MS',
   'EXAMPLE_ALARMS', 'EXAMPLE_LOAD_BALANCER', 'EXAMPLE_ECS_CLUSTER', 'EXAMPLE_ECS_SERVICE', 'EXAMPLE_DB_INSTANCE',
 ];
@@ -180,7 +184,7 @@ describe('severity topics and the alarm function', () => {
 });
 
 describe('functions', () => {
-  it('has exactly the five handlers, all on nodejs22.x', async () => {
+  it('has exactly the six handlers, all on nodejs22.x', async () => {
     const d = await production();
     const fns = d.sst.all('sst.aws.Function');
     expect(Object.fromEntries(fns.map((f) => [f.name, f.args.handler]))).toEqual(
@@ -481,6 +485,29 @@ describe('schedules', () => {
   it('takes the digest time and time zone from DIGEST_TIME and DIGEST_TIMEZONE', async () => {
     const d = await deploy('production', { DIGEST_TIME: '07:30', DIGEST_TIMEZONE: 'Europe/Berlin' });
     expect(d.sst.one('sst.aws.CronV2', 'Digest').args).toMatchObject({ schedule: 'cron(30 7 * * ? *)', timezone: 'Europe/Berlin' });
+    expect(d.sst.one('sst.aws.CronV2', 'Hygiene').args).toMatchObject({ schedule: 'cron(30 7 ? * MON *)', timezone: 'Europe/Berlin' });
+    expect(d.sst.one('sst.aws.CronV2', 'HygieneMonthly').args).toMatchObject({ schedule: 'cron(30 7 1 * ? *)', timezone: 'Europe/Berlin' });
+  });
+
+  it('sends the alert-hygiene report weekly (7 days) and monthly (30 days, detail.days) through one function', async () => {
+    const d = await production();
+    const weekly = d.sst.one('sst.aws.CronV2', 'Hygiene');
+    const monthly = d.sst.one('sst.aws.CronV2', 'HygieneMonthly');
+    expect(weekly.args.function).toBe(d.fn('HygieneHandler').instance);
+    expect(monthly.args.function).toBe(d.fn('HygieneHandler').instance);
+    expect(weekly.args.event).toMatchObject({ 'detail-type': 'Scheduled Event', detail: {} });
+    expect(monthly.args.event).toMatchObject({ 'detail-type': 'Scheduled Event', detail: { days: 30 } });
+  });
+
+  it('gives STAKEHOLDER_EMAILS to the functions that post stakeholder updates, and only when set', async () => {
+    const d = await deploy('production', { STAKEHOLDER_EMAILS: 'exec@example.com, support@example.com' });
+    for (const f of d.sst.all('sst.aws.Function')) {
+      const env = f.args.environment as Record<string, string>;
+      if (f.name === 'SlackHandler' || f.name === 'DashboardHandler') expect(env.STAKEHOLDER_EMAILS, f.name).toBe('exec@example.com,support@example.com');
+      else expect(env, f.name).not.toHaveProperty('STAKEHOLDER_EMAILS');
+    }
+    for (const f of (await production()).sst.all('sst.aws.Function')) expect(f.args.environment, f.name).not.toHaveProperty('STAKEHOLDER_EMAILS');
+    expect(() => readSettings('production', { STAKEHOLDER_EMAILS: 'not-an-address' })).toThrow(/STAKEHOLDER_EMAILS: "not-an-address" is not an email address/);
   });
 });
 

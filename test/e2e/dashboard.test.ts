@@ -353,3 +353,51 @@ function contrastScript() {
     expect(best, JSON.stringify(runs)).toBeLessThan(1000);
   });
 });
+
+(SKIP ? describe.skip : describe)('review draft in Chromium (npm start --demo, no token)', () => {
+  let browser: Browser;
+  let router: Router;
+
+  beforeAll(async () => {
+    browser = await launch();
+    router = await startRouter(['--demo']);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await router?.stop();
+  });
+
+  it('from an incident page: a stakeholder update lands on the timeline, the review draft opens and downloads', async () => {
+    const ctx = await browser.newContext({ acceptDownloads: true });
+    try {
+      const page = await ctx.newPage();
+      const id = (await incidents(router.url)).find((i) => i.alarmName === 'HighErrorRate')!.id;
+      await page.goto(`${router.url}/incidents/${id}`);
+      await page.getByLabel(/^Stakeholder update/).fill('Failover under way <b>now</b>');
+      await page.getByRole('button', { name: 'Post update' }).click();
+      await page.waitForURL(/done=update/);
+      expect(await page.locator('.flash-ok').textContent()).toBe(`Update on ${id} posted.`);
+      expect(await page.locator('table.timeline').textContent()).toContain('Failover under way <b>now</b>');
+
+      await page.locator('#review-link').click();
+      await page.waitForURL(`${router.url}/incidents/${id}/review`);
+      expect(await page.locator('h1').textContent()).toContain('Post-incident review draft');
+      const draft = (await page.locator('#review-markdown').textContent())!;
+      expect(draft.startsWith(`# Post-incident review: ${id} HighErrorRate`)).toBe(true);
+      expect(draft).toContain('## Root cause');
+      expect(await page.locator('table.timeline').textContent()).toContain('Stakeholder update: Failover under way <b>now</b>');
+      expect(await page.locator('main b').count()).toBe(0);
+
+      const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#review-download').click()]);
+      expect(download.suggestedFilename()).toBe(`${id}-review.md`);
+      const path = await download.path();
+      const { readFile } = await import('node:fs/promises');
+      const text = await readFile(path, 'utf8');
+      expect(text).toBe(`${draft}`);
+      expect(text).toContain('Stakeholder update\\: Failover under way \\<b\\>now\\</b\\>');
+    } finally {
+      await ctx.close();
+    }
+  });
+});

@@ -14,6 +14,8 @@ export interface RouterConfig {
   smtpUrl: string | null;
   emailFrom: string | null;
   emailTo: string[];
+  /** STAKEHOLDER_EMAILS: who gets stakeholder updates of P0/P1 incidents by email (never paged). */
+  stakeholderEmails: string[];
   /** Send email through Amazon SES (nodemailer's SES transport) in this region when no SMTP URL is set. */
   sesRegion: string | null;
   dashboardToken: string | null;
@@ -47,6 +49,7 @@ export function readConfig(env: Env = process.env): RouterConfig {
     smtpUrl: e.SMTP_URL ?? null,
     emailFrom: e.EMAIL_FROM ?? null,
     emailTo: e.EMAIL_TO,
+    stakeholderEmails: e.STAKEHOLDER_EMAILS,
     sesRegion: e.SES_REGION ?? null,
     dashboardToken: e.DASHBOARD_TOKEN ?? null,
     dashboardUrl: e.DASHBOARD_URL ?? null,

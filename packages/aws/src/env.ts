@@ -46,6 +46,10 @@ const bool = z
   .transform((v) => v.toLowerCase())
   .pipe(z.enum(['true', 'false']))
   .transform((v) => v === 'true');
+const emailList = z
+  .string()
+  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+  .default([]);
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
 const logLevel = z
   .string()
@@ -67,13 +71,8 @@ export const ENV = {
   SMTP_URL: variable(url, 'a URL like smtp://user:pass@host:587', 'SmtpUrl'),
   SES_REGION: variable(text, 'an AWS region'),
   EMAIL_FROM: variable(text, 'an email address'),
-  EMAIL_TO: variable(
-    z
-      .string()
-      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
-      .default([]),
-    'comma-separated email addresses',
-  ),
+  EMAIL_TO: variable(emailList, 'comma-separated email addresses'),
+  STAKEHOLDER_EMAILS: variable(emailList, 'comma-separated email addresses'),
   DASHBOARD_TOKEN: variable(text, 'a token', 'DashboardToken'),
   DASHBOARD_URL: variable(url.transform((v) => v?.replace(/\/+$/, '')), 'a URL'),
   DASHBOARD_POLL_MS: variable(integer(1000).default(15_000), 'an integer number of milliseconds of at least 1000'),

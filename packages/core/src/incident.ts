@@ -17,7 +17,9 @@ export type TimelineType =
   | 'escalated'
   | 'silenced'
   | 'flapping'
-  | 'note';
+  | 'note'
+  /** A stakeholder update a person posted (Slack `/incident update`, the dashboard). */
+  | 'update';
 
 export interface TimelineEntry {
   at: string;

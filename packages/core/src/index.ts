@@ -15,3 +15,6 @@ export * from './glob';
 export * from './escalation';
 export * from './slack-command';
 export * from './render/digest-index';
+export * from './review';
+export * from './hygiene';
+export * from './stakeholder';

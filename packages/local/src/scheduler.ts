@@ -15,15 +15,23 @@ function digestPattern({ hour, minute }: { hour: number; minute: number }): stri
   return `0 ${minute} ${hour} * * *`;
 }
 
-/** The schedules the stacks deploy (escalation every minute, the daily digest), run locally with croner. */
-export function localSchedules(): { name: 'escalate' | 'digest'; pattern: string }[] {
+type ScheduledName = 'escalate' | 'digest' | 'hygiene';
+
+/**
+ * The schedules the stacks deploy (escalation every minute, the daily digest, the weekly alert hygiene on
+ * Mondays and its monthly variant on the 1st, both at the digest's time), run locally with croner.
+ */
+export function localSchedules(): { name: ScheduledName; pattern: string; detail?: Record<string, unknown> }[] {
+  const daily = digestPattern(readEnv(process.env, ['DIGEST_TIME']).DIGEST_TIME);
   return [
     { name: 'escalate', pattern: '0 * * * * *' },
-    { name: 'digest', pattern: digestPattern(readEnv(process.env, ['DIGEST_TIME']).DIGEST_TIME) },
+    { name: 'digest', pattern: daily },
+    { name: 'hygiene', pattern: daily.replace(/\* \* \*$/, '* * 1') },
+    { name: 'hygiene', pattern: daily.replace(/\* \* \*$/, '1 * *'), detail: { days: 30 } },
   ];
 }
 
-export function startScheduler(handlers: Partial<Record<'escalate' | 'digest', ScheduledHandler>> & object, log: (l: string) => void): LocalScheduler {
+export function startScheduler(handlers: Partial<Record<ScheduledName, ScheduledHandler>> & object, log: (l: string) => void): LocalScheduler {
   const jobs: Cron[] = [];
   const registered: LocalScheduler['jobs'] = [];
   const timezone = readEnv(process.env, ['DIGEST_TIMEZONE']).DIGEST_TIMEZONE ?? 'UTC';
@@ -34,7 +42,7 @@ export function startScheduler(handlers: Partial<Record<'escalate' | 'digest', S
     jobs.push(
       new Cron(s.pattern, { protect: true, timezone }, async () => {
         try {
-          await h(scheduledEvent(`local-${s.name}`), lambdaContext(s.name, 60_000));
+          await h({ ...scheduledEvent(`local-${s.name}`), detail: s.detail ?? {} }, lambdaContext(s.name, 60_000));
         } catch (err) {
           log(`schedule ${s.name}: ${(err as Error).message}`);
         }

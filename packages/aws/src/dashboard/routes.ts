@@ -13,6 +13,9 @@
  *   POST /api/incidents/{id}/ack|resolve  JSON in → JSON out; form in → 303 back to the page
  *   POST /api/silences                    JSON or form
  *   GET  /api/digest?hours=24             the digest's numbers
+ *   GET  /incidents/{id}/review           review draft (HTML; ?format=md or Accept: text/markdown → Markdown)
+ *   POST /api/incidents/{id}/updates      stakeholder update (JSON or form)
+ *   GET  /api/hygiene?days=7              the alert-hygiene numbers
  */
 import {
   headerSafe,
@@ -32,6 +35,7 @@ import { acknowledgeIncident, resolveIncident, type ActionResult, type Actor } f
 import { bodyText, header, json, query, router, type HttpEvent, type HttpResult, type Route } from '../api/http';
 import { getIncidentRoute, healthRoute, listIncidentsRoute } from '../api/incidents-api';
 import { loadDigest } from '../digest/digest';
+import { hygieneRoute, reviewRoute, stakeholderUpdate } from './review-routes';
 import type { Runtime } from '../runtime';
 import { ASSETS } from './assets';
 import {
@@ -105,6 +109,9 @@ function flashFrom(event: HttpEvent): Flash | null {
   const error = query(event, 'error');
   if (done === 'ack') return { kind: 'ok', text: `${shown} acknowledged.` };
   if (done === 'resolve') return { kind: 'ok', text: `${shown} resolved.` };
+  if (done === 'update') return { kind: 'ok', text: `Update on ${shown} posted.` };
+  if (error === 'update-invalid') return { kind: 'error', text: 'An update needs some text (up to 1000 characters).' };
+  if (error === 'timeline-full') return { kind: 'error', text: `${shown} has too many timeline entries for more updates.` };
   if (done === 'silence') return { kind: 'ok', text: `Silence ${id && FLASH_ID.test(id) ? id : ''} created.`.replace('  ', ' ') };
   if (error === 'already-resolved') return { kind: 'error', text: `${shown} was already resolved.` };
   if (error === 'already-acknowledged') return { kind: 'error', text: `${shown} was already acknowledged.` };
@@ -235,6 +242,14 @@ async function createSilence(ctx: Ctx): Promise<HttpResult> {
   return json(201, { silence });
 }
 
+async function updateAction(rawId: string, ctx: Ctx): Promise<HttpResult> {
+  const id = normaliseIncidentId(rawId) ?? rawId;
+  const r = await stakeholderUpdate(ctx.rt, id, actorFor(ctx), ctx.body.text);
+  if (!ctx.form) return json(r.status, r.body);
+  const back = safeLocalPath(ctx.body.redirect, `/incidents/${encodeURIComponent(id)}`);
+  return redirect(withFlash(back, r.kind === 'posted' ? { done: 'update', id } : { error: r.kind, id }));
+}
+
 async function digestRoute(event: HttpEvent, rt: Runtime): Promise<HttpResult> {
   const raw = query(event, 'hours');
   const hours = raw === undefined ? 24 : Number(raw);
@@ -253,6 +268,9 @@ const ROUTE_TABLE: Route<Ctx>[] = [
   { method: 'POST', path: '/api/incidents/{id}/resolve', handler: (_e, p, c) => incidentAction('resolve', p.id, c) },
   { method: 'POST', path: '/api/silences', handler: (_e, _p, c) => createSilence(c) },
   { method: 'GET', path: '/api/digest', handler: (e, _p, c) => digestRoute(e, c.rt) },
+  { method: 'GET', path: '/incidents/{id}/review', handler: (e, p, c) => reviewRoute(e, p.id, c.rt, sessionView(c)) },
+  { method: 'POST', path: '/api/incidents/{id}/updates', handler: (_e, p, c) => updateAction(p.id, c) },
+  { method: 'GET', path: '/api/hygiene', handler: (e, _p, c) => hygieneRoute(e, c.rt) },
 ];
 const routes = router<Ctx>(ROUTE_TABLE);
 

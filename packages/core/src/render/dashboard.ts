@@ -536,6 +536,17 @@ ${i.status === 'open' ? html`<form method="post" action="/api/incidents/${id}/ac
 ${silenceForm(m.session, path, i.alarmName)}`;
 }
 
+/** Runbook steps 3 and 5: a stakeholder update form, and the review draft. */
+function reviewAndUpdates(i: Incident, m: IncidentPageModel): SafeHtml {
+  const id = encodeURIComponent(i.id);
+  const form = m.session.csrf
+    ? html`<form method="post" action="/api/incidents/${id}/updates" class="update-form">${csrfField(m.session)}<input type="hidden" name="redirect" value="${incidentHref(i.id)}">
+<label for="update-text">Stakeholder update <span class="muted small">(timeline and Slack; P0/P1 also emailed to stakeholders; pages nobody)</span></label>
+<textarea id="update-text" name="text" maxlength="1000" rows="2" required></textarea> <button type="submit" id="update-${i.id}">Post update</button></form>`
+    : '';
+  return html`${form}<p><a href="/incidents/${id}/review" id="review-link">Post-incident review draft</a> · <a href="/incidents/${id}/review?format=md" download>Markdown</a></p>`;
+}
+
 /** The live parts of the incident page. */
 export function renderIncidentSections(m: IncidentPageModel): Record<string, string> {
   const i = m.incident;
@@ -549,6 +560,7 @@ export function renderIncidentPage(m: IncidentPageModel, opts: { poll: string; e
 <h1>${sevBadge(i.severity, m.policy)} <span class="alarm-name">${i.alarmName}</span> <span class="muted id">${i.id}</span></h1>
 <section aria-labelledby="status-h" class="panel"><h2 id="status-h">Status</h2><div data-live="facts">${raw(s.facts)}</div>
 <h3 class="visually-hidden">Actions</h3>${actionsSection(i, m)}</section>
+<section aria-labelledby="updates-h"><h2 id="updates-h">Updates and review</h2>${reviewAndUpdates(i, m)}</section>
 <section aria-labelledby="alarm-h"><h2 id="alarm-h">Alarm</h2>${alarmSection(i)}</section>
 <section aria-labelledby="runbook-h"><h2 id="runbook-h">Runbook</h2>${runbookSection(i, m.policy)}</section>
 <section aria-labelledby="timeline-h"><h2 id="timeline-h">Timeline</h2><div data-live="timeline">${raw(s.timeline)}</div></section>
