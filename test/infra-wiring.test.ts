@@ -31,6 +31,9 @@ import {
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
+/** A deployed API's URL, in place of the stand-in's placeholder (`<Api.url>`, which is no URL). */
+const API_URL = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
+
 /** The brief's contract, written out rather than imported from stacks/ so the test cannot agree with a typo. */
 const EXPECTED_FUNCTIONS = {
   AlarmHandler: { handler: 'functions/alarm.handler', secrets: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'] },
@@ -302,7 +305,7 @@ describe('functions', () => {
     expect(d.fn('AlarmHandler').args.permissions).toContainEqual({ actions: ['sqs:SendMessage'], resources: [dlq.arn] });
     // The code reads the same variable.
     const { readConfig } = await import('../packages/aws/src/config');
-    expect(readConfig({ ROUTER_TABLE: 't', ...d.fn('DigestHandler').args.environment }).sesRegion).toBe('eu-west-1');
+    expect(readConfig({ ROUTER_TABLE: 't', ...d.fn('DigestHandler').args.environment, DASHBOARD_URL: API_URL }).sesRegion).toBe('eu-west-1');
   });
 
   it('passes the runtime tuning variables when set, DASHBOARD_POLL_MS to the dashboard only', async () => {
@@ -322,7 +325,7 @@ describe('functions', () => {
       else expect(f.args.environment, f.name).not.toHaveProperty('DASHBOARD_POLL_MS');
     }
     const { readConfig } = await import('../packages/aws/src/config');
-    const config = readConfig({ ROUTER_TABLE: 't', ...d.fn('AlarmHandler').args.environment });
+    const config = readConfig({ ROUTER_TABLE: 't', ...d.fn('AlarmHandler').args.environment, DASHBOARD_URL: API_URL });
     expect(config).toMatchObject({ pagerdutyEventsUrl: 'https://events.eu.pagerduty.com/v2/enqueue', deliveryBudgetMs: 6000, leaseMs: 30000 });
   });
 

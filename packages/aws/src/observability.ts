@@ -2,14 +2,17 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ConfigError } from '@alert-router/core';
 import type { PipelineLogger, PipelineMetrics } from './alarm-pipeline';
+import { readEnv } from './env';
+
+const powertools = readEnv(process.env, ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE']);
 
 /** Structured JSON logs (Powertools). Secrets are never passed to it; see config.secretValues for the test that checks. */
-export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'alert-router' });
+export const logger = new Logger({ serviceName: powertools.POWERTOOLS_SERVICE_NAME });
 
 /** Powertools metrics: embedded metric format on stdout, no API call on the hot path. */
 export const powertoolsMetrics = new Metrics({
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'AlertRouter',
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'alert-router',
+  namespace: powertools.POWERTOOLS_METRICS_NAMESPACE,
+  serviceName: powertools.POWERTOOLS_SERVICE_NAME,
   logger: {
     debug: console.debug,
     info: console.info,
@@ -32,7 +35,7 @@ export class RouterMetrics implements PipelineMetrics {
   /** Dimensioned metrics need a Metrics object each (singleMetric): skipped when metrics are off (local mode). */
   private readonly dimensioned: boolean;
   constructor(private readonly emf: Metrics | null) {
-    this.dimensioned = process.env.POWERTOOLS_METRICS_DISABLED !== 'true';
+    this.dimensioned = !readEnv(process.env, ['POWERTOOLS_METRICS_DISABLED']).POWERTOOLS_METRICS_DISABLED;
   }
 
   count(name: string, value = 1, dimensions?: Record<string, string>): void {

@@ -64,7 +64,7 @@ export async function healthRoute(rt: Runtime): Promise<HttpResult> {
   } catch (err) {
     store = `error: ${(err as Error).name}`;
   }
-  // design.md's contract: always 200, the state is in the body ("degraded" + the store's error name).
+  // The HTTP surface's contract (docs/contracts.md): always 200, the state is in the body ("degraded" + the store's error name).
   return json(200, {
     status: store === 'ok' ? 'ok' : 'degraded',
     store,

@@ -1,5 +1,5 @@
 /**
- * The dashboard function: HTML pages, their JSON twins for polling, the JSON API of design.md, login, and the
+ * The dashboard function: HTML pages, their JSON twins for polling, the JSON API of docs/contracts.md, login, and the
  * two static assets. Authentication, CSRF and security headers are applied here for every route.
  *
  *   GET  /health                          open (no secrets)
@@ -56,12 +56,6 @@ import { dashboardFilters, filtersQuery, incidentEtag, loadDashboard } from './d
 
 export const CONTENT_SECURITY_POLICY =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-/** How often the page polls (DASHBOARD_POLL_MS, default 15 s, at least 1 s). */
-function pollMs(): number {
-  const v = Number(process.env.DASHBOARD_POLL_MS);
-  return Number.isFinite(v) && v >= 1000 ? Math.round(v) : 15_000;
-}
 
 interface Ctx {
   rt: Runtime;
@@ -168,7 +162,7 @@ async function dashboardPage(event: HttpEvent, ctx: Ctx): Promise<HttpResult> {
   const q = filtersQuery(f);
   const html = renderDashboardPage(
     { now: now.toISOString(), policy: ctx.rt.policy, filters: f, ...data, session: sessionView(ctx), flash: flashFrom(event) },
-    { path: `/${q}`, poll: `/api/dashboard${q}`, etag: data.etag, pollMs: pollMs() },
+    { path: `/${q}`, poll: `/api/dashboard${q}`, etag: data.etag, pollMs: ctx.rt.config.dashboardPollMs },
   );
   return htmlPage(200, html, ctx.cookies.length ? { cookies: ctx.cookies } : {});
 }
@@ -192,7 +186,7 @@ async function incidentPage(event: HttpEvent, id: string, ctx: Ctx): Promise<Htt
   if (!incident) return htmlPage(404, renderErrorPage(404, 'No such incident', `There is no incident ${id}.`, sessionView(ctx)), ctx.cookies.length ? { cookies: ctx.cookies } : {});
   const html = renderIncidentPage(
     { incident, now: ctx.rt.now().toISOString(), policy: ctx.rt.policy, session: sessionView(ctx), flash: flashFrom(event) },
-    { poll: `/api/incidents/${encodeURIComponent(incident.id)}?sections=1`, etag: incidentEtag(incident), pollMs: pollMs() },
+    { poll: `/api/incidents/${encodeURIComponent(incident.id)}?sections=1`, etag: incidentEtag(incident), pollMs: ctx.rt.config.dashboardPollMs },
   );
   return htmlPage(200, html, ctx.cookies.length ? { cookies: ctx.cookies } : {});
 }

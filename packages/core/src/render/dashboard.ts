@@ -125,8 +125,6 @@ export const RESOLVED_SHOWN = 50;
 
 // ---------------------------------------------------------------- small pieces
 
-const SEV_RANK: Record<Severity, number> = { P0: 0, P1: 1, P2: 2, P3: 3 };
-
 function ageText(fromIso: string, nowIso: string): string {
   return secondsText((Date.parse(nowIso) - Date.parse(fromIso)) / 1000);
 }
