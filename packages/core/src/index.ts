@@ -12,11 +12,8 @@ export * from './business-calendar';
 export * from './lifecycle';
 export * from './render/index';
 export * from './silence';
-<<<<<<< HEAD
 export * from './silence-release';
-=======
 export * from './glob';
->>>>>>> i10
 export * from './escalation';
 export * from './slack-command';
 export * from './render/digest-index';
