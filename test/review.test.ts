@@ -18,7 +18,6 @@ import { routerWithPeers } from './helpers/router-runtime';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const GOLDEN = resolve(ROOT, 'test/fixtures/review/golden-incident.md');
 const FIXTURE = JSON.parse(readFileSync(resolve(ROOT, 'test/fixtures/alarms/metric-alarm.event.json'), 'utf8')) as { Records: { Sns: Record<string, unknown> }[] };
-const ALARM_NAME = 'if-sim-app_427809481713_us-east-1-metric_emitting_node_failure';
 
 /** The default policy with one rule that makes the fixture's alarm a P0 under the High Error Rate runbook. */
 function goldenPolicy(): Policy {

@@ -1,29 +1,18 @@
 /**
  * The dashboard in headless Chromium against `npm start` (a child process, HTTP only), as an on-call engineer
- * uses it. Chromium is Debian's /usr/bin/chromium (CHROMIUM_PATH to override), driven by playwright-core.
+ * uses it. Chromium: CHROMIUM_PATH, else /usr/bin/chromium, else @sparticuz/chromium (test/helpers/browser.ts),
+ * driven by playwright-core.
  * If it cannot start these tests FAIL; set SKIP_BROWSER_TESTS=1 to skip them on purpose.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium as launch } from '../helpers/browser';
 import { RUNBOOK_ALARMS, snsNotification, type DemoAlarm } from '../../packages/local/src/demo';
 
 const SKIP = process.env.SKIP_BROWSER_TESTS === '1';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const TOKEN = 'e2e-dashboard-token-5f1c0a9b';
 const HOSTILE_NAME = '<img src=x onerror=alert(1)><script>alert(2)</script>';
-
-async function launch(): Promise<Browser> {
-  try {
-    return await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
-  } catch (err) {
-    throw new Error(
-      `Chromium did not start (${CHROMIUM}): ${(err as Error).message.split('\n')[0]}\n` +
-        'Install it (apt-get install -y chromium) or set SKIP_BROWSER_TESTS=1 to skip the browser tests deliberately.',
-    );
-  }
-}
 
 interface Router {
   url: string;

@@ -17,6 +17,7 @@ export * from './digest/digest';
 export * from './notifiers/index';
 export * from './webhooks/routes';
 export * from './webhooks/auth';
+export * from './env';
 export * from './review/review';
 export * from './review/hygiene';
 export * from './review/updates';

@@ -174,7 +174,7 @@ export interface ReviewOptions {
 
 export function buildReview(incident: Incident, policy: Policy, opts: ReviewOptions = {}): ReviewModel {
   const members = (opts.members ?? []).filter((m) => m.id !== incident.id);
-  const deadline = responseDeadline(incident.severity, incident.openedAt, policy);
+  const deadline = responseDeadline(incident.severity, incident.releasedAt ?? incident.openedAt, policy);
   // As the digest counts breaches: the wait ends at the acknowledgement, else at an unacknowledged resolution.
   const end = incident.acknowledgedAt ?? incident.resolvedAt;
   const late = end ? Math.round((Date.parse(end) - Date.parse(deadline)) / 1000) : null;

@@ -1,7 +1,7 @@
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { WebhookSource } from '@alert-router/core';
 import { header, query, type HttpEvent } from '../api/http';
-import { secret } from '../config';
+import { readEnv } from '../env';
 
 /** The webhook credentials: Sentry's client secret, and one token for every other source. */
 export interface WebhookSecrets {
@@ -11,10 +11,8 @@ export interface WebhookSecrets {
 
 /** `SENTRY_CLIENT_SECRET` / `WEBHOOK_TOKEN` locally; the `SentryClientSecret` / `WebhookToken` sst.Secrets when deployed. */
 export function readWebhookSecrets(env: Record<string, string | undefined> = process.env): WebhookSecrets {
-  return {
-    sentryClientSecret: secret(env, 'SentryClientSecret', 'SENTRY_CLIENT_SECRET'),
-    webhookToken: secret(env, 'WebhookToken', 'WEBHOOK_TOKEN'),
-  };
+  const v = readEnv(env, ['SENTRY_CLIENT_SECRET', 'WEBHOOK_TOKEN']);
+  return { sentryClientSecret: v.SENTRY_CLIENT_SECRET ?? null, webhookToken: v.WEBHOOK_TOKEN ?? null };
 }
 
 /** Equal in constant time whatever the lengths: both sides are hashed first. */

@@ -4,7 +4,8 @@
  * channel (Slack mrkdwn, HTML), so a hostile alarm name or update text stays inert.
  */
 import type { DigestSlackMessage, RenderedDigestEmail } from './digest';
-import { escapeHtml, headerSafe, isHttpUrl, slackText, stripControls, truncateEscaped } from './escape';
+import { EMAIL_BODY_MAX_BYTES, EMAIL_SUBJECT_MAX } from './email';
+import { escapeHtml, headerSafe, isHttpUrl, shrinkToFit, slackText, stripControls, truncateEscaped, truncateUnits } from './escape';
 import { SLACK_LIMITS } from './slack';
 
 export interface Bulletin {
@@ -35,18 +36,30 @@ export function renderBulletinSlack(b: Bulletin): DigestSlackMessage {
   return { text: slackText(headerSafe(b.subject), 300), blocks, unfurl_links: false, unfurl_media: false };
 }
 
+/** Full-size limits of one line and of the intro; halved until the email fits (shrinkToFit). */
+const EMAIL_LINE_MAX = 1000;
+const EMAIL_INTRO_MAX = 8000;
+const EMAIL_SECTION_LINES = 200;
+
 export function renderBulletinEmail(b: Bulletin): RenderedDigestEmail {
-  const subject = headerSafe(b.subject).slice(0, 200);
-  const text: string[] = [subject, '', stripControls(b.intro)];
-  const html: string[] = [`<h2>${escapeHtml(subject)}</h2>`, `<p style="white-space:pre-wrap">${escapeHtml(stripControls(b.intro))}</p>`];
-  for (const s of b.sections) {
-    if (s.lines.length === 0) continue;
-    text.push('', headerSafe(s.title), ...s.lines.map((l) => `- ${headerSafe(l)}`));
-    html.push(`<h3>${escapeHtml(headerSafe(s.title))}</h3><ul>${s.lines.map((l) => `<li>${escapeHtml(headerSafe(l))}</li>`).join('')}</ul>`);
-  }
-  if (b.link && isHttpUrl(b.link.url)) {
-    text.push('', `${b.link.text}: ${b.link.url}`);
-    html.push(`<p><a href="${escapeHtml(b.link.url)}">${escapeHtml(b.link.text)}</a></p>`);
-  }
-  return { subject, text: `${text.join('\n')}\n`, html: `<!doctype html><html><body>${html.join('\n')}</body></html>` };
+  const subject = truncateUnits(headerSafe(b.subject), EMAIL_SUBJECT_MAX);
+  const render = (scale: number) => {
+    const line = (l: string) => truncateUnits(headerSafe(l), Math.max(16, Math.floor(EMAIL_LINE_MAX * scale)));
+    const intro = truncateUnits(stripControls(b.intro), Math.max(16, Math.floor(EMAIL_INTRO_MAX * scale)));
+    const text: string[] = [subject, '', intro];
+    const html: string[] = [`<h2>${escapeHtml(subject)}</h2>`, `<p style="white-space:pre-wrap">${escapeHtml(intro)}</p>`];
+    for (const s of b.sections) {
+      if (s.lines.length === 0) continue;
+      const lines = s.lines.slice(0, EMAIL_SECTION_LINES).map(line);
+      if (s.lines.length > EMAIL_SECTION_LINES) lines.push(`…and ${s.lines.length - EMAIL_SECTION_LINES} more`);
+      text.push('', line(s.title), ...lines.map((l) => `- ${l}`));
+      html.push(`<h3>${escapeHtml(line(s.title))}</h3><ul>${lines.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>`);
+    }
+    if (b.link && isHttpUrl(b.link.url)) {
+      text.push('', `${b.link.text}: ${b.link.url}`);
+      html.push(`<p><a href="${escapeHtml(b.link.url)}">${escapeHtml(b.link.text)}</a></p>`);
+    }
+    return { subject, text: `${text.join('\n')}\n`, html: `<!doctype html><html><body>${html.join('\n')}</body></html>` };
+  };
+  return shrinkToFit(render, (r) => [r.text, r.html], EMAIL_BODY_MAX_BYTES);
 }

@@ -126,8 +126,6 @@ export const RESOLVED_SHOWN = 50;
 
 // ---------------------------------------------------------------- small pieces
 
-const SEV_RANK: Record<Severity, number> = { P0: 0, P1: 1, P2: 2, P3: 3 };
-
 function ageText(fromIso: string, nowIso: string): string {
   return secondsText((Date.parse(nowIso) - Date.parse(fromIso)) / 1000);
 }
@@ -457,7 +455,7 @@ function timelineWhat(e: TimelineEntry): string {
 
 function factsList(i: Incident, m: IncidentPageModel): SafeHtml {
   const row = (k: string, v: unknown) => (v === null || v === undefined || v === '' ? '' : html`<div><dt>${k}</dt><dd>${v}</dd></div>`);
-  const deadline = responseDeadline(i.severity, i.openedAt, m.policy);
+  const deadline = responseDeadline(i.severity, i.releasedAt ?? i.openedAt, m.policy);
   return html`<dl class="facts">
 ${row('State', html`${stateBadge(i.status)}`)}
 ${row('Severity', html`${sevBadge(i.severity, m.policy)} ${severityLabel(i.severity, m.policy)} (classified by ${i.classifiedBy})`)}
