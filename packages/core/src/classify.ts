@@ -1,3 +1,4 @@
+import { globMatches } from './glob';
 import { parseArn } from './parse';
 import type { Policy } from './policy';
 import { CHANNELS, type Channel, type Notification, type Severity } from './types';
@@ -45,16 +46,6 @@ function topicName(topicArn: string | null | undefined): string | null {
   return arn ? arn.resource : topicArn;
 }
 
-const globCache = new Map<string, RegExp>();
-function glob(pattern: string): RegExp {
-  let re = globCache.get(pattern);
-  if (!re) {
-    re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
-    globCache.set(pattern, re);
-  }
-  return re;
-}
-
 function eqi(a: string | null, b: string): boolean {
   return a !== null && a.toLowerCase() === b.toLowerCase();
 }
@@ -69,7 +60,7 @@ export function classify(n: Notification, policy: Policy): Classification {
   const fromDescription = severityFromDescription(n.description);
   const rule = policy.rules.find(
     (r) =>
-      (!r.alarmName || glob(r.alarmName).test(n.alarmName)) &&
+      (!r.alarmName || globMatches(r.alarmName, n.alarmName)) &&
       (!r.namespace && !r.metric
         ? true
         : metricsOf(n).some((m) => (!r.namespace || eqi(m.namespace, r.namespace)) && (!r.metric || eqi(m.metric, r.metric)))),

@@ -10,6 +10,7 @@ export * from './notifier';
 export * from './clock';
 export * from './lifecycle';
 export * from './render/index';
+export * from './glob';
 export * from './silence';
 export * from './escalation';
 export * from './slack-command';

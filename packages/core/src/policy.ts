@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { z } from 'zod';
 import { PolicyError } from './errors';
+import { GLOB_PROBLEMS, globProblem } from './glob';
 import { formatPath } from './parse';
 import { CHANNELS, SEVERITIES, type Severity } from './types';
 
@@ -46,10 +47,16 @@ const severityPolicy = z
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24 h)');
 
+/** An alarm-name glob, held to the same rule as silences from Slack and the dashboard. */
+const alarmGlob = z.string().superRefine((v, ctx) => {
+  const problem = globProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: GLOB_PROBLEMS[problem] });
+});
+
 const rule = z
   .object({
     name: z.string().optional(),
-    alarmName: z.string().optional(),
+    alarmName: alarmGlob.optional(),
     namespace: z.string().optional(),
     metric: z.string().optional(),
     severity,
@@ -61,7 +68,7 @@ const rule = z
 const silence = z
   .object({
     id: z.string().optional(),
-    match: z.string().min(1),
+    match: alarmGlob,
     reason: z.string().min(1),
     author: z.string().min(1),
     startsAt: z.string().datetime({ offset: true }).optional(),
