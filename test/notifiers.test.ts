@@ -40,7 +40,6 @@ interface Recorded {
   path: string;
   headers: IncomingMessage['headers'];
   body: string;
-  at: number;
 }
 
 interface HttpPeer {
@@ -62,7 +61,7 @@ async function httpPeer(path: string, script: Reply[], fallback: Reply): Promise
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
+      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
       if (req.method !== 'POST' || req.url !== path) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('no_service');
         return;
