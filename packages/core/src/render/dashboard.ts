@@ -383,7 +383,7 @@ function silenceForm(session: DashboardSession, redirect: string, alarmName: str
   return html`<form method="post" action="/api/silences" class="silence-form">
 ${csrfField(session)}<input type="hidden" name="redirect" value="${redirect}">
 <fieldset><legend>${alarmName ? 'Silence this alarm' : 'Add a silence'}</legend>
-<div class="field"><label for="${id}-match">Alarm name pattern <span class="muted small">(* matches anything)</span></label>
+<div class="field"><label for="${id}-match">Alarm name pattern <span class="muted small">(* any text, ? one character)</span></label>
 <input id="${id}-match" name="match" required maxlength="${GLOB_RULES.maxLength}" value="${alarmName ?? ''}"></div>
 <div class="field"><label for="${id}-duration">For</label>
 <select id="${id}-duration" name="duration">${['30m', '1h', '2h', '4h', '8h', '1d', '3d', '7d'].map((d) => html`<option value="${d}"${d === '1h' ? raw(' selected') : ''}>${d}</option>`)}</select></div>
