@@ -112,18 +112,19 @@ function recordingSleep(clock?: { t: number }) {
 const notice = (overrides: Partial<Notice> = {}) => makeNotice(overrides);
 
 /**
- * An attempt timer driven by events, not by the machine's speed: attempt k runs out once `arrived(k)` holds
- * (the peer has seen the k-th request), and then moves the fake clock by the attempt's time, so the budget
- * is spent exactly as on a real clock.
+ * Time driven by events, not by the machine's speed: attempt k runs out once `arrived(k)` holds (the peer has
+ * seen the k-th request), then the fake clock moves by the attempt's time, and waits move it too, so the budget
+ * is spent exactly as on a real clock. Jitter is fixed at its low end.
  */
-function eventTimer(arrived: (k: number) => boolean, clock: { t: number }) {
+function eventTime(arrived: (k: number) => boolean) {
+  const clock = { t: 0 };
   const timeouts: number[] = [];
-  const timer = async (ms: number) => {
+  const attemptTimer = async (ms: number) => {
     const k = timeouts.push(ms);
     await expect.poll(() => arrived(k), { timeout: 20_000, interval: 5 }).toBe(true);
     clock.t += ms;
   };
-  return { timeouts, timer };
+  return { timeouts, options: { now: () => clock.t, sleep: recordingSleep(clock).sleep, attemptTimer, random: () => 0 } };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -225,16 +226,12 @@ describe('deliverWithRetry (the shared rule)', () => {
 
   it('abandons an attempt at its timeout even when the notifier ignores the signal, within the budget', async () => {
     const calls: { signal: AbortSignal }[] = [];
-    const clock = { t: 0 };
-    const { timeouts, timer } = eventTimer((k) => calls.length >= k, clock);
+    const { timeouts, options } = eventTime((k) => calls.length >= k);
     const r = await deliverWithRetry(scripted(['hang', 'hang', 'hang'], calls), notice(), {
       attemptTimeoutMs: 150,
       budgetMs: 400,
       baseDelayMs: 10,
-      random: () => 0,
-      now: () => clock.t,
-      sleep: recordingSleep(clock).sleep,
-      attemptTimer: timer,
+      ...options,
     });
     expect(r.status).toBe('failed');
     expect(r.error).toMatch(/timed out after \d+ ms/);
@@ -410,16 +407,12 @@ describe('PagerDutyNotifier against a loopback Events API v2', () => {
 
   it('a peer that never answers: failed within the budget', async () => {
     const peer = await pdPeer([{ status: 0, hang: true }, { status: 0, hang: true }, { status: 0, hang: true }, { status: 0, hang: true }]);
-    const clock = { t: 0 };
-    const { timeouts, timer } = eventTimer((k) => peer.requests.length >= k, clock);
+    const { timeouts, options } = eventTime((k) => peer.requests.length >= k);
     const r = await deliverWithRetry(new PagerDutyNotifier({ routingKey: 'K', eventsUrl: peer.url }), notice(), {
       budgetMs: 1000,
       attemptTimeoutMs: 400,
       baseDelayMs: 50,
-      random: () => 0,
-      now: () => clock.t,
-      sleep: recordingSleep(clock).sleep,
-      attemptTimer: timer,
+      ...options,
     });
     expect(r.status).toBe('failed');
     expect(r.retryable).toBe(true);
@@ -531,16 +524,12 @@ describe('EmailNotifier against smtp-server', () => {
     }));
     const { port } = silent.address() as AddressInfo;
     const email = new EmailNotifier({ transport: `smtp://127.0.0.1:${port}`, from: 'alerts@example.com', to: ['oncall@example.com'] });
-    const clock = { t: 0 };
-    const { timeouts, timer } = eventTimer((k) => sockets.length >= k, clock);
+    const { timeouts, options } = eventTime((k) => sockets.length >= k);
     const r: DeliveryOutcome = await deliverWithRetry(email, notice(), {
       budgetMs: 1000,
       attemptTimeoutMs: 450,
       baseDelayMs: 20,
-      random: () => 0,
-      now: () => clock.t,
-      sleep: recordingSleep(clock).sleep,
-      attemptTimer: timer,
+      ...options,
     });
     expect(r.status).toBe('failed');
     expect(r.retryable).toBe(true);
