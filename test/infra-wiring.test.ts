@@ -42,8 +42,8 @@ const EXPECTED_FUNCTIONS = {
   DashboardHandler: { handler: 'functions/dashboard.handler', secrets: ['DashboardToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'] },
   EscalateHandler: { handler: 'functions/escalate.handler', secrets: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'] },
   DigestHandler: { handler: 'functions/digest.handler', secrets: ['SlackWebhookUrl', 'SmtpUrl'] },
-  WebhookHandler: { handler: 'functions/webhooks.handler', secrets: ['SentryClientSecret', 'WebhookToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'] },
   HygieneHandler: { handler: 'functions/hygiene.handler', secrets: ['SlackWebhookUrl', 'SmtpUrl'] },
+  WebhookHandler: { handler: 'functions/webhooks.handler', secrets: ['SentryClientSecret', 'WebhookToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'] },
 } as const;
 const ALL_SECRETS = ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackSigningSecret', 'SmtpUrl', 'DashboardToken', 'SentryClientSecret', 'WebhookToken'];
 const WEBHOOK_ROUTES = ['POST /webhooks/sentry', 'POST /webhooks/gcp', 'POST /webhooks/azure', 'POST /webhooks/alertmanager', 'POST /webhooks/generic'];
@@ -514,10 +514,11 @@ describe('the watcher: an ops topic that does not depend on the router', () => {
     vi.stubEnv('SLACK_WEBHOOK_URL', 'not a url');
     aws.setRuntime(undefined);
     try {
-      for (let i = 0; i < 3; i++) expect(() => aws.runtime()).toThrow('SLACK_WEBHOOK_URL: expected a URL, got a value that is not one (not shown: it is a secret)');
+      for (let i = 0; i < 3; i++) expect(() => aws.runtime()).toThrow('SLACK_WEBHOOK_URL: expected a URL');
       const reports = errors.mock.calls.filter((c) => String(c[0]).startsWith('startup error'));
       expect(reports).toHaveLength(1);
-      expect(reports[0][1]).toEqual({ error: 'ConfigError: SLACK_WEBHOOK_URL: expected a URL, got a value that is not one (not shown: it is a secret)' });
+      expect(reports[0][1]).toEqual({ error: expect.stringMatching(/^ConfigError: SLACK_WEBHOOK_URL: expected a URL/) });
+      expect(JSON.stringify(reports)).not.toContain('not a url');
     } finally {
       errors.mockRestore();
       aws.setRuntime(undefined);
