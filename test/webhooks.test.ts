@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleWebhook, setRuntime, type HttpEvent } from '@alert-router/aws';
 import { LOCAL_HANDLERS } from '../packages/local/src/handlers';
 import { startLocalServer } from '../packages/local/src/server';
-import { startRouterProcess } from './helpers/router-process';
+import { startRouterProcess } from './helpers/npm-start';
 import { routerWithPeers } from './helpers/router-runtime';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -43,10 +43,10 @@ describe('npm start: POST /webhooks/{source}', () => {
 
   beforeAll(async () => {
     // npm start with the webhook secrets set, as a user runs it; then HTTP only
-    app = await startRouterProcess({ SENTRY_CLIENT_SECRET: SENTRY_SECRET, WEBHOOK_TOKEN: TOKEN });
+    app = await startRouterProcess([], { DASHBOARD_TOKEN: '', SENTRY_CLIENT_SECRET: SENTRY_SECRET, WEBHOOK_TOKEN: TOKEN });
   }, 20_000);
-  afterAll(() => {
-    app?.proc.kill('SIGTERM');
+  afterAll(async () => {
+    await app?.stop();
   });
 
   /** Opens with `fire`, redelivers it (nothing changes), resolves with `resolve`; checks the incident each time. */
