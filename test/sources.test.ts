@@ -269,7 +269,9 @@ describe('webhook payloads (real vendor samples): parser and default classificat
 });
 
 describe('malformed webhook bodies: InputError with the path of what is wrong', () => {
-  const cases: [WebhookSource, (b: Record<string, any>) => unknown, string, RegExp][] = [
+  /** A sample body, read loosely: the cases below spread and replace parts of it. */
+  type Tree = { [key: string]: Tree };
+  const cases: [WebhookSource, (b: Tree) => unknown, string, RegExp][] = [
     ['sentry', (b) => ({ ...b, action: 'exploded' }), 'action', /expected one of/i],
     ['gcp', (b) => ({ ...b, incident: { ...b.incident, state: 'melted' } }), 'incident.state', /open.*closed/],
     ['gcp', () => ({ version: '1.2' }), 'incident', /expected object/i],
@@ -290,7 +292,7 @@ describe('malformed webhook bodies: InputError with the path of what is wrong', 
     generic: 'webhooks/generic-trigger.constructed.json',
   };
   it.each(cases)('%s: %s', (source, mutate, path, reason) => {
-    const body = mutate(load(base[source]) as Record<string, any>);
+    const body = mutate(load(base[source]) as Tree);
     let err: unknown;
     try {
       parseWebhook(source, body, RECEIVED, source === 'sentry' ? 'metric_alert' : null);

@@ -10,7 +10,16 @@ import { routerWithPeers } from './helpers/router-runtime';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const fixtureText = (path: string): string => readFileSync(`${ROOT}test/fixtures/webhooks/${path}`, 'utf8');
-const fixture = (path: string): Record<string, any> => JSON.parse(fixtureText(path));
+const fixture = <T = Record<string, unknown>>(path: string): T => JSON.parse(fixtureText(path)) as T;
+
+/** The parts of the sample bodies the tests change. */
+interface AzureBody {
+  data: { essentials: { alertId: string; monitorCondition: string; resolvedDateTime?: string } };
+}
+interface AlertmanagerBody {
+  status: string;
+  alerts: { status: string; endsAt: string }[];
+}
 
 const SENTRY_SECRET = 'sentry-client-secret-for-tests-0123456789';
 const TOKEN = 'webhook-token-for-tests-0123456789';
@@ -19,7 +28,7 @@ const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:
 
 interface Reply {
   status: number;
-  json: any;
+  json: { alerts: { kind: string; incidentId: string | null; severity: string; incidentKey: string }[]; path?: string; error?: string };
 }
 
 interface ApiIncident {
@@ -36,7 +45,7 @@ describe('npm start: POST /webhooks/{source}', () => {
   let app: Awaited<ReturnType<typeof startRouterProcess>>;
   const post = async (path: string, body: string, headers: Record<string, string> = {}): Promise<Reply> => {
     const r = await fetch(`${app.url}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
-    return { status: r.status, json: await r.json().catch(() => null) };
+    return { status: r.status, json: (await r.json().catch(() => null)) as Reply['json'] };
   };
   const incidents = async (): Promise<ApiIncident[]> => ((await (await fetch(`${app.url}/api/incidents?hours=2160`)).json()) as { incidents: ApiIncident[] }).incidents;
   const byKey = async (key: string) => (await incidents()).filter((i) => i.incidentKey === key);
@@ -113,7 +122,7 @@ describe('npm start: POST /webhooks/{source}', () => {
   });
 
   it('Azure Monitor common alert schema (bearer): Fired Sev4 opens a P3, Resolved resolves it', async () => {
-    const fired = fixture('azure-fired.json');
+    const fired = fixture<AzureBody>('azure-fired.json');
     // The same alert instance resolving: Azure sends the same essentials with monitorCondition Resolved.
     const resolved = structuredClone(fired);
     resolved.data.essentials.monitorCondition = 'Resolved';
@@ -130,7 +139,7 @@ describe('npm start: POST /webhooks/{source}', () => {
   });
 
   it('Alertmanager (bearer): firing opens a P1 keyed by fingerprint, resolved resolves it', async () => {
-    const firing = fixture('alertmanager-firing.json');
+    const firing = fixture<AlertmanagerBody>('alertmanager-firing.json');
     const resolved = structuredClone(firing);
     resolved.status = 'resolved';
     resolved.alerts[0].status = 'resolved';
@@ -182,7 +191,7 @@ describe('npm start: POST /webhooks/{source}', () => {
 
   it('a malformed body gets 400 with the path of what is wrong, and is kept as a dead letter', async () => {
     const before = (await incidents()).length;
-    const bad = fixture('azure-fired.json');
+    const bad = fixture<AzureBody>('azure-fired.json');
     bad.data.essentials.monitorCondition = 'Sleeping';
     const r = await post('/webhooks/azure', JSON.stringify(bad), { authorization: `Bearer ${TOKEN}` });
     expect(r.status).toBe(400);
