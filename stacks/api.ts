@@ -31,6 +31,8 @@ export const API_ROUTES = {
     'POST /api/incidents/{id}/updates',
     'GET /api/hygiene',
   ],
+  // WEBHOOK_HTTP_ROUTES in packages/aws/src/webhooks/routes.ts: Sentry signed, the others WebhookToken
+  webhooks: ['POST /webhooks/sentry', 'POST /webhooks/gcp', 'POST /webhooks/azure', 'POST /webhooks/alertmanager', 'POST /webhooks/generic'],
 } as const;
 
 /** Requests per second for the whole HTTP API (steady rate and burst): far above what Slack and a few dashboards need. */
@@ -59,6 +61,9 @@ export function api(deps: Omit<FunctionDeps, 'dashboardUrl'>) {
   const functions = {
     slack: routerFunction('SlackHandler', 'slack', withUrl, { description: 'Slack slash command and interactive buttons' }),
     dashboard: routerFunction('DashboardHandler', 'dashboard', withUrl, { description: 'Incident dashboard (HTML) and its JSON API' }),
+    webhooks: routerFunction('WebhookHandler', 'webhooks', withUrl, {
+      description: 'Alerts from Sentry, Google Cloud Monitoring, Azure Monitor, Alertmanager/Grafana and generic JSON',
+    }),
   };
 
   for (const [key, routes] of Object.entries(API_ROUTES) as [keyof typeof API_ROUTES, readonly string[]][]) {

@@ -40,13 +40,14 @@ export const HANDLERS = {
   dashboard: 'functions/dashboard.handler',
   escalate: 'functions/escalate.handler',
   digest: 'functions/digest.handler',
+  webhooks: 'functions/webhooks.handler',
   hygiene: 'functions/hygiene.handler',
 } as const;
 
 export type FunctionKey = keyof typeof HANDLERS;
 
 /** Names of the `sst.Secret`s (also the suffix of `SST_RESOURCE_<Name>` that the code reads). */
-export const SECRET_NAMES = ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackSigningSecret', 'SmtpUrl', 'DashboardToken'] as const;
+export const SECRET_NAMES = ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackSigningSecret', 'SmtpUrl', 'DashboardToken', 'SentryClientSecret', 'WebhookToken'] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
 
 /**
@@ -87,6 +88,7 @@ export const FUNCTION_SECRETS: Record<FunctionKey, readonly SecretName[]> = {
   dashboard: ['DashboardToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'],
   escalate: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'],
   digest: ['SlackWebhookUrl', 'SmtpUrl'],
+  webhooks: ['SentryClientSecret', 'WebhookToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'],
   hygiene: ['SlackWebhookUrl', 'SmtpUrl'],
 };
 

@@ -43,6 +43,8 @@ export const TIMEOUT_CEILING_S: Record<FunctionKey, { seconds: number; why: stri
   escalate: { seconds: 60, why: 'the sweep runs every minute' },
   digest: { seconds: 300, why: 'a digest that takes longer is stuck' },
   hygiene: { seconds: 300, why: 'a report that takes longer is stuck' },
+  // API Gateway answers the sender 503 after 30 s (it retries); the function still finishes the alert's work.
+  webhooks: { seconds: 60, why: 'an alert should be handled within a minute' },
 };
 
 export interface WorstCase {
@@ -74,6 +76,8 @@ export function worstCases({ deliveryBudgetMs: budget, deliveryLeaseMs: lease }:
     // Read the period's incidents (paged), then Slack and email in parallel under the report budget.
     digest: { ms: dynamo(REPORT_READ_REQUESTS) + DIGEST_BUDGET_MS + MARGIN_MS, how: `${DIGEST_BUDGET_MS} ms delivery + ${REPORT_READ_REQUESTS} DynamoDB pages + margin` },
     hygiene: { ms: dynamo(REPORT_READ_REQUESTS) + DIGEST_BUDGET_MS + MARGIN_MS, how: `${DIGEST_BUDGET_MS} ms delivery + ${REPORT_READ_REQUESTS} DynamoDB pages + margin` },
+    // The alarm path for each alert of the body (in parallel): a resolve after a slow firing is the longest.
+    webhooks: { ms: dynamo(5) + wait + budget + MARGIN_MS, how: `${wait} ms waiting for the opening worker + ${budget} ms fan-out + 5 DynamoDB requests + margin` },
   };
 }
 

@@ -16,6 +16,7 @@ import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { loadPolicyFile, parseInput, route } from '@alert-router/core';
 import { createTableInput, TABLE } from '../packages/aws/src/table';
 import { DASHBOARD_HTTP_ROUTES, dashboardRoutes } from '../packages/aws/src/dashboard/routes';
+import { WEBHOOK_HTTP_ROUTES } from '../packages/aws/src/webhooks/routes';
 import type { HttpEvent } from '../packages/aws/src/api/http';
 import type { Runtime } from '../packages/aws/src/runtime';
 import { installStandIn, type Recorded, type StandIn } from './helpers/sst-standin';
@@ -42,8 +43,10 @@ const EXPECTED_FUNCTIONS = {
   EscalateHandler: { handler: 'functions/escalate.handler', secrets: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'] },
   DigestHandler: { handler: 'functions/digest.handler', secrets: ['SlackWebhookUrl', 'SmtpUrl'] },
   HygieneHandler: { handler: 'functions/hygiene.handler', secrets: ['SlackWebhookUrl', 'SmtpUrl'] },
+  WebhookHandler: { handler: 'functions/webhooks.handler', secrets: ['SentryClientSecret', 'WebhookToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'] },
 } as const;
-const ALL_SECRETS = ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackSigningSecret', 'SmtpUrl', 'DashboardToken'];
+const ALL_SECRETS = ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackSigningSecret', 'SmtpUrl', 'DashboardToken', 'SentryClientSecret', 'WebhookToken'];
+const WEBHOOK_ROUTES = ['POST /webhooks/sentry', 'POST /webhooks/gcp', 'POST /webhooks/azure', 'POST /webhooks/alertmanager', 'POST /webhooks/generic'];
 const SLACK_ROUTES = ['POST /slack/commands', 'POST /slack/interactions'];
 const DASHBOARD_ROUTES = [
   'GET /health',
@@ -220,7 +223,7 @@ describe('severity topics and the alarm function', () => {
 });
 
 describe('functions', () => {
-  it('has exactly the six handlers, all on nodejs22.x', async () => {
+  it('has exactly the seven handlers, all on nodejs22.x', async () => {
     const d = await production();
     const fns = d.sst.all('sst.aws.Function');
     expect(Object.fromEntries(fns.map((f) => [f.name, f.args.handler]))).toEqual(
@@ -725,7 +728,15 @@ describe('api', () => {
     const byTarget = (fn: string) => routes.filter((r) => r.args[1] === d.fn(fn as 'SlackHandler').instance.arn).map((r) => r.args[0]);
     expect(byTarget('SlackHandler').sort()).toEqual([...SLACK_ROUTES].sort());
     expect(byTarget('DashboardHandler').sort()).toEqual([...DASHBOARD_ROUTES].sort());
-    expect(routes).toHaveLength(SLACK_ROUTES.length + DASHBOARD_ROUTES.length);
+    expect(byTarget('WebhookHandler').sort()).toEqual([...WEBHOOK_ROUTES].sort());
+    expect(routes).toHaveLength(SLACK_ROUTES.length + DASHBOARD_ROUTES.length + WEBHOOK_ROUTES.length);
+  });
+
+  it('routes exactly the webhook handler\'s route list to the webhook function', async () => {
+    const d = await production();
+    const routes = d.sst.one('sst.aws.ApiGatewayV2', 'Api').calls.filter((c) => c.method === 'route');
+    const arn = d.fn('WebhookHandler').instance.arn;
+    expect(routes.filter((r) => r.args[1] === arn).map((r) => r.args[0]).sort()).toEqual([...WEBHOOK_HTTP_ROUTES].sort());
   });
 
   it('routes exactly what the dashboard handler serves (its own route list) to the dashboard function', async () => {
@@ -749,7 +760,8 @@ describe('api', () => {
 
   it('splits like the local server: /slack/* to the slack function, everything else to the dashboard', () => {
     for (const r of SLACK_ROUTES) expect(r).toMatch(/^(GET|POST) \/slack\//);
-    for (const r of DASHBOARD_ROUTES) expect(r).not.toMatch(/^(GET|POST) \/(slack\/|sns$)/);
+    for (const r of DASHBOARD_ROUTES) expect(r).not.toMatch(/^(GET|POST) \/(slack\/|webhooks\/|sns$)/);
+    for (const r of WEBHOOK_ROUTES) expect(r).toMatch(/^POST \/webhooks\//);
   });
 
   it('lists every path the dashboard answers before authentication, and each really is answered there', async () => {

@@ -164,7 +164,7 @@ const CASES: [file: string, expected: Expected][] = [
     'insufficient-data.http.json',
     {
       shape: 'sns-notification', kind: 'alarm', alarmKind: 'metric', alarmName: 'insufficient test',
-      state: 'INSUFFICIENT_DATA', previousState: 'OK', region: null, regionName: 'US East (N. Virginia)', account: '853553028582',
+      state: 'INSUFFICIENT_DATA', previousState: 'OK', region: 'us-east-1', regionName: 'US East (N. Virginia)', account: '853553028582',
       namespace: 'AWS/Usage', metric: 'CallCount2',
       dimensions: { Type: 'API', Resource: 'PutMetricData', Service: 'CloudWatch', Class: 'None' },
       incidentKey: '853553028582:US East (N. Virginia):insufficient test',
@@ -175,7 +175,7 @@ const CASES: [file: string, expected: Expected][] = [
     'no-arn-eu-ireland.http.json',
     {
       shape: 'sns-notification', kind: 'alarm', alarmKind: 'metric', alarmName: 'bucketbytesAlarm',
-      state: 'ALARM', previousState: 'INSUFFICIENT_DATA', region: null, regionName: 'EU (Ireland)', account: '1234567890',
+      state: 'ALARM', previousState: 'INSUFFICIENT_DATA', region: 'eu-west-1', regionName: 'EU (Ireland)', account: '1234567890',
       namespace: 'AWS/S3', metric: 'BucketSizeBytes', dimensions: { StorageType: 'StandardStorage', BucketName: 'try.alerta.io' },
       incidentKey: '1234567890:EU (Ireland):bucketbytesAlarm',
       changedAt: '2019-02-15T23:53:45.093Z', treatMissingData: null,
@@ -345,15 +345,16 @@ describe('states', () => {
   });
 });
 
-describe('region code from the alarm ARN', () => {
+describe('region code from the alarm ARN, else the topic ARN, else the display name', () => {
   it.each([
     ['us-east-1', 'us-east-1'],
     ['eu-west-1', 'eu-west-1'],
     ['us-gov-west-1', 'us-gov-west-1'],
     ['cn-northwest-1', 'cn-northwest-1'],
     ['eusc-de-east-1', 'eusc-de-east-1'],
-    ['REGION', null],
-    ['', null],
+    // no region in the ARN: the display name "US West (N. California)" names it
+    ['REGION', 'us-west-1'],
+    ['', 'us-west-1'],
   ])('arn:aws:cloudwatch:%s:… → %j', (region, want) => {
     const a = fixture('metric-ok.alarm.json') as Record<string, unknown>;
     a.AlarmArn = `arn:aws:cloudwatch:${region}:481311441598:alarm:x`;
@@ -363,12 +364,14 @@ describe('region code from the alarm ARN', () => {
     expect(n.incidentKey).toBe(a.AlarmArn);
   });
 
-  it('a message without an ARN has no region, whatever its Region display name says', () => {
+  it('a message without an ARN takes its region from the display name; an unknown name gives none', () => {
     const a = fixture('metric-ok.alarm.json') as Record<string, unknown>;
     delete a.AlarmArn;
+    a.Region = 'Atlantis (Central)';
+    expect(parseInput(a).notifications[0].region).toBeNull();
     a.Region = 'EU (Ireland)';
     const n = parseInput(a).notifications[0];
-    expect(n.region).toBeNull();
+    expect(n.region).toBe('eu-west-1');
     expect(n.incidentKey).toBe('481311441598:EU (Ireland):gci-aws07-web01 CPU over 60%');
   });
 

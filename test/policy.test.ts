@@ -78,7 +78,7 @@ describe('errors name the exact key and why', () => {
         '  - { name: High error rate, severity: P0 }',
       ),
     );
-    expect(e.message).toBe('policy.yaml: rules[0]: a rule needs at least one of alarmName, namespace, metric');
+    expect(e.message).toBe('policy.yaml: rules[0]: a rule needs at least one of alarmName, namespace, metric, source, fields');
   });
 
   it('rule pointing at a missing runbook', () => {

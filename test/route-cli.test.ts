@@ -67,7 +67,7 @@ describe.concurrent('route CLI on real payloads', () => {
     ['eu-west-1-empty-dimensions.alarm.json', { region: 'eu-west-1', dimensions: {} }],
     ['composite.event.json', { kind: 'alarm', namespace: null, metric: null, dimensions: {} }],
     ['anomaly-detection-ok.event.json', { state: 'OK', metric: 'TargetResponseTime' }],
-    ['insufficient-data.http.json', { state: 'INSUFFICIENT_DATA', region: null, incidentKey: '853553028582:US East (N. Virginia):insufficient test' }],
+    ['insufficient-data.http.json', { state: 'INSUFFICIENT_DATA', region: 'us-east-1', incidentKey: '853553028582:US East (N. Virginia):insufficient test' }],
     ['eventbridge-state-change.http.json', { alarmName: 'ServerCpuTooHigh', region: 'us-east-1' }],
     ['metrics-insights.constructed.http.json', { namespace: null, metric: null }],
     ['aws-budgets.event.json', { kind: 'message', state: null, severity: 'P2', channels: ['email', 'dashboard'] }],
@@ -114,6 +114,54 @@ describe.concurrent('route CLI on real payloads', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(lines(r.stdout)).toHaveLength(1);
     expect(JSON.parse(r.stdout)).toMatchObject({ alarmName: 'HighErrorRate', severity: 'P0', channels: ['pagerduty', 'slack', 'dashboard'] });
+  });
+});
+
+describe.concurrent('route CLI on webhook payloads and AWS service messages (recognised by shape)', () => {
+  const SOURCES = join(ROOT, 'test/fixtures');
+  const cases = [
+    ['webhooks/sentry-issue-alert.json', [{ kind: 'sentry', state: 'ALARM', severity: 'P1', incidentKey: 'sentry:issue:1117540176' }]],
+    ['webhooks/sentry-metric-alert-critical.derived.json', [{ kind: 'sentry', state: 'ALARM', severity: 'P0', channels: ['pagerduty', 'slack', 'dashboard'] }]],
+    ['webhooks/sentry-metric-alert-resolved.json', [{ kind: 'sentry', state: 'OK', previousState: 'ALARM', incidentKey: 'sentry:metric-alert:4' }]],
+    ['webhooks/gcp-open.json', [{ kind: 'gcp', state: 'ALARM', severity: 'P2', incidentKey: 'gcp:0.ligwyr056k2l' }]],
+    ['webhooks/gcp-closed.json', [{ kind: 'gcp', state: 'OK', incidentKey: 'gcp:0.ligwyr056k2l' }]],
+    ['webhooks/azure-fired.json', [{ kind: 'azure', state: 'ALARM', severity: 'P3', alarmName: 'AcmeRule' }]],
+    ['webhooks/azure-resolved.json', [{ kind: 'azure', state: 'OK', alarmName: 'WCUS-R2-Gen2', metric: 'Percentage CPU' }]],
+    ['webhooks/alertmanager-firing.json', [{ kind: 'alertmanager', state: 'ALARM', severity: 'P1', incidentKey: 'alertmanager:948c667b1fc76492' }]],
+    ['webhooks/alertmanager-resolved.json', [{ kind: 'alertmanager', state: 'OK', incidentKey: 'alertmanager:fbab788ec4c1018b' }]],
+    ['webhooks/grafana-firing.json', [{ kind: 'alertmanager', incidentKey: 'alertmanager:c6eadffa33fcdf37' }, { kind: 'alertmanager', incidentKey: 'alertmanager:bc97ff14869b13e3' }]],
+    ['webhooks/generic-trigger.constructed.json', [{ kind: 'generic', state: 'ALARM', severity: 'P1' }]],
+    ['webhooks/generic-resolve.constructed.json', [{ kind: 'generic', state: 'OK', incidentKey: 'generic:export-job/nightly' }]],
+    ['sns/guardduty-govcloud.event.json', [{ kind: 'message', severity: 'P0', region: 'us-gov-east-1', channels: ['pagerduty', 'slack', 'dashboard'] }]],
+    ['sns/guardduty-high.json', [{ kind: 'message', severity: 'P0', region: 'us-east-1' }]],
+    ['sns/securityhub-medium.json', [{ kind: 'message', severity: 'P1', region: 'us-west-2' }]],
+    ['sns/aws-health-scheduled.json', [{ kind: 'message', severity: 'P3', channels: ['dashboard'] }]],
+    ['sns/ses-bounce.http.json', [{ kind: 'message', alarmName: 'SES Bounce (Permanent/General) for bounce@simulator.amazonses.com from holmes@dclick.com.br' }]],
+    ['sns/china-alarm.event.json', [{ kind: 'alarm', region: 'cn-north-1', state: 'ALARM' }]],
+    ['sns/govcloud-alarm.derived.event.json', [{ kind: 'alarm', region: 'us-gov-west-1' }]],
+  ] as const;
+
+  it.each(cases)('%s', async (file, want) => {
+    const r = await route(join(SOURCES, file));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toBe('');
+    const out = lines(r.stdout).map((l) => JSON.parse(l));
+    expect(out).toHaveLength(want.length);
+    out.forEach((line, i) => {
+      expect(Object.keys(line).sort()).toEqual([...CONTRACT_KEYS].sort());
+      expect(line).toMatchObject(want[i]);
+    });
+  });
+
+  it('--source forces a source: Grafana read as Alertmanager; an Alertmanager body forced to gcp is refused with the path', async () => {
+    const forced = await route(join(SOURCES, 'webhooks/grafana-firing.json'), '--source', 'alertmanager');
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(lines(forced.stdout)).toHaveLength(2);
+    expectRefused(await route(join(SOURCES, 'webhooks/alertmanager-firing.json'), '--source', 'gcp'), /incident: .*Google Cloud Monitoring/);
+  });
+
+  it('an unknown --source is refused, naming the choices', async () => {
+    expectRefused(await route(join(SOURCES, 'webhooks/gcp-open.json'), '--source', 'nagios'), /--source: expected one of sentry, gcp, azure, alertmanager, generic/);
   });
 });
 

@@ -6,6 +6,8 @@ import {
   episodeId,
   latchKey,
   isRecovery,
+  originOf,
+  resolutionActor,
   newIncident,
   pending,
   route,
@@ -115,7 +117,7 @@ async function afterProblemWrite(
     await deps.store.recordDuplicate(r.openId, {
       at: nowIso,
       type: 'duplicate',
-      by: n.kind === 'alarm' ? 'cloudwatch' : 'sns',
+      by: originOf(n),
       detail: `${n.state ?? n.rawState ?? 'message'} at ${n.changedAt}${n.reason ? `: ${n.reason.slice(0, 300)}` : ''}`,
     });
     return { kind: 'duplicate', incidentId: r.openId, ...base, deliveries: {}, retryableFailure: false };
@@ -191,7 +193,7 @@ async function resolveFromAlarm(n: Notification, previous: Latch, deps: Pipeline
   const id = previous.openId!;
   const at = deps.now().toISOString();
   const announced = (previous.channels ?? []).filter((c): c is SendChannel => c !== 'dashboard');
-  const entry: TimelineEntry = { at, type: 'resolved', by: 'cloudwatch', detail: n.reason ? n.reason.slice(0, 500) : 'alarm returned to OK' };
+  const entry: TimelineEntry = { at, type: 'resolved', by: originOf(n), detail: n.reason ? n.reason.slice(0, 500) : n.kind === 'alarm' ? 'alarm returned to OK' : 'resolved at the source' };
   const initial: Record<string, DeliveryRecord> = {};
   for (const c of announced) initial[deliveryKey('resolve', c)] = pending(at, deps.leaseMs);
   const resolved = await resolveWhenStored(id, at, entry, initial, deps);
@@ -201,7 +203,7 @@ async function resolveFromAlarm(n: Notification, previous: Latch, deps: Pipeline
   }
   const incident: Incident = { ...resolved, alarm: { ...resolved.alarm, state: n.state, previousState: n.previousState, reason: n.reason, changedAt: n.changedAt } };
   const channels = incident.silencedBy ? [] : announced;
-  const result = await fanOut('resolve', incident, channels, deps, { actor: 'CloudWatch (alarm OK)' });
+  const result = await fanOut('resolve', incident, channels, deps, { actor: resolutionActor(n) });
   const skipped: Record<string, DeliveryRecord> = {};
   if (incident.silencedBy) for (const c of announced) skipped[deliveryKey('resolve', c)] = { status: 'skipped', attempts: 0, at, error: `silenced: ${incident.silencedBy}` };
   await deps.store.recordDeliveries(id, { ...skipped, ...result.deliveries }, result.entries, deps.now().toISOString());
@@ -216,7 +218,7 @@ async function resolveFromAlarm(n: Notification, previous: Latch, deps: Pipeline
 async function resolveWhenStored(id: string, at: string, entry: TimelineEntry, initial: Record<string, DeliveryRecord>, deps: PipelineDeps): Promise<Incident | null> {
   const deadline = Date.now() + Math.min(deps.leaseMs, 20_000);
   for (let wait = 20; ; wait = Math.min(wait * 2, 500)) {
-    const resolved = await deps.store.markResolved(id, at, 'cloudwatch', entry, initial);
+    const resolved = await deps.store.markResolved(id, at, entry.by ?? 'cloudwatch', entry, initial);
     if (resolved) return resolved;
     if (await deps.store.getIncident(id)) return null;
     if (Date.now() + wait > deadline) {
@@ -259,7 +261,7 @@ async function retryConflict(incident: Incident | null, event: NoticeEvent, n: N
   const mine = candidates.filter((_, i) => claims[i]);
   if (mine.length === 0) return { kind: 'in-progress', incidentId: incident.id, ...base, deliveries: {}, retryableFailure: false };
   const view: Incident = event === 'resolve' ? { ...incident, alarm: { ...incident.alarm, ...pickState(n) } } : incident;
-  const result = await fanOut(event, view, mine, deps, event === 'resolve' ? { actor: 'CloudWatch (alarm OK)' } : {});
+  const result = await fanOut(event, view, mine, deps, event === 'resolve' ? { actor: resolutionActor(n) } : {});
   await deps.store.recordDeliveries(incident.id, result.deliveries, result.entries, deps.now().toISOString());
   deps.metrics.count('DeliveriesRetried', mine.length);
   return { kind: 'resent', incidentId: incident.id, ...base, deliveries: result.deliveries, retryableFailure: result.retryableFailure };

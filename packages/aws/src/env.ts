@@ -74,6 +74,8 @@ export const ENV = {
   EMAIL_TO: variable(emailList, 'comma-separated email addresses'),
   STAKEHOLDER_EMAILS: variable(emailList, 'comma-separated email addresses'),
   DASHBOARD_TOKEN: variable(text, 'a token', 'DashboardToken'),
+  SENTRY_CLIENT_SECRET: variable(text, 'the Sentry integration client secret', 'SentryClientSecret'),
+  WEBHOOK_TOKEN: variable(text, 'a token', 'WebhookToken'),
   DASHBOARD_URL: variable(url.transform((v) => v?.replace(/\/+$/, '')), 'a URL'),
   DASHBOARD_POLL_MS: variable(integer(1000).default(15_000), 'an integer number of milliseconds of at least 1000'),
   DELIVERY_BUDGET_MS: variable(integer(1).default(8000), 'a positive integer (milliseconds)'),

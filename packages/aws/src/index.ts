@@ -15,6 +15,8 @@ export * from './escalation';
 export * from './slack/index';
 export * from './digest/digest';
 export * from './notifiers/index';
+export * from './webhooks/routes';
+export * from './webhooks/auth';
 export * from './env';
 export * from './review/review';
 export * from './review/hygiene';

@@ -3,7 +3,7 @@ import { parseArn } from './parse';
 import type { Policy } from './policy';
 import { CHANNELS, type Channel, type Notification, type Severity } from './types';
 
-export type ClassifiedBy = 'description' | 'topic' | 'rule' | 'default';
+export type ClassifiedBy = 'description' | 'topic' | 'rule' | 'source' | 'default';
 
 export interface Classification {
   severity: Severity;
@@ -60,18 +60,44 @@ function metricsOf(n: Notification): { namespace: string | null; metric: string 
   return n.metrics.length > 0 ? n.metrics : [{ namespace: n.namespace, metric: n.metric }];
 }
 
-/** First match wins: description marker, SNS topic name, policy rules, policy default. */
+/** The source a rule's `source` matches: the webhook kind, the AWS service (`aws.guardduty`), `cloudwatch` for alarms, `sns` for plain text. */
+function sourceName(n: Notification): string {
+  return n.source?.name ?? (n.kind === 'alarm' ? 'cloudwatch' : n.kind === 'message' ? 'sns' : n.kind);
+}
+
+type Rule = Policy['rules'][number];
+
+function ruleMatches(r: Rule, n: Notification): boolean {
+  if (r.alarmName && !globMatches(r.alarmName, n.alarmName)) return false;
+  if (r.source && !globMatches(r.source, sourceName(n))) return false;
+  if (r.fields) {
+    const fields = n.source?.fields ?? {};
+    for (const [k, pattern] of Object.entries(r.fields)) {
+      const v = Object.hasOwn(fields, k) ? fields[k] : undefined;
+      if (v === undefined || !globMatches(pattern, v)) return false;
+    }
+  }
+  if (!r.namespace && !r.metric) return true;
+  return metricsOf(n).some((m) => (!r.namespace || eqi(m.namespace, r.namespace)) && (!r.metric || eqi(m.metric, r.metric)));
+}
+
+const namesSource = (r: Rule) => Boolean(r.source || r.fields);
+
+/**
+ * First match wins: description marker; policy rules that name a `source` or `fields` (they override what the
+ * source says); the source's own severity (GuardDuty, Security Hub, AWS Health, webhook severities); the SNS
+ * topic name; the other policy rules; the policy default.
+ */
 export function classify(n: Notification, policy: Policy): Classification {
   const fromDescription = severityFromDescription(n.description);
-  const rule = policy.rules.find(
-    (r) =>
-      (!r.alarmName || globMatches(r.alarmName, n.alarmName)) &&
-      (!r.namespace && !r.metric
-        ? true
-        : metricsOf(n).some((m) => (!r.namespace || eqi(m.namespace, r.namespace)) && (!r.metric || eqi(m.metric, r.metric)))),
-  );
+  const rule = policy.rules.find((r) => ruleMatches(r, n));
   const runbook = rule?.runbook ?? null;
   if (fromDescription) return { severity: fromDescription.severity, by: 'description', detail: fromDescription.marker, runbook };
+  const ruleDetail = (r: Rule) => r.name ?? r.alarmName ?? r.metric ?? r.source ?? null;
+
+  const sourceRule = policy.rules.find((r) => namesSource(r) && ruleMatches(r, n));
+  if (sourceRule) return { severity: sourceRule.severity, by: 'rule', detail: ruleDetail(sourceRule), runbook: sourceRule.runbook ?? runbook };
+  if (n.source?.severity) return { severity: n.source.severity, by: 'source', detail: n.source.severityLabel ?? n.source.name, runbook };
 
   const topic = topicName(n.sns?.topicArn);
   if (topic) {
@@ -79,7 +105,7 @@ export function classify(n: Notification, policy: Policy): Classification {
     const match = policy.topics.find((t) => tokens.includes(t.match.toLowerCase()));
     if (match) return { severity: match.severity, by: 'topic', detail: topic, runbook };
   }
-  if (rule) return { severity: rule.severity, by: 'rule', detail: rule.name ?? rule.alarmName ?? rule.metric ?? null, runbook };
+  if (rule) return { severity: rule.severity, by: 'rule', detail: ruleDetail(rule), runbook };
   return { severity: policy.defaultSeverity, by: 'default', detail: null, runbook };
 }
 

@@ -76,6 +76,7 @@ export type AlarmSnapshot = Pick<
   | 'alarmRule'
   | 'triggeringChildren'
   | 'text'
+  | 'source'
 > & { topicArn: string | null };
 
 export interface EscalationState {

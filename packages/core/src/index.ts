@@ -18,6 +18,7 @@ export * from './glob';
 export * from './escalation';
 export * from './slack-command';
 export * from './render/digest-index';
+export * from './sources/index';
 export * from './review';
 export * from './hygiene';
 export * from './stakeholder';

@@ -6,6 +6,7 @@ import type { Routed } from './route';
 import type { AlarmSnapshot, DeliveryRecord, EscalationState, Incident, NoticeEvent, TimelineEntry } from './incident';
 import { deliveryKey } from './incident';
 import type { Notification, SendChannel, Severity } from './types';
+import { originOf } from './sources/common';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
@@ -74,6 +75,7 @@ export function snapshot(n: Notification): AlarmSnapshot {
     triggeringChildren: n.triggeringChildren.slice(0, 20),
     topicArn: n.sns?.topicArn ?? null,
     text: n.text && n.text.length > INCIDENT_TEXT_LIMIT ? truncateUnits(n.text, INCIDENT_TEXT_LIMIT + 1) : n.text,
+    ...(n.source ? { source: n.source } : {}),
   };
 }
 
@@ -92,9 +94,9 @@ export function escalationFor(severity: Severity, openedAt: string, policy: Poli
   return { step: 0, count: 0, chain, nextAt: first.afterMinutes !== null ? addMinutes(openedAt, first.afterMinutes) : responseDeadline(severity, openedAt, policy) };
 }
 
-/** Whether a notification means the problem is over. */
+/** Whether a notification means the problem is over (an alarm's OK, a webhook alert's resolution). */
 export function isRecovery(n: Notification): boolean {
-  return n.kind === 'alarm' && n.state === 'OK';
+  return n.kind !== 'message' && n.state === 'OK';
 }
 
 export function sendChannels(r: Routed): SendChannel[] {
@@ -118,7 +120,7 @@ export function newIncident(r: Routed, now: string, policy: Policy, opts: { leas
     {
       at: now,
       type: 'opened',
-      by: n.kind === 'alarm' ? 'cloudwatch' : 'sns',
+      by: originOf(n),
       detail: `${n.state ?? n.rawState ?? 'message'} · ${r.classification.severity} by ${r.classification.by}${r.classification.detail ? ` (${r.classification.detail})` : ''}`,
     },
   ];

@@ -16,8 +16,10 @@ export interface Notice {
 }
 
 export interface NoticeLinks {
-  /** CloudWatch console page of the alarm (null when the alarm has no region/ARN). */
+  /** CloudWatch console page of the alarm (null when the alarm has no region/ARN), or the webhook source's own page. */
   console: string | null;
+  /** What `console` is, for its link text (`CloudWatch alarm`, `Sentry`...); absent means a CloudWatch alarm. */
+  consoleLabel?: string;
   /** Runbook section for the incident type. */
   runbook: string | null;
   /** The incident on the dashboard, when the dashboard has a public URL. */

@@ -11,6 +11,9 @@ import {
 } from './alarm-schema';
 import { InputError } from './errors';
 import { ALARM_STATES, type AlarmKind, type AlarmState, type MetricRef, type Notification } from './types';
+import { regionFromName } from './sources/regions';
+import { readMessage, titleOfUnknownJson } from './sources/sns-messages';
+import { noAlarmDetails } from './sources/common';
 
 type SnsFacts = NonNullable<Notification['sns']>;
 
@@ -113,6 +116,11 @@ function regionCode(value: string | null | undefined): string | null {
   return value && REGION_CODE.test(value) ? value : null;
 }
 
+/** The alarm ARN's region, else the SNS topic's (same region: CloudWatch publishes to its own), else the display name's. */
+function regionOf(arnRegion: string | null | undefined, sns: SnsFacts | null, displayName: string | null | undefined): string | null {
+  return regionCode(arnRegion) ?? regionCode(parseArn(sns?.topicArn)?.region) ?? regionFromName(displayName);
+}
+
 function incidentKeyOf(arn: string | null, account: string | null, regionName: string | null, name: string): string {
   return arn ?? `${account ?? 'unknown'}:${regionName ?? 'unknown'}:${name}`;
 }
@@ -174,7 +182,7 @@ function fromCloudWatchAlarm(a: CloudWatchAlarm, sns: SnsFacts | null): Notifica
     reason: a.NewStateReason ?? null,
     changedAt: normaliseTimestamp(a.StateChangeTime) ?? normaliseTimestamp(sns?.timestamp) ?? new Date(0).toISOString(),
     account,
-    region: regionCode(parsedArn?.region),
+    region: regionOf(parsedArn?.region, sns, a.Region),
     regionName: a.Region ?? null,
     alarmArn: arn,
     incidentKey: incidentKeyOf(arn, account, a.Region ?? null, name),
@@ -241,7 +249,7 @@ function fromStateChangeEvent(e: AlarmStateChangeEvent, sns: SnsFacts | null): N
     reason: d.state.reason ?? null,
     changedAt: normaliseTimestamp(d.state.timestamp) ?? normaliseTimestamp(e.time) ?? new Date(0).toISOString(),
     account,
-    region: regionCode(parseArn(arn)?.region) ?? regionCode(e.region),
+    region: regionCode(parseArn(arn)?.region) ?? regionCode(e.region) ?? regionOf(null, sns, null),
     regionName: null,
     alarmArn: arn,
     incidentKey: incidentKeyOf(arn, account, e.region ?? null, d.alarmName),
@@ -266,20 +274,22 @@ function fromStateChangeEvent(e: AlarmStateChangeEvent, sns: SnsFacts | null): N
 
 const MAX_NAME = 256;
 
-/** Anything that is not an alarm still reaches people: it is routed as a plain message. */
-function plainMessage(text: string, parsed: unknown, sns: SnsFacts | null, warnings: string[]): Notification {
+/**
+ * Anything that is not an alarm still reaches people: it is routed as a plain message. AWS services' messages
+ * (GuardDuty, Security Hub, Health, SES, RDS, Auto Scaling, CloudFormation, Backup, other EventBridge events)
+ * are read for a title, key fields and their own severity; raw JSON is never a title.
+ */
+function plainMessage(text: string, parsed: unknown, sns: SnsFacts | null, warnings: string[], attributes: Record<string, string> = {}): Notification {
   const topic = parseArn(sns?.topicArn);
-  let name = sns?.subject?.trim() || '';
-  if (!name && parsed && typeof parsed === 'object' && !Array.isArray(parsed)) {
-    const o = parsed as Record<string, unknown>;
-    const candidate = o['detail-type'] ?? o.AlarmName ?? o.subject ?? o.title;
-    if (typeof candidate === 'string') name = candidate;
-  }
+  const reading = warnings.length === 0 ? readMessage(parsed, text, attributes) : null;
+  const subject = sns?.subject?.trim() || '';
+  let name = (reading?.preferSubject && subject) || reading?.title.trim() || subject;
+  if (!name && typeof parsed === 'object' && parsed !== null) name = titleOfUnknownJson(parsed);
   if (!name) name = text.split(/\r?\n/).find((l) => l.trim())?.trim() ?? '';
   if (!name) name = '(empty message)';
   name = truncateUnits(name, MAX_NAME);
-  const account = topic?.account ?? null;
-  const region = regionCode(topic?.region);
+  const account = reading?.account ?? topic?.account ?? null;
+  const region = regionCode(reading?.region) ?? regionCode(topic?.region);
   return {
     kind: 'message',
     alarmKind: 'message',
@@ -288,29 +298,22 @@ function plainMessage(text: string, parsed: unknown, sns: SnsFacts | null, warni
     state: null,
     previousState: null,
     rawState: null,
-    reason: null,
-    changedAt: normaliseTimestamp(sns?.timestamp) ?? new Date(0).toISOString(),
+    reason: reading?.reason ?? null,
+    changedAt: normaliseTimestamp(sns?.timestamp) ?? reading?.at ?? new Date(0).toISOString(),
     account,
     region,
     regionName: null,
     alarmArn: null,
-    incidentKey: `${account ?? 'unknown'}:${region ?? 'unknown'}:${name}`,
+    incidentKey: reading?.key ?? `${account ?? 'unknown'}:${region ?? 'unknown'}:${name}`,
     namespace: null,
     metric: null,
     dimensions: {},
     metrics: [],
-    threshold: null,
-    comparison: null,
-    evaluationPeriods: null,
-    period: null,
-    statistic: null,
-    treatMissingData: null,
-    expression: null,
-    alarmRule: null,
-    triggeringChildren: [],
+    ...noAlarmDetails(),
     sns,
     text,
     warnings,
+    ...(reading ? { source: reading.source } : {}),
   };
 }
 
@@ -345,11 +348,12 @@ export function parseSnsMessage(sns: SnsMessage, base: string): Notification {
     subject: sns.Subject ?? null,
     timestamp: sns.Timestamp ?? null,
   };
+  const attributes = messageAttributes(sns);
   let parsed: unknown;
   try {
     parsed = JSON.parse(sns.Message);
   } catch {
-    return plainMessage(sns.Message, undefined, facts, []);
+    return plainMessage(sns.Message, undefined, facts, [], attributes);
   }
   if (looksLikeAlarm(parsed)) {
     try {
@@ -359,10 +363,19 @@ export function parseSnsMessage(sns: SnsMessage, base: string): Notification {
       return plainMessage(sns.Message, parsed, facts, [`alarm routed as a plain message: ${err.message}`]);
     }
   }
-  return plainMessage(sns.Message, parsed, facts, []);
+  return plainMessage(sns.Message, parsed, facts, [], attributes);
 }
 
-export type InputShape = 'alarm' | 'sns-notification' | 'sns-event';
+/** SNS `MessageAttributes` (`{"State": {"Type": "String", "Value": "FAILED"}}`) → `{State: "FAILED"}`. */
+function messageAttributes(sns: SnsMessage): Record<string, string> {
+  const raw = (sns as { MessageAttributes?: unknown }).MessageAttributes;
+  if (!isObject(raw)) return {};
+  return Object.fromEntries(
+    Object.entries(raw).flatMap(([k, v]) => (isObject(v) && typeof v.Value === 'string' ? [[k, v.Value]] : [])),
+  );
+}
+
+export type InputShape = 'alarm' | 'sns-notification' | 'sns-event' | 'event';
 
 /**
  * Any of the three accepted inputs (a CloudWatch alarm message, an SNS HTTP notification, a Lambda SNSEvent)
@@ -387,6 +400,8 @@ export function parseInput(value: unknown): { shape: InputShape; notifications: 
     return { shape: 'sns-notification', notifications: [parseSnsMessage(r.data, '')] };
   }
   if (looksLikeAlarm(value)) return { shape: 'alarm', notifications: [parseAlarmObject(value, '', null)] };
+  // A bare AWS event or service message (an EventBridge event, an SES notification...), as a rule target sends it.
+  if (readMessage(value, '', {})) return { shape: 'event', notifications: [plainMessage(JSON.stringify(value), value, null, [])] };
   throw new InputError(
     '',
     `expected a CloudWatch alarm message (AlarmName), an SNS notification (Type, Message) or an SNSEvent (Records), got an object with keys ${Object.keys(value).slice(0, 5).join(', ') || '(none)'}`,

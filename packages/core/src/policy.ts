@@ -93,11 +93,15 @@ const rule = z
     alarmName: alarmGlob.optional(),
     namespace: z.string().optional(),
     metric: z.string().optional(),
+    /** Where it came from (glob): `sentry`, `gcp`, `azure`, `alertmanager`, `generic`, `aws.guardduty`, `aws.health`... */
+    source: z.string().optional(),
+    /** Key facts of the source (glob per field), e.g. `{type: "Recon:*"}`, `{category: issue}`; see docs/sources.md. */
+    fields: z.record(z.string(), z.string()).optional(),
     severity,
     runbook: z.string().optional(),
   })
   .strict()
-  .refine((r) => r.alarmName || r.namespace || r.metric, 'a rule needs at least one of alarmName, namespace, metric');
+  .refine((r) => r.alarmName || r.namespace || r.metric || r.source || r.fields, 'a rule needs at least one of alarmName, namespace, metric, source, fields');
 
 const silence = z
   .object({

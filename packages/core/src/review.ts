@@ -8,6 +8,7 @@
  * links, no emphasis, no table breaks, one line.
  */
 import { responseDeadline } from './clock';
+import { isWebhookSource, sourceDisplayName } from './sources/index';
 import { secondsText } from './digest';
 import type { Incident, TimelineEntry } from './incident';
 import type { Policy } from './policy';
@@ -89,6 +90,7 @@ export function actorName(by: string | undefined): string {
   if (by === 'cloudwatch') return 'CloudWatch';
   if (by === 'sns') return 'SNS';
   if (by === 'escalation') return 'escalation sweep';
+  if (isWebhookSource(by)) return sourceDisplayName({ kind: by });
   return by;
 }
 

@@ -10,7 +10,27 @@ export type SendChannel = Exclude<Channel, 'dashboard'>;
 export const ALARM_STATES = ['ALARM', 'OK', 'INSUFFICIENT_DATA'] as const;
 export type AlarmState = (typeof ALARM_STATES)[number];
 
-export type AlarmKind = 'metric' | 'metric-math' | 'anomaly-detection' | 'composite' | 'metrics-insights' | 'message';
+export type AlarmKind = 'metric' | 'metric-math' | 'anomaly-detection' | 'composite' | 'metrics-insights' | 'message' | 'webhook';
+
+/** Alert sources that post webhooks (POST /webhooks/<source>); each is also a notification `kind`. */
+export const WEBHOOK_SOURCES = ['sentry', 'gcp', 'azure', 'alertmanager', 'generic'] as const;
+export type WebhookSource = (typeof WEBHOOK_SOURCES)[number];
+
+/**
+ * What a notification says about where it came from, beyond CloudWatch alarms: a webhook source (`sentry`, ...)
+ * or an AWS service whose message arrived through SNS (`aws.guardduty`, `aws.health`, `aws.ses`, ...).
+ */
+export interface SourceFacts {
+  name: string;
+  /** The source's own severity mapped to P0–P3 by the documented default (docs/sources.md); null when it has none. */
+  severity: Severity | null;
+  /** The severity as the source wrote it (`GuardDuty severity 8`, `Sev3`, `critical`). */
+  severityLabel: string | null;
+  /** Flat key facts (finding type, resource, service...), shown to people and matched by policy rules (`fields`). */
+  fields: Record<string, string>;
+  /** The source's own page for this alert (http/https only). */
+  url: string | null;
+}
 
 /** One metric an alarm watches (single metric, or one MetricStat of a metric-math alarm). */
 export interface MetricRef {
@@ -28,7 +48,7 @@ export interface MetricRef {
  * (AWS Budgets prose, custom text) that is routed all the same.
  */
 export interface Notification {
-  kind: 'alarm' | 'message';
+  kind: 'alarm' | 'message' | WebhookSource;
   /** Finer kind of alarm (metric, metric-math, anomaly-detection, composite...), 'message' for plain messages. */
   alarmKind: AlarmKind;
   alarmName: string;
@@ -68,4 +88,6 @@ export interface Notification {
   text: string | null;
   /** Parse warnings: an alarm-looking message that failed validation and is routed as a plain message. */
   warnings: string[];
+  /** Webhook alerts and AWS service messages: what the source said about itself (absent for CloudWatch alarms). */
+  source?: SourceFacts;
 }

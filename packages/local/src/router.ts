@@ -48,6 +48,7 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   log(`alert-router listening on ${server.url}`);
   log(`  dashboard  ${server.url}/`);
   log(`  SNS        POST ${server.url}/sns   (point an SNS HTTP subscription here, or curl an alarm JSON)`);
+  log(`  webhooks   POST ${server.url}/webhooks/{sentry,gcp,azure,alertmanager,generic}   (SENTRY_CLIENT_SECRET, WEBHOOK_TOKEN)`);
   log(`  store      dynalite ${opts.dataDir ? `in ${opts.dataDir}` : 'in memory (use --data DIR to keep incidents across restarts)'}`);
   log(`  channels   ${Object.entries(live).map(([c, on]) => `${c}: ${on ? 'live' : 'local outbox'}`).join(' · ')}`);
 

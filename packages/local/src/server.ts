@@ -10,6 +10,8 @@ export interface ServerHandlers {
   alarm: SnsHandler;
   dashboard: HttpHandler;
   slack?: HttpHandler;
+  /** `POST /webhooks/{source}`: Sentry, Google Cloud Monitoring, Azure Monitor, Alertmanager/Grafana, generic JSON. */
+  webhooks?: HttpHandler;
 }
 
 export interface LocalServerOptions {
@@ -105,10 +107,11 @@ export async function startLocalServer(opts: LocalServerOptions): Promise<LocalS
         send(res, r.status, r.body);
         return;
       }
-      const handler = path.startsWith('/slack/') ? h.slack : h.dashboard;
+      const fn = path.startsWith('/slack/') ? 'slack' : path.startsWith('/webhooks/') ? 'webhooks' : 'dashboard';
+      const handler = h[fn];
       if (!handler) throw new HttpError(404, `no route ${method} ${path}`);
       const event = apiGatewayEvent({ method, url: req.url ?? '/', headers: req.headers, body, sourceIp: req.socket.remoteAddress ?? '127.0.0.1' });
-      const out = await handler(event, lambdaContext(path.startsWith('/slack/') ? 'slack' : 'dashboard'));
+      const out = await handler(event, lambdaContext(fn));
       writeApiResult(res, out);
     } catch (err) {
       if (err instanceof HttpError) {

@@ -83,7 +83,7 @@ async function execute(rt: Runtime, cmd: Exclude<IncidentCommand, { kind: 'help'
       const i = await rt.store.getIncident(cmd.id);
       if (!i) return notFoundReply(cmd.id);
       const links = rt.links(i);
-      return showReply(i, now, { dashboard: links.dashboard, console: links.console });
+      return showReply(i, now, { dashboard: links.dashboard, console: links.console, consoleLabel: links.consoleLabel });
     }
     case 'review': {
       const r = await loadReview(rt, cmd.id);

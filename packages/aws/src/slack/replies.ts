@@ -145,7 +145,7 @@ function timelineLine(e: TimelineEntry): string {
   return line;
 }
 
-export function showReply(i: Incident, now: Date, links: { dashboard: string | null; console: string | null }): SlackReply {
+export function showReply(i: Incident, now: Date, links: { dashboard: string | null; console: string | null; consoleLabel?: string }): SlackReply {
   const lines = [
     `${SEVERITY_STYLE[i.severity]?.emoji ?? ''} ${incidentRef(i)} — ${statusText(i)}`,
     `*Opened* ${formatTime(i.openedAt)} (${durationText(i.openedAt, i.resolvedAt ?? now.toISOString()) ?? '?'}${i.resolvedAt ? ' open' : ' ago'})`,
@@ -161,7 +161,7 @@ export function showReply(i: Incident, now: Date, links: { dashboard: string | n
   lines.push(...entries.map(timelineLine));
   const linkLines = [
     links.dashboard ? `<${escapeSlack(links.dashboard).replace(/\|/g, '%7C')}|Dashboard>` : null,
-    links.console ? `<${escapeSlack(links.console).replace(/\|/g, '%7C')}|CloudWatch alarm>` : null,
+    links.console ? `<${escapeSlack(links.console).replace(/\|/g, '%7C')}|${escapeSlack(links.consoleLabel ?? 'CloudWatch alarm')}>` : null,
   ].filter(Boolean);
   // The links close the reply whatever the rest holds: the text before them is what gets cut.
   const linkLine = linkLines.length ? `\n${linkLines.join(' · ')}` : '';

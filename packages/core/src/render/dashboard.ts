@@ -15,6 +15,7 @@ import type { Incident, IncidentStatus, TimelineEntry } from '../incident';
 import type { Policy } from '../policy';
 import type { Silence } from '../silence';
 import { SEVERITIES, type Severity } from '../types';
+import { sourceDisplayName } from '../sources/common';
 import { escapeHtml, isHttpUrl, truncateUnits } from './escape';
 import { conditionText, dimensionLines, formatTime, metricName, severityLabel, stateText, transitionText, whereText } from './format';
 import { cloudWatchAlarmUrl, runbookFor, runbookUrl } from './links';
@@ -490,8 +491,10 @@ ${row('Triggered by', a.triggeringChildren?.length ? html`<ul class="plain">${a.
 ${row('Where', whereText(a))}
 ${row('Alarm ARN', a.alarmArn ? html`<code>${a.alarmArn}</code>` : null)}
 ${row('Topic', a.topicArn ? html`<code>${a.topicArn}</code>` : null)}
-${row('Kind', `${a.kind === 'alarm' ? 'CloudWatch alarm' : 'SNS message'} (${a.alarmKind}); current alarm state ${stateText(a)}`)}
+${row('Kind', `${sourceDisplayName(a)} (${a.alarmKind}); current alarm state ${stateText(a)}`)}
+${row('Source', a.source ? html`<code>${a.source.name}</code>${a.source.severityLabel ? ` (${a.source.severityLabel})` : ''}<ul class="plain">${Object.entries(a.source.fields).slice(0, 20).map(([k, v]) => html`<li><code>${k}</code> ${truncateUnits(v, 400)}</li>`)}</ul>` : null)}
 </dl>
+${a.source && isHttpUrl(a.source.url) ? html`<p><a href="${a.source.url}" rel="noreferrer noopener" target="_blank">Open it in ${sourceDisplayName(a)}<span class="visually-hidden"> (opens in a new tab)</span></a></p>` : ''}
 ${isHttpUrl(consoleUrl) ? html`<p><a href="${consoleUrl}" rel="noreferrer noopener" target="_blank">Open the alarm in the CloudWatch console<span class="visually-hidden"> (opens in a new tab)</span></a></p>` : ''}`;
 }
 

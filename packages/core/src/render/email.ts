@@ -148,7 +148,7 @@ function model(notice: Notice, limits: Limits): Model & { cut: boolean } {
   if (notice.note) sections.push({ title: 'Note', lines: [long(notice.note)] });
 
   const links = [
-    { label: 'CloudWatch alarm', url: notice.links.console },
+    { label: notice.links.consoleLabel ?? 'CloudWatch alarm', url: notice.links.console },
     { label: 'Runbook', url: notice.links.runbook },
     { label: 'Dashboard', url: notice.links.dashboard },
   ].filter((l): l is { label: string; url: string } => isHttpUrl(l.url));

@@ -2,6 +2,7 @@ import type { Incident } from '../incident';
 import { wellFormed } from './escape';
 import type { NoticeLinks } from '../notifier';
 import type { Policy } from '../policy';
+import { sourceDisplayName } from '../sources/common';
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
@@ -51,7 +52,8 @@ export function dashboardIncidentUrl(dashboardUrl: string | null | undefined, in
 /** All links of a notice. */
 export function noticeLinks(incident: Incident, policy: Policy, options: { dashboardUrl?: string | null } = {}): NoticeLinks {
   return {
-    console: cloudWatchAlarmUrl(incident.alarm.region, incident.alarmName),
+    console: incident.alarm.source?.url ?? cloudWatchAlarmUrl(incident.alarm.region, incident.alarmName),
+    consoleLabel: incident.alarm.source?.url ? sourceDisplayName(incident.alarm) : 'CloudWatch alarm',
     runbook: runbookUrl(incident, policy),
     dashboard: dashboardIncidentUrl(options.dashboardUrl, incident.id),
   };

@@ -126,7 +126,7 @@ export function renderPagerDuty(notice: Notice, routingKey: string): PagerDutyEv
   }
 
   const links = [
-    { href: notice.links.console, text: 'CloudWatch alarm' },
+    { href: notice.links.console, text: notice.links.consoleLabel ?? 'CloudWatch alarm' },
     { href: notice.links.runbook, text: rb ? truncateUnits(`Runbook: ${headerSafe(rb.title)}`, PAGERDUTY_LIMITS.field) : 'Runbook' },
     { href: notice.links.dashboard, text: 'Alert router dashboard' },
   ].filter((l): l is { href: string; text: string } => isHttpUrl(l.href));

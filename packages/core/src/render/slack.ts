@@ -212,7 +212,7 @@ function detailBlocks(notice: Notice): SlackBlock[] {
   const context = linksContext([
     link(notice.links.runbook, 'Runbook'),
     link(notice.links.dashboard, 'Dashboard'),
-    link(notice.links.console, 'CloudWatch alarm'),
+    link(notice.links.console, notice.links.consoleLabel ?? 'CloudWatch alarm'),
   ]);
   if (context) blocks.push(context);
   return blocks;
@@ -256,7 +256,7 @@ function followUp(notice: Notice): SlackMessage {
   const blocks: SlackBlock[] = [section(line)];
   if (resolved && i.alarm.reason && i.alarm.state === 'OK') blocks.push(section(`*Reason*\n${slackText(i.alarm.reason, 2000)}`));
   if (notice.note) blocks.push(section(`*Note*\n${slackText(notice.note, 2000)}`));
-  const context = linksContext([link(notice.links.dashboard, 'Dashboard'), link(notice.links.console, 'CloudWatch alarm')]);
+  const context = linksContext([link(notice.links.dashboard, 'Dashboard'), link(notice.links.console, notice.links.consoleLabel ?? 'CloudWatch alarm')]);
   if (context) blocks.push(context);
   const action = !resolved ? actionsBlock(notice) : null;
   if (action) blocks.push(action);

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import type { Notification, Severity } from '../types';
+import { fieldsOf, isoTime, parseWith, webhookNotification } from './common';
+
+/** Azure's own names for Sev0–Sev4, and the default P0–P3 each maps to. */
+const AZURE_SEVERITY: Record<string, { name: string; severity: Severity }> = {
+  sev0: { name: 'Critical', severity: 'P0' },
+  sev1: { name: 'Error', severity: 'P1' },
+  sev2: { name: 'Warning', severity: 'P2' },
+  sev3: { name: 'Informational', severity: 'P3' },
+  sev4: { name: 'Verbose', severity: 'P3' },
+};
+
+const dimension = z.object({ name: z.string(), value: z.union([z.string(), z.number()]).transform(String) }).passthrough();
+
+/** Azure Monitor common alert schema: `essentials.monitorCondition` Fired | Resolved, keyed by `essentials.alertId`. */
+const commonAlert = z
+  .object({
+    schemaId: z.literal('azureMonitorCommonAlertSchema', { error: 'expected "azureMonitorCommonAlertSchema" (enable the common alert schema on the action group)' }),
+    data: z
+      .object({
+        essentials: z
+          .object({
+            alertId: z.string().min(1),
+            alertRule: z.string().min(1),
+            severity: z.string().refine((s) => Object.hasOwn(AZURE_SEVERITY, s.toLowerCase()), { error: 'expected Sev0 to Sev4' }),
+            monitorCondition: z.enum(['Fired', 'Resolved']),
+            signalType: z.string().nullish(),
+            monitoringService: z.string().nullish(),
+            alertTargetIDs: z.array(z.string()).nullish(),
+            configurationItems: z.array(z.string()).nullish(),
+            firedDateTime: z.string().nullish(),
+            resolvedDateTime: z.string().nullish(),
+            description: z.string().nullish(),
+          })
+          .passthrough(),
+        alertContext: z
+          .object({
+            condition: z
+              .object({
+                allOf: z
+                  .array(z.object({ metricName: z.string().nullish(), metricNamespace: z.string().nullish(), dimensions: z.array(dimension).nullish() }).passthrough())
+                  .nullish(),
+              })
+              .passthrough()
+              .nullish(),
+          })
+          .passthrough()
+          .nullish(),
+      })
+      .passthrough(),
+  })
+  .passthrough();
+
+/** The alert's page in the Azure portal. */
+function portalUrl(alertId: string): string {
+  return `https://portal.azure.com/#view/Microsoft_Azure_Monitoring_Alerts/AlertDetails.ReactView/alertId/${encodeURIComponent(alertId)}`;
+}
+
+export function parseAzure(body: unknown, receivedAt: string): Notification[] {
+  const d = parseWith(commonAlert, body, 'Azure Monitor common alert schema').data;
+  const e = d.essentials;
+  const sev = AZURE_SEVERITY[e.severity.toLowerCase()];
+  const resolved = e.monitorCondition === 'Resolved';
+  const criteria = d.alertContext?.condition?.allOf ?? [];
+  const single = criteria.length === 1 ? criteria[0] : null;
+  const subscription = /\/subscriptions\/([^/]+)/i.exec(e.alertId)?.[1] ?? null;
+  return [
+    webhookNotification({
+      source: 'azure',
+      key: e.alertId,
+      title: e.alertRule,
+      state: resolved ? 'OK' : 'ALARM',
+      changedAt: (resolved ? isoTime(e.resolvedDateTime) : isoTime(e.firedDateTime)) ?? receivedAt,
+      severity: sev.severity,
+      severityLabel: `${e.severity} (${sev.name})`,
+      reason: e.description || `${e.signalType ?? 'Azure Monitor'} alert ${e.monitorCondition.toLowerCase()}`,
+      account: subscription,
+      namespace: single?.metricNamespace ?? null,
+      metric: single?.metricName ?? null,
+      dimensions: Object.fromEntries((single?.dimensions ?? []).map((x) => [x.name, x.value])),
+      fields: fieldsOf([
+        ['severity', e.severity],
+        ['signalType', e.signalType],
+        ['monitoringService', e.monitoringService],
+        ['target', e.configurationItems?.[0] ?? e.alertTargetIDs?.[0]],
+        ['monitorCondition', e.monitorCondition],
+      ]),
+      url: portalUrl(e.alertId),
+    }),
+  ];
+}

@@ -1,0 +1,164 @@
+import { z } from 'zod';
+import { InputError } from '../errors';
+import { formatPath } from '../parse';
+import { truncateUnits } from '../render/escape';
+import type { AlarmState, Notification, Severity, SourceFacts, WebhookSource } from '../types';
+
+/** Who reported a notification, for timelines: `cloudwatch`, `sns`, or the webhook source (`sentry`, ...). */
+export function originOf(n: Pick<Notification, 'kind'>): string {
+  if (n.kind === 'alarm') return 'cloudwatch';
+  if (n.kind === 'message') return 'sns';
+  return n.kind;
+}
+
+const SOURCE_NAMES: Record<WebhookSource, string> = {
+  sentry: 'Sentry',
+  gcp: 'Google Cloud Monitoring',
+  azure: 'Azure Monitor',
+  alertmanager: 'Alertmanager',
+  generic: 'webhook',
+};
+
+/** Who resolved an incident when its source said it is over (`CloudWatch (alarm OK)`, `Sentry (resolved)`). */
+export function resolutionActor(n: Pick<Notification, 'kind'>): string {
+  if (n.kind === 'alarm' || n.kind === 'message') return 'CloudWatch (alarm OK)';
+  return `${SOURCE_NAMES[n.kind]} (resolved)`;
+}
+
+/** A person-readable name of where a notification came from. */
+export function sourceDisplayName(n: Pick<Notification, 'kind'>): string {
+  if (n.kind === 'alarm') return 'CloudWatch alarm';
+  if (n.kind === 'message') return 'SNS message';
+  return SOURCE_NAMES[n.kind];
+}
+
+/**
+ * The words sources use for severity, on one scale: Azure's Sev0–Sev4 names, Sentry levels, Prometheus
+ * `severity` labels, and the router's own P0–P3. Unknown words map to nothing (the policy decides).
+ */
+const SEVERITY_WORDS: Record<string, Severity> = {
+  p0: 'P0', critical: 'P0', fatal: 'P0', sev0: 'P0', emergency: 'P0', page: 'P0',
+  p1: 'P1', error: 'P1', high: 'P1', major: 'P1', sev1: 'P1',
+  p2: 'P2', warning: 'P2', warn: 'P2', medium: 'P2', minor: 'P2', sev2: 'P2',
+  p3: 'P3', info: 'P3', informational: 'P3', low: 'P3', debug: 'P3', verbose: 'P3', none: 'P3', sev3: 'P3', sev4: 'P3',
+};
+
+export function severityFromWord(word: string | null | undefined): Severity | null {
+  if (!word) return null;
+  const key = word.trim().toLowerCase();
+  // own keys only: `constructor` or `__proto__` in a payload must not reach Object.prototype
+  return Object.hasOwn(SEVERITY_WORDS, key) ? SEVERITY_WORDS[key] : null;
+}
+
+/** Only http(s) URLs are kept as links: a `javascript:` link in a payload must never become clickable. */
+export function safeUrl(value: unknown): string | null {
+  if (typeof value !== 'string' || value.length > 2048) return null;
+  try {
+    const u = new URL(value);
+    return u.protocol === 'https:' || u.protocol === 'http:' ? u.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A field value as a short single string (objects are not flattened: they are not key facts). */
+export function text(value: unknown, max = 300): string | null {
+  if (typeof value === 'string') return value.trim() ? truncateUnits(value.trim(), max) : null;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return null;
+}
+
+/** Drops empty values; fromEntries keeps a key named `__proto__` as data. */
+export function fieldsOf(entries: [string, unknown][]): Record<string, string> {
+  return Object.fromEntries(entries.flatMap(([k, v]) => {
+    const t = text(v);
+    return t === null ? [] : [[k, t]];
+  }));
+}
+
+/** Unix seconds, milliseconds or an ISO string → ISO 8601 (Z), null when unreadable. */
+export function isoTime(value: unknown): string | null {
+  if (typeof value === 'number' && Number.isFinite(value) && value > 0) {
+    const ms = value < 1e12 ? value * 1000 : value;
+    const d = new Date(ms);
+    return Number.isNaN(d.getTime()) ? null : d.toISOString();
+  }
+  if (typeof value === 'string' && value.trim()) {
+    const ms = Date.parse(value.trim());
+    if (Number.isNaN(ms) || value.startsWith('0001-')) return null;
+    return new Date(ms).toISOString();
+  }
+  return null;
+}
+
+/** Validates a webhook body; the error names the path of the first problem (`data.metric_alert.id: ...`). */
+export function parseWith<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0];
+  const path = formatPath('', issue?.path ?? []);
+  throw new InputError(path, `${issue?.message ?? 'invalid'} (${what})`);
+}
+
+export interface WebhookAlert {
+  source: WebhookSource;
+  /** The source's own id of the alert: the same for its firing and its resolution. */
+  key: string;
+  title: string;
+  state: Extract<AlarmState, 'ALARM' | 'OK'>;
+  /** When this state began (stable across redeliveries whenever the source says it). */
+  changedAt: string;
+  severity: Severity | null;
+  severityLabel: string | null;
+  reason?: string | null;
+  description?: string | null;
+  account?: string | null;
+  namespace?: string | null;
+  metric?: string | null;
+  dimensions?: Record<string, string>;
+  fields: Record<string, string>;
+  url: string | null;
+}
+
+const MAX_NAME = 256;
+
+/** The CloudWatch alarm facts a notification that is not an alarm does not have. */
+export function noAlarmDetails(): Pick<
+  Notification,
+  'threshold' | 'comparison' | 'evaluationPeriods' | 'period' | 'statistic' | 'treatMissingData' | 'expression' | 'alarmRule' | 'triggeringChildren'
+> {
+  return { threshold: null, comparison: null, evaluationPeriods: null, period: null, statistic: null, treatMissingData: null, expression: null, alarmRule: null, triggeringChildren: [] };
+}
+
+/** One alert of a webhook, in the model the alarm pipeline handles (dedupe key, firing/resolved, severity, link). */
+export function webhookNotification(a: WebhookAlert): Notification {
+  const source: SourceFacts = { name: a.source, severity: a.severity, severityLabel: a.severityLabel, fields: a.fields, url: a.url };
+  return {
+    kind: a.source,
+    alarmKind: 'webhook',
+    alarmName: truncateUnits(a.title.trim() || `${a.source} alert ${a.key}`, MAX_NAME),
+    description: a.description ?? null,
+    state: a.state,
+    previousState: a.state === 'OK' ? 'ALARM' : null,
+    rawState: a.state,
+    reason: a.reason ?? null,
+    changedAt: a.changedAt,
+    account: a.account ?? null,
+    region: null,
+    regionName: null,
+    alarmArn: null,
+    incidentKey: `${a.source}:${truncateUnits(a.key, 400)}`,
+    namespace: a.namespace ?? null,
+    metric: a.metric ?? null,
+    dimensions: a.dimensions ?? {},
+    metrics: a.metric ? [{ namespace: a.namespace ?? null, metric: a.metric, dimensions: a.dimensions ?? {} }] : [],
+    ...noAlarmDetails(),
+    sns: null,
+    text: null,
+    warnings: [],
+    source,
+  };
+}
+
+/** A string record (labels, annotations), tolerating numbers and booleans, refusing nested objects. */
+export const stringRecord = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]).transform((v) => (v === null ? '' : String(v))));

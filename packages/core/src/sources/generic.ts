@@ -1,0 +1,47 @@
+import { z } from 'zod';
+import { createHash } from 'node:crypto';
+import type { Notification } from '../types';
+import { fieldsOf, isoTime, parseWith, safeUrl, severityFromWord, stringRecord, webhookNotification } from './common';
+
+/**
+ * The generic JSON webhook, for anything else:
+ * `{"title", "details"?, "dedupKey"?, "severity"?, "action"?: "trigger" | "resolve", "timestamp"?, "url"?, "source"?, "fields"?}`.
+ * Without a dedupKey the title is the key (so a resolve must repeat the title).
+ */
+const generic = z
+  .object({
+    title: z.string().trim().min(1, 'must not be empty').optional(),
+    details: z.string().optional(),
+    dedupKey: z.string().trim().min(1).max(400).optional(),
+    dedup_key: z.string().trim().min(1).max(400).optional(),
+    severity: z.string().optional(),
+    action: z.enum(['trigger', 'resolve']).default('trigger'),
+    timestamp: z.union([z.string(), z.number()]).optional(),
+    url: z.string().optional(),
+    source: z.string().max(200).optional(),
+    fields: stringRecord.optional(),
+  })
+  .passthrough()
+  .refine((g) => g.title || g.dedupKey || g.dedup_key, { error: 'needs a title or a dedupKey', path: ['title'] })
+  .refine((g) => !g.severity || severityFromWord(g.severity), { error: 'expected P0-P3, critical, high, medium, low, error, warning or info', path: ['severity'] });
+
+export function parseGeneric(body: unknown, receivedAt: string): Notification[] {
+  const g = parseWith(generic, body, 'generic webhook');
+  const key = g.dedupKey ?? g.dedup_key ?? `title:${createHash('sha256').update(g.title!).digest('hex').slice(0, 32)}`;
+  const resolved = g.action === 'resolve';
+  return [
+    webhookNotification({
+      source: 'generic',
+      key,
+      title: g.title ?? key,
+      state: resolved ? 'OK' : 'ALARM',
+      changedAt: isoTime(g.timestamp) ?? receivedAt,
+      severity: severityFromWord(g.severity),
+      severityLabel: g.severity ?? null,
+      reason: g.details ?? null,
+      description: g.details ?? null,
+      fields: fieldsOf([['source', g.source], ['dedupKey', key], ...Object.entries(g.fields ?? {})]),
+      url: safeUrl(g.url),
+    }),
+  ];
+}

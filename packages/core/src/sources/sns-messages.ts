@@ -1,0 +1,310 @@
+import { parseArn } from '../parse';
+import type { Severity, SourceFacts } from '../types';
+import { fieldsOf, isoTime, safeUrl, text } from './common';
+
+/**
+ * What an AWS service's message (one that is not a CloudWatch alarm) says, read from its own shape: a readable
+ * title, the key fields, and the service's severity mapped to P0–P3 where it has one (docs/sources.md).
+ */
+export interface MessageReading {
+  title: string;
+  /** The SNS Subject says it better (AWS Budgets writes a readable one): it wins over `title` when present. */
+  preferSubject?: boolean;
+  source: SourceFacts;
+  /** A key that identifies the thing the message is about (a finding, an event), when there is one. */
+  key: string | null;
+  account: string | null;
+  region: string | null;
+  reason: string | null;
+  at: string | null;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !Array.isArray(v);
+const obj = (v: unknown): Obj => (isObj(v) ? v : {});
+const str = (v: unknown): string | null => text(v);
+
+function facts(name: string, fields: [string, unknown][], severity: Severity | null = null, severityLabel: string | null = null, url: string | null = null): SourceFacts {
+  return { name, severity, severityLabel, fields: fieldsOf(fields), url };
+}
+
+const REGION = /^[a-z]{2,}(-[a-z]+)+-\d+$/;
+const region = (v: unknown): string | null => (typeof v === 'string' && REGION.test(v) ? v : null);
+const account = (v: unknown): string | null => (typeof v === 'string' && /^\d{12}$/.test(v) ? v : null);
+
+/** GuardDuty: 7.0–8.9 High and 9.0–10 Critical → P0; 4.0–6.9 Medium → P1; below → P2. */
+export function guardDutySeverity(score: number): Severity {
+  return score >= 7 ? 'P0' : score >= 4 ? 'P1' : 'P2';
+}
+
+/** Security Hub: CRITICAL/HIGH → P0, MEDIUM → P1, LOW/INFORMATIONAL → P2. */
+export function securityHubSeverity(label: string): Severity | null {
+  const l = label.toUpperCase();
+  if (l === 'CRITICAL' || l === 'HIGH') return 'P0';
+  if (l === 'MEDIUM') return 'P1';
+  if (l === 'LOW' || l === 'INFORMATIONAL') return 'P2';
+  return null;
+}
+
+/** ASFF `Severity.Normalized` (0–100) → its label, as Security Hub defines the ranges. */
+function labelOfNormalized(n: number): string {
+  return n >= 90 ? 'CRITICAL' : n >= 70 ? 'HIGH' : n >= 40 ? 'MEDIUM' : n >= 1 ? 'LOW' : 'INFORMATIONAL';
+}
+
+/** AWS Health: `issue` → P1; `scheduledChange` and `accountNotification` → P3. */
+export function healthSeverity(category: string | null): Severity | null {
+  if (category === 'issue') return 'P1';
+  if (category === 'scheduledChange' || category === 'accountNotification') return 'P3';
+  return null;
+}
+
+function guardDuty(e: Obj): MessageReading {
+  const d = obj(e.detail);
+  const score = typeof d.severity === 'number' ? d.severity : Number(d.severity);
+  const sev = Number.isFinite(score) ? guardDutySeverity(score) : null;
+  const type = str(d.type);
+  const res = obj(d.resource);
+  const instance = str(obj(res.instanceDetails).instanceId);
+  const acct = account(d.accountId) ?? account(e.account);
+  const reg = region(d.region) ?? region(e.region);
+  return {
+    title: `GuardDuty ${type ?? 'finding'}: ${str(d.title) ?? str(d.description) ?? 'finding'}`,
+    source: facts(
+      'aws.guardduty',
+      [['type', type], ['severity', Number.isFinite(score) ? score : null], ['findingId', d.id], ['resourceType', res.resourceType], ['instance', instance], ['title', d.title]],
+      sev,
+      Number.isFinite(score) ? `GuardDuty severity ${score}` : null,
+    ),
+    key: str(d.id) ? `aws.guardduty:${str(d.id)}` : null,
+    account: acct,
+    region: reg,
+    reason: str(d.description),
+    at: isoTime(d.updatedAt) ?? isoTime(e.time),
+  };
+}
+
+function securityHub(e: Obj): MessageReading {
+  const findings = (Array.isArray(obj(e.detail).findings) ? (obj(e.detail).findings as unknown[]) : []).map(obj);
+  const labelOf = (f: Obj): string | null => {
+    const s = obj(f.Severity);
+    if (typeof s.Label === 'string') return s.Label.toUpperCase();
+    if (typeof s.Normalized === 'number') return labelOfNormalized(s.Normalized);
+    return str(obj(f.ProductFields)['aws/securityhub/SeverityLabel'])?.toUpperCase() ?? null;
+  };
+  const rank = (f: Obj) => ['INFORMATIONAL', 'LOW', 'MEDIUM', 'HIGH', 'CRITICAL'].indexOf(labelOf(f) ?? '');
+  const worst = [...findings].sort((a, b) => rank(b) - rank(a))[0] ?? {};
+  const label = labelOf(worst);
+  const resource = obj(Array.isArray(worst.Resources) ? worst.Resources[0] : null);
+  const types = Array.isArray(worst.Types) ? worst.Types : [];
+  const more = findings.length > 1 ? ` (+${findings.length - 1} more)` : '';
+  return {
+    title: `Security Hub ${label ? `${label} ` : ''}finding: ${str(worst.Title) ?? str(types[0]) ?? 'finding'}${more}`,
+    source: facts(
+      'aws.securityhub',
+      [
+        ['severity', label],
+        ['type', types[0]],
+        ['title', worst.Title],
+        ['resource', resource.Id],
+        ['resourceType', resource.Type],
+        ['product', obj(worst.ProductFields)['aws/securityhub/ProductName'] ?? worst.ProductArn],
+        ['findingId', worst.Id ?? obj(worst.ProductFields)['aws/securityhub/FindingId']],
+        ['findings', findings.length],
+      ],
+      label ? securityHubSeverity(label) : null,
+      label ? `Security Hub ${label}` : null,
+    ),
+    key: str(worst.Id) ? `aws.securityhub:${str(worst.Id)}` : null,
+    account: account(worst.AwsAccountId) ?? account(e.account),
+    region: region(resource.Region) ?? region(e.region),
+    reason: str(worst.Description),
+    at: isoTime(worst.UpdatedAt) ?? isoTime(e.time),
+  };
+}
+
+function health(e: Obj): MessageReading {
+  const d = obj(e.detail);
+  const category = str(d.eventTypeCategory);
+  const descriptions = Array.isArray(d.eventDescription) ? d.eventDescription.map(obj) : [];
+  const entities = Array.isArray(d.affectedEntities) ? d.affectedEntities.map((x) => str(obj(x).entityValue)).filter(Boolean) : [];
+  return {
+    title: `AWS Health ${category ?? 'event'}: ${str(d.service) ?? ''} ${str(d.eventTypeCode) ?? ''}`.replace(/\s+/g, ' ').trim(),
+    source: facts(
+      'aws.health',
+      [['service', d.service], ['eventTypeCode', d.eventTypeCode], ['category', category], ['status', d.statusCode], ['eventArn', d.eventArn], ['affected', entities.join(', ')]],
+      healthSeverity(category),
+      category,
+    ),
+    key: str(d.eventArn) ? `aws.health:${str(d.eventArn)}` : null,
+    account: account(e.account),
+    region: region(d.eventRegion) ?? region(e.region),
+    reason: str(descriptions[0]?.latestDescription),
+    at: isoTime(e.time),
+  };
+}
+
+/** Any other EventBridge event: its detail-type, source and resources. */
+function eventBridge(e: Obj): MessageReading {
+  const resources = Array.isArray(e.resources) ? e.resources.map(str).filter((r): r is string => Boolean(r)) : [];
+  const detailType = str(e['detail-type']) ?? 'EventBridge event';
+  const src = str(e.source);
+  const names = resources.map((r) => parseArn(r)?.resource ?? r);
+  const d = obj(e.detail);
+  // The state the event reports, under the name its service uses.
+  const status = ['state', 'status', 'build-status', 'StatusCode', 'lastStatus', 'eventName'].map((k) => str(d[k])).find(Boolean) ?? null;
+  return {
+    title: `${detailType}${src ? ` (${src})` : ''}${names.length ? `: ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` +${names.length - 3}` : ''}` : ''}${status ? ` — ${status}` : ''}`,
+    source: facts(src ?? 'aws.events', [['detailType', detailType], ['source', src], ['resources', resources.join(', ')], ['status', status]]),
+    key: null,
+    account: account(e.account),
+    region: region(e.region),
+    reason: null,
+    at: isoTime(e.time),
+  };
+}
+
+function ses(m: Obj): MessageReading {
+  const type = str(m.notificationType) ?? str(m.eventType) ?? 'notification';
+  const mail = obj(m.mail);
+  const bounce = obj(m.bounce);
+  const complaint = obj(m.complaint);
+  const recipients = [...(Array.isArray(bounce.bouncedRecipients) ? bounce.bouncedRecipients : []), ...(Array.isArray(complaint.complainedRecipients) ? complaint.complainedRecipients : [])]
+    .map((r) => str(obj(r).emailAddress))
+    .filter(Boolean) as string[];
+  const kind = [str(bounce.bounceType), str(bounce.bounceSubType)].filter(Boolean).join('/');
+  const sourceArn = parseArn(str(mail.sourceArn));
+  return {
+    title: `SES ${type}${kind ? ` (${kind})` : ''}${recipients.length ? ` for ${recipients.slice(0, 3).join(', ')}${recipients.length > 3 ? ` +${recipients.length - 3}` : ''}` : ''}${str(mail.source) ? ` from ${str(mail.source)}` : ''}`,
+    source: facts('aws.ses', [['notificationType', type], ['bounceType', bounce.bounceType], ['bounceSubType', bounce.bounceSubType], ['recipients', recipients.join(', ')], ['from', mail.source], ['messageId', mail.messageId], ['diagnostic', obj((bounce.bouncedRecipients as unknown[] | undefined)?.[0]).diagnosticCode]]),
+    key: null,
+    account: account(mail.sendingAccountId) ?? sourceArn?.account ?? null,
+    region: region(sourceArn?.region),
+    reason: str(obj((bounce.bouncedRecipients as unknown[] | undefined)?.[0]).diagnosticCode),
+    at: isoTime(bounce.timestamp) ?? isoTime(mail.timestamp),
+  };
+}
+
+function rds(m: Obj): MessageReading {
+  const eventId = /RDS-EVENT-\d+/.exec(str(m['Event ID']) ?? '')?.[0] ?? null;
+  const link = str(m['Identifier Link']);
+  const sourceArn = parseArn(str(m['Source ARN']));
+  return {
+    title: `RDS ${str(m['Source ID']) ?? str(m['Event Source']) ?? ''}: ${str(m['Event Message']) ?? eventId ?? 'event'}`.replace(/ +:/, ':'),
+    source: facts('aws.rds', [['eventSource', m['Event Source']], ['sourceId', m['Source ID']], ['eventId', eventId], ['message', m['Event Message']]], null, null, safeUrl(link)),
+    key: null,
+    account: sourceArn?.account ?? null,
+    region: region(sourceArn?.region) ?? region(/[?&]region=([a-z0-9-]+)/.exec(link ?? '')?.[1]),
+    reason: str(m['Event Message']),
+    at: isoTime(str(m['Event Time'])?.replace(' ', 'T').concat('Z')),
+  };
+}
+
+function autoScaling(m: Obj): MessageReading {
+  const arn = parseArn(str(m.AutoScalingGroupARN));
+  const group = str(m.AutoScalingGroupName);
+  return {
+    title: `Auto Scaling ${group ?? ''}: ${str(m.Description) ?? str(m.Event) ?? 'activity'}`.replace(/ +:/, ':'),
+    source: facts('aws.autoscaling', [['event', m.Event], ['group', group], ['instance', m.EC2InstanceId], ['statusCode', m.StatusCode], ['statusMessage', m.StatusMessage]]),
+    key: null,
+    account: account(m.AccountId) ?? account(arn?.account),
+    region: region(arn?.region),
+    reason: str(m.Cause),
+    at: isoTime(m.Time) ?? isoTime(m.EndTime),
+  };
+}
+
+/** CloudFormation stack events are `Key='value'` lines, not JSON. */
+function cloudFormation(textBody: string): MessageReading | null {
+  const kv = new Map<string, string>();
+  for (const line of textBody.split('\n')) {
+    const m = /^([A-Za-z]+)='(.*)'$/.exec(line.trim());
+    if (m) kv.set(m[1], m[2]);
+  }
+  if (!kv.has('StackId') || !kv.has('ResourceStatus')) return null;
+  const stack = kv.get('StackName') ?? parseArn(kv.get('StackId'))?.resource ?? 'stack';
+  const logical = kv.get('LogicalResourceId');
+  const status = kv.get('ResourceStatus')!;
+  const arn = parseArn(kv.get('StackId'));
+  const reason = kv.get('ResourceStatusReason') || null;
+  return {
+    title: logical && logical !== stack ? `CloudFormation ${stack}: ${logical} ${status}` : `CloudFormation stack ${stack} ${status}`,
+    source: facts('aws.cloudformation', [['stack', stack], ['resourceStatus', status], ['logicalResourceId', logical], ['resourceType', kv.get('ResourceType')], ['reason', reason]]),
+    key: null,
+    account: account(arn?.account),
+    region: region(arn?.region),
+    reason,
+    at: isoTime(kv.get('Timestamp')),
+  };
+}
+
+/** AWS Backup writes prose; its message attributes carry the event type and state. */
+function backup(textBody: string, attributes: Record<string, string>): MessageReading | null {
+  if (!/^An AWS (Backup|Copy|Restore)\b/.test(textBody.trim()) && !attributes.EventType?.match(/_JOB$/)) return null;
+  const sentence = textBody.trim().split(/\.(\s|$)/)[0];
+  const resource = /Resource ARN\s*:\s*(\S+?)\.?(\s|$)/.exec(textBody)?.[1] ?? null;
+  const arn = parseArn(resource);
+  const state = attributes.State ?? null;
+  return {
+    title: `AWS Backup ${[attributes.EventType, state].filter(Boolean).join(' ') || 'notification'}: ${sentence}`,
+    source: facts('aws.backup', [['eventType', attributes.EventType], ['state', state], ['resource', resource], ['jobId', attributes.Id ?? /Job ID\s*:\s*(\S+)/i.exec(textBody)?.[1]]]),
+    key: null,
+    account: account(attributes.AccountId) ?? account(arn?.account),
+    region: region(arn?.region),
+    reason: sentence,
+    at: isoTime(attributes.StartTime),
+  };
+}
+
+/** AWS Budgets writes prose with `Key: value` lines (`Budget Name: teste`, `ACTUAL Amount: $41.45`). */
+function budgets(textBody: string): MessageReading | null {
+  if (!/^AWS Budget Notification\b/.test(textBody.trim())) return null;
+  const kv = new Map<string, string>();
+  for (const line of textBody.split('\n')) {
+    const m = /^([A-Za-z][A-Za-z ]{2,40}):\s*(.+)$/.exec(line.trim());
+    if (m) kv.set(m[1].trim(), m[2].trim());
+  }
+  const name = kv.get('Budget Name') ?? null;
+  const alertType = kv.get('Alert Type') ?? null;
+  const amount = alertType ? kv.get(`${alertType} Amount`) ?? null : null;
+  return {
+    title: `AWS Budgets: ${name ?? 'budget'}${amount ? ` ${alertType?.toLowerCase()} ${amount}` : ''}${kv.get('Alert Threshold') ? ` (threshold ${kv.get('Alert Threshold')})` : ''}`,
+    preferSubject: true,
+    source: facts('aws.budgets', [['budget', name], ['budgetType', kv.get('Budget Type')], ['alertType', alertType], ['threshold', kv.get('Alert Threshold')], ['amount', amount], ['budgeted', kv.get('Budgeted Amount')]]),
+    key: null,
+    account: account(/AWS Account (\d{12})/.exec(textBody)?.[1]),
+    region: null,
+    reason: textBody.split('\n').find((l) => /^You requested/.test(l.trim()))?.trim() ?? null,
+    at: null,
+  };
+}
+
+/** The message's own reading, or null when it is none of the shapes above (it stays a plain message). */
+export function readMessage(parsed: unknown, textBody: string, attributes: Record<string, string>): MessageReading | null {
+  if (isObj(parsed)) {
+    if ('detail-type' in parsed && 'detail' in parsed) {
+      const dt = String(parsed['detail-type']);
+      if (parsed.source === 'aws.guardduty' || dt === 'GuardDuty Finding') return guardDuty(parsed);
+      if (parsed.source === 'aws.securityhub' || dt.startsWith('Security Hub Findings')) return securityHub(parsed);
+      if (parsed.source === 'aws.health' || dt === 'AWS Health Event') return health(parsed);
+      return eventBridge(parsed);
+    }
+    if (('notificationType' in parsed || 'eventType' in parsed) && isObj(parsed.mail)) return ses(parsed);
+    if ('Event Source' in parsed && 'Event Message' in parsed) return rds(parsed);
+    if (parsed.Service === 'AWS Auto Scaling' && 'Event' in parsed) return autoScaling(parsed);
+    return null;
+  }
+  return cloudFormation(textBody) ?? backup(textBody, attributes) ?? budgets(textBody);
+}
+
+/** A JSON message nobody recognised still gets a readable title: a known text field, else its top-level keys. */
+export function titleOfUnknownJson(parsed: unknown): string {
+  if (isObj(parsed)) {
+    for (const k of ['AlarmName', 'detail-type', 'title', 'subject', 'Subject', 'summary', 'message', 'Message', 'description', 'name', 'event', 'eventType', 'type']) {
+      const t = str(parsed[k]);
+      if (t && !t.trim().startsWith('{')) return t.split(/\r?\n/)[0];
+    }
+    const keys = Object.keys(parsed).slice(0, 5);
+    return keys.length ? `JSON message (${keys.join(', ')}${Object.keys(parsed).length > 5 ? ', …' : ''})` : 'JSON message (empty object)';
+  }
+  return Array.isArray(parsed) ? `JSON message (a list of ${parsed.length})` : 'JSON message';
+}

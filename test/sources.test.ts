@@ -1,0 +1,344 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import {
+  actorName,
+  classify,
+  defaultPolicy,
+  detectWebhookSource,
+  InputError,
+  knownRegionCodes,
+  parseAnyInput,
+  parseInput,
+  parsePolicyYaml,
+  parseWebhook,
+  regionFromName,
+  route,
+  renderEmail,
+  renderIncidentPage,
+  renderPagerDuty,
+  renderSlack,
+  newIncident,
+  noticeLinks,
+  type Notice,
+  type Notification,
+  type WebhookSource,
+} from '@alert-router/core';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const load = (path: string): unknown => JSON.parse(readFileSync(`${ROOT}test/fixtures/${path}`, 'utf8'));
+const RECEIVED = '2026-12-01T08:00:00.000Z';
+const policy = defaultPolicy();
+
+/** The AWS SDK's own endpoint partitions (every partition's regions with their descriptions). */
+const PARTITIONS = `${ROOT}node_modules/@aws-sdk/core/dist-es/submodules/client/util-endpoints/lib/aws/partitions.js`;
+type Partitions = { partitionsInfo: { partitions: { id: string; regions: Record<string, { description: string }> }[] } };
+
+function one(path: string): Notification {
+  const { notifications } = parseAnyInput(load(path), { receivedAt: RECEIVED });
+  expect(notifications, path).toHaveLength(1);
+  return notifications[0];
+}
+
+describe('region: alarm ARN, else topic ARN, else the display name (every partition)', () => {
+  it('every region of every AWS partition is known by its endpoint description', async () => {
+    const { partitionsInfo } = (await import(/* @vite-ignore */ PARTITIONS)) as Partitions;
+    const regions = partitionsInfo.partitions.flatMap((p) => Object.entries(p.regions).filter(([code]) => !code.endsWith('-global')));
+    expect(regions.length).toBeGreaterThan(40);
+    for (const [code, { description }] of regions) expect(regionFromName(description), `${code} "${description}"`).toBe(code);
+    expect(knownRegionCodes().sort()).toEqual(regions.map(([code]) => code).sort());
+  });
+
+  it.each([
+    ['EU (Ireland)', 'eu-west-1'],
+    ['EU - Ireland', 'eu-west-1'],
+    ['Asia Pacific (Tokyo)', 'ap-northeast-1'],
+    ['China (Beijing)', 'cn-north-1'],
+    ['China (Ningxia)', 'cn-northwest-1'],
+    ['AWS GovCloud (US-West)', 'us-gov-west-1'],
+    ['AWS GovCloud (US)', 'us-gov-west-1'],
+    ['South America (São Paulo)', 'sa-east-1'],
+    ['Atlantis (Central)', null],
+    ['', null],
+  ])('%j → %j', (name, code) => expect(regionFromName(name)).toBe(code));
+
+  it('a China alarm without AlarmArn takes cn-north-1 from its arn:aws-cn topic; its OK resolves the same key', () => {
+    const [alarm] = parseInput(load('sns/china-alarm.event.json')).notifications;
+    const [ok] = parseInput(load('sns/china-ok.event.json')).notifications;
+    expect(alarm).toMatchObject({ kind: 'alarm', region: 'cn-north-1', regionName: 'China (Beijing)', alarmArn: null, state: 'ALARM', namespace: 'AWS/RDS' });
+    expect(ok).toMatchObject({ region: 'cn-north-1', state: 'OK', incidentKey: alarm.incidentKey });
+  });
+
+  it('without any ARN, the display name names the region (the bare China message)', () => {
+    const [n] = parseInput(load('sns/china-alarm.alarm.json')).notifications;
+    expect(n.sns).toBeNull();
+    expect(n.region).toBe('cn-north-1');
+  });
+
+  it('a GovCloud alarm: us-gov-west-1 from the arn:aws-us-gov topic', () => {
+    const [n] = parseInput(load('sns/govcloud-alarm.derived.event.json')).notifications;
+    expect(n.region).toBe('us-gov-west-1');
+    const bare = JSON.parse((load('sns/govcloud-alarm.derived.event.json') as { Records: { Sns: { Message: string } }[] }).Records[0].Sns.Message);
+    expect(parseInput(bare).notifications[0].region).toBe('us-gov-west-1');
+  });
+
+  it('the alarm ARN wins over the topic and the display name', () => {
+    const body = load('sns/china-alarm.event.json') as { Records: { Sns: { Message: string } }[] };
+    const m = JSON.parse(body.Records[0].Sns.Message);
+    m.AlarmArn = 'arn:aws-cn:cloudwatch:cn-northwest-1:377051238643:alarm:db_mem';
+    body.Records[0].Sns.Message = JSON.stringify(m);
+    expect(parseInput(body).notifications[0].region).toBe('cn-northwest-1');
+  });
+});
+
+describe('AWS service messages through SNS: readable titles, key fields, source severity', () => {
+  it.each([
+    ['sns/guardduty-govcloud.event.json', { title: /^GuardDuty Recon:EC2 PortProbeUnprotectedPort: SAMPLE Unprotected port/, source: 'aws.guardduty', severity: 'P0', region: 'us-gov-east-1', fields: { type: 'Recon:EC2 PortProbeUnprotectedPort', severity: '9' } }],
+    ['sns/guardduty-high.json', { title: /^GuardDuty Recon:EC2 PortProbeUnprotectedPort:/, source: 'aws.guardduty', severity: 'P0', region: 'us-east-1', fields: { severity: '9' } }],
+    ['sns/guardduty-medium.json', { title: /^GuardDuty /, source: 'aws.guardduty', severity: 'P1', region: 'us-east-1', fields: { severity: '5' } }],
+    ['sns/guardduty-low.json', { title: /^GuardDuty /, source: 'aws.guardduty', severity: 'P2', region: 'us-east-1', fields: { severity: '2' } }],
+    ['sns/securityhub-high.json', { title: /^Security Hub HIGH finding: Google Suite Two-Factor Backup Codes uploaded to S3$/, source: 'aws.securityhub', severity: 'P0', region: 'us-west-2', fields: { severity: 'HIGH', resource: 'arn:aws:s3:::test-bucket-12', resourceType: 'AwsS3Bucket' } }],
+    ['sns/securityhub-medium.json', { title: /^Security Hub MEDIUM finding/, source: 'aws.securityhub', severity: 'P1', region: 'us-west-2', fields: { severity: 'MEDIUM' } }],
+    ['sns/securityhub-low.json', { title: /^Security Hub LOW finding/, source: 'aws.securityhub', severity: 'P2', region: 'us-west-2', fields: { severity: 'LOW' } }],
+    ['sns/aws-health-issue.json', { title: /^AWS Health issue: EC2 AWS_EC2_INSTANCE_STORE_DRIVE_PERFORMANCE_DEGRADED$/, source: 'aws.health', severity: 'P1', region: 'us-west-2', fields: { service: 'EC2', category: 'issue', affected: 'i-abcd1111' } }],
+    ['sns/aws-health-scheduled.json', { title: /^AWS Health scheduledChange: EC2 AWS_EC2_DEDICATED_HOST_NETWORK_MAINTENANCE_SCHEDULED$/, source: 'aws.health', severity: 'P3', region: 'us-east-1', fields: { category: 'scheduledChange' } }],
+    ['sns/ses-bounce.http.json', { title: /^SES Bounce \(Permanent\/General\) for bounce@simulator\.amazonses\.com from holmes@dclick\.com\.br$/, source: 'aws.ses', severity: 'P2', region: 'us-east-1', fields: { notificationType: 'Bounce', bounceType: 'Permanent' } }],
+    ['sns/cloudformation.event.json', { title: /^CloudFormation stack redshift-r2 DELETE_COMPLETE$/, source: 'aws.cloudformation', severity: 'P2', region: 'eu-west-1', fields: { stack: 'redshift-r2', resourceStatus: 'DELETE_COMPLETE' } }],
+    ['sns/autoscaling-terminate.http.json', { title: /^Auto Scaling aaaaaaaaaaaaaaaaaaa: Terminating EC2 instance: i-aaaaaaa$/, source: 'aws.autoscaling', severity: 'P2', region: 'us-east-1', fields: { event: 'autoscaling:EC2_INSTANCE_TERMINATE', instance: 'i-fffffff' } }],
+    ['sns/eventbridge-codebuild.json', { title: /^CodeBuild Build State Change \(aws\.codebuild\): build\/my-sample-project:8745a7a9-c340-456a-9166-edf953571bEX — SUCCEEDED$/, source: 'aws.codebuild', severity: 'P2', region: 'us-west-2', fields: { detailType: 'CodeBuild Build State Change', status: 'SUCCEEDED' } }],
+    ['sns/eventbridge-autoscaling-launch-unsuccessful.json', { title: /^EC2 Instance Launch Unsuccessful \(aws\.autoscaling\): auto-scaling-group-arn, instance-arn — Failed$/, source: 'aws.autoscaling', severity: 'P2', region: 'us-west-2', fields: { resources: 'auto-scaling-group-arn, instance-arn', status: 'Failed' } }],
+    ['sns/rds-event.event.json', { title: /^RDS dbinstanceid: Finished DB Instance backup$/, source: 'aws.rds', severity: 'P2', region: 'eu-west-1', fields: { eventId: 'RDS-EVENT-0002', sourceId: 'dbinstanceid' } }],
+  ] as const)('%s', (path, want) => {
+    const n = one(path);
+    expect(n.kind).toBe('message');
+    expect(n.alarmName).toMatch(want.title);
+    expect(n.alarmName).not.toMatch(/^\s*[{[]/);
+    expect(n.source?.name).toBe(want.source);
+    expect(n.source?.fields).toMatchObject(want.fields);
+    expect(n.region).toBe(want.region);
+    expect(classify(n, policy).severity).toBe(want.severity);
+  });
+
+  it('AWS Backup: one readable line per record, from the message attributes and the prose', () => {
+    const ns = parseInput(load('sns/backup.event.json')).notifications;
+    expect(ns.map((n) => n.alarmName)).toEqual([
+      'AWS Backup BACKUP_JOB COMPLETED: An AWS Backup job was completed successfully',
+      'AWS Backup BACKUP_JOB FAILED: An AWS Backup job failed',
+      'AWS Backup BACKUP_JOB EXPIRED: An AWS Backup job failed to complete in time',
+      'AWS Backup COPY_JOB FAILED: An AWS Copy job was completed but was failed or was aborted',
+    ]);
+    expect(ns[1].source?.fields).toMatchObject({ state: 'FAILED', resource: 'arn:aws:ec2:us-west-1:123456789012:volume/vol-012f345df6789012e' });
+    expect(ns[1].region).toBe('us-west-1');
+  });
+
+  it('AWS Budgets: its readable Subject stays the title; the prose gives the key fields', () => {
+    const [n] = parseInput(load('alarms/aws-budgets.event.json')).notifications;
+    expect(n.alarmName).toBe('AWS Budgets: teste has exceeded your alert threshold');
+    expect(n.source).toMatchObject({ name: 'aws.budgets', fields: { budget: 'teste', alertType: 'ACTUAL', amount: '$41.45', threshold: '> $21.00' } });
+    const bare = parseInput({ Type: 'Notification', Message: (load('alarms/aws-budgets.event.json') as { Records: { Sns: { Message: string } }[] }).Records[0].Sns.Message }).notifications[0];
+    expect(bare.alarmName).toBe('AWS Budgets: teste actual $41.45 (threshold > $21.00)');
+  });
+
+  it('the security findings are P0 by their own severity, whatever severity-less topic they came through', () => {
+    const n = one('sns/guardduty-govcloud.event.json');
+    expect(classify(n, policy)).toMatchObject({ severity: 'P0', by: 'source', detail: 'GuardDuty severity 9' });
+  });
+
+  it('a JSON message nobody recognises gets a title from its fields or its keys, never its raw JSON', () => {
+    const sns = (message: unknown) => ({ Type: 'Notification', MessageId: 'm-1', TopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops', Message: JSON.stringify(message) });
+    expect(parseInput(sns({ summary: 'Queue depth above 1000', depth: 1200 })).notifications[0].alarmName).toBe('Queue depth above 1000');
+    expect(parseInput(sns({ depth: 1200, queue: 'jobs' })).notifications[0].alarmName).toBe('JSON message (depth, queue)');
+    expect(parseInput(sns([1, 2, 3])).notifications[0].alarmName).toBe('JSON message (a list of 3)');
+  });
+
+  it('the policy overrides a source severity with a rule naming source and fields', () => {
+    const custom = parsePolicyYaml(
+      readFileSync(`${ROOT}packages/core/policy/default.yaml`, 'utf8').replace(
+        'rules:\n',
+        'rules:\n  - { name: Port probes are noise, source: aws.guardduty, fields: { type: "Recon:*" }, severity: P3 }\n  - { name: Health issues of EC2, source: aws.health, fields: { service: EC2, category: issue }, severity: P0 }\n',
+      ),
+    );
+    expect(classify(one('sns/guardduty-high.json'), custom)).toMatchObject({ severity: 'P3', by: 'rule', detail: 'Port probes are noise' });
+    expect(classify(one('sns/aws-health-issue.json'), custom)).toMatchObject({ severity: 'P0', by: 'rule' });
+    // a field the message does not have does not match
+    expect(classify(one('sns/aws-health-scheduled.json'), custom)).toMatchObject({ severity: 'P3', by: 'source' });
+  });
+
+  it('a rule needs a matcher; source and fields count as one', () => {
+    expect(() => parsePolicyYaml('version: 1\nseverities: {}\nrules: [{ severity: P1 }]')).toThrow(/source, fields/);
+  });
+});
+
+describe('webhook payloads (real vendor samples): parser and default classification', () => {
+  it.each([
+    ['webhooks/sentry-issue-alert.json', 'sentry', { kind: 'sentry', state: 'ALARM', alarmName: 'ReferenceError: heck is not defined', incidentKey: 'sentry:issue:1117540176', changedAt: '2019-08-19T21:06:17.677Z' }, 'P1', 'https://sentry.io/organizations/test-org/issues/1117540176/events/e4874d664c3540c1a32eab185f12c5ab/'],
+    ['webhooks/sentry-metric-alert-critical.derived.json', 'sentry', { kind: 'sentry', state: 'ALARM', alarmName: 'Too many errors', incidentKey: 'sentry:metric-alert:4', changedAt: '2020-09-13T12:26:40.000Z' }, 'P0', 'https://sentry.io/organizations/baz/alerts/1/'],
+    ['webhooks/sentry-metric-alert-resolved.json', 'sentry', { kind: 'sentry', state: 'OK', incidentKey: 'sentry:metric-alert:4' }, null, 'https://sentry.io/organizations/baz/alerts/1/'],
+    ['webhooks/gcp-open.json', 'gcp', { kind: 'gcp', state: 'ALARM', alarmName: 'api - noc - users: Uptime Health Check on api-noc-users', incidentKey: 'gcp:0.ligwyr056k2l', changedAt: '2020-01-20T22:30:44.000Z' }, 'P2', 'https://app.google.stackdriver.com/incidents/0.ligwyr056k2l?project=XXXX'],
+    ['webhooks/gcp-closed.json', 'gcp', { kind: 'gcp', state: 'OK', incidentKey: 'gcp:0.ligwyr056k2l', changedAt: '2020-01-20T22:32:32.000Z' }, null, 'https://app.google.stackdriver.com/incidents/0.ligwyr056k2l?project=XXXX'],
+    ['webhooks/azure-fired.json', 'azure', { kind: 'azure', state: 'ALARM', alarmName: 'AcmeRule', changedAt: '2020-07-09T14:04:49.996Z', account: '12345a-1234b-123c-123d-12345678e' }, 'P3', /^https:\/\/portal\.azure\.com\//],
+    ['webhooks/azure-resolved.json', 'azure', { kind: 'azure', state: 'OK', alarmName: 'WCUS-R2-Gen2', changedAt: '2019-03-22T14:03:16.224Z', metric: 'Percentage CPU', namespace: 'Microsoft.Compute/virtualMachines' }, 'P3', /^https:\/\/portal\.azure\.com\//],
+    ['webhooks/alertmanager-firing.json', 'alertmanager', { kind: 'alertmanager', state: 'ALARM', alarmName: 'HighValue: poc_metric above 0.5', incidentKey: 'alertmanager:948c667b1fc76492', changedAt: '2022-10-04T13:32:56.014Z' }, 'P1', 'http://9ef78e326c1f:9090/graph?g0.expr=poc_metric+%3E+0.5&g0.tab=1'],
+    ['webhooks/alertmanager-resolved.json', 'alertmanager', { kind: 'alertmanager', state: 'OK', incidentKey: 'alertmanager:fbab788ec4c1018b', changedAt: '2022-07-29T11:17:27.300Z' }, 'P2', 'http://localhost:9093/'],
+    ['webhooks/generic-trigger.constructed.json', 'generic', { kind: 'generic', state: 'ALARM', alarmName: 'Nightly export failed', incidentKey: 'generic:export-job/nightly', changedAt: RECEIVED }, 'P1', 'https://ci.example.com/jobs/export-job/1234'],
+    ['webhooks/generic-resolve.constructed.json', 'generic', { kind: 'generic', state: 'OK', incidentKey: 'generic:export-job/nightly' }, null, null],
+  ] as const)('%s', (path, source, want, severity, url) => {
+    const body = load(path);
+    expect(detectWebhookSource(body)).toBe(source);
+    const n = one(path);
+    expect(n).toMatchObject({ ...want, alarmKind: 'webhook', region: null });
+    expect(n.source?.name).toBe(source);
+    // GCP's sample has no severity: the policy's default (P2) applies
+    if (severity) expect(classify(n, policy)).toMatchObject({ severity, by: n.source?.severity ? 'source' : 'default' });
+    if (source !== 'gcp' && n.state === 'ALARM') expect(n.source?.severity).not.toBeNull();
+    if (url instanceof RegExp) expect(n.source?.url).toMatch(url);
+    else expect(n.source?.url).toBe(url);
+  });
+
+  it('Grafana: one notification per alert of the group, each keyed by its fingerprint', () => {
+    const { notifications } = parseAnyInput(load('webhooks/grafana-firing.json'), { receivedAt: RECEIVED });
+    expect(notifications.map((n) => [n.incidentKey, n.alarmName, n.state])).toEqual([
+      ['alertmanager:c6eadffa33fcdf37', 'High memory usage: This alert was triggered for zone us-1', 'ALARM'],
+      ['alertmanager:bc97ff14869b13e3', 'High CPU usage: This alert was triggered for zone eu-1', 'ALARM'],
+    ]);
+    expect(notifications[0].dimensions).toEqual({ team: 'blue', zone: 'us-1' });
+  });
+
+  it('firing and resolved of one alert share the incident key (so the resolve closes what the firing opened)', () => {
+    expect(one('webhooks/sentry-metric-alert-critical.derived.json').incidentKey).toBe(one('webhooks/sentry-metric-alert-resolved.json').incidentKey);
+    expect(one('webhooks/gcp-open.json').incidentKey).toBe(one('webhooks/gcp-closed.json').incidentKey);
+    expect(one('webhooks/generic-trigger.constructed.json').incidentKey).toBe(one('webhooks/generic-resolve.constructed.json').incidentKey);
+  });
+
+  it.each([
+    ['Sev0', 'P0'],
+    ['Sev1', 'P1'],
+    ['Sev2', 'P2'],
+    ['Sev3', 'P3'],
+    ['Sev4', 'P3'],
+  ])('Azure %s → %s by default', (sev, want) => {
+    const body = load('webhooks/azure-fired.json') as { data: { essentials: { severity: string } } };
+    body.data.essentials.severity = sev;
+    expect(route(parseWebhook('azure', body, RECEIVED)[0], policy).classification.severity).toBe(want);
+  });
+
+  it.each([
+    ['critical', 'P0'],
+    ['high', 'P1'],
+    ['warning', 'P2'],
+    ['info', 'P3'],
+    ['unheard-of', 'P2'],
+    ['constructor', 'P2'],
+  ])('Alertmanager severity label %j → %s by default', (label, want) => {
+    const body = load('webhooks/alertmanager-firing.json') as { alerts: { labels: Record<string, string> }[] };
+    body.alerts[0].labels.severity = label;
+    expect(route(parseWebhook('alertmanager', body, RECEIVED)[0], policy).classification.severity).toBe(want);
+  });
+
+  it('the policy overrides a webhook severity (rule on source and fields)', () => {
+    const custom = parsePolicyYaml(
+      readFileSync(`${ROOT}packages/core/policy/default.yaml`, 'utf8').replace('rules:\n', 'rules:\n  - { name: Uptime checks page, source: gcp, fields: { resourceType: uptime_url }, severity: P0 }\n'),
+    );
+    expect(classify(one('webhooks/gcp-open.json'), custom)).toMatchObject({ severity: 'P0', by: 'rule', detail: 'Uptime checks page' });
+  });
+
+  it('a Sentry resource that is not an alert (installation, comment) is accepted and yields nothing', () => {
+    expect(parseWebhook('sentry', { action: 'created', data: { installation: { uuid: 'x' } } }, RECEIVED, 'installation')).toEqual([]);
+    expect(parseWebhook('sentry', { action: 'assigned', data: { issue: { id: '1' } } }, RECEIVED, 'issue')).toEqual([]);
+    expect(parseWebhook('sentry', { action: 'resolved', data: { issue: { id: '1117540176', title: 'ReferenceError' } } }, RECEIVED, 'issue')[0]).toMatchObject({ state: 'OK', incidentKey: 'sentry:issue:1117540176' });
+  });
+
+  it('an Alertmanager alert without a fingerprint is keyed by its label set, the same for its resolution', () => {
+    const body = load('webhooks/alertmanager-firing.json') as { alerts: Record<string, unknown>[] };
+    delete body.alerts[0].fingerprint;
+    const [firing] = parseWebhook('alertmanager', body, RECEIVED);
+    body.alerts[0].status = 'resolved';
+    const [resolved] = parseWebhook('alertmanager', body, RECEIVED);
+    expect(firing.incidentKey).toMatch(/^alertmanager:labels:[0-9a-f]{16}$/);
+    expect(resolved.incidentKey).toBe(firing.incidentKey);
+    (body.alerts[0].labels as Record<string, string>).instance = 'api:8001';
+    expect(parseWebhook('alertmanager', body, RECEIVED)[0].incidentKey).not.toBe(firing.incidentKey);
+    expect(detectWebhookSource({ alerts: [{ status: 'firing', labels: { alertname: 'TestAlert' } }] })).toBe('alertmanager');
+  });
+
+  it('a javascript: link in a payload is not kept', () => {
+    const body = load('webhooks/generic-trigger.constructed.json') as Record<string, unknown>;
+    body.url = 'javascript:alert(1)';
+    expect(parseWebhook('generic', body, RECEIVED)[0].source?.url).toBeNull();
+  });
+});
+
+describe('malformed webhook bodies: InputError with the path of what is wrong', () => {
+  /** A sample body, read loosely: the cases below spread and replace parts of it. */
+  type Tree = { [key: string]: Tree };
+  const cases: [WebhookSource, (b: Tree) => unknown, string, RegExp][] = [
+    ['sentry', (b) => ({ ...b, action: 'exploded' }), 'action', /expected one of/i],
+    ['gcp', (b) => ({ ...b, incident: { ...b.incident, state: 'melted' } }), 'incident.state', /open.*closed/],
+    ['gcp', () => ({ version: '1.2' }), 'incident', /expected object/i],
+    ['azure', (b) => ({ ...b, data: { ...b.data, essentials: { ...b.data.essentials, monitorCondition: 'Maybe' } } }), 'data.essentials.monitorCondition', /Fired|Resolved/],
+    ['azure', (b) => ({ ...b, schemaId: 'Microsoft.Insights/activityLogs' }), 'schemaId', /common alert schema/],
+    ['alertmanager', (b) => ({ ...b, alerts: [{ ...b.alerts[0], status: 'pending' }] }), 'alerts[0].status', /firing|resolved/],
+    ['alertmanager', (b) => ({ ...b, alerts: [] }), 'alerts', /no alerts/],
+    ['generic', () => ({ details: 'no title' }), 'title', /title or a dedupKey/],
+    ['generic', (b) => ({ ...b, severity: 'apocalyptic' }), 'severity', /expected P0-P3/],
+    ['generic', (b) => ({ ...b, severity: 'constructor' }), 'severity', /expected P0-P3/],
+    ['azure', (b) => ({ ...b, data: { ...b.data, essentials: { ...b.data.essentials, severity: '__proto__' } } }), 'data.essentials.severity', /Sev0 to Sev4/],
+  ];
+  const base: Record<WebhookSource, string> = {
+    sentry: 'webhooks/sentry-metric-alert-resolved.json',
+    gcp: 'webhooks/gcp-open.json',
+    azure: 'webhooks/azure-fired.json',
+    alertmanager: 'webhooks/alertmanager-firing.json',
+    generic: 'webhooks/generic-trigger.constructed.json',
+  };
+  it.each(cases)('%s: %s', (source, mutate, path, reason) => {
+    const body = mutate(load(base[source]) as Tree);
+    let err: unknown;
+    try {
+      parseWebhook(source, body, RECEIVED, source === 'sentry' ? 'metric_alert' : null);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as InputError).path).toBe(path);
+    expect((err as InputError).message).toMatch(reason);
+  });
+});
+
+describe('webhook incidents in notifications: the source\'s own link, attacker text inert', () => {
+  function noticeFor(n: Notification): Notice {
+    const routed = route(n, policy);
+    const incident = { ...newIncident(routed, RECEIVED, policy, { leaseMs: 1000 }), status: 'open' as const };
+    return { event: 'trigger', policy, links: noticeLinks(incident, policy, { dashboardUrl: 'https://alerts.example.com' }), incident };
+  }
+
+  it('timelines and reviews name the source that opened or resolved the incident', () => {
+    const incident = newIncident(route(one('webhooks/gcp-open.json'), policy), RECEIVED, policy, { leaseMs: 1000 });
+    expect(incident.timeline[0]).toMatchObject({ type: 'opened', by: 'gcp' });
+    expect(actorName('gcp')).toBe('Google Cloud Monitoring');
+    expect(actorName('cloudwatch')).toBe('CloudWatch');
+  });
+
+  it('Slack, email and PagerDuty link to Sentry as "Sentry", not to a CloudWatch console', () => {
+    const notice = noticeFor(one('webhooks/sentry-metric-alert-critical.derived.json'));
+    expect(notice.links).toMatchObject({ console: 'https://sentry.io/organizations/baz/alerts/1/', consoleLabel: 'Sentry' });
+    const slack = JSON.stringify(renderSlack(notice));
+    expect(slack).toContain('<https://sentry.io/organizations/baz/alerts/1/|Sentry>');
+    expect(slack).not.toContain('CloudWatch alarm');
+    expect(renderEmail(notice).html).toContain('href="https://sentry.io/organizations/baz/alerts/1/"');
+    expect(JSON.stringify(renderPagerDuty(notice, 'R0UT1NGKEY0000000000000000000000'))).toContain('"text":"Sentry"');
+  });
+
+  it('the incident page shows the source, its severity label and key fields, escaped', () => {
+    const body = load('webhooks/generic-trigger.constructed.json') as Record<string, unknown>;
+    body.title = '<script>alert(1)</script> <!channel>';
+    body.fields = { team: '<img src=x onerror=alert(1)>' };
+    const notice = noticeFor(parseWebhook('generic', body, RECEIVED)[0]);
+    const page = renderIncidentPage({ incident: notice.incident, policy, now: RECEIVED, session: { csrf: null, user: null, authEnabled: false } }, { poll: '' });
+    expect(page).toContain('<code>generic</code> (P1)');
+    expect(page).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(page).not.toContain('<script>alert(1)');
+    expect(page).toContain('Open it in webhook');
+    expect(JSON.stringify(renderSlack(notice))).not.toContain('<!channel>');
+  });
+});
