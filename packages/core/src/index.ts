@@ -9,6 +9,7 @@ export * from './incident';
 export * from './notifier';
 export * from './clock';
 export * from './lifecycle';
+export * from './notices';
 export * from './render/index';
 export * from './silence';
 export * from './escalation';

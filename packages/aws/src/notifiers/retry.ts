@@ -49,6 +49,8 @@ export interface DeliveryOutcome {
   retryable?: boolean;
   /** Channel reference (PagerDuty dedup_key, SMTP message id...). */
   ref?: string;
+  /** Failed only: the channel's Retry-After, when it did not fit the budget (the next try waits that long). */
+  retryAfterMs?: number;
   elapsedMs: number;
 }
 
@@ -141,6 +143,7 @@ export async function deliverWithRetry(notifier: Notifier, notice: Notice, optio
 
     let last: DeliveryError | undefined;
     let stopNote = '';
+    let retryAfterMs: number | undefined;
     while (attempts < maxAttempts) {
       if (signal?.aborted) {
         stopNote = 'cancelled';
@@ -168,6 +171,7 @@ export async function deliverWithRetry(notifier: Notifier, notice: Notice, optio
         waitMs = last.retryAfterMs;
         if (waitMs + MIN_ATTEMPT_MS > leftAfter) {
           stopNote = `Retry-After ${Math.ceil(waitMs / 1000)} s does not fit the remaining budget`;
+          retryAfterMs = waitMs;
           break;
         }
       } else {
@@ -187,6 +191,7 @@ export async function deliverWithRetry(notifier: Notifier, notice: Notice, optio
       attempts,
       error: stopNote ? `${message} (${stopNote})` : message,
       retryable: last ? last.retryable : true,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
       elapsedMs: now() - start,
     };
   } catch (err) {
