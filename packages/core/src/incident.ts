@@ -65,6 +65,10 @@ export interface DeliveryRecord {
   note?: string;
   /** A resolve that must follow this notice (in flight on the same channel when the incident was resolved). */
   after?: string;
+  /** Its sender died after sending, perhaps: it may have landed, so the channel counts as announced. */
+  mayHaveLanded?: boolean;
+  /** A resolve that follows another notice: the channel had been announced already, so it goes out whatever that one came to. */
+  announced?: boolean;
   /** Resolve by CloudWatch: the OK's facts, shown in the notice. */
   recovery?: { state: AlarmState | null; previousState: AlarmState | null; reason: string | null; changedAt: string };
 }

@@ -97,6 +97,11 @@ function skip(d: DeliveryRecord, at: string, why: string): DeliveryRecord {
   return { ...rest, status: 'skipped', at, error: why.slice(0, 500) };
 }
 
+/** A notice whose sender died, on an incident resolved since: not sent again, but perhaps it landed. */
+function stopped(d: DeliveryRecord, at: string): DeliveryRecord {
+  return { ...skip(d, at, 'incident resolved while its sender was stopped'), mayHaveLanded: true };
+}
+
 function touch(i: Incident, now: string): Incident {
   return { ...i, updatedAt: now > i.updatedAt ? now : i.updatedAt };
 }
@@ -130,10 +135,10 @@ export function claimDueNotices(incident: Incident, c: Claim, only?: (key: strin
     claimedNow.add(key);
     const { event } = noticeTarget(key, d);
     if (resolved && event !== 'resolve') {
-      deliveries[key] = skip(d, c.now, d.status === 'pending' ? 'incident resolved while its sender was stopped' : 'incident resolved before it was delivered');
+      deliveries[key] = d.status === 'pending' ? stopped(d, c.now) : skip(d, c.now, 'incident resolved before it was delivered');
       continue;
     }
-    deliveries[key] = { ...d, status: 'pending', owner: c.owner, leaseUntil: plus(c.now, c.leaseMs), at: c.now };
+    deliveries[key] = { ...d, status: 'pending', owner: c.owner, leaseUntil: plus(c.now, c.leaseMs), at: c.now, ...(d.status === 'pending' ? { mayHaveLanded: true } : {}) };
     delete deliveries[key].retryAt;
     send.push(key);
   }
@@ -142,10 +147,12 @@ export function claimDueNotices(incident: Incident, c: Claim, only?: (key: strin
   for (const key of send) {
     const after = deliveries[key].after;
     const leader = after ? incident.deliveries[after] : undefined;
-    if (after && leader && !claimedNow.has(after) && leader.status !== 'delivered') {
+    const channel = noticeTarget(key, deliveries[key]).channel;
+    if (after && leader && !claimedNow.has(after) && !deliveries[key].announced && !channelAnnounced(deliveries, channel)) {
       deliveries[key] = skip(deliveries[key], c.now, 'not announced on this channel');
       continue;
     }
+    delete deliveries[key].after; // decided: it goes out now
     kept.push(key);
   }
   return { incident: touch({ ...incident, deliveries }, c.now), send: kept };
@@ -216,23 +223,51 @@ export function completeNotices(incident: Incident, owner: string, outcomes: Rec
       ...(next.error ? { detail: next.error.slice(0, 300) } : {}),
     });
   }
-  // Resolves that waited for a notice completed here.
+  // Resolves that waited for a notice completed here: they go out once nothing announcing is in flight on their
+  // channel, if anything announcing landed there.
   for (const [key, d] of Object.entries(deliveries)) {
     if (d.status !== 'pending' || !d.after || d.owner !== owner || !out.recorded.includes(d.after)) continue;
-    if (deliveries[d.after].status === 'delivered') out.followUps.push(key);
-    else deliveries[key] = skip(d, now, 'not announced on this channel');
+    const channel = noticeTarget(key, d).channel;
+    const other = inFlightOn(deliveries, channel, now);
+    if (other) deliveries[key] = { ...d, after: other, owner: deliveries[other].owner, leaseUntil: deliveries[other].leaseUntil };
+    else if (d.announced || channelAnnounced(deliveries, channel)) {
+      out.followUps.push(key);
+      const { after: _a, ...rest } = d;
+      deliveries[key] = rest;
+    } else deliveries[key] = skip(d, now, 'not announced on this channel');
   }
   return { incident: touch({ ...incident, deliveries, timeline: boundTimeline([...incident.timeline, ...entries]) }, now), ...out };
 }
 
 const ANNOUNCING: NoticeEvent[] = ['trigger', 'escalate'];
 
+/** Delivered, or sent by a sender that died before recording it (so perhaps delivered). */
+function landed(d: DeliveryRecord): boolean {
+  return d.status === 'delivered' || d.mayHaveLanded === true;
+}
+
+function channelAnnounced(deliveries: Record<string, DeliveryRecord>, channel: SendChannel): boolean {
+  return Object.entries(deliveries).some(([k, d]) => {
+    const t = noticeTarget(k, d);
+    return t.channel === channel && ANNOUNCING.includes(t.event) && landed(d);
+  });
+}
+
+/** A trigger or escalation on the channel still owned by a live sender. */
+function inFlightOn(deliveries: Record<string, DeliveryRecord>, channel: SendChannel, now: string): string | null {
+  for (const [k, d] of Object.entries(deliveries)) {
+    const t = noticeTarget(k, d);
+    if (t.channel === channel && ANNOUNCING.includes(t.event) && d.status === 'pending' && (d.leaseUntil ?? '') > now) return k;
+  }
+  return null;
+}
+
 /** Channels on which the incident was announced (a trigger or escalation delivered). */
 export function announcedChannels(i: Incident): SendChannel[] {
   const out = new Set<SendChannel>();
   for (const [key, d] of Object.entries(i.deliveries ?? {})) {
     const t = noticeTarget(key, d);
-    if (ANNOUNCING.includes(t.event) && d.status === 'delivered') out.add(t.channel);
+    if (ANNOUNCING.includes(t.event) && landed(d)) out.add(t.channel);
   }
   return [...out];
 }
@@ -263,14 +298,15 @@ export function resolveWithNotices(incident: Incident, r: ResolveInput): ClaimRe
     const t = noticeTarget(key, d);
     if (!ANNOUNCING.includes(t.event)) continue;
     const s = byChannel.get(t.channel) ?? { delivered: false, inFlight: null };
-    if (d.status === 'delivered') s.delivered = true;
-    else if (d.status === 'pending' && (d.leaseUntil ?? '') > r.at) s.inFlight = key;
+    byChannel.set(t.channel, s);
+    if (landed(d)) s.delivered = true;
+    if (d.status === 'delivered') continue;
+    if (d.status === 'pending' && (d.leaseUntil ?? '') > r.at) s.inFlight = key;
     else if (d.status === 'pending') {
       // Its sender stopped: it may have landed, so the resolve goes out; it is not sent again.
-      deliveries[key] = skip(d, r.at, 'incident resolved while its sender was stopped');
+      deliveries[key] = stopped(d, r.at);
       s.delivered = true;
     } else if (!isFinished(d)) deliveries[key] = skip(d, r.at, 'incident resolved before it was delivered');
-    byChannel.set(t.channel, s);
   }
   for (const [key, d] of Object.entries(deliveries)) {
     if (d.status !== 'pending' && !isFinished(d) && noticeTarget(key, d).event === 'acknowledge') deliveries[key] = skip(d, r.at, 'incident resolved before it was delivered');
@@ -281,7 +317,7 @@ export function resolveWithNotices(incident: Incident, r: ResolveInput): ClaimRe
     const d = pendingNotice({ event: 'resolve', channel, actor: r.actor, note: r.note, recovery: r.recovery }, r.claim);
     if (s.inFlight) {
       const leader = deliveries[s.inFlight];
-      deliveries[key] = { ...d, after: s.inFlight, owner: leader.owner, leaseUntil: leader.leaseUntil };
+      deliveries[key] = { ...d, after: s.inFlight, owner: leader.owner, leaseUntil: leader.leaseUntil, ...(s.delivered ? { announced: true } : {}) };
     } else {
       deliveries[key] = d;
       send.push(key);
