@@ -6,6 +6,7 @@ import { buildRuntime, createDocumentClient, DynamoIncidentStore, handleSnsEvent
 import { RUNBOOK_ALARMS, snsNotification } from '../packages/local/src/demo';
 import { snsEventFromHttp } from '../packages/local/src/lambda-events';
 import { routerWithPeers } from './helpers/router-runtime';
+import { rng } from './simulation/sim';
 
 const [errorRate, responseTime] = RUNBOOK_ALARMS;
 const T0 = new Date('2026-11-20T10:00:00.000Z');
@@ -17,6 +18,36 @@ function note(a = errorRate, state: 'ALARM' | 'OK' = 'ALARM', when = T0, message
 }
 
 type Env = Awaited<ReturnType<typeof routerWithPeers>>;
+
+/** A seeded shuffle (the seed is printed, so a failing order can be replayed with SHUFFLE_SEED=...). */
+const SEED = Number(process.env.SHUFFLE_SEED ?? Date.now() % 100_000);
+console.log(`faults.test.ts shuffle seed ${SEED} (SHUFFLE_SEED=${SEED} replays it)`);
+function shuffled<T>(items: T[], salt: number): T[] {
+  const random = rng(SEED * 31 + salt);
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+
+/** Records the order in which each channel's sends start and end (order of events, not time). */
+function sendOrder(env: Env): string[] {
+  const events: string[] = [];
+  for (const n of Object.values(env.rt.notifiers)) {
+    const send = n.send.bind(n);
+    n.send = async (notice, signal) => {
+      events.push(`start ${n.channel}`);
+      try {
+        return await send(notice, signal);
+      } finally {
+        events.push(`end ${n.channel}`);
+      }
+    };
+  }
+  return events;
+}
 const actions = (env: Env, action: string) => env.pagerduty.received.filter((r) => (r.body as { event_action: string }).event_action === action);
 
 describe('redelivery storms', () => {
@@ -28,22 +59,24 @@ describe('redelivery storms', () => {
 
   it('10 concurrent copies of an ALARM interleaved with 3 copies of its OK: one episode, one page, one resolve', async () => {
     await processNotification(note(errorRate, 'ALARM', at(0), 'alarm-msg'), env.rt);
-    const storm = [
-      ...Array.from({ length: 9 }, () => note(errorRate, 'ALARM', at(0), 'alarm-msg')),
-      ...Array.from({ length: 3 }, () => note(errorRate, 'OK', at(5), 'ok-msg')),
-    ].sort(() => Math.random() - 0.5);
+    const storm = shuffled(
+      [...Array.from({ length: 9 }, () => note(errorRate, 'ALARM', at(0), 'alarm-msg')), ...Array.from({ length: 3 }, () => note(errorRate, 'OK', at(5), 'ok-msg'))],
+      0,
+    );
     await Promise.all(storm.map((n) => processNotification(n, env.rt)));
     expect(actions(env, 'trigger')).toHaveLength(1);
     expect(actions(env, 'resolve')).toHaveLength(1);
     expect(await env.rt.store.listUnresolved()).toHaveLength(0);
-    const now = Date.now();
+    const now = env.rt.now().getTime();
     expect(await env.rt.store.listOpenedBetween(new Date(now - 3_600_000).toISOString(), new Date(now + 60_000).toISOString())).toHaveLength(1);
   });
 
+  // Every interleaving of these copies gives the same outcome (the simulation checks them all, seed by seed): an OK
+  // that overtakes its ALARM's work stores the episode resolved, one that lands mid-fan-out is sent after the page.
   it('when ALARM and OK copies race from the start, pages and resolves always pair up and nothing stays open', async () => {
     for (let round = 0; round < 5; round++) {
       const a = { ...responseTime, name: `Race-${round}` };
-      const storm = [...Array.from({ length: 10 }, () => note(a, 'ALARM', at(0), 'a')), ...Array.from({ length: 3 }, () => note(a, 'OK', at(1), 'o'))].sort(() => Math.random() - 0.5);
+      const storm = shuffled([...Array.from({ length: 10 }, () => note(a, 'ALARM', at(0), 'a')), ...Array.from({ length: 3 }, () => note(a, 'OK', at(1), 'o'))], round + 1);
       await Promise.all(storm.map((n) => processNotification(n, env.rt)));
     }
     const slackTexts = env.slack.received.map((r) => JSON.stringify(r.body));
@@ -70,12 +103,13 @@ describe('channel faults', () => {
     env.pagerduty.script.push({ status: 429, body: '{"status":"throttle event"}' });
     env.pagerduty.fallback = { status: 202, body: '{}', delayMs: 60_000 };
     env.smtp.script.push(451, 451, 451, 451, 451);
-    const started = Date.now();
+    const order = sendOrder(env);
     const p0 = processNotification(note(errorRate, 'ALARM', at(0)), env.rt);
     const p1 = processNotification(note(responseTime, 'ALARM', at(0)), env.rt);
     const [a, b] = await Promise.all([p0, p1]);
-    const elapsed = Date.now() - started;
-    expect(elapsed).toBeLessThan(2500 + 1500); // one budget (not the sum of channels) plus bookkeeping
+    // One budget, not the sum of channels: every channel's first try starts before any channel is done.
+    const firstEnd = order.findIndex((e) => e.startsWith('end '));
+    expect(new Set(order.slice(0, firstEnd).map((e) => e.slice(6)))).toEqual(new Set(['pagerduty', 'slack', 'email']));
     const p0i = await env.rt.store.getIncident(a.incidentId!);
     const p1i = await env.rt.store.getIncident(b.incidentId!);
     expect(p0i?.deliveries['trigger:pagerduty']).toMatchObject({ status: 'failed', retryable: true });
@@ -103,9 +137,10 @@ describe('channel faults', () => {
   it('the Lambda handler always finishes within its timeout even when every channel hangs', async () => {
     env.slack.fallback = { status: 200, body: 'ok', delayMs: 60_000 };
     env.pagerduty.fallback = { status: 202, body: '{}', delayMs: 60_000 };
-    const started = Date.now();
     await expect(handleSnsEvent(snsEventFromHttp(snsNotification(errorRate, 'ALARM', at(0))), env.rt)).rejects.toThrow(/deliveries failed/);
-    expect(Date.now() - started).toBeLessThan(30_000 - 20_000); // the function's timeout is 30 s; a channel's budget is 2.5 s here
+    // Each channel gave up at its own budget (2.5 s here; the function's timeout is 30 s), recorded as retryable.
+    const [inc] = await env.rt.store.listUnresolved();
+    for (const c of ['pagerduty', 'slack']) expect(inc.deliveries[`trigger:${c}`]).toMatchObject({ status: 'failed', retryable: true, error: expect.stringMatching(/timed out|budget/) });
   });
 });
 
