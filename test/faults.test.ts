@@ -32,20 +32,18 @@ function shuffled<T>(items: T[], salt: number): T[] {
   return out;
 }
 
-/** Records the order in which each channel's sends start and end (order of events, not time). */
-function sendOrder(env: Env): string[] {
-  const events: string[] = [];
-  for (const n of Object.values(env.rt.notifiers)) {
-    const send = n.send.bind(n);
-    n.send = async (notice, signal) => {
-      events.push(`start ${n.channel}`);
-      try {
-        return await send(notice, signal);
-      } finally {
-        events.push(`end ${n.channel}`);
-      }
-    };
-  }
+/** Records the order in which each incident's channel deliveries (retries included) start and end: order, not time. */
+function deliveryOrder(env: Env): { incidentId: string; event: 'start' | 'end'; channel: string }[] {
+  const events: { incidentId: string; event: 'start' | 'end'; channel: string }[] = [];
+  const deliver = env.rt.deliver;
+  env.rt.deliver = async (notifier, notice) => {
+    events.push({ incidentId: notice.incident.id, event: 'start', channel: notifier.channel });
+    try {
+      return await deliver(notifier, notice);
+    } finally {
+      events.push({ incidentId: notice.incident.id, event: 'end', channel: notifier.channel });
+    }
+  };
   return events;
 }
 const actions = (env: Env, action: string) => env.pagerduty.received.filter((r) => (r.body as { event_action: string }).event_action === action);
@@ -92,8 +90,10 @@ describe('redelivery storms', () => {
 
 describe('channel faults', () => {
   let env: Env;
+  let clock = at(1).getTime();
   beforeEach(async () => {
-    env = await routerWithPeers({ DELIVERY_BUDGET_MS: '2500' });
+    clock = at(1).getTime();
+    env = await routerWithPeers({ DELIVERY_BUDGET_MS: '2500' }, { now: () => new Date(clock) });
   });
   afterEach(() => env.close());
 
@@ -103,13 +103,16 @@ describe('channel faults', () => {
     env.pagerduty.script.push({ status: 429, body: '{"status":"throttle event"}' });
     env.pagerduty.fallback = { status: 202, body: '{}', delayMs: 60_000 };
     env.smtp.script.push(451, 451, 451, 451, 451);
-    const order = sendOrder(env);
+    const order = deliveryOrder(env);
     const p0 = processNotification(note(errorRate, 'ALARM', at(0)), env.rt);
     const p1 = processNotification(note(responseTime, 'ALARM', at(0)), env.rt);
     const [a, b] = await Promise.all([p0, p1]);
-    // One budget, not the sum of channels: every channel's first try starts before any channel is done.
-    const firstEnd = order.findIndex((e) => e.startsWith('end '));
-    expect(new Set(order.slice(0, firstEnd).map((e) => e.slice(6)))).toEqual(new Set(['pagerduty', 'slack', 'email']));
+    // One budget, not the sum of channels: an incident's channels all start before any of them is done.
+    for (const [id, channels] of [[a.incidentId, ['pagerduty', 'slack']], [b.incidentId, ['slack', 'email']]] as const) {
+      const mine = order.filter((e) => e.incidentId === id);
+      const firstEnd = mine.findIndex((e) => e.event === 'end');
+      expect(new Set(mine.slice(0, firstEnd).map((e) => e.channel))).toEqual(new Set(channels));
+    }
     const p0i = await env.rt.store.getIncident(a.incidentId!);
     const p1i = await env.rt.store.getIncident(b.incidentId!);
     expect(p0i?.deliveries['trigger:pagerduty']).toMatchObject({ status: 'failed', retryable: true });
@@ -119,7 +122,8 @@ describe('channel faults', () => {
     expect(p1i?.deliveries['trigger:email'].error).toMatch(/451|try again/i);
     expect(a.retryableFailure && b.retryableFailure).toBe(true);
 
-    // AWS retries the invocation once the peers recover: only what failed is resent, once.
+    // AWS retries the invocation once the peers recover (a minute later: past any Retry-After): only what failed is resent, once.
+    clock += 60_000;
     env.slack.fallback = { status: 200, body: 'ok' };
     env.pagerduty.fallback = { status: 202, body: '{}' };
     const slackBefore = env.slack.received.length;
