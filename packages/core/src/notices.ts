@@ -32,10 +32,13 @@ export interface NoticeSpec {
 export interface SendOutcome {
   status: 'delivered' | 'failed';
   attempts: number;
+  /** Last error (failed only). */
   error?: string;
+  /** Failed only: whether sending again later may work. */
   retryable?: boolean;
+  /** Channel reference (PagerDuty dedup_key, SMTP message id...). */
   ref?: string;
-  /** The channel asked to wait this long (429 Retry-After) before the next try. */
+  /** Failed only: the channel asked to wait this long (429 Retry-After, beyond the budget) before the next try. */
   retryAfterMs?: number;
 }
 

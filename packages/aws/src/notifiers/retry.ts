@@ -14,7 +14,7 @@
  * - Never throws.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { DeliveryError, type Notice, type Notifier } from '@alert-router/core';
+import { DeliveryError, type Notice, type Notifier, type SendOutcome } from '@alert-router/core';
 import { requestDeliveryError } from './http';
 
 export interface RetryOptions {
@@ -40,17 +40,8 @@ export interface RetryOptions {
   onRetry?: (info: { channel: string; attempt: number; error: DeliveryError; delayMs: number }) => void;
 }
 
-export interface DeliveryOutcome {
-  status: 'delivered' | 'failed';
-  attempts: number;
-  /** Last error (failed only). */
-  error?: string;
-  /** Failed only: whether sending again later may work. */
-  retryable?: boolean;
-  /** Channel reference (PagerDuty dedup_key, SMTP message id...). */
-  ref?: string;
-  /** Failed only: the channel's Retry-After, when it did not fit the budget (the next try waits that long). */
-  retryAfterMs?: number;
+/** The notice's outcome (last error, retryable, channel reference, Retry-After that did not fit the budget) and how long it took. */
+export interface DeliveryOutcome extends SendOutcome {
   elapsedMs: number;
 }
 
