@@ -10,8 +10,11 @@ import { logger, powertoolsMetrics, RetryableDeliveryFailure, runEscalations, ru
  * (recorded first: the next sweep resends it), so that it shows in the function's errors.
  */
 export const handler = middy(async (_event: ScheduledEvent) => {
-  const run = await runEscalations(runtime());
+  const rt = runtime();
+  const run = await runEscalations(rt);
   if (run.escalated.length > 0) logger.info('escalated', { escalated: run.escalated });
+  // Heartbeat: the ops topic's alarm fires when finished sweeps stop being counted (stacks/watch.ts).
+  rt.metrics.count('EscalationSweeps');
   if (run.failed.length > 0) throw new RetryableDeliveryFailure(run.failed);
   return run;
 })

@@ -65,6 +65,7 @@ const PRIMITIVES = new Set([
   'listUnresolved',
   'listByDay',
   'listDue',
+  'listHeld',
   'putDeadLetter',
   'listDeadLetters',
 ]);
@@ -190,7 +191,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
       metrics: { count: (name: string, value = 1) => metrics.set(name, (metrics.get(name) ?? 0) + value) },
       redact: (t: string) => t,
       newOwner: () => `owner-${++owners}`,
-      silenceCache: { prefetch() {}, refresh: async () => {}, match: () => null },
+      silenceCache: { prefetch() {}, refresh: async () => {}, match: () => null, all: () => [] },
     };
     return rt as unknown as Runtime;
   }

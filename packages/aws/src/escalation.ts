@@ -1,5 +1,6 @@
 import { addNotices, claimDueNotices, describeSilence, noticeTarget, planEscalation, type Incident, type NoticeEvent, type SendChannel, type Silence, type TimelineEntry } from '@alert-router/core';
 import { newClaim, sendNotices, type DeliveryDeps } from './delivery';
+import { releaseEndedSilences, type Released } from './silence-release';
 
 export interface EscalationRun {
   due: number;
@@ -9,10 +10,12 @@ export interface EscalationRun {
   skipped: { id: string; why: string }[];
   /** Incidents with a notice that failed again and stays due: the scheduled invocation fails so that it shows. */
   failed: string[];
+  /** Incidents a silence held since they opened, announced now that it ended (silence-release.ts). */
+  released: Released[];
 }
 
 export interface SweepDeps extends DeliveryDeps {
-  silenceCache: { refresh(): Promise<unknown>; match(alarmName: string, now: string): Silence | null };
+  silenceCache: { refresh(): Promise<unknown>; match(alarmName: string, now: string): Silence | null; all(): Silence[] };
 }
 
 /**
@@ -23,8 +26,9 @@ export interface SweepDeps extends DeliveryDeps {
  */
 export async function runEscalations(rt: SweepDeps, limit = 100): Promise<EscalationRun> {
   const now = rt.now().toISOString();
+  const released = await releaseEndedSilences(rt, now);
   const due = await rt.store.listDue(now, limit);
-  const run: EscalationRun = { due: due.length, escalated: [], redelivered: [], skipped: [], failed: [] };
+  const run: EscalationRun = { due: due.length, escalated: [], redelivered: [], skipped: [], failed: [], released };
   if (due.some((i) => i.status === 'open')) await freshSilences(rt);
   await Promise.all(due.map((i) => sweepOne(rt, i, now, run)));
   return run;

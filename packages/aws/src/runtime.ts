@@ -4,7 +4,7 @@ import type { PipelineDeps } from './alarm-pipeline';
 import { readConfig, secretRedactor, type RouterConfig } from './config';
 import { createDocumentClient } from './dynamo';
 import { createNotifiers, deliverWithRetry } from './notifiers/index';
-import { powertoolsMetrics, routerLogger, RouterMetrics } from './observability';
+import { powertoolsMetrics, reportStartupError, routerLogger, RouterMetrics } from './observability';
 import { SilenceCache, SilenceStore } from './silences';
 import { DynamoIncidentStore } from './store';
 
@@ -65,7 +65,12 @@ let current: Runtime | undefined;
 
 /** The process-wide runtime (one per Lambda container, one per local server). */
 export function runtime(): Runtime {
-  current ??= buildRuntime(readConfig());
+  try {
+    current ??= buildRuntime(readConfig());
+  } catch (err) {
+    reportStartupError(err);
+    throw err;
+  }
   return current;
 }
 

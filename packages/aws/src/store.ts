@@ -275,6 +275,22 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
     );
   }
 
+  async listHeld(limit = 500): Promise<Incident[]> {
+    const { byStatus } = TABLE.indexes;
+    return this.queryAll(
+      {
+        TableName: this.tableName,
+        IndexName: 'byStatus',
+        KeyConditionExpression: '#pk = :open',
+        FilterExpression: 'attribute_exists(silencedBy) AND silencedBy <> :null',
+        ExpressionAttributeNames: { '#pk': byStatus.partitionKey },
+        ExpressionAttributeValues: { ':open': 'OPEN', ':null': null },
+        ScanIndexForward: false,
+      },
+      limit,
+    );
+  }
+
   /** Kept whole: a raw message longer than one item holds is split in parts (`part`/`parts`), read back joined. */
   async putDeadLetter(d: DeadLetter): Promise<void> {
     const sk = `${d.at}#${Math.random().toString(36).slice(2, 10)}`;

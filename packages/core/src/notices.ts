@@ -16,7 +16,7 @@ import type { SendChannel } from './types';
 /** Sends of one notice (each one run of the retry rule) before the router gives up on it. */
 export const NOTICE_MAX_ROUNDS = 8;
 /** Timeline entries an incident keeps (the first few and the newest); an item must fit DynamoDB's 400 KB. */
-export const TIMELINE_LIMIT = 250;
+export const TIMELINE_LIMIT = 600;
 
 export interface NoticeSpec {
   event: NoticeEvent;

@@ -124,6 +124,10 @@ export class MemoryIncidentStore extends RevisionedIncidentStore {
       .map((x) => x.i);
   }
 
+  async listHeld(limit = 500): Promise<Incident[]> {
+    return (await this.listUnresolved(Number.MAX_SAFE_INTEGER)).filter((i) => i.silencedBy).slice(0, limit);
+  }
+
   async putDeadLetter(d: DeadLetter): Promise<void> {
     this.deadLetters.push(copy(d));
   }

@@ -111,6 +111,8 @@ export interface IncidentStore {
   listOpenedBetween(from: string, to: string, limit?: number): Promise<Incident[]>;
   /** Incidents that need the sweep at `now`: an escalation step or a notice due (lease expired, retry due). */
   listDue(now: string, limit?: number): Promise<Incident[]>;
+  /** Unresolved incidents held by a silence (or flapping) since they opened, newest first. */
+  listHeld(limit?: number): Promise<Incident[]>;
 
   /** Keeps a message whole (chunked when large): unreadable input, or the full text an incident keeps trimmed. */
   putDeadLetter(d: DeadLetter): Promise<void>;
@@ -132,6 +134,7 @@ export abstract class RevisionedIncidentStore implements IncidentStore {
   abstract listUnresolved(limit?: number): Promise<Incident[]>;
   abstract listByDay(day: string, opts?: DayQuery): Promise<Incident[]>;
   abstract listDue(now: string, limit?: number): Promise<Incident[]>;
+  abstract listHeld(limit?: number): Promise<Incident[]>;
   abstract putDeadLetter(d: DeadLetter): Promise<void>;
   abstract listDeadLetters(day: string): Promise<DeadLetter[]>;
 
