@@ -12,6 +12,7 @@ export * from './business-calendar';
 export * from './lifecycle';
 export * from './notices';
 export * from './render/index';
+export * from './glob';
 export * from './silence';
 export * from './silence-release';
 export * from './glob';

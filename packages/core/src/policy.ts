@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { minutesOfDay, WEEKDAY_KEYS, type WeekdayKey } from './business-calendar';
 import { PolicyError } from './errors';
 import { holidayDatesFromIcs } from './holidays-ics';
+import { GLOB_PROBLEMS, globProblem } from './glob';
 import { formatPath } from './parse';
 import { CHANNELS, SEVERITIES, type Severity } from './types';
 
@@ -80,10 +81,16 @@ const businessHours = z
   })
   .strict();
 
+/** An alarm-name glob, held to the same rule as silences from Slack and the dashboard. */
+const alarmGlob = z.string().superRefine((v, ctx) => {
+  const problem = globProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: GLOB_PROBLEMS[problem] });
+});
+
 const rule = z
   .object({
     name: z.string().optional(),
-    alarmName: z.string().optional(),
+    alarmName: alarmGlob.optional(),
     namespace: z.string().optional(),
     metric: z.string().optional(),
     severity,
@@ -95,7 +102,7 @@ const rule = z
 const silence = z
   .object({
     id: z.string().optional(),
-    match: z.string().min(1),
+    match: alarmGlob,
     reason: z.string().min(1),
     author: z.string().min(1),
     startsAt: z.string().datetime({ offset: true }).optional(),
