@@ -61,16 +61,28 @@ export function worstCases({ deliveryBudgetMs: budget }: Budgets): Record<Functi
   return {
     // An ALARM whose OK landed during its pages: latch, incident, fan-out, record, then the resolves that waited for
     // the pages (delivery.ts), recorded; an OK never waits for another worker.
-    alarm: { ms: dynamo(7) + 2 * budget + MARGIN_MS, how: `2 × ${budget} ms fan-out (the pages, then the resolves that waited for them) + 7 DynamoDB requests + margin` },
+    alarm: {
+      ms: dynamo(7) + 2 * budget + MARGIN_MS,
+      how: `2 × ${budget} ms fan-out (the pages, then the resolves that waited for them) + 7 DynamoDB requests + margin`,
+    },
     // Replay claim, read, conditional write, fan-out at the Slack budget, record, response_url.
-    slack: { ms: dynamo(6) + slackBudget + RESPONSE_URL_TIMEOUT_MS + MARGIN_MS, how: `${slackBudget} ms fan-out + ${RESPONSE_URL_TIMEOUT_MS} ms response_url + 6 DynamoDB requests + margin` },
+    slack: {
+      ms: dynamo(6) + slackBudget + RESPONSE_URL_TIMEOUT_MS + MARGIN_MS,
+      how: `${slackBudget} ms fan-out + ${RESPONSE_URL_TIMEOUT_MS} ms response_url + 6 DynamoDB requests + margin`,
+    },
     // Resolve from the dashboard: read, conditional write, latch release, fan-out, record, reschedule, read.
     dashboard: { ms: dynamo(6) + budget + MARGIN_MS, how: `${budget} ms fan-out + 6 DynamoDB requests + margin` },
     // Due query, silence refresh, then per incident (in parallel) the due notices, then the resolves that waited for them.
     escalate: { ms: dynamo(7) + 2 * budget + MARGIN_MS, how: `2 × ${budget} ms fan-out (ack, then resolve) + 7 DynamoDB requests + margin` },
     // Read the period's incidents (paged), then Slack and email in parallel under the report budget.
-    digest: { ms: dynamo(REPORT_READ_REQUESTS) + DIGEST_BUDGET_MS + MARGIN_MS, how: `${DIGEST_BUDGET_MS} ms delivery + ${REPORT_READ_REQUESTS} DynamoDB pages + margin` },
-    hygiene: { ms: dynamo(REPORT_READ_REQUESTS) + DIGEST_BUDGET_MS + MARGIN_MS, how: `${DIGEST_BUDGET_MS} ms delivery + ${REPORT_READ_REQUESTS} DynamoDB pages + margin` },
+    digest: {
+      ms: dynamo(REPORT_READ_REQUESTS) + DIGEST_BUDGET_MS + MARGIN_MS,
+      how: `${DIGEST_BUDGET_MS} ms delivery + ${REPORT_READ_REQUESTS} DynamoDB pages + margin`,
+    },
+    hygiene: {
+      ms: dynamo(REPORT_READ_REQUESTS) + DIGEST_BUDGET_MS + MARGIN_MS,
+      how: `${DIGEST_BUDGET_MS} ms delivery + ${REPORT_READ_REQUESTS} DynamoDB pages + margin`,
+    },
   };
 }
 

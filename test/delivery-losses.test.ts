@@ -79,7 +79,7 @@ describe('issue 11 losses, reproduced', () => {
   });
   afterEach(() => env.close());
 
-  it('loss 1: an OK that lands between its ALARM\'s latch write and the rest of its work resolves the episode', async () => {
+  it("loss 1: an OK that lands between its ALARM's latch write and the rest of its work resolves the episode", async () => {
     const paused = pauseAfter(env.rt, 'recordProblem');
     const alarm = processNotification(note(responseTime, 'ALARM', at(0)), env.rt);
     await paused.reached;
@@ -145,7 +145,11 @@ describe('issue 11 losses, reproduced', () => {
     clock += 60_000;
     await runEscalations(env.rt);
     expect((await env.rt.store.getIncident(a.incidentId!))?.deliveries['resolve:slack'].status).toBe('delivered');
-    expect(slackTexts(env).slice(sent).filter((t) => t.includes(`*Resolved:* ${other.name} `))).toHaveLength(1);
+    expect(
+      slackTexts(env)
+        .slice(sent)
+        .filter((t) => t.includes(`*Resolved:* ${other.name} `)),
+    ).toHaveLength(1);
   });
 
   it('loss 3: a failed escalation page fails the sweep and is resent by the next one', async () => {

@@ -58,7 +58,10 @@ describe('redelivery storms', () => {
   it('10 concurrent copies of an ALARM interleaved with 3 copies of its OK: one episode, one page, one resolve', async () => {
     await processNotification(note(errorRate, 'ALARM', at(0), 'alarm-msg'), env.rt);
     const storm = shuffled(
-      [...Array.from({ length: 9 }, () => note(errorRate, 'ALARM', at(0), 'alarm-msg')), ...Array.from({ length: 3 }, () => note(errorRate, 'OK', at(5), 'ok-msg'))],
+      [
+        ...Array.from({ length: 9 }, () => note(errorRate, 'ALARM', at(0), 'alarm-msg')),
+        ...Array.from({ length: 3 }, () => note(errorRate, 'OK', at(5), 'ok-msg')),
+      ],
       0,
     );
     await Promise.all(storm.map((n) => processNotification(n, env.rt)));
@@ -74,7 +77,10 @@ describe('redelivery storms', () => {
   it('when ALARM and OK copies race from the start, pages and resolves always pair up and nothing stays open', async () => {
     for (let round = 0; round < 5; round++) {
       const a = { ...responseTime, name: `Race-${round}` };
-      const storm = shuffled([...Array.from({ length: 10 }, () => note(a, 'ALARM', at(0), 'a')), ...Array.from({ length: 3 }, () => note(a, 'OK', at(1), 'o'))], round + 1);
+      const storm = shuffled(
+        [...Array.from({ length: 10 }, () => note(a, 'ALARM', at(0), 'a')), ...Array.from({ length: 3 }, () => note(a, 'OK', at(1), 'o'))],
+        round + 1,
+      );
       await Promise.all(storm.map((n) => processNotification(n, env.rt)));
     }
     const slackTexts = env.slack.received.map((r) => JSON.stringify(r.body));
@@ -108,7 +114,10 @@ describe('channel faults', () => {
     const p1 = processNotification(note(responseTime, 'ALARM', at(0)), env.rt);
     const [a, b] = await Promise.all([p0, p1]);
     // One budget, not the sum of channels: an incident's channels all start before any of them is done.
-    for (const [id, channels] of [[a.incidentId, ['pagerduty', 'slack']], [b.incidentId, ['slack', 'email']]] as const) {
+    for (const [id, channels] of [
+      [a.incidentId, ['pagerduty', 'slack']],
+      [b.incidentId, ['slack', 'email']],
+    ] as const) {
       const mine = order.filter((e) => e.incidentId === id);
       const firstEnd = mine.findIndex((e) => e.event === 'end');
       expect(new Set(mine.slice(0, firstEnd).map((e) => e.channel))).toEqual(new Set(channels));
@@ -144,7 +153,8 @@ describe('channel faults', () => {
     await expect(handleSnsEvent(snsEventFromHttp(snsNotification(errorRate, 'ALARM', at(0))), env.rt)).rejects.toThrow(/deliveries failed/);
     // Each channel gave up at its own budget (2.5 s here; the function's timeout is 30 s), recorded as retryable.
     const [inc] = await env.rt.store.listUnresolved();
-    for (const c of ['pagerduty', 'slack']) expect(inc.deliveries[`trigger:${c}`]).toMatchObject({ status: 'failed', retryable: true, error: expect.stringMatching(/timed out|budget/) });
+    for (const c of ['pagerduty', 'slack'])
+      expect(inc.deliveries[`trigger:${c}`]).toMatchObject({ status: 'failed', retryable: true, error: expect.stringMatching(/timed out|budget/) });
   });
 });
 
@@ -162,7 +172,12 @@ describe('DynamoDB throttling', () => {
           throttleNext--;
           throttled++;
           res.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
-          res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException', message: 'The level of configured provisioned throughput for the table was exceeded.' }));
+          res.end(
+            JSON.stringify({
+              __type: 'com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException',
+              message: 'The level of configured provisioned throughput for the table was exceeded.',
+            }),
+          );
           return;
         }
         const fwd = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
@@ -176,10 +191,20 @@ describe('DynamoDB throttling', () => {
     try {
       const endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
       const db = createDocumentClient({ region: 'us-east-1', endpoint, maxAttempts: 6 });
-      const rt = buildRuntime(readConfig({ ...process.env, ROUTER_TABLE: env.local.tableName, DYNAMODB_ENDPOINT: endpoint, SLACK_WEBHOOK_URL: `${env.slack.url}/x`, PAGERDUTY_ROUTING_KEY: 'k', PAGERDUTY_EVENTS_URL: env.pagerduty.url }), {
-        db,
-        store: new DynamoIncidentStore(db, env.local.tableName),
-      });
+      const rt = buildRuntime(
+        readConfig({
+          ...process.env,
+          ROUTER_TABLE: env.local.tableName,
+          DYNAMODB_ENDPOINT: endpoint,
+          SLACK_WEBHOOK_URL: `${env.slack.url}/x`,
+          PAGERDUTY_ROUTING_KEY: 'k',
+          PAGERDUTY_EVENTS_URL: env.pagerduty.url,
+        }),
+        {
+          db,
+          store: new DynamoIncidentStore(db, env.local.tableName),
+        },
+      );
       const out = await processNotification(note(), rt);
       expect(out.kind).toBe('opened');
       expect(throttled).toBe(3);

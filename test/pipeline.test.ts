@@ -158,7 +158,10 @@ describe('alarm pipeline against dynalite and loopback channels', () => {
   });
 
   it('a permanent refusal (PagerDuty 400) is recorded, not retried, and does not fail the invocation', async () => {
-    env.pagerduty.fallback = { status: 400, body: JSON.stringify({ status: 'invalid event', message: 'Event object is invalid', errors: ['Length of dedup_key is too long'] }) };
+    env.pagerduty.fallback = {
+      status: 400,
+      body: JSON.stringify({ status: 'invalid event', message: 'Event object is invalid', errors: ['Length of dedup_key is too long'] }),
+    };
     const result = await handleSnsEvent(snsEventFromHttp(snsNotification(errorRate, 'ALARM', T0)), env.rt);
     expect(result.outcomes[0].kind).toBe('opened');
     const inc = await env.rt.store.getIncident(result.outcomes[0].incidentId!);
@@ -181,7 +184,8 @@ describe('alarm pipeline against dynalite and loopback channels', () => {
         MessageId: 'b-1',
         TopicArn: 'arn:aws:sns:us-east-1:123456789012:MediumAlertsTopic',
         Subject: 'AWS Budgets: Monthly budget has exceeded your alert threshold',
-        Message: 'AWS Budget Notification November 26, 2026\nAWS Account 123456789012\n\nDear AWS Customer,\n\nYou requested that we alert you when the ACTUAL Cost associated with your Monthly budget is greater than $100.00.',
+        Message:
+          'AWS Budget Notification November 26, 2026\nAWS Account 123456789012\n\nDear AWS Customer,\n\nYou requested that we alert you when the ACTUAL Cost associated with your Monthly budget is greater than $100.00.',
         Timestamp: '2026-11-26T10:00:00.000Z',
       }),
       env.rt,
@@ -233,7 +237,12 @@ describe('alarm pipeline against dynalite and loopback channels', () => {
     const write = spans.find((x) => x.command === 'UpdateItemCommand')!;
     expect(query).toBeDefined();
     expect(write.start).toBeLessThan(query.end); // in parallel: the write did not wait for the silences
-    expect(spans.filter((x) => x.start < firstSendAt).map((x) => x.command).sort()).toEqual(['PutItemCommand', 'QueryCommand', 'UpdateItemCommand']);
+    expect(
+      spans
+        .filter((x) => x.start < firstSendAt)
+        .map((x) => x.command)
+        .sort(),
+    ).toEqual(['PutItemCommand', 'QueryCommand', 'UpdateItemCommand']);
   });
 
   it('announces every plain message, even with the same subject; a redelivery of one sends nothing', async () => {

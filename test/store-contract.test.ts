@@ -33,7 +33,8 @@ const adapters: Record<string, () => Promise<Adapter>> = {
     const local = await localStore();
     return {
       store: new DynamoIncidentStore(local.db, local.tableName),
-      corrupt: async (id) => void (await local.db.send(new PutCommand({ TableName: local.tableName, Item: { pk: `INC#${id}`, sk: 'INC', id, status: 'gone' } }))),
+      corrupt: async (id) =>
+        void (await local.db.send(new PutCommand({ TableName: local.tableName, Item: { pk: `INC#${id}`, sk: 'INC', id, status: 'gone' } }))),
       close: local.close,
     };
   },
@@ -46,7 +47,10 @@ function withPending(id: string, owner = 'o1', at = T(0)): Incident {
     incidentKey: KEY,
     openedAt: at,
     updatedAt: at,
-    deliveries: { 'trigger:slack': pendingNotice({ event: 'trigger', channel: 'slack' }, claim), 'trigger:pagerduty': pendingNotice({ event: 'trigger', channel: 'pagerduty' }, claim) },
+    deliveries: {
+      'trigger:slack': pendingNotice({ event: 'trigger', channel: 'slack' }, claim),
+      'trigger:pagerduty': pendingNotice({ event: 'trigger', channel: 'pagerduty' }, claim),
+    },
   });
 }
 
@@ -60,7 +64,11 @@ describe.each(Object.keys(adapters))('IncidentStore contract: %s', (name) => {
   it('the latch: opened, duplicate, same change again, older change', async () => {
     expect(await a.store.recordProblem(KEY, T(10), 'INC-A', fields)).toEqual({ kind: 'opened', flips: [] });
     expect(await a.store.recordProblem(KEY, T(20), 'INC-B', fields)).toMatchObject({ kind: 'duplicate', openId: 'INC-A', openedAt: T(0), flips: [T(10)] });
-    expect(await a.store.recordProblem(KEY, T(20), 'INC-B', fields)).toMatchObject({ kind: 'conflict', latch: { openId: 'INC-A', lastChange: T(20) }, incident: null });
+    expect(await a.store.recordProblem(KEY, T(20), 'INC-B', fields)).toMatchObject({
+      kind: 'conflict',
+      latch: { openId: 'INC-A', lastChange: T(20) },
+      incident: null,
+    });
     expect(await a.store.recordProblem(KEY, T(5), 'INC-C', fields)).toMatchObject({ kind: 'conflict', latch: { lastChange: T(20) } });
   });
 
@@ -113,7 +121,12 @@ describe.each(Object.keys(adapters))('IncidentStore contract: %s', (name) => {
     expect(winners).toHaveLength(1);
     const owner = (winners[0] as { incident: Incident }).incident.deliveries['trigger:slack'].owner!;
     expect(await a.store.completeNotices('INC-A', 'o1', { 'trigger:slack': { status: 'delivered', attempts: 1 } }, T(51))).toMatchObject({ kind: 'unchanged' });
-    const done = await a.store.completeNotices('INC-A', owner, { 'trigger:slack': { status: 'delivered', attempts: 1 }, 'trigger:pagerduty': { status: 'failed', attempts: 1, retryable: false, error: 'HTTP 400' } }, T(52));
+    const done = await a.store.completeNotices(
+      'INC-A',
+      owner,
+      { 'trigger:slack': { status: 'delivered', attempts: 1 }, 'trigger:pagerduty': { status: 'failed', attempts: 1, retryable: false, error: 'HTTP 400' } },
+      T(52),
+    );
     expect(done).toMatchObject({ kind: 'updated', failedForGood: ['trigger:pagerduty'] });
     expect(await a.store.listDue(T(3000))).toEqual([]);
     expect((await a.store.getIncident('INC-A'))!.deliveries['trigger:pagerduty']).toMatchObject({ status: 'failed', retryable: false, error: 'HTTP 400' });
@@ -128,7 +141,12 @@ describe.each(Object.keys(adapters))('IncidentStore contract: %s', (name) => {
     const inc = (r as { incident: Incident }).incident;
     expect(inc.deliveries['resolve:slack']).toMatchObject({ status: 'pending', owner: 'o1', after: 'trigger:slack' });
     expect(await a.store.resolveIncident('INC-A', input)).toMatchObject({ kind: 'unchanged' });
-    const done = await a.store.completeNotices('INC-A', 'o1', { 'trigger:slack': { status: 'delivered', attempts: 1 }, 'trigger:pagerduty': { status: 'failed', attempts: 1, error: '500' } }, T(6));
+    const done = await a.store.completeNotices(
+      'INC-A',
+      'o1',
+      { 'trigger:slack': { status: 'delivered', attempts: 1 }, 'trigger:pagerduty': { status: 'failed', attempts: 1, error: '500' } },
+      T(6),
+    );
     expect(done).toMatchObject({ kind: 'updated', followUps: ['resolve:slack'] });
     const after = (done as { incident: Incident }).incident;
     expect(after.deliveries['trigger:pagerduty'].status).toBe('skipped');

@@ -129,7 +129,9 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   let owners = 0;
   const silent = { info() {}, warn() {}, error() {} };
   const policy = defaultPolicy();
-  const notifiers = Object.fromEntries((['pagerduty', 'slack', 'email'] as const).map((c) => [c, { channel: c, send: async () => ({}) } satisfies Notifier])) as unknown as Record<SendChannel, Notifier>;
+  const notifiers = Object.fromEntries(
+    (['pagerduty', 'slack', 'email'] as const).map((c) => [c, { channel: c, send: async () => ({}) } satisfies Notifier]),
+  ) as unknown as Record<SendChannel, Notifier>;
 
   function storeFor(proc: Proc): IncidentStore {
     return new Proxy(store, {
@@ -139,7 +141,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
         const fn = v as (...a: unknown[]) => Promise<unknown>;
         if (!PRIMITIVES.has(String(prop))) return (...a: unknown[]) => fn.apply(receiver, a);
         return async (...a: unknown[]) => {
-          await point(proc, `store.${String(prop)}(${typeof a[0] === 'string' ? a[0].slice(0, 60) : (a[0] as Incident)?.id ?? ''})`);
+          await point(proc, `store.${String(prop)}(${typeof a[0] === 'string' ? a[0].slice(0, 60) : ((a[0] as Incident)?.id ?? '')})`);
           inflight++;
           try {
             return await fn.apply(target, a);
@@ -169,7 +171,14 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
         case '500':
           return { status: 'failed', attempts: 4, error: `${channel}: HTTP 500 internal_error`, retryable: true, elapsedMs: 0 };
         case '429':
-          return { status: 'failed', attempts: 1, error: `${channel}: HTTP 429 (Retry-After 30 s does not fit the remaining budget)`, retryable: true, retryAfterMs: 30_000, elapsedMs: 0 };
+          return {
+            status: 'failed',
+            attempts: 1,
+            error: `${channel}: HTTP 429 (Retry-After 30 s does not fit the remaining budget)`,
+            retryable: true,
+            retryAfterMs: 30_000,
+            elapsedMs: 0,
+          };
         case 'timeout':
           return { status: 'failed', attempts: 2, error: `${channel}: attempt timed out`, retryable: true, elapsedMs: 0 };
         case '4xx':
@@ -216,12 +225,16 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
 
   /** SNS: delivers a message; a failed or crashed invocation (no 2xx) is delivered again, up to SNS_ATTEMPTS. */
   function deliverMessage(body: ReturnType<typeof snsNotification>, label: string, attempt = 1): void {
-    spawn(`${label} (delivery ${attempt})`, (rt) => handleSnsEvent(snsEventFromHttp(body), rt), () => {
-      if (attempt < SNS_ATTEMPTS) {
-        stats.redeliveries++;
-        deliverMessage(body, label, attempt + 1);
-      } else trace.push(`  SNS gave up on ${label}`);
-    });
+    spawn(
+      `${label} (delivery ${attempt})`,
+      (rt) => handleSnsEvent(snsEventFromHttp(body), rt),
+      () => {
+        if (attempt < SNS_ATTEMPTS) {
+          stats.redeliveries++;
+          deliverMessage(body, label, attempt + 1);
+        } else trace.push(`  SNS gave up on ${label}`);
+      },
+    );
   }
 
   async function runToIdle(): Promise<void> {
@@ -254,8 +267,18 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     for (let e = 0; e < episodes; e++) {
       const t = new Date(T0 - 3_600_000 + e * 20 * 60_000);
       const ok = new Date(t.getTime() + 10 * 60_000);
-      messages.push({ body: snsNotification(a, 'ALARM', t, `${a.name}-A${e}`), label: `${a.name} ALARM#${e}`, copies: 1 + Math.floor(random() * 3), early: true });
-      messages.push({ body: snsNotification(a, 'OK', ok, `${a.name}-O${e}`), label: `${a.name} OK#${e}`, copies: 1 + Math.floor(random() * 3), early: raceOk && e === episodes - 1 });
+      messages.push({
+        body: snsNotification(a, 'ALARM', t, `${a.name}-A${e}`),
+        label: `${a.name} ALARM#${e}`,
+        copies: 1 + Math.floor(random() * 3),
+        early: true,
+      });
+      messages.push({
+        body: snsNotification(a, 'OK', ok, `${a.name}-O${e}`),
+        label: `${a.name} OK#${e}`,
+        copies: 1 + Math.floor(random() * 3),
+        early: raceOk && e === episodes - 1,
+      });
     }
   }
   const sweep = (label: string) => spawn(`sweep ${label}`, (rt) => runEscalations(rt));
@@ -270,7 +293,8 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     clock += 6 * 60_000;
     sweep('after 6 min');
     for (const i of await store.listUnresolved()) {
-      if (chance(0.3)) spawn(`ack ${i.id}`, (rt) => acknowledgeIncident(rt, i.id, { id: 'U1', name: 'alice', via: 'slack' }, { skip: chance(0.5) ? ['slack'] : [] }));
+      if (chance(0.3))
+        spawn(`ack ${i.id}`, (rt) => acknowledgeIncident(rt, i.id, { id: 'U1', name: 'alice', via: 'slack' }, { skip: chance(0.5) ? ['slack'] : [] }));
       else if (chance(0.1)) spawn(`resolve ${i.id}`, (rt) => resolveIncident(rt, i.id, { id: 'U2', name: 'bob', via: 'dashboard' }));
     }
     await runToIdle();
@@ -305,14 +329,16 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   async function check(): Promise<string[]> {
     const v: string[] = [];
     const incidents: Incident[] = [];
-    for (const day of new Set([new Date(T0).toISOString().slice(0, 10), new Date(clock).toISOString().slice(0, 10)])) incidents.push(...(await store.listByDay(day)));
+    for (const day of new Set([new Date(T0).toISOString().slice(0, 10), new Date(clock).toISOString().slice(0, 10)]))
+      incidents.push(...(await store.listByDay(day)));
     stats.incidents = incidents.length;
     let failedForGood = 0;
     for (const i of incidents) {
       // No incident stays open after its OK (every alarm's newest change is an OK).
       if (i.status !== 'resolved') v.push(`${i.id} (${i.alarmName}) is ${i.status} after its OK`);
       for (const [key, d] of Object.entries(i.deliveries)) {
-        if (d.status === 'pending' || (d.status === 'failed' && d.retryable !== false)) v.push(`${i.id} notice ${key} ends ${d.status} (not delivered, not failed for good)`);
+        if (d.status === 'pending' || (d.status === 'failed' && d.retryable !== false))
+          v.push(`${i.id} notice ${key} ends ${d.status} (not delivered, not failed for good)`);
         if (d.status === 'failed' && d.retryable === false) {
           failedForGood++;
           if (!d.error) v.push(`${i.id} notice ${key} failed for good without a reason`);
@@ -340,7 +366,8 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     }
     stats.failedForGood = failedForGood;
     // Every notice that failed for good is visible in a metric too.
-    if ((metrics.get('NoticesFailedPermanently') ?? 0) < failedForGood) v.push(`metric NoticesFailedPermanently ${metrics.get('NoticesFailedPermanently') ?? 0} < ${failedForGood} notices failed for good`);
+    if ((metrics.get('NoticesFailedPermanently') ?? 0) < failedForGood)
+      v.push(`metric NoticesFailedPermanently ${metrics.get('NoticesFailedPermanently') ?? 0} < ${failedForGood} notices failed for good`);
     return v;
   }
 }

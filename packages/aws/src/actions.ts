@@ -46,7 +46,15 @@ export async function resolveIncident(rt: DeliveryDeps, id: string, actor: Actor
   const at = rt.now().toISOString();
   const entry: TimelineEntry = { at, type: 'resolved', by: actorLabel(actor), ...(opts.note ? { detail: opts.note.slice(0, 1000) } : {}) };
   const claim = newClaim(rt);
-  const r = await rt.store.resolveIncident(id, { at, by: actorLabel(actor), entry, claim, skip: opts.skip ?? [], actor: actor.name, note: opts.note?.slice(0, 1000) });
+  const r = await rt.store.resolveIncident(id, {
+    at,
+    by: actorLabel(actor),
+    entry,
+    claim,
+    skip: opts.skip ?? [],
+    actor: actor.name,
+    note: opts.note?.slice(0, 1000),
+  });
   if (r.kind === 'missing') return { kind: 'not-found' };
   if (r.kind === 'unchanged') return already(r.incident);
   await rt.store.releaseLatch(r.incident.incidentKey, id);

@@ -63,7 +63,15 @@ export async function processNotification(n: Notification, deps: PipelineDeps): 
   return outcome;
 }
 
-async function afterProblemWrite(n: Notification, r: ProblemResult, id: string, routed: Routed, nowIso: string, deps: PipelineDeps, base: Base): Promise<Outcome> {
+async function afterProblemWrite(
+  n: Notification,
+  r: ProblemResult,
+  id: string,
+  routed: Routed,
+  nowIso: string,
+  deps: PipelineDeps,
+  base: Base,
+): Promise<Outcome> {
   if (r.kind === 'opened') return open(n, routed, { id, openedAt: nowIso, flips: r.flips }, deps, base, 'opened');
   if (r.kind === 'duplicate') {
     deps.metrics.count('Deduplicated');
@@ -77,14 +85,33 @@ async function afterProblemWrite(n: Notification, r: ProblemResult, id: string, 
     // The episode's incident was never stored (its worker died and its redeliveries ran out): this alarm stores it.
     const stranded = r.openedAt && Date.parse(nowIso) - Date.parse(r.openedAt) >= deps.leaseMs;
     if (!stranded) return { kind: 'duplicate', incidentId: r.openId, ...base, deliveries: {}, retryableFailure: false };
-    return open(n, routed, { id: r.openId, openedAt: r.openedAt!, flips: r.flips, note: 'stored by a later ALARM: the worker that opened the episode stopped before storing it' }, deps, base, 'resent');
+    return open(
+      n,
+      routed,
+      { id: r.openId, openedAt: r.openedAt!, flips: r.flips, note: 'stored by a later ALARM: the worker that opened the episode stopped before storing it' },
+      deps,
+      base,
+      'resent',
+    );
   }
   const { latch, incident } = r;
   if (incident) return resendDue(incident, deps, base);
   if (latch?.openId === id) {
     // This change opened the episode, but its incident was never stored (the first worker died or is a few ms
     // behind): store it. The store's conditional create decides who owns the pages, so nobody sends twice.
-    return open(n, routed, { id, openedAt: latch.openedAt ?? nowIso, flips: (latch.flips ?? []).filter((t) => t < n.changedAt), note: 'stored by a redelivery: the first worker stopped before storing the incident' }, deps, base, 'resent');
+    return open(
+      n,
+      routed,
+      {
+        id,
+        openedAt: latch.openedAt ?? nowIso,
+        flips: (latch.flips ?? []).filter((t) => t < n.changedAt),
+        note: 'stored by a redelivery: the first worker stopped before storing the incident',
+      },
+      deps,
+      base,
+      'resent',
+    );
   }
   if (latch && latch.lastChange > n.changedAt) {
     deps.logger.warn('out-of-order state change ignored', { incidentKey: n.incidentKey, changedAt: n.changedAt, lastChange: latch.lastChange });
@@ -114,7 +141,9 @@ async function open(
     incident.timeline.push({
       at: nowIso,
       type: 'flapping',
-      detail: flap.wasFlapping ? `still flapping (${flap.changes} changes): recorded, not notified` : `started flapping (${flap.changes} changes in ${deps.policy.flapping.windowMinutes} min): notified once, then summarised in the digest`,
+      detail: flap.wasFlapping
+        ? `still flapping (${flap.changes} changes): recorded, not notified`
+        : `started flapping (${flap.changes} changes in ${deps.policy.flapping.windowMinutes} min): notified once, then summarised in the digest`,
     });
     deps.metrics.count('Flapping');
   }
@@ -168,7 +197,15 @@ async function recover(n: Notification, routed: Routed, deps: PipelineDeps, base
  * not stored the incident yet (the OK overtook it) the OK stores it, resolved: nobody was paged, and the ALARM's
  * worker, finding it stored, pages nobody.
  */
-async function resolveFromAlarm(n: Notification, routed: Routed, id: string, openedAt: string | null, deps: PipelineDeps, base: Base, known?: Incident | null): Promise<Outcome> {
+async function resolveFromAlarm(
+  n: Notification,
+  routed: Routed,
+  id: string,
+  openedAt: string | null,
+  deps: PipelineDeps,
+  base: Base,
+  known?: Incident | null,
+): Promise<Outcome> {
   const at = deps.now().toISOString();
   const claim = newClaim(deps);
   const input: ResolveInput = {
@@ -182,7 +219,8 @@ async function resolveFromAlarm(n: Notification, routed: Routed, id: string, ope
   let r = await deps.store.resolveIncident(id, input, known ?? undefined);
   if (r.kind === 'missing') {
     const unannounced = newIncident(routed, openedAt ?? at, deps.policy, { claim, id });
-    for (const [k, d] of Object.entries(unannounced.deliveries)) unannounced.deliveries[k] = { ...d, status: 'skipped', error: 'the alarm recovered before its incident was stored; not announced' };
+    for (const [k, d] of Object.entries(unannounced.deliveries))
+      unannounced.deliveries[k] = { ...d, status: 'skipped', error: 'the alarm recovered before its incident was stored; not announced' };
     unannounced.timeline.push({ at, type: 'note', detail: 'stored by its OK: the alarm recovered before the ALARM was recorded' });
     const resolved = resolveWithNotices(unannounced, input)!.incident;
     if (await deps.store.createIncident(resolved)) {

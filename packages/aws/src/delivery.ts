@@ -1,5 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { noticeTarget, type Claim, type DeliveryRecord, type Incident, type Notice, type NoticeLinks, type Notifier, type Policy, type SendChannel, type SendOutcome } from '@alert-router/core';
+import {
+  noticeTarget,
+  type Claim,
+  type DeliveryRecord,
+  type Incident,
+  type Notice,
+  type NoticeLinks,
+  type Notifier,
+  type Policy,
+  type SendChannel,
+  type SendOutcome,
+} from '@alert-router/core';
 import type { DeliveryOutcome } from './notifiers/retry';
 import type { IncidentStore } from './store/port';
 

@@ -1,4 +1,15 @@
-import { addNotices, claimDueNotices, describeSilence, noticeTarget, planEscalation, type Incident, type NoticeEvent, type SendChannel, type Silence, type TimelineEntry } from '@alert-router/core';
+import {
+  addNotices,
+  claimDueNotices,
+  describeSilence,
+  noticeTarget,
+  planEscalation,
+  type Incident,
+  type NoticeEvent,
+  type SendChannel,
+  type Silence,
+  type TimelineEntry,
+} from '@alert-router/core';
 import { newClaim, sendNotices, type DeliveryDeps } from './delivery';
 import { releaseEndedSilences, type Released } from './silence-release';
 
@@ -107,7 +118,8 @@ async function sweepOne(rt: SweepDeps, incident: Incident, now: string, run: Esc
   const report = await sendNotices(rt, r.incident, claim.owner, r.send);
   for (const [key, d] of Object.entries(report.deliveries)) {
     const t = noticeTarget(key, d);
-    if (!(r.step && t.event === 'escalate' && key.includes(`#${r.step.step + 1}.${r.step.count + 1}:`))) run.redelivered.push({ id: incident.id, event: t.event, channel: t.channel, outcome: d.status });
+    if (!(r.step && t.event === 'escalate' && key.includes(`#${r.step.step + 1}.${r.step.count + 1}:`)))
+      run.redelivered.push({ id: incident.id, event: t.event, channel: t.channel, outcome: d.status });
   }
   if (report.retryableFailure) run.failed.push(incident.id);
 }

@@ -60,9 +60,12 @@ async function releaseOne(rt: ReleaseDeps, incident: Incident, silences: Silence
       if (!plan) return null;
       const notify = cur.channels.filter((c): c is SendChannel => c !== 'dashboard');
       const released = { ...cur, silencedBy: null, releasedAt: now, escalation: plan.escalation };
-      const added = addNotices(released, notify.map((channel) => ({ event: 'trigger' as const, channel, note: plan.note })), claim, [
-        { at: now, type: 'silenced', by: 'escalation', detail: `silence ended: announced (${plan.note})` },
-      ]);
+      const added = addNotices(
+        released,
+        notify.map((channel) => ({ event: 'trigger' as const, channel, note: plan.note })),
+        claim,
+        [{ at: now, type: 'silenced', by: 'escalation', detail: `silence ended: announced (${plan.note})` }],
+      );
       return { ...added, silenceId: plan.silenceId, notify };
     },
     incident,

@@ -20,7 +20,7 @@ export class RetryableDeliveryFailure extends RouterError {
 
 function rawOf(value: unknown): string {
   try {
-    return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+    return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   } catch {
     return String(value);
   }
@@ -69,9 +69,13 @@ export async function handleSnsEvent(event: unknown, rt: Runtime): Promise<SnsBa
         kept.push(w);
       }
       if (n.kind === 'message' && n.warnings.length === 0 && (n.text?.length ?? 0) > INCIDENT_TEXT_LIMIT) {
-        kept.push(`${base}.Message: a plain message of ${n.text!.length} characters; the incident keeps the first ${INCIDENT_TEXT_LIMIT}, this record the whole`);
+        kept.push(
+          `${base}.Message: a plain message of ${n.text!.length} characters; the incident keeps the first ${INCIDENT_TEXT_LIMIT}, this record the whole`,
+        );
       } else if (n.warnings.length === 0 && n.kind === 'alarm' && (parsed.data.Message.length > RAW_KEEP_CHARS || trimmedForStorage(n))) {
-        kept.push(`${base}.Message: an alarm message of ${parsed.data.Message.length} characters; the incident keeps its fields trimmed, this record the whole`);
+        kept.push(
+          `${base}.Message: an alarm message of ${parsed.data.Message.length} characters; the incident keeps its fields trimmed, this record the whole`,
+        );
       }
       const at = rt.now().toISOString();
       const [outcome] = await Promise.all([

@@ -1,15 +1,17 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-  type QueryCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { incidentDueAt, type Incident } from '@alert-router/core';
-import { DEAD_LETTER_CHUNK, RevisionedIncidentStore, type DayQuery, type DeadLetter, type Latch, type ProblemFields, type ProblemResult, type RecoveryResult } from './store/port';
+import {
+  DEAD_LETTER_CHUNK,
+  RevisionedIncidentStore,
+  type DayQuery,
+  type DeadLetter,
+  type Latch,
+  type ProblemFields,
+  type ProblemResult,
+  type RecoveryResult,
+} from './store/port';
 import { validIncident } from './store/validate';
 import { TABLE } from './table';
 
@@ -142,7 +144,7 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
         ReturnValues: 'ALL_OLD',
       }),
     );
-    if (quiet) return { kind: 'no-episode', flips: ((quiet.Attributes as Latch | undefined)?.flips ?? []) };
+    if (quiet) return { kind: 'no-episode', flips: (quiet.Attributes as Latch | undefined)?.flips ?? [] };
     const latch = await this.getLatch(incidentKey);
     const id = latch?.closedChange === changedAt ? latch.closedId : latch?.openId;
     return { kind: 'conflict', latch, incident: id ? await this.getIncident(id) : null };
@@ -162,19 +164,20 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
   /** Keeps the flapping history short; skipped when a newer change got there first. Off the alarm path. */
   async trimFlips(incidentKey: string, changedAt: string, keep: string[]): Promise<void> {
     await this.sendIf(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: LATCH(incidentKey),
-          ConditionExpression: 'lastChange = :t',
-          UpdateExpression: 'SET flips = :keep',
-          ExpressionAttributeValues: { ':t': changedAt, ':keep': keep },
-        }),
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: LATCH(incidentKey),
+        ConditionExpression: 'lastChange = :t',
+        UpdateExpression: 'SET flips = :keep',
+        ExpressionAttributeValues: { ':t': changedAt, ':keep': keep },
+      }),
     );
   }
 
   /** Frees the alarm for a new episode after a person resolved it (only if this episode still holds it). */
   async releaseLatch(incidentKey: string, id: string): Promise<boolean> {
-    return (await this.sendIf(
+    return (
+      (await this.sendIf(
         new UpdateCommand({
           TableName: this.tableName,
           Key: LATCH(incidentKey),
@@ -182,17 +185,20 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
           UpdateExpression: 'REMOVE openId, openedAt, severity, channels',
           ExpressionAttributeValues: { ':id': id },
         }),
-    )) !== null;
+      )) !== null
+    );
   }
 
   async createIncident(incident: Incident): Promise<boolean> {
-    return (await this.sendIf(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: this.item({ ...incident, rev: incident.rev ?? 1 }),
-        ConditionExpression: `attribute_not_exists(${TABLE.partitionKey})`,
-      }),
-    )) !== null;
+    return (
+      (await this.sendIf(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: this.item({ ...incident, rev: incident.rev ?? 1 }),
+          ConditionExpression: `attribute_not_exists(${TABLE.partitionKey})`,
+        }),
+      )) !== null
+    );
   }
 
   async getIncident(id: string): Promise<Incident | null> {
@@ -201,14 +207,16 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
   }
 
   async replaceIncident(next: Incident, expectedRev: number): Promise<boolean> {
-    return (await this.sendIf(
-      new PutCommand({
-        TableName: this.tableName,
-        Item: this.item({ ...next, rev: expectedRev + 1 }),
-        ConditionExpression: expectedRev === 0 ? `attribute_exists(${TABLE.partitionKey}) AND (attribute_not_exists(rev) OR rev = :rev)` : 'rev = :rev',
-        ExpressionAttributeValues: { ':rev': expectedRev },
-      }),
-    )) !== null;
+    return (
+      (await this.sendIf(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: this.item({ ...next, rev: expectedRev + 1 }),
+          ConditionExpression: expectedRev === 0 ? `attribute_exists(${TABLE.partitionKey}) AND (attribute_not_exists(rev) OR rev = :rev)` : 'rev = :rev',
+          ExpressionAttributeValues: { ':rev': expectedRev },
+        }),
+      )) !== null
+    );
   }
 
   private item(i: Incident): Record<string, unknown> {

@@ -41,7 +41,12 @@ export function episodeId(n: Notification): string {
 
 /** People type ids in any case, with or without the prefix, and confuse O/0, I/L/1. */
 export function normaliseIncidentId(input: string): string | null {
-  const s = input.trim().toUpperCase().replace(/^INC-?/, '').replace(/O/g, '0').replace(/[IL]/g, '1');
+  const s = input
+    .trim()
+    .toUpperCase()
+    .replace(/^INC-?/, '')
+    .replace(/O/g, '0')
+    .replace(/[IL]/g, '1');
   return /^[0-9A-HJKMNP-TV-Z]{8}$/.test(s) ? `INC-${s}` : null;
 }
 
@@ -90,7 +95,12 @@ export function escalationFor(severity: Severity, openedAt: string, policy: Poli
   });
   if (chain.length === 0) return null;
   const first = chain[0];
-  return { step: 0, count: 0, chain, nextAt: first.afterMinutes !== null ? addMinutes(openedAt, first.afterMinutes) : responseDeadline(severity, openedAt, policy) };
+  return {
+    step: 0,
+    count: 0,
+    chain,
+    nextAt: first.afterMinutes !== null ? addMinutes(openedAt, first.afterMinutes) : responseDeadline(severity, openedAt, policy),
+  };
 }
 
 /** Whether a notification means the problem is over. */
@@ -103,7 +113,12 @@ export function sendChannels(r: Routed): SendChannel[] {
 }
 
 /** A new episode for a routed notification (not yet stored). Deliveries start `pending` under a lease. */
-export function newIncident(r: Routed, now: string, policy: Policy, opts: { claim: Claim; silencedBy?: string | null; id?: string; incidentKey?: string }): Incident {
+export function newIncident(
+  r: Routed,
+  now: string,
+  policy: Policy,
+  opts: { claim: Claim; silencedBy?: string | null; id?: string; incidentKey?: string },
+): Incident {
   const n = r.notification;
   const id = opts.id ?? episodeId(n);
   const silencedBy = opts.silencedBy ?? null;

@@ -78,7 +78,16 @@ export function unfinishedNotices(i: Incident): string[] {
 }
 
 export function pendingNotice(spec: NoticeSpec, c: Claim): DeliveryRecord {
-  const d: DeliveryRecord = { status: 'pending', attempts: 0, at: c.now, leaseUntil: plus(c.now, c.leaseMs), owner: c.owner, rounds: 0, event: spec.event, channel: spec.channel };
+  const d: DeliveryRecord = {
+    status: 'pending',
+    attempts: 0,
+    at: c.now,
+    leaseUntil: plus(c.now, c.leaseMs),
+    owner: c.owner,
+    rounds: 0,
+    event: spec.event,
+    channel: spec.channel,
+  };
   if (spec.tier) d.tier = spec.tier;
   if (spec.actor) d.actor = spec.actor;
   if (spec.note) d.note = spec.note;
@@ -141,7 +150,14 @@ export function claimDueNotices(incident: Incident, c: Claim, only?: (key: strin
       deliveries[key] = d.status === 'pending' ? stopped(d, c.now) : skip(d, c.now, 'incident resolved before it was delivered');
       continue;
     }
-    deliveries[key] = { ...d, status: 'pending', owner: c.owner, leaseUntil: plus(c.now, c.leaseMs), at: c.now, ...(d.status === 'pending' ? { mayHaveLanded: true } : {}) };
+    deliveries[key] = {
+      ...d,
+      status: 'pending',
+      owner: c.owner,
+      leaseUntil: plus(c.now, c.leaseMs),
+      at: c.now,
+      ...(d.status === 'pending' ? { mayHaveLanded: true } : {}),
+    };
     delete deliveries[key].retryAt;
     send.push(key);
   }
@@ -312,7 +328,8 @@ export function resolveWithNotices(incident: Incident, r: ResolveInput): ClaimRe
     } else if (!isFinished(d)) deliveries[key] = skip(d, r.at, 'incident resolved before it was delivered');
   }
   for (const [key, d] of Object.entries(deliveries)) {
-    if (d.status !== 'pending' && !isFinished(d) && noticeTarget(key, d).event === 'acknowledge') deliveries[key] = skip(d, r.at, 'incident resolved before it was delivered');
+    if (d.status !== 'pending' && !isFinished(d) && noticeTarget(key, d).event === 'acknowledge')
+      deliveries[key] = skip(d, r.at, 'incident resolved before it was delivered');
   }
   for (const [channel, s] of byChannel) {
     if ((r.skip ?? []).includes(channel) || (!s.delivered && !s.inFlight)) continue;
@@ -338,7 +355,10 @@ export function resolveWithNotices(incident: Incident, r: ResolveInput): ClaimRe
 }
 
 /** Acknowledges an open incident and records its acknowledge notices on the channels that announced it. */
-export function acknowledgeWithNotices(incident: Incident, a: { at: string; by: string; entry: TimelineEntry; claim: Claim; skip?: SendChannel[]; actor?: string }): ClaimResult | null {
+export function acknowledgeWithNotices(
+  incident: Incident,
+  a: { at: string; by: string; entry: TimelineEntry; claim: Claim; skip?: SendChannel[]; actor?: string },
+): ClaimResult | null {
   if (incident.status !== 'open') return null;
   const deliveries = { ...incident.deliveries };
   const send: string[] = [];
@@ -348,7 +368,14 @@ export function acknowledgeWithNotices(incident: Incident, a: { at: string; by: 
     deliveries[key] = pendingNotice({ event: 'acknowledge', channel, actor: a.actor }, a.claim);
     send.push(key);
   }
-  const next: Incident = { ...incident, status: 'acknowledged', acknowledgedAt: a.at, acknowledgedBy: a.by, deliveries, timeline: boundTimeline([...incident.timeline, a.entry]) };
+  const next: Incident = {
+    ...incident,
+    status: 'acknowledged',
+    acknowledgedAt: a.at,
+    acknowledgedBy: a.by,
+    deliveries,
+    timeline: boundTimeline([...incident.timeline, a.entry]),
+  };
   return { incident: touch(next, a.at), send };
 }
 

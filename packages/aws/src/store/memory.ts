@@ -46,7 +46,14 @@ export class MemoryIncidentStore extends RevisionedIncidentStore {
       const id = latch.closedChange === changedAt ? latch.closedId : latch.openId;
       return { kind: 'conflict', latch, incident: id ? await this.getIncident(id) : null };
     }
-    const next: Latch = { ...(old ?? {}), lastChange: changedAt, incidentKey, alarmName: f.alarmName, lastMessageId: f.messageId ?? '', flips: [...(old?.flips ?? []), changedAt] };
+    const next: Latch = {
+      ...(old ?? {}),
+      lastChange: changedAt,
+      incidentKey,
+      alarmName: f.alarmName,
+      lastMessageId: f.messageId ?? '',
+      flips: [...(old?.flips ?? []), changedAt],
+    };
     if (old?.openId) {
       next.closedId = old.openId;
       next.closedChange = changedAt;
@@ -109,7 +116,10 @@ export class MemoryIncidentStore extends RevisionedIncidentStore {
 
   async listByDay(day: string, opts: DayQuery = {}): Promise<Incident[]> {
     const sorted = this.all()
-      .filter((i) => i.openedAt.slice(0, 10) === day && (!opts.from || `${i.openedAt}#${i.id}` >= opts.from) && (!opts.to || `${i.openedAt}#${i.id}` <= `${opts.to}~`))
+      .filter(
+        (i) =>
+          i.openedAt.slice(0, 10) === day && (!opts.from || `${i.openedAt}#${i.id}` >= opts.from) && (!opts.to || `${i.openedAt}#${i.id}` <= `${opts.to}~`),
+      )
       .sort((a, b) => (a.openedAt + a.id).localeCompare(b.openedAt + b.id));
     if (opts.newestFirst) sorted.reverse();
     return sorted.slice(0, opts.limit ?? 10_000);

@@ -184,7 +184,12 @@ export abstract class RevisionedIncidentStore implements IncidentStore {
 
   async recordDuplicate(id: string, entry: TimelineEntry): Promise<boolean> {
     const r = await this.updateIncident(id, (cur) => ({
-      incident: { ...cur, duplicates: (cur.duplicates ?? 0) + 1, updatedAt: entry.at > cur.updatedAt ? entry.at : cur.updatedAt, timeline: boundTimeline([...cur.timeline, entry]) },
+      incident: {
+        ...cur,
+        duplicates: (cur.duplicates ?? 0) + 1,
+        updatedAt: entry.at > cur.updatedAt ? entry.at : cur.updatedAt,
+        timeline: boundTimeline([...cur.timeline, entry]),
+      },
     }));
     return r.kind === 'updated';
   }
