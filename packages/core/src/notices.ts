@@ -118,6 +118,11 @@ function touch(i: Incident, now: string): Incident {
   return { ...i, updatedAt: now > i.updatedAt ? now : i.updatedAt };
 }
 
+/** A person's or CloudWatch's state change with its notices and its timeline entry. */
+function transition(incident: Incident, change: Partial<Incident>, deliveries: Record<string, DeliveryRecord>, entry: TimelineEntry): Incident {
+  return touch({ ...incident, ...change, deliveries, timeline: boundTimeline([...incident.timeline, entry]) }, entry.at);
+}
+
 /** Keeps the timeline within TIMELINE_LIMIT entries: the first ten (how it began) and the newest. */
 export function boundTimeline(timeline: TimelineEntry[]): TimelineEntry[] {
   if (timeline.length <= TIMELINE_LIMIT) return timeline;
@@ -343,15 +348,7 @@ export function resolveWithNotices(incident: Incident, r: ResolveInput): ClaimRe
       send.push(key);
     }
   }
-  const next: Incident = {
-    ...incident,
-    status: 'resolved',
-    resolvedAt: r.at,
-    resolvedBy: r.by,
-    deliveries,
-    timeline: boundTimeline([...incident.timeline, r.entry]),
-  };
-  return { incident: touch(next, r.at), send };
+  return { incident: transition(incident, { status: 'resolved', resolvedAt: r.at, resolvedBy: r.by }, deliveries, r.entry), send };
 }
 
 /** Acknowledges an open incident and records its acknowledge notices on the channels that announced it. */
@@ -368,15 +365,7 @@ export function acknowledgeWithNotices(
     deliveries[key] = pendingNotice({ event: 'acknowledge', channel, actor: a.actor }, a.claim);
     send.push(key);
   }
-  const next: Incident = {
-    ...incident,
-    status: 'acknowledged',
-    acknowledgedAt: a.at,
-    acknowledgedBy: a.by,
-    deliveries,
-    timeline: boundTimeline([...incident.timeline, a.entry]),
-  };
-  return { incident: touch(next, a.at), send };
+  return { incident: transition(incident, { status: 'acknowledged', acknowledgedAt: a.at, acknowledgedBy: a.by }, deliveries, a.entry), send };
 }
 
 /** Adds notices owned by `claim` (an escalation step's pages) to the incident. */

@@ -4,6 +4,18 @@ import { validIncident } from './validate';
 
 const copy = <T>(v: T): T => structuredClone(v);
 
+/** The latch after a newer state change: what every change writes. */
+function advanced(old: Latch | undefined, incidentKey: string, changedAt: string, f: { alarmName: string; messageId: string | null }): Latch {
+  return {
+    ...(old ?? {}),
+    lastChange: changedAt,
+    incidentKey,
+    alarmName: f.alarmName,
+    lastMessageId: f.messageId ?? '',
+    flips: [...(old?.flips ?? []), changedAt],
+  };
+}
+
 /**
  * The port in memory, with the DynamoDB adapter's semantics (conditional writes, what each write returns), for
  * the deterministic simulation and for tests that need no DynamoDB. Every record is copied in and out.
@@ -22,16 +34,11 @@ export class MemoryIncidentStore extends RevisionedIncidentStore {
       return { kind: 'conflict', latch, incident };
     }
     const next: Latch = {
-      ...(old ?? {}),
-      lastChange: changedAt,
-      incidentKey,
-      alarmName: f.alarmName,
-      lastMessageId: f.messageId ?? '',
+      ...advanced(old, incidentKey, changedAt, f),
       openId: old?.openId ?? id,
       openedAt: old?.openedAt ?? f.now,
       severity: old?.severity ?? f.severity,
       channels: old?.channels ?? f.channels,
-      flips: [...(old?.flips ?? []), changedAt],
     };
     this.latches.set(slot, next);
     const flips = copy(old?.flips ?? []);
@@ -46,14 +53,7 @@ export class MemoryIncidentStore extends RevisionedIncidentStore {
       const id = latch.closedChange === changedAt ? latch.closedId : latch.openId;
       return { kind: 'conflict', latch, incident: id ? await this.getIncident(id) : null };
     }
-    const next: Latch = {
-      ...(old ?? {}),
-      lastChange: changedAt,
-      incidentKey,
-      alarmName: f.alarmName,
-      lastMessageId: f.messageId ?? '',
-      flips: [...(old?.flips ?? []), changedAt],
-    };
+    const next = advanced(old, incidentKey, changedAt, f);
     if (old?.openId) {
       next.closedId = old.openId;
       next.closedChange = changedAt;
