@@ -183,6 +183,21 @@ describe('issue 11 losses, reproduced', () => {
     expect(dup).toMatchObject({ kind: 'duplicate', incidentId: inc.id });
   });
 
+  it('loss 4: when SNS gave up on an ALARM whose worker died before storing it, the next ALARM of that alarm stores it and pages', async () => {
+    crashAt(env.rt, 'createIncident');
+    await expect(handleSnsEvent(snsEventFromHttp(snsNotification(errorRate, 'ALARM', at(0), 'lost-1')), env.rt)).rejects.toThrow(/crash/);
+    // No redelivery comes. Inside the lease the opener may still be at work: a newer ALARM only counts as a duplicate.
+    expect((await processNotification(note(errorRate, 'ALARM', at(0.5)), env.rt)).kind).toBe('duplicate');
+    expect(pd(env, 'trigger')).toHaveLength(0);
+    clock += env.rt.leaseMs;
+    const later = await processNotification(note(errorRate, 'ALARM', at(2)), env.rt);
+    expect(later.kind).toBe('resent');
+    const inc = await env.rt.store.getIncident(later.incidentId!);
+    expect(inc?.deliveries['trigger:pagerduty'].status).toBe('delivered');
+    expect(inc?.timeline.some((e) => e.type === 'note' && /stored by a later ALARM/.test(e.detail ?? ''))).toBe(true);
+    expect(pd(env, 'trigger')).toHaveLength(1);
+  });
+
   it('loss 4: a crash after the pages went out, before their outcome was recorded: the sweep resends once the lease ends, same dedup_key', async () => {
     crashAt(env.rt, 'completeNotices');
     await expect(handleSnsEvent(snsEventFromHttp(snsNotification(errorRate, 'ALARM', at(0), 'crash-2')), env.rt)).rejects.toThrow(/crash/);
