@@ -62,7 +62,7 @@ export async function handleSnsEvent(event: unknown, rt: Runtime): Promise<SnsBa
         await keep(err.path, err.message, record);
         return null;
       }
-      // The raw text is kept beside the routing (in parallel), not before it: fan-out waits for one round trip only.
+      // The raw text is kept beside the routing (in parallel), not before it: fan-out does not wait for it.
       const kept: string[] = [];
       for (const w of n.warnings) {
         rt.logger.warn('alarm message did not validate; routed as a plain message', { warning: w, messageId: n.sns?.messageId });
