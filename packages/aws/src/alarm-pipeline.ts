@@ -130,21 +130,13 @@ async function open(
   kind: 'opened' | 'resent',
 ): Promise<Outcome> {
   const nowIso = deps.now().toISOString();
-  const flap = flapState(episode.flips, n.changedAt, deps.policy);
-  const flapping = flap.wasFlapping ? `flapping: ${flap.changes} state changes in ${deps.policy.flapping.windowMinutes} min` : null;
-  const silencedBy = (await deps.silencedBy?.(n, routed.classification.severity)) ?? flapping;
+  const held = await holdBack(n, episode.flips, routed.classification.severity, nowIso, deps);
   const claim = newClaim(deps);
-  const incident = newIncident(routed, episode.openedAt, deps.policy, { claim, silencedBy, id: episode.id });
+  const incident = newIncident(routed, episode.openedAt, deps.policy, { claim, silencedBy: held.silencedBy, id: episode.id });
   if (episode.note) incident.timeline.push({ at: nowIso, type: 'note', detail: episode.note });
-  if (flap.flapping) {
+  if (held.flapping) {
     incident.flapping = true;
-    incident.timeline.push({
-      at: nowIso,
-      type: 'flapping',
-      detail: flap.wasFlapping
-        ? `still flapping (${flap.changes} changes): recorded, not notified`
-        : `started flapping (${flap.changes} changes in ${deps.policy.flapping.windowMinutes} min): notified once, then summarised in the digest`,
-    });
+    incident.timeline.push(held.flapping);
     deps.metrics.count('Flapping');
   }
   if (!(await deps.store.createIncident(incident))) {
@@ -156,6 +148,27 @@ async function open(
   const keys = Object.keys(incident.deliveries).filter((k) => incident.deliveries[k].status === 'pending');
   const report = await sendNotices(deps, incident, claim.owner, keys);
   return { kind, incidentId: incident.id, ...base, deliveries: report.deliveries, retryableFailure: report.retryableFailure };
+}
+
+/**
+ * The silence / flapping stage: whether the new episode is recorded without being announced (a silence in force, or
+ * an alarm still flapping), and the flapping note for its timeline.
+ */
+export async function holdBack(
+  n: Notification,
+  flips: string[],
+  severity: string,
+  now: string,
+  deps: Pick<PipelineDeps, 'policy' | 'silencedBy'>,
+): Promise<{ silencedBy: string | null; flapping: TimelineEntry | null }> {
+  const flap = flapState(flips, n.changedAt, deps.policy);
+  const window = deps.policy.flapping.windowMinutes;
+  const stillFlapping = flap.wasFlapping ? `flapping: ${flap.changes} state changes in ${window} min` : null;
+  const silencedBy = (await deps.silencedBy?.(n, severity)) ?? stillFlapping;
+  const detail = flap.wasFlapping
+    ? `still flapping (${flap.changes} changes): recorded, not notified`
+    : `started flapping (${flap.changes} changes in ${window} min): notified once, then summarised in the digest`;
+  return { silencedBy, flapping: flap.flapping ? { at: now, type: 'flapping', detail } : null };
 }
 
 /** A redelivery finds its incident stored: it sends what is due (failed and due again, or abandoned by a dead sender). */
