@@ -186,7 +186,7 @@ function cpuMicrobench(iterations: number): HandlerReport['cpu'] {
   const notifications = records.map((_, i) => parse(i));
   const routedAll = notifications.map((n) => core.route(n, policy));
   const notices = routedAll.map((r) => {
-    const incident = core.newIncident(r, now, policy, { leaseMs });
+    const incident = core.newIncident(r, now, policy, { claim: { owner: 'bench', now, leaseMs } });
     return { event: 'trigger' as const, incident, policy, links: core.noticeLinks(incident, policy, { dashboardUrl: 'http://127.0.0.1:3000' }) };
   });
   const render = (i: number) => {
@@ -217,7 +217,7 @@ function cpuMicrobench(iterations: number): HandlerReport['cpu'] {
   const total = measure((i) => {
     const n = parse(i);
     const r = core.route(n, policy);
-    const incident = core.newIncident(r, now, policy, { leaseMs });
+    const incident = core.newIncident(r, now, policy, { claim: { owner: 'bench', now, leaseMs } });
     const notice = { event: 'trigger' as const, incident, policy, links: core.noticeLinks(incident, policy, {}) };
     let size = 0;
     for (const c of r.channels) {

@@ -11,8 +11,6 @@ import type { FunctionKey } from './settings';
 /** DELIVERY_BUDGET_MS / DELIVERY_LEASE_MS defaults (packages/aws/src/config.ts). */
 export const DEFAULT_DELIVERY_BUDGET_MS = 8000;
 export const DEFAULT_DELIVERY_LEASE_MS = 45_000;
-/** An OK waits at most min(lease, this) for the worker that opened the incident (alarm-pipeline.ts resolveWhenStored). */
-export const RESOLVE_WAIT_CAP_MS = 20_000;
 /** Per-channel budget for notices sent from Slack (packages/aws/src/slack/timing.ts), and its response_url POST. */
 export const SLACK_CHANNEL_BUDGET_MS = 1500;
 export const RESPONSE_URL_TIMEOUT_MS = 2500;
@@ -59,25 +57,39 @@ export interface Budgets {
 }
 
 /** Worst case of one invocation of each function, in milliseconds. */
-export function worstCases({ deliveryBudgetMs: budget, deliveryLeaseMs: lease }: Budgets): Record<FunctionKey, WorstCase> {
+export function worstCases({ deliveryBudgetMs: budget }: Budgets): Record<FunctionKey, WorstCase> {
   const dynamo = (n: number) => n * DYNAMO_REQUEST_MS;
-  // The worker that opened the incident stores it at the latest after its own fan-out (one budget) and one write.
-  const wait = Math.min(lease, RESOLVE_WAIT_CAP_MS, budget + DYNAMO_REQUEST_MS);
   const slackBudget = Math.min(budget, SLACK_CHANNEL_BUDGET_MS);
   return {
-    // OK after a slow ALARM: latch write, wait for the incident, resolve, fan-out, record.
-    alarm: { ms: dynamo(5) + wait + budget + MARGIN_MS, how: `${wait} ms waiting for the opening worker + ${budget} ms fan-out + 5 DynamoDB requests + margin` },
+    // An ALARM whose OK landed during its pages: latch, incident, fan-out, record, then the resolves that waited for
+    // the pages (delivery.ts), recorded; an OK never waits for another worker.
+    alarm: {
+      ms: dynamo(7) + 2 * budget + MARGIN_MS,
+      how: `2 × ${budget} ms fan-out (the pages, then the resolves that waited for them) + 7 DynamoDB requests + margin`,
+    },
     // Replay claim, read, conditional write, fan-out at the Slack budget, record, response_url.
-    slack: { ms: dynamo(6) + slackBudget + RESPONSE_URL_TIMEOUT_MS + MARGIN_MS, how: `${slackBudget} ms fan-out + ${RESPONSE_URL_TIMEOUT_MS} ms response_url + 6 DynamoDB requests + margin` },
+    slack: {
+      ms: dynamo(6) + slackBudget + RESPONSE_URL_TIMEOUT_MS + MARGIN_MS,
+      how: `${slackBudget} ms fan-out + ${RESPONSE_URL_TIMEOUT_MS} ms response_url + 6 DynamoDB requests + margin`,
+    },
     // Resolve from the dashboard: read, conditional write, latch release, fan-out, record, reschedule, read.
     dashboard: { ms: dynamo(6) + budget + MARGIN_MS, how: `${budget} ms fan-out + 6 DynamoDB requests + margin` },
-    // Due query, silence refresh, then per incident (in parallel) an ack and a resolve resent one after the other.
+    // Due query, silence refresh, then per incident (in parallel) the due notices, then the resolves that waited for them.
     escalate: { ms: dynamo(7) + 2 * budget + MARGIN_MS, how: `2 × ${budget} ms fan-out (ack, then resolve) + 7 DynamoDB requests + margin` },
     // Read the period's incidents (paged), then Slack and email in parallel under the report budget.
-    digest: { ms: dynamo(REPORT_READ_REQUESTS) + DIGEST_BUDGET_MS + MARGIN_MS, how: `${DIGEST_BUDGET_MS} ms delivery + ${REPORT_READ_REQUESTS} DynamoDB pages + margin` },
-    hygiene: { ms: dynamo(REPORT_READ_REQUESTS) + DIGEST_BUDGET_MS + MARGIN_MS, how: `${DIGEST_BUDGET_MS} ms delivery + ${REPORT_READ_REQUESTS} DynamoDB pages + margin` },
-    // The alarm path for each alert of the body (in parallel): a resolve after a slow firing is the longest.
-    webhooks: { ms: dynamo(5) + wait + budget + MARGIN_MS, how: `${wait} ms waiting for the opening worker + ${budget} ms fan-out + 5 DynamoDB requests + margin` },
+    digest: {
+      ms: dynamo(REPORT_READ_REQUESTS) + DIGEST_BUDGET_MS + MARGIN_MS,
+      how: `${DIGEST_BUDGET_MS} ms delivery + ${REPORT_READ_REQUESTS} DynamoDB pages + margin`,
+    },
+    hygiene: {
+      ms: dynamo(REPORT_READ_REQUESTS) + DIGEST_BUDGET_MS + MARGIN_MS,
+      how: `${DIGEST_BUDGET_MS} ms delivery + ${REPORT_READ_REQUESTS} DynamoDB pages + margin`,
+    },
+    // The alarm path for each alert of the body (in parallel), as for an SNS alarm.
+    webhooks: {
+      ms: dynamo(7) + 2 * budget + MARGIN_MS,
+      how: `2 × ${budget} ms fan-out (the pages, then the resolves that waited for them) + 7 DynamoDB requests + margin`,
+    },
   };
 }
 

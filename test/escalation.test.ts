@@ -97,10 +97,10 @@ describe('escalation on ack timeout (controlled clock)', () => {
     c.advanceMinutes(5);
     const stale = await env.rt.store.getIncident(a.incidentId!);
     await acknowledgeIncident(env.rt, a.incidentId!, { id: 'U1', name: 'alice', via: 'slack' });
-    // The sweep read the incident before the ack landed: its guarded write must fail.
+    // The sweep read the incident before the ack landed: its revision-guarded write fails, and the re-read sees the ack.
     const run = await sweepThatRead(env.rt, stale!);
     expect(run.escalated).toEqual([]);
-    expect(run.skipped).toEqual([{ id: a.incidentId, why: 'changed-meanwhile' }]);
+    expect(run.skipped).toEqual([{ id: a.incidentId, why: 'acknowledged' }]);
     expect(env.pagerduty.received.filter((r) => (r.body as { event_action: string }).event_action === 'trigger')).toHaveLength(1);
   });
 
@@ -180,7 +180,7 @@ describe('escalation on ack timeout (controlled clock)', () => {
     const pages = env.pagerduty.received.length;
     const run = await sweepThatRead(env.rt, stale!);
     expect(run.escalated).toEqual([]);
-    expect(run.skipped).toEqual([{ id: a.incidentId, why: 'changed-meanwhile' }]);
+    expect(run.skipped).toEqual([{ id: a.incidentId, why: 'resolved' }]);
     expect(env.pagerduty.received).toHaveLength(pages);
     const inc = await env.rt.store.getIncident(a.incidentId!);
     expect(inc?.status).toBe('resolved');

@@ -72,7 +72,6 @@ describe('alert hygiene over a seeded week (real pipeline, controlled clock)', (
 
   beforeAll(async () => {
     env = await routerWithPeers({}, { policy: policy(), now: () => clock, deliver: (n, notice) => deliverWithRetry(n, notice, { budgetMs: 60_000, sleep: async () => {}, random: () => 0 }) });
-    env.rt.quickFanOutMs = 10_000;
     // The day before the week: only the monthly report sees it.
     await fire('node', 'ALARM', '2026-11-22T23:00:00.000Z');
     await fire('node', 'OK', '2026-11-22T23:02:00.000Z');

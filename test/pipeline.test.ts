@@ -3,6 +3,7 @@ import { parseSnsMessage } from '@alert-router/core';
 import { handleSnsEvent, processNotification } from '@alert-router/aws';
 import { RUNBOOK_ALARMS, snsNotification } from '../packages/local/src/demo';
 import { snsEventFromHttp } from '../packages/local/src/lambda-events';
+import { gate } from './helpers/gate';
 import { routerWithPeers } from './helpers/router-runtime';
 
 type Env = Awaited<ReturnType<typeof routerWithPeers>>;
@@ -23,8 +24,7 @@ describe('alarm pipeline against dynalite and loopback channels', () => {
     await env.close();
   });
 
-  it('opens a P0 incident, pages PagerDuty and Slack once, with one DynamoDB round trip before fan-out', async () => {
-    env.rt.quickFanOutMs = 5000; // pin the fast path: the peers answer in a few ms, a loaded CI box may not
+  it('opens a P0 incident, pages PagerDuty and Slack once: the latch write and the incident (pages pending) are stored before fan-out', async () => {
     await env.rt.silenceCache.refresh(); // a warm container (the cold start is the next-but-one test)
     env.local.requests.reset();
     let atFanOut: Record<string, number> | null = null;
@@ -37,9 +37,10 @@ describe('alarm pipeline against dynalite and loopback channels', () => {
     const out = await processNotification(notification(), env.rt);
     expect(out.kind).toBe('opened');
     expect(out.severity).toBe('P0');
-    // The one conditional write on the latch before fan-out; fast channels → the incident is stored once, with outcomes.
-    expect(atFanOut).toEqual({ UpdateItemCommand: 1 });
-    expect(Object.fromEntries(env.local.requests.byCommand)).toEqual({ UpdateItemCommand: 1, PutItemCommand: 1 });
+    // The latch's conditional write, then the incident with its pages pending (nothing is sent before its record is
+    // stored); after fan-out one revision-guarded write records the outcomes.
+    expect(atFanOut).toEqual({ UpdateItemCommand: 1, PutItemCommand: 1 });
+    expect(Object.fromEntries(env.local.requests.byCommand)).toEqual({ UpdateItemCommand: 1, PutItemCommand: 2 });
     expect(env.pagerduty.received).toHaveLength(1);
     expect(env.slack.received).toHaveLength(1);
     expect(env.smtp.messages).toHaveLength(0);
@@ -54,12 +55,12 @@ describe('alarm pipeline against dynalite and loopback channels', () => {
   });
 
   it('a slow channel does not keep the incident invisible: it is stored pending, then updated', async () => {
-    env.rt.quickFanOutMs = 20;
-    env.slack.script.push({ status: 200, body: 'ok', delayMs: 400 });
+    const slackSent = gate(env.rt.notifiers.slack);
     const running = processNotification(notification(), env.rt);
-    await new Promise((r) => setTimeout(r, 200));
+    await slackSent.reached;
     const [visible] = await env.rt.store.listUnresolved();
     expect(visible?.deliveries['trigger:slack'].status).toBe('pending');
+    slackSent.release();
     const out = await running;
     const stored = await env.rt.store.getIncident(out.incidentId!);
     expect(stored?.deliveries['trigger:slack'].status).toBe('delivered');
@@ -157,7 +158,10 @@ describe('alarm pipeline against dynalite and loopback channels', () => {
   });
 
   it('a permanent refusal (PagerDuty 400) is recorded, not retried, and does not fail the invocation', async () => {
-    env.pagerduty.fallback = { status: 400, body: JSON.stringify({ status: 'invalid event', message: 'Event object is invalid', errors: ['Length of dedup_key is too long'] }) };
+    env.pagerduty.fallback = {
+      status: 400,
+      body: JSON.stringify({ status: 'invalid event', message: 'Event object is invalid', errors: ['Length of dedup_key is too long'] }),
+    };
     const result = await handleSnsEvent(snsEventFromHttp(snsNotification(errorRate, 'ALARM', T0)), env.rt);
     expect(result.outcomes[0].kind).toBe('opened');
     const inc = await env.rt.store.getIncident(result.outcomes[0].incidentId!);
@@ -180,7 +184,8 @@ describe('alarm pipeline against dynalite and loopback channels', () => {
         MessageId: 'b-1',
         TopicArn: 'arn:aws:sns:us-east-1:123456789012:MediumAlertsTopic',
         Subject: 'AWS Budgets: Monthly budget has exceeded your alert threshold',
-        Message: 'AWS Budget Notification November 26, 2026\nAWS Account 123456789012\n\nDear AWS Customer,\n\nYou requested that we alert you when the ACTUAL Cost associated with your Monthly budget is greater than $100.00.',
+        Message:
+          'AWS Budget Notification November 26, 2026\nAWS Account 123456789012\n\nDear AWS Customer,\n\nYou requested that we alert you when the ACTUAL Cost associated with your Monthly budget is greater than $100.00.',
         Timestamp: '2026-11-26T10:00:00.000Z',
       }),
       env.rt,
@@ -208,16 +213,17 @@ describe('alarm pipeline against dynalite and loopback channels', () => {
     }
   });
 
-  it('a cold start reads the silences beside the alarm write, not before it (one round trip before fan-out)', async () => {
+  it('a cold start reads the silences beside the alarm write, not before it', async () => {
+    let seq = 0; // order of events, not time
     const spans: { command: string; start: number; end: number }[] = [];
     env.local.db.middlewareStack.add(
       (next, context) => async (args) => {
-        const span = { command: context.commandName ?? '?', start: performance.now(), end: Infinity };
+        const span = { command: context.commandName ?? '?', start: ++seq, end: Infinity };
         spans.push(span);
         try {
           return await next(args);
         } finally {
-          span.end = performance.now();
+          span.end = ++seq;
         }
       },
       { step: 'initialize', name: 'spans' },
@@ -225,13 +231,18 @@ describe('alarm pipeline against dynalite and loopback channels', () => {
     let firstSendAt = Infinity;
     const slack = env.rt.notifiers.slack;
     const slackSend = slack.send.bind(slack);
-    slack.send = (notice, signal) => ((firstSendAt = Math.min(firstSendAt, performance.now())), slackSend(notice, signal));
+    slack.send = (notice, signal) => ((firstSendAt = Math.min(firstSendAt, ++seq)), slackSend(notice, signal));
     await handleSnsEvent(snsEventFromHttp(snsNotification(errorRate, 'ALARM', T0, 'cold')), env.rt);
     const query = spans.find((x) => x.command === 'QueryCommand')!;
     const write = spans.find((x) => x.command === 'UpdateItemCommand')!;
     expect(query).toBeDefined();
     expect(write.start).toBeLessThan(query.end); // in parallel: the write did not wait for the silences
-    expect(spans.filter((x) => x.start < firstSendAt).map((x) => x.command).sort()).toEqual(['QueryCommand', 'UpdateItemCommand']);
+    expect(
+      spans
+        .filter((x) => x.start < firstSendAt)
+        .map((x) => x.command)
+        .sort(),
+    ).toEqual(['PutItemCommand', 'QueryCommand', 'UpdateItemCommand']);
   });
 
   it('announces every plain message, even with the same subject; a redelivery of one sends nothing', async () => {

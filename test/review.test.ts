@@ -64,7 +64,6 @@ describe('review draft of the golden incident (real pipeline, controlled clock)'
         deliver: (notifier, notice) => deliverWithRetry(notifier, notice, { budgetMs: 60_000, sleep: async () => {}, random: () => 0 }),
       },
     );
-    env.rt.quickFanOutMs = 10_000;
     const [alarm] = parseInput(fixtureEvent('ALARM')).notifications;
 
     env.slack.script.push(...Array.from({ length: 4 }, () => ({ status: 500, body: 'internal_error' })));

@@ -308,12 +308,12 @@ describe('malformed webhook bodies: InputError with the path of what is wrong', 
 describe('webhook incidents in notifications: the source\'s own link, attacker text inert', () => {
   function noticeFor(n: Notification): Notice {
     const routed = route(n, policy);
-    const incident = { ...newIncident(routed, RECEIVED, policy, { leaseMs: 1000 }), status: 'open' as const };
+    const incident = { ...newIncident(routed, RECEIVED, policy, { claim: { owner: 'test', now: RECEIVED, leaseMs: 1000 } }), status: 'open' as const };
     return { event: 'trigger', policy, links: noticeLinks(incident, policy, { dashboardUrl: 'https://alerts.example.com' }), incident };
   }
 
   it('timelines and reviews name the source that opened or resolved the incident', () => {
-    const incident = newIncident(route(one('webhooks/gcp-open.json'), policy), RECEIVED, policy, { leaseMs: 1000 });
+    const incident = newIncident(route(one('webhooks/gcp-open.json'), policy), RECEIVED, policy, { claim: { owner: 'test', now: RECEIVED, leaseMs: 1000 } });
     expect(incident.timeline[0]).toMatchObject({ type: 'opened', by: 'gcp' });
     expect(actorName('gcp')).toBe('Google Cloud Monitoring');
     expect(actorName('cloudwatch')).toBe('CloudWatch');

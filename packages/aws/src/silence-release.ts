@@ -4,11 +4,8 @@
  * and response time counted from that moment. Called by every escalation sweep (one status-index query for the
  * held incidents); an incident that resolved during the silence is not listed, so nothing is sent for it.
  */
-import { planRelease, type Incident, type SendChannel } from '@alert-router/core';
-import { fanOut } from './alarm-pipeline';
-import { queryDescending } from './index-query';
-import type { Runtime } from './runtime';
-import { TABLE } from './table';
+import { addNotices, planRelease, type Incident, type SendChannel, type Silence } from '@alert-router/core';
+import { newClaim, sendNotices, type DeliveryDeps } from './delivery';
 
 /** Most held incidents one sweep reads; more wait for the next sweep. */
 const HELD_READ_LIMIT = 500;
@@ -19,45 +16,29 @@ export interface Released {
   notify: SendChannel[];
 }
 
-/** Unresolved incidents with `silencedBy` set, newest first (the status index, filtered in DynamoDB). */
-async function heldIncidents(rt: Runtime): Promise<Incident[]> {
-  const { byStatus } = TABLE.indexes;
-  const out: Incident[] = [];
-  const held = queryDescending(
-    rt,
-    {
-      IndexName: 'byStatus',
-      KeyConditionExpression: '#pk = :open',
-      FilterExpression: 'attribute_exists(silencedBy) AND silencedBy <> :null',
-      ExpressionAttributeNames: { '#pk': byStatus.partitionKey },
-      ExpressionAttributeValues: { ':open': 'OPEN', ':null': null },
-    },
-    1000,
-  );
-  for await (const i of held) {
-    out.push(i);
-    if (out.length >= HELD_READ_LIMIT) break;
-  }
-  return out;
+export interface ReleaseDeps extends DeliveryDeps {
+  silenceCache: { refresh(): Promise<unknown>; all(): Silence[] };
+  redact?: (text: string) => string;
 }
 
 /** Never fails the sweep it is part of: what cannot be read or written now is released by a later sweep. */
-export async function releaseEndedSilences(rt: Runtime, now: string): Promise<Released[]> {
+export async function releaseEndedSilences(rt: ReleaseDeps, now: string): Promise<Released[]> {
+  const redact = rt.redact ?? ((t: string) => t);
   let held: Incident[];
   try {
-    held = await heldIncidents(rt);
+    held = await rt.store.listHeld(HELD_READ_LIMIT);
     if (held.length === 0) return [];
     // Only a fresh copy may say a silence is over: with a stale or missing one, nothing is released this sweep.
     await rt.silenceCache.refresh();
   } catch (err) {
-    rt.logger.warn('held incidents or silences unreadable; releases wait for the next sweep', { error: rt.redact((err as Error).message) });
+    rt.logger.warn('held incidents or silences unreadable; releases wait for the next sweep', { error: redact((err as Error).message) });
     return [];
   }
   const silences = rt.silenceCache.all();
   const released = await Promise.all(
     held.map((i) =>
       releaseOne(rt, i, silences, now).catch((err: Error) => {
-        rt.logger.warn('release failed; the next sweep tries again', { incidentId: i.id, error: rt.redact(err.message) });
+        rt.logger.warn('release failed; the next sweep tries again', { incidentId: i.id, error: redact(err.message) });
         return null;
       }),
     ),
@@ -65,21 +46,31 @@ export async function releaseEndedSilences(rt: Runtime, now: string): Promise<Re
   return released.filter((r): r is Released => r !== null);
 }
 
-async function releaseOne(rt: Runtime, incident: Incident, silences: ReturnType<Runtime['silenceCache']['all']>, now: string): Promise<Released | null> {
-  const plan = planRelease(incident, silences, now, rt.policy);
-  if (!plan) return null;
-  const { byDue } = TABLE.indexes;
-  const nextAt = plan.escalation?.nextAt;
-  // Guarded by the silencedBy it read: overlapping sweeps (or an ack meanwhile changing nothing here) announce once.
-  const updated = await rt.store.updateIncident(incident.id, {
-    set: { silencedBy: null, releasedAt: now, escalation: plan.escalation, updatedAt: now, ...(nextAt ? { [byDue.partitionKey]: 'DUE', [byDue.sortKey]: `${nextAt}#${incident.id}` } : {}) },
-    condition: 'silencedBy = :seen AND #status <> :resolved',
-    conditionValues: { ':seen': incident.silencedBy, ':resolved': 'resolved' },
-    append: [{ at: now, type: 'silenced', by: 'escalation', detail: `silence ended: announced (${plan.note})` }],
-  });
-  if (!updated) return null;
-  const notify = updated.channels.filter((c): c is SendChannel => c !== 'dashboard');
-  const result = await fanOut('trigger', updated, notify, rt, { note: plan.note });
-  await rt.store.recordDeliveries(incident.id, result.deliveries, result.entries, rt.now().toISOString());
-  return { id: incident.id, silenceId: plan.silenceId, notify };
+/**
+ * Announces one held incident: its trigger notices are recorded (pending under this sweep's claim) in the same
+ * revision-guarded write that ends the hold, so overlapping sweeps announce once, then sent like any notice.
+ */
+async function releaseOne(rt: ReleaseDeps, incident: Incident, silences: Silence[], now: string): Promise<Released | null> {
+  const claim = newClaim(rt);
+  const r = await rt.store.updateIncident<{ send: string[]; silenceId: string; notify: SendChannel[] }>(
+    incident.id,
+    (cur) => {
+      if (cur.silencedBy !== incident.silencedBy) return null;
+      const plan = planRelease(cur, silences, now, rt.policy);
+      if (!plan) return null;
+      const notify = cur.channels.filter((c): c is SendChannel => c !== 'dashboard');
+      const released = { ...cur, silencedBy: null, releasedAt: now, escalation: plan.escalation };
+      const added = addNotices(
+        released,
+        notify.map((channel) => ({ event: 'trigger' as const, channel, note: plan.note })),
+        claim,
+        [{ at: now, type: 'silenced', by: 'escalation', detail: `silence ended: announced (${plan.note})` }],
+      );
+      return { ...added, silenceId: plan.silenceId, notify };
+    },
+    incident,
+  );
+  if (r.kind !== 'updated') return null;
+  await sendNotices(rt, r.incident, claim.owner, r.send);
+  return { id: incident.id, silenceId: r.silenceId, notify: r.notify };
 }

@@ -1,4 +1,4 @@
-import { InputError, INCIDENT_TEXT_LIMIT, parseSnsMessage, RouterError, snsMessageSchema, formatPath } from '@alert-router/core';
+import { InputError, INCIDENT_TEXT_LIMIT, parseSnsMessage, RouterError, snsMessageSchema, formatPath, trimmedForStorage } from '@alert-router/core';
 import { processNotification, type Outcome } from './alarm-pipeline';
 import type { Runtime } from './runtime';
 
@@ -7,7 +7,10 @@ export interface SnsBatchResult {
   deadLettered: { path: string; reason: string }[];
 }
 
-/** Thrown after recording, so that AWS retries the invocation; the retry resends only what failed. */
+/** An alarm message longer than this (or one whose fields the incident trims) is also kept whole as a raw record. */
+const RAW_KEEP_CHARS = 16_000;
+
+/** Thrown after recording, so that SNS / Lambda retries the invocation; the retry resends only what is due. */
 export class RetryableDeliveryFailure extends RouterError {
   constructor(incidentIds: string[]) {
     super(`deliveries failed for ${incidentIds.join(', ')}; failing the invocation so it is retried`, { context: { incidentIds } });
@@ -17,7 +20,7 @@ export class RetryableDeliveryFailure extends RouterError {
 
 function rawOf(value: unknown): string {
   try {
-    return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value);
+    return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
   } catch {
     return String(value);
   }
@@ -59,14 +62,20 @@ export async function handleSnsEvent(event: unknown, rt: Runtime): Promise<SnsBa
         await keep(err.path, err.message, record);
         return null;
       }
-      // The raw text is kept beside the routing (in parallel), not before it: fan-out waits for one round trip only.
+      // The raw text is kept beside the routing (in parallel), not before it: fan-out does not wait for it.
       const kept: string[] = [];
       for (const w of n.warnings) {
         rt.logger.warn('alarm message did not validate; routed as a plain message', { warning: w, messageId: n.sns?.messageId });
         kept.push(w);
       }
       if (n.kind === 'message' && n.warnings.length === 0 && (n.text?.length ?? 0) > INCIDENT_TEXT_LIMIT) {
-        kept.push(`${base}.Message: a plain message of ${n.text!.length} characters; the incident keeps the first ${INCIDENT_TEXT_LIMIT}, this record the whole`);
+        kept.push(
+          `${base}.Message: a plain message of ${n.text!.length} characters; the incident keeps the first ${INCIDENT_TEXT_LIMIT}, this record the whole`,
+        );
+      } else if (n.warnings.length === 0 && n.kind === 'alarm' && (parsed.data.Message.length > RAW_KEEP_CHARS || trimmedForStorage(n))) {
+        kept.push(
+          `${base}.Message: an alarm message of ${parsed.data.Message.length} characters; the incident keeps its fields trimmed, this record the whole`,
+        );
       }
       const at = rt.now().toISOString();
       const [outcome] = await Promise.all([

@@ -1,4 +1,4 @@
-import type { Channel, Notification, SendChannel, Severity } from './types';
+import type { AlarmState, Channel, Notification, SendChannel, Severity } from './types';
 import type { ClassifiedBy } from './classify';
 
 export const INCIDENT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
@@ -35,18 +35,44 @@ export interface TimelineEntry {
 
 export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'skipped';
 
-/** One delivery of one notice on one channel, keyed `${event}:${channel}` (e.g. `trigger:slack`). */
+/**
+ * One notice on one channel, recorded on its incident before it is sent (see notices.ts), keyed
+ * `${event}:${channel}` (`trigger:slack`; escalation steps `escalate#2.1:pagerduty`). States:
+ * `pending` under a lease (its sender owns it until `leaseUntil`), `delivered`, `failed` + `retryable` (due again
+ * at `retryAt`), `failed` + `retryable: false` (for good, `error` says why), `skipped` (silenced, or the incident
+ * was resolved before it was announced).
+ */
 export interface DeliveryRecord {
   status: DeliveryStatus;
   attempts: number;
   at: string;
   error?: string;
-  /** False when the channel refused for good (4xx): a Lambda retry will not resend it. */
+  /** False when the channel refused for good (4xx) or the router gave up: nothing resends it. */
   retryable?: boolean;
   /** While `pending`: another worker may take over after this time (the sender died). */
   leaseUntil?: string;
+  /** While `pending`: the claim that owns it (only its owner records the outcome). */
+  owner?: string;
+  /** Failed and retryable: when the notice is due again (Retry-After or backoff). */
+  retryAt?: string;
+  /** How many times the notice was sent (each send is one run of the retry rule). */
+  rounds?: number;
   /** Channel reference, e.g. PagerDuty dedup key or a message id. */
   ref?: string;
+  /** What to send (older records carry it in the key only). */
+  event?: NoticeEvent;
+  channel?: SendChannel;
+  tier?: string;
+  actor?: string;
+  note?: string;
+  /** A resolve that must follow this notice (in flight on the same channel when the incident was resolved). */
+  after?: string;
+  /** Its sender died after sending, perhaps: it may have landed, so the channel counts as announced. */
+  mayHaveLanded?: boolean;
+  /** A resolve that follows another notice: the channel had been announced already, so it goes out whatever that one came to. */
+  announced?: boolean;
+  /** Resolve by CloudWatch: the OK's facts, shown in the notice. */
+  recovery?: { state: AlarmState | null; previousState: AlarmState | null; reason: string | null; changedAt: string };
 }
 
 /** The alarm facts kept on the incident (what the dashboard, Slack and email show). */
@@ -115,8 +141,16 @@ export interface Incident {
   /** How many duplicate deliveries/transitions were folded into this episode. */
   duplicates: number;
   updatedAt: string;
+  /** Revision: every write replaces the incident only if it still has the revision it was read with. */
+  rev?: number;
 }
 
-export function deliveryKey(event: NoticeEvent, channel: SendChannel): string {
-  return `${event}:${channel}`;
+export function deliveryKey(event: NoticeEvent, channel: SendChannel, step?: string): string {
+  return `${event}${step ? `#${step}` : ''}:${channel}`;
+}
+
+/** The event and channel of a notice (from the record, or from the key of an older record). */
+export function noticeTarget(key: string, d: DeliveryRecord): { event: NoticeEvent; channel: SendChannel } {
+  const [ev, channel] = key.split(':');
+  return { event: d.event ?? (ev.split('#')[0] as NoticeEvent), channel: d.channel ?? (channel as SendChannel) };
 }

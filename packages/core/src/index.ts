@@ -10,6 +10,7 @@ export * from './notifier';
 export * from './clock';
 export * from './business-calendar';
 export * from './lifecycle';
+export * from './notices';
 export * from './render/index';
 export * from './glob';
 export * from './silence';

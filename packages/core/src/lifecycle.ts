@@ -3,8 +3,9 @@ import { truncateUnits } from './render/escape';
 import { addMinutes, responseDeadline } from './clock';
 import type { Policy } from './policy';
 import type { Routed } from './route';
-import type { AlarmSnapshot, DeliveryRecord, EscalationState, Incident, NoticeEvent, TimelineEntry } from './incident';
+import type { AlarmSnapshot, DeliveryRecord, EscalationState, Incident, TimelineEntry } from './incident';
 import { deliveryKey } from './incident';
+import { pendingNotice, type Claim } from './notices';
 import type { Notification, SendChannel, Severity } from './types';
 import { originOf } from './sources/common';
 
@@ -41,7 +42,12 @@ export function episodeId(n: Notification): string {
 
 /** People type ids in any case, with or without the prefix, and confuse O/0, I/L/1. */
 export function normaliseIncidentId(input: string): string | null {
-  const s = input.trim().toUpperCase().replace(/^INC-?/, '').replace(/O/g, '0').replace(/[IL]/g, '1');
+  const s = input
+    .trim()
+    .toUpperCase()
+    .replace(/^INC-?/, '')
+    .replace(/O/g, '0')
+    .replace(/[IL]/g, '1');
   return /^[0-9A-HJKMNP-TV-Z]{8}$/.test(s) ? `INC-${s}` : null;
 }
 
@@ -91,7 +97,12 @@ export function escalationFor(severity: Severity, openedAt: string, policy: Poli
   });
   if (chain.length === 0) return null;
   const first = chain[0];
-  return { step: 0, count: 0, chain, nextAt: first.afterMinutes !== null ? addMinutes(openedAt, first.afterMinutes) : responseDeadline(severity, openedAt, policy) };
+  return {
+    step: 0,
+    count: 0,
+    chain,
+    nextAt: first.afterMinutes !== null ? addMinutes(openedAt, first.afterMinutes) : responseDeadline(severity, openedAt, policy),
+  };
 }
 
 /** Whether a notification means the problem is over (an alarm's OK, a webhook alert's resolution). */
@@ -103,18 +114,21 @@ export function sendChannels(r: Routed): SendChannel[] {
   return r.channels.filter((c): c is SendChannel => c !== 'dashboard');
 }
 
-export function pending(now: string, leaseMs: number): DeliveryRecord {
-  return { status: 'pending', attempts: 0, at: now, leaseUntil: new Date(Date.parse(now) + leaseMs).toISOString() };
-}
-
 /** A new episode for a routed notification (not yet stored). Deliveries start `pending` under a lease. */
-export function newIncident(r: Routed, now: string, policy: Policy, opts: { leaseMs: number; silencedBy?: string | null }): Incident {
+export function newIncident(
+  r: Routed,
+  now: string,
+  policy: Policy,
+  opts: { claim: Claim; silencedBy?: string | null; id?: string; incidentKey?: string },
+): Incident {
   const n = r.notification;
-  const id = episodeId(n);
+  const id = opts.id ?? episodeId(n);
   const silencedBy = opts.silencedBy ?? null;
   const deliveries: Record<string, DeliveryRecord> = {};
   for (const c of sendChannels(r)) {
-    deliveries[deliveryKey('trigger', c)] = silencedBy ? { status: 'skipped', attempts: 0, at: now, error: `silenced: ${silencedBy}` } : pending(now, opts.leaseMs);
+    deliveries[deliveryKey('trigger', c)] = silencedBy
+      ? { status: 'skipped', attempts: 0, at: now, error: `silenced: ${silencedBy}`.slice(0, 500), event: 'trigger', channel: c }
+      : pendingNotice({ event: 'trigger', channel: c }, opts.claim);
   }
   const timeline: TimelineEntry[] = [
     {
@@ -127,8 +141,8 @@ export function newIncident(r: Routed, now: string, policy: Policy, opts: { leas
   if (silencedBy) timeline.push({ at: now, type: 'silenced', detail: silencedBy });
   return {
     id,
-    incidentKey: n.incidentKey,
-    alarmName: n.alarmName,
+    incidentKey: opts.incidentKey ?? storedIncidentKey(n.incidentKey),
+    alarmName: bound(n.alarmName, 1024)!,
     severity: r.classification.severity,
     classifiedBy: r.classification.by,
     status: 'open',
@@ -139,7 +153,7 @@ export function newIncident(r: Routed, now: string, policy: Policy, opts: { leas
     resolvedBy: null,
     channels: r.channels,
     runbook: r.classification.runbook,
-    alarm: snapshot(n),
+    alarm: boundSnapshot(snapshot(n)),
     deliveries,
     timeline,
     escalation: silencedBy ? null : escalationFor(r.classification.severity, now, policy),
@@ -147,17 +161,51 @@ export function newIncident(r: Routed, now: string, policy: Policy, opts: { leas
     flapping: false,
     duplicates: 0,
     updatedAt: now,
+    rev: 1,
   };
 }
 
-/** Deliveries of `event` that a retry should (re)send: failed, or pending past their lease (the sender died). */
-export function deliveriesToRetry(incident: Incident, event: NoticeEvent, now: string): SendChannel[] {
-  const out: SendChannel[] = [];
-  for (const [key, d] of Object.entries(incident.deliveries ?? {})) {
-    const [ev, channel] = key.split(':') as [NoticeEvent, SendChannel];
-    if (ev !== event) continue;
-    if (d.status === 'failed' && d.retryable !== false) out.push(channel);
-    else if (d.status === 'pending' && d.leaseUntil && d.leaseUntil < now) out.push(channel);
-  }
-  return out;
+function bound(s: string | null, max: number): string | null {
+  return s !== null && s.length > max ? truncateUnits(s, max) : s;
+}
+
+/**
+ * The alarm facts trimmed so that an incident always fits a DynamoDB item (400 KB) whatever the message held
+ * (the whole message is kept as a raw record by the SNS handler).
+ */
+export function boundSnapshot(a: AlarmSnapshot): AlarmSnapshot {
+  const dimensions: Record<string, string> = {};
+  for (const [k, v] of Object.entries(a.dimensions ?? {}).slice(0, 30)) dimensions[bound(k, 256)!] = bound(String(v), 1024)!;
+  return {
+    ...a,
+    description: bound(a.description, 4000),
+    reason: bound(a.reason, 4000),
+    rawState: bound(a.rawState, 100),
+    account: bound(a.account, 100),
+    region: bound(a.region, 100),
+    regionName: bound(a.regionName, 200),
+    alarmArn: bound(a.alarmArn, 2048),
+    namespace: bound(a.namespace, 512),
+    metric: bound(a.metric, 512),
+    dimensions,
+    comparison: bound(a.comparison, 200),
+    statistic: bound(a.statistic, 200),
+    expression: bound(a.expression, 4000),
+    alarmRule: bound(a.alarmRule, 4000),
+    topicArn: bound(a.topicArn, 2048),
+    triggeringChildren: (a.triggeringChildren ?? []).slice(0, 20).map((c) => ({ arn: bound(c.arn, 2048)!, state: bound(c.state, 100), at: bound(c.at, 100) })),
+    text: bound(a.text, INCIDENT_TEXT_LIMIT + 1),
+  };
+}
+
+/** Whether the incident keeps less than the notification said (then the SNS handler keeps the message whole). */
+export function trimmedForStorage(n: Notification): boolean {
+  if (n.alarmName.length > 1024) return true;
+  const s = snapshot(n);
+  return JSON.stringify(boundSnapshot(s)) !== JSON.stringify(s);
+}
+
+/** Incident keys (alarm ARN or name) longer than 1 KB are stored as their SHA-256, the same for every copy. */
+export function storedIncidentKey(key: string): string {
+  return Buffer.byteLength(key, 'utf8') <= 1024 ? key : `sha256:${createHash('sha256').update(key).digest('hex')}`;
 }

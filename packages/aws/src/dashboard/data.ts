@@ -85,7 +85,7 @@ async function queryRows(rt: Runtime, input: Omit<QueryCommandInput, 'TableName'
     const r = await rt.db.send(
       new QueryCommand({
         ...input,
-        TableName: rt.store.tableName,
+        TableName: rt.config.tableName,
         ProjectionExpression: PROJECTION.ProjectionExpression,
         ExpressionAttributeNames: { ...PROJECTION.names, ...(input.ExpressionAttributeNames ?? {}) },
         ExclusiveStartKey: start,

@@ -14,7 +14,7 @@
  * - Never throws.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { DeliveryError, type Notice, type Notifier } from '@alert-router/core';
+import { DeliveryError, type Notice, type Notifier, type SendOutcome } from '@alert-router/core';
 import { requestDeliveryError } from './http';
 
 export interface RetryOptions {
@@ -45,15 +45,8 @@ export interface RetryOptions {
   onRetry?: (info: { channel: string; attempt: number; error: DeliveryError; delayMs: number }) => void;
 }
 
-export interface DeliveryOutcome {
-  status: 'delivered' | 'failed';
-  attempts: number;
-  /** Last error (failed only). */
-  error?: string;
-  /** Failed only: whether sending again later may work. */
-  retryable?: boolean;
-  /** Channel reference (PagerDuty dedup_key, SMTP message id...). */
-  ref?: string;
+/** The notice's outcome (last error, retryable, channel reference, Retry-After that did not fit the budget) and how long it took. */
+export interface DeliveryOutcome extends SendOutcome {
   elapsedMs: number;
 }
 
@@ -152,6 +145,7 @@ export async function deliverWithRetry(notifier: Notifier, notice: Notice, optio
 
     let last: DeliveryError | undefined;
     let stopNote = '';
+    let retryAfterMs: number | undefined;
     while (attempts < maxAttempts) {
       if (signal?.aborted) {
         stopNote = 'cancelled';
@@ -179,6 +173,7 @@ export async function deliverWithRetry(notifier: Notifier, notice: Notice, optio
         waitMs = last.retryAfterMs;
         if (waitMs + MIN_ATTEMPT_MS > leftAfter) {
           stopNote = `Retry-After ${Math.ceil(waitMs / 1000)} s does not fit the remaining budget`;
+          retryAfterMs = waitMs;
           break;
         }
       } else {
@@ -198,6 +193,7 @@ export async function deliverWithRetry(notifier: Notifier, notice: Notice, optio
       attempts,
       error: stopNote ? `${message} (${stopNote})` : message,
       retryable: last ? last.retryable : true,
+      ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
       elapsedMs: now() - start,
     };
   } catch (err) {

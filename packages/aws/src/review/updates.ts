@@ -2,7 +2,16 @@
  * Stakeholder updates: on the timeline (one conditional write), to the incident channel on Slack, and for P0/P1
  * to STAKEHOLDER_EMAILS. Never through PagerDuty and never through the incident notifiers: nobody is paged.
  */
-import { emailsStakeholders, renderBulletinEmail, renderBulletinSlack, stakeholderBulletin, TIMELINE_LIMIT_FOR_UPDATES, updateEntry, type Incident } from '@alert-router/core';
+import {
+  boundTimeline,
+  emailsStakeholders,
+  renderBulletinEmail,
+  renderBulletinSlack,
+  stakeholderBulletin,
+  TIMELINE_LIMIT_FOR_UPDATES,
+  updateEntry,
+  type Incident,
+} from '@alert-router/core';
 import { actorLabel, type Actor } from '../actions';
 import { broadcast, bulletinMail, type BroadcastDeps, type BroadcastResult } from '../digest/broadcast';
 import type { Runtime } from '../runtime';
@@ -11,12 +20,12 @@ export type UpdateResult = { kind: 'posted'; incident: Incident; sent: Broadcast
 
 /** Appends the update unless the incident is gone or its timeline is full (a bound on the item's size). */
 async function appendUpdate(rt: Runtime, id: string, actor: Actor, text: string, at: string): Promise<Incident | null> {
-  return rt.store.updateIncident(id, {
-    set: { updatedAt: at },
-    condition: 'size(#timeline) < :max',
-    conditionValues: { ':max': TIMELINE_LIMIT_FOR_UPDATES },
-    append: [updateEntry(at, actorLabel(actor), text)],
-  });
+  const r = await rt.store.updateIncident(id, (cur) =>
+    cur.timeline.length >= TIMELINE_LIMIT_FOR_UPDATES
+      ? null
+      : { incident: { ...cur, updatedAt: at > cur.updatedAt ? at : cur.updatedAt, timeline: [...cur.timeline, updateEntry(at, actorLabel(actor), text)] } },
+  );
+  return r.kind === 'updated' ? r.incident : null;
 }
 
 function outcomeText(r: BroadcastResult['slack'], recipients?: number): string {
@@ -45,9 +54,14 @@ export async function postStakeholderUpdate(rt: Runtime, id: string, actor: Acto
   }
   // Where the update went, on the timeline beside it (the review reads it); best effort, the update is stored.
   const outcome = `stakeholder update sent: Slack ${outcomeText(sent.slack)}, email ${outcomeText(sent.email, rt.config.stakeholderEmails.length)}`;
-  await rt.store.recordDeliveries(id, {}, [{ at: rt.now().toISOString(), type: 'note', by: 'router', detail: outcome }], rt.now().toISOString()).catch((err: Error) => {
-    rt.logger.warn('stakeholder update outcome not recorded', { incidentId: id, error: rt.redact(err.message) });
-  });
+  const noted = rt.now().toISOString();
+  await rt.store
+    .updateIncident(id, (cur) => ({
+      incident: { ...cur, timeline: boundTimeline([...cur.timeline, { at: noted, type: 'note', by: 'router', detail: outcome }]) },
+    }))
+    .catch((err: Error) => {
+      rt.logger.warn('stakeholder update outcome not recorded', { incidentId: id, error: rt.redact(err.message) });
+    });
   rt.metrics.count('StakeholderUpdates', 1, { severity: updated.severity });
   return { kind: 'posted', incident: updated, sent };
 }

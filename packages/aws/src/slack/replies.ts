@@ -94,7 +94,8 @@ const CHANNEL_NAMES: Record<string, string> = { pagerduty: 'PagerDuty', email: '
 
 /**
  * Channels that were not told of this ack/resolve (their delivery failed within the Slack path's budget).
- * Nothing resends those later, so the person is told to finish the job there; empty string when all went out.
+ * The escalation sweep resends a retryable one within minutes, but the person is told now, to finish the job there
+ * if it is urgent; empty string when all went out.
  */
 export function deliveryWarning(i: Incident, event: 'acknowledge' | 'resolve'): string {
   const failed = Object.entries(i.deliveries ?? {})

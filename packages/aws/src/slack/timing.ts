@@ -14,8 +14,8 @@
  *   - deliveries started from Slack get SLACK_CHANNEL_BUDGET_MS (channels run in parallel, so the whole
  *     fan-out fits in it); a channel that does not answer in time is recorded `failed` (retryable) on the
  *     incident like any other failed delivery — the state change itself is already stored — and the reply
- *     says so ("PagerDuty did not confirm in time: acknowledge it there too"), because nothing resends a
- *     human ack/resolve notice later (the alarm path only retries trigger/resolve on SNS redelivery);
+ *     says so ("PagerDuty did not confirm in time: acknowledge it there too"); the notice stays due on the
+ *     incident and the escalation sweep resends it (see delivery.ts);
  *   - if we still overshoot (a cold start, a slow DynamoDB), the synchronous answer would be discarded by
  *     Slack, so the same reply is also POSTed to response_url (valid for 30 minutes): the person sees the
  *     result either way, and the work is never cut short.

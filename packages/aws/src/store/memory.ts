@@ -1,0 +1,152 @@
+import { incidentDueAt, storedIncidentKey, type Incident } from '@alert-router/core';
+import { RevisionedIncidentStore, type DayQuery, type DeadLetter, type Latch, type ProblemFields, type ProblemResult, type RecoveryResult } from './port';
+import { validIncident } from './validate';
+
+const copy = <T>(v: T): T => structuredClone(v);
+
+/** The latch after a newer state change: what every change writes. */
+function advanced(old: Latch | undefined, incidentKey: string, changedAt: string, f: { alarmName: string; messageId: string | null }): Latch {
+  return {
+    ...(old ?? {}),
+    lastChange: changedAt,
+    incidentKey,
+    alarmName: f.alarmName,
+    lastMessageId: f.messageId ?? '',
+    flips: [...(old?.flips ?? []), changedAt],
+  };
+}
+
+/**
+ * The port in memory, with the DynamoDB adapter's semantics (conditional writes, what each write returns), for
+ * the deterministic simulation and for tests that need no DynamoDB. Every record is copied in and out.
+ */
+export class MemoryIncidentStore extends RevisionedIncidentStore {
+  readonly latches = new Map<string, Latch>();
+  readonly incidents = new Map<string, Incident>();
+  readonly deadLetters: DeadLetter[] = [];
+
+  async recordProblem(incidentKey: string, changedAt: string, id: string, f: ProblemFields): Promise<ProblemResult> {
+    const slot = storedIncidentKey(incidentKey);
+    const old = this.latches.get(slot);
+    if (old && !(old.lastChange < changedAt)) {
+      const latch = copy(old);
+      const incident = (await this.getIncident(id)) ?? (latch.openId && latch.openId !== id ? await this.getIncident(latch.openId) : null);
+      return { kind: 'conflict', latch, incident };
+    }
+    const next: Latch = {
+      ...advanced(old, incidentKey, changedAt, f),
+      openId: old?.openId ?? id,
+      openedAt: old?.openedAt ?? f.now,
+      severity: old?.severity ?? f.severity,
+      channels: old?.channels ?? f.channels,
+    };
+    this.latches.set(slot, next);
+    const flips = copy(old?.flips ?? []);
+    return old?.openId ? { kind: 'duplicate', openId: old.openId, openedAt: old.openedAt ?? null, flips } : { kind: 'opened', flips };
+  }
+
+  async recordRecovery(incidentKey: string, changedAt: string, f: { alarmName: string; messageId: string | null }): Promise<RecoveryResult> {
+    const slot = storedIncidentKey(incidentKey);
+    const old = this.latches.get(slot);
+    if (old && !(old.lastChange < changedAt)) {
+      const latch = copy(old);
+      const id = latch.closedChange === changedAt ? latch.closedId : latch.openId;
+      return { kind: 'conflict', latch, incident: id ? await this.getIncident(id) : null };
+    }
+    const next = advanced(old, incidentKey, changedAt, f);
+    if (old?.openId) {
+      next.closedId = old.openId;
+      next.closedChange = changedAt;
+      delete next.openId;
+      delete next.openedAt;
+      delete next.severity;
+      delete next.channels;
+    }
+    this.latches.set(slot, next);
+    return old?.openId ? { kind: 'resolved', previous: copy(old), flips: copy(old.flips ?? []) } : { kind: 'no-episode', flips: copy(old?.flips ?? []) };
+  }
+
+  async getLatch(incidentKey: string): Promise<Latch | null> {
+    const slot = storedIncidentKey(incidentKey);
+    const l = this.latches.get(slot);
+    return l ? copy(l) : null;
+  }
+
+  async trimFlips(incidentKey: string, changedAt: string, keep: string[]): Promise<void> {
+    const slot = storedIncidentKey(incidentKey);
+    const l = this.latches.get(slot);
+    if (l && l.lastChange === changedAt) l.flips = [...keep];
+  }
+
+  async releaseLatch(incidentKey: string, id: string): Promise<boolean> {
+    const slot = storedIncidentKey(incidentKey);
+    const l = this.latches.get(slot);
+    if (!l || l.openId !== id) return false;
+    delete l.openId;
+    delete l.openedAt;
+    delete l.severity;
+    delete l.channels;
+    return true;
+  }
+
+  async createIncident(incident: Incident): Promise<boolean> {
+    if (this.incidents.has(incident.id)) return false;
+    this.incidents.set(incident.id, copy({ ...incident, rev: incident.rev ?? 1 }));
+    return true;
+  }
+
+  async getIncident(id: string): Promise<Incident | null> {
+    const i = this.incidents.get(id);
+    return i ? validIncident(copy(i) as unknown as Record<string, unknown>) : null;
+  }
+
+  async replaceIncident(next: Incident, expectedRev: number): Promise<boolean> {
+    const cur = this.incidents.get(next.id);
+    if (!cur || (cur.rev ?? 0) !== expectedRev) return false;
+    this.incidents.set(next.id, copy({ ...next, rev: expectedRev + 1 }));
+    return true;
+  }
+
+  async listUnresolved(limit = 500): Promise<Incident[]> {
+    return this.all()
+      .filter((i) => i.status !== 'resolved')
+      .sort((a, b) => (b.openedAt + b.id).localeCompare(a.openedAt + a.id))
+      .slice(0, limit);
+  }
+
+  async listByDay(day: string, opts: DayQuery = {}): Promise<Incident[]> {
+    const sorted = this.all()
+      .filter(
+        (i) =>
+          i.openedAt.slice(0, 10) === day && (!opts.from || `${i.openedAt}#${i.id}` >= opts.from) && (!opts.to || `${i.openedAt}#${i.id}` <= `${opts.to}~`),
+      )
+      .sort((a, b) => (a.openedAt + a.id).localeCompare(b.openedAt + b.id));
+    if (opts.newestFirst) sorted.reverse();
+    return sorted.slice(0, opts.limit ?? 10_000);
+  }
+
+  async listDue(now: string, limit = 100): Promise<Incident[]> {
+    return this.all()
+      .map((i) => ({ i, due: incidentDueAt(i) }))
+      .filter((x) => x.due !== null && `${x.due}#${x.i.id}` <= `${now}~`)
+      .sort((a, b) => `${a.due}#${a.i.id}`.localeCompare(`${b.due}#${b.i.id}`))
+      .slice(0, limit)
+      .map((x) => x.i);
+  }
+
+  async listHeld(limit = 500): Promise<Incident[]> {
+    return (await this.listUnresolved(Number.MAX_SAFE_INTEGER)).filter((i) => i.silencedBy).slice(0, limit);
+  }
+
+  async putDeadLetter(d: DeadLetter): Promise<void> {
+    this.deadLetters.push(copy(d));
+  }
+
+  async listDeadLetters(day: string): Promise<DeadLetter[]> {
+    return this.deadLetters.filter((d) => d.at.slice(0, 10) === day).map(copy);
+  }
+
+  private all(): Incident[] {
+    return [...this.incidents.values()].map(copy);
+  }
+}

@@ -1,0 +1,211 @@
+import {
+  acknowledgeWithNotices,
+  claimDueNotices,
+  completeNotices,
+  resolveWithNotices,
+  boundTimeline,
+  type Claim,
+  type ClaimResult,
+  type CompleteResult,
+  type DeliveryRecord,
+  type Incident,
+  type ResolveInput,
+  type SendOutcome,
+  type Severity,
+  type TimelineEntry,
+} from '@alert-router/core';
+
+/** The per-alarm record that serialises episodes: one conditional write decides new / duplicate / stale. */
+export interface Latch {
+  incidentKey: string;
+  /** Newest state change seen for the alarm (ISO); older or equal changes are redeliveries. */
+  lastChange: string;
+  openId?: string;
+  openedAt?: string;
+  severity?: Severity;
+  channels?: string[];
+  alarmName?: string;
+  lastMessageId?: string;
+  /** The episode the last OK closed, and that OK's state change: a repeated OK can finish its resolve. */
+  closedId?: string;
+  closedChange?: string;
+  /** Recent state change times, for flapping detection (trimmed off the alarm path). */
+  flips?: string[];
+}
+
+export type ProblemResult =
+  /** This delivery opened the episode: the caller creates the incident and notifies. */
+  | { kind: 'opened'; flips: string[] }
+  /** A newer transition of an alarm whose episode is still unresolved. */
+  | { kind: 'duplicate'; openId: string; openedAt: string | null; flips: string[] }
+  /** The same or an older state change: a redelivery, a concurrent delivery, or out of order. */
+  | { kind: 'conflict'; latch: Latch | null; incident: Incident | null };
+
+export type RecoveryResult =
+  | { kind: 'resolved'; previous: Latch; flips: string[] }
+  | { kind: 'no-episode'; flips: string[] }
+  | { kind: 'conflict'; latch: Latch | null; incident: Incident | null };
+
+export interface ProblemFields {
+  now: string;
+  severity: Severity;
+  channels: string[];
+  alarmName: string;
+  messageId: string | null;
+}
+
+export interface DeadLetter {
+  at: string;
+  reason: string;
+  source: string;
+  raw: string;
+}
+
+export interface DayQuery {
+  from?: string;
+  to?: string;
+  limit?: number;
+  newestFirst?: boolean;
+}
+
+/** A change computed from the incident as read; null: nothing to change. */
+export type IncidentChange<T> = (current: Incident) => (T & { incident: Incident }) | null;
+
+export type Updated<T> = { kind: 'missing' } | { kind: 'unchanged'; incident: Incident } | ({ kind: 'updated'; incident: Incident } & T);
+
+/**
+ * Where incidents live. The alarm path, escalation, Slack and the dashboard speak only this; the DynamoDB adapter
+ * (store.ts) and the in-memory one (store/memory.ts) implement it, and a later adapter only has to provide the
+ * primitive operations below `RevisionedIncidentStore`.
+ */
+export interface IncidentStore {
+  /** ALARM / plain message: the alarm path's one round trip before it knows whether it opened an episode. */
+  recordProblem(incidentKey: string, changedAt: string, id: string, fields: ProblemFields): Promise<ProblemResult>;
+  /** OK: ends the unresolved episode, remembering it as the one this change closed. */
+  recordRecovery(incidentKey: string, changedAt: string, fields: { alarmName: string; messageId: string | null }): Promise<RecoveryResult>;
+  getLatch(incidentKey: string): Promise<Latch | null>;
+  trimFlips(incidentKey: string, changedAt: string, keep: string[]): Promise<void>;
+  /** Frees the alarm for a new episode after a person resolved it (only if this episode still holds it). */
+  releaseLatch(incidentKey: string, id: string): Promise<boolean>;
+
+  /** Stores a new incident (its notices pending under the creator's lease); false when it already exists. */
+  createIncident(incident: Incident): Promise<boolean>;
+  getIncident(id: string): Promise<Incident | null>;
+  /** Replaces the incident if it still has revision `expectedRev` (the new one carries expectedRev + 1). */
+  replaceIncident(next: Incident, expectedRev: number): Promise<boolean>;
+  /** Reads, changes and writes back an incident until no concurrent writer got in between. */
+  updateIncident<T extends object>(id: string, change: IncidentChange<T>, known?: Incident): Promise<Updated<T>>;
+
+  /** Takes over the incident's due notices (lease expired or retry due), or those `only` picks. */
+  claimNotices(id: string, claim: Claim, known?: Incident, only?: (key: string, d: DeliveryRecord) => boolean): Promise<Updated<ClaimResult>>;
+  /** Records what the notices `owner` sent came to. */
+  completeNotices(id: string, owner: string, outcomes: Record<string, SendOutcome>, now: string, known?: Incident): Promise<Updated<CompleteResult>>;
+  /** Resolves the incident with its resolve notices; `unchanged` when it already was resolved. */
+  resolveIncident(id: string, input: ResolveInput, known?: Incident): Promise<Updated<ClaimResult>>;
+  acknowledgeIncident(id: string, input: Parameters<typeof acknowledgeWithNotices>[1]): Promise<Updated<ClaimResult>>;
+  /** A newer transition folded into an open episode: counted, and on the timeline. */
+  recordDuplicate(id: string, entry: TimelineEntry): Promise<boolean>;
+
+  listUnresolved(limit?: number): Promise<Incident[]>;
+  listByDay(day: string, opts?: DayQuery): Promise<Incident[]>;
+  listOpenedBetween(from: string, to: string, limit?: number): Promise<Incident[]>;
+  /** Incidents that need the sweep at `now`: an escalation step or a notice due (lease expired, retry due). */
+  listDue(now: string, limit?: number): Promise<Incident[]>;
+  /** Unresolved incidents held by a silence (or flapping) since they opened, newest first. */
+  listHeld(limit?: number): Promise<Incident[]>;
+
+  /** Keeps a message whole (chunked when large): unreadable input, or the full text an incident keeps trimmed. */
+  putDeadLetter(d: DeadLetter): Promise<void>;
+  listDeadLetters(day: string): Promise<DeadLetter[]>;
+}
+
+const MAX_UPDATE_TRIES = 20;
+
+/** The notice operations, written once over the primitive read / conditional replace every adapter provides. */
+export abstract class RevisionedIncidentStore implements IncidentStore {
+  abstract recordProblem(incidentKey: string, changedAt: string, id: string, fields: ProblemFields): Promise<ProblemResult>;
+  abstract recordRecovery(incidentKey: string, changedAt: string, fields: { alarmName: string; messageId: string | null }): Promise<RecoveryResult>;
+  abstract getLatch(incidentKey: string): Promise<Latch | null>;
+  abstract trimFlips(incidentKey: string, changedAt: string, keep: string[]): Promise<void>;
+  abstract releaseLatch(incidentKey: string, id: string): Promise<boolean>;
+  abstract createIncident(incident: Incident): Promise<boolean>;
+  abstract getIncident(id: string): Promise<Incident | null>;
+  abstract replaceIncident(next: Incident, expectedRev: number): Promise<boolean>;
+  abstract listUnresolved(limit?: number): Promise<Incident[]>;
+  abstract listByDay(day: string, opts?: DayQuery): Promise<Incident[]>;
+  abstract listDue(now: string, limit?: number): Promise<Incident[]>;
+  abstract listHeld(limit?: number): Promise<Incident[]>;
+  abstract putDeadLetter(d: DeadLetter): Promise<void>;
+  abstract listDeadLetters(day: string): Promise<DeadLetter[]>;
+
+  async updateIncident<T extends object>(id: string, change: IncidentChange<T>, known?: Incident): Promise<Updated<T>> {
+    let current = known ?? (await this.getIncident(id));
+    for (let i = 0; i < MAX_UPDATE_TRIES; i++) {
+      if (!current) return { kind: 'missing' };
+      const r = change(current);
+      if (!r) return { kind: 'unchanged', incident: current };
+      const rev = current.rev ?? 0;
+      const next: Incident = { ...r.incident, rev: rev + 1 };
+      if (await this.replaceIncident(next, rev)) return { ...r, kind: 'updated', incident: next };
+      current = await this.getIncident(id);
+    }
+    throw new Error(`incident ${id}: too many concurrent writers`);
+  }
+
+  claimNotices(id: string, claim: Claim, known?: Incident, only?: (key: string, d: DeliveryRecord) => boolean): Promise<Updated<ClaimResult>> {
+    return this.updateIncident(
+      id,
+      (cur) => {
+        const r = claimDueNotices(cur, claim, only);
+        return JSON.stringify(r.incident.deliveries) === JSON.stringify(cur.deliveries) ? null : r;
+      },
+      known,
+    );
+  }
+
+  completeNotices(id: string, owner: string, outcomes: Record<string, SendOutcome>, now: string, known?: Incident): Promise<Updated<CompleteResult>> {
+    return this.updateIncident(
+      id,
+      (cur) => {
+        const r = completeNotices(cur, owner, outcomes, now);
+        return r.recorded.length === 0 ? null : r;
+      },
+      known,
+    );
+  }
+
+  resolveIncident(id: string, input: ResolveInput, known?: Incident): Promise<Updated<ClaimResult>> {
+    return this.updateIncident(id, (cur) => resolveWithNotices(cur, input), known);
+  }
+
+  acknowledgeIncident(id: string, input: Parameters<typeof acknowledgeWithNotices>[1]): Promise<Updated<ClaimResult>> {
+    return this.updateIncident(id, (cur) => acknowledgeWithNotices(cur, input));
+  }
+
+  async recordDuplicate(id: string, entry: TimelineEntry): Promise<boolean> {
+    const r = await this.updateIncident(id, (cur) => ({
+      incident: {
+        ...cur,
+        duplicates: (cur.duplicates ?? 0) + 1,
+        updatedAt: entry.at > cur.updatedAt ? entry.at : cur.updatedAt,
+        timeline: boundTimeline([...cur.timeline, entry]),
+      },
+    }));
+    return r.kind === 'updated';
+  }
+
+  /** Incidents opened in [from, to), newest first, reading only the days it spans. */
+  async listOpenedBetween(from: string, to: string, limit = 1000): Promise<Incident[]> {
+    const out: Incident[] = [];
+    const firstDay = Date.parse(`${from.slice(0, 10)}T00:00:00Z`);
+    for (let t = Date.parse(`${to.slice(0, 10)}T00:00:00Z`); t >= firstDay && out.length < limit; t -= 86_400_000) {
+      const day = new Date(t).toISOString().slice(0, 10);
+      const items = await this.listByDay(day, { from, limit: limit - out.length, newestFirst: true });
+      out.push(...items.filter((i) => i.openedAt < to));
+    }
+    return out;
+  }
+}
+
+/** Chunk size of kept raw messages (characters: at most 3 bytes each in UTF-8, well under an item's 400 KB). */
+export const DEAD_LETTER_CHUNK = 100_000;

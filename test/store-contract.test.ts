@@ -1,0 +1,176 @@
+/**
+ * One contract for every IncidentStore adapter: the DynamoDB adapter (on dynalite) and the in-memory one that the
+ * simulation drives must answer the same way, so that what the simulation proves holds for the real store.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { pendingNotice, type Incident } from '@alert-router/core';
+import { DynamoIncidentStore, MemoryIncidentStore, type IncidentStore } from '@alert-router/aws';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { makeIncident } from './helpers/incident-factory';
+import { localStore } from './helpers/local-dynamo';
+
+const KEY = 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:Contract';
+const T = (s: number) => new Date(Date.UTC(2026, 10, 20, 10, 0, s)).toISOString();
+const fields = { now: T(0), severity: 'P0' as const, channels: ['pagerduty', 'slack', 'dashboard'], alarmName: 'Contract', messageId: 'm' };
+
+interface Adapter {
+  store: IncidentStore;
+  /** Writes a damaged record straight into the backing store. */
+  corrupt(id: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+const adapters: Record<string, () => Promise<Adapter>> = {
+  memory: async () => {
+    const store = new MemoryIncidentStore();
+    return {
+      store,
+      corrupt: async (id) => void store.incidents.set(id, { id, status: 'gone' } as unknown as Incident),
+      close: async () => {},
+    };
+  },
+  dynamodb: async () => {
+    const local = await localStore();
+    return {
+      store: new DynamoIncidentStore(local.db, local.tableName),
+      corrupt: async (id) =>
+        void (await local.db.send(new PutCommand({ TableName: local.tableName, Item: { pk: `INC#${id}`, sk: 'INC', id, status: 'gone' } }))),
+      close: local.close,
+    };
+  },
+};
+
+function withPending(id: string, owner = 'o1', at = T(0)): Incident {
+  const claim = { owner, now: at, leaseMs: 45_000 };
+  return makeIncident({
+    id,
+    incidentKey: KEY,
+    openedAt: at,
+    updatedAt: at,
+    deliveries: {
+      'trigger:slack': pendingNotice({ event: 'trigger', channel: 'slack' }, claim),
+      'trigger:pagerduty': pendingNotice({ event: 'trigger', channel: 'pagerduty' }, claim),
+    },
+  });
+}
+
+describe.each(Object.keys(adapters))('IncidentStore contract: %s', (name) => {
+  let a: Adapter;
+  beforeEach(async () => {
+    a = await adapters[name]();
+  });
+  afterEach(() => a.close());
+
+  it('the latch: opened, duplicate, same change again, older change', async () => {
+    expect(await a.store.recordProblem(KEY, T(10), 'INC-A', fields)).toEqual({ kind: 'opened', flips: [] });
+    expect(await a.store.recordProblem(KEY, T(20), 'INC-B', fields)).toMatchObject({ kind: 'duplicate', openId: 'INC-A', openedAt: T(0), flips: [T(10)] });
+    expect(await a.store.recordProblem(KEY, T(20), 'INC-B', fields)).toMatchObject({
+      kind: 'conflict',
+      latch: { openId: 'INC-A', lastChange: T(20) },
+      incident: null,
+    });
+    expect(await a.store.recordProblem(KEY, T(5), 'INC-C', fields)).toMatchObject({ kind: 'conflict', latch: { lastChange: T(20) } });
+  });
+
+  it('an OK closes the episode and the latch names it, so the same OK again finds it; a later OK finds none', async () => {
+    await a.store.recordProblem(KEY, T(10), 'INC-A', fields);
+    await a.store.createIncident(withPending('INC-A'));
+    const r = await a.store.recordRecovery(KEY, T(30), { alarmName: 'Contract', messageId: 'ok' });
+    expect(r).toMatchObject({ kind: 'resolved', previous: { openId: 'INC-A' } });
+    const again = await a.store.recordRecovery(KEY, T(30), { alarmName: 'Contract', messageId: 'ok' });
+    expect(again).toMatchObject({ kind: 'conflict', latch: { closedId: 'INC-A', closedChange: T(30) }, incident: { id: 'INC-A' } });
+    expect(await a.store.recordRecovery(KEY, T(40), { alarmName: 'Contract', messageId: 'ok2' })).toMatchObject({ kind: 'no-episode' });
+    expect((await a.store.getLatch(KEY))?.closedId).toBe('INC-A');
+    expect(await a.store.recordProblem(KEY, T(50), 'INC-N', fields)).toMatchObject({ kind: 'opened' });
+  });
+
+  it('releaseLatch frees the alarm only for the episode that holds it', async () => {
+    await a.store.recordProblem(KEY, T(10), 'INC-A', fields);
+    expect(await a.store.releaseLatch(KEY, 'INC-X')).toBe(false);
+    expect(await a.store.releaseLatch(KEY, 'INC-A')).toBe(true);
+    expect(await a.store.recordProblem(KEY, T(20), 'INC-B', fields)).toMatchObject({ kind: 'opened' });
+  });
+
+  it('an incident is created once; a replace needs the revision it was read with', async () => {
+    expect(await a.store.createIncident(withPending('INC-A'))).toBe(true);
+    expect(await a.store.createIncident(withPending('INC-A'))).toBe(false);
+    const read = (await a.store.getIncident('INC-A'))!;
+    expect(read.rev).toBe(1);
+    expect(await a.store.replaceIncident({ ...read, duplicates: 1 }, 0)).toBe(false);
+    expect(await a.store.replaceIncident({ ...read, duplicates: 1 }, 1)).toBe(true);
+    expect(await a.store.getIncident('INC-A')).toMatchObject({ rev: 2, duplicates: 1 });
+  });
+
+  it('concurrent updates all land (each re-reads and retries on a lost race)', async () => {
+    await a.store.createIncident(withPending('INC-A'));
+    await Promise.all(Array.from({ length: 8 }, (_, i) => a.store.recordDuplicate('INC-A', { at: T(i), type: 'duplicate' })));
+    expect(await a.store.getIncident('INC-A')).toMatchObject({ duplicates: 8, rev: 9 });
+    expect(await a.store.recordDuplicate('INC-MISSING', { at: T(1), type: 'duplicate' })).toBe(false);
+  });
+
+  it('notices: due after their lease, claimed by one claimer, completed only by their owner, then off the due index', async () => {
+    await a.store.createIncident(withPending('INC-A'));
+    expect(await a.store.listDue(T(10))).toEqual([]);
+    const due = await a.store.listDue(T(50));
+    expect(due.map((i) => i.id)).toEqual(['INC-A']);
+    const [c1, c2] = await Promise.all([
+      a.store.claimNotices('INC-A', { owner: 'o2', now: T(50), leaseMs: 45_000 }),
+      a.store.claimNotices('INC-A', { owner: 'o3', now: T(50), leaseMs: 45_000 }),
+    ]);
+    const winners = [c1, c2].filter((c) => c.kind === 'updated' && c.send.length > 0);
+    expect(winners).toHaveLength(1);
+    const owner = (winners[0] as { incident: Incident }).incident.deliveries['trigger:slack'].owner!;
+    expect(await a.store.completeNotices('INC-A', 'o1', { 'trigger:slack': { status: 'delivered', attempts: 1 } }, T(51))).toMatchObject({ kind: 'unchanged' });
+    const done = await a.store.completeNotices(
+      'INC-A',
+      owner,
+      { 'trigger:slack': { status: 'delivered', attempts: 1 }, 'trigger:pagerduty': { status: 'failed', attempts: 1, retryable: false, error: 'HTTP 400' } },
+      T(52),
+    );
+    expect(done).toMatchObject({ kind: 'updated', failedForGood: ['trigger:pagerduty'] });
+    expect(await a.store.listDue(T(3000))).toEqual([]);
+    expect((await a.store.getIncident('INC-A'))!.deliveries['trigger:pagerduty']).toMatchObject({ status: 'failed', retryable: false, error: 'HTTP 400' });
+  });
+
+  it('resolve: once; the resolve of a channel still paging belongs to that sender', async () => {
+    await a.store.createIncident(withPending('INC-A'));
+    const claim = { owner: 'r1', now: T(5), leaseMs: 45_000 };
+    const input = { at: T(5), by: 'cloudwatch', entry: { at: T(5), type: 'resolved' as const }, claim };
+    const r = await a.store.resolveIncident('INC-A', input);
+    expect(r).toMatchObject({ kind: 'updated', send: [] });
+    const inc = (r as { incident: Incident }).incident;
+    expect(inc.deliveries['resolve:slack']).toMatchObject({ status: 'pending', owner: 'o1', after: 'trigger:slack' });
+    expect(await a.store.resolveIncident('INC-A', input)).toMatchObject({ kind: 'unchanged' });
+    const done = await a.store.completeNotices(
+      'INC-A',
+      'o1',
+      { 'trigger:slack': { status: 'delivered', attempts: 1 }, 'trigger:pagerduty': { status: 'failed', attempts: 1, error: '500' } },
+      T(6),
+    );
+    expect(done).toMatchObject({ kind: 'updated', followUps: ['resolve:slack'] });
+    const after = (done as { incident: Incident }).incident;
+    expect(after.deliveries['trigger:pagerduty'].status).toBe('skipped');
+    expect(after.deliveries['resolve:pagerduty'].status).toBe('skipped');
+    expect((await a.store.listUnresolved()).map((i) => i.id)).toEqual([]);
+  });
+
+  it('lists by day and unresolved, newest first', async () => {
+    await a.store.createIncident(withPending('INC-A', 'o', T(1)));
+    await a.store.createIncident(withPending('INC-B', 'o', T(2)));
+    expect((await a.store.listUnresolved()).map((i) => i.id)).toEqual(['INC-B', 'INC-A']);
+    expect((await a.store.listByDay(T(0).slice(0, 10))).map((i) => i.id)).toEqual(['INC-A', 'INC-B']);
+    expect((await a.store.listOpenedBetween(T(0), T(60))).map((i) => i.id)).toEqual(['INC-B', 'INC-A']);
+  });
+
+  it('keeps a raw message whole, however long', async () => {
+    const raw = `${'é'.repeat(150_000)}${'x'.repeat(120_000)}`;
+    await a.store.putDeadLetter({ at: T(0), reason: 'kept', source: 'sns', raw });
+    const [kept] = await a.store.listDeadLetters(T(0).slice(0, 10));
+    expect(kept.raw === raw).toBe(true);
+  });
+
+  it('a damaged record is refused on read, not acted upon', async () => {
+    await a.corrupt('INC-BAD');
+    await expect(a.store.getIncident('INC-BAD')).rejects.toThrow(/stored incident INC-BAD is not valid/);
+  });
+});
