@@ -2,11 +2,13 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { ScheduledEvent } from 'aws-lambda';
-import { logger, powertoolsMetrics, runEscalations, runtime } from '@alert-router/aws';
+import { runEscalations } from '@alert-router/aws/escalation';
+import { logger, powertoolsMetrics } from '@alert-router/aws/observability';
+import { runtime } from '@alert-router/aws/runtime';
 
 /** Every minute: unacknowledged incidents past their response time get the next step of their chain. */
 export const handler = middy(async (_event: ScheduledEvent) => {
-  const run = await runEscalations(runtime());
+  const run = await runEscalations(await runtime());
   if (run.escalated.length > 0) logger.info('escalated', { escalated: run.escalated });
   return run;
 })

@@ -14,10 +14,6 @@ export const RUNTIME = 'nodejs22.x' as const;
 export const POWERTOOLS_SERVICE_NAME = 'alert-router';
 export const METRICS_NAMESPACE = 'AlertRouter';
 
-/** Where the default policy lands inside each function bundle (`copyFiles`), and where it comes from. */
-export const POLICY_SOURCE = 'packages/core/policy/default.yaml';
-export const POLICY_IN_BUNDLE = 'policy/default.yaml';
-
 /** Handlers (`file.export`, relative to sst.config.ts). */
 export const HANDLERS = {
   alarm: 'functions/alarm.handler',

@@ -214,12 +214,14 @@ describe('functions', () => {
   it('gives every function its runtime configuration and ships the default policy in the bundle', async () => {
     const d = await production();
     const table = d.sst.one('sst.aws.Dynamo', 'Incidents').instance;
-    expect(existsSync(resolve(ROOT, 'packages/core/policy/default.yaml'))).toBe(true);
+    expect(existsSync(resolve(ROOT, 'packages/core/policy/default.json'))).toBe(true);
     for (const f of d.sst.all('sst.aws.Function')) {
-      expect(f.args.copyFiles, f.name).toEqual([{ from: 'packages/core/policy/default.yaml', to: 'policy/default.yaml' }]);
+      // The default policy is compiled into the bundle (default.json): no file to copy, no YAML to parse.
+      expect(f.args.copyFiles, f.name).toBeUndefined();
+      expect(f.args.environment, f.name).not.toHaveProperty('ROUTER_POLICY_FILE');
+      expect(f.args.nodejs, f.name).toEqual({ splitting: true });
       expect(f.args.environment, f.name).toMatchObject({
         ROUTER_TABLE: table.name,
-        ROUTER_POLICY_FILE: 'policy/default.yaml',
         EMAIL_FROM: 'Alert Router <alerts@example.com>',
         EMAIL_TO: 'ops@example.com,lead@example.com',
         DASHBOARD_URL: d.outputs.apiUrl,
@@ -302,14 +304,16 @@ describe('function bundles', () => {
   // load the module from the bundle directory. Catches import-time crashes and CJS-in-ESM breakage offline.
   const existing = Object.entries(EXPECTED_FUNCTIONS).filter(([, e]) => existsSync(resolve(ROOT, e.handler.replace(/\.handler$/, '.ts'))));
 
-  it.each(existing)('%s bundles and loads with the policy file at ROUTER_POLICY_FILE', async (name, e) => {
+  it.each(existing)('%s bundles and loads, its default policy inside the bundle', async (name, e) => {
     const esbuild = await import('esbuild');
     const dir = mkdtempSync(join(tmpdir(), 'bundle-'));
     try {
       await esbuild.build({
-        entryPoints: [resolve(ROOT, e.handler.replace(/\.handler$/, '.ts'))],
-        outfile: join(dir, 'index.mjs'),
+        entryPoints: { index: resolve(ROOT, e.handler.replace(/\.handler$/, '.ts')) },
+        outdir: dir,
+        outExtension: { '.js': '.mjs' },
         bundle: true,
+        splitting: true,
         platform: 'node',
         format: 'esm',
         target: 'node22',
@@ -317,19 +321,12 @@ describe('function bundles', () => {
         banner: { js: "import { createRequire as topLevelCreateRequire } from 'module';const require = topLevelCreateRequire(import.meta.url);" },
         logLevel: 'silent',
       });
-      // copyFiles: packages/core/policy/default.yaml -> policy/default.yaml
-      mkdirSync(join(dir, 'policy'));
-      cpSync(resolve(ROOT, 'packages/core/policy/default.yaml'), join(dir, 'policy/default.yaml'));
       const out = execFileSync(
         process.execPath,
-        [
-          '--input-type=module',
-          '-e',
-          "const m = await import('./index.mjs'); const fs = await import('node:fs'); console.log(JSON.stringify({ handler: typeof m.handler, policy: fs.existsSync(process.env.ROUTER_POLICY_FILE) }));",
-        ],
-        { cwd: dir, env: { PATH: process.env.PATH, ROUTER_TABLE: 'incidents', ROUTER_POLICY_FILE: 'policy/default.yaml', POWERTOOLS_METRICS_NAMESPACE: 'AlertRouter' }, encoding: 'utf8', timeout: 20_000 },
+        ['--input-type=module', '-e', "const m = await import('./index.mjs'); console.log(JSON.stringify({ handler: typeof m.handler }));"],
+        { cwd: dir, env: { PATH: process.env.PATH, ROUTER_TABLE: 'incidents', POWERTOOLS_METRICS_NAMESPACE: 'AlertRouter' }, encoding: 'utf8', timeout: 20_000 },
       );
-      expect(JSON.parse(out.trim().split('\n').pop()!), name).toEqual({ handler: 'function', policy: true });
+      expect(JSON.parse(out.trim().split('\n').pop()!), name).toEqual({ handler: 'function' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,28 +1,11 @@
-import {
-  RouterError,
-  deliveriesToRetry,
-  flapState,
-  deliveryKey,
-  episodeId,
-  latchKey,
-  isRecovery,
-  newIncident,
-  pending,
-  route,
-  sendChannels,
-  snapshot,
-  type Channel,
-  type DeliveryRecord,
-  type Incident,
-  type Notice,
-  type NoticeEvent,
-  type NoticeLinks,
-  type Notification,
-  type Notifier,
-  type Policy,
-  type SendChannel,
-  type TimelineEntry,
-} from '@alert-router/core';
+import { RouterError } from '@alert-router/core/errors';
+import { flapState } from '@alert-router/core/escalation';
+import { deliveryKey, type DeliveryRecord, type Incident, type NoticeEvent, type TimelineEntry } from '@alert-router/core/incident';
+import { deliveriesToRetry, episodeId, latchKey, isRecovery, newIncident, pending, sendChannels, snapshot } from '@alert-router/core/lifecycle';
+import type { Notice, NoticeLinks, Notifier } from '@alert-router/core/notifier';
+import type { Policy } from '@alert-router/core/policy';
+import { route } from '@alert-router/core/route';
+import type { Channel, Notification, SendChannel } from '@alert-router/core/types';
 import type { DeliveryOutcome } from './notifiers/retry';
 import type { DynamoIncidentStore, Latch } from './store';
 

@@ -1,4 +1,4 @@
-import { ConfigError } from '@alert-router/core';
+import { ConfigError } from '@alert-router/core/errors';
 import { Resource } from 'sst/resource';
 
 /** Runtime configuration, read once per cold start from the environment (SST links or plain variables). */

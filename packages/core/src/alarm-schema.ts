@@ -1,12 +1,13 @@
-import { z } from 'zod';
+// Named imports, not the `z` namespace: the namespace keeps every zod export (its locales too) in the bundle.
+import { any, array, boolean, literal, number, object, record, string, union, type infer as Infer } from 'zod';
 
 /** CloudWatch sends numbers, but hand-written or re-serialised messages may carry numeric strings. */
-const num = z
-  .union(
+const num = 
+  union(
     [
-      z.number(),
-      z
-        .string()
+      number(),
+      
+        string()
         .regex(/^\s*-?\d+(\.\d+)?([eE][-+]?\d+)?\s*$/, 'expected a number')
         .transform(Number),
     ],
@@ -28,24 +29,24 @@ function describe(value: unknown): string {
  * A dimension value is a string; numbers and booleans are accepted and stringified later. Anything else
  * (objects, arrays: possibly nested thousands deep) is refused rather than stringified.
  */
-const dimensionValue = z.union([z.string(), z.number(), z.boolean()], {
+const dimensionValue = union([string(), number(), boolean()], {
   error: (issue) => `expected a string, got ${describe(issue.input)}`,
 });
-const optStr = z.string().nullish();
+const optStr = string().nullish();
 const optNum = num.nullish();
 
 /** Dimensions come as {name, value} in alarm notifications and {Name, Value} elsewhere. */
-const dimension = z
-  .object({ name: z.string().optional(), Name: z.string().optional(), value: dimensionValue.nullish(), Value: dimensionValue.nullish() })
+const dimension = 
+  object({ name: string().optional(), Name: string().optional(), value: dimensionValue.nullish(), Value: dimensionValue.nullish() })
   .transform((d) => ({ name: d.name ?? d.Name ?? '', value: d.value ?? d.Value }))
   .refine((d) => d.name !== '', 'dimension without a name');
 
-const metricStat = z.object({
-  Metric: z
-    .object({
+const metricStat = object({
+  Metric: 
+    object({
       Namespace: optStr,
       MetricName: optStr,
-      Dimensions: z.array(dimension).nullish(),
+      Dimensions: array(dimension).nullish(),
     })
     .passthrough(),
   Period: optNum,
@@ -53,27 +54,27 @@ const metricStat = z.object({
   Unit: optStr,
 });
 
-const mathMetric = z
-  .object({
+const mathMetric = 
+  object({
     Id: optStr,
     Expression: optStr,
     Label: optStr,
-    ReturnData: z.boolean().nullish(),
+    ReturnData: boolean().nullish(),
     MetricStat: metricStat.nullish(),
     Period: optNum,
     AccountId: optStr,
   })
   .passthrough();
 
-export const triggerSchema = z
-  .object({
+export const triggerSchema = 
+  object({
     MetricName: optStr,
     Namespace: optStr,
     StatisticType: optStr,
     Statistic: optStr,
     ExtendedStatistic: optStr,
     Unit: optStr,
-    Dimensions: z.array(dimension).nullish(),
+    Dimensions: array(dimension).nullish(),
     Period: optNum,
     EvaluationPeriods: optNum,
     DatapointsToAlarm: optNum,
@@ -82,72 +83,72 @@ export const triggerSchema = z
     ThresholdMetricId: optStr,
     TreatMissingData: optStr,
     EvaluateLowSampleCountPercentile: optStr,
-    Metrics: z.array(mathMetric).nullish(),
+    Metrics: array(mathMetric).nullish(),
     Query: optStr,
   })
   .passthrough();
 
 /** The JSON CloudWatch publishes to SNS for a metric, metric-math, anomaly-detection or composite alarm. */
-export const cloudWatchAlarmSchema = z
-  .object({
-    AlarmName: z.string().min(1, 'must not be empty'),
+export const cloudWatchAlarmSchema = 
+  object({
+    AlarmName: string().min(1, 'must not be empty'),
     AlarmDescription: optStr,
-    AWSAccountId: z.union([z.string(), z.number().transform(String)]).nullish(),
+    AWSAccountId: union([string(), number().transform(String)]).nullish(),
     AlarmConfigurationUpdatedTimestamp: optStr,
-    NewStateValue: z.string(),
+    NewStateValue: string(),
     NewStateReason: optStr,
     StateChangeTime: optStr,
     Region: optStr,
     AlarmArn: optStr,
     OldStateValue: optStr,
-    OKActions: z.array(z.any()).nullish(),
-    AlarmActions: z.array(z.any()).nullish(),
-    InsufficientDataActions: z.array(z.any()).nullish(),
+    OKActions: array(any()).nullish(),
+    AlarmActions: array(any()).nullish(),
+    InsufficientDataActions: array(any()).nullish(),
     Trigger: triggerSchema.nullish(),
     AlarmRule: optStr,
-    TriggeringChildren: z
-      .array(
-        z
-          .object({
-            Arn: z.string(),
-            State: z.object({ Value: optStr, Timestamp: optStr }).passthrough().nullish(),
+    TriggeringChildren: 
+      array(
+        
+          object({
+            Arn: string(),
+            State: object({ Value: optStr, Timestamp: optStr }).passthrough().nullish(),
           })
           .passthrough(),
       )
       .nullish(),
   })
   .passthrough();
-export type CloudWatchAlarm = z.infer<typeof cloudWatchAlarmSchema>;
+export type CloudWatchAlarm = Infer<typeof cloudWatchAlarmSchema>;
 
 /** EventBridge "CloudWatch Alarm State Change" events, when a rule forwards them to the topic. */
-export const alarmStateChangeEventSchema = z
-  .object({
-    source: z.literal('aws.cloudwatch'),
-    'detail-type': z.literal('CloudWatch Alarm State Change'),
+export const alarmStateChangeEventSchema = 
+  object({
+    source: literal('aws.cloudwatch'),
+    'detail-type': literal('CloudWatch Alarm State Change'),
     account: optStr,
     region: optStr,
     time: optStr,
-    resources: z.array(z.string()).nullish(),
-    detail: z
-      .object({
-        alarmName: z.string().min(1),
-        state: z.object({ value: z.string(), reason: optStr, timestamp: optStr }).passthrough(),
-        previousState: z.object({ value: optStr }).passthrough().nullish(),
-        configuration: z
-          .object({
+    resources: array(string()).nullish(),
+    detail: 
+      object({
+        alarmName: string().min(1),
+        state: object({ value: string(), reason: optStr, timestamp: optStr }).passthrough(),
+        previousState: object({ value: optStr }).passthrough().nullish(),
+        configuration: 
+          object({
             description: optStr,
             alarmRule: optStr,
-            metrics: z
-              .array(
-                z
-                  .object({
+            metrics: 
+              array(
+                
+                  object({
                     id: optStr,
                     expression: optStr,
-                    returnData: z.boolean().nullish(),
-                    metricStat: z
-                      .object({
-                        metric: z
-                          .object({ namespace: optStr, name: optStr, dimensions: z.record(z.string(), dimensionValue.nullish()).nullish() })
+                    returnData: boolean().nullish(),
+                    metricStat: 
+                      object({
+                        metric: 
+                          object({ namespace: optStr, name: optStr, dimensions: record(string(), dimensionValue.nullish()).nullish() })
                           .passthrough(),
                         period: optNum,
                         stat: optStr,
@@ -165,21 +166,21 @@ export const alarmStateChangeEventSchema = z
       .passthrough(),
   })
   .passthrough();
-export type AlarmStateChangeEvent = z.infer<typeof alarmStateChangeEventSchema>;
+export type AlarmStateChangeEvent = Infer<typeof alarmStateChangeEventSchema>;
 
 /** The `Sns` object of a Lambda SNSEvent record, and the body of an SNS HTTP(S) delivery. */
-export const snsMessageSchema = z
-  .object({
-    Type: z.string().nullish(),
+export const snsMessageSchema = 
+  object({
+    Type: string().nullish(),
     MessageId: optStr,
     TopicArn: optStr,
     Subject: optStr,
-    Message: z.string(),
+    Message: string(),
     Timestamp: optStr,
   })
   .passthrough();
-export type SnsMessage = z.infer<typeof snsMessageSchema>;
+export type SnsMessage = Infer<typeof snsMessageSchema>;
 
-export const snsEventSchema = z.object({
-  Records: z.array(z.object({ Sns: snsMessageSchema }).passthrough()).min(1, 'no records'),
+export const snsEventSchema = object({
+  Records: array(object({ Sns: snsMessageSchema }).passthrough()).min(1, 'no records'),
 });

@@ -18,7 +18,7 @@ import {
 import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError, type FetchFunction } from '@slack/webhook';
 import { liveChannels } from '../config';
 import { silencesInForce } from '../dashboard/data';
-import { createSesTransport, createSmtpTransport, emailDeliveryError, type AnyTransporter } from '../notifiers/email';
+import { emailDeliveryError, type AnyTransporter } from '../notifiers/email';
 import { httpDeliveryError, requestDeliveryError } from '../notifiers/http';
 import { deliverWithRetry, type RetryOptions } from '../notifiers/retry';
 import type { Runtime } from '../runtime';
@@ -166,8 +166,10 @@ export async function sendDigest(rt: Runtime, report: DigestReport, deps: Digest
       dashboardUrl: rt.config.dashboardUrl,
       timeZone: deps.timeZone,
     });
+    const mailer = deps.transport ? null : await import('../notifiers/mailer'); // nodemailer loads only to send
     const transport =
-      deps.transport ?? (rt.config.smtpUrl ? createSmtpTransport(rt.config.smtpUrl) : createSesTransport({ region: rt.config.sesRegion ?? undefined }));
+      deps.transport ??
+      (rt.config.smtpUrl ? mailer!.createSmtpTransport(rt.config.smtpUrl) : mailer!.createSesTransport({ region: rt.config.sesRegion ?? undefined }));
     try {
       return result(
         await deliverWithRetry(

@@ -14,7 +14,8 @@
  * - Never throws.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { DeliveryError, type Notice, type Notifier } from '@alert-router/core';
+import { DeliveryError } from '@alert-router/core/errors';
+import type { Notice, Notifier } from '@alert-router/core/notifier';
 import { requestDeliveryError } from './http';
 
 export interface RetryOptions {
