@@ -102,3 +102,84 @@ export function startBytesByPackage(b: LambdaBundle): { name: string; bytes: num
   }
   return [...byPkg.entries()].sort((a, b) => b[1] - a[1]).map(([name, bytes]) => ({ name, bytes }));
 }
+
+/** One SNSEvent carrying a CloudWatch ALARM, as Lambda hands it to the alarm function. */
+export function sampleSnsEvent(alarmName: string, at: Date): unknown {
+  const alarm = {
+    AlarmName: alarmName,
+    AlarmDescription: 'cold start probe',
+    AWSAccountId: '123456789012',
+    NewStateValue: 'ALARM',
+    NewStateReason: 'Threshold Crossed: 1 datapoint [97.0] was greater than the threshold (90.0).',
+    StateChangeTime: at.toISOString().replace('Z', '+0000'),
+    Region: 'EU (Ireland)',
+    AlarmArn: `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${alarmName}`,
+    OldStateValue: 'OK',
+    Trigger: { MetricName: 'CPUUtilization', Namespace: 'AWS/EC2', Statistic: 'AVERAGE', Period: 60, EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanThreshold', Threshold: 90, Dimensions: [{ name: 'InstanceId', value: 'i-0abc' }] },
+  };
+  const topic = 'arn:aws:sns:eu-west-1:123456789012:alert-router-prod-critical';
+  return {
+    Records: [
+      {
+        EventSource: 'aws:sns',
+        EventVersion: '1.0',
+        EventSubscriptionArn: `${topic}:00000000-0000-0000-0000-000000000000`,
+        Sns: { Type: 'Notification', MessageId: `probe-${at.getTime()}`, TopicArn: topic, Subject: `ALARM: "${alarmName}"`, Message: JSON.stringify(alarm), Timestamp: at.toISOString(), SignatureVersion: '1', Signature: '', SigningCertUrl: '', UnsubscribeUrl: '', MessageAttributes: {} },
+      },
+    ],
+  };
+}
+
+/**
+ * Node code for a fresh process: import the bundle, hand its handler one SNSEvent, print how long after the
+ * process started (performance.now(), whose origin is the process start) the event was handled, then exit.
+ */
+export function firstEventScript(entryUrl: string, event: unknown): string {
+  const context = {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName: 'alarm',
+    functionVersion: '$LATEST',
+    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:alarm',
+    memoryLimitInMB: '512',
+    awsRequestId: 'cold-start-probe',
+    logGroupName: '/aws/lambda/alarm',
+    logStreamName: 'probe',
+  };
+  return [
+    `const { handler } = await import(${JSON.stringify(entryUrl)});`,
+    `const context = { ...${JSON.stringify(context)}, getRemainingTimeInMillis: () => 30000 };`,
+    'let out;',
+    `try { const r = await handler(${JSON.stringify(event)}, context); out = { ok: true, ms: performance.now(), outcomes: r.outcomes.map((o) => o.kind), deadLettered: r.deadLettered.length }; }`,
+    'catch (err) { out = { ok: false, ms: performance.now(), error: String(err && err.message || err) }; }',
+    "process.stdout.write('FIRST_EVENT=' + JSON.stringify(out) + '\\n');",
+    'process.exit(0);',
+  ].join('\n');
+}
+
+export interface FirstEvent {
+  ok: boolean;
+  /** ms from the child's process start to its handler's answer. */
+  ms: number;
+  /** ms from spawn to exit, measured by the parent. */
+  processMs: number;
+  outcomes?: string[];
+  deadLettered?: number;
+  error?: string;
+}
+
+/** Spawns `node` on the bundle and hands it one event; `env` is the function's whole environment. */
+export async function runFirstEvent(entryFile: string, event: unknown, env: Record<string, string>): Promise<FirstEvent> {
+  const { spawn } = await import('node:child_process');
+  const { pathToFileURL } = await import('node:url');
+  const t0 = performance.now();
+  const child = spawn(process.execPath, ['--input-type=module', '-e', firstEventScript(pathToFileURL(entryFile).href, event)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString('utf8')));
+  await new Promise<void>((resolve) => child.on('close', () => resolve()));
+  const processMs = performance.now() - t0;
+  const line = /FIRST_EVENT=(.*)/.exec(stdout)?.[1];
+  if (!line) return { ok: false, ms: Number.NaN, processMs, error: (stderr || stdout).trim().split('\n').slice(-5).join(' ') };
+  return { ...(JSON.parse(line) as Omit<FirstEvent, 'processMs'>), processMs };
+}
