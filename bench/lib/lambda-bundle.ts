@@ -21,7 +21,9 @@ export const BANNER = [
 export interface LambdaBundle {
   /** The entry file (outdir/<fn>.mjs) when written, else its path in the metafile. */
   entry: string;
-  /** Bytes of the entry and of every chunk it imports statically, transitively: what a cold start loads. */
+  /** Output files (relative to ROOT) a cold start loads: the entry and the chunks it imports statically, transitively. */
+  startFiles: string[];
+  /** Their bytes. */
   startBytes: number;
   /** Bytes of every output file (lazy chunks included). */
   totalBytes: number;
@@ -75,6 +77,7 @@ export async function buildLambdaBundle(fn: string, options: LambdaBundleOptions
   const size = (files: Iterable<string>) => [...files].reduce((n, f) => n + outputs[f].bytes, 0);
   return {
     entry: options.outdir !== undefined ? join(ROOT, entry) : entry,
+    startFiles: [...atStart],
     startBytes: size(atStart),
     totalBytes: size(Object.keys(outputs)),
     startInputs: [...startInputs].sort(),
