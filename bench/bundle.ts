@@ -35,6 +35,8 @@ export interface FirstEventReport {
   processMs: number;
   /** Every run's ms, in order. */
   runsMs: number[];
+  /** Median CPU ms (user + system) the child had used when its handler answered. */
+  cpuMs: number;
   error: string | null;
 }
 
@@ -118,6 +120,7 @@ export async function measureFirstEvent(entry: string, runs = 5, extraEnv: Recor
       medianMs: median(all.map((r) => r.ms)),
       processMs: median(all.map((r) => r.processMs)),
       runsMs: all.map((r) => Math.round(r.ms)),
+      cpuMs: median(all.map((r) => r.cpuMs ?? Number.NaN)),
       error: bad ? (bad.error ?? `outcome ${bad.outcomes?.join(',')}`) : null,
     };
   } finally {

@@ -291,7 +291,7 @@ function report(x: {
     L.push('');
     const alarm = b.sizes.find((s) => s.fn === 'alarm');
     if (alarm) L.push(`Largest parts of what functions/alarm.ts loads at start (without SDK): ${alarm.topPackages.map((p) => `${p.name} ${bytes(p.bytes)}`).join(', ')}.`);
-    if (b.firstEvent) L.push(`Alarm bundle, fresh \`node\` → first SNS event handled (DynamoDB on loopback dynalite, Slack to a loopback sink): **${ms(b.firstEvent.medianMs)}** median of ${b.firstEvent.runsMs.length} (${b.firstEvent.runsMs.join(', ')} ms), beside \`node -e 0\` ${ms(b.nodeBaselineMs)}.${b.firstEvent.error ? ` Error: ${b.firstEvent.error}` : ''}`);
+    if (b.firstEvent) L.push(`Alarm bundle, fresh \`node\` → first SNS event handled (DynamoDB on loopback dynalite, Slack to a loopback sink): **${ms(b.firstEvent.medianMs)}** median of ${b.firstEvent.runsMs.length} (${b.firstEvent.runsMs.join(', ')} ms; ${ms(b.firstEvent.cpuMs)} of CPU), beside \`node -e 0\` ${ms(b.nodeBaselineMs)}.${b.firstEvent.error ? ` Error: ${b.firstEvent.error}` : ''}`);
     const errs = b.cold.filter((c) => c.error);
     if (errs.length) L.push(`Import errors: ${errs.map((c) => `${c.fn}: ${c.error}`).join('; ')}`);
     L.push('');

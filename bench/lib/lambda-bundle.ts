@@ -152,7 +152,7 @@ export function firstEventScript(entryUrl: string, event: unknown): string {
     `const { handler } = await import(${JSON.stringify(entryUrl)});`,
     `const context = { ...${JSON.stringify(context)}, getRemainingTimeInMillis: () => 30000 };`,
     'let out;',
-    `try { const r = await handler(${JSON.stringify(event)}, context); out = { ok: true, ms: performance.now(), outcomes: r.outcomes.map((o) => o.kind), deadLettered: r.deadLettered.length }; }`,
+    `try { const r = await handler(${JSON.stringify(event)}, context); const cpu = process.cpuUsage(); out = { ok: true, ms: performance.now(), cpuMs: (cpu.user + cpu.system) / 1000, outcomes: r.outcomes.map((o) => o.kind), deadLettered: r.deadLettered.length }; }`,
     'catch (err) { out = { ok: false, ms: performance.now(), error: String(err && err.message || err) }; }',
     "process.stdout.write('FIRST_EVENT=' + JSON.stringify(out) + '\\n');",
     'process.exit(0);',
@@ -163,6 +163,8 @@ export interface FirstEvent {
   ok: boolean;
   /** ms from the child's process start to its handler's answer. */
   ms: number;
+  /** CPU ms (user + system, all threads) the child had used by then: less sensitive to a busy machine than `ms`. */
+  cpuMs?: number;
   /** ms from spawn to exit, measured by the parent. */
   processMs: number;
   outcomes?: string[];
