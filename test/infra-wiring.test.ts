@@ -19,6 +19,7 @@ import { DASHBOARD_HTTP_ROUTES, dashboardRoutes } from '../packages/aws/src/dash
 import type { HttpEvent } from '../packages/aws/src/api/http';
 import type { Runtime } from '../packages/aws/src/runtime';
 import { installStandIn, type Recorded, type StandIn } from './helpers/sst-standin';
+import { buildLambdaBundle } from '../bench/lib/lambda-bundle';
 import { dailyCron, logRetentionFor, parseDigestTime, readSettings, SettingsError } from '../stacks/settings';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -300,30 +301,18 @@ describe('functions', () => {
 });
 
 describe('function bundles', () => {
-  // Roughly what SST's Node build does (esbuild, ESM, with its createRequire banner) and what Lambda then does:
+  // What SST's Node build does (bench/lib/lambda-bundle.ts: esbuild, ESM, splitting, createRequire banner) and what Lambda then does:
   // load the module from the bundle directory. Catches import-time crashes and CJS-in-ESM breakage offline.
   const existing = Object.entries(EXPECTED_FUNCTIONS).filter(([, e]) => existsSync(resolve(ROOT, e.handler.replace(/\.handler$/, '.ts'))));
 
   it.each(existing)('%s bundles and loads, its default policy inside the bundle', async (name, e) => {
-    const esbuild = await import('esbuild');
-    const dir = mkdtempSync(join(tmpdir(), 'bundle-'));
+    const dir = mkdtempSync(join(tmpdir(), 'bundle-')); // outside node_modules, so the SDK is bundled in
     try {
-      await esbuild.build({
-        entryPoints: { index: resolve(ROOT, e.handler.replace(/\.handler$/, '.ts')) },
-        outdir: dir,
-        outExtension: { '.js': '.mjs' },
-        bundle: true,
-        splitting: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        banner: { js: "import { createRequire as topLevelCreateRequire } from 'module';const require = topLevelCreateRequire(import.meta.url);" },
-        logLevel: 'silent',
-      });
+      const fn = e.handler.replace(/^functions\/|\.handler$/g, '');
+      const { entry } = await buildLambdaBundle(fn, { withSdk: true, outdir: dir });
       const out = execFileSync(
         process.execPath,
-        ['--input-type=module', '-e', "const m = await import('./index.mjs'); console.log(JSON.stringify({ handler: typeof m.handler }));"],
+        ['--input-type=module', '-e', `const m = await import(${JSON.stringify(pathToFileURL(entry).href)}); console.log(JSON.stringify({ handler: typeof m.handler }));`],
         { cwd: dir, env: { PATH: process.env.PATH, ROUTER_TABLE: 'incidents', POWERTOOLS_METRICS_NAMESPACE: 'AlertRouter' }, encoding: 'utf8', timeout: 20_000 },
       );
       expect(JSON.parse(out.trim().split('\n').pop()!), name).toEqual({ handler: 'function' });

@@ -55,6 +55,7 @@ export async function buildLambdaBundle(fn: string, options: LambdaBundleOptions
     platform: 'node',
     format: 'esm',
     target: 'node22',
+    mainFields: ['module', 'main'],
     minify: true,
     external: options.withSdk ? [] : ['@aws-sdk/*'],
     banner: { js: BANNER },
@@ -63,7 +64,8 @@ export async function buildLambdaBundle(fn: string, options: LambdaBundleOptions
   });
   const metafile = result.metafile!;
   const outputs = metafile.outputs;
-  const entry = Object.keys(outputs).find((o) => outputs[o].entryPoint !== undefined)!;
+  // Chunks of dynamic imports have an entryPoint too: the function's is the one for its source file.
+  const entry = Object.keys(outputs).find((o) => outputs[o].entryPoint === `functions/${fn}.ts`)!;
   const atStart = new Set<string>();
   const visit = (file: string) => {
     if (atStart.has(file)) return;
