@@ -62,4 +62,26 @@ describe('EmailNotifier MIME', () => {
     expect(peer.bodies).toHaveLength(4);
     expect(second.ref).not.toBe(first.ref);
   });
+
+  it('makes its transporter on the first send, once, and tries again after a failed set-up', async () => {
+    const peer = await smtpPeer(new Set());
+    const { createSmtpTransport } = await import('../packages/aws/src/notifiers/mailer');
+    let made = 0;
+    const email = new EmailNotifier({
+      transport: async () => {
+        made++;
+        if (made === 1) throw Object.assign(new Error('no route to SES'), { code: 'ECONNECTION' });
+        return createSmtpTransport(peer.url);
+      },
+      from: 'alerts@example.com',
+      to: ['oncall@example.com'],
+    });
+    closers.push(async () => email.close());
+    expect(made).toBe(0);
+    const r = await deliverWithRetry(email, makeNotice(), { sleep: async () => undefined });
+    expect(r).toMatchObject({ status: 'delivered', attempts: 2 });
+    expect(await deliverWithRetry(email, makeNotice())).toMatchObject({ status: 'delivered', attempts: 1 });
+    expect(made).toBe(2);
+    expect(peer.bodies).toHaveLength(2);
+  });
 });
