@@ -8,7 +8,7 @@ import { runtime, type Runtime } from '@alert-router/aws/runtime';
 
 /** Load, send, log; throws when every configured channel failed (channel errors are already redacted). */
 async function digest(rt: Runtime) {
-  const run = await runDigest(rt, { timeZone: process.env.DIGEST_TIMEZONE || undefined });
+  const run = await runDigest(rt, { timeZone: rt.config.digestTimeZone ?? undefined });
   const r = run.report;
   const summary = { from: r.from, to: r.to, empty: r.empty, total: r.total, breaches: r.breaches.length, stillOpen: r.stillOpen.length, slack: run.slack, email: run.email };
   const tried = [run.slack, run.email].filter((c) => c.status !== 'outbox');

@@ -8,8 +8,11 @@ import { runtime } from '@alert-router/aws/runtime';
 
 /** Every minute: unacknowledged incidents past their response time get the next step of their chain. */
 export const handler = middy(async (_event: ScheduledEvent) => {
-  const run = await runEscalations(await runtime());
+  const rt = await runtime();
+  const run = await runEscalations(rt);
   if (run.escalated.length > 0) logger.info('escalated', { escalated: run.escalated });
+  // Heartbeat: the ops topic's alarm fires when finished sweeps stop being counted (stacks/watch.ts).
+  rt.metrics.count('EscalationSweeps');
   return run;
 })
   .use(injectLambdaContext(logger, { resetKeys: true }))

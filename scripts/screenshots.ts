@@ -4,7 +4,7 @@
  * Runs the local router in this process (`npm start -- --demo`, channels unset: the local outbox), adds a
  * day of resolved history straight into its store (so the charts have something to show), a few more alarms
  * and an acknowledgement, then saves docs/dashboard.png and docs/incident.png from headless Chromium
- * (/usr/bin/chromium, or CHROMIUM_PATH).
+ * (CHROMIUM_PATH, /usr/bin/chromium or @sparticuz/chromium: test/helpers/browser.ts).
  */
 import { mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -12,7 +12,6 @@ import { parseArgs } from 'node:util';
 import { incidentId, type Incident, type Severity } from '@alert-router/core';
 
 const ROOT = resolve(new URL('..', import.meta.url).pathname);
-const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 /** A deterministic day of resolved incidents: which alarm, when, how long to ack and to resolve. */
 function history(now: number, make: (o: Partial<Incident>) => Incident): Incident[] {
@@ -72,7 +71,7 @@ async function main(): Promise<void> {
   const { RUNBOOK_ALARMS, snsNotification } = await import('../packages/local/src/demo');
   const { createDocumentClient, DynamoIncidentStore } = await import('@alert-router/aws');
   const { makeIncident } = await import('../test/helpers/incident-factory');
-  const { chromium } = await import('playwright-core');
+  const { launchChromium } = await import('../test/helpers/browser');
 
   const router = await startRouter({ port: 0, demo: true, schedules: false, log: () => undefined });
   try {
@@ -94,7 +93,7 @@ async function main(): Promise<void> {
     await fetch(`${url}/api/incidents/${open('HighCPUUtilization')}/ack`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ by: 'alice' }) });
     await fetch(`${url}/api/silences`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ match: '*-staging', duration: '4h', reason: 'load test on staging', by: 'bob' }) });
 
-    const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const browser = await launchChromium();
     try {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
       // Off-screen sections are laid out lazily (content-visibility): make the viewport as tall as the page.

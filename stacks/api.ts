@@ -1,4 +1,5 @@
 import { routerFunction, type FunctionDeps } from './functions';
+import { logRetentionFor } from './settings';
 
 /**
  * Routes of the HTTP API, by the function that serves them (API Gateway v2 route keys). Written out, not
@@ -26,6 +27,9 @@ export const API_ROUTES = {
     'POST /api/incidents/{id}/resolve',
     'POST /api/silences',
     'GET /api/digest',
+    'GET /incidents/{id}/review',
+    'POST /api/incidents/{id}/updates',
+    'GET /api/hygiene',
   ],
 } as const;
 
@@ -39,6 +43,9 @@ export const API_THROTTLE = { throttlingRateLimit: 50, throttlingBurstLimit: 100
  */
 export function api(deps: Omit<FunctionDeps, 'dashboardUrl'>) {
   const http = new sst.aws.ApiGatewayV2('Api', {
+    // Slack and the dashboard's own pages are the only callers: no browser on another origin needs it.
+    cors: false,
+    accessLog: { retention: logRetentionFor(deps.settings.stage) },
     transform: {
       // The API is public (Slack must reach it): cap what anyone can make the functions do, login guesses included.
       stage: (args) => {
@@ -48,18 +55,15 @@ export function api(deps: Omit<FunctionDeps, 'dashboardUrl'>) {
   });
   const withUrl: FunctionDeps = { ...deps, dashboardUrl: http.url };
 
-  const slackFunction = routerFunction('SlackHandler', 'slack', withUrl, {
-    description: 'Slack slash command and interactive buttons',
-    // Slack waits 3 s for an answer; API Gateway gives up at 30 s.
-    timeout: '10 seconds',
-  });
-  const dashboardFunction = routerFunction('DashboardHandler', 'dashboard', withUrl, {
-    description: 'Incident dashboard (HTML) and its JSON API',
-    timeout: '15 seconds',
-  });
+  // Timeouts come from the budgets (stacks/timeouts.ts); API Gateway gives up at 30 s, which readSettings enforces.
+  const functions = {
+    slack: routerFunction('SlackHandler', 'slack', withUrl, { description: 'Slack slash command and interactive buttons' }),
+    dashboard: routerFunction('DashboardHandler', 'dashboard', withUrl, { description: 'Incident dashboard (HTML) and its JSON API' }),
+  };
 
-  for (const route of API_ROUTES.slack) http.route(route, slackFunction.arn);
-  for (const route of API_ROUTES.dashboard) http.route(route, dashboardFunction.arn);
+  for (const [key, routes] of Object.entries(API_ROUTES) as [keyof typeof API_ROUTES, readonly string[]][]) {
+    for (const route of routes) http.route(route, functions[key].arn);
+  }
 
-  return { api: http, url: http.url, slackFunction, dashboardFunction };
+  return { api: http, url: http.url, functions };
 }

@@ -2,13 +2,14 @@ import type { Secrets } from './secrets';
 import {
   FUNCTION_SECRETS,
   HANDLERS,
-  METRICS_NAMESPACE,
+  metricsNamespaceFor,
   POWERTOOLS_SERVICE_NAME,
   RUNTIME,
   logRetentionFor,
   type FunctionKey,
   type Settings,
 } from './settings';
+import { seconds } from './timeouts';
 
 /** What every router function depends on. */
 export interface FunctionDeps {
@@ -17,6 +18,8 @@ export interface FunctionDeps {
   settings: Settings;
   /** The API's base URL, put into notifications as links (DASHBOARD_URL). */
   dashboardUrl: $util.Input<string>;
+  /** Every function built so far, by component name: the ops topic alarms on each (stacks/watch.ts). */
+  built: Record<string, sst.aws.Function>;
 }
 
 /**
@@ -26,10 +29,27 @@ export interface FunctionDeps {
 export const SES_SEND_ACTIONS = ['ses:SendEmail', 'ses:SendRawEmail'];
 
 /** What a function is given beyond the shared settings; `permissions` and `environment` add to the shared ones. */
-export type FunctionExtra = Partial<Omit<sst.aws.FunctionArgs, 'permissions' | 'environment'>> & {
+export type FunctionExtra = Partial<Omit<sst.aws.FunctionArgs, 'permissions' | 'environment' | 'timeout' | 'logging'>> & {
   permissions?: sst.aws.FunctionPermissionArgs[];
   environment?: Record<string, $util.Input<string>>;
 };
+
+type FunctionTransform = NonNullable<sst.aws.FunctionArgs['transform']>['function'];
+
+/**
+ * Lambda's application log level (advanced logging controls) set to LOG_LEVEL: with JSON logs and no level
+ * set, Lambda keeps INFO and drops DEBUG lines whatever the logger is told. System lines: WARN and above.
+ */
+export function logLevelTransform(level: Settings['logLevel']): FunctionTransform {
+  return (args) => {
+    args.loggingConfig = $util.output(args.loggingConfig).apply((c) => ({
+      logFormat: 'JSON',
+      ...c,
+      applicationLogLevel: level,
+      systemLogLevel: 'WARN',
+    }));
+  };
+}
 
 /**
  * The environment a function reads (packages/aws/src/config.ts readConfig, plus the few per-function
@@ -45,6 +65,7 @@ function environmentFor(key: FunctionKey, deps: FunctionDeps): Record<string, $u
     DELIVERY_LEASE_MS: tuning.deliveryLeaseMs === null ? null : String(tuning.deliveryLeaseMs),
     // functions/digest.ts: the hour labels of the digest chart, in the zone the digest is scheduled in.
     DIGEST_TIMEZONE: key === 'digest' ? settings.digestTimezone : null,
+    STAKEHOLDER_EMAILS: (key === 'slack' || key === 'dashboard') && settings.stakeholderEmails.length ? settings.stakeholderEmails.join(',') : null,
     DASHBOARD_POLL_MS: key === 'dashboard' && tuning.dashboardPollMs !== null ? String(tuning.dashboardPollMs) : null,
   };
   return {
@@ -53,7 +74,7 @@ function environmentFor(key: FunctionKey, deps: FunctionDeps): Record<string, $u
     EMAIL_TO: settings.emailTo.join(','),
     DASHBOARD_URL: deps.dashboardUrl,
     POWERTOOLS_SERVICE_NAME,
-    POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+    POWERTOOLS_METRICS_NAMESPACE: metricsNamespaceFor(settings.stage),
     LOG_LEVEL: settings.logLevel,
     ...Object.fromEntries(Object.entries(optional).filter((e): e is [string, string] => e[1] !== null)),
   };
@@ -71,13 +92,14 @@ function environmentFor(key: FunctionKey, deps: FunctionDeps): Record<string, $u
 export function routerFunction(name: string, key: FunctionKey, deps: FunctionDeps, extra: FunctionExtra = {}): sst.aws.Function {
   const secretNames = FUNCTION_SECRETS[key];
   const { settings } = deps;
-  const { permissions = [], environment = {}, ...rest } = extra;
+  const { permissions = [], environment = {}, transform = {}, ...rest } = extra;
   const ses: sst.aws.FunctionPermissionArgs[] = settings.sesRegion ? [{ actions: SES_SEND_ACTIONS, resources: ['*'] }] : [];
-  return new sst.aws.Function(name, {
+  const fn = new sst.aws.Function(name, {
     handler: HANDLERS[key],
     runtime: RUNTIME,
     memory: '512 MB',
-    timeout: '30 seconds',
+    // Derived from DELIVERY_BUDGET_MS and DELIVERY_LEASE_MS, validated by readSettings (stacks/timeouts.ts).
+    timeout: seconds(settings.timeouts[key]),
     link: [deps.table, ...secretNames.map((n) => deps.secrets[n])],
     // The default policy is inside the bundle (compiled JSON); dynamic imports (nodemailer, the YAML policy
     // loader) become chunks that load on first use, so a cold start loads only what it runs.
@@ -86,5 +108,8 @@ export function routerFunction(name: string, key: FunctionKey, deps: FunctionDep
     ...(ses.length + permissions.length > 0 ? { permissions: [...ses, ...permissions] } : {}),
     logging: { retention: logRetentionFor(settings.stage), format: 'json' },
     ...rest,
+    transform: { function: logLevelTransform(settings.logLevel), ...transform },
   });
+  deps.built[name] = fn;
+  return fn;
 }

@@ -7,12 +7,27 @@
  * are `sst.Secret`s (stacks/secrets.ts).
  */
 
+import { DEFAULT_DELIVERY_BUDGET_MS, DEFAULT_DELIVERY_LEASE_MS, TIMEOUT_CEILING_S, timeoutsFor, worstCases, type Budgets } from './timeouts';
+
 /** The Lambda runtime of every function. */
 export const RUNTIME = 'nodejs22.x' as const;
 
-/** Service name and metrics namespace for Lambda Powertools. */
+/** Service name for Lambda Powertools: also the `service` dimension of every metric it publishes. */
 export const POWERTOOLS_SERVICE_NAME = 'alert-router';
 export const METRICS_NAMESPACE = 'AlertRouter';
+
+/**
+ * CloudWatch namespace of a stage's metrics: one per stage, so that staging's heartbeat can never keep
+ * production's heartbeat alarm green (the metrics of every stage in an account and region would otherwise mix).
+ */
+export function metricsNamespaceFor(stage: string): string {
+  return `${METRICS_NAMESPACE}/${stage}`;
+}
+
+/** Heartbeat: the escalation sweep counts every run it finishes (functions/escalate.ts). */
+export const HEARTBEAT_METRIC = 'EscalationSweeps';
+/** Counted once per container when the configuration cannot be read at start (packages/aws/src/observability.ts). */
+export const STARTUP_ERROR_METRIC = 'StartupErrors';
 
 /** Handlers (`file.export`, relative to sst.config.ts). */
 export const HANDLERS = {
@@ -21,6 +36,7 @@ export const HANDLERS = {
   dashboard: 'functions/dashboard.handler',
   escalate: 'functions/escalate.handler',
   digest: 'functions/digest.handler',
+  hygiene: 'functions/hygiene.handler',
 } as const;
 
 export type FunctionKey = keyof typeof HANDLERS;
@@ -29,6 +45,37 @@ export type FunctionKey = keyof typeof HANDLERS;
 export const SECRET_NAMES = ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackSigningSecret', 'SmtpUrl', 'DashboardToken'] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
 
+/**
+ * What each secret must look like when it is set (the literal `unset` turns its channel off). A deploy with a
+ * value that fails is refused here, before it can reach the functions and stop every one of them at start.
+ * Messages name the secret, never its value.
+ */
+const SECRET_CHECKS: Partial<Record<SecretName, { ok: (v: string) => boolean; expected: string }>> = {
+  PagerDutyRoutingKey: { ok: (v) => /^\S+$/.test(v), expected: 'an Events API v2 integration key (no spaces)' },
+  SlackWebhookUrl: { ok: (v) => urlWith(v, ['https:']), expected: 'an https URL (the incoming webhook)' },
+  SlackSigningSecret: { ok: (v) => /^\S+$/.test(v), expected: "the Slack app's signing secret (no spaces)" },
+  SmtpUrl: { ok: (v) => urlWith(v, ['smtp:', 'smtps:']), expected: 'an smtp:// or smtps:// URL' },
+  DashboardToken: { ok: (v) => v.length >= 16 && /^\S+$/.test(v), expected: 'at least 16 characters without spaces (e.g. openssl rand -hex 32)' },
+};
+
+function urlWith(value: string, protocols: string[]): boolean {
+  try {
+    return protocols.includes(new URL(value).protocol);
+  } catch {
+    return false;
+  }
+}
+
+/** SST hands `sst deploy` each secret that is set as SST_SECRET_<Name>; one that is not set is SST's to report. */
+function checkSecrets(stage: string, env: Env): void {
+  for (const name of SECRET_NAMES) {
+    const value = env[`SST_SECRET_${name}`]?.trim();
+    const check = SECRET_CHECKS[name];
+    if (value === undefined || value === 'unset' || !check || check.ok(value)) continue;
+    throw new SettingsError(`secret ${name}: expected ${check.expected}, or "unset"; set it with \`npx sst secret set ${name} <value> --stage ${stage}\``);
+  }
+}
+
 /** Least privilege: each function is linked to the table and to these secrets only. */
 export const FUNCTION_SECRETS: Record<FunctionKey, readonly SecretName[]> = {
   alarm: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'],
@@ -36,6 +83,7 @@ export const FUNCTION_SECRETS: Record<FunctionKey, readonly SecretName[]> = {
   dashboard: ['DashboardToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'],
   escalate: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'],
   digest: ['SlackWebhookUrl', 'SmtpUrl'],
+  hygiene: ['SlackWebhookUrl', 'SmtpUrl'],
 };
 
 /** CloudWatch Logs retention (SST's `logging.retention` keys) for a stage. */
@@ -64,10 +112,36 @@ export interface ExampleAlarmSettings {
   dbInstance: string;
 }
 
+/** Where the router's own failures go: the ops topic, which no router function handles. */
+export interface OpsSettings {
+  /** OPS_EMAIL: addresses subscribed to the ops topic (each confirms once, by the link SNS mails). */
+  emails: string[];
+  /** OPS_HTTPS_URL: an HTTPS endpoint subscribed too (e.g. a PagerDuty "Amazon CloudWatch" integration URL). */
+  httpsUrl: string | null;
+}
+
+/**
+ * Reserved concurrency of the alarm function in production when ALARM_RESERVED_CONCURRENCY is unset. Other stages
+ * reserve none by default: each reservation comes out of the account's pool, and a new account's pool of 10
+ * leaves nothing to reserve.
+ */
+export const DEFAULT_ALARM_CONCURRENCY = 20;
+/** Alarm events older than this go to the dead-letter queue instead of waiting (Lambda's default is 6 h). */
+export const ALARM_MAX_EVENT_AGE_S = 3600;
+
 export interface Settings {
   stage: string;
+  ops: OpsSettings;
+  /** ALARM_ACCOUNT_IDS: other AWS accounts whose CloudWatch alarms may publish to the severity topics. */
+  alarmAccountIds: string[];
+  /** ALARM_RESERVED_CONCURRENCY: reserved (and maximum) concurrency of the alarm function; null = none. */
+  alarmConcurrency: number | null;
+  /** Timeout of each function in seconds, derived from the delivery budgets (stacks/timeouts.ts). */
+  timeouts: Record<FunctionKey, number>;
   emailFrom: string;
   emailTo: string[];
+  /** STAKEHOLDER_EMAILS: P0/P1 stakeholder updates go here (slack and dashboard functions). */
+  stakeholderEmails: string[];
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
   /** Daily digest: local wall-clock time and IANA zone (EventBridge Scheduler handles DST). */
   digestTime: { hour: number; minute: number };
@@ -170,6 +244,56 @@ export function dailyCron(time: { hour: number; minute: number }): `cron(${strin
 /** Escalation runs every minute: the shortest response time in the policy is 5 minutes. */
 export const ESCALATE_SCHEDULE = 'rate(1 minute)' as const;
 
+function emailList(env: Env, key: string): string[] {
+  return (text(env, key) ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((a) => email(key, a));
+}
+
+function accountIds(env: Env, key: string): string[] {
+  const ids = (text(env, key) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const id of ids) if (!/^\d{12}$/.test(id)) throw new SettingsError(`${key}: "${id}" is not a 12-digit AWS account id`);
+  return ids;
+}
+
+function concurrency(env: Env, key: string, stage: string): number | null {
+  const v = text(env, key);
+  if (v === undefined) return stage === 'production' ? DEFAULT_ALARM_CONCURRENCY : null;
+  if (v.toLowerCase() === 'off') return null;
+  const n = Number(v);
+  // 0 would throttle every alarm.
+  if (!Number.isInteger(n) || n < 1) throw new SettingsError(`${key}: expected a whole number of at least 1, or "off", got "${env[key]}"`);
+  return n;
+}
+
+/**
+ * Timeouts from the budgets, refusing budgets no function timeout can hold: a function cut off mid fan-out
+ * leaves deliveries pending, and a lease shorter than the alarm function's timeout lets a redelivery take
+ * over a send still in progress.
+ */
+function budgetedTimeouts(budgets: Budgets, budgetSet: boolean): Record<FunctionKey, number> {
+  const timeouts = timeoutsFor(budgets);
+  const cases = worstCases(budgets);
+  for (const [key, ceiling] of Object.entries(TIMEOUT_CEILING_S) as [FunctionKey, (typeof TIMEOUT_CEILING_S)[FunctionKey]][]) {
+    if (timeouts[key] <= ceiling.seconds) continue;
+    let fits = budgets.deliveryBudgetMs;
+    while (fits > 0 && timeoutsFor({ ...budgets, deliveryBudgetMs: fits })[key] > ceiling.seconds) fits -= 500;
+    throw new SettingsError(
+      `DELIVERY_BUDGET_MS: ${budgets.deliveryBudgetMs} ms${budgetSet ? '' : ' (the default)'} does not fit the ${key} function: its timeout would be ` +
+        `${timeouts[key]} s (${cases[key].how}), above its limit of ${ceiling.seconds} s (${ceiling.why}); use at most ${fits} ms`,
+    );
+  }
+  if (budgets.deliveryLeaseMs < timeouts.alarm * 1000) {
+    throw new SettingsError(
+      `DELIVERY_LEASE_MS: ${budgets.deliveryLeaseMs} ms is shorter than the alarm function's timeout of ${timeouts.alarm} s ` +
+        `(from DELIVERY_BUDGET_MS ${budgets.deliveryBudgetMs} ms): a redelivery could take over a send still in progress; use at least ${timeouts.alarm * 1000} ms`,
+    );
+  }
+  return timeouts;
+}
+
 export function readSettings(stage: string, env: Env = process.env): Settings {
   // Topic names are `alert-router-<stage>-<severity>` and the classifier matches their words.
   const clash = stage
@@ -179,11 +303,8 @@ export function readSettings(stage: string, env: Env = process.env): Settings {
     .find((w) => SEVERITY_TOPICS.some((t) => t.key === w));
   if (clash) throw new SettingsError(`stage "${stage}": contains the severity word "${clash}", which would be read from every topic name; pick another stage name`);
 
-  const emailTo = (text(env, 'EMAIL_TO') ?? '')
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .map((a) => email('EMAIL_TO', a));
+  checkSecrets(stage, env);
+  const emailTo = emailList(env, 'EMAIL_TO');
   const emailFrom = text(env, 'EMAIL_FROM');
   if (emailFrom) email('EMAIL_FROM', emailFrom.replace(/^.*<([^>]+)>\s*$/, '$1'));
 
@@ -206,11 +327,28 @@ export function readSettings(stage: string, env: Env = process.env): Settings {
     };
   }
 
+  const ops: OpsSettings = { emails: emailList(env, 'OPS_EMAIL'), httpsUrl: httpsUrl(env, 'OPS_HTTPS_URL') };
+  if (stage === 'production' && ops.emails.length === 0 && !ops.httpsUrl) {
+    throw new SettingsError('OPS_EMAIL: required in production (or OPS_HTTPS_URL): where the router\'s own failures are sent, by a path that does not go through the router');
+  }
+
+  const deliveryBudgetMs = millis(env, 'DELIVERY_BUDGET_MS');
+  const deliveryLeaseMs = millis(env, 'DELIVERY_LEASE_MS');
+  const timeouts = budgetedTimeouts(
+    { deliveryBudgetMs: deliveryBudgetMs ?? DEFAULT_DELIVERY_BUDGET_MS, deliveryLeaseMs: deliveryLeaseMs ?? DEFAULT_DELIVERY_LEASE_MS },
+    deliveryBudgetMs !== null,
+  );
+
   const sesRegion = text(env, 'SES_REGION');
   return {
     stage,
+    ops,
+    alarmAccountIds: accountIds(env, 'ALARM_ACCOUNT_IDS'),
+    alarmConcurrency: concurrency(env, 'ALARM_RESERVED_CONCURRENCY', stage),
+    timeouts,
     emailFrom: emailFrom ?? '',
     emailTo,
+    stakeholderEmails: emailList(env, 'STAKEHOLDER_EMAILS'),
     logLevel: level as Settings['logLevel'],
     digestTime: parseDigestTime('DIGEST_TIME', text(env, 'DIGEST_TIME') ?? '08:00'),
     digestTimezone: timezone('DIGEST_TIMEZONE', text(env, 'DIGEST_TIMEZONE') ?? 'UTC'),
@@ -218,8 +356,8 @@ export function readSettings(stage: string, env: Env = process.env): Settings {
     sesRegion: sesRegion === undefined ? null : awsRegion('SES_REGION', sesRegion),
     tuning: {
       pagerdutyEventsUrl: httpsUrl(env, 'PAGERDUTY_EVENTS_URL'),
-      deliveryBudgetMs: millis(env, 'DELIVERY_BUDGET_MS'),
-      deliveryLeaseMs: millis(env, 'DELIVERY_LEASE_MS'),
+      deliveryBudgetMs,
+      deliveryLeaseMs,
       dashboardPollMs: millis(env, 'DASHBOARD_POLL_MS', 1000),
     },
   };

@@ -60,6 +60,7 @@ function alarm(
 
 const policy = defaultPolicy();
 /** The shipped policy as raw YAML data, to be edited and validated again. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the test edits the raw YAML tree freely
 const rawPolicy = (): Record<string, any> => parseYaml(readFileSync(DEFAULT_POLICY_PATH, 'utf8'));
 
 describe('nameTokens', () => {
@@ -88,6 +89,21 @@ describe('severity from the description', () => {
     [null, null],
   ])('%j → %s', (description, want) => {
     expect(severityFromDescription(description)?.severity ?? null).toBe(want);
+  });
+
+  // The README's marker table: every marker word in every form.
+  const MARKERS: [string, string][] = [
+    ['P0', 'P0'], ['P1', 'P1'], ['P2', 'P2'], ['P3', 'P3'],
+    ['sev0', 'P0'], ['sev1', 'P0'], ['sev2', 'P1'], ['sev3', 'P2'], ['sev4', 'P3'],
+    ['critical', 'P0'], ['high', 'P1'], ['medium', 'P2'], ['low', 'P3'], ['info', 'P3'],
+  ];
+  const FORMS = [(w: string) => `severity: ${w}. Checkout is failing`, (w: string) => `[${w}] checkout is failing`, (w: string) => `owner=payments severity=${w}`];
+  it.each(MARKERS.flatMap(([word, want]) => FORMS.map((form) => [form(word), want])))('%j → %s', (description, want) => {
+    expect(severityFromDescription(description)).toMatchObject({ severity: want });
+  });
+
+  it.each(['severity: sev5', '[P4]', 'severity=sev10', 'severity: informational', '[sev 1]'])('%j is no marker', (description) => {
+    expect(severityFromDescription(description)).toBeNull();
   });
 });
 

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Incident } from '@alert-router/core';
 import { buildRuntime, DASHBOARD_HTTP_ROUTES, dashboardRoutes, readConfig, type Runtime } from '@alert-router/aws';
-import { authenticate, DASHBOARD_DISABLED, issueSession, sessionCookie, sessionKey } from '../packages/aws/src/dashboard/auth';
+import { authenticate, DASHBOARD_DISABLED, issueSession, sessionKey } from '../packages/aws/src/dashboard/auth';
 import { apiGatewayEvent } from '../packages/local/src/lambda-events';
 import { makeIncident } from './helpers/incident-factory';
 import { localStore } from './helpers/local-dynamo';

@@ -12,7 +12,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { loadPolicyFile, parseInput, route } from '@alert-router/core';
 import { createTableInput, TABLE } from '../packages/aws/src/table';
 import { DASHBOARD_HTTP_ROUTES, dashboardRoutes } from '../packages/aws/src/dashboard/routes';
@@ -21,8 +21,19 @@ import type { Runtime } from '../packages/aws/src/runtime';
 import { installStandIn, type Recorded, type StandIn } from './helpers/sst-standin';
 import { buildLambdaBundle } from '../bench/lib/lambda-bundle';
 import { dailyCron, logRetentionFor, parseDigestTime, readSettings, SettingsError } from '../stacks/settings';
+import {
+  DEFAULT_DELIVERY_BUDGET_MS,
+  DEFAULT_DELIVERY_LEASE_MS,
+  DIGEST_BUDGET_MS,
+  RESOLVE_WAIT_CAP_MS,
+  RESPONSE_URL_TIMEOUT_MS,
+  SLACK_CHANNEL_BUDGET_MS,
+} from '../stacks/timeouts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** A deployed API's URL, in place of the stand-in's placeholder (`<Api.url>`, which is no URL). */
+const API_URL = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
 
 /** The brief's contract, written out rather than imported from stacks/ so the test cannot agree with a typo. */
 const EXPECTED_FUNCTIONS = {
@@ -31,6 +42,7 @@ const EXPECTED_FUNCTIONS = {
   DashboardHandler: { handler: 'functions/dashboard.handler', secrets: ['DashboardToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'] },
   EscalateHandler: { handler: 'functions/escalate.handler', secrets: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'] },
   DigestHandler: { handler: 'functions/digest.handler', secrets: ['SlackWebhookUrl', 'SmtpUrl'] },
+  HygieneHandler: { handler: 'functions/hygiene.handler', secrets: ['SlackWebhookUrl', 'SmtpUrl'] },
 } as const;
 const ALL_SECRETS = ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackSigningSecret', 'SmtpUrl', 'DashboardToken'];
 const SLACK_ROUTES = ['POST /slack/commands', 'POST /slack/interactions'];
@@ -49,13 +61,19 @@ const DASHBOARD_ROUTES = [
   'POST /api/incidents/{id}/resolve',
   'POST /api/silences',
   'GET /api/digest',
+  'GET /incidents/{id}/review',
+  'POST /api/incidents/{id}/updates',
+  'GET /api/hygiene',
 ];
 /** Every deploy-time setting the stacks read; each run starts from these cleared. */
 const SETTING_KEYS = [
-  'EMAIL_FROM', 'EMAIL_TO', 'LOG_LEVEL', 'DIGEST_TIME', 'DIGEST_TIMEZONE', 'SES_REGION',
+  'EMAIL_FROM', 'EMAIL_TO', 'STAKEHOLDER_EMAILS', 'LOG_LEVEL', 'DIGEST_TIME', 'DIGEST_TIMEZONE', 'SES_REGION',
   'PAGERDUTY_EVENTS_URL', 'DELIVERY_BUDGET_MS', 'DELIVERY_LEASE_MS', 'DASHBOARD_POLL_MS',
   'EXAMPLE_ALARMS', 'EXAMPLE_LOAD_BALANCER', 'EXAMPLE_ECS_CLUSTER', 'EXAMPLE_ECS_SERVICE', 'EXAMPLE_DB_INSTANCE',
+  'OPS_EMAIL', 'OPS_HTTPS_URL', 'ALARM_ACCOUNT_IDS', 'ALARM_RESERVED_CONCURRENCY',
 ];
+/** Where the ops topic mails to in these tests (production refuses to deploy without one). */
+const OPS_EMAIL = 'oncall@example.com';
 /** IAM actions SES sending through nodemailer's SESv2 transport needs (raw MIME content → ses:SendRawEmail). */
 const SES_ACTIONS = ['ses:SendEmail', 'ses:SendRawEmail'];
 
@@ -80,7 +98,8 @@ interface Deployed {
 /** Runs sst.config.ts's run() for a stage with the given settings. */
 async function deploy(stage: string, env: Record<string, string> = {}): Promise<Deployed> {
   const sst = installStandIn({ stage });
-  for (const key of SETTING_KEYS) vi.stubEnv(key, env[key] ?? '');
+  const withOps: Record<string, string> = { OPS_EMAIL, ...env };
+  for (const key of SETTING_KEYS) vi.stubEnv(key, withOps[key] ?? '');
   try {
     const outputs = await (await loadConfig()).run();
     const fn = (name: keyof typeof EXPECTED_FUNCTIONS) => sst.one('sst.aws.Function', name);
@@ -100,6 +119,9 @@ afterEach(() => {
   vi.unstubAllEnvs();
 });
 
+/** The four topics the router subscribes to (not the ops topic). */
+const severityTopics = (d: Deployed) => d.sst.all('sst.aws.SnsTopic').filter((t) => t.name !== 'OpsAlerts');
+
 const production = () => deploy('production', { EMAIL_FROM: 'Alert Router <alerts@example.com>', EMAIL_TO: 'ops@example.com, lead@example.com' });
 
 describe('sst.config.ts app()', () => {
@@ -107,8 +129,27 @@ describe('sst.config.ts app()', () => {
     const sst = installStandIn({ stage: 'production' });
     try {
       const config = await loadConfig();
-      expect(await config.app({ stage: 'production' })).toEqual({ name: 'alert-router', home: 'aws', removal: 'retain', protect: true });
-      expect(await config.app({ stage: 'dev' })).toEqual({ name: 'alert-router', home: 'aws', removal: 'remove', protect: false });
+      const aws = { aws: { region: 'eu-west-1' } };
+      expect(await config.app({ stage: 'production' })).toEqual({ name: 'alert-router', home: 'aws', providers: aws, removal: 'retain', protect: true });
+      expect(await config.app({ stage: 'dev' })).toEqual({ name: 'alert-router', home: 'aws', providers: aws, removal: 'remove', protect: false });
+    } finally {
+      sst.restore();
+    }
+  });
+
+  it('pins the region of every stage, whatever AWS_REGION the shell has (secrets and state are per region)', async () => {
+    const sst = installStandIn({ stage: 'production' });
+    try {
+      const config = await loadConfig();
+      for (const region of ['us-west-2', '']) {
+        vi.stubEnv('AWS_REGION', region);
+        vi.stubEnv('AWS_DEFAULT_REGION', region);
+        for (const stage of ['production', 'staging', 'dev', 'pr-42']) {
+          const app = (await config.app({ stage })) as { providers: { aws: { region: string } } };
+          expect(app.providers.aws.region, stage).toMatch(/^[a-z]{2}-[a-z]+-\d$/);
+          expect(app.providers.aws.region, stage).not.toBe('us-west-2');
+        }
+      }
     } finally {
       sst.restore();
     }
@@ -118,7 +159,7 @@ describe('sst.config.ts app()', () => {
 describe('severity topics and the alarm function', () => {
   it('creates four topics, each subscribed once by the one alarm function', async () => {
     const d = await production();
-    const topics = d.sst.all('sst.aws.SnsTopic');
+    const topics = severityTopics(d);
     expect(topics.map((t) => t.args.transform.topic.name).sort()).toEqual(
       ['critical', 'high', 'low', 'medium'].map((s) => `alert-router-production-${s}`),
     );
@@ -136,41 +177,43 @@ describe('severity topics and the alarm function', () => {
     const d = await production();
     const policy = loadPolicyFile(resolve(ROOT, 'packages/core/policy/default.yaml'));
     const expected: Record<string, string> = { CriticalAlerts: 'P0', HighAlerts: 'P1', MediumAlerts: 'P2', LowAlerts: 'P3' };
-    for (const t of d.sst.all('sst.aws.SnsTopic')) {
+    for (const t of severityTopics(d)) {
       const topicArn = `arn:aws:sns:eu-west-1:123456789012:${t.args.transform.topic.name}`;
       const severity = routeThrough(topicArn, { AlarmName: 'SomeUnlistedAlarm', Namespace: 'Custom/App', MetricName: 'Whatever' }, policy);
       expect(severity, t.name).toBe(expected[t.name]);
     }
   });
 
-  it('runs the alarm function on nodejs22.x with 30 s and 512 MB', async () => {
+  it('runs the alarm function on nodejs22.x with 512 MB and a timeout from the budget', async () => {
     const { args } = (await production()).fn('AlarmHandler');
-    expect(args).toMatchObject({ runtime: 'nodejs22.x', timeout: '30 seconds', memory: '512 MB' });
+    expect(args).toMatchObject({ runtime: 'nodejs22.x', memory: '512 MB' });
+    expect(args.timeout).toMatch(/^\d+ seconds$/);
   });
 
-  it('sends alarms the function fails on to an SQS dead-letter queue whose alarm pages through the critical topic', async () => {
+  it('sends alarms the function fails on, or that waited over an hour, to an SQS dead-letter queue watched from the ops topic', async () => {
     const d = await production();
-    const queues = d.sst.all('aws.sqs.Queue');
-    expect(queues).toHaveLength(1);
-    const dlq = queues[0].instance;
-    expect(queues[0].args.messageRetentionSeconds).toBe(14 * 24 * 3600);
+    const dlqRec = d.sst.one('aws.sqs.Queue', 'AlarmDeadLetters');
+    const dlq = dlqRec.instance;
+    expect(dlqRec.args).toMatchObject({ name: 'alert-router-production-alarm-dlq', messageRetentionSeconds: 14 * 24 * 3600 });
 
     const { args } = d.fn('AlarmHandler');
     expect(args.retries).toBe(2);
     expect(args.transform.eventInvokeConfig.destinationConfig.onFailure.destination).toBe(dlq.arn);
+    // Lambda's default keeps a throttled event for 6 h; an alarm that late belongs in the queue, where ops hears of it.
+    expect(args.transform.eventInvokeConfig.maximumEventAgeInSeconds).toBe(3600);
     expect(args.permissions).toContainEqual({ actions: ['sqs:SendMessage'], resources: [dlq.arn] });
 
-    const alarms = d.sst.all('aws.cloudwatch.MetricAlarm');
-    expect(alarms.map((a) => a.name)).toEqual(['AlarmDeadLettersNotEmpty']);
-    const critical = d.sst.one('sst.aws.SnsTopic', 'CriticalAlerts').instance;
-    expect(alarms[0].args).toMatchObject({
+    const ops = d.sst.one('sst.aws.SnsTopic', 'OpsAlerts').instance;
+    const onQueue = d.sst.all('aws.cloudwatch.MetricAlarm').filter((a) => a.args.dimensions?.QueueName === dlq.name);
+    expect(onQueue.map((a) => a.args.metricName).sort()).toEqual(['ApproximateAgeOfOldestMessage', 'ApproximateNumberOfMessagesVisible']);
+    const depth = onQueue.find((a) => a.args.metricName === 'ApproximateNumberOfMessagesVisible')!;
+    expect(depth.args).toMatchObject({
+      name: 'alert-router-production-alarm-dlq-not-empty',
       namespace: 'AWS/SQS',
-      metricName: 'ApproximateNumberOfMessagesVisible',
-      dimensions: { QueueName: dlq.name },
       threshold: 0,
       comparisonOperator: 'GreaterThanThreshold',
-      alarmActions: [critical.arn],
-      okActions: [critical.arn],
+      alarmActions: [ops.arn],
+      okActions: [ops.arn],
     });
     expect(d.outputs.deadLetterQueueUrl).toBe(dlq.url);
     expect(d.outputs.alarmFunctionName).toBe(d.fn('AlarmHandler').instance.name);
@@ -178,7 +221,7 @@ describe('severity topics and the alarm function', () => {
 });
 
 describe('functions', () => {
-  it('has exactly the five handlers, all on nodejs22.x', async () => {
+  it('has exactly the six handlers, all on nodejs22.x', async () => {
     const d = await production();
     const fns = d.sst.all('sst.aws.Function');
     expect(Object.fromEntries(fns.map((f) => [f.name, f.args.handler]))).toEqual(
@@ -227,7 +270,8 @@ describe('functions', () => {
         EMAIL_TO: 'ops@example.com,lead@example.com',
         DASHBOARD_URL: d.outputs.apiUrl,
         POWERTOOLS_SERVICE_NAME: 'alert-router',
-        POWERTOOLS_METRICS_NAMESPACE: 'AlertRouter',
+        // One namespace per stage: staging's heartbeat must not keep production's heartbeat alarm green.
+        POWERTOOLS_METRICS_NAMESPACE: 'AlertRouter/production',
         LOG_LEVEL: 'INFO',
       });
     }
@@ -264,7 +308,7 @@ describe('functions', () => {
     expect(d.fn('AlarmHandler').args.permissions).toContainEqual({ actions: ['sqs:SendMessage'], resources: [dlq.arn] });
     // The code reads the same variable.
     const { readConfig } = await import('../packages/aws/src/config');
-    expect(readConfig({ ROUTER_TABLE: 't', ...d.fn('DigestHandler').args.environment }).sesRegion).toBe('eu-west-1');
+    expect(readConfig({ ROUTER_TABLE: 't', ...d.fn('DigestHandler').args.environment, DASHBOARD_URL: API_URL }).sesRegion).toBe('eu-west-1');
   });
 
   it('passes the runtime tuning variables when set, DASHBOARD_POLL_MS to the dashboard only', async () => {
@@ -284,7 +328,7 @@ describe('functions', () => {
       else expect(f.args.environment, f.name).not.toHaveProperty('DASHBOARD_POLL_MS');
     }
     const { readConfig } = await import('../packages/aws/src/config');
-    const config = readConfig({ ROUTER_TABLE: 't', ...d.fn('AlarmHandler').args.environment });
+    const config = readConfig({ ROUTER_TABLE: 't', ...d.fn('AlarmHandler').args.environment, DASHBOARD_URL: API_URL });
     expect(config).toMatchObject({ pagerdutyEventsUrl: 'https://events.eu.pagerduty.com/v2/enqueue', deliveryBudgetMs: 6000, leaseMs: 30000 });
   });
 
@@ -293,10 +337,24 @@ describe('functions', () => {
     ['staging', '1 week'],
     ['dev', '3 days'],
     ['pr-123', '3 days'],
-  ])('keeps logs of stage %s for %s', async (stage, retention) => {
+  ])('keeps logs of stage %s for %s, the API access logs too', async (stage, retention) => {
     expect(logRetentionFor(stage)).toBe(retention);
     const d = await deploy(stage);
     for (const f of d.sst.all('sst.aws.Function')) expect(f.args.logging, f.name).toEqual({ retention, format: 'json' });
+    expect(d.sst.one('sst.aws.ApiGatewayV2', 'Api').args.accessLog).toEqual({ retention });
+  });
+
+  it.each(['DEBUG', 'WARN'])('sets Lambda\'s application log level to LOG_LEVEL=%s (JSON logs drop DEBUG otherwise)', async (level) => {
+    const d = await deploy('dev', { LOG_LEVEL: level });
+    const again = installStandIn({ stage: 'dev' }); // the transform runs inside SST, with its globals
+    onTestFinished(() => again.restore());
+    for (const f of d.sst.all('sst.aws.Function')) {
+      // SST's own loggingConfig (format and log group) is kept; the level is added.
+      const args: Record<string, unknown> = { loggingConfig: { logFormat: 'JSON', logGroup: `<${f.name}.logGroup>` } };
+      f.args.transform.function(args, {}, f.name);
+      expect(args.loggingConfig, f.name).toEqual({ logFormat: 'JSON', logGroup: `<${f.name}.logGroup>`, applicationLogLevel: level, systemLogLevel: 'WARN' });
+      expect(f.args.environment.LOG_LEVEL, f.name).toBe(level);
+    }
   });
 });
 
@@ -319,6 +377,294 @@ describe('function bundles', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('the watcher: an ops topic that does not depend on the router', () => {
+  const opsOf = (d: Deployed) => d.sst.one('sst.aws.SnsTopic', 'OpsAlerts');
+  const alarmsOn = (d: Deployed, filter: (a: Recorded) => boolean = () => true) => d.sst.all('aws.cloudwatch.MetricAlarm').filter(filter);
+
+  it('is subscribed by email and HTTPS from the settings, and by no router function', async () => {
+    const d = await deploy('production', { OPS_EMAIL: 'oncall@example.com, lead@example.com', OPS_HTTPS_URL: 'https://events.pagerduty.com/integration/abc/enqueue' });
+    const ops = opsOf(d);
+    expect(ops.args.transform.topic.name).toBe('alert-router-production-ops');
+    expect(ops.calls.filter((c) => c.method.startsWith('subscribe'))).toEqual([]);
+    const subs = d.sst.all('aws.sns.TopicSubscription');
+    expect(subs.map((s) => s.args)).toEqual([
+      { topic: ops.instance.arn, protocol: 'email', endpoint: 'oncall@example.com' },
+      { topic: ops.instance.arn, protocol: 'email', endpoint: 'lead@example.com' },
+      { topic: ops.instance.arn, protocol: 'https', endpoint: 'https://events.pagerduty.com/integration/abc/enqueue', endpointAutoConfirms: true },
+    ]);
+    // No function is given the ops topic in any way (link, permission, environment, subscription).
+    for (const f of d.sst.all('sst.aws.Function')) expect(JSON.stringify(f.args), f.name).not.toContain(ops.instance.arn);
+    for (const t of severityTopics(d)) for (const c of t.calls) expect(c.args[1]).not.toBe(ops.instance.arn);
+  });
+
+  it('refuses a production deploy with nowhere to send the router\'s own failures', async () => {
+    await expect(deploy('production', { OPS_EMAIL: '' })).rejects.toThrow(/^OPS_EMAIL: required in production/);
+    expect(() => readSettings('production', { OPS_HTTPS_URL: 'http://hooks.example.com/x' })).toThrow(/OPS_HTTPS_URL: a deployed function needs an https URL/);
+    expect(readSettings('dev', {}).ops).toEqual({ emails: [], httpsUrl: null });
+  });
+
+  it('has an Errors and a Throttles alarm on every function, each sent to the ops topic only', async () => {
+    const d = await production();
+    const ops = opsOf(d).instance;
+    const fns = d.sst.all('sst.aws.Function');
+    expect(fns.length).toBe(Object.keys(EXPECTED_FUNCTIONS).length);
+    for (const f of fns) {
+      for (const metric of ['Errors', 'Throttles']) {
+        const found = alarmsOn(d, (a) => a.args.namespace === 'AWS/Lambda' && a.args.metricName === metric && a.args.dimensions?.FunctionName === f.instance.name);
+        expect(found, `${f.name} ${metric}`).toHaveLength(1);
+        expect(found[0].args, `${f.name} ${metric}`).toMatchObject({ statistic: 'Sum', threshold: 0, comparisonOperator: 'GreaterThanThreshold', treatMissingData: 'notBreaching' });
+        expect(found[0].args.name).toMatch(/^alert-router-production-/);
+      }
+    }
+    const critical = d.sst.one('sst.aws.SnsTopic', 'CriticalAlerts').instance;
+    for (const a of alarmsOn(d)) {
+      expect(a.args.alarmActions, a.name).toEqual([ops.arn]);
+      expect(a.args.okActions, a.name).toEqual([ops.arn]);
+      expect(JSON.stringify(a.args), a.name).not.toContain(critical.arn);
+    }
+  });
+
+  it('alarms on DestinationDeliveryFailures of every function with an on-failure destination', async () => {
+    const d = await production();
+    const withDestination = d.sst.all('sst.aws.Function').filter((f) => f.args.transform?.eventInvokeConfig?.destinationConfig?.onFailure);
+    expect(withDestination.map((f) => f.name).sort()).toEqual(['AlarmHandler', 'EscalateHandler']);
+    for (const f of withDestination) {
+      expect(alarmsOn(d, (a) => a.args.metricName === 'DestinationDeliveryFailures' && a.args.dimensions.FunctionName === f.instance.name), f.name).toHaveLength(1);
+    }
+  });
+
+  it('watches the depth and the age of every dead-letter queue', async () => {
+    const d = await production();
+    const queues = d.sst.all('aws.sqs.Queue');
+    expect(queues.map((q) => q.args.name).sort()).toEqual(['alert-router-production-alarm-dlq', 'alert-router-production-escalate-dlq']);
+    for (const q of queues) {
+      const on = alarmsOn(d, (a) => a.args.namespace === 'AWS/SQS' && a.args.dimensions.QueueName === q.instance.name);
+      expect(on.map((a) => a.args.metricName).sort(), q.name).toEqual(['ApproximateAgeOfOldestMessage', 'ApproximateNumberOfMessagesVisible']);
+      for (const a of on) expect(a.args.treatMissingData, a.name).toBe('notBreaching');
+    }
+  });
+
+  it('has a heartbeat: the sweep counts each run, and no count for 5 minutes (missing data) is breaching', async () => {
+    const d = await production();
+    const hb = d.sst.one('aws.cloudwatch.MetricAlarm', 'EscalationHeartbeat').args;
+    expect(hb).toMatchObject({ treatMissingData: 'breaching', comparisonOperator: 'LessThanThreshold', threshold: 1, statistic: 'Sum', period: 300 });
+    // The metric is the one functions/escalate.ts counts, in the namespace and with the service dimension it publishes under.
+    const source = readFileSync(resolve(ROOT, 'functions/escalate.ts'), 'utf8');
+    expect(source).toContain(`rt.metrics.count('${hb.metricName}')`);
+    const env = d.fn('EscalateHandler').args.environment;
+    expect(hb.namespace).toBe(env.POWERTOOLS_METRICS_NAMESPACE);
+    expect(hb.dimensions).toEqual({ service: env.POWERTOOLS_SERVICE_NAME });
+    // Another stage's sweeps cannot feed this stage's heartbeat.
+    const staging = (await deploy('staging')).sst.one('aws.cloudwatch.MetricAlarm', 'EscalationHeartbeat').args;
+    expect(staging.namespace).not.toBe(hb.namespace);
+  });
+
+  it('the deployed escalation handler counts one heartbeat per finished sweep, and none for a failed one', async () => {
+    const { routerWithPeers } = await import('./helpers/router-runtime');
+    const { handler } = await import('../functions/escalate');
+    const { lambdaContext, scheduledEvent } = await import('../packages/local/src/lambda-events');
+    const aws = await import('../packages/aws/src/index');
+    const env = await routerWithPeers();
+    aws.setRuntime(env.rt);
+    try {
+      const beats = () => env.rt.metrics.snapshot().EscalationSweeps ?? 0;
+      await handler(scheduledEvent('escalate', new Date()), lambdaContext('escalate'));
+      await handler(scheduledEvent('escalate', new Date()), lambdaContext('escalate'));
+      expect(beats()).toBe(2);
+      const listDue = vi.spyOn(env.rt.store, 'listDue').mockRejectedValueOnce(new Error('DynamoDB unavailable'));
+      await expect(handler(scheduledEvent('escalate', new Date()), lambdaContext('escalate'))).rejects.toThrow('DynamoDB unavailable');
+      listDue.mockRestore();
+      expect(beats()).toBe(2);
+    } finally {
+      aws.setRuntime(undefined);
+      await env.close();
+    }
+  });
+
+  it('reports a configuration error at start once per container, on the metric the ops alarm watches', async () => {
+    const d = await production();
+    const alarm = d.sst.one('aws.cloudwatch.MetricAlarm', 'StartupErrors').args;
+    expect(alarm).toMatchObject({ namespace: 'AlertRouter/production', dimensions: { service: 'alert-router' }, threshold: 0, treatMissingData: 'notBreaching' });
+    expect(readFileSync(resolve(ROOT, 'packages/aws/src/observability.ts'), 'utf8')).toContain(`addMetric('${alarm.metricName}'`);
+
+    const aws = await import('../packages/aws/src/index');
+    const errors = vi.spyOn(aws.logger, 'error').mockImplementation(() => undefined);
+    vi.stubEnv('POWERTOOLS_METRICS_DISABLED', 'true');
+    vi.stubEnv('ROUTER_TABLE', 'incidents');
+    vi.stubEnv('SLACK_WEBHOOK_URL', 'not a url');
+    aws.setRuntime(undefined);
+    try {
+      for (let i = 0; i < 3; i++) await expect(aws.runtime()).rejects.toThrow('SLACK_WEBHOOK_URL: not a URL');
+      const reports = errors.mock.calls.filter((c) => String(c[0]).startsWith('startup error'));
+      expect(reports).toHaveLength(1);
+      expect(reports[0][1]).toEqual({ error: 'ConfigError: SLACK_WEBHOOK_URL: not a URL' });
+    } finally {
+      errors.mockRestore();
+      aws.setRuntime(undefined);
+    }
+  });
+});
+
+describe('the escalation sweep', () => {
+  it('is retried once, then kept in its own dead-letter queue, from the function and from the scheduler', async () => {
+    const d = await production();
+    const dlq = d.sst.one('aws.sqs.Queue', 'EscalateDeadLetters').instance;
+    const { args } = d.fn('EscalateHandler');
+    expect(args.retries).toBeGreaterThan(0);
+    expect(args.transform.eventInvokeConfig.destinationConfig.onFailure.destination).toBe(dlq.arn);
+    expect(args.permissions).toContainEqual({ actions: ['sqs:SendMessage'], resources: [dlq.arn] });
+    expect(d.sst.one('sst.aws.CronV2', 'Escalate').args).toMatchObject({ dlq: dlq.arn, retries: 2 });
+    expect(d.outputs.escalateDeadLetterQueueUrl).toBe(dlq.url);
+  });
+});
+
+describe('timeouts from the budgets', () => {
+  const timeoutS = (f: Recorded) => Number(/^(\d+) seconds$/.exec(f.args.timeout)![1]);
+
+  it('mirrors the code\'s own budgets and waits', async () => {
+    const { readConfig } = await import('../packages/aws/src/config');
+    const timing = await import('../packages/aws/src/slack/timing');
+    const defaults = readConfig({ ROUTER_TABLE: 't' });
+    expect(DEFAULT_DELIVERY_BUDGET_MS).toBe(defaults.deliveryBudgetMs);
+    expect(DEFAULT_DELIVERY_LEASE_MS).toBe(defaults.leaseMs);
+    expect(SLACK_CHANNEL_BUDGET_MS).toBe(timing.SLACK_CHANNEL_BUDGET_MS);
+    expect(RESPONSE_URL_TIMEOUT_MS).toBe(timing.RESPONSE_URL_TIMEOUT_MS);
+    const pipeline = readFileSync(resolve(ROOT, 'packages/aws/src/alarm-pipeline.ts'), 'utf8');
+    expect(pipeline).toContain(`Math.min(deps.leaseMs, ${RESOLVE_WAIT_CAP_MS.toLocaleString('en').replace(/,/g, '_')})`);
+    const digest = readFileSync(resolve(ROOT, 'packages/aws/src/digest/broadcast.ts'), 'utf8');
+    expect(digest).toContain(`budgetMs: ${DIGEST_BUDGET_MS.toLocaleString('en').replace(/,/g, '_')}`);
+  });
+
+  it.each([[undefined], ['4000'], ['12000'], ['20000']])('DELIVERY_BUDGET_MS=%s: the alarm function outlives an OK that waits for the opening worker and then fans out', async (budget) => {
+    const d = await deploy('production', budget ? { DELIVERY_BUDGET_MS: budget, DELIVERY_LEASE_MS: '60000' } : {});
+    const b = Number(budget ?? 8000);
+    // Worst case written out: the opening worker's fan-out (b), the OK's own fan-out (b), five DynamoDB requests.
+    expect(timeoutS(d.fn('AlarmHandler')) * 1000).toBeGreaterThan(Math.min(b + 1000, 20_000) + b + 5 * 1000);
+    // The dashboard resolves with the full budget; the sweep may resend an ack and then a resolve.
+    expect(timeoutS(d.fn('DashboardHandler')) * 1000).toBeGreaterThan(b + 6 * 1000);
+    expect(timeoutS(d.fn('EscalateHandler')) * 1000).toBeGreaterThan(2 * b + 7 * 1000);
+    // Behind API Gateway, nothing may outlive its 30 s.
+    for (const f of ['SlackHandler', 'DashboardHandler'] as const) expect(timeoutS(d.fn(f)), f).toBeLessThanOrEqual(30);
+  });
+
+  it('refuses a budget that cannot fit a function\'s timeout, naming both values', () => {
+    const run = () => readSettings('production', { OPS_EMAIL, DELIVERY_BUDGET_MS: '25000', DELIVERY_LEASE_MS: '90000' });
+    expect(run).toThrow(SettingsError);
+    expect(run).toThrow(/^DELIVERY_BUDGET_MS: 25000 ms does not fit the dashboard function: its timeout would be 33 s .*above its limit of 30 s \(API Gateway's 30 s integration timeout\); use at most 22000 ms$/);
+    expect(() => readSettings('production', { OPS_EMAIL, DELIVERY_BUDGET_MS: '22000', DELIVERY_LEASE_MS: '90000' })).not.toThrow();
+  });
+
+  it('refuses a lease shorter than the alarm function\'s timeout, naming both values', () => {
+    expect(() => readSettings('production', { OPS_EMAIL, DELIVERY_LEASE_MS: '20000' })).toThrow(
+      /^DELIVERY_LEASE_MS: 20000 ms is shorter than the alarm function's timeout of 24 s \(from DELIVERY_BUDGET_MS 8000 ms\)/,
+    );
+  });
+
+  it('gives the alarm function reserved concurrency (ALARM_RESERVED_CONCURRENCY, or off), never 0', async () => {
+    expect((await production()).fn('AlarmHandler').args.concurrency).toEqual({ reserved: 20 });
+    // Other stages reserve nothing unless asked: a new account's pool leaves nothing to reserve.
+    expect((await deploy('dev')).fn('AlarmHandler').args).not.toHaveProperty('concurrency');
+    expect((await deploy('dev', { ALARM_RESERVED_CONCURRENCY: '5' })).fn('AlarmHandler').args.concurrency).toEqual({ reserved: 5 });
+    expect((await deploy('production', { ALARM_RESERVED_CONCURRENCY: '50' })).fn('AlarmHandler').args.concurrency).toEqual({ reserved: 50 });
+    expect((await deploy('production', { ALARM_RESERVED_CONCURRENCY: 'off' })).fn('AlarmHandler').args).not.toHaveProperty('concurrency');
+    expect(() => readSettings('dev', { ALARM_RESERVED_CONCURRENCY: '0' })).toThrow(/^ALARM_RESERVED_CONCURRENCY: expected a whole number of at least 1, or "off", got "0"$/);
+  });
+});
+
+describe('who may publish to the severity topics', () => {
+  const policyOf = (d: Deployed, component: string) => JSON.parse(d.sst.one('aws.sns.TopicPolicy', `${component}Policy`).args.policy);
+
+  it('lets the owning account and its AWS Budgets publish to each severity topic, and no one else by default', async () => {
+    const d = await production();
+    expect(d.sst.all('aws.sns.TopicPolicy').map((p) => p.name).sort()).toEqual(['CriticalAlertsPolicy', 'HighAlertsPolicy', 'LowAlertsPolicy', 'MediumAlertsPolicy']);
+    for (const t of severityTopics(d)) {
+      expect(d.sst.one('aws.sns.TopicPolicy', `${t.name}Policy`).args.arn).toBe(t.instance.arn);
+      const policy = policyOf(d, t.name);
+      for (const s of policy.Statement) expect(s.Resource, t.name).toBe(t.instance.arn);
+      expect(policy.Statement.map((s: { Sid: string }) => s.Sid)).toEqual(['OwnerAccount', 'AwsBudgets']);
+      const budgets = policy.Statement[1];
+      expect(budgets).toMatchObject({ Effect: 'Allow', Principal: { Service: 'budgets.amazonaws.com' }, Action: 'SNS:Publish' });
+      expect(budgets.Condition.StringEquals['aws:SourceAccount']).toBe('<account>');
+      expect(policy.Statement[0].Condition.StringEquals['AWS:SourceOwner']).toBe('<account>');
+    }
+  });
+
+  it('lets the CloudWatch alarms of the accounts in ALARM_ACCOUNT_IDS publish', async () => {
+    const d = await deploy('production', { ALARM_ACCOUNT_IDS: '111122223333, 444455556666' });
+    const statements = policyOf(d, 'CriticalAlerts').Statement;
+    expect(statements.find((s: { Sid: string }) => s.Sid === 'CloudWatchAlarmsOfListedAccounts')).toMatchObject({
+      Principal: { Service: 'cloudwatch.amazonaws.com' },
+      Action: 'SNS:Publish',
+      Condition: { StringEquals: { 'aws:SourceAccount': ['111122223333', '444455556666'] } },
+    });
+    expect(statements.find((s: { Sid: string }) => s.Sid === 'ListedAccounts').Principal.AWS).toEqual(['arn:aws:iam::111122223333:root', 'arn:aws:iam::444455556666:root']);
+    expect(() => readSettings('dev', { ALARM_ACCOUNT_IDS: '1234' })).toThrow(/^ALARM_ACCOUNT_IDS: "1234" is not a 12-digit AWS account id$/);
+  });
+});
+
+describe('the deploy guide (docs/deploy.md, linked from the README)', () => {
+  const guide = () => readFileSync(resolve(ROOT, 'docs/deploy.md'), 'utf8');
+  const readme = () => readFileSync(resolve(ROOT, 'README.md'), 'utf8');
+  /** The shell lines of the guide's ```bash blocks, in order. */
+  const commands = (text: string) =>
+    [...text.matchAll(/```bash\n([\s\S]*?)```/g)].flatMap((m) => m[1].split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
+
+  it('is the only deploy guide: the README links it and repeats none of its commands', () => {
+    expect(readme()).toContain('(docs/deploy.md)');
+    const readmeCommands = commands(readme());
+    expect(readmeCommands.filter((c) => /\bsst (deploy|secret)\b/.test(c))).toEqual([]);
+  });
+
+  it('sets exactly the secrets the stacks define', async () => {
+    const d = await production();
+    const defined = d.sst.all('sst.Secret').map((s) => s.name).sort();
+    const set = new Set([...`${guide()}\n${readme()}`.matchAll(/sst secret set\s+([A-Za-z0-9]+)/g)].map((m) => m[1]));
+    expect([...set].sort()).toEqual(defined);
+  });
+
+  it('works in its order: every secret set (placeholders for the Slack ones) before the first deploy, the Slack app from its outputs, then set and deploy again', async () => {
+    const d = await production();
+    const lines = commands(guide());
+    const firstDeploy = lines.findIndex((l) => /^npx sst deploy --stage production$/.test(l));
+    expect(firstDeploy).toBeGreaterThan(0);
+    const before = lines.slice(0, firstDeploy);
+    for (const s of d.sst.all('sst.Secret')) expect(before.some((l) => l.startsWith(`npx sst secret set ${s.name} `)), s.name).toBe(true);
+    // The Slack values do not exist yet: placeholders first.
+    for (const name of ['SlackWebhookUrl', 'SlackSigningSecret']) expect(before.find((l) => l.startsWith(`npx sst secret set ${name} `)), name).toMatch(/ unset /);
+    // After the first deploy: the real Slack values, then another deploy.
+    const after = lines.slice(firstDeploy + 1);
+    const slackSet = after.findIndex((l) => l.startsWith('npx sst secret set SlackSigningSecret '));
+    expect(after.findIndex((l) => l.startsWith('npx sst secret set SlackWebhookUrl '))).toBeGreaterThanOrEqual(0);
+    expect(slackSet).toBeGreaterThanOrEqual(0);
+    expect(after.slice(slackSet).some((l) => /^npx sst deploy --stage production$/.test(l))).toBe(true);
+    // The Slack app is created from outputs the deploy prints, between the two.
+    const text = guide();
+    expect(text.indexOf('slackCommandsUrl', text.indexOf('npx sst deploy --stage production'))).toBeGreaterThan(0);
+  });
+
+  it('shows exactly the outputs the deploy prints', async () => {
+    const d = await production();
+    const block = /It ends by printing the outputs[\s\S]*?```\n([\s\S]*?)```/.exec(guide());
+    expect(block).not.toBeNull();
+    const shown = block![1].split('\n').map((l) => /^(\w+):/.exec(l)?.[1]).filter(Boolean);
+    expect(shown.sort()).toEqual(Object.keys(d.outputs).sort());
+  });
+
+  it('documents every deploy-time setting the stacks read', () => {
+    const text = guide();
+    for (const key of SETTING_KEYS) expect(text, key).toContain(key);
+    const source = readFileSync(resolve(ROOT, 'stacks/settings.ts'), 'utf8');
+    const read = new Set([...source.matchAll(/\(env, '([A-Z_]+)'/g)].map((m) => m[1]));
+    expect([...read].sort()).toEqual([...SETTING_KEYS].sort());
+  });
+});
+
+describe('api', () => {
+  it('has CORS off: no browser on another origin calls it', async () => {
+    expect((await production()).sst.one('sst.aws.ApiGatewayV2', 'Api').args.cors).toBe(false);
   });
 });
 
@@ -450,7 +796,7 @@ describe('schedules', () => {
     const escalate = d.sst.one('sst.aws.CronV2', 'Escalate');
     expect(escalate.args.schedule).toBe('rate(1 minute)');
     expect(escalate.args.function).toBe(d.fn('EscalateHandler').instance);
-    expect(d.fn('EscalateHandler').args.retries).toBe(0);
+    expect(d.fn('EscalateHandler').args.retries).toBe(1);
 
     const digest = d.sst.one('sst.aws.CronV2', 'Digest');
     expect(digest.args).toMatchObject({ schedule: 'cron(0 8 * * ? *)', timezone: 'UTC' });
@@ -464,6 +810,29 @@ describe('schedules', () => {
   it('takes the digest time and time zone from DIGEST_TIME and DIGEST_TIMEZONE', async () => {
     const d = await deploy('production', { DIGEST_TIME: '07:30', DIGEST_TIMEZONE: 'Europe/Berlin' });
     expect(d.sst.one('sst.aws.CronV2', 'Digest').args).toMatchObject({ schedule: 'cron(30 7 * * ? *)', timezone: 'Europe/Berlin' });
+    expect(d.sst.one('sst.aws.CronV2', 'Hygiene').args).toMatchObject({ schedule: 'cron(30 7 ? * MON *)', timezone: 'Europe/Berlin' });
+    expect(d.sst.one('sst.aws.CronV2', 'HygieneMonthly').args).toMatchObject({ schedule: 'cron(30 7 1 * ? *)', timezone: 'Europe/Berlin' });
+  });
+
+  it('sends the alert-hygiene report weekly (7 days) and monthly (30 days, detail.days) through one function', async () => {
+    const d = await production();
+    const weekly = d.sst.one('sst.aws.CronV2', 'Hygiene');
+    const monthly = d.sst.one('sst.aws.CronV2', 'HygieneMonthly');
+    expect(weekly.args.function).toBe(d.fn('HygieneHandler').instance);
+    expect(monthly.args.function).toBe(d.fn('HygieneHandler').instance);
+    expect(weekly.args.event).toMatchObject({ 'detail-type': 'Scheduled Event', detail: {} });
+    expect(monthly.args.event).toMatchObject({ 'detail-type': 'Scheduled Event', detail: { days: 30 } });
+  });
+
+  it('gives STAKEHOLDER_EMAILS to the functions that post stakeholder updates, and only when set', async () => {
+    const d = await deploy('production', { STAKEHOLDER_EMAILS: 'exec@example.com, support@example.com' });
+    for (const f of d.sst.all('sst.aws.Function')) {
+      const env = f.args.environment as Record<string, string>;
+      if (f.name === 'SlackHandler' || f.name === 'DashboardHandler') expect(env.STAKEHOLDER_EMAILS, f.name).toBe('exec@example.com,support@example.com');
+      else expect(env, f.name).not.toHaveProperty('STAKEHOLDER_EMAILS');
+    }
+    for (const f of (await production()).sst.all('sst.aws.Function')) expect(f.args.environment, f.name).not.toHaveProperty('STAKEHOLDER_EMAILS');
+    expect(() => readSettings('production', { OPS_EMAIL, STAKEHOLDER_EMAILS: 'not-an-address' })).toThrow(/STAKEHOLDER_EMAILS: "not-an-address" is not an email address/);
   });
 });
 
@@ -478,7 +847,7 @@ describe('example alarms (runbook)', () => {
 
   it('are not deployed unless EXAMPLE_ALARMS is set', async () => {
     const names = (await production()).sst.all('aws.cloudwatch.MetricAlarm').map((a) => a.name);
-    expect(names).toEqual(['AlarmDeadLettersNotEmpty']);
+    for (const example of ['HighErrorRate', 'HighResponseTime', 'HighCPUUtilization', 'DatabaseHighCPU']) expect(names).not.toContain(example);
   });
 
   it('send ALARM and OK to the runbook severity topics, and the router classifies them as the runbook says', async () => {
@@ -494,7 +863,10 @@ describe('example alarms (runbook)', () => {
     for (const [name, e] of Object.entries(expected)) {
       const { args } = d.sst.one('aws.cloudwatch.MetricAlarm', name);
       expect(args, name).toMatchObject({
-        name,
+        // Stage-prefixed: never replaces an alarm of the runbook's name that already exists.
+        name: `alert-router-production-${name}`,
+        // Missing data (no traffic, no 5XX) is "not breaching", so each can return to OK and send it.
+        treatMissingData: 'notBreaching',
         namespace: e.namespace,
         metricName: e.metric,
         dimensions: e.dims,
@@ -510,10 +882,12 @@ describe('example alarms (runbook)', () => {
       const topicName = d.sst.one('sst.aws.SnsTopic', e.topic).args.transform.topic.name;
       const severity = routeThrough(
         `arn:aws:sns:eu-west-1:123456789012:${topicName}`,
-        { AlarmName: name, AlarmDescription: args.alarmDescription, Namespace: args.namespace, MetricName: args.metricName, Dimensions: args.dimensions },
+        { AlarmName: args.name, AlarmDescription: args.alarmDescription, Namespace: args.namespace, MetricName: args.metricName, Dimensions: args.dimensions },
         policy,
       );
       expect(severity, name).toBe(e.severity);
+      // The policy's rule still finds the runbook under the stage-prefixed name.
+      expect(policy.rules.find((r) => r.alarmName && new RegExp(`^${r.alarmName.replace('*', '.*')}$`, 'i').test(args.name))?.runbook, name).toBeTruthy();
     }
   });
 
@@ -539,8 +913,41 @@ describe('deploy-time settings', () => {
     [{ DELIVERY_BUDGET_MS: '8s' }, 'DELIVERY_BUDGET_MS: expected an integer number of milliseconds, got "8s"'],
     [{ DASHBOARD_POLL_MS: '500' }, 'DASHBOARD_POLL_MS: expected an integer number of milliseconds of at least 1000, got "500"'],
   ])('rejects %o naming the key', (env, message) => {
-    expect(() => readSettings('production', env)).toThrow(SettingsError);
-    expect(() => readSettings('production', env)).toThrow(message);
+    expect(() => readSettings('production', { OPS_EMAIL, ...env })).toThrow(SettingsError);
+    expect(() => readSettings('production', { OPS_EMAIL, ...env })).toThrow(message);
+  });
+
+  it.each([
+    ['SlackWebhookUrl', 'hooks.slack.com/services/T000/B000/XXXX', 'an https URL'],
+    ['SlackWebhookUrl', 'http://hooks.slack.com/services/T000/B000/XXXX', 'an https URL'],
+    ['SmtpUrl', 'email-smtp.eu-west-1.amazonaws.com:465', 'an smtp:// or smtps:// URL'],
+    ['DashboardToken', 'short', 'at least 16 characters'],
+    ['PagerDutyRoutingKey', 'R0123 456', 'an Events API v2 integration key'],
+  ])('refuses a secret %s that would stop every function at start, without quoting it', (name, value, expected) => {
+    const run = () => readSettings('production', { OPS_EMAIL, [`SST_SECRET_${name}`]: value });
+    expect(run).toThrow(SettingsError);
+    expect(run).toThrow(`secret ${name}: expected ${expected}`);
+    expect(run).toThrow(`npx sst secret set ${name} <value> --stage production`);
+    try {
+      run();
+    } catch (err) {
+      expect((err as Error).message).not.toContain(value);
+    }
+  });
+
+  it('accepts the placeholder "unset" and well-formed secrets, and leaves unset ones to SST', async () => {
+    const good = {
+      SST_SECRET_PagerDutyRoutingKey: 'R0123456789ABCDEFGHIJ0123456789AB',
+      SST_SECRET_SlackWebhookUrl: 'https://hooks.slack.com/services/T000/B000/XXXX',
+      SST_SECRET_SlackSigningSecret: 'unset',
+      SST_SECRET_SmtpUrl: 'smtps://USER:PASSWORD@email-smtp.eu-west-1.amazonaws.com:465',
+      SST_SECRET_DashboardToken: '0123456789abcdef0123456789abcdef',
+    };
+    expect(() => readSettings('production', { OPS_EMAIL, ...good })).not.toThrow();
+    expect(() => readSettings('production', { OPS_EMAIL })).not.toThrow();
+    // As `sst deploy` runs it: SST puts each secret that is set into the environment.
+    vi.stubEnv('SST_SECRET_SlackWebhookUrl', 'not a url');
+    await expect(deploy('production')).rejects.toThrow(/^secret SlackWebhookUrl: expected an https URL/);
   });
 
   it('rejects a stage name that a topic name would turn into a severity', () => {
@@ -549,7 +956,7 @@ describe('deploy-time settings', () => {
   });
 
   it('defaults: digest 08:00 UTC, INFO in production, DEBUG elsewhere, no example alarms', () => {
-    expect(readSettings('production', {})).toMatchObject({
+    expect(readSettings('production', { OPS_EMAIL })).toMatchObject({
       digestTime: { hour: 8, minute: 0 },
       digestTimezone: 'UTC',
       logLevel: 'INFO',

@@ -535,7 +535,7 @@ describe('outbox and createNotifiers', () => {
         channel: 'slack',
         event: 'trigger',
         incidentId: 'INC-7F3A9K2M',
-        summary: expect.stringMatching(/^\[P0\] ALARM: High \[31mErrorRate fake line \(INC-7F3A9K2M\) - Threshold Crossed/),
+        summary: expect.stringMatching(/^\[P0\] ALARM: High\\u001B\[31mErrorRate fake line \(INC-7F3A9K2M\) - Threshold Crossed/),
       },
     ]);
     expect(lines).toHaveLength(1);

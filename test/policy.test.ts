@@ -74,7 +74,7 @@ describe('errors name the exact key and why', () => {
   it('rule without matchers', () => {
     const e = errorOf(
       edited(
-        '  - { name: High error rate, alarmName: HighErrorRate, severity: P0, runbook: high-error-rate }',
+        '  - { name: High error rate, alarmName: "*HighErrorRate", severity: P0, runbook: high-error-rate }',
         '  - { name: High error rate, severity: P0 }',
       ),
     );
@@ -121,7 +121,7 @@ describe('errors name the exact key and why', () => {
   });
 
   it('unknown severity in a rule', () => {
-    const e = errorOf(edited('alarmName: HighErrorRate, severity: P0', 'alarmName: HighErrorRate, severity: P5'));
+    const e = errorOf(edited('alarmName: "*HighErrorRate", severity: P0', 'alarmName: "*HighErrorRate", severity: P5'));
     expect(e.message).toMatch(/^policy\.yaml: rules\[0\]\.severity: /);
   });
 

@@ -1,29 +1,18 @@
 /**
  * The dashboard in headless Chromium against `npm start` (a child process, HTTP only), as an on-call engineer
- * uses it. Chromium is Debian's /usr/bin/chromium (CHROMIUM_PATH to override), driven by playwright-core.
+ * uses it. Chromium: CHROMIUM_PATH, else /usr/bin/chromium, else @sparticuz/chromium (test/helpers/browser.ts),
+ * driven by playwright-core.
  * If it cannot start these tests FAIL; set SKIP_BROWSER_TESTS=1 to skip them on purpose.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { launchChromium as launch } from '../helpers/browser';
 import { RUNBOOK_ALARMS, snsNotification, type DemoAlarm } from '../../packages/local/src/demo';
 
 const SKIP = process.env.SKIP_BROWSER_TESTS === '1';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const TOKEN = 'e2e-dashboard-token-5f1c0a9b';
 const HOSTILE_NAME = '<img src=x onerror=alert(1)><script>alert(2)</script>';
-
-async function launch(): Promise<Browser> {
-  try {
-    return await chromium.launch({ executablePath: CHROMIUM, args: ARGS, timeout: 30_000 });
-  } catch (err) {
-    throw new Error(
-      `Chromium did not start (${CHROMIUM}): ${(err as Error).message.split('\n')[0]}\n` +
-        'Install it (apt-get install -y chromium) or set SKIP_BROWSER_TESTS=1 to skip the browser tests deliberately.',
-    );
-  }
-}
 
 interface Router {
   url: string;
@@ -362,5 +351,53 @@ function contrastScript() {
     expect(await page.locator('tbody tr.row-open').count()).toBe(1000);
     const best = Math.min(...runs.map((r) => r.load));
     expect(best, JSON.stringify(runs)).toBeLessThan(1000);
+  });
+});
+
+(SKIP ? describe.skip : describe)('review draft in Chromium (npm start --demo, no token)', () => {
+  let browser: Browser;
+  let router: Router;
+
+  beforeAll(async () => {
+    browser = await launch();
+    router = await startRouter(['--demo']);
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await router?.stop();
+  });
+
+  it('from an incident page: a stakeholder update lands on the timeline, the review draft opens and downloads', async () => {
+    const ctx = await browser.newContext({ acceptDownloads: true });
+    try {
+      const page = await ctx.newPage();
+      const id = (await incidents(router.url)).find((i) => i.alarmName === 'HighErrorRate')!.id;
+      await page.goto(`${router.url}/incidents/${id}`);
+      await page.getByLabel(/^Stakeholder update/).fill('Failover under way <b>now</b>');
+      await page.getByRole('button', { name: 'Post update' }).click();
+      await page.waitForURL(/done=update/);
+      expect(await page.locator('.flash-ok').textContent()).toBe(`Update on ${id} posted.`);
+      expect(await page.locator('table.timeline').textContent()).toContain('Failover under way <b>now</b>');
+
+      await page.locator('#review-link').click();
+      await page.waitForURL(`${router.url}/incidents/${id}/review`);
+      expect(await page.locator('h1').textContent()).toContain('Post-incident review draft');
+      const draft = (await page.locator('#review-markdown').textContent())!;
+      expect(draft.startsWith(`# Post-incident review: ${id} HighErrorRate`)).toBe(true);
+      expect(draft).toContain('## Root cause');
+      expect(await page.locator('table.timeline').textContent()).toContain('Stakeholder update: Failover under way <b>now</b>');
+      expect(await page.locator('main b').count()).toBe(0);
+
+      const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#review-download').click()]);
+      expect(download.suggestedFilename()).toBe(`${id}-review.md`);
+      const path = await download.path();
+      const { readFile } = await import('node:fs/promises');
+      const text = await readFile(path, 'utf8');
+      expect(text).toBe(`${draft}`);
+      expect(text).toContain('Stakeholder update\\: Failover under way \\<b\\>now\\</b\\>');
+    } finally {
+      await ctx.close();
+    }
   });
 });

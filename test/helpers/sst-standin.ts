@@ -133,7 +133,8 @@ export function installStandIn(app: { stage: string; name?: string }): StandIn {
     $interpolate: (strings: TemplateStringsArray, ...parts: unknown[]) =>
       strings.reduce((acc, s, i) => acc + s + (i < parts.length ? String(parts[i]) : ''), ''),
     $jsonStringify: (v: unknown) => JSON.stringify(v),
-    $util: {},
+    // `$util.output(x).apply(f)`: values here are plain, so apply runs at once.
+    $util: { output: (v: unknown) => ({ apply: (f: (x: unknown) => unknown) => f(v) }) },
   };
   for (const g of GLOBALS) Object.defineProperty(globalThis, g, { value: values[g], configurable: true, writable: true });
 

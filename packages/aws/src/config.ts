@@ -1,5 +1,4 @@
-import { ConfigError } from '@alert-router/core/errors';
-import { Resource } from 'sst/resource';
+import { readEnv } from './env';
 
 /** Runtime configuration, read once per cold start from the environment (SST links or plain variables). */
 export interface RouterConfig {
@@ -15,10 +14,16 @@ export interface RouterConfig {
   smtpUrl: string | null;
   emailFrom: string | null;
   emailTo: string[];
+  /** STAKEHOLDER_EMAILS: who gets stakeholder updates of P0/P1 incidents by email (never paged). */
+  stakeholderEmails: string[];
   /** Send email through Amazon SES (nodemailer's SES transport) in this region when no SMTP URL is set. */
   sesRegion: string | null;
   dashboardToken: string | null;
   dashboardUrl: string | null;
+  /** How often an open dashboard page refreshes itself. */
+  dashboardPollMs: number;
+  /** Zone of the daily digest's hours (null: the policy's timezone). */
+  digestTimeZone: string | null;
   /** Time one channel may take for one notice, retries included. */
   deliveryBudgetMs: number;
   /** How long a pending delivery belongs to its sender before a retry may take it over. */
@@ -29,76 +34,30 @@ export interface RouterConfig {
 
 type Env = Record<string, string | undefined>;
 
-function usable(value: unknown): string | null {
-  return typeof value === 'string' && value.trim() && value.trim() !== 'unset' ? value.trim() : null;
-}
-
-/** SST's linked resources (the encrypted resource file in a deployed function); null when not linked. */
-function linkedValue(sstName: string): unknown {
-  try {
-    return (Resource as unknown as Record<string, { value?: unknown } | undefined>)[sstName]?.value;
-  } catch {
-    return undefined; // not running under SST: Resource throws for names it does not know
-  }
-}
-
-/**
- * A secret: a plain environment variable (local mode, tests), or the value SST linked to the function
- * (`sst.Secret`, read through `Resource`; `sst dev`/`sst shell` expose it as `SST_RESOURCE_<Name>` too).
- * The value "unset" turns a channel off.
- */
-function secret(env: Env, sstName: string, plain: string): string | null {
-  if (env[plain] !== undefined && env[plain] !== '') return usable(env[plain]);
-  const linked = env[`SST_RESOURCE_${sstName}`];
-  if (linked) {
-    try {
-      return usable((JSON.parse(linked) as { value?: unknown }).value);
-    } catch {
-      throw new ConfigError(`SST_RESOURCE_${sstName}: not the JSON SST links write`);
-    }
-  }
-  return env === process.env ? usable(linkedValue(sstName)) : null;
-}
-
-function positiveInt(env: Env, key: string, fallback: number): number {
-  const raw = env[key];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${key}: expected a positive integer (milliseconds), got "${raw}"`);
-  return n;
-}
-
-function url(env: Env, key: string, value: string | null): string | null {
-  if (!value) return null;
-  try {
-    new URL(value);
-    return value;
-  } catch {
-    throw new ConfigError(`${key}: not a URL`);
-  }
-}
-
+/** The router's configuration from the environment (see env.ts for every variable and its schema). */
 export function readConfig(env: Env = process.env): RouterConfig {
-  const tableName = env.ROUTER_TABLE?.trim();
-  if (!tableName) throw new ConfigError('ROUTER_TABLE: required (the DynamoDB table name)');
+  const e = readEnv(env);
   return {
-    tableName,
-    region: env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1',
-    dynamoEndpoint: env.DYNAMODB_ENDPOINT?.trim() || null,
-    policyFile: env.ROUTER_POLICY_FILE?.trim() || null,
-    slackWebhookUrl: url(env, 'SLACK_WEBHOOK_URL', secret(env, 'SlackWebhookUrl', 'SLACK_WEBHOOK_URL')),
-    slackSigningSecret: secret(env, 'SlackSigningSecret', 'SLACK_SIGNING_SECRET'),
-    pagerdutyRoutingKey: secret(env, 'PagerDutyRoutingKey', 'PAGERDUTY_ROUTING_KEY'),
-    pagerdutyEventsUrl: url(env, 'PAGERDUTY_EVENTS_URL', env.PAGERDUTY_EVENTS_URL?.trim() || null),
-    smtpUrl: url(env, 'SMTP_URL', secret(env, 'SmtpUrl', 'SMTP_URL')),
-    emailFrom: env.EMAIL_FROM?.trim() || null,
-    emailTo: (env.EMAIL_TO ?? '').split(',').map((s) => s.trim()).filter(Boolean),
-    sesRegion: env.SES_REGION?.trim() || null,
-    dashboardToken: secret(env, 'DashboardToken', 'DASHBOARD_TOKEN'),
-    dashboardUrl: env.DASHBOARD_URL?.trim().replace(/\/+$/, '') || null,
-    deliveryBudgetMs: positiveInt(env, 'DELIVERY_BUDGET_MS', 8000),
-    leaseMs: positiveInt(env, 'DELIVERY_LEASE_MS', 45_000),
-    inLambda: Boolean(env.AWS_LAMBDA_FUNCTION_NAME),
+    tableName: e.ROUTER_TABLE,
+    region: e.AWS_REGION ?? e.AWS_DEFAULT_REGION ?? 'us-east-1',
+    dynamoEndpoint: e.DYNAMODB_ENDPOINT ?? null,
+    policyFile: e.ROUTER_POLICY_FILE ?? null,
+    slackWebhookUrl: e.SLACK_WEBHOOK_URL ?? null,
+    slackSigningSecret: e.SLACK_SIGNING_SECRET ?? null,
+    pagerdutyRoutingKey: e.PAGERDUTY_ROUTING_KEY ?? null,
+    pagerdutyEventsUrl: e.PAGERDUTY_EVENTS_URL ?? null,
+    smtpUrl: e.SMTP_URL ?? null,
+    emailFrom: e.EMAIL_FROM ?? null,
+    emailTo: e.EMAIL_TO,
+    stakeholderEmails: e.STAKEHOLDER_EMAILS,
+    sesRegion: e.SES_REGION ?? null,
+    dashboardToken: e.DASHBOARD_TOKEN ?? null,
+    dashboardUrl: e.DASHBOARD_URL ?? null,
+    dashboardPollMs: e.DASHBOARD_POLL_MS,
+    digestTimeZone: e.DIGEST_TIMEZONE ?? null,
+    deliveryBudgetMs: e.DELIVERY_BUDGET_MS,
+    leaseMs: e.DELIVERY_LEASE_MS,
+    inLambda: Boolean(e.AWS_LAMBDA_FUNCTION_NAME),
   };
 }
 

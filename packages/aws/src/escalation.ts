@@ -2,6 +2,7 @@ import { deliveriesToRetry, deliveryKey, describeSilence, planEscalation, type I
 import { redeliveryTime } from './actions';
 import { fanOut } from './alarm-pipeline';
 import type { Runtime } from './runtime';
+import { releaseEndedSilences, type Released } from './silence-release';
 import { TABLE } from './table';
 
 export interface EscalationRun {
@@ -10,6 +11,8 @@ export interface EscalationRun {
   /** Ack/resolve notices resent after a channel failed them. */
   redelivered: { id: string; event: NoticeEvent; channel: SendChannel; outcome: string }[];
   skipped: { id: string; why: string }[];
+  /** Incidents a silence held since they opened, announced now that it ended (silence-release.ts). */
+  released: Released[];
 }
 
 /**
@@ -19,8 +22,9 @@ export interface EscalationRun {
  */
 export async function runEscalations(rt: Runtime, limit = 100): Promise<EscalationRun> {
   const now = rt.now().toISOString();
+  const released = await releaseEndedSilences(rt, now);
   const due = await rt.store.listDue(now, limit);
-  const run: EscalationRun = { due: due.length, escalated: [], redelivered: [], skipped: [] };
+  const run: EscalationRun = { due: due.length, escalated: [], redelivered: [], skipped: [], released };
   if (due.some((i) => i.status === 'open')) await freshSilences(rt);
   await Promise.all(due.map((i) => escalateOne(rt, i, now, run)));
   return run;

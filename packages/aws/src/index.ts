@@ -15,3 +15,7 @@ export * from './escalation';
 export * from './slack/index';
 export * from './digest/digest';
 export * from './notifiers/index';
+export * from './env';
+export * from './review/review';
+export * from './review/hygiene';
+export * from './review/updates';

@@ -1,14 +1,18 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { ConfigError } from '@alert-router/core';
 import type { PipelineLogger, PipelineMetrics } from './alarm-pipeline';
+import { readEnv } from './env';
+
+const powertools = readEnv(process.env, ['POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE']);
 
 /** Structured JSON logs (Powertools). Secrets are never passed to it; see config.secretValues for the test that checks. */
-export const logger = new Logger({ serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'alert-router' });
+export const logger = new Logger({ serviceName: powertools.POWERTOOLS_SERVICE_NAME });
 
 /** Powertools metrics: embedded metric format on stdout, no API call on the hot path. */
 export const powertoolsMetrics = new Metrics({
-  namespace: process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'AlertRouter',
-  serviceName: process.env.POWERTOOLS_SERVICE_NAME ?? 'alert-router',
+  namespace: powertools.POWERTOOLS_METRICS_NAMESPACE,
+  serviceName: powertools.POWERTOOLS_SERVICE_NAME,
   logger: {
     debug: console.debug,
     info: console.info,
@@ -31,7 +35,7 @@ export class RouterMetrics implements PipelineMetrics {
   /** Dimensioned metrics need a Metrics object each (singleMetric): skipped when metrics are off (local mode). */
   private readonly dimensioned: boolean;
   constructor(private readonly emf: Metrics | null) {
-    this.dimensioned = process.env.POWERTOOLS_METRICS_DISABLED !== 'true';
+    this.dimensioned = !readEnv(process.env, ['POWERTOOLS_METRICS_DISABLED']).POWERTOOLS_METRICS_DISABLED;
   }
 
   count(name: string, value = 1, dimensions?: Record<string, string>): void {
@@ -57,3 +61,22 @@ export const routerLogger: PipelineLogger = {
   warn: (message, extra) => (extra ? logger.warn(message, extra) : logger.warn(message)),
   error: (message, extra) => (extra ? logger.error(message, extra) : logger.error(message)),
 };
+
+let startupErrorReported = false;
+
+/**
+ * A configuration that cannot be read at start (an invalid secret or setting) fails every invocation of the
+ * container the same way: report it once per container, clearly, as a log line and a `StartupErrors` metric
+ * (the ops topic's alarm, stacks/watch.ts), not as a fresh stack trace per alarm. The caller still throws, so the
+ * event is retried and then kept in the dead-letter queue for a replay once the configuration is fixed.
+ */
+export function reportStartupError(err: unknown): void {
+  if (startupErrorReported) return;
+  startupErrorReported = true;
+  // Our ConfigError messages name the setting, never its value; anything else may quote a secret, so only its type.
+  const error = err instanceof ConfigError ? `${err.name}: ${err.message}` : `${(err as Error)?.name ?? typeof err} (message withheld: it may quote a secret)`;
+  logger.error('startup error: the configuration cannot be read; every invocation fails until it is fixed and deployed', { error });
+  if (process.env.POWERTOOLS_METRICS_DISABLED === 'true') return;
+  const single = powertoolsMetrics.singleMetric();
+  single.addMetric('StartupErrors', MetricUnit.Count, 1);
+}

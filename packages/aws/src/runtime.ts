@@ -9,7 +9,7 @@ import { readConfig, secretRedactor, type RouterConfig } from './config';
 import { createDocumentClient } from './dynamo';
 import { createNotifiers } from './notifiers/channels';
 import { deliverWithRetry } from './notifiers/retry';
-import { powertoolsMetrics, routerLogger, RouterMetrics } from './observability';
+import { powertoolsMetrics, reportStartupError, routerLogger, RouterMetrics } from './observability';
 import { SilenceCache, SilenceStore } from './silences';
 import { DynamoIncidentStore } from './store';
 
@@ -87,10 +87,15 @@ let building: Promise<Runtime> | undefined;
 export async function runtime(): Promise<Runtime> {
   if (current) return current;
   building ??= (async () => {
-    const config = readConfig();
-    const policy = await loadPolicy(config);
-    current ??= buildRuntime(config, { policy });
-    return current;
+    try {
+      const config = readConfig();
+      const policy = await loadPolicy(config);
+      current ??= buildRuntime(config, { policy });
+      return current;
+    } catch (err) {
+      reportStartupError(err);
+      throw err;
+    }
   })().finally(() => {
     building = undefined;
   });

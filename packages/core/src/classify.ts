@@ -1,3 +1,4 @@
+import { globMatches } from './glob';
 import { parseArn } from './parse';
 import type { Policy } from './policy';
 import { CHANNELS, type Channel, type Notification, type Severity } from './types';
@@ -19,12 +20,14 @@ const SEVERITY_WORDS: Record<string, Severity> = {
   p3: 'P3', low: 'P3', sev4: 'P3', info: 'P3',
 };
 
-/** `severity: P1`, `severity=critical`, `[P1]`, `[critical]` in an alarm description. */
+const SEVERITY_WORD = Object.keys(SEVERITY_WORDS).join('|');
+const MARKER_AFTER_KEY = new RegExp(`\\bseverity\\s*[:=]\\s*["']?(${SEVERITY_WORD})\\b`, 'i');
+const MARKER_IN_BRACKETS = new RegExp(`\\[\\s*(${SEVERITY_WORD})\\s*\\]`, 'i');
+
+/** `severity: P1`, `severity=sev2`, `[P1]`, `[critical]` in an alarm description: any word of SEVERITY_WORDS. */
 export function severityFromDescription(description: string | null): { severity: Severity; marker: string } | null {
   if (!description) return null;
-  const m =
-    /\bseverity\s*[:=]\s*["']?(p[0-3]|critical|high|medium|low)\b/i.exec(description) ??
-    /\[\s*(p[0-3]|critical|high|medium|low)\s*\]/i.exec(description);
+  const m = MARKER_AFTER_KEY.exec(description) ?? MARKER_IN_BRACKETS.exec(description);
   if (!m) return null;
   return { severity: SEVERITY_WORDS[m[1].toLowerCase()], marker: m[0] };
 }
@@ -45,16 +48,6 @@ function topicName(topicArn: string | null | undefined): string | null {
   return arn ? arn.resource : topicArn;
 }
 
-const globCache = new Map<string, RegExp>();
-function glob(pattern: string): RegExp {
-  let re = globCache.get(pattern);
-  if (!re) {
-    re = new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
-    globCache.set(pattern, re);
-  }
-  return re;
-}
-
 function eqi(a: string | null, b: string): boolean {
   return a !== null && a.toLowerCase() === b.toLowerCase();
 }
@@ -69,7 +62,7 @@ export function classify(n: Notification, policy: Policy): Classification {
   const fromDescription = severityFromDescription(n.description);
   const rule = policy.rules.find(
     (r) =>
-      (!r.alarmName || glob(r.alarmName).test(n.alarmName)) &&
+      (!r.alarmName || globMatches(r.alarmName, n.alarmName)) &&
       (!r.namespace && !r.metric
         ? true
         : metricsOf(n).some((m) => (!r.namespace || eqi(m.namespace, r.namespace)) && (!r.metric || eqi(m.metric, r.metric)))),

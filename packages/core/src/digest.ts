@@ -172,11 +172,11 @@ export function responseStats(incidents: IncidentTimes[]): { mtta: DigestReport[
 /**
  * A breach: the incident was still unacknowledged at its response deadline. The moment that ends the wait is
  * the acknowledgement, else the resolution (nobody acknowledged it), else `now`. Silenced incidents were never
- * notified and do not count. An alarm that recovered on its own before the deadline is no breach.
+ * notified and do not count; one released when its silence ended counts from the release. An alarm that recovered on its own before the deadline is no breach.
  */
 export function breachOf(i: Incident, policy: Policy, now: string): DigestBreach | null {
   if (i.silencedBy) return null;
-  const deadline = responseDeadline(i.severity, i.openedAt, policy);
+  const deadline = responseDeadline(i.severity, i.releasedAt ?? i.openedAt, policy);
   const end = i.acknowledgedAt ?? (i.status === 'resolved' ? i.resolvedAt : null) ?? now;
   if (Date.parse(end) <= Date.parse(deadline)) return null;
   return {

@@ -1,5 +1,5 @@
-import { DateTime } from 'luxon';
-import { addMinutes, nextBusinessDayStart } from './clock';
+import { nextBusinessDayDeadline } from './business-calendar';
+import { addMinutes } from './clock';
 import type { EscalationState, Incident } from './incident';
 import type { Policy } from './policy';
 import type { Silence } from './silence';
@@ -20,7 +20,7 @@ export type EscalationPlan =
 
 function waitAfter(afterMinutes: number | null, now: string, policy: Policy): string {
   if (afterMinutes !== null) return addMinutes(now, afterMinutes);
-  return nextBusinessDayStart(DateTime.fromISO(now, { zone: 'utc' }), policy).plus({ hours: 1 }).toUTC().toISO()!;
+  return nextBusinessDayDeadline(now, policy);
 }
 
 /**

@@ -17,7 +17,9 @@ export type TimelineType =
   | 'escalated'
   | 'silenced'
   | 'flapping'
-  | 'note';
+  | 'note'
+  /** A stakeholder update a person posted (Slack `/incident update`, the dashboard). */
+  | 'update';
 
 export interface TimelineEntry {
   at: string;
@@ -106,6 +108,8 @@ export interface Incident {
   timeline: TimelineEntry[];
   escalation: EscalationState | null;
   silencedBy: string | null;
+  /** When the silence that held it since it opened ended and it was announced: its response time counts from here. */
+  releasedAt?: string | null;
   flapping: boolean;
   /** How many duplicate deliveries/transitions were folded into this episode. */
   duplicates: number;

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseDocument } from 'yaml';
 import { PolicyError } from './errors';
+import { holidayDatesFromIcs } from './holidays-ics';
 import { validatePolicy, type Policy } from './policy-schema';
 
 /**
@@ -9,14 +11,32 @@ import { validatePolicy, type Policy } from './policy-schema';
  * compiled to JSON at build time (policy.ts), so a function without a policy file never loads a YAML parser.
  */
 
-export function parsePolicyYaml(text: string, source = 'policy'): Policy {
+/**
+ * Adds the dates of `holidaysFile` (iCalendar, relative to `baseDir`: the policy file's folder) to `holidays`.
+ * A file that cannot be read or parsed is a PolicyError naming the key.
+ */
+function withHolidaysFile(policy: Policy, baseDir: string, source: string): Policy {
+  if (!policy.holidaysFile) return policy;
+  const file = resolve(baseDir, policy.holidaysFile);
+  let dates: string[];
+  try {
+    dates = holidayDatesFromIcs(readFileSync(file, 'utf8'));
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? (err as Error).message.split('\n')[0];
+    throw new PolicyError(`${source}: holidaysFile: cannot use "${policy.holidaysFile}" (${why})`, { cause: err });
+  }
+  return { ...policy, holidays: [...new Set([...policy.holidays, ...dates])].sort() };
+}
+
+/** `baseDir` resolves `holidaysFile` (default: the working directory). */
+export function parsePolicyYaml(text: string, source = 'policy', baseDir = process.cwd()): Policy {
   const doc = parseDocument(text, { prettyErrors: true });
   if (doc.errors.length > 0) {
     const e = doc.errors[0];
     const reason = e.message.split('\n')[0].replace(/\s+at line \d+, column \d+:?\s*$/, '');
     throw new PolicyError(`${source}: YAML error at line ${e.linePos?.[0]?.line ?? '?'}: ${reason}`);
   }
-  return validatePolicy(doc.toJS(), source);
+  return withHolidaysFile(validatePolicy(doc.toJS(), source), baseDir, source);
 }
 
 export function loadPolicyFile(path: string): Policy {
@@ -26,7 +46,7 @@ export function loadPolicyFile(path: string): Policy {
   } catch (err) {
     throw new PolicyError(`${path}: cannot read policy file (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
   }
-  return parsePolicyYaml(text, path);
+  return parsePolicyYaml(text, path, dirname(path));
 }
 
 /** The shipped default policy's source; `npm run build:policy` compiles it to default.json beside it. */

@@ -2,7 +2,7 @@ import { channelsFor, classify, type Classification } from './classify';
 import type { Policy } from './policy';
 import type { Channel, Notification } from './types';
 
-/** The routing decision, exactly the `route` CLI's output contract (design.md). */
+/** The routing decision, exactly the `route` CLI's output contract (docs/contracts.md). */
 export interface RouteLine {
   kind: Notification['kind'];
   alarmName: string;

@@ -1,3 +1,4 @@
+import { globMatches } from './glob';
 import type { Notification } from './types';
 
 /** A silence: matching alarms are still recorded and shown, but not notified, until it ends. */
@@ -14,22 +15,12 @@ export interface Silence {
   endedBy?: string;
 }
 
-const cache = new Map<string, RegExp>();
-function pattern(match: string): RegExp {
-  let re = cache.get(match);
-  if (!re) {
-    re = new RegExp(`^${match.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`, 'i');
-    cache.set(match, re);
-  }
-  return re;
-}
-
 export function silenceIsActive(s: Silence, now: string): boolean {
   return s.startsAt <= now && now < s.endsAt && !s.endedBy;
 }
 
 export function silenceMatches(s: Silence, alarmName: string): boolean {
-  return pattern(s.match).test(alarmName);
+  return globMatches(s.match, alarmName);
 }
 
 /** The first active silence that matches the notification's alarm, as `id (author: reason)`. */

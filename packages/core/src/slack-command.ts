@@ -2,12 +2,13 @@
  * The `/incident` slash command's text → a typed command. Pure: no I/O, no Slack HTTP details.
  *
  *   ack ID · resolve ID [note] · list [P0|P1|P2|P3] · show ID
- *   silence ALARM-PATTERN DURATION REASON · unsilence SILENCE-ID · help
+ *   silence ALARM-PATTERN DURATION REASON · unsilence SILENCE-ID · review ID · update ID TEXT · help
  *
  * Anything else is `{ kind: 'help', problem }`: the caller answers with the help text (never an error).
  */
 import { normaliseIncidentId } from './lifecycle';
 import { parseDuration } from './silence';
+import { updateText } from './stakeholder';
 import { SEVERITIES, type Severity } from './types';
 
 export type IncidentCommand =
@@ -17,10 +18,12 @@ export type IncidentCommand =
   | { kind: 'show'; id: string }
   | { kind: 'silence'; match: string; minutes: number; reason: string }
   | { kind: 'unsilence'; id: string }
+  | { kind: 'review'; id: string }
+  | { kind: 'update'; id: string; text: string }
   /** `problem`: what was wrong with the text (null for a plain `help` or empty text). */
   | { kind: 'help'; problem: string | null };
 
-export const SUBCOMMANDS = ['ack', 'resolve', 'list', 'show', 'silence', 'unsilence', 'help'] as const;
+export const SUBCOMMANDS = ['ack', 'resolve', 'list', 'show', 'silence', 'unsilence', 'review', 'update', 'help'] as const;
 
 /** Longest alarm pattern, note and reason we accept (the store keeps them; Slack shows them). */
 export const COMMAND_LIMITS = { pattern: 255, note: 1000, reason: 500 } as const;
@@ -80,10 +83,18 @@ export function parseIncidentCommand(rawText: string): IncidentCommand {
       if (note.length > COMMAND_LIMITS.note) return help(`the note is longer than ${COMMAND_LIMITS.note} characters`);
       return { kind: 'resolve', id, note: note || null };
     }
-    case 'show': {
-      if (w.length > 2) return help('`show` takes one incident id');
-      const id = incidentIdOf(w[1], 'show');
-      return typeof id === 'string' ? { kind: 'show', id } : id;
+    case 'show':
+    case 'review': {
+      if (w.length > 2) return help(`\`${sub}\` takes one incident id`);
+      const id = incidentIdOf(w[1], sub);
+      return typeof id === 'string' ? { kind: sub, id } : id;
+    }
+    case 'update': {
+      const id = incidentIdOf(w[1], 'update');
+      if (typeof id !== 'string') return id;
+      const t = updateText(restAfter(text, 2));
+      if (!t.ok) return help(`${t.problem}, e.g. \`/incident update ${id} Failover under way, next update in 30 min\``);
+      return { kind: 'update', id, text: t.text };
     }
     case 'list': {
       if (w.length > 2) return help('`list` takes at most one severity (P0, P1, P2 or P3)');
@@ -128,6 +139,8 @@ export function incidentCommandHelp(command = '/incident'): string {
     `• \`${command} show INC-7F3A9K2M\` — one incident and its latest timeline`,
     `• \`${command} silence ALARM-PATTERN DURATION REASON\` — e.g. \`${command} silence Database* 2h maintenance window\` (\`*\` matches anything; 30m, 2h, 1d; a reason is required)`,
     `• \`${command} unsilence SIL-1A2B3C\` — end a silence early`,
+    `• \`${command} review INC-7F3A9K2M\` — the post-incident review draft (timeline, response times, runbook)`,
+    `• \`${command} update INC-7F3A9K2M TEXT\` — a stakeholder update: timeline, incident channel, P0/P1 stakeholder email (pages nobody)`,
     `• \`${command} help\` — this text`,
     'Ids are forgiving: `inc-7f3a9k2m`, `7F3A9K2M` and O/0, I/1 mix-ups all work.',
   ].join('\n');

@@ -16,7 +16,7 @@ export interface DemoAlarm {
   description: string;
 }
 
-/** The runbook's example alarms (shared/docs/runbook.md, "Alert Rules"). */
+/** The runbook's example alarms (its "Alert Rules"). */
 export const RUNBOOK_ALARMS: DemoAlarm[] = [
   { name: 'HighErrorRate', topic: 'Critical', namespace: 'AWS/ApplicationELB', metric: 'HTTPCode_Target_5XX_Count', dimensions: { LoadBalancer: 'app/qenergyz-production-alb/50dc6c495c0c9188' }, threshold: 10, statistic: 'SUM', description: '5XX above 10 per 5 min' },
   { name: 'HighResponseTime', topic: 'High', namespace: 'AWS/ApplicationELB', metric: 'TargetResponseTime', dimensions: { LoadBalancer: 'app/qenergyz-production-alb/50dc6c495c0c9188' }, threshold: 1, statistic: 'AVERAGE', description: 'Average response above 1 s' },

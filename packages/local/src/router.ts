@@ -1,4 +1,4 @@
-import { liveChannels, readConfig } from '@alert-router/aws';
+import { liveChannels, readConfig, readEnv } from '@alert-router/aws';
 import { demoDeliveries } from './demo';
 import { ensureTable, startDynalite, type LocalDynamo } from './dynalite';
 import { LOCAL_HANDLERS } from './handlers';
@@ -31,11 +31,13 @@ export interface RunningRouter {
  */
 export async function startRouter(opts: RouterOptions = {}): Promise<RunningRouter> {
   const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
-  const dynamo = await startDynalite({ path: opts.dataDir });
   process.env.ROUTER_TABLE ||= 'alert-router-local';
   process.env.AWS_REGION ||= 'us-east-1';
+  readEnv(); // every variable valid before anything starts
+  const dynamo = await startDynalite({ path: opts.dataDir });
   process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
-  await ensureTable(dynamo.endpoint, process.env.ROUTER_TABLE, process.env.AWS_REGION);
+  const { ROUTER_TABLE, AWS_REGION } = readEnv(process.env, ['ROUTER_TABLE', 'AWS_REGION']);
+  await ensureTable(dynamo.endpoint, ROUTER_TABLE, AWS_REGION ?? 'us-east-1');
 
   const server = await startLocalServer({ handlers: LOCAL_HANDLERS, host: opts.host, port: opts.port ?? 3000, log });
   process.env.DASHBOARD_URL ||= server.url;

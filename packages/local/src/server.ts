@@ -94,7 +94,7 @@ export async function startLocalServer(opts: LocalServerOptions): Promise<LocalS
   const limit = opts.maxBodyBytes ?? 512 * 1024;
   const log = opts.log ?? ((l: string) => process.stdout.write(`${l}\n`));
   const h = opts.handlers;
-  const server = createServer(async (req, res) => {
+  const serve = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET';
     const path = (req.url ?? '/').split('?')[0];
     try {
@@ -120,7 +120,8 @@ export async function startLocalServer(opts: LocalServerOptions): Promise<LocalS
       log(`${method} ${path}: ${e.name}: ${e.message}`);
       send(res, e.name === 'RetryableDeliveryFailure' ? 502 : 500, { error: `${e.name}: ${e.message}` });
     }
-  });
+  };
+  const server = createServer((req, res) => void serve(req, res));
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

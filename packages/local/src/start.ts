@@ -15,20 +15,22 @@ async function main(): Promise<void> {
     },
   });
   if (existsSync('.env')) process.loadEnvFile('.env');
-  const port = Number(values.port ?? process.env.PORT ?? 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port: expected a port number, got "${values.port}"`);
+  const cliPort = values.port === undefined ? undefined : Number(values.port);
+  if (cliPort !== undefined && (!Number.isInteger(cliPort) || cliPort < 0 || cliPort > 65535)) throw new Error(`--port: expected a port number, got "${values.port}"`);
   const dataDir = values.data ? resolve(values.data) : undefined;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const { applyLocalEnvDefaults } = await import('./local-env');
   applyLocalEnvDefaults({ verbose: values.verbose });
+  const { readEnv } = await import('@alert-router/aws');
+  const port = cliPort ?? readEnv(process.env, ['PORT']).PORT ?? 3000;
   const { startRouter } = await import('./router');
   const router = await startRouter({ port, host: values.host ?? '127.0.0.1', dataDir, demo: values.demo, verbose: values.verbose });
   const stop = async () => {
     await router.close();
     process.exit(0);
   };
-  process.on('SIGINT', stop);
-  process.on('SIGTERM', stop);
+  process.on('SIGINT', () => void stop());
+  process.on('SIGTERM', () => void stop());
 }
 
 main().catch((err: Error) => {

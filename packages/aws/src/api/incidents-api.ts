@@ -1,68 +1,55 @@
-import { INCIDENT_STATUSES, SEVERITIES, type Incident, type IncidentStatus, type Severity } from '@alert-router/core';
+import { INCIDENT_STATUSES, SEVERITIES, type IncidentStatus, type Severity } from '@alert-router/core';
 import { liveChannels } from '../config';
 import type { Runtime } from '../runtime';
 import { json, query, type HttpEvent, type HttpResult } from './http';
+import { decodeCursor, incidentPage, PAGE_LIMIT, type PageFilter } from './incident-pages';
 
-export interface IncidentFilter {
-  status?: IncidentStatus;
-  severity?: Severity;
-  alarm?: string;
-  /** Opened at or after (ISO). */
-  since?: string;
-  limit: number;
+/** Documented ranges of the list's parameters; a value outside is refused with its range. */
+export const INCIDENT_HOURS = { min: 1, max: 24 * 90 } as const;
+/** History window when neither `hours` nor `since` is given. */
+const DEFAULT_WINDOW_MS = 7 * 86_400_000;
+
+/** A number within [min, max] from the query string, or the error naming the parameter and its range. */
+export function rangedNumber(event: HttpEvent, name: string, range: { min: number; max: number; integer?: boolean }, fallback: number): number | string {
+  const raw = query(event, name);
+  if (raw === undefined) return fallback;
+  const n = raw.trim() === '' ? Number.NaN : Number(raw);
+  const ok = Number.isFinite(n) && n >= range.min && n <= range.max && (!range.integer || Number.isInteger(n));
+  return ok ? n : `${name}: expected ${range.integer ? 'an integer ' : ''}${range.min}–${range.max}`;
 }
 
-export function parseFilter(event: HttpEvent, now: Date): IncidentFilter | string {
+export function parseFilter(event: HttpEvent, now: Date): PageFilter | string {
   const status = query(event, 'status');
   if (status && !(INCIDENT_STATUSES as readonly string[]).includes(status)) return `status: expected one of ${INCIDENT_STATUSES.join(', ')}`;
   const severity = query(event, 'severity')?.toUpperCase();
   if (severity && !(SEVERITIES as readonly string[]).includes(severity)) return `severity: expected one of ${SEVERITIES.join(', ')}`;
-  const limitRaw = query(event, 'limit');
-  const limit = limitRaw === undefined ? 200 : Number(limitRaw);
-  if (!Number.isInteger(limit) || limit < 1 || limit > 5000) return 'limit: expected an integer from 1 to 5000';
-  const hoursRaw = query(event, 'hours');
+  const limit = rangedNumber(event, 'limit', { min: 1, max: PAGE_LIMIT.max, integer: true }, PAGE_LIMIT.default);
+  if (typeof limit === 'string') return limit;
   let since = query(event, 'since');
-  if (hoursRaw !== undefined) {
-    const hours = Number(hoursRaw);
-    if (!Number.isFinite(hours) || hours <= 0 || hours > 24 * 90) return 'hours: expected a number of hours up to 2160';
+  if (query(event, 'hours') !== undefined) {
+    const hours = rangedNumber(event, 'hours', INCIDENT_HOURS, 0);
+    if (typeof hours === 'string') return hours;
     since = new Date(now.getTime() - hours * 3_600_000).toISOString();
   }
   if (since && Number.isNaN(Date.parse(since))) return 'since: expected an ISO 8601 time';
-  return { status: status as IncidentStatus | undefined, severity: severity as Severity | undefined, alarm: query(event, 'alarm'), since: since ? new Date(since).toISOString() : undefined, limit };
+  const cursor = query(event, 'cursor');
+  const before = cursor === undefined ? undefined : decodeCursor(cursor);
+  if (before === null) return 'cursor: expected the "next" value of a previous page';
+  return {
+    status: status as IncidentStatus | undefined,
+    severity: severity as Severity | undefined,
+    alarm: query(event, 'alarm'),
+    since: since ? new Date(since).toISOString() : new Date(now.getTime() - DEFAULT_WINDOW_MS).toISOString(),
+    before,
+    limit,
+  };
 }
 
-/**
- * Incidents matching a filter, newest first. Unresolved ones come from the status index; history from the
- * by-day index over the requested window (default 7 days) — never a scan.
- */
-export async function findIncidents(rt: Runtime, f: IncidentFilter): Promise<Incident[]> {
-  const now = rt.now();
-  const since = f.since ?? new Date(now.getTime() - 7 * 86_400_000).toISOString();
-  let items: Incident[];
-  if (f.status === 'open' || f.status === 'acknowledged') {
-    items = await rt.store.listUnresolved(5000);
-  } else {
-    const [unresolved, recent] = await Promise.all([
-      f.status === 'resolved' ? Promise.resolve([]) : rt.store.listUnresolved(5000),
-      rt.store.listOpenedBetween(since, new Date(now.getTime() + 60_000).toISOString(), 5000),
-    ]);
-    const byId = new Map<string, Incident>();
-    for (const i of [...unresolved, ...recent]) byId.set(i.id, i);
-    items = [...byId.values()];
-  }
-  const alarm = f.alarm?.toLowerCase();
-  return items
-    .filter((i) => (!f.status || i.status === f.status) && (!f.severity || i.severity === f.severity))
-    .filter((i) => !alarm || i.alarmName.toLowerCase().includes(alarm))
-    .filter((i) => !f.since || i.openedAt >= f.since || i.status !== 'resolved')
-    .sort((a, b) => (a.openedAt < b.openedAt ? 1 : a.openedAt > b.openedAt ? -1 : a.id < b.id ? 1 : -1))
-    .slice(0, f.limit);
-}
-
+/** `{"incidents": [...], "next": cursor | null}`: one page, newest first (incident-pages.ts). */
 export async function listIncidentsRoute(event: HttpEvent, rt: Runtime): Promise<HttpResult> {
   const f = parseFilter(event, rt.now());
   if (typeof f === 'string') return json(400, { error: f });
-  return json(200, { incidents: await findIncidents(rt, f) });
+  return json(200, await incidentPage(rt, f));
 }
 
 export async function getIncidentRoute(id: string, rt: Runtime): Promise<HttpResult> {
@@ -77,7 +64,7 @@ export async function healthRoute(rt: Runtime): Promise<HttpResult> {
   } catch (err) {
     store = `error: ${(err as Error).name}`;
   }
-  // design.md's contract: always 200, the state is in the body ("degraded" + the store's error name).
+  // The HTTP surface's contract (docs/contracts.md): always 200, the state is in the body ("degraded" + the store's error name).
   return json(200, {
     status: store === 'ok' ? 'ok' : 'degraded',
     store,

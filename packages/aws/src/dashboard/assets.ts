@@ -110,6 +110,10 @@ ol.steps li { margin: .3rem 0; }
 code.step { white-space: pre-wrap; }
 .action-row { display: flex; flex-wrap: wrap; gap: 1rem; align-items: center; margin-top: .8rem; }
 .resolve-form { display: inline-flex; gap: .5rem; align-items: center; flex-wrap: wrap; }
+.update-form { display: flex; gap: .5rem; align-items: flex-end; flex-wrap: wrap; margin: .5rem 0; }
+.update-form label { flex-basis: 100%; }
+.update-form textarea { font: inherit; flex: 1 1 24rem; padding: .35rem .6rem; border: 1px solid #767676; border-radius: 4px; }
+pre.review-markdown { white-space: pre-wrap; overflow-wrap: anywhere; background: #f6f8fa; border: 1px solid #d0d7de; border-radius: 4px; padding: .75rem; font-size: .9rem; }
 .crumbs { margin: 0; }
 .id { font-size: 1rem; font-weight: 400; }
 .outcome-delivered { color: var(--ok); font-weight: 600; } .outcome-failed { color: #b3261e; font-weight: 600; }

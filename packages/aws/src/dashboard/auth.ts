@@ -16,6 +16,7 @@
  */
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { header, type HttpEvent } from '../api/http';
+import { readEnv } from '../env';
 
 export const SESSION_COOKIE = 'ar_session';
 export const SESSION_MAX_AGE_S = 12 * 3600;
@@ -117,7 +118,7 @@ export const DASHBOARD_DISABLED = 'dashboard disabled: DashboardToken is not set
 
 /** Why the dashboard lets nobody in, or null: running in Lambda with no token configured. */
 export function dashboardDisabled(token: string | null, env: NodeJS.ProcessEnv = process.env): string | null {
-  return !token && Boolean(env.AWS_LAMBDA_FUNCTION_NAME) ? DASHBOARD_DISABLED : null;
+  return !token && Boolean(readEnv(env, ['AWS_LAMBDA_FUNCTION_NAME']).AWS_LAMBDA_FUNCTION_NAME) ? DASHBOARD_DISABLED : null;
 }
 
 export type AuthResult =

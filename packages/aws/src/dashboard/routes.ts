@@ -1,5 +1,5 @@
 /**
- * The dashboard function: HTML pages, their JSON twins for polling, the JSON API of design.md, login, and the
+ * The dashboard function: HTML pages, their JSON twins for polling, the JSON API of docs/contracts.md, login, and the
  * two static assets. Authentication, CSRF and security headers are applied here for every route.
  *
  *   GET  /health                          open (no secrets)
@@ -8,11 +8,14 @@
  *   GET  /                                dashboard (filters: severity, status, alarm, hours)
  *   GET  /incidents/{id}                  incident detail
  *   GET  /api/dashboard                   the dashboard's live regions (polling)
- *   GET  /api/incidents[?status=…]        {"incidents": [...]}, newest first
+ *   GET  /api/incidents[?status=…]        {"incidents": [...], "next": cursor|null}, newest first, paged
  *   GET  /api/incidents/{id}              {"incident": …} (?sections=1: the detail page's live regions)
  *   POST /api/incidents/{id}/ack|resolve  JSON in → JSON out; form in → 303 back to the page
  *   POST /api/silences                    JSON or form
  *   GET  /api/digest?hours=24             the digest's numbers
+ *   GET  /incidents/{id}/review           review draft (HTML; ?format=md or Accept: text/markdown → Markdown)
+ *   POST /api/incidents/{id}/updates      stakeholder update (JSON or form)
+ *   GET  /api/hygiene?days=7              the alert-hygiene numbers
  */
 import {
   headerSafe,
@@ -30,8 +33,9 @@ import {
 } from '@alert-router/core';
 import { acknowledgeIncident, resolveIncident, type ActionResult, type Actor } from '../actions';
 import { bodyText, header, json, query, router, type HttpEvent, type HttpResult, type Route } from '../api/http';
-import { getIncidentRoute, healthRoute, listIncidentsRoute } from '../api/incidents-api';
+import { getIncidentRoute, healthRoute, listIncidentsRoute, rangedNumber } from '../api/incidents-api';
 import { loadDigest } from '../digest/digest';
+import { hygieneRoute, reviewRoute, stakeholderUpdate } from './review-routes';
 import type { Runtime } from '../runtime';
 import { ASSETS } from './assets';
 import {
@@ -52,12 +56,6 @@ import { dashboardFilters, filtersQuery, incidentEtag, loadDashboard } from './d
 
 export const CONTENT_SECURITY_POLICY =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-/** How often the page polls (DASHBOARD_POLL_MS, default 15 s, at least 1 s). */
-function pollMs(): number {
-  const v = Number(process.env.DASHBOARD_POLL_MS);
-  return Number.isFinite(v) && v >= 1000 ? Math.round(v) : 15_000;
-}
 
 interface Ctx {
   rt: Runtime;
@@ -111,6 +109,9 @@ function flashFrom(event: HttpEvent): Flash | null {
   const error = query(event, 'error');
   if (done === 'ack') return { kind: 'ok', text: `${shown} acknowledged.` };
   if (done === 'resolve') return { kind: 'ok', text: `${shown} resolved.` };
+  if (done === 'update') return { kind: 'ok', text: `Update on ${shown} posted.` };
+  if (error === 'update-invalid') return { kind: 'error', text: 'An update needs some text (up to 1000 characters).' };
+  if (error === 'timeline-full') return { kind: 'error', text: `${shown} has too many timeline entries for more updates.` };
   if (done === 'silence') return { kind: 'ok', text: `Silence ${id && FLASH_ID.test(id) ? id : ''} created.`.replace('  ', ' ') };
   if (error === 'already-resolved') return { kind: 'error', text: `${shown} was already resolved.` };
   if (error === 'already-acknowledged') return { kind: 'error', text: `${shown} was already acknowledged.` };
@@ -161,7 +162,7 @@ async function dashboardPage(event: HttpEvent, ctx: Ctx): Promise<HttpResult> {
   const q = filtersQuery(f);
   const html = renderDashboardPage(
     { now: now.toISOString(), policy: ctx.rt.policy, filters: f, ...data, session: sessionView(ctx), flash: flashFrom(event) },
-    { path: `/${q}`, poll: `/api/dashboard${q}`, etag: data.etag, pollMs: pollMs() },
+    { path: `/${q}`, poll: `/api/dashboard${q}`, etag: data.etag, pollMs: ctx.rt.config.dashboardPollMs },
   );
   return htmlPage(200, html, ctx.cookies.length ? { cookies: ctx.cookies } : {});
 }
@@ -185,7 +186,7 @@ async function incidentPage(event: HttpEvent, id: string, ctx: Ctx): Promise<Htt
   if (!incident) return htmlPage(404, renderErrorPage(404, 'No such incident', `There is no incident ${id}.`, sessionView(ctx)), ctx.cookies.length ? { cookies: ctx.cookies } : {});
   const html = renderIncidentPage(
     { incident, now: ctx.rt.now().toISOString(), policy: ctx.rt.policy, session: sessionView(ctx), flash: flashFrom(event) },
-    { poll: `/api/incidents/${encodeURIComponent(incident.id)}?sections=1`, etag: incidentEtag(incident), pollMs: pollMs() },
+    { poll: `/api/incidents/${encodeURIComponent(incident.id)}?sections=1`, etag: incidentEtag(incident), pollMs: ctx.rt.config.dashboardPollMs },
   );
   return htmlPage(200, html, ctx.cookies.length ? { cookies: ctx.cookies } : {});
 }
@@ -241,10 +242,20 @@ async function createSilence(ctx: Ctx): Promise<HttpResult> {
   return json(201, { silence });
 }
 
+async function updateAction(rawId: string, ctx: Ctx): Promise<HttpResult> {
+  const id = normaliseIncidentId(rawId) ?? rawId;
+  const r = await stakeholderUpdate(ctx.rt, id, actorFor(ctx), ctx.body.text);
+  if (!ctx.form) return json(r.status, r.body);
+  const back = safeLocalPath(ctx.body.redirect, `/incidents/${encodeURIComponent(id)}`);
+  return redirect(withFlash(back, r.kind === 'posted' ? { done: 'update', id } : { error: r.kind, id }));
+}
+
+/** `GET /api/digest?hours=`: the documented range. */
+const DIGEST_HOURS = { min: 1, max: 720 } as const;
+
 async function digestRoute(event: HttpEvent, rt: Runtime): Promise<HttpResult> {
-  const raw = query(event, 'hours');
-  const hours = raw === undefined ? 24 : Number(raw);
-  if (!Number.isFinite(hours) || hours <= 0 || hours > 720) return json(400, { error: 'hours: expected a number of hours from 1 to 720' });
+  const hours = rangedNumber(event, 'hours', DIGEST_HOURS, 24);
+  if (typeof hours === 'string') return json(400, { error: hours });
   return json(200, await loadDigest(rt, { hours }));
 }
 
@@ -259,6 +270,9 @@ const ROUTE_TABLE: Route<Ctx>[] = [
   { method: 'POST', path: '/api/incidents/{id}/resolve', handler: (_e, p, c) => incidentAction('resolve', p.id, c) },
   { method: 'POST', path: '/api/silences', handler: (_e, _p, c) => createSilence(c) },
   { method: 'GET', path: '/api/digest', handler: (e, _p, c) => digestRoute(e, c.rt) },
+  { method: 'GET', path: '/incidents/{id}/review', handler: (e, p, c) => reviewRoute(e, p.id, c.rt, sessionView(c)) },
+  { method: 'POST', path: '/api/incidents/{id}/updates', handler: (_e, p, c) => updateAction(p.id, c) },
+  { method: 'GET', path: '/api/hygiene', handler: (e, _p, c) => hygieneRoute(e, c.rt) },
 ];
 const routes = router<Ctx>(ROUTE_TABLE);
 

@@ -1,7 +1,10 @@
 /** `/incident …`: one signed slash-command request → one reply (see timing.ts for the 3-second rule). */
 import { parseIncidentCommand, type IncidentCommand } from '@alert-router/core';
 import { acknowledgeIncident, actorLabel, resolveIncident, type Actor } from '../actions';
+import { loadReview } from '../review/review';
+import { postStakeholderUpdate } from '../review/updates';
 import type { Runtime } from '../runtime';
+import { reviewReply, updateReply } from './review-replies';
 import {
   acknowledgedText,
   alreadyAcknowledgedText,
@@ -18,7 +21,7 @@ import {
   unsilencedText,
   type SlackReply,
 } from './replies';
-import { slackRuntime } from './timing';
+import { SLACK_CHANNEL_BUDGET_MS, slackRuntime } from './timing';
 
 /** The form fields of a slash command that we use. */
 export interface SlashCommandForm {
@@ -81,6 +84,17 @@ async function execute(rt: Runtime, cmd: Exclude<IncidentCommand, { kind: 'help'
       if (!i) return notFoundReply(cmd.id);
       const links = rt.links(i);
       return showReply(i, now, { dashboard: links.dashboard, console: links.console });
+    }
+    case 'review': {
+      const r = await loadReview(rt, cmd.id);
+      return r ? reviewReply(r.model, rt.config.dashboardUrl) : notFoundReply(cmd.id);
+    }
+    case 'update': {
+      const budgetMs = SLACK_CHANNEL_BUDGET_MS;
+      const r = await postStakeholderUpdate(rt, cmd.id, actor, cmd.text, { retry: { budgetMs, attemptTimeoutMs: budgetMs } });
+      if (r.kind === 'not-found') return notFoundReply(cmd.id);
+      if (r.kind === 'timeline-full') return ephemeral(`:warning: ${cmd.id} has too many timeline entries for more updates.`);
+      return updateReply(r.incident, r.sent, rt.config.stakeholderEmails.length);
     }
     case 'silence': {
       const s = await rt.silences.create({ match: cmd.match, reason: cmd.reason, author: actorLabel(actor), minutes: cmd.minutes, now: now.toISOString() });

@@ -9,6 +9,7 @@ import {
   formatTime,
   headerSafe,
   incidentCommandHelp,
+  joinWithin,
   SEVERITY_STYLE,
   slackText,
   SLACK_LIMITS,
@@ -59,7 +60,7 @@ export function incidentRef(i: Pick<Incident, 'id' | 'alarmName' | 'severity'>):
 }
 
 export function helpReply(problem: string | null, command = '/incident'): SlackReply {
-  const head = problem ? `:warning: ${escapeSlack(headerSafe(problem).slice(0, 300))}\n\n` : '';
+  const head = problem ? `:warning: ${slackText(headerSafe(problem), 300)}\n\n` : '';
   return ephemeral(head + incidentCommandHelp(escapeSlack(command)));
 }
 
@@ -125,10 +126,12 @@ export function listReply(incidents: Incident[], severity: string | null, now: D
     const silenced = i.silencedBy ? ' :no_bell:' : '';
     return `${SEVERITY_STYLE[i.severity]?.emoji ?? ''} \`${escapeSlack(i.id)}\` ${i.severity} ${alarmText(i, 80)} — ${statusText(i)}, ${age} old${silenced}`;
   });
-  const more = sorted.length - lines.length;
   const head = `*${sorted.length} unresolved ${scope}incident${sorted.length === 1 ? '' : 's'}*`;
-  const tail = more > 0 ? `\n…and ${more} more${dashboardUrl ? ` on the dashboard: ${escapeSlack(dashboardUrl)}` : ` (\`/incident list P0\` narrows it)`}` : '';
-  return ephemeral(`${head}\n${lines.join('\n')}${tail}`);
+  const tailFor = (more: number) =>
+    more > 0 ? `\n…and ${more} more${dashboardUrl ? ` on the dashboard: ${escapeSlack(dashboardUrl)}` : ` (\`/incident list P0\` narrows it)`}` : '';
+  // Whole lines only, and room kept for the "…and N more" line (its longest form: every incident left out).
+  const { text, kept } = joinWithin(lines, '\n', REPLY_MAX - head.length - 1 - tailFor(sorted.length).length);
+  return ephemeral(`${head}\n${text}${tailFor(sorted.length - kept)}`);
 }
 
 function timelineLine(e: TimelineEntry): string {
@@ -160,8 +163,9 @@ export function showReply(i: Incident, now: Date, links: { dashboard: string | n
     links.dashboard ? `<${escapeSlack(links.dashboard).replace(/\|/g, '%7C')}|Dashboard>` : null,
     links.console ? `<${escapeSlack(links.console).replace(/\|/g, '%7C')}|CloudWatch alarm>` : null,
   ].filter(Boolean);
-  if (linkLines.length) lines.push(linkLines.join(' · '));
-  return ephemeral(lines.join('\n'));
+  // The links close the reply whatever the rest holds: the text before them is what gets cut.
+  const linkLine = linkLines.length ? `\n${linkLines.join(' · ')}` : '';
+  return ephemeral(truncateEscaped(lines.join('\n'), REPLY_MAX - linkLine.length) + linkLine);
 }
 
 export function silencedText(s: Silence, actor: Actor): string {

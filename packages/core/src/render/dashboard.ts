@@ -125,8 +125,6 @@ export const RESOLVED_SHOWN = 50;
 
 // ---------------------------------------------------------------- small pieces
 
-const SEV_RANK: Record<Severity, number> = { P0: 0, P1: 1, P2: 2, P3: 3 };
-
 function ageText(fromIso: string, nowIso: string): string {
   return secondsText((Date.parse(nowIso) - Date.parse(fromIso)) / 1000);
 }
@@ -456,7 +454,7 @@ function timelineWhat(e: TimelineEntry): string {
 
 function factsList(i: Incident, m: IncidentPageModel): SafeHtml {
   const row = (k: string, v: unknown) => (v === null || v === undefined || v === '' ? '' : html`<div><dt>${k}</dt><dd>${v}</dd></div>`);
-  const deadline = responseDeadline(i.severity, i.openedAt, m.policy);
+  const deadline = responseDeadline(i.severity, i.releasedAt ?? i.openedAt, m.policy);
   return html`<dl class="facts">
 ${row('State', html`${stateBadge(i.status)}`)}
 ${row('Severity', html`${sevBadge(i.severity, m.policy)} ${severityLabel(i.severity, m.policy)} (classified by ${i.classifiedBy})`)}
@@ -538,6 +536,17 @@ ${i.status === 'open' ? html`<form method="post" action="/api/incidents/${id}/ac
 ${silenceForm(m.session, path, i.alarmName)}`;
 }
 
+/** Runbook steps 3 and 5: a stakeholder update form, and the review draft. */
+function reviewAndUpdates(i: Incident, m: IncidentPageModel): SafeHtml {
+  const id = encodeURIComponent(i.id);
+  const form = m.session.csrf
+    ? html`<form method="post" action="/api/incidents/${id}/updates" class="update-form">${csrfField(m.session)}<input type="hidden" name="redirect" value="${incidentHref(i.id)}">
+<label for="update-text">Stakeholder update <span class="muted small">(timeline and Slack; P0/P1 also emailed to stakeholders; pages nobody)</span></label>
+<textarea id="update-text" name="text" maxlength="1000" rows="2" required></textarea> <button type="submit" id="update-${i.id}">Post update</button></form>`
+    : '';
+  return html`${form}<p><a href="/incidents/${id}/review" id="review-link">Post-incident review draft</a> · <a href="/incidents/${id}/review?format=md" download>Markdown</a></p>`;
+}
+
 /** The live parts of the incident page. */
 export function renderIncidentSections(m: IncidentPageModel): Record<string, string> {
   const i = m.incident;
@@ -551,6 +560,7 @@ export function renderIncidentPage(m: IncidentPageModel, opts: { poll: string; e
 <h1>${sevBadge(i.severity, m.policy)} <span class="alarm-name">${i.alarmName}</span> <span class="muted id">${i.id}</span></h1>
 <section aria-labelledby="status-h" class="panel"><h2 id="status-h">Status</h2><div data-live="facts">${raw(s.facts)}</div>
 <h3 class="visually-hidden">Actions</h3>${actionsSection(i, m)}</section>
+<section aria-labelledby="updates-h"><h2 id="updates-h">Updates and review</h2>${reviewAndUpdates(i, m)}</section>
 <section aria-labelledby="alarm-h"><h2 id="alarm-h">Alarm</h2>${alarmSection(i)}</section>
 <section aria-labelledby="runbook-h"><h2 id="runbook-h">Runbook</h2>${runbookSection(i, m.policy)}</section>
 <section aria-labelledby="timeline-h"><h2 id="timeline-h">Timeline</h2><div data-live="timeline">${raw(s.timeline)}</div></section>

@@ -4,7 +4,7 @@
  * the HTML part escapes everything; the text part carries the same facts.
  */
 import type { Notice } from '../notifier';
-import { escapeHtml, headerSafe, isHttpUrl, stripControls, truncateUnits } from './escape';
+import { escapeHtml, headerSafe, isHttpUrl, shrinkToFit, stripControls, truncateUnits } from './escape';
 import {
   actorAndTime,
   conditionText,
@@ -30,9 +30,23 @@ export interface RenderedEmail {
 }
 
 export const EMAIL_SUBJECT_MAX = 250;
-/** Long alarm texts (reason, description) are cut to this many characters in the body. */
-const BODY_FIELD_MAX = 8000;
+/** Each of the text and HTML parts stays within this many bytes (UTF-8); the full text stays on the dashboard. */
+export const EMAIL_BODY_MAX_BYTES = 100 * 1024;
 const MAX_DIMENSIONS = 30;
+
+/** Field limits (characters) at full size; halved until both parts fit EMAIL_BODY_MAX_BYTES (shrinkToFit). */
+const FULL: Limits = { name: 500, long: 8000, fact: 1000, line: 300, steps: 1000 };
+interface Limits {
+  /** The alarm name in the title. */
+  name: number;
+  /** Reason, description, note. */
+  long: number;
+  fact: number;
+  /** Dimensions, triggering children. */
+  line: number;
+  /** Runbook steps. */
+  steps: number;
+}
 
 /** `[P0] ALARM: HighErrorRate (INC-7F3A9K2M)`; the alarm name is what gets cut when too long. */
 export function emailSubject(notice: Notice): string {
@@ -66,17 +80,22 @@ interface Model {
   footer: string | null;
 }
 
-function long(text: string): string {
-  return stripControls(truncateUnits(text, BODY_FIELD_MAX)).trim();
-}
-
-function model(notice: Notice): Model {
+function model(notice: Notice, limits: Limits): Model & { cut: boolean } {
   const i = notice.incident;
   const a = i.alarm;
   const policy = notice.policy;
+  let cut = false;
+  /** Neutralised first, then cut (never inside an escape), so the limit holds for what is shown. */
+  const bounded = (text: string, max: number, multiLine = false) => {
+    const safe = multiLine ? stripControls(text).trim() : headerSafe(text);
+    const out = truncateUnits(safe, max);
+    if (out !== safe) cut = true;
+    return out;
+  };
+  const long = (text: string) => bounded(text, limits.long, true);
   const facts: Fact[] = [];
   const push = (label: string, value: string | null | undefined) => {
-    if (value) facts.push({ label, value: headerSafe(truncateUnits(value, 1000)) });
+    if (value) facts.push({ label, value: bounded(value, limits.fact) });
   };
   const sections: Section[] = [];
   const followUp = notice.event === 'resolve' || notice.event === 'acknowledge';
@@ -89,7 +108,7 @@ function model(notice: Notice): Model {
     color = resolved ? RESOLVED_COLOR : ACK_COLOR;
     const took = durationText(i.openedAt, resolved ? i.resolvedAt : i.acknowledgedAt);
     intro =
-      `${resolved ? 'Resolved' : 'Acknowledged'}${by ? ` by ${headerSafe(by)}` : ''}${at ? ` at ${formatTime(at)}` : ''}` +
+      `${resolved ? 'Resolved' : 'Acknowledged'}${by ? ` by ${bounded(by, limits.line)}` : ''}${at ? ` at ${formatTime(at)}` : ''}` +
       `${took ? ` (${resolved ? 'open' : 'unacknowledged'} for ${took})` : ''}.`;
     push('Incident', i.id);
     push('Severity', `${i.severity} ${severityLabel(i.severity, policy)}`);
@@ -110,7 +129,7 @@ function model(notice: Notice): Model {
     if (i.flapping) push('Flapping', 'yes: the alarm keeps changing state');
     const dims = dimensionLines(a.dimensions);
     if (dims.length > 0) {
-      const shown = dims.slice(0, MAX_DIMENSIONS).map((d) => headerSafe(truncateUnits(d, 300)));
+      const shown = dims.slice(0, MAX_DIMENSIONS).map((d) => bounded(d, limits.line));
       if (dims.length > MAX_DIMENSIONS) shown.push(`…and ${dims.length - MAX_DIMENSIONS} more`);
       sections.push({ title: 'Dimensions', lines: shown });
     }
@@ -120,11 +139,11 @@ function model(notice: Notice): Model {
     if (a.triggeringChildren.length > 0) {
       sections.push({
         title: 'Triggered by',
-        lines: a.triggeringChildren.slice(0, 20).map((c) => headerSafe(`${c.arn}${c.state ? ` (${c.state})` : ''}`)),
+        lines: a.triggeringChildren.slice(0, 20).map((c) => bounded(`${c.arn}${c.state ? ` (${c.state})` : ''}`, limits.line)),
       });
     }
     const rb = runbookFor(i, policy);
-    if (rb) sections.push({ title: `Runbook: ${headerSafe(rb.title)}`, lines: rb.steps.map((s) => headerSafe(s)), ordered: true });
+    if (rb) sections.push({ title: `Runbook: ${bounded(rb.title, limits.line)}`, lines: rb.steps.slice(0, 50).map((s) => bounded(s, limits.steps)), ordered: true });
   }
   if (notice.note) sections.push({ title: 'Note', lines: [long(notice.note)] });
 
@@ -134,10 +153,11 @@ function model(notice: Notice): Model {
     { label: 'Dashboard', url: notice.links.dashboard },
   ].filter((l): l is { label: string; url: string } => isHttpUrl(l.url));
 
-  const footer = followUp
-    ? null
-    : `Acknowledge with the Slack button, "/incident ack ${i.id}" or on the dashboard.`;
-  return { title: `[${i.severity}] ${eventWord(notice)}: ${headerSafe(i.alarmName)}`, intro, facts, sections, links, color, footer };
+  const title = `[${i.severity}] ${bounded(eventWord(notice), 40)}: ${bounded(i.alarmName, limits.name)}`;
+  const ack = followUp ? null : `Acknowledge with the Slack button, "/incident ack ${i.id}" or on the dashboard.`;
+  const full = cut ? 'Some text was cut to fit an email; the full incident is on the dashboard.' : null;
+  const footer = [full, ack].filter(Boolean).join(' ') || null;
+  return { title, intro, facts, sections, links, color, footer, cut };
 }
 
 function renderText(m: Model): string {
@@ -194,7 +214,16 @@ function renderHtml(m: Model): string {
   ].join('\n');
 }
 
+/** Both parts within EMAIL_BODY_MAX_BYTES whatever the alarm holds: the field limits halve until they fit. */
 export function renderEmail(notice: Notice): RenderedEmail {
-  const m = model(notice);
-  return { subject: emailSubject(notice), text: renderText(m), html: renderHtml(m) };
+  const scaled = (scale: number) => Object.fromEntries(Object.entries(FULL).map(([k, v]) => [k, Math.max(16, Math.floor(v * scale))])) as unknown as Limits;
+  const { text, html } = shrinkToFit(
+    (scale) => {
+      const m = model(notice, scaled(scale));
+      return { text: renderText(m), html: renderHtml(m) };
+    },
+    (r) => [r.text, r.html],
+    EMAIL_BODY_MAX_BYTES,
+  );
+  return { subject: emailSubject(notice), text, html };
 }

@@ -4,3 +4,6 @@ export * from './format';
 export * from './slack';
 export * from './email';
 export * from './pagerduty';
+export * from './bulletin';
+export * from './hygiene';
+export * from './review-html';

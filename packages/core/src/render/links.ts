@@ -12,14 +12,19 @@ function consoleHost(region: string): string {
   return `${region}.console.aws.amazon.com`;
 }
 
+/** CloudWatch alarm names are at most 255 characters; a longer "name" gets the region's alarm list instead. */
+const ALARM_NAME_MAX = 255;
+
 /**
  * CloudWatch console page of an alarm:
- * `https://<region>.console.aws.amazon.com/cloudwatch/home?region=<region>#alarmsV2:alarm/<name>`.
+ * `https://<region>.console.aws.amazon.com/cloudwatch/home?region=<region>#alarmsV2:alarm/<name>`
+ * (the region's alarm list for a name CloudWatch could not have, so a link stays short and whole).
  * Null when there is no region (no ARN) or the region does not look like a region code.
  */
 export function cloudWatchAlarmUrl(region: string | null | undefined, alarmName: string): string | null {
   if (!region || !REGION.test(region) || !alarmName) return null;
-  return `https://${consoleHost(region)}/cloudwatch/home?region=${region}#alarmsV2:alarm/${encodeURIComponent(wellFormed(alarmName))}`;
+  const base = `https://${consoleHost(region)}/cloudwatch/home?region=${region}#alarmsV2:`;
+  return alarmName.length > ALARM_NAME_MAX ? base : `${base}alarm/${encodeURIComponent(wellFormed(alarmName))}`;
 }
 
 /** The runbook entry of an incident: its own runbook when the policy has it, else `default`. */

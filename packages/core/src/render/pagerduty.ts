@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { Incident } from '../incident';
 import type { Notice } from '../notifier';
-import { headerSafe, isHttpUrl, stripControls, truncateUnits } from './escape';
+import { headerSafe, isHttpUrl, neutralize, stripControls, truncateUnits, visibleEscape } from './escape';
 import { conditionText, eventWord, metricName, SEVERITY_STYLE, severityLabel, tierText, transitionText } from './format';
 import { runbookFor } from './links';
 
@@ -47,9 +47,17 @@ export function pagerDutySeverity(severity: Incident['severity']): PagerDutySeve
   return SEVERITY_STYLE[severity].pagerduty;
 }
 
-/** `incidentKey#id`, or its sha256 hex when longer than PagerDuty's 255 characters. */
+/** One line with every invisible character (tab and line feed too) shown as its escape; printable text unchanged. */
+function oneLine(text: string): string {
+  return neutralize(text).replace(/[\t\n]/g, visibleEscape);
+}
+
+/**
+ * `incidentKey#id` neutralised (no bidi or invisible character reaches PagerDuty), or its sha256 hex when longer
+ * than PagerDuty's 255 characters. Deterministic, so trigger, acknowledge and resolve agree.
+ */
 export function pagerDutyDedupKey(incident: Pick<Incident, 'incidentKey' | 'id'>): string {
-  const key = `${incident.incidentKey}#${incident.id}`;
+  const key = oneLine(`${incident.incidentKey}#${incident.id}`);
   return key.length <= PAGERDUTY_LIMITS.dedupKey ? key : createHash('sha256').update(key, 'utf8').digest('hex');
 }
 
@@ -90,12 +98,12 @@ export function renderPagerDuty(notice: Notice, routingKey: string): PagerDutyEv
   const dims = Object.fromEntries(
     Object.entries(a.dimensions)
       .slice(0, 30)
-      .map(([k, v]) => [truncateUnits(k, 255), truncateUnits(v, 1024)]),
+      .map(([k, v]) => [truncateUnits(oneLine(k), 255), truncateUnits(oneLine(v), 1024)]),
   );
   const custom_details: Record<string, unknown> = {
     incident_id: i.id,
-    incident_key: truncateUnits(i.incidentKey, 2048),
-    alarm_name: truncateUnits(i.alarmName, 1024),
+    incident_key: truncateUnits(oneLine(i.incidentKey), 2048),
+    alarm_name: truncateUnits(oneLine(i.alarmName), 1024),
     severity: `${i.severity} ${severityLabel(i.severity, notice.policy)}`,
     state: transitionText(a),
     changed_at: a.changedAt,
@@ -109,13 +117,17 @@ export function renderPagerDuty(notice: Notice, routingKey: string): PagerDutyEv
     dimensions: dims,
     classified_by: i.classifiedBy,
     escalation_tier: notice.event === 'escalate' ? tierText(notice.tier, notice.policy) : undefined,
-    runbook: rb ? { title: rb.title, steps: rb.steps.map((s) => truncateUnits(s, 1000)).slice(0, 20) } : undefined,
+    note: detail(notice.note),
+    runbook: rb ? { title: truncateUnits(headerSafe(rb.title), 255), steps: rb.steps.map((s) => truncateUnits(stripControls(s), 1000)).slice(0, 20) } : undefined,
   };
-  for (const k of Object.keys(custom_details)) if (custom_details[k] === null || custom_details[k] === undefined) delete custom_details[k];
+  for (const [k, v] of Object.entries(custom_details)) {
+    if (v === null || v === undefined) delete custom_details[k];
+    else if (typeof v === 'string') custom_details[k] = truncateUnits(neutralize(v), DETAIL_MAX);
+  }
 
   const links = [
     { href: notice.links.console, text: 'CloudWatch alarm' },
-    { href: notice.links.runbook, text: rb ? `Runbook: ${rb.title}` : 'Runbook' },
+    { href: notice.links.runbook, text: rb ? truncateUnits(`Runbook: ${headerSafe(rb.title)}`, PAGERDUTY_LIMITS.field) : 'Runbook' },
     { href: notice.links.dashboard, text: 'Alert router dashboard' },
   ].filter((l): l is { href: string; text: string } => isHttpUrl(l.href));
 

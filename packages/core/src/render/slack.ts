@@ -8,7 +8,7 @@
  * Everything the alarm controls is escaped (`& < >`) and every text is cut to Slack's limits.
  */
 import type { Notice } from '../notifier';
-import { escapeSlack, headerSafe, isHttpUrl, slackText, truncateEscaped, truncateUnits } from './escape';
+import { escapeSlack, headerSafe, isHttpUrl, joinWithin, slackText, truncateEscaped, truncateUnits } from './escape';
 import {
   ACK_COLOR,
   actorAndTime,
@@ -111,6 +111,13 @@ function link(url: string | null, label: string): string | null {
   return `<${safe}|${escapeSlack(label)}>`;
 }
 
+/** The context line of links: whole links only (the URLs are never cut), the most useful first. */
+function linksContext(links: (string | null)[]): SlackBlock | null {
+  const whole = links.filter((l): l is string => l !== null);
+  const { text, kept } = joinWithin(whole, '  ·  ', SLACK_LIMITS.sectionText);
+  return kept > 0 ? { type: 'context', elements: [{ type: 'mrkdwn', text, verbatim: true }] } : null;
+}
+
 /** Policy contacts may name a Slack user (`U…`/`W…`) or user group (`S…`): a deliberate mention. */
 function contactMention(slack: string | undefined): string | null {
   if (!slack) return null;
@@ -202,12 +209,12 @@ function detailBlocks(notice: Notice): SlackBlock[] {
     blocks.push(section(`*Runbook: ${slackText(rb.title, 150)}*\n${steps.join('\n')}`));
   }
 
-  const links = [
-    link(notice.links.console, 'CloudWatch alarm'),
+  const context = linksContext([
     link(notice.links.runbook, 'Runbook'),
     link(notice.links.dashboard, 'Dashboard'),
-  ].filter((l): l is string => l !== null);
-  if (links.length > 0) blocks.push({ type: 'context', elements: [mrkdwn(links.join('  ·  '))] });
+    link(notice.links.console, 'CloudWatch alarm'),
+  ]);
+  if (context) blocks.push(context);
   return blocks;
 }
 
@@ -249,10 +256,8 @@ function followUp(notice: Notice): SlackMessage {
   const blocks: SlackBlock[] = [section(line)];
   if (resolved && i.alarm.reason && i.alarm.state === 'OK') blocks.push(section(`*Reason*\n${slackText(i.alarm.reason, 2000)}`));
   if (notice.note) blocks.push(section(`*Note*\n${slackText(notice.note, 2000)}`));
-  const links = [link(notice.links.dashboard, 'Dashboard'), link(notice.links.console, 'CloudWatch alarm')].filter(
-    (l): l is string => l !== null,
-  );
-  if (links.length > 0) blocks.push({ type: 'context', elements: [mrkdwn(links.join('  ·  '))] });
+  const context = linksContext([link(notice.links.dashboard, 'Dashboard'), link(notice.links.console, 'CloudWatch alarm')]);
+  if (context) blocks.push(context);
   const action = !resolved ? actionsBlock(notice) : null;
   if (action) blocks.push(action);
   return {
