@@ -26,7 +26,9 @@ describe('alarm function bundle', () => {
     const top = startBytesByPackage(bundle)
       .slice(0, 6)
       .map((p) => `${p.name} ${(p.bytes / 1024).toFixed(1)} KiB`);
-    console.log(`alarm bundle: ${(bundle.startBytes / 1024).toFixed(1)} KiB at start, ${(bundle.totalBytes / 1024).toFixed(1)} KiB with lazy chunks; ${top.join(', ')}`);
+    console.log(
+      `alarm bundle: ${(bundle.startBytes / 1024).toFixed(1)} KiB at start, ${(bundle.totalBytes / 1024).toFixed(1)} KiB with lazy chunks; ${top.join(', ')}`,
+    );
     expect(bundle.startBytes, `largest: ${top.join(', ')}`).toBeLessThanOrEqual(ALARM_START_BUDGET);
   });
 
@@ -40,13 +42,17 @@ describe('alarm function bundle', () => {
     expect(bundle.lazyInputs).toContain('packages/aws/src/notifiers/mailer.ts');
     // @aws-sdk/client-sesv2 is external: only the lazy mailer chunk may import it.
     const outputs = bundle.metafile.outputs;
-    const sesImporters = Object.entries(outputs).filter(([, o]) => o.imports.some((i) => i.path === '@aws-sdk/client-sesv2')).map(([f]) => f);
+    const sesImporters = Object.entries(outputs)
+      .filter(([, o]) => o.imports.some((i) => i.path === '@aws-sdk/client-sesv2'))
+      .map(([f]) => f);
     expect(sesImporters.length).toBeGreaterThan(0);
     for (const f of sesImporters) expect(Object.keys(outputs[f].inputs)).toContain('packages/aws/src/notifiers/mailer.ts');
   });
 
   it('takes no dashboard, Slack-command or digest code in through barrels', () => {
-    const foreign = bundle.startInputs.filter((i) => /packages\/aws\/src\/(dashboard|slack|digest|api)\/|packages\/core\/src\/(render\/(dashboard|digest)|digest|slack-command)/.test(i));
+    const foreign = bundle.startInputs.filter((i) =>
+      /packages\/aws\/src\/(dashboard|slack|digest|api)\/|packages\/core\/src\/(render\/(dashboard|digest)|digest|slack-command)/.test(i),
+    );
     expect(foreign).toEqual([]);
   });
 });
@@ -100,7 +106,10 @@ describe('alarm bundle in a fresh node process', () => {
     expect(ok.error).toBeUndefined();
     expect(ok).toMatchObject({ ok: true, outcomes: ['opened'] });
 
-    const missing = await runFirstEvent(again.entry, sampleSnsEvent('PolicyFileProbe2', new Date('2026-12-01T08:02:00Z')), { ...env, ROUTER_POLICY_FILE: join(fresh, 'nope.yaml') });
+    const missing = await runFirstEvent(again.entry, sampleSnsEvent('PolicyFileProbe2', new Date('2026-12-01T08:02:00Z')), {
+      ...env,
+      ROUTER_POLICY_FILE: join(fresh, 'nope.yaml'),
+    });
     expect(missing).toMatchObject({ ok: false });
     expect(missing.error).toMatch(/nope\.yaml: cannot read policy file \(ENOENT\)/);
   });

@@ -497,10 +497,11 @@ describe('the watcher: an ops topic that does not depend on the router', () => {
     vi.stubEnv('SLACK_WEBHOOK_URL', 'not a url');
     aws.setRuntime(undefined);
     try {
-      for (let i = 0; i < 3; i++) await expect(aws.runtime()).rejects.toThrow('SLACK_WEBHOOK_URL: not a URL');
+      for (let i = 0; i < 3; i++) await expect(aws.runtime()).rejects.toThrow('SLACK_WEBHOOK_URL: expected a URL');
       const reports = errors.mock.calls.filter((c) => String(c[0]).startsWith('startup error'));
       expect(reports).toHaveLength(1);
-      expect(reports[0][1]).toEqual({ error: 'ConfigError: SLACK_WEBHOOK_URL: not a URL' });
+      expect(reports[0][1]).toEqual({ error: expect.stringMatching(/^ConfigError: SLACK_WEBHOOK_URL: expected a URL/) });
+      expect(JSON.stringify(reports)).not.toContain('not a url');
     } finally {
       errors.mockRestore();
       aws.setRuntime(undefined);

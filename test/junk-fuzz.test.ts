@@ -309,8 +309,9 @@ describe('junk through the deployed alarm handler (functions/alarm.ts, dynalite,
     await handler({ Records: records } as never, lambdaContext('alarm'));
     return { rt, s: await stored(rt) };
   }
+  let messageIds = 0;
   const envelope = (Message: string, extra: Record<string, unknown> = {}) => ({
-    Sns: { Type: 'Notification', MessageId: `m-${Math.random()}`, TopicArn: 'arn:aws:sns:us-east-1:123456789012:T', Subject: null, Message, Timestamp: '2026-11-26T10:00:00.000Z', ...extra },
+    Sns: { Type: 'Notification', MessageId: `m-${++messageIds}`, TopicArn: 'arn:aws:sns:us-east-1:123456789012:T', Subject: null, Message, Timestamp: '2026-11-26T10:00:00.000Z', ...extra },
   });
 
   it('G1: a plain message longer than 4000 characters is kept whole somewhere', async () => {

@@ -1,27 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUNBOOK_ALARMS, snsNotification } from '../packages/local/src/demo';
-
-/** The front door, as a new user runs it: `npm start` in a child process, then HTTP only. */
-async function startProcess(args: string[] = []): Promise<{ url: string; proc: ChildProcess; output: () => string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'packages/local/src/start.ts', '--port', '0', ...args], {
-    cwd: new URL('..', import.meta.url).pathname,
-    env: { ...process.env, SLACK_WEBHOOK_URL: '', PAGERDUTY_ROUTING_KEY: '', SMTP_URL: '', PORT: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout!.on('data', (c) => (out += c));
-  proc.stderr!.on('data', (c) => (out += c));
-  const started = Date.now();
-  while (Date.now() - started < 10_000) {
-    const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-    if (m) return { url: m[1], proc, output: () => out };
-    if (proc.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  proc.kill();
-  throw new Error(`npm start did not come up within 10 s:\n${out}`);
-}
+import { startRouterProcess, type StartedRouter } from './helpers/npm-start';
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
   const r = await fetch(url, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'text/plain; charset=UTF-8', ...headers } });
@@ -49,12 +28,12 @@ async function incidents(url: string, query = ''): Promise<ApiIncident[]> {
 }
 
 describe('npm start: the embedded default over HTTP', () => {
-  let app: Awaited<ReturnType<typeof startProcess>>;
+  let app: StartedRouter;
   beforeAll(async () => {
-    app = await startProcess();
+    app = await startRouterProcess();
   });
-  afterAll(() => {
-    app?.proc.kill('SIGTERM');
+  afterAll(async () => {
+    await app?.stop();
   });
 
   it('answers /health with store and channel status', async () => {
@@ -112,18 +91,16 @@ describe('npm start: the embedded default over HTTP', () => {
   it('answers an SNS SubscriptionConfirmation and logs the SubscribeURL', async () => {
     const r = await post(`${app.url}/sns`, { Type: 'SubscriptionConfirmation', MessageId: 'c1', TopicArn: 'arn:aws:sns:us-east-1:123456789012:CriticalAlertsTopic', Message: 'You have chosen to subscribe', SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=abc' }, { 'x-amz-sns-message-type': 'SubscriptionConfirmation' });
     expect(r.status).toBe(200);
-    await new Promise((res) => setTimeout(res, 50));
-    expect(app.output()).toContain('Action=ConfirmSubscription&Token=abc');
+    await app.waitForOutput('Action=ConfirmSubscription&Token=abc');
     expect(await incidents(app.url)).not.toContainEqual(expect.objectContaining({ alarmName: 'You have chosen to subscribe' }));
   });
 });
 
 describe('npm start -- --demo', () => {
   it('replays the runbook alarms so the dashboard is not empty', async () => {
-    const app = await startProcess(['--demo']);
+    const app = await startRouterProcess(['--demo']);
     try {
-      const deadline = Date.now() + 10_000;
-      while (!app.output().includes('HighResponseTime OK') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      await app.waitForOutput('HighResponseTime OK');
       const list = await incidents(app.url);
       expect(list.map((i) => `${i.alarmName}:${i.severity}:${i.status}`).sort()).toEqual([
         'DatabaseHighCPU:P2:open',
@@ -133,7 +110,7 @@ describe('npm start -- --demo', () => {
       ]);
       expect(app.output()).toMatch(/\[outbox\].*pagerduty.*HighErrorRate/);
     } finally {
-      app.proc.kill('SIGTERM');
+      await app.stop();
     }
   });
 });
@@ -144,16 +121,15 @@ describe('npm start -- --data DIR', () => {
     const { tmpdir } = await import('node:os');
     const { join } = await import('node:path');
     const dir = mkdtempSync(join(tmpdir(), 'router-data-'));
-    const first = await startProcess(['--data', dir]);
+    const first = await startRouterProcess(['--data', dir]);
     await post(`${first.url}/sns`, snsNotification(RUNBOOK_ALARMS[0], 'ALARM', new Date()));
     const before = await incidents(first.url);
-    first.proc.kill('SIGTERM');
-    await new Promise((r) => first.proc.once('exit', r));
-    const second = await startProcess(['--data', dir]);
+    await first.stop();
+    const second = await startRouterProcess(['--data', dir]);
     try {
       expect(await incidents(second.url)).toEqual(before);
     } finally {
-      second.proc.kill('SIGTERM');
+      await second.stop();
     }
   });
 });

@@ -40,7 +40,6 @@ interface Recorded {
   path: string;
   headers: IncomingMessage['headers'];
   body: string;
-  at: number;
 }
 
 interface HttpPeer {
@@ -62,7 +61,7 @@ async function httpPeer(path: string, script: Reply[], fallback: Reply): Promise
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() });
+      requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
       if (req.method !== 'POST' || req.url !== path) {
         res.writeHead(404, { 'content-type': 'text/plain' }).end('no_service');
         return;
@@ -111,6 +110,22 @@ function recordingSleep(clock?: { t: number }) {
 }
 
 const notice = (overrides: Partial<Notice> = {}) => makeNotice(overrides);
+
+/**
+ * Time driven by events, not by the machine's speed: attempt k runs out once `arrived(k)` holds (the peer has
+ * seen the k-th request), then the fake clock moves by the attempt's time, and waits move it too, so the budget
+ * is spent exactly as on a real clock. Jitter is fixed at its low end.
+ */
+function eventTime(arrived: (k: number) => boolean) {
+  const clock = { t: 0 };
+  const timeouts: number[] = [];
+  const attemptTimer = async (ms: number) => {
+    const k = timeouts.push(ms);
+    await expect.poll(() => arrived(k), { timeout: 20_000, interval: 5 }).toBe(true);
+    clock.t += ms;
+  };
+  return { timeouts, options: { now: () => clock.t, sleep: recordingSleep(clock).sleep, attemptTimer, random: () => 0 } };
+}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -209,20 +224,23 @@ describe('deliverWithRetry (the shared rule)', () => {
     expect(r.error).toContain('budget');
   });
 
-  it('abandons an attempt at its timeout even when the notifier ignores the signal', async () => {
+  it('abandons an attempt at its timeout even when the notifier ignores the signal, within the budget', async () => {
     const calls: { signal: AbortSignal }[] = [];
-    const t0 = Date.now();
+    const { timeouts, options } = eventTime((k) => calls.length >= k);
     const r = await deliverWithRetry(scripted(['hang', 'hang', 'hang'], calls), notice(), {
       attemptTimeoutMs: 150,
       budgetMs: 400,
       baseDelayMs: 10,
+      ...options,
     });
-    const elapsed = Date.now() - t0;
     expect(r.status).toBe('failed');
     expect(r.error).toMatch(/timed out after \d+ ms/);
-    expect(r.attempts).toBeGreaterThanOrEqual(2);
+    // 150 (t=150), wait 5, 150 (t=305), wait 10, then only 85 ms of budget left for the third attempt.
+    expect(timeouts).toEqual([150, 150, 85]);
+    expect(r.attempts).toBe(3);
+    expect(calls).toHaveLength(3);
     expect(calls.every((c) => c.signal.aborted)).toBe(true);
-    expect(elapsed).toBeLessThan(700);
+    expect(r.elapsedMs).toBeLessThanOrEqual(400);
   });
 
   it('never throws, whatever the notifier does', async () => {
@@ -246,9 +264,16 @@ describe('deliverWithRetry (the shared rule)', () => {
   it('stops when the caller cancels', async () => {
     const ctrl = new AbortController();
     const calls: { signal: AbortSignal }[] = [];
-    const p = deliverWithRetry(scripted(['hang'], calls), notice(), { signal: ctrl.signal, attemptTimeoutMs: 5000 });
-    setTimeout(() => ctrl.abort(new Error('lambda ending')), 50);
-    const r = await p;
+    const hangsThenCancelled: Notifier = {
+      channel: 'slack',
+      send(n, signal) {
+        calls.push({ signal });
+        queueMicrotask(() => ctrl.abort(new Error('lambda ending'))); // the Lambda ends while the attempt hangs
+        return new Promise(() => {});
+      },
+    };
+    const r = await deliverWithRetry(hangsThenCancelled, notice(), { signal: ctrl.signal, attemptTimeoutMs: 5000 });
+    expect(calls[0].signal.aborted).toBe(true);
     expect(r).toMatchObject({ status: 'failed', attempts: 1 });
     expect(r.error).toContain('lambda ending');
   });
@@ -274,17 +299,18 @@ describe('SlackNotifier against a loopback Slack webhook', () => {
     expect(body).not.toHaveProperty('fetch');
   });
 
-  it('429 with Retry-After: 1 then 200: delivered in 2 attempts after waiting about a second', async () => {
+  it('429 with Retry-After: 1 then 200: delivered in 2 attempts after waiting exactly a second', async () => {
     const peer = await slackPeer([{ status: 429, headers: { 'retry-after': '1', 'content-type': 'text/plain' }, body: 'rate_limited' }]);
     const delays: number[] = [];
-    const t0 = Date.now();
+    const { waits, sleep } = recordingSleep();
     const r = await deliverWithRetry(new SlackNotifier({ webhookUrl: peer.url }), notice(), {
+      sleep,
       onRetry: (info) => delays.push(info.delayMs),
     });
     expect(r).toMatchObject({ status: 'delivered', attempts: 2 });
     expect(delays).toEqual([1000]);
-    expect(Date.now() - t0).toBeGreaterThanOrEqual(950);
-    expect(peer.requests[1].at - peer.requests[0].at).toBeGreaterThanOrEqual(950);
+    expect(waits).toEqual([1000]); // the second request went out only after the one wait of Retry-After
+    expect(peer.requests).toHaveLength(2);
   });
 
   it('500 twice then 200: delivered in 3 attempts', async () => {
@@ -381,19 +407,20 @@ describe('PagerDutyNotifier against a loopback Events API v2', () => {
 
   it('a peer that never answers: failed within the budget', async () => {
     const peer = await pdPeer([{ status: 0, hang: true }, { status: 0, hang: true }, { status: 0, hang: true }, { status: 0, hang: true }]);
-    const t0 = Date.now();
+    const { timeouts, options } = eventTime((k) => peer.requests.length >= k);
     const r = await deliverWithRetry(new PagerDutyNotifier({ routingKey: 'K', eventsUrl: peer.url }), notice(), {
       budgetMs: 1000,
       attemptTimeoutMs: 400,
       baseDelayMs: 50,
+      ...options,
     });
-    const elapsed = Date.now() - t0;
     expect(r.status).toBe('failed');
     expect(r.retryable).toBe(true);
     expect(r.error).toMatch(/timed out/);
-    expect(r.attempts).toBeGreaterThanOrEqual(2);
-    expect(elapsed).toBeGreaterThanOrEqual(750);
-    expect(elapsed).toBeLessThan(1400);
+    // 400 (t=400), wait 25, 400 (t=825), wait 50, then 125 ms left for a last attempt.
+    expect(timeouts).toEqual([400, 400, 125]);
+    expect(r.attempts).toBe(3);
+    expect(r.elapsedMs).toBeLessThanOrEqual(1000);
     expect(peer.requests.length).toBe(r.attempts);
   });
 });
@@ -497,14 +524,20 @@ describe('EmailNotifier against smtp-server', () => {
     }));
     const { port } = silent.address() as AddressInfo;
     const email = new EmailNotifier({ transport: `smtp://127.0.0.1:${port}`, from: 'alerts@example.com', to: ['oncall@example.com'] });
-    const t0 = Date.now();
-    const r: DeliveryOutcome = await deliverWithRetry(email, notice(), { budgetMs: 1000, attemptTimeoutMs: 450, baseDelayMs: 20 });
-    const elapsed = Date.now() - t0;
+    const { timeouts, options } = eventTime((k) => sockets.length >= k);
+    const r: DeliveryOutcome = await deliverWithRetry(email, notice(), {
+      budgetMs: 1000,
+      attemptTimeoutMs: 450,
+      baseDelayMs: 20,
+      ...options,
+    });
     expect(r.status).toBe('failed');
     expect(r.retryable).toBe(true);
-    expect(r.attempts).toBeGreaterThanOrEqual(2);
+    // 450 (t=450), wait 10, 450 (t=910), wait 20: 70 ms left, enough for a short last attempt.
+    expect(timeouts).toEqual([450, 450, 70]);
+    expect(r.attempts).toBe(3);
     expect(sockets.length).toBe(r.attempts);
-    expect(elapsed).toBeLessThan(1400);
+    expect(r.elapsedMs).toBeLessThanOrEqual(1000);
     expect(r.error).toMatch(/^email: /);
   });
 });

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_POLICY_PATH, defaultPolicy, loadPolicyFile, parsePolicyYaml, PolicyError } from '@alert-router/core';
+import { DEFAULT_POLICY_PATH, defaultPolicy, GLOB_PROBLEMS, loadPolicyFile, parsePolicyYaml, PolicyError } from '@alert-router/core';
 
 const SHIPPED = readFileSync(DEFAULT_POLICY_PATH, 'utf8');
 
@@ -129,6 +129,15 @@ describe('errors name the exact key and why', () => {
     const e = errorOf(edited('timezone: UTC', 'timezone: Nowhere/Land').replace('tier: cto, repeat: 3', 'tier: ceo, repeat: 3'));
     expect(e.message).toContain('timezone: unknown time zone "Nowhere/Land"');
     expect(e.message).toContain('severities.P0.escalation[2].tier: no contact named "ceo" under contacts');
+  });
+
+  it('a silence or rule pattern that matches (almost) everything is refused, naming the key and why', () => {
+    const silence = errorOf(edited('silences: []', 'silences:\n  - { match: "*", reason: deploy, author: ops, endsAt: "2030-01-01T00:00:00Z" }'));
+    expect(silence.message).toBe(`policy.yaml: silences[0].match: ${GLOB_PROBLEMS['too-broad']}`);
+    const rule = errorOf(edited('alarmName: HighResponseTime,', 'alarmName: "?*",'));
+    expect(rule.message).toBe(`policy.yaml: rules[1].alarmName: ${GLOB_PROBLEMS['too-broad']}`);
+    expect(errorOf(edited('alarmName: HighErrorRate,', `alarmName: ${'x'.repeat(300)},`)).message).toBe(`policy.yaml: rules[0].alarmName: ${GLOB_PROBLEMS['too-long']}`);
+    expect(parsePolicyYaml(edited('silences: []', 'silences:\n  - { match: "Database*", reason: deploy, author: ops, endsAt: "2030-01-01T00:00:00Z" }')).silences[0].match).toBe('Database*');
   });
 
   it('an empty file is refused, not defaulted', () => {

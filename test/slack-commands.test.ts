@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { normaliseIncidentId, parseIncidentCommand, parseSnsMessage, type Incident } from '@alert-router/core';
-import { handleSnsEvent, processNotification, setRuntime, signSlackRequest } from '@alert-router/aws';
+import { handleSnsEvent, processNotification, setRuntime, signSlackRequest, SLACK_CHANNEL_BUDGET_MS, SLACK_DEADLINE_MS } from '@alert-router/aws';
 import { handler } from '../functions/slack';
 import { RUNBOOK_ALARMS, snsNotification, type DemoAlarm } from '../packages/local/src/demo';
 import { apiGatewayEvent, lambdaContext, snsEventFromHttp } from '../packages/local/src/lambda-events';
@@ -12,6 +12,8 @@ import { routerWithPeers } from './helpers/router-runtime';
 const SECRET = 'slack-commands-test-secret';
 const [errorRate, responseTime, , dbCpu] = RUNBOOK_ALARMS;
 const T0 = new Date(Date.now() - 20 * 60_000);
+/** Makes each request body (so its signature) unique, as Slack's trigger ids do. */
+let triggers = 0;
 
 interface Reply {
   response_type: 'ephemeral' | 'in_channel';
@@ -51,7 +53,7 @@ describe('/incident and the buttons, signed, against dynalite and loopback peers
 
   beforeEach(async () => {
     clock = Date.now();
-    env = await routerWithPeers({ SLACK_SIGNING_SECRET: SECRET }, { now: () => new Date(clock) });
+    env = await routerWithPeers({ SLACK_SIGNING_SECRET: SECRET }, { now: () => new Date(clock), deadlineClock: () => 0 });
     responses = await startSlackPeer();
     setRuntime(env.rt);
   });
@@ -77,7 +79,7 @@ describe('/incident and the buttons, signed, against dynalite and loopback peers
       command: '/incident',
       text,
       response_url: `${responses.url}/commands/T1DC2JH3J/1/x`,
-      trigger_id: `${Date.now()}.${Math.random()}`,
+      trigger_id: `${clock}.${++triggers}`,
     }).toString();
     const r = await post('/slack/commands', body);
     expect(r.statusCode).toBe(200);
@@ -210,6 +212,18 @@ describe('/incident and the buttons, signed, against dynalite and loopback peers
     expect(u.text).not.toContain('<!here>');
   });
 
+  it('a silence pattern stored before patterns were checked cannot freeze routing: a×40 against *a*a…*b routes and notifies', async () => {
+    const attack = `${'*a'.repeat(12)}*b`;
+    expect((await command(`silence ${attack} 1h x`)).text).toMatch(/would match almost every alarm/);
+    // The store takes it as-is (as an item written by an older version would be).
+    await env.rt.silences.create({ match: attack, reason: 'x', author: 'slack:U666 (eve)', minutes: 60, now: new Date(clock).toISOString() });
+    env.rt.silenceCache.invalidate();
+    const out = await handleSnsEvent(snsEventFromHttp(snsNotification({ ...errorRate, name: 'a'.repeat(40) }, 'ALARM', T0)), env.rt);
+    expect(out.outcomes[0]).toMatchObject({ kind: 'opened', severity: 'P0' });
+    expect((await get(out.outcomes[0].incidentId!)).silencedBy).toBeNull();
+    expect(env.pagerduty.received).toHaveLength(1);
+  });
+
   it('silence Database* 2h maintenance window: the alarm is recorded but nobody is notified; unsilence ends it', async () => {
     const reply = await command('silence Database* 2h maintenance window');
     expect(reply.response_type).toBe('in_channel');
@@ -252,7 +266,9 @@ describe('/incident and the buttons, signed, against dynalite and loopback peers
     ['list P7', /not a severity/],
     ['silence Database* 2h', /needs a reason/],
     ['silence Database* forever because', /not a duration/],
-    ['silence * 1h everything is on fire', /would silence everything/],
+    ['silence * 1h everything is on fire', /would match almost every alarm/],
+    ['silence *a*a*a*a*a*a*a*a*a*a*a*a*b 1h x', /would match almost every alarm/],
+    [`silence ${'x'.repeat(257)} 1h x`, /longer than 256 characters/],
     ['unsilence', /needs a silence id/],
     ['<!channel> &', /unknown subcommand `&lt;!channel&gt;`/],
   ])('"%s" answers with the help, ephemeral, 200', async (text, problem) => {
@@ -279,17 +295,18 @@ describe('/incident and the buttons, signed, against dynalite and loopback peers
     expect((await get(id)).status).toBe('open');
   });
 
-  it('answers within Slack\'s 3 s even when PagerDuty hangs: the ack is stored, the slow delivery recorded as failed', async () => {
+  it('keeps Slack\'s 3 s when PagerDuty hangs: the channel gets 1.5 s, the ack is stored, the slow delivery recorded as failed', async () => {
     const id = await open();
     env.pagerduty.script.push({ status: 202, delayMs: 6000 }, { status: 202, delayMs: 6000 });
-    const started = Date.now();
     const reply = await command(`ack ${id}`);
-    const took = Date.now() - started;
-    expect(took).toBeLessThan(2500);
     expect(reply.response_type).toBe('in_channel');
     const i = await get(id);
     expect(i.status).toBe('acknowledged');
     expect(i.deliveries['acknowledge:pagerduty']).toMatchObject({ status: 'failed', retryable: true });
+    // The attempt was cut at the Slack path's channel budget, not the runtime's (3 s here, 8 s by default).
+    const cut = /timed out after (\d+) ms/.exec(i.deliveries['acknowledge:pagerduty']?.error ?? '');
+    expect(Number(cut?.[1])).toBeGreaterThan(0);
+    expect(Number(cut?.[1])).toBeLessThanOrEqual(SLACK_CHANNEL_BUDGET_MS);
     // Nothing resends a human ack later, so the person is told to finish the job in PagerDuty.
     expect(reply.text).toMatch(/PagerDuty did not confirm in time and was not updated: acknowledge it there too/);
     expect(responses.received).toHaveLength(0);
@@ -299,11 +316,12 @@ describe('/incident and the buttons, signed, against dynalite and loopback peers
     const id = await open();
     const store = env.rt.store;
     const slow = Object.create(store) as typeof store;
+    let ms = 0; // the deadline clock: only the slow write moves it
     slow.updateIncident = async (...args: Parameters<typeof store.updateIncident>) => {
-      await new Promise((r) => setTimeout(r, 2600));
+      ms += SLACK_DEADLINE_MS + 100;
       return store.updateIncident(...args);
     };
-    setRuntime({ ...env.rt, store: slow });
+    setRuntime({ ...env.rt, store: slow, deadlineClock: () => ms });
     const reply = await command(`ack ${id}`);
     expect((await get(id)).status).toBe('acknowledged');
     expect(responses.received).toHaveLength(1);
@@ -318,7 +336,7 @@ describe('/incident and the buttons, signed, against dynalite and loopback peers
         user: { ...user, name: user.username, team_id: 'T1DC2JH3J' },
         api_app_id: 'A0ROUTER',
         container: { type: 'message', message_ts: '1700000000.000100', channel_id: 'C0INCIDENT', is_ephemeral: false },
-        trigger_id: `${Date.now()}.${Math.random()}`,
+        trigger_id: `${clock}.${++triggers}`,
         channel: { id: 'C0INCIDENT', name: 'incidents' },
         message,
         response_url: responseUrl,

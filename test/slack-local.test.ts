@@ -1,31 +1,10 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signSlackRequest } from '@alert-router/aws';
 import { slashCommandBody } from './helpers/slack-requests';
 import { RUNBOOK_ALARMS, snsNotification } from '../packages/local/src/demo';
+import { startRouterProcess, type StartedRouter } from './helpers/npm-start';
 
 const SECRET = 'local-slack-signing-secret-for-tests';
-
-/** `npm start` as a new user runs it, with a Slack signing secret in the environment; HTTP only from here. */
-async function startProcess(): Promise<{ url: string; proc: ChildProcess; output: () => string }> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', 'packages/local/src/start.ts', '--port', '0'], {
-    cwd: new URL('..', import.meta.url).pathname,
-    env: { ...process.env, SLACK_SIGNING_SECRET: SECRET, SLACK_WEBHOOK_URL: '', PAGERDUTY_ROUTING_KEY: '', SMTP_URL: '', PORT: '' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  proc.stdout!.on('data', (c) => (out += c));
-  proc.stderr!.on('data', (c) => (out += c));
-  const started = Date.now();
-  while (Date.now() - started < 10_000) {
-    const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-    if (m) return { url: m[1], proc, output: () => out };
-    if (proc.exitCode !== null) break;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  proc.kill();
-  throw new Error(`npm start did not come up within 10 s:\n${out}`);
-}
 
 interface ApiIncident {
   id: string;
@@ -36,12 +15,12 @@ interface ApiIncident {
 }
 
 describe('npm start: Slack slash command over HTTP', () => {
-  let app: Awaited<ReturnType<typeof startProcess>>;
+  let app: StartedRouter;
   beforeAll(async () => {
-    app = await startProcess();
+    app = await startRouterProcess([], { SLACK_SIGNING_SECRET: SECRET }); // npm start with a Slack signing secret
   });
-  afterAll(() => {
-    app?.proc.kill('SIGTERM');
+  afterAll(async () => {
+    await app?.stop();
   });
 
   async function incidents(query = ''): Promise<ApiIncident[]> {

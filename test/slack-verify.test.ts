@@ -122,8 +122,9 @@ describe('Slack routes refuse unverified requests with 401 and change nothing', 
     await env.close();
   });
 
+  let triggers = 0;
   function ackBody(extra = '') {
-    return new URLSearchParams({ command: '/incident', text: `ack ${incidentId}`, user_id: 'U2CERLKJA', user_name: 'roadrunner', trigger_id: `t${Math.random()}${extra}` }).toString();
+    return new URLSearchParams({ command: '/incident', text: `ack ${incidentId}`, user_id: 'U2CERLKJA', user_name: 'roadrunner', trigger_id: `t${++triggers}${extra}` }).toString();
   }
 
   async function snapshot() {

@@ -120,7 +120,16 @@ export function sampleSnsEvent(alarmName: string, at: Date): unknown {
     Region: 'EU (Ireland)',
     AlarmArn: `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${alarmName}`,
     OldStateValue: 'OK',
-    Trigger: { MetricName: 'CPUUtilization', Namespace: 'AWS/EC2', Statistic: 'AVERAGE', Period: 60, EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanThreshold', Threshold: 90, Dimensions: [{ name: 'InstanceId', value: 'i-0abc' }] },
+    Trigger: {
+      MetricName: 'CPUUtilization',
+      Namespace: 'AWS/EC2',
+      Statistic: 'AVERAGE',
+      Period: 60,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanThreshold',
+      Threshold: 90,
+      Dimensions: [{ name: 'InstanceId', value: 'i-0abc' }],
+    },
   };
   const topic = 'arn:aws:sns:eu-west-1:123456789012:alert-router-prod-critical';
   return {
@@ -129,7 +138,19 @@ export function sampleSnsEvent(alarmName: string, at: Date): unknown {
         EventSource: 'aws:sns',
         EventVersion: '1.0',
         EventSubscriptionArn: `${topic}:00000000-0000-0000-0000-000000000000`,
-        Sns: { Type: 'Notification', MessageId: `probe-${at.getTime()}`, TopicArn: topic, Subject: `ALARM: "${alarmName}"`, Message: JSON.stringify(alarm), Timestamp: at.toISOString(), SignatureVersion: '1', Signature: '', SigningCertUrl: '', UnsubscribeUrl: '', MessageAttributes: {} },
+        Sns: {
+          Type: 'Notification',
+          MessageId: `probe-${at.getTime()}`,
+          TopicArn: topic,
+          Subject: `ALARM: "${alarmName}"`,
+          Message: JSON.stringify(alarm),
+          Timestamp: at.toISOString(),
+          SignatureVersion: '1',
+          Signature: '',
+          SigningCertUrl: '',
+          UnsubscribeUrl: '',
+          MessageAttributes: {},
+        },
       },
     ],
   };
@@ -179,7 +200,11 @@ export async function runFirstEvent(entryFile: string, event: unknown, env: Reco
   const { spawn } = await import('node:child_process');
   const { pathToFileURL } = await import('node:url');
   const t0 = performance.now();
-  const child = spawn(process.execPath, ['--input-type=module', '-e', firstEventScript(pathToFileURL(entryFile).href, event)], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', firstEventScript(pathToFileURL(entryFile).href, event)], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (c: Buffer) => (stdout += c.toString('utf8')));

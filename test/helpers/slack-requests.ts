@@ -1,3 +1,5 @@
+let triggers = 0;
+
 /** The form body Slack posts for `/incident <text>` (as roadrunner in #incident). */
 export function slashCommandBody(text: string, responseUrl = 'https://hooks.slack.com/commands/T1DC2JH3J/1/x'): string {
   return new URLSearchParams({
@@ -8,6 +10,6 @@ export function slashCommandBody(text: string, responseUrl = 'https://hooks.slac
     command: '/incident',
     text,
     response_url: responseUrl,
-    trigger_id: `${Date.now()}.${Math.random()}`,
+    trigger_id: `trigger.${++triggers}`, // unique, so each body has its own signature
   }).toString();
 }

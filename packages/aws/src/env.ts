@@ -55,7 +55,12 @@ const bool = z.pipe(
 const emailList = z._default(
   z.pipe(
     z.string(),
-    z.transform((v: string) => v.split(',').map((s) => s.trim()).filter(Boolean)),
+    z.transform((v: string) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
   ),
   [],
 );
@@ -87,7 +92,13 @@ export const ENV = {
   EMAIL_TO: variable(emailList, 'comma-separated email addresses'),
   STAKEHOLDER_EMAILS: variable(emailList, 'comma-separated email addresses'),
   DASHBOARD_TOKEN: variable(text, 'a token', 'DashboardToken'),
-  DASHBOARD_URL: variable(z.pipe(url, z.transform((v) => v?.replace(/\/+$/, ''))), 'a URL'),
+  DASHBOARD_URL: variable(
+    z.pipe(
+      url,
+      z.transform((v) => v?.replace(/\/+$/, '')),
+    ),
+    'a URL',
+  ),
   DASHBOARD_POLL_MS: variable(z._default(integer(1000), 15_000), 'an integer number of milliseconds of at least 1000'),
   DELIVERY_BUDGET_MS: variable(z._default(integer(1), 8000), 'a positive integer (milliseconds)'),
   DELIVERY_LEASE_MS: variable(z._default(integer(1), 45_000), 'a positive integer (milliseconds)'),

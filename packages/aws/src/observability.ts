@@ -76,7 +76,7 @@ export function reportStartupError(err: unknown): void {
   // Our ConfigError messages name the setting, never its value; anything else may quote a secret, so only its type.
   const error = err instanceof ConfigError ? `${err.name}: ${err.message}` : `${(err as Error)?.name ?? typeof err} (message withheld: it may quote a secret)`;
   logger.error('startup error: the configuration cannot be read; every invocation fails until it is fixed and deployed', { error });
-  if (process.env.POWERTOOLS_METRICS_DISABLED === 'true') return;
+  if (readEnv(process.env, ['POWERTOOLS_METRICS_DISABLED']).POWERTOOLS_METRICS_DISABLED) return;
   const single = powertoolsMetrics.singleMetric();
   single.addMetric('StartupErrors', MetricUnit.Count, 1);
 }

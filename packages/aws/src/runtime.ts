@@ -22,6 +22,8 @@ export interface Runtime extends PipelineDeps {
   silenceCache: SilenceCache;
   /** Strips every configured secret from a text before it is logged, stored or thrown. */
   redact: (text: string) => string;
+  /** Milliseconds clock for request deadlines (Slack's 3 s); default Date.now, injectable for tests. */
+  deadlineClock?: () => number;
 }
 
 /**

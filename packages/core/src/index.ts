@@ -13,6 +13,7 @@ export * from './clock';
 export * from './business-calendar';
 export * from './lifecycle';
 export * from './render/index';
+export * from './glob';
 export * from './silence';
 export * from './silence-release';
 export * from './glob';

@@ -3,6 +3,7 @@ import { NEVER, array, literal, number, object, partialRecord, record, string, e
 import { DateTime } from 'luxon';
 import { minutesOfDay, WEEKDAY_KEYS, type WeekdayKey } from './business-calendar';
 import { PolicyError } from './errors';
+import { GLOB_PROBLEMS, globProblem } from './glob';
 import { formatPath } from './parse';
 import { CHANNELS, SEVERITIES, type Severity } from './types';
 
@@ -24,23 +25,21 @@ const responseTime = string().transform((v, ctx): number | 'next-business-day' =
 const contact = object({ name: string(), phone: string().optional(), email: string().optional(), slack: string().optional() }).strict();
 
 const escalationStep = object({
-    notify: array(sendChannel).min(1),
-    tier: string().min(1),
-    /** How many times this step runs (each after the response time) before the next tier. */
-    repeat: number().int().min(1).max(20).default(1),
-    /** Minutes to wait before this step; defaults to the severity's response time. */
-    after: responseTime.optional(),
-  })
-  .strict();
+  notify: array(sendChannel).min(1),
+  tier: string().min(1),
+  /** How many times this step runs (each after the response time) before the next tier. */
+  repeat: number().int().min(1).max(20).default(1),
+  /** Minutes to wait before this step; defaults to the severity's response time. */
+  after: responseTime.optional(),
+}).strict();
 
 const severityPolicy = object({
-    label: string(),
-    meaning: string().optional(),
-    channels: array(channel).min(1),
-    responseTime,
-    escalation: array(escalationStep).default([]),
-  })
-  .strict();
+  label: string(),
+  meaning: string().optional(),
+  channels: array(channel).min(1),
+  responseTime,
+  escalation: array(escalationStep).default([]),
+}).strict();
 
 const hhmm = string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24 h)');
 
@@ -62,61 +61,63 @@ const isoDate = string().refine((v) => /^\d{4}-\d{2}-\d{2}$/.test(v) && DateTime
 });
 
 const businessHours = object({
-    /** ISO weekdays, Monday = 1. */
-    days: array(number().int().min(1).max(7)).min(1),
-    start: hhmm,
-    end: hhmm,
-    /** Other hours on some weekdays: `perDay: { fri: { start: "09:00", end: "15:00" } }`. */
-    perDay: partialRecord(zEnum(WEEKDAY_KEYS), dayHours).default({}),
-    /** Business time after the opening that "next business day" still allows (documented: 1h by default). */
-    grace: duration.default(60),
-  })
-  .strict();
+  /** ISO weekdays, Monday = 1. */
+  days: array(number().int().min(1).max(7)).min(1),
+  start: hhmm,
+  end: hhmm,
+  /** Other hours on some weekdays: `perDay: { fri: { start: "09:00", end: "15:00" } }`. */
+  perDay: partialRecord(zEnum(WEEKDAY_KEYS), dayHours).default({}),
+  /** Business time after the opening that "next business day" still allows (documented: 1h by default). */
+  grace: duration.default(60),
+}).strict();
+
+/** An alarm-name glob, held to the same rule as silences from Slack and the dashboard. */
+const alarmGlob = string().superRefine((v, ctx) => {
+  const problem = globProblem(v);
+  if (problem) ctx.addIssue({ code: 'custom', message: GLOB_PROBLEMS[problem] });
+});
 
 const rule = object({
-    name: string().optional(),
-    alarmName: string().optional(),
-    namespace: string().optional(),
-    metric: string().optional(),
-    severity,
-    runbook: string().optional(),
-  })
+  name: string().optional(),
+  alarmName: alarmGlob.optional(),
+  namespace: string().optional(),
+  metric: string().optional(),
+  severity,
+  runbook: string().optional(),
+})
   .strict()
   .refine((r) => r.alarmName || r.namespace || r.metric, 'a rule needs at least one of alarmName, namespace, metric');
 
 const silence = object({
-    id: string().optional(),
-    match: string().min(1),
-    reason: string().min(1),
-    author: string().min(1),
-    startsAt: string().datetime({ offset: true }).optional(),
-    endsAt: string().datetime({ offset: true }),
-  })
-  .strict();
+  id: string().optional(),
+  match: alarmGlob,
+  reason: string().min(1),
+  author: string().min(1),
+  startsAt: string().datetime({ offset: true }).optional(),
+  endsAt: string().datetime({ offset: true }),
+}).strict();
 
-const runbook = object({ title: string(), anchor: string().optional(), steps: array(string()).min(1) })
-  .strict();
+const runbook = object({ title: string(), anchor: string().optional(), steps: array(string()).min(1) }).strict();
 
 export const policySchema = object({
-    version: literal(1),
-    timezone: string().default('UTC'),
-    businessHours: businessHours.default({ days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00', perDay: {}, grace: 60 }),
-    /** Local dates (in `timezone`) that are not business days; `holidaysFile` (iCalendar) adds more. */
-    holidays: array(isoDate).default([]),
-    holidaysFile: string().min(1).optional(),
-    defaultSeverity: severity.default('P2'),
-    runbookUrl: string().url().optional(),
-    severities: object({ P0: severityPolicy, P1: severityPolicy, P2: severityPolicy, P3: severityPolicy }).strict(),
-    topics: array(object({ match: string().min(1), severity }).strict()).default([]),
-    rules: array(rule).default([]),
-    contacts: record(string(), contact).default({}),
-    flapping: 
-      object({ transitions: number().int().min(2), windowMinutes: number().positive() })
-      .strict()
-      .default({ transitions: 4, windowMinutes: 30 }),
-    silences: array(silence).default([]),
-    runbooks: record(string(), runbook).default({}),
-  })
+  version: literal(1),
+  timezone: string().default('UTC'),
+  businessHours: businessHours.default({ days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00', perDay: {}, grace: 60 }),
+  /** Local dates (in `timezone`) that are not business days; `holidaysFile` (iCalendar) adds more. */
+  holidays: array(isoDate).default([]),
+  holidaysFile: string().min(1).optional(),
+  defaultSeverity: severity.default('P2'),
+  runbookUrl: string().url().optional(),
+  severities: object({ P0: severityPolicy, P1: severityPolicy, P2: severityPolicy, P3: severityPolicy }).strict(),
+  topics: array(object({ match: string().min(1), severity }).strict()).default([]),
+  rules: array(rule).default([]),
+  contacts: record(string(), contact).default({}),
+  flapping: object({ transitions: number().int().min(2), windowMinutes: number().positive() })
+    .strict()
+    .default({ transitions: 4, windowMinutes: 30 }),
+  silences: array(silence).default([]),
+  runbooks: record(string(), runbook).default({}),
+})
   .strict()
   .superRefine((p, ctx) => {
     try {

@@ -4,7 +4,7 @@ import type { Notification } from './types';
 /** A silence: matching alarms are still recorded and shown, but not notified, until it ends. */
 export interface Silence {
   id: string;
-  /** Alarm name pattern; `*` matches any run of characters, case-insensitive (`Database*`, `*-staging`). */
+  /** Alarm name pattern (see glob.ts): `*` any run, `?` one character, case-insensitive (`Database*`, `*-staging`). */
   match: string;
   reason: string;
   author: string;

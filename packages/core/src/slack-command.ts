@@ -6,6 +6,7 @@
  *
  * Anything else is `{ kind: 'help', problem }`: the caller answers with the help text (never an error).
  */
+import { GLOB_PROBLEMS, globProblem } from './glob';
 import { normaliseIncidentId } from './lifecycle';
 import { parseDuration } from './silence';
 import { updateText } from './stakeholder';
@@ -25,8 +26,8 @@ export type IncidentCommand =
 
 export const SUBCOMMANDS = ['ack', 'resolve', 'list', 'show', 'silence', 'unsilence', 'review', 'update', 'help'] as const;
 
-/** Longest alarm pattern, note and reason we accept (the store keeps them; Slack shows them). */
-export const COMMAND_LIMITS = { pattern: 255, note: 1000, reason: 500 } as const;
+/** Longest note and reason we accept (the store keeps them; Slack shows them). Patterns: GLOB_RULES. */
+export const COMMAND_LIMITS = { note: 1000, reason: 500 } as const;
 
 /**
  * Slack sends `&`, `<` and `>` in command text as `&amp;`, `&lt;`, `&gt;`. We keep what the person typed
@@ -107,9 +108,8 @@ export function parseIncidentCommand(rawText: string): IncidentCommand {
     case 'mute': {
       const [, match, duration] = w;
       if (!match || !duration) return help('`silence` needs an alarm pattern, a duration and a reason, e.g. `/incident silence Database* 2h maintenance window`');
-      if (match.length > COMMAND_LIMITS.pattern) return help(`the alarm pattern is longer than ${COMMAND_LIMITS.pattern} characters`);
-      // Like Alertmanager's rule that a silence needs a matcher that is not empty-matching: `*` alone would mute everything.
-      if (!/[^*]/.test(match)) return help('a silence must name alarms: `*` alone would silence everything');
+      const problem = globProblem(match);
+      if (problem) return help(GLOB_PROBLEMS[problem]);
       const minutes = parseDuration(duration);
       if (minutes === null) return help(`\`${duration}\` is not a duration: use e.g. 30m, 2h, 1d or 1h30m (at most 30 days)`);
       const reason = restAfter(text, 3);
@@ -137,7 +137,7 @@ export function incidentCommandHelp(command = '/incident'): string {
     `• \`${command} resolve INC-7F3A9K2M [note]\` — resolve, with an optional note`,
     `• \`${command} list [P0|P1|P2|P3]\` — open and acknowledged incidents`,
     `• \`${command} show INC-7F3A9K2M\` — one incident and its latest timeline`,
-    `• \`${command} silence ALARM-PATTERN DURATION REASON\` — e.g. \`${command} silence Database* 2h maintenance window\` (\`*\` matches anything; 30m, 2h, 1d; a reason is required)`,
+    `• \`${command} silence ALARM-PATTERN DURATION REASON\` — e.g. \`${command} silence Database* 2h maintenance window\` (\`*\` matches anything, \`?\` one character; 30m, 2h, 1d; a reason is required)`,
     `• \`${command} unsilence SIL-1A2B3C\` — end a silence early`,
     `• \`${command} review INC-7F3A9K2M\` — the post-incident review draft (timeline, response times, runbook)`,
     `• \`${command} update INC-7F3A9K2M TEXT\` — a stakeholder update: timeline, incident channel, P0/P1 stakeholder email (pages nobody)`,

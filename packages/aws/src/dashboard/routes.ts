@@ -18,6 +18,9 @@
  *   GET  /api/hygiene?days=7              the alert-hygiene numbers
  */
 import {
+  GLOB_PROBLEMS,
+  GLOB_RULES,
+  globProblem,
   headerSafe,
   normaliseIncidentId,
   parseDuration,
@@ -29,6 +32,7 @@ import {
   renderLoginPage,
   type DashboardSession,
   type Flash,
+  type GlobProblem,
   type Incident,
 } from '@alert-router/core';
 import { acknowledgeIncident, resolveIncident, type ActionResult, type Actor } from '../actions';
@@ -94,7 +98,7 @@ export function safeLocalPath(value: unknown, fallback = '/'): string {
 
 function withFlash(path: string, params: Record<string, string>): string {
   const u = new URL(path, 'http://local');
-  for (const k of ['done', 'error', 'id']) u.searchParams.delete(k);
+  for (const k of ['done', 'error', 'id', 'reason']) u.searchParams.delete(k);
   for (const [k, v] of Object.entries(params)) u.searchParams.set(k, v);
   return `${u.pathname}${u.search}`;
 }
@@ -116,6 +120,8 @@ function flashFrom(event: HttpEvent): Flash | null {
   if (error === 'already-resolved') return { kind: 'error', text: `${shown} was already resolved.` };
   if (error === 'already-acknowledged') return { kind: 'error', text: `${shown} was already acknowledged.` };
   if (error === 'not-found') return { kind: 'error', text: `No such incident.` };
+  const pattern = query(event, 'reason');
+  if (error === 'silence-pattern' && pattern && Object.hasOwn(GLOB_PROBLEMS, pattern)) return { kind: 'error', text: `Silence refused: ${GLOB_PROBLEMS[pattern as GlobProblem]}.` };
   if (error === 'silence-invalid') return { kind: 'error', text: 'A silence needs an alarm name pattern, a duration (up to 30 days) and a reason.' };
   return null;
 }
@@ -225,11 +231,16 @@ async function incidentAction(kind: 'ack' | 'resolve', rawId: string, ctx: Ctx):
 }
 
 async function createSilence(ctx: Ctx): Promise<HttpResult> {
-  const match = str(ctx.body.match, 255);
+  const match = str(ctx.body.match, GLOB_RULES.maxLength + 1);
   const reason = str(ctx.body.reason, 500);
   const minutes = typeof ctx.body.minutes === 'number' ? ctx.body.minutes : parseDuration(str(ctx.body.duration, 20) ?? '');
   const valid = match && reason && minutes !== null && Number.isFinite(minutes) && minutes > 0 && minutes <= 30 * 1440;
   const back = safeLocalPath(ctx.body.redirect, '/');
+  const patternProblem = match ? globProblem(match) : null;
+  if (patternProblem) {
+    if (ctx.form) return redirect(withFlash(back, { error: 'silence-pattern', reason: patternProblem }));
+    return json(400, { error: `match: ${GLOB_PROBLEMS[patternProblem]}` });
+  }
   if (!valid) {
     if (ctx.form) return redirect(withFlash(back, { error: 'silence-invalid' }));
     const problem = !match ? 'match: required (alarm name pattern, * as wildcard)' : !reason ? 'reason: required' : 'duration: expected 30m, 2h, 1d… up to 30d (or minutes)';

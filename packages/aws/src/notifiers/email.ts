@@ -67,7 +67,11 @@ export function emailDeliveryError(err: unknown, signal?: AbortSignal): Delivery
   }
   if (signal?.aborted) return requestDeliveryError('email', err, signal);
   if (e.code && RETRYABLE_CODES.has(e.code)) {
-    return new DeliveryError(`email: ${e.code} ${headerSafe(e.message ?? '')}`.slice(0, 400), { retryable: true, cause: err, context: { channel: 'email', code: e.code } });
+    return new DeliveryError(`email: ${e.code} ${headerSafe(e.message ?? '')}`.slice(0, 400), {
+      retryable: true,
+      cause: err,
+      context: { channel: 'email', code: e.code },
+    });
   }
   return requestDeliveryError('email', err, signal);
 }
@@ -138,6 +142,9 @@ export class EmailNotifier implements Notifier {
 
   /** Closes pooled connections, if any were opened. */
   close(): void {
-    void this.transporter?.then((t) => t.close(), () => undefined);
+    void this.transporter?.then(
+      (t) => t.close(),
+      () => undefined,
+    );
   }
 }

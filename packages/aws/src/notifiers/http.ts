@@ -34,13 +34,7 @@ export function bodyExcerpt(body: string, max = 300): string {
 }
 
 /** DeliveryError for a non-success HTTP response. */
-export function httpDeliveryError(
-  channel: string,
-  status: number,
-  body: string,
-  retryAfterHeader: string | null | undefined,
-  detail?: string,
-): DeliveryError {
+export function httpDeliveryError(channel: string, status: number, body: string, retryAfterHeader: string | null | undefined, detail?: string): DeliveryError {
   const retryable = isRetryableStatus(status);
   const retryAfterMs = retryable ? parseRetryAfter(retryAfterHeader) : undefined;
   const what = detail ?? bodyExcerpt(body);

@@ -31,6 +31,11 @@ export interface RetryOptions {
   attemptTimeoutMs?: number;
   /** Waits between attempts (injectable for tests). Rejects or resolves early when `signal` aborts. */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Runs out one attempt's time: the attempt is abandoned when it resolves (injectable for tests, which end it on
+   * an event instead of a real timer). Resolves or rejects early when `signal` aborts (the attempt ended first).
+   */
+  attemptTimer?: (ms: number, signal: AbortSignal) => Promise<void>;
   /** Milliseconds clock (injectable for tests). */
   now?: () => number;
   /** [0, 1) source for the jitter (injectable for tests). */
@@ -78,11 +83,16 @@ function num(value: number | undefined, fallback: number, min = 0): number {
 
 type AttemptResult = { ok: true; ref?: string } | { ok: false; error: DeliveryError };
 
-async function attempt(notifier: Notifier, notice: Notice, timeoutMs: number, outer?: AbortSignal): Promise<AttemptResult> {
+type AttemptTimer = NonNullable<RetryOptions['attemptTimer']>;
+
+async function attempt(notifier: Notifier, notice: Notice, timeoutMs: number, timer: AttemptTimer, outer?: AbortSignal): Promise<AttemptResult> {
   const ctrl = new AbortController();
-  const timer = setTimeout(
-    () => ctrl.abort(new DOMException(`attempt timed out after ${Math.round(timeoutMs)} ms`, 'TimeoutError')),
-    Math.max(1, Math.round(timeoutMs)),
+  const ended = new AbortController();
+  timer(Math.max(1, Math.round(timeoutMs)), ended.signal).then(
+    () => {
+      if (!ended.signal.aborted) ctrl.abort(new DOMException(`attempt timed out after ${Math.round(timeoutMs)} ms`, 'TimeoutError'));
+    },
+    () => undefined,
   );
   const onOuter = () => ctrl.abort(outer?.reason ?? new DOMException('delivery cancelled', 'AbortError'));
   if (outer?.aborted) onOuter();
@@ -110,7 +120,7 @@ async function attempt(notifier: Notifier, notice: Notice, timeoutMs: number, ou
     }
     return { ok: false, error: requestDeliveryError(notifier.channel, err, ctrl.signal) };
   } finally {
-    clearTimeout(timer);
+    ended.abort();
     outer?.removeEventListener('abort', onOuter);
   }
 }
@@ -136,6 +146,7 @@ export async function deliverWithRetry(notifier: Notifier, notice: Notice, optio
     const budgetMs = num(options.budgetMs, RETRY_DEFAULTS.budgetMs);
     const attemptTimeoutMs = num(options.attemptTimeoutMs, RETRY_DEFAULTS.attemptTimeoutMs, 1);
     const sleep = options.sleep ?? defaultSleep;
+    const attemptTimer = options.attemptTimer ?? defaultSleep;
     const random = options.random ?? Math.random;
     const signal = options.signal;
     const remaining = () => budgetMs - (now() - start);
@@ -153,7 +164,7 @@ export async function deliverWithRetry(notifier: Notifier, notice: Notice, optio
         break;
       }
       attempts++;
-      const r = await attempt(notifier, notice, Math.min(attemptTimeoutMs, left), signal);
+      const r = await attempt(notifier, notice, Math.min(attemptTimeoutMs, left), attemptTimer, signal);
       if (r.ok) return { status: 'delivered', attempts, ref: r.ref, elapsedMs: now() - start };
       last = r.error;
       if (!last.retryable) break;

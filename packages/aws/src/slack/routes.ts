@@ -26,6 +26,8 @@ function replayCacheOf(rt: Runtime): ReplayCache {
   return c;
 }
 
+const deadlineClock = (rt: Runtime): (() => number) => rt.deadlineClock ?? Date.now;
+
 const unauthorized = (): HttpResult => ({ statusCode: 401, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, body: '' });
 
 function reply(body: SlackReply): HttpResult {
@@ -52,7 +54,7 @@ async function commandRoute(event: HttpEvent, { rt, receivedAt: started }: Slack
     rt.logger.error('slash command failed', { error: rt.redact((err as Error).message), name: (err as Error).name });
     answer = ephemeral(`${OUR_FAILURE} Try again in a moment.`);
   }
-  if (Date.now() - started > SLACK_DEADLINE_MS && form.responseUrl) {
+  if (deadlineClock(rt)() - started > SLACK_DEADLINE_MS && form.responseUrl) {
     // Slack has probably given up on this HTTP answer: say the same thing through response_url (timing.ts).
     await postToResponseUrl(rt, form.responseUrl, answer);
   }
@@ -102,7 +104,7 @@ export async function slackRoutes(event: HttpEvent, rt: Runtime): Promise<HttpRe
     rt.logger.warn('SLACK_SIGNING_SECRET (SST secret SlackSigningSecret) is not set: every Slack request is refused');
     return unauthorized();
   }
-  const receivedAt = Date.now();
+  const receivedAt = deadlineClock(rt)();
   const now = rt.now();
   const verdict = verifySlackRequest(event, { secret, now, replay: replayCacheOf(rt) });
   if (!verdict.ok) {

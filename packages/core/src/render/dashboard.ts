@@ -9,6 +9,7 @@
  * - Works without JavaScript: filters are a GET form, actions are POST forms that redirect back.
  */
 import { responseDeadline } from '../clock';
+import { GLOB_RULES } from '../glob';
 import { responseTrend, countByBucket, secondsText, type HourBucket, type TrendPoint } from '../digest';
 import type { Incident, IncidentStatus, TimelineEntry } from '../incident';
 import type { Policy } from '../policy';
@@ -380,8 +381,8 @@ function silenceForm(session: DashboardSession, redirect: string, alarmName: str
   return html`<form method="post" action="/api/silences" class="silence-form">
 ${csrfField(session)}<input type="hidden" name="redirect" value="${redirect}">
 <fieldset><legend>${alarmName ? 'Silence this alarm' : 'Add a silence'}</legend>
-<div class="field"><label for="${id}-match">Alarm name pattern <span class="muted small">(* matches anything)</span></label>
-<input id="${id}-match" name="match" required maxlength="255" value="${alarmName ?? ''}"></div>
+<div class="field"><label for="${id}-match">Alarm name pattern <span class="muted small">(* any text, ? one character)</span></label>
+<input id="${id}-match" name="match" required maxlength="${GLOB_RULES.maxLength}" value="${alarmName ?? ''}"></div>
 <div class="field"><label for="${id}-duration">For</label>
 <select id="${id}-duration" name="duration">${['30m', '1h', '2h', '4h', '8h', '1d', '3d', '7d'].map((d) => html`<option value="${d}"${d === '1h' ? raw(' selected') : ''}>${d}</option>`)}</select></div>
 <div class="field grow"><label for="${id}-reason">Reason</label>

@@ -1,0 +1,73 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+
+export interface StartedRouter {
+  url: string;
+  proc: ChildProcess;
+  /** Everything printed so far (stdout and stderr). */
+  output: () => string;
+  /** Resolves once the output contains `text`; rejects if the process exits first. No deadline of its own. */
+  waitForOutput: (text: string | RegExp) => Promise<void>;
+  stop: () => Promise<void>;
+}
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+
+/**
+ * `npm start` as a new user runs it (a child process on a free port, HTTP only from here). Resolves when it
+ * prints that it listens: an awaited event, so a slow machine only takes longer (the test's hook timeout is
+ * the one deadline).
+ */
+export async function startRouterProcess(args: string[] = [], env: Record<string, string> = {}): Promise<StartedRouter> {
+  const proc = spawn(process.execPath, ['--import', 'tsx', 'packages/local/src/start.ts', '--port', '0', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, SLACK_WEBHOOK_URL: '', PAGERDUTY_ROUTING_KEY: '', SMTP_URL: '', PORT: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const waiters = new Set<() => void>();
+  const onData = (c: Buffer) => {
+    out += c;
+    for (const w of [...waiters]) w();
+  };
+  proc.stdout!.on('data', onData);
+  proc.stderr!.on('data', onData);
+
+  const waitForOutput = (text: string | RegExp) =>
+    new Promise<void>((resolve, reject) => {
+      const seen = () => (typeof text === 'string' ? out.includes(text) : text.test(out));
+      const check = () => {
+        if (!seen()) return;
+        waiters.delete(check);
+        proc.off('exit', exited);
+        resolve();
+      };
+      const exited = (code: number | null) => {
+        waiters.delete(check);
+        reject(new Error(`npm start exited (${code}) before printing ${String(text)}:\n${out}`));
+      };
+      if (seen()) return resolve();
+      if (proc.exitCode !== null) return exited(proc.exitCode);
+      waiters.add(check);
+      proc.once('exit', exited);
+    });
+
+  try {
+    await waitForOutput(/listening on http:\/\/[\d.]+:\d+/);
+  } catch (err) {
+    proc.kill();
+    throw err;
+  }
+  const url = /listening on (http:\/\/[\d.]+:\d+)/.exec(out)![1];
+  return {
+    url,
+    proc,
+    output: () => out,
+    waitForOutput,
+    stop: async () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      const exited = new Promise((r) => proc.once('exit', r));
+      proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
