@@ -1,5 +1,32 @@
-// Named imports, not the `z` namespace: the namespace keeps every zod export (its locales too) in a bundle.
-import { NEVER, array, literal, number, object, partialRecord, record, string, enum as zEnum, type infer as Infer } from 'zod';
+// zod/mini, as alarm-schema.ts: functions instead of methods, so a bundle keeps only the validators used here.
+import {
+  _default,
+  array,
+  config,
+  enum as zEnum,
+  int,
+  iso,
+  literal,
+  minLength,
+  NEVER,
+  number,
+  optional,
+  partialRecord,
+  pipe,
+  positive,
+  record,
+  refine,
+  regex,
+  string,
+  strictObject,
+  superRefine,
+  transform,
+  url,
+  gte,
+  lte,
+  type output,
+} from 'zod/mini';
+import { en } from 'zod/locales';
 import { DateTime } from 'luxon';
 import { minutesOfDay, WEEKDAY_KEYS, type WeekdayKey } from './business-calendar';
 import { PolicyError } from './errors';
@@ -7,119 +34,125 @@ import { GLOB_PROBLEMS, globProblem } from './glob';
 import { formatPath } from './parse';
 import { CHANNELS, SEVERITIES, type Severity } from './types';
 
+config(en());
+
 const severity = zEnum(SEVERITIES);
 const channel = zEnum(CHANNELS);
 const sendChannel = zEnum(['pagerduty', 'slack', 'email']);
 
 /** `5m`, `15m`, `2h`, `1d`, `90s` → minutes; `next-business-day` is kept as a marker. */
-const responseTime = string().transform((v, ctx): number | 'next-business-day' => {
-  if (v === 'next-business-day') return v;
-  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d)$/.exec(v.trim());
-  if (!m) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration like 5m, 2h or 1d, or next-business-day, got "${v}"` });
-    return NEVER;
-  }
-  return Number.parseFloat(m[1]) * ({ s: 1 / 60, m: 1, h: 60, d: 1440 } as Record<string, number>)[m[2]];
+const responseTime = pipe(
+  string(),
+  transform((v: string, ctx): number | 'next-business-day' => {
+    if (v === 'next-business-day') return v;
+    const m = /^(\d+(?:\.\d+)?)\s*(s|m|h|d)$/.exec(v.trim());
+    if (!m) {
+      ctx.issues.push({ code: 'custom', input: v, message: `expected a duration like 5m, 2h or 1d, or next-business-day, got "${v}"` });
+      return NEVER;
+    }
+    return Number.parseFloat(m[1]) * ({ s: 1 / 60, m: 1, h: 60, d: 1440 } as Record<string, number>)[m[2]];
+  }),
+);
+
+const optStr = optional(string());
+const nonEmpty = string().check(minLength(1));
+
+const contact = strictObject({ name: string(), phone: optStr, email: optStr, slack: optStr });
+
+const escalationStep = strictObject({
+  notify: array(sendChannel).check(minLength(1)),
+  tier: nonEmpty,
+  /** How many times this step runs (each after the response time) before the next tier. */
+  repeat: _default(int().check(gte(1), lte(20)), 1),
+  /** Minutes to wait before this step; defaults to the severity's response time. */
+  after: optional(responseTime),
 });
 
-const contact = object({ name: string(), phone: string().optional(), email: string().optional(), slack: string().optional() }).strict();
-
-const escalationStep = object({
-  notify: array(sendChannel).min(1),
-  tier: string().min(1),
-  /** How many times this step runs (each after the response time) before the next tier. */
-  repeat: number().int().min(1).max(20).default(1),
-  /** Minutes to wait before this step; defaults to the severity's response time. */
-  after: responseTime.optional(),
-}).strict();
-
-const severityPolicy = object({
+const severityPolicy = strictObject({
   label: string(),
-  meaning: string().optional(),
-  channels: array(channel).min(1),
+  meaning: optStr,
+  channels: array(channel).check(minLength(1)),
   responseTime,
-  escalation: array(escalationStep).default([]),
-}).strict();
+  escalation: _default(array(escalationStep), []),
+});
 
-const hhmm = string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24 h)');
+const hhmm = string().check(regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected HH:MM (24 h)'));
 
 /** `0m`, `30m`, `1h` → minutes (no `next-business-day`): the grace after the business morning. */
-const duration = string().transform((v, ctx): number => {
-  const m = /^(\d+(?:\.\d+)?)\s*(s|m|h)$/.exec(v.trim());
-  if (!m) {
-    ctx.addIssue({ code: 'custom', message: `expected a duration like 0m, 30m or 1h, got "${v}"` });
-    return NEVER;
-  }
-  return Number.parseFloat(m[1]) * ({ s: 1 / 60, m: 1, h: 60 } as Record<string, number>)[m[2]];
-});
+const duration = pipe(
+  string(),
+  transform((v: string, ctx): number => {
+    const m = /^(\d+(?:\.\d+)?)\s*(s|m|h)$/.exec(v.trim());
+    if (!m) {
+      ctx.issues.push({ code: 'custom', input: v, message: `expected a duration like 0m, 30m or 1h, got "${v}"` });
+      return NEVER;
+    }
+    return Number.parseFloat(m[1]) * ({ s: 1 / 60, m: 1, h: 60 } as Record<string, number>)[m[2]];
+  }),
+);
 
-const dayHours = object({ start: hhmm, end: hhmm }).strict();
+const dayHours = strictObject({ start: hhmm, end: hhmm });
 
 /** A calendar date `YYYY-MM-DD` that exists (2026-02-30 does not). */
-const isoDate = string().refine((v) => /^\d{4}-\d{2}-\d{2}$/.test(v) && DateTime.fromISO(v).isValid, {
-  message: 'expected a date YYYY-MM-DD',
-});
+const isoDate = string().check(refine((v: string) => /^\d{4}-\d{2}-\d{2}$/.test(v) && DateTime.fromISO(v).isValid, { message: 'expected a date YYYY-MM-DD' }));
 
-const businessHours = object({
+const businessHours = strictObject({
   /** ISO weekdays, Monday = 1. */
-  days: array(number().int().min(1).max(7)).min(1),
+  days: array(int().check(gte(1), lte(7))).check(minLength(1)),
   start: hhmm,
   end: hhmm,
   /** Other hours on some weekdays: `perDay: { fri: { start: "09:00", end: "15:00" } }`. */
-  perDay: partialRecord(zEnum(WEEKDAY_KEYS), dayHours).default({}),
+  perDay: _default(partialRecord(zEnum(WEEKDAY_KEYS), dayHours), {}),
   /** Business time after the opening that "next business day" still allows (documented: 1h by default). */
-  grace: duration.default(60),
-}).strict();
-
-/** An alarm-name glob, held to the same rule as silences from Slack and the dashboard. */
-const alarmGlob = string().superRefine((v, ctx) => {
-  const problem = globProblem(v);
-  if (problem) ctx.addIssue({ code: 'custom', message: GLOB_PROBLEMS[problem] });
+  grace: _default(duration, 60),
 });
 
-const rule = object({
-  name: string().optional(),
-  alarmName: alarmGlob.optional(),
-  namespace: string().optional(),
-  metric: string().optional(),
+/** An alarm-name glob, held to the same rule as silences from Slack and the dashboard. */
+const alarmGlob = string().check(
+  superRefine((v: string, ctx) => {
+    const problem = globProblem(v);
+    if (problem) ctx.addIssue({ code: 'custom', message: GLOB_PROBLEMS[problem] });
+  }),
+);
+
+const rule = strictObject({
+  name: optStr,
+  alarmName: optional(alarmGlob),
+  namespace: optStr,
+  metric: optStr,
   severity,
-  runbook: string().optional(),
-})
-  .strict()
-  .refine((r) => r.alarmName || r.namespace || r.metric, 'a rule needs at least one of alarmName, namespace, metric');
+  runbook: optStr,
+}).check(refine((r) => Boolean(r.alarmName || r.namespace || r.metric), 'a rule needs at least one of alarmName, namespace, metric'));
 
-const silence = object({
-  id: string().optional(),
+const silence = strictObject({
+  id: optStr,
   match: alarmGlob,
-  reason: string().min(1),
-  author: string().min(1),
-  startsAt: string().datetime({ offset: true }).optional(),
-  endsAt: string().datetime({ offset: true }),
-}).strict();
+  reason: nonEmpty,
+  author: nonEmpty,
+  startsAt: optional(iso.datetime({ offset: true })),
+  endsAt: iso.datetime({ offset: true }),
+});
 
-const runbook = object({ title: string(), anchor: string().optional(), steps: array(string()).min(1) }).strict();
+const runbook = strictObject({ title: string(), anchor: optStr, steps: array(string()).check(minLength(1)) });
 
-export const policySchema = object({
+export const policySchema = strictObject({
   version: literal(1),
-  timezone: string().default('UTC'),
-  businessHours: businessHours.default({ days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00', perDay: {}, grace: 60 }),
+  timezone: _default(string(), 'UTC'),
+  businessHours: _default(businessHours, { days: [1, 2, 3, 4, 5], start: '09:00', end: '17:00', perDay: {}, grace: 60 }),
   /** Local dates (in `timezone`) that are not business days; `holidaysFile` (iCalendar) adds more. */
-  holidays: array(isoDate).default([]),
-  holidaysFile: string().min(1).optional(),
-  defaultSeverity: severity.default('P2'),
-  runbookUrl: string().url().optional(),
-  severities: object({ P0: severityPolicy, P1: severityPolicy, P2: severityPolicy, P3: severityPolicy }).strict(),
-  topics: array(object({ match: string().min(1), severity }).strict()).default([]),
-  rules: array(rule).default([]),
-  contacts: record(string(), contact).default({}),
-  flapping: object({ transitions: number().int().min(2), windowMinutes: number().positive() })
-    .strict()
-    .default({ transitions: 4, windowMinutes: 30 }),
-  silences: array(silence).default([]),
-  runbooks: record(string(), runbook).default({}),
-})
-  .strict()
-  .superRefine((p, ctx) => {
+  holidays: _default(array(isoDate), []),
+  holidaysFile: optional(nonEmpty),
+  defaultSeverity: _default(severity, 'P2'),
+  runbookUrl: optional(url()),
+  severities: strictObject({ P0: severityPolicy, P1: severityPolicy, P2: severityPolicy, P3: severityPolicy }),
+  topics: _default(array(strictObject({ match: nonEmpty, severity })), []),
+  rules: _default(array(rule), []),
+  contacts: _default(record(string(), contact), {}),
+  flapping: _default(strictObject({ transitions: int().check(gte(2)), windowMinutes: number().check(positive()) }), { transitions: 4, windowMinutes: 30 }),
+  silences: _default(array(silence), []),
+  runbooks: _default(record(string(), runbook), {}),
+}).check(
+  superRefine((p, ctx) => {
     try {
       new Intl.DateTimeFormat('en-US', { timeZone: p.timezone });
     } catch {
@@ -134,18 +167,15 @@ export const policySchema = object({
     for (const s of SEVERITIES) {
       p.severities[s].escalation.forEach((step, i) => {
         if (!p.contacts[step.tier]) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['severities', s, 'escalation', i, 'tier'],
-            message: `no contact named "${step.tier}" under contacts`,
-          });
+          ctx.addIssue({ code: 'custom', path: ['severities', s, 'escalation', i, 'tier'], message: `no contact named "${step.tier}" under contacts` });
         }
       });
     }
-  });
+  }),
+);
 
 /** Each business day opens before it closes, and the grace fits in a week of business time. */
-function businessHoursIssues(bh: Infer<typeof businessHours>): { path: (string | number)[]; message: string }[] {
+function businessHoursIssues(bh: output<typeof businessHours>): { path: (string | number)[]; message: string }[] {
   const issues: { path: (string | number)[]; message: string }[] = [];
   if (minutesOfDay(bh.end) <= minutesOfDay(bh.start)) {
     issues.push({ path: ['businessHours', 'end'], message: `expected a time after start (${bh.start}), got "${bh.end}"` });
@@ -162,7 +192,7 @@ function businessHoursIssues(bh: Infer<typeof businessHours>): { path: (string |
   return issues;
 }
 
-export type Policy = Infer<typeof policySchema>;
+export type Policy = output<typeof policySchema>;
 export type EscalationStep = Policy['severities'][Severity]['escalation'][number];
 
 /** Validates a parsed policy; the error names the exact key and why. */
