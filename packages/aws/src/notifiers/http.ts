@@ -102,7 +102,7 @@ export function requestDeliveryError(channel: string, err: unknown, signal?: Abo
 // ---------------------------------------------------------------------------------------------
 // Pooled HTTP client for the webhook channels (Slack, PagerDuty)
 
-/** The part of fetch the HTTP notifiers use; global fetch fits it too. */
+/** The part of fetch the HTTP notifiers use (global fetch works too, cast: lib.dom here does not declare Headers.entries). */
 export interface FetchLikeInit {
   method?: string;
   headers?: Record<string, string>;
