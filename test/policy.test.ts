@@ -134,9 +134,9 @@ describe('errors name the exact key and why', () => {
   it('a silence or rule pattern that matches (almost) everything is refused, naming the key and why', () => {
     const silence = errorOf(edited('silences: []', 'silences:\n  - { match: "*", reason: deploy, author: ops, endsAt: "2030-01-01T00:00:00Z" }'));
     expect(silence.message).toBe(`policy.yaml: silences[0].match: ${GLOB_PROBLEMS['too-broad']}`);
-    const rule = errorOf(edited('alarmName: HighResponseTime,', 'alarmName: "?*",'));
+    const rule = errorOf(edited('alarmName: "*HighResponseTime",', 'alarmName: "?*",'));
     expect(rule.message).toBe(`policy.yaml: rules[1].alarmName: ${GLOB_PROBLEMS['too-broad']}`);
-    expect(errorOf(edited('alarmName: HighErrorRate,', `alarmName: ${'x'.repeat(300)},`)).message).toBe(`policy.yaml: rules[0].alarmName: ${GLOB_PROBLEMS['too-long']}`);
+    expect(errorOf(edited('alarmName: "*HighErrorRate",', `alarmName: ${'x'.repeat(300)},`)).message).toBe(`policy.yaml: rules[0].alarmName: ${GLOB_PROBLEMS['too-long']}`);
     expect(parsePolicyYaml(edited('silences: []', 'silences:\n  - { match: "Database*", reason: deploy, author: ops, endsAt: "2030-01-01T00:00:00Z" }')).silences[0].match).toBe('Database*');
   });
 

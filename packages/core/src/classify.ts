@@ -20,16 +20,19 @@ const SEVERITY_WORDS: Record<string, Severity> = {
   p3: 'P3', low: 'P3', sev4: 'P3', info: 'P3',
 };
 
-const SEVERITY_WORD = Object.keys(SEVERITY_WORDS).join('|');
-const MARKER_AFTER_KEY = new RegExp(`\\bseverity\\s*[:=]\\s*["']?(${SEVERITY_WORD})\\b`, 'i');
-const MARKER_IN_BRACKETS = new RegExp(`\\[\\s*(${SEVERITY_WORD})\\s*\\]`, 'i');
+/** Candidate markers; the captured word must be one of SEVERITY_WORDS (bounded input: a description is ≤ 1024 chars). */
+const MARKERS = [/\bseverity\s*[:=]\s*["']?([a-z]+\d?)\b/gi, /\[\s*([a-z]+\d?)\s*\]/gi];
 
 /** `severity: P1`, `severity=sev2`, `[P1]`, `[critical]` in an alarm description: any word of SEVERITY_WORDS. */
 export function severityFromDescription(description: string | null): { severity: Severity; marker: string } | null {
   if (!description) return null;
-  const m = MARKER_AFTER_KEY.exec(description) ?? MARKER_IN_BRACKETS.exec(description);
-  if (!m) return null;
-  return { severity: SEVERITY_WORDS[m[1].toLowerCase()], marker: m[0] };
+  for (const marker of MARKERS) {
+    for (const m of description.matchAll(marker)) {
+      const severity = SEVERITY_WORDS[m[1].toLowerCase()];
+      if (severity) return { severity, marker: m[0] };
+    }
+  }
+  return null;
 }
 
 /** `CriticalAlertsTopic` → [critical, alerts, topic]; `prod-alerts_P1` → [prod, alerts, p1]. */
