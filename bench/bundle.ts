@@ -1,37 +1,43 @@
 /**
- * Part 1 (continued): minified bundle size of each Lambda entry point and its cold import time.
- * esbuild as SST bundles for Lambda: platform node, format esm, target node22, minified; @aws-sdk/* external
- * (the Lambda Node.js runtime provides it) and, for reference, with the SDK bundled in.
+ * Part 1 (continued): minified bundle size of each Lambda entry point, its cold import time, and the alarm
+ * function's time from a fresh `node` process to its first handled SNS event.
+ * esbuild as SST bundles for Lambda (bench/lib/lambda-bundle.ts): platform node, format esm, target node22,
+ * minified, code splitting; @aws-sdk/* external (the Lambda Node.js runtime provides it) and, for reference,
+ * with the SDK bundled in. "Loaded at start" = the entry and the chunks it imports statically.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { readFileSync } from 'node:fs';
-import { build } from 'esbuild';
+import { buildLambdaBundle, ROOT, runFirstEvent, sampleSnsEvent, startBytesByPackage } from './lib/lambda-bundle';
 import { median } from './lib/stats';
 
-const ROOT = resolve(import.meta.dirname, '..');
 /** Inside node_modules so that the external @aws-sdk/* of a bundle resolves as it would in the Lambda runtime. */
 const OUT = join(ROOT, 'node_modules', '.cache', 'alert-router-bench');
 
-/** CommonJS dependencies in an ESM bundle need require/__dirname (SST adds the same banner). */
-const BANNER = [
-  "import { createRequire as __bench_cr } from 'node:module';",
-  "import { fileURLToPath as __bench_fu } from 'node:url';",
-  "import { dirname as __bench_dn } from 'node:path';",
-  'const require = __bench_cr(import.meta.url);',
-  'const __filename = __bench_fu(import.meta.url);',
-  'const __dirname = __bench_dn(__filename);',
-].join('\n');
-
 export interface BundleSize {
   fn: string;
-  /** Largest contributors to the minified bundle without the SDK, by package (bytes in output). */
+  /** Largest contributors to what the bundle without the SDK loads at start, by package (bytes in output). */
   topPackages: { name: string; bytes: number }[];
-  withoutSdk: { bytes: number; gzip: number; file: string };
-  withSdk: { bytes: number; gzip: number; file: string };
+  /** bytes/gzip: loaded at start; totalBytes: with the chunks loaded on first use. */
+  withoutSdk: { bytes: number; totalBytes: number; gzip: number; file: string };
+  withSdk: { bytes: number; totalBytes: number; gzip: number; file: string };
+}
+
+/** functions/alarm.ts bundle in a fresh `node`: process start → first SNS event handled (DynamoDB: dynalite, Slack: a loopback sink). */
+export interface FirstEventReport {
+  /** Median of the child's performance.now() when its handler answered (origin: the process start). */
+  medianMs: number;
+  /** Median spawn → exit, measured by the parent. */
+  processMs: number;
+  /** Every run's ms, in order. */
+  runsMs: number[];
+  /** Median CPU ms (user + system) the child had used when its handler answered. */
+  cpuMs: number;
+  error: string | null;
 }
 
 export interface ColdImport {
@@ -52,6 +58,7 @@ export interface BundleReport {
   cold: ColdImport[];
   /** `node -e 0` wall time: the floor under every process figure. */
   nodeBaselineMs: number;
+  firstEvent: FirstEventReport | null;
   runs: number;
   esbuildVersion: string;
 }
@@ -63,34 +70,11 @@ export function functionNames(): string[] {
     .sort();
 }
 
-function packageOf(input: string): string {
-  const nm = input.lastIndexOf('node_modules/');
-  if (nm < 0) return input.startsWith('packages/') ? input.split('/').slice(0, 2).join('/') : input.split('/')[0];
-  const rest = input.slice(nm + 'node_modules/'.length).split('/');
-  return rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
-}
-
-async function bundleOne(fn: string, withSdk: boolean): Promise<{ bytes: number; gzip: number; file: string; top: { name: string; bytes: number }[] }> {
-  const file = join(OUT, withSdk ? 'full' : 'lambda', `${fn}.mjs`);
-  const result = await build({
-    metafile: true,
-    entryPoints: [join(ROOT, 'functions', `${fn}.ts`)],
-    outfile: file,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node22',
-    minify: true,
-    external: withSdk ? [] : ['@aws-sdk/*'],
-    banner: { js: BANNER },
-    logLevel: 'silent',
-    absWorkingDir: ROOT,
-  });
-  const bytes = statSync(file).size;
-  const byPkg = new Map<string, number>();
-  for (const out of Object.values(result.metafile!.outputs)) for (const [input, v] of Object.entries(out.inputs)) byPkg.set(packageOf(input), (byPkg.get(packageOf(input)) ?? 0) + v.bytesInOutput);
-  const top = [...byPkg.entries()].sort((a, b) => b[1] - a[1]).slice(0, 8).map(([name, b]) => ({ name, bytes: b }));
-  return { bytes, gzip: gzipSync(readFileSync(file)).length, file, top };
+async function bundleOne(fn: string, withSdk: boolean): Promise<BundleSize['withoutSdk'] & { top: { name: string; bytes: number }[] }> {
+  const outdir = join(OUT, withSdk ? 'full' : 'lambda', fn);
+  const b = await buildLambdaBundle(fn, { withSdk, outdir });
+  const gzip = b.startFiles.reduce((n, f) => n + gzipSync(readFileSync(join(ROOT, f))).length, 0);
+  return { bytes: b.startBytes, totalBytes: b.totalBytes, gzip, file: b.entry, top: startBytesByPackage(b).slice(0, 8) };
 }
 
 const ENV = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', POWERTOOLS_METRICS_DISABLED: 'true', POWERTOOLS_LOG_LEVEL: 'WARN' };
@@ -106,6 +90,56 @@ function timeImport(nodeArgs: string[], specifier: string): { processMs: number;
   return { processMs, importMs: Number(m[1]), error: null };
 }
 
+/**
+ * The alarm bundle (`entry`, SDK external) in `runs` fresh node processes, each handed one new ALARM: DynamoDB is
+ * dynalite on loopback (packages/local), Slack a loopback sink answering 200 ok; email and PagerDuty unconfigured.
+ */
+export async function measureFirstEvent(entry: string, runs = 5, extraEnv: Record<string, string> = {}): Promise<FirstEventReport> {
+  const { startDynalite, ensureTable } = await import('../packages/local/src/dynalite');
+  const dynamo = await startDynalite();
+  const table = 'bench-cold-start';
+  await ensureTable(dynamo.endpoint, table);
+  const sink = createServer((req, res) => req.resume().on('end', () => res.writeHead(200, { 'content-type': 'text/html' }).end('ok')));
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+  const env = {
+    PATH: process.env.PATH ?? '',
+    ROUTER_TABLE: table,
+    DYNAMODB_ENDPOINT: dynamo.endpoint,
+    AWS_REGION: 'eu-west-1',
+    SLACK_WEBHOOK_URL: `http://127.0.0.1:${(sink.address() as AddressInfo).port}/services/T/B/X`,
+    POWERTOOLS_LOG_LEVEL: 'WARN',
+    POWERTOOLS_METRICS_DISABLED: 'true',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    ...extraEnv,
+  };
+  try {
+    const all = [];
+    for (let i = 0; i < runs; i++) all.push(await runFirstEvent(entry, sampleSnsEvent(`ColdStart${i}`, new Date(Date.UTC(2026, 11, 1, 8, 0, i))), env));
+    const bad = all.find((r) => !r.ok || r.outcomes?.[0] !== 'opened');
+    return {
+      medianMs: median(all.map((r) => r.ms)),
+      processMs: median(all.map((r) => r.processMs)),
+      runsMs: all.map((r) => Math.round(r.ms)),
+      cpuMs: median(all.map((r) => r.cpuMs ?? Number.NaN)),
+      error: bad ? (bad.error ?? `outcome ${bad.outcomes?.join(',')}`) : null,
+    };
+  } finally {
+    sink.closeAllConnections();
+    sink.close();
+    await dynamo.close();
+  }
+}
+
+export function nodeBaselineMs(runs = 5): number {
+  const baseline: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const t0 = performance.now();
+    spawnSync(process.execPath, ['-e', '0'], { env: ENV });
+    baseline.push(performance.now() - t0);
+  }
+  return median(baseline);
+}
+
 export async function measureBundles(runs = 5): Promise<BundleReport> {
   rmSync(OUT, { recursive: true, force: true });
   mkdirSync(OUT, { recursive: true });
@@ -113,15 +147,11 @@ export async function measureBundles(runs = 5): Promise<BundleReport> {
   const sizes: BundleSize[] = [];
   for (const fn of fns) {
     const { top, ...withoutSdk } = await bundleOne(fn, false);
+     
     const { top: _ignored, ...withSdk } = await bundleOne(fn, true);
     sizes.push({ fn, topPackages: top, withoutSdk, withSdk });
   }
-  const baseline: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const t0 = performance.now();
-    spawnSync(process.execPath, ['-e', '0'], { env: ENV });
-    baseline.push(performance.now() - t0);
-  }
+  const baseline = nodeBaselineMs(runs);
   const cold: ColdImport[] = [];
   for (const s of sizes) {
     const tsx: ReturnType<typeof timeImport>[] = [];
@@ -143,6 +173,8 @@ export async function measureBundles(runs = 5): Promise<BundleReport> {
       error: err,
     });
   }
+  const alarm = sizes.find((s) => s.fn === 'alarm');
+  const firstEvent = alarm ? await measureFirstEvent(alarm.withoutSdk.file, runs) : null;
   const { version } = await import('esbuild');
-  return { sizes, cold, nodeBaselineMs: median(baseline), runs, esbuildVersion: version };
+  return { sizes, cold, nodeBaselineMs: baseline, firstEvent, runs, esbuildVersion: version };
 }

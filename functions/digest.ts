@@ -2,7 +2,9 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { ScheduledEvent } from 'aws-lambda';
-import { logger, powertoolsMetrics, redactedError, runDigest, runtime, type Runtime } from '@alert-router/aws';
+import { redactedError, runDigest } from '@alert-router/aws/digest/digest';
+import { logger, powertoolsMetrics } from '@alert-router/aws/observability';
+import { runtime, type Runtime } from '@alert-router/aws/runtime';
 
 /** Load, send, log; throws when every configured channel failed (channel errors are already redacted). */
 async function digest(rt: Runtime) {
@@ -24,7 +26,7 @@ async function digest(rt: Runtime) {
  * Slack and email. Fails only when every configured channel failed, so a retry never sends a channel twice.
  */
 export const handler = middy(async (_event: ScheduledEvent) => {
-  const rt = runtime();
+  const rt = await runtime();
   // Channel errors are redacted where they are made (digest.ts); whatever is thrown is redacted once more here.
   try {
     return await digest(rt);

@@ -2,7 +2,10 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { ScheduledEvent } from 'aws-lambda';
-import { logger, powertoolsMetrics, RetryableDeliveryFailure, runEscalations, runtime } from '@alert-router/aws';
+import { runEscalations } from '@alert-router/aws/escalation';
+import { logger, powertoolsMetrics } from '@alert-router/aws/observability';
+import { runtime } from '@alert-router/aws/runtime';
+import { RetryableDeliveryFailure } from '@alert-router/aws/sns-handler';
 
 /**
  * Every minute: unacknowledged incidents past their response time get the next step of their chain, and every
@@ -10,7 +13,7 @@ import { logger, powertoolsMetrics, RetryableDeliveryFailure, runEscalations, ru
  * (recorded first: the next sweep resends it), so that it shows in the function's errors.
  */
 export const handler = middy(async (_event: ScheduledEvent) => {
-  const rt = runtime();
+  const rt = await runtime();
   const run = await runEscalations(rt);
   if (run.escalated.length > 0) logger.info('escalated', { escalated: run.escalated });
   // Heartbeat: the ops topic's alarm fires when finished sweeps stop being counted (stacks/watch.ts).

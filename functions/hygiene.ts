@@ -2,7 +2,10 @@ import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { ScheduledEvent } from 'aws-lambda';
-import { logger, powertoolsMetrics, redactedError, runHygiene, runtime } from '@alert-router/aws';
+import { redactedError } from '@alert-router/aws/digest/broadcast';
+import { logger, powertoolsMetrics } from '@alert-router/aws/observability';
+import { runHygiene } from '@alert-router/aws/review/hygiene';
+import { runtime } from '@alert-router/aws/runtime';
 
 /** The weekly run looks back 7 days; the monthly schedule sends `detail.days = 30`. */
 function daysOf(event: ScheduledEvent | undefined): 7 | 30 {
@@ -14,7 +17,7 @@ function daysOf(event: ScheduledEvent | undefined): 7 | 30 {
  * Fails only when every configured channel failed, so a retry never sends a channel twice.
  */
 export const handler = middy(async (event: ScheduledEvent) => {
-  const rt = runtime();
+  const rt = await runtime();
   try {
     const run = await runHygiene(rt, { days: daysOf(event) });
     const r = run.report;

@@ -3,8 +3,6 @@ import {
   FUNCTION_SECRETS,
   HANDLERS,
   metricsNamespaceFor,
-  POLICY_IN_BUNDLE,
-  POLICY_SOURCE,
   POWERTOOLS_SERVICE_NAME,
   RUNTIME,
   logRetentionFor,
@@ -72,7 +70,6 @@ function environmentFor(key: FunctionKey, deps: FunctionDeps): Record<string, $u
   };
   return {
     ROUTER_TABLE: deps.table.name,
-    ROUTER_POLICY_FILE: POLICY_IN_BUNDLE,
     EMAIL_FROM: settings.emailFrom,
     EMAIL_TO: settings.emailTo.join(','),
     DASHBOARD_URL: deps.dashboardUrl,
@@ -104,7 +101,9 @@ export function routerFunction(name: string, key: FunctionKey, deps: FunctionDep
     // Derived from DELIVERY_BUDGET_MS and DELIVERY_LEASE_MS, validated by readSettings (stacks/timeouts.ts).
     timeout: seconds(settings.timeouts[key]),
     link: [deps.table, ...secretNames.map((n) => deps.secrets[n])],
-    copyFiles: [{ from: POLICY_SOURCE, to: POLICY_IN_BUNDLE }],
+    // The default policy is inside the bundle (compiled JSON); dynamic imports (nodemailer, the YAML policy
+    // loader) become chunks that load on first use, so a cold start loads only what it runs.
+    nodejs: { splitting: true },
     environment: { ...environmentFor(key, deps), ...environment },
     ...(ses.length + permissions.length > 0 ? { permissions: [...ses, ...permissions] } : {}),
     logging: { retention: logRetentionFor(settings.stage), format: 'json' },

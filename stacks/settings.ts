@@ -29,10 +29,6 @@ export const HEARTBEAT_METRIC = 'EscalationSweeps';
 /** Counted once per container when the configuration cannot be read at start (packages/aws/src/observability.ts). */
 export const STARTUP_ERROR_METRIC = 'StartupErrors';
 
-/** Where the default policy lands inside each function bundle (`copyFiles`), and where it comes from. */
-export const POLICY_SOURCE = 'packages/core/policy/default.yaml';
-export const POLICY_IN_BUNDLE = 'policy/default.yaml';
-
 /** Handlers (`file.export`, relative to sst.config.ts). */
 export const HANDLERS = {
   alarm: 'functions/alarm.handler',

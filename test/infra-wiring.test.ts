@@ -8,7 +8,7 @@
  * SST globals) does not type-check them; tsconfig.infra.json does.
  */
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -20,6 +20,7 @@ import { WEBHOOK_HTTP_ROUTES } from '../packages/aws/src/webhooks/routes';
 import type { HttpEvent } from '../packages/aws/src/api/http';
 import type { Runtime } from '../packages/aws/src/runtime';
 import { installStandIn, type Recorded, type StandIn } from './helpers/sst-standin';
+import { buildLambdaBundle } from '../bench/lib/lambda-bundle';
 import { dailyCron, logRetentionFor, parseDigestTime, readSettings, SettingsError } from '../stacks/settings';
 import {
   DEFAULT_DELIVERY_BUDGET_MS,
@@ -259,12 +260,14 @@ describe('functions', () => {
   it('gives every function its runtime configuration and ships the default policy in the bundle', async () => {
     const d = await production();
     const table = d.sst.one('sst.aws.Dynamo', 'Incidents').instance;
-    expect(existsSync(resolve(ROOT, 'packages/core/policy/default.yaml'))).toBe(true);
+    expect(existsSync(resolve(ROOT, 'packages/core/policy/default.json'))).toBe(true);
     for (const f of d.sst.all('sst.aws.Function')) {
-      expect(f.args.copyFiles, f.name).toEqual([{ from: 'packages/core/policy/default.yaml', to: 'policy/default.yaml' }]);
+      // The default policy is compiled into the bundle (default.json): no file to copy, no YAML to parse.
+      expect(f.args.copyFiles, f.name).toBeUndefined();
+      expect(f.args.environment, f.name).not.toHaveProperty('ROUTER_POLICY_FILE');
+      expect(f.args.nodejs, f.name).toEqual({ splitting: true });
       expect(f.args.environment, f.name).toMatchObject({
         ROUTER_TABLE: table.name,
-        ROUTER_POLICY_FILE: 'policy/default.yaml',
         EMAIL_FROM: 'Alert Router <alerts@example.com>',
         EMAIL_TO: 'ops@example.com,lead@example.com',
         DASHBOARD_URL: d.outputs.apiUrl,
@@ -358,38 +361,21 @@ describe('functions', () => {
 });
 
 describe('function bundles', () => {
-  // Roughly what SST's Node build does (esbuild, ESM, with its createRequire banner) and what Lambda then does:
+  // What SST's Node build does (bench/lib/lambda-bundle.ts: esbuild, ESM, splitting, createRequire banner) and what Lambda then does:
   // load the module from the bundle directory. Catches import-time crashes and CJS-in-ESM breakage offline.
   const existing = Object.entries(EXPECTED_FUNCTIONS).filter(([, e]) => existsSync(resolve(ROOT, e.handler.replace(/\.handler$/, '.ts'))));
 
-  it.each(existing)('%s bundles and loads with the policy file at ROUTER_POLICY_FILE', async (name, e) => {
-    const esbuild = await import('esbuild');
-    const dir = mkdtempSync(join(tmpdir(), 'bundle-'));
+  it.each(existing)('%s bundles and loads, its default policy inside the bundle', async (name, e) => {
+    const dir = mkdtempSync(join(tmpdir(), 'bundle-')); // outside node_modules, so the SDK is bundled in
     try {
-      await esbuild.build({
-        entryPoints: [resolve(ROOT, e.handler.replace(/\.handler$/, '.ts'))],
-        outfile: join(dir, 'index.mjs'),
-        bundle: true,
-        platform: 'node',
-        format: 'esm',
-        target: 'node22',
-        mainFields: ['module', 'main'],
-        banner: { js: "import { createRequire as topLevelCreateRequire } from 'module';const require = topLevelCreateRequire(import.meta.url);" },
-        logLevel: 'silent',
-      });
-      // copyFiles: packages/core/policy/default.yaml -> policy/default.yaml
-      mkdirSync(join(dir, 'policy'));
-      cpSync(resolve(ROOT, 'packages/core/policy/default.yaml'), join(dir, 'policy/default.yaml'));
+      const fn = e.handler.replace(/^functions\/|\.handler$/g, '');
+      const { entry } = await buildLambdaBundle(fn, { withSdk: true, outdir: dir });
       const out = execFileSync(
         process.execPath,
-        [
-          '--input-type=module',
-          '-e',
-          "const m = await import('./index.mjs'); const fs = await import('node:fs'); console.log(JSON.stringify({ handler: typeof m.handler, policy: fs.existsSync(process.env.ROUTER_POLICY_FILE) }));",
-        ],
-        { cwd: dir, env: { PATH: process.env.PATH, ROUTER_TABLE: 'incidents', ROUTER_POLICY_FILE: 'policy/default.yaml', POWERTOOLS_METRICS_NAMESPACE: 'AlertRouter' }, encoding: 'utf8', timeout: 20_000 },
+        ['--input-type=module', '-e', `const m = await import(${JSON.stringify(pathToFileURL(entry).href)}); console.log(JSON.stringify({ handler: typeof m.handler }));`],
+        { cwd: dir, env: { PATH: process.env.PATH, ROUTER_TABLE: 'incidents', POWERTOOLS_METRICS_NAMESPACE: 'AlertRouter' }, encoding: 'utf8', timeout: 20_000 },
       );
-      expect(JSON.parse(out.trim().split('\n').pop()!), name).toEqual({ handler: 'function', policy: true });
+      expect(JSON.parse(out.trim().split('\n').pop()!), name).toEqual({ handler: 'function' });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -513,7 +499,7 @@ describe('the watcher: an ops topic that does not depend on the router', () => {
     vi.stubEnv('SLACK_WEBHOOK_URL', 'not a url');
     aws.setRuntime(undefined);
     try {
-      for (let i = 0; i < 3; i++) expect(() => aws.runtime()).toThrow('SLACK_WEBHOOK_URL: expected a URL');
+      for (let i = 0; i < 3; i++) await expect(aws.runtime()).rejects.toThrow('SLACK_WEBHOOK_URL: expected a URL');
       const reports = errors.mock.calls.filter((c) => String(c[0]).startsWith('startup error'));
       expect(reports).toHaveLength(1);
       expect(reports[0][1]).toEqual({ error: expect.stringMatching(/^ConfigError: SLACK_WEBHOOK_URL: expected a URL/) });

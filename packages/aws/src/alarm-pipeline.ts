@@ -1,21 +1,10 @@
-import {
-  flapState,
-  episodeId,
-  latchKey,
-  isRecovery,
-  originOf,
-  resolutionActor,
-  newIncident,
-  resolveWithNotices,
-  route,
-  unfinishedNotices,
-  type Channel,
-  type DeliveryRecord,
-  type Incident,
-  type Notification,
-  type ResolveInput,
-  type TimelineEntry,
-} from '@alert-router/core';
+import { flapState } from '@alert-router/core/escalation';
+import type { DeliveryRecord, Incident, TimelineEntry } from '@alert-router/core/incident';
+import { episodeId, latchKey, isRecovery, newIncident } from '@alert-router/core/lifecycle';
+import { resolveWithNotices, unfinishedNotices, type ResolveInput } from '@alert-router/core/notices';
+import { route } from '@alert-router/core/route';
+import { originOf, resolutionActor } from '@alert-router/core/sources/common';
+import type { Channel, Notification } from '@alert-router/core/types';
 import { newClaim, sendNotices, type DeliveryDeps } from './delivery';
 import type { ProblemResult } from './store/port';
 

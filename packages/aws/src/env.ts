@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// zod/mini: functions instead of methods, so a bundle keeps only what is used here (every function loads this).
+import * as z from 'zod/mini';
 import { ConfigError } from '@alert-router/core';
 import { Resource } from 'sst/resource';
 
@@ -8,14 +9,14 @@ import { Resource } from 'sst/resource';
  * "Configuration reference" lists exactly these names (test/config-reference.test.ts checks it).
  * To add a variable: one entry here, one row there.
  */
-interface Variable<S extends z.ZodType = z.ZodType> {
+interface Variable<S extends z.ZodMiniType = z.ZodMiniType> {
   schema: S;
   expected: string;
   /** A secret: may come from this SST secret link, and its value never appears in an error. */
   sst?: string;
 }
 
-function variable<S extends z.ZodType>(schema: S, expected: string, sst?: string): Variable<S> {
+function variable<S extends z.ZodMiniType>(schema: S, expected: string, sst?: string): Variable<S> {
   return { schema, expected, sst };
 }
 
@@ -37,25 +38,42 @@ function isTimeZone(v: string): boolean {
   }
 }
 
-const text = z.string().optional();
-const url = z.string().refine(isUrl).optional();
+const text = z.optional(z.string());
+const url = z.optional(z.string().check(z.refine(isUrl)));
 const integer = (min: number, max = Number.MAX_SAFE_INTEGER) =>
-  z.string().regex(/^\d+$/).transform(Number).pipe(z.number().int().min(min).max(max));
-const bool = z
-  .string()
-  .transform((v) => v.toLowerCase())
-  .pipe(z.enum(['true', 'false']))
-  .transform((v) => v === 'true');
-const emailList = z
-  .string()
-  .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
-  .default([]);
+  z.pipe(z.pipe(z.string().check(z.regex(/^\d+$/)), z.transform(Number)), z.int().check(z.gte(min), z.lte(max)));
+const bool = z.pipe(
+  z.pipe(
+    z.pipe(
+      z.string(),
+      z.transform((v: string) => v.toLowerCase()),
+    ),
+    z.enum(['true', 'false']),
+  ),
+  z.transform((v) => v === 'true'),
+);
+const emailList = z._default(
+  z.pipe(
+    z.string(),
+    z.transform((v: string) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    ),
+  ),
+  [],
+);
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'] as const;
-const logLevel = z
-  .string()
-  .transform((v) => v.toUpperCase())
-  .pipe(z.enum(LOG_LEVELS))
-  .optional();
+const logLevel = z.optional(
+  z.pipe(
+    z.pipe(
+      z.string(),
+      z.transform((v: string) => v.toUpperCase()),
+    ),
+    z.enum(LOG_LEVELS),
+  ),
+);
 
 export const ENV = {
   ROUTER_TABLE: variable(z.string(), 'the DynamoDB table name'),
@@ -76,25 +94,33 @@ export const ENV = {
   DASHBOARD_TOKEN: variable(text, 'a token', 'DashboardToken'),
   SENTRY_CLIENT_SECRET: variable(text, 'the Sentry integration client secret', 'SentryClientSecret'),
   WEBHOOK_TOKEN: variable(text, 'a token', 'WebhookToken'),
-  DASHBOARD_URL: variable(url.transform((v) => v?.replace(/\/+$/, '')), 'a URL'),
-  DASHBOARD_POLL_MS: variable(integer(1000).default(15_000), 'an integer number of milliseconds of at least 1000'),
-  DELIVERY_BUDGET_MS: variable(integer(1).default(8000), 'a positive integer (milliseconds)'),
-  DELIVERY_LEASE_MS: variable(integer(1).default(45_000), 'a positive integer (milliseconds)'),
+  DASHBOARD_URL: variable(
+    z.pipe(
+      url,
+      z.transform((v) => v?.replace(/\/+$/, '')),
+    ),
+    'a URL',
+  ),
+  DASHBOARD_POLL_MS: variable(z._default(integer(1000), 15_000), 'an integer number of milliseconds of at least 1000'),
+  DELIVERY_BUDGET_MS: variable(z._default(integer(1), 8000), 'a positive integer (milliseconds)'),
+  DELIVERY_LEASE_MS: variable(z._default(integer(1), 45_000), 'a positive integer (milliseconds)'),
   DIGEST_TIME: variable(
-    z
-      .string()
-      .regex(/^([01]?\d|2[0-3]):[0-5]\d$/)
-      .transform((v) => ({ hour: Number(v.split(':')[0]), minute: Number(v.split(':')[1]) }))
-      .default({ hour: 8, minute: 0 }),
+    z._default(
+      z.pipe(
+        z.string().check(z.regex(/^([01]?\d|2[0-3]):[0-5]\d$/)),
+        z.transform((v: string) => ({ hour: Number(v.split(':')[0]), minute: Number(v.split(':')[1]) })),
+      ),
+      { hour: 8, minute: 0 },
+    ),
     'HH:MM (24-hour)',
   ),
-  DIGEST_TIMEZONE: variable(z.string().refine(isTimeZone).optional(), 'an IANA time zone (e.g. Europe/Berlin, UTC)'),
+  DIGEST_TIMEZONE: variable(z.optional(z.string().check(z.refine(isTimeZone))), 'an IANA time zone (e.g. Europe/Berlin, UTC)'),
   LOG_LEVEL: variable(logLevel, `one of ${LOG_LEVELS.join(', ')}`),
   POWERTOOLS_LOG_LEVEL: variable(logLevel, `one of ${LOG_LEVELS.join(', ')}`),
-  POWERTOOLS_SERVICE_NAME: variable(z.string().default('alert-router'), 'a service name'),
-  POWERTOOLS_METRICS_NAMESPACE: variable(z.string().default('AlertRouter'), 'a CloudWatch namespace'),
-  POWERTOOLS_METRICS_DISABLED: variable(bool.default(false), 'true or false'),
-  PORT: variable(integer(0, 65535).optional(), 'a port number (0-65535)'),
+  POWERTOOLS_SERVICE_NAME: variable(z._default(z.string(), 'alert-router'), 'a service name'),
+  POWERTOOLS_METRICS_NAMESPACE: variable(z._default(z.string(), 'AlertRouter'), 'a CloudWatch namespace'),
+  POWERTOOLS_METRICS_DISABLED: variable(z._default(bool, false), 'true or false'),
+  PORT: variable(z.optional(integer(0, 65535)), 'a port number (0-65535)'),
 } satisfies Record<string, Variable>;
 
 export type EnvName = keyof typeof ENV;

@@ -1,9 +1,14 @@
-import { defaultPolicy, loadPolicyFile, noticeLinks, type Notifier, type Policy, type SendChannel } from '@alert-router/core';
+import type { Notifier } from '@alert-router/core/notifier';
+import { defaultPolicy, type Policy } from '@alert-router/core/policy';
+import { ConfigError } from '@alert-router/core/errors';
+import { noticeLinks } from '@alert-router/core/render/links';
+import type { SendChannel } from '@alert-router/core/types';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { PipelineDeps } from './alarm-pipeline';
 import { readConfig, secretRedactor, type RouterConfig } from './config';
 import { createDocumentClient } from './dynamo';
-import { createNotifiers, deliverWithRetry } from './notifiers/index';
+import { createNotifiers } from './notifiers/channels';
+import { deliverWithRetry } from './notifiers/retry';
 import { powertoolsMetrics, reportStartupError, routerLogger, RouterMetrics } from './observability';
 import { SilenceCache, SilenceStore } from './silences';
 import { DynamoIncidentStore } from './store';
@@ -21,8 +26,22 @@ export interface Runtime extends PipelineDeps {
   deadlineClock?: () => number;
 }
 
+/**
+ * The policy to route by: ROUTER_POLICY_FILE when set (the YAML parser and the policy schema are loaded only
+ * then), else the shipped default, compiled to JSON at build time.
+ */
+export async function loadPolicy(config: RouterConfig): Promise<Policy> {
+  if (!config.policyFile) return defaultPolicy();
+  const { loadPolicyFile } = await import('@alert-router/core/policy-file');
+  return loadPolicyFile(config.policyFile);
+}
+
+/** Builds a runtime; with ROUTER_POLICY_FILE set, pass `policy` from loadPolicy(config) (reading it is async). */
 export function buildRuntime(config: RouterConfig, overrides: Partial<Runtime> = {}): Runtime {
-  const policy: Policy = overrides.policy ?? (config.policyFile ? loadPolicyFile(config.policyFile) : defaultPolicy());
+  if (!overrides.policy && config.policyFile) {
+    throw new ConfigError('ROUTER_POLICY_FILE: load it with loadPolicy(config) and pass it as overrides.policy');
+  }
+  const policy: Policy = overrides.policy ?? defaultPolicy();
   const db = overrides.db ?? createDocumentClient({ region: config.region, endpoint: config.dynamoEndpoint });
   const notifiers: Record<SendChannel, Notifier> =
     overrides.notifiers ??
@@ -64,16 +83,25 @@ export function buildRuntime(config: RouterConfig, overrides: Partial<Runtime> =
 }
 
 let current: Runtime | undefined;
+let building: Promise<Runtime> | undefined;
 
-/** The process-wide runtime (one per Lambda container, one per local server). */
-export function runtime(): Runtime {
-  try {
-    current ??= buildRuntime(readConfig());
-  } catch (err) {
-    reportStartupError(err);
-    throw err;
-  }
-  return current;
+/** The process-wide runtime (one per Lambda container, one per local server), built on the first call. */
+export async function runtime(): Promise<Runtime> {
+  if (current) return current;
+  building ??= (async () => {
+    try {
+      const config = readConfig();
+      const policy = await loadPolicy(config);
+      current ??= buildRuntime(config, { policy });
+      return current;
+    } catch (err) {
+      reportStartupError(err);
+      throw err;
+    }
+  })().finally(() => {
+    building = undefined;
+  });
+  return building;
 }
 
 /** Tests and the local server may install a runtime built with overrides (same handlers, other peers). */

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { matchingSilence, silenceIsActive, type Policy, type Silence } from '@alert-router/core';
+import type { Policy } from '@alert-router/core/policy';
+import { matchingSilence, silenceIsActive, type Silence } from '@alert-router/core/silence';
 import { TABLE } from './table';
 
 const PK = 'SILENCE';

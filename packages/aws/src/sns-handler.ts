@@ -1,4 +1,7 @@
-import { InputError, INCIDENT_TEXT_LIMIT, parseSnsMessage, RouterError, snsMessageSchema, formatPath, trimmedForStorage } from '@alert-router/core';
+import { snsMessageSchema } from '@alert-router/core/alarm-schema';
+import { InputError, RouterError } from '@alert-router/core/errors';
+import { INCIDENT_TEXT_LIMIT, trimmedForStorage } from '@alert-router/core/lifecycle';
+import { parseSnsMessage, formatPath } from '@alert-router/core/parse';
 import { processNotification, type Outcome } from './alarm-pipeline';
 import type { Runtime } from './runtime';
 

@@ -3,6 +3,8 @@ export * from './types';
 export * from './alarm-schema';
 export * from './parse';
 export * from './policy';
+export * from './policy-schema';
+export * from './policy-file';
 export * from './classify';
 export * from './route';
 export * from './incident';

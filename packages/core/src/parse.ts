@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type { $ZodError } from 'zod/v4/core';
 import { truncateUnits } from './render/escape';
 import {
   alarmStateChangeEventSchema,
@@ -27,7 +27,7 @@ export function formatPath(base: string, path: readonly PropertyKey[]): string {
   return out;
 }
 
-function firstIssue(error: z.ZodError, base: string): InputError {
+function firstIssue(error: $ZodError, base: string): InputError {
   const issue = error.issues[0];
   return new InputError(formatPath(base, issue?.path ?? []) || '(root)', issue?.message ?? 'invalid');
 }

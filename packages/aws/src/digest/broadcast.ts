@@ -5,7 +5,7 @@
  */
 import type { Notice, Notifier } from '@alert-router/core';
 import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError, type FetchFunction } from '@slack/webhook';
-import { createSesTransport, createSmtpTransport, emailDeliveryError, type AnyTransporter } from '../notifiers/email';
+import { emailDeliveryError, type AnyTransporter } from '../notifiers/email';
 import { httpDeliveryError, requestDeliveryError } from '../notifiers/http';
 import { deliverWithRetry, type RetryOptions } from '../notifiers/retry';
 import type { Runtime } from '../runtime';
@@ -117,8 +117,10 @@ export async function broadcast(rt: Runtime, msg: BroadcastMessage, deps: Broadc
       return { status: 'outbox' };
     }
     const mail = msg.email(rt.config.emailFrom, to);
+    const mailer = deps.transport ? null : await import('../notifiers/mailer'); // nodemailer loads only to send
     const transport =
-      deps.transport ?? (rt.config.smtpUrl ? createSmtpTransport(rt.config.smtpUrl) : createSesTransport({ region: rt.config.sesRegion ?? undefined }));
+      deps.transport ??
+      (rt.config.smtpUrl ? mailer!.createSmtpTransport(rt.config.smtpUrl) : mailer!.createSesTransport({ region: rt.config.sesRegion ?? undefined }));
     try {
       return result(
         await deliverWithRetry(

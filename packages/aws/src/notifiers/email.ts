@@ -1,54 +1,41 @@
-/** Email notifier (nodemailer): SMTP by URL or options, an existing transporter, or Amazon SES (API v2). */
-import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import { DeliveryError, headerSafe, renderEmail, type Notice, type Notifier, type SendResult } from '@alert-router/core';
-import nodemailer, { type NodemailerError, type SMTPTransportOptions, type Transporter } from 'nodemailer';
-import { requestDeliveryError } from './http';
-
 /**
- * Bounds for every SMTP wait, so a server that accepts the TCP connection and then says nothing
- * (or stalls mid-session) cannot hold a delivery past the retry budget. The per-attempt AbortSignal
- * of the retry rule cuts it as well.
+ * Email notifier (nodemailer): SMTP by URL or options, an existing transporter, or one made on first use
+ * (Amazon SES). nodemailer itself is loaded on the first send (mailer.ts), not when the notifier is made.
  */
-export const SMTP_TIMEOUTS = {
-  connectionTimeout: 3000,
-  greetingTimeout: 3000,
-  socketTimeout: 5000,
-  dnsTimeout: 3000,
-  socketCloseTimeout: 1000,
-} as const;
+import { DeliveryError } from '@alert-router/core/errors';
+import type { Notice, Notifier, SendResult } from '@alert-router/core/notifier';
+import { renderEmail } from '@alert-router/core/render/email';
+import { headerSafe } from '@alert-router/core/render/escape';
+import type { NodemailerError, SMTPTransportOptions } from 'nodemailer';
+import { requestDeliveryError } from './http';
+import type { AnyTransporter, ComposedMail } from './mailer';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyTransporter = Transporter<any, any>;
+export type { AnyTransporter } from './mailer';
+
+/** Makes the transporter on the first send (e.g. `() => import('./mailer').then((m) => m.createSesTransport(…))`). */
+export type LazyTransport = () => Promise<AnyTransporter>;
 
 export interface EmailNotifierOptions {
-  /** A nodemailer transporter, SMTP transport options, or an SMTP URL (smtp://user:pass@host:587, smtps://…). */
-  transport: AnyTransporter | SMTPTransportOptions | string;
+  /**
+   * A nodemailer transporter, SMTP transport options, an SMTP URL (smtp://user:pass@host:587, smtps://…),
+   * or a function that makes the transporter on the first send.
+   */
+  transport: AnyTransporter | SMTPTransportOptions | string | LazyTransport;
   from: string;
   to: string[];
 }
 
-/**
- * A nodemailer SMTP transporter with bounded timeouts (explicit options win). Pooled: a burst of alarms reuses a
- * few open sessions instead of paying connect + greeting + EHLO (+ TLS + AUTH) per email; idle sessions close
- * after socketTimeout, and a session that died meanwhile fails its send, which the retry rule retries.
- */
-export function createSmtpTransport(urlOrOptions: string | SMTPTransportOptions): AnyTransporter {
-  const options: SMTPTransportOptions =
-    typeof urlOrOptions === 'string' ? { url: urlOrOptions } : { ...urlOrOptions };
-  return nodemailer.createTransport({ ...SMTP_TIMEOUTS, pool: true, maxConnections: 10, maxMessages: 100, ...options });
-}
-
-/**
- * Amazon SES through nodemailer's SES transport (SESv2 SendEmail). The Lambda role needs
- * ses:SendEmail on the sending identity. `client` lets callers pass a configured SESv2Client.
- */
-export function createSesTransport(options: { region?: string; client?: SESv2Client } = {}): AnyTransporter {
-  const sesClient = options.client ?? new SESv2Client(options.region ? { region: options.region } : {});
-  return nodemailer.createTransport({ SES: { sesClient, SendEmailCommand } });
-}
-
 function isTransporter(t: EmailNotifierOptions['transport']): t is AnyTransporter {
   return typeof t === 'object' && t !== null && typeof (t as AnyTransporter).sendMail === 'function';
+}
+
+const loadMailer = () => import('./mailer');
+
+/** The transporter for an EmailNotifierOptions.transport, made when first needed. */
+function transportMaker(t: EmailNotifierOptions['transport']): LazyTransport {
+  if (isTransporter(t)) return async () => t;
+  if (typeof t === 'function') return t;
+  return async () => (await loadMailer()).createSmtpTransport(t);
 }
 
 const RETRYABLE_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS', 'EPROXY', 'EABORT', 'EMAXLIMIT']);
@@ -80,16 +67,23 @@ export function emailDeliveryError(err: unknown, signal?: AbortSignal): Delivery
   }
   if (signal?.aborted) return requestDeliveryError('email', err, signal);
   if (e.code && RETRYABLE_CODES.has(e.code)) {
-    return new DeliveryError(`email: ${e.code} ${headerSafe(e.message ?? '')}`.slice(0, 400), { retryable: true, cause: err, context: { channel: 'email', code: e.code } });
+    return new DeliveryError(`email: ${e.code} ${headerSafe(e.message ?? '')}`.slice(0, 400), {
+      retryable: true,
+      cause: err,
+      context: { channel: 'email', code: e.code },
+    });
   }
   return requestDeliveryError('email', err, signal);
 }
 
 export class EmailNotifier implements Notifier {
   readonly channel = 'email' as const;
-  private readonly transporter: AnyTransporter;
   private readonly from: string;
   private readonly to: string[];
+  private readonly makeTransport: LazyTransport;
+  private transporter: Promise<AnyTransporter> | undefined;
+  /** Each notice is rendered and compiled to MIME once; its retries send the same bytes. */
+  private readonly composed = new WeakMap<Notice, Promise<ComposedMail>>();
 
   constructor(options: EmailNotifierOptions) {
     if (!options.from) throw new TypeError('EmailNotifier: from is required');
@@ -97,37 +91,60 @@ export class EmailNotifier implements Notifier {
     if (to.length === 0) throw new TypeError('EmailNotifier: at least one recipient (to) is required');
     this.from = options.from;
     this.to = to;
-    this.transporter = isTransporter(options.transport) ? options.transport : createSmtpTransport(options.transport);
+    this.makeTransport = transportMaker(options.transport);
+  }
+
+  private transport(): Promise<AnyTransporter> {
+    this.transporter ??= this.makeTransport().catch((err: unknown) => {
+      this.transporter = undefined; // a failed set-up is tried again by the next attempt
+      throw err;
+    });
+    return this.transporter;
+  }
+
+  private compose(notice: Notice): Promise<ComposedMail> {
+    let mail = this.composed.get(notice);
+    if (!mail) {
+      const { subject, text, html } = renderEmail(notice);
+      mail = loadMailer().then((m) =>
+        m.composeMail({
+          from: this.from,
+          to: this.to,
+          subject,
+          text,
+          html,
+          priority: notice.incident.severity === 'P0' || notice.incident.severity === 'P1' ? 'high' : 'normal',
+          headers: {
+            'X-Alert-Router-Incident': notice.incident.id,
+            'X-Alert-Router-Event': notice.event,
+            'Auto-Submitted': 'auto-generated',
+            'X-Auto-Response-Suppress': 'All',
+          },
+          disableFileAccess: true,
+          disableUrlAccess: true,
+        }),
+      );
+      mail.catch(() => this.composed.delete(notice));
+      this.composed.set(notice, mail);
+    }
+    return mail;
   }
 
   async send(notice: Notice, signal: AbortSignal): Promise<SendResult> {
-    const { subject, text, html } = renderEmail(notice);
     try {
-      const info = (await this.transporter.sendMail({
-        from: this.from,
-        to: this.to,
-        subject,
-        text,
-        html,
-        priority: notice.incident.severity === 'P0' || notice.incident.severity === 'P1' ? 'high' : 'normal',
-        headers: {
-          'X-Alert-Router-Incident': notice.incident.id,
-          'X-Alert-Router-Event': notice.event,
-          'Auto-Submitted': 'auto-generated',
-          'X-Auto-Response-Suppress': 'All',
-        },
-        disableFileAccess: true,
-        disableUrlAccess: true,
-        signal,
-      })) as { messageId?: string };
-      return typeof info?.messageId === 'string' ? { ref: info.messageId } : {};
+      const [mail, transporter] = await Promise.all([this.compose(notice), this.transport()]);
+      await transporter.sendMail({ raw: mail.raw, envelope: mail.envelope, disableFileAccess: true, disableUrlAccess: true, signal });
+      return { ref: mail.messageId };
     } catch (err) {
       throw emailDeliveryError(err, signal);
     }
   }
 
-  /** Closes pooled connections, if any. */
+  /** Closes pooled connections, if any were opened. */
   close(): void {
-    this.transporter.close();
+    void this.transporter?.then(
+      (t) => t.close(),
+      () => undefined,
+    );
   }
 }

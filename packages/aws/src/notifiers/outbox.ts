@@ -1,5 +1,9 @@
 /** Local mode: a channel with no configuration records and prints what it would have sent. */
-import { headerSafe, headline, type Notice, type NoticeEvent, type Notifier, type SendChannel, type SendResult } from '@alert-router/core';
+import type { NoticeEvent } from '@alert-router/core/incident';
+import type { Notice, Notifier, SendResult } from '@alert-router/core/notifier';
+import { headerSafe } from '@alert-router/core/render/escape';
+import { headline } from '@alert-router/core/render/format';
+import type { SendChannel } from '@alert-router/core/types';
 
 export interface OutboxEntry {
   at: string;

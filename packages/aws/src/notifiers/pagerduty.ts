@@ -1,10 +1,12 @@
 /** PagerDuty Events API v2 notifier: one POST per notice, retries left to the shared rule (retry.ts). */
-import { DeliveryError, renderPagerDuty, type Notice, type Notifier, type SendResult } from '@alert-router/core';
-import { bodyExcerpt, httpDeliveryError, requestDeliveryError } from './http';
+import { DeliveryError } from '@alert-router/core/errors';
+import type { Notice, Notifier, SendResult } from '@alert-router/core/notifier';
+import { renderPagerDuty } from '@alert-router/core/render/pagerduty';
+import { bodyExcerpt, httpDeliveryError, pooledFetch, requestDeliveryError, type FetchLike, type FetchLikeResponse } from './http';
 
 // Not @pagerduty/pdjs: its event() always posts to https://HOST/v2/enqueue (no http loopback peer), resolves
 // instead of failing on 400, retries 429 by itself 20 s apart, and its timeout never aborts the request.
-// One fetch POST to a configurable eventsUrl lets the shared retry rule own status, Retry-After and AbortSignal.
+// One POST (pooled keep-alive connection, http.ts) to a configurable eventsUrl lets the shared retry rule own status, Retry-After and AbortSignal.
 
 export const PAGERDUTY_EVENTS_URL = 'https://events.pagerduty.com/v2/enqueue';
 
@@ -13,7 +15,8 @@ export interface PagerDutyNotifierOptions {
   routingKey: string;
   /** Default https://events.pagerduty.com/v2/enqueue. */
   eventsUrl?: string;
-  fetch?: typeof fetch;
+  /** Default: the shared keep-alive pool (http.ts pooledFetch). */
+  fetch?: FetchLike;
 }
 
 interface PagerDutyResponse {
@@ -36,18 +39,18 @@ export class PagerDutyNotifier implements Notifier {
   readonly channel = 'pagerduty' as const;
   private readonly routingKey: string;
   private readonly eventsUrl: string;
-  private readonly fetchImpl: typeof fetch;
+  private readonly fetchImpl: FetchLike;
 
   constructor(options: PagerDutyNotifierOptions) {
     if (!options.routingKey) throw new TypeError('PagerDutyNotifier: routingKey is required');
     this.routingKey = options.routingKey;
     this.eventsUrl = options.eventsUrl || PAGERDUTY_EVENTS_URL;
-    this.fetchImpl = options.fetch ?? globalThis.fetch;
+    this.fetchImpl = options.fetch ?? pooledFetch;
   }
 
   async send(notice: Notice, signal: AbortSignal): Promise<SendResult> {
     const body = renderPagerDuty(notice, this.routingKey);
-    let res: Response;
+    let res: FetchLikeResponse;
     try {
       res = await this.fetchImpl(this.eventsUrl, {
         method: 'POST',

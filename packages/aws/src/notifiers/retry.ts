@@ -14,7 +14,9 @@
  * - Never throws.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { DeliveryError, type Notice, type Notifier, type SendOutcome } from '@alert-router/core';
+import { DeliveryError } from '@alert-router/core/errors';
+import type { Notice, Notifier } from '@alert-router/core/notifier';
+import type { SendOutcome } from '@alert-router/core/notices';
 import { requestDeliveryError } from './http';
 
 export interface RetryOptions {

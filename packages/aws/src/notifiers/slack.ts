@@ -1,24 +1,25 @@
 /** Slack incoming webhook notifier (@slack/webhook), retries left to the shared rule (retry.ts). */
-import { renderSlack, type Notice, type Notifier, type SendResult } from '@alert-router/core';
+import type { Notice, Notifier, SendResult } from '@alert-router/core/notifier';
+import { renderSlack } from '@alert-router/core/render/slack';
 import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError, type FetchFunction } from '@slack/webhook';
-import { httpDeliveryError, requestDeliveryError } from './http';
+import { httpDeliveryError, pooledFetch, requestDeliveryError, type FetchLike } from './http';
 
 export interface SlackNotifierOptions {
   /** https://hooks.slack.com/services/T…/B…/… (a secret: never logged). */
   webhookUrl: string;
-  /** fetch implementation (default: global fetch). */
-  fetch?: typeof fetch;
+  /** fetch implementation (default: the shared keep-alive pool, http.ts pooledFetch). */
+  fetch?: FetchLike;
 }
 
 export class SlackNotifier implements Notifier {
   readonly channel = 'slack' as const;
   private readonly webhookUrl: string;
-  private readonly fetchImpl: typeof fetch;
+  private readonly fetchImpl: FetchLike;
 
   constructor(options: SlackNotifierOptions) {
     if (!options.webhookUrl) throw new TypeError('SlackNotifier: webhookUrl is required');
     this.webhookUrl = options.webhookUrl;
-    this.fetchImpl = options.fetch ?? globalThis.fetch;
+    this.fetchImpl = options.fetch ?? pooledFetch;
   }
 
   async send(notice: Notice, signal: AbortSignal): Promise<SendResult> {
@@ -26,10 +27,9 @@ export class SlackNotifier implements Notifier {
     // Retry-After, which IncomingWebhookHTTPError does not carry.
     let lastRetryAfter: string | null = null;
     const fetchFn: FetchFunction = async (url, init) => {
-      const res = await this.fetchImpl(url, { ...init, signal });
+      const res = await this.fetchImpl(url, { method: init?.method, headers: init?.headers, body: init?.body as string, redirect: init?.redirect, signal });
       lastRetryAfter = res.headers.get('retry-after');
-      // Node's Response has headers.entries(); lib.dom without DOM.Iterable just does not declare it.
-      return res as unknown as Awaited<ReturnType<FetchFunction>>;
+      return res as Awaited<ReturnType<FetchFunction>>;
     };
     const webhook = new IncomingWebhook(this.webhookUrl, { fetch: fetchFn, retryConfig: { retries: 0 }, timeout: 0 });
     const message = renderSlack(notice);
