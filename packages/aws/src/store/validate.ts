@@ -1,29 +1,31 @@
-import { z } from 'zod';
-import { INCIDENT_STATUSES, RouterError, SEVERITIES, type Incident } from '@alert-router/core';
+import { array, boolean, enum as zEnum, int, looseObject, minLength, nonnegative, number, optional, record, string } from 'zod/mini';
+import { RouterError } from '@alert-router/core/errors';
+import { INCIDENT_STATUSES, type Incident } from '@alert-router/core/incident';
+import { SEVERITIES } from '@alert-router/core/types';
 
-const deliverySchema = z.looseObject({
-  status: z.enum(['pending', 'delivered', 'failed', 'skipped']),
-  attempts: z.number(),
-  at: z.string(),
-  leaseUntil: z.string().optional(),
-  retryAt: z.string().optional(),
-  owner: z.string().optional(),
-  retryable: z.boolean().optional(),
+const deliverySchema = looseObject({
+  status: zEnum(['pending', 'delivered', 'failed', 'skipped']),
+  attempts: number(),
+  at: string(),
+  leaseUntil: optional(string()),
+  retryAt: optional(string()),
+  owner: optional(string()),
+  retryable: optional(boolean()),
 });
 
-const incidentSchema = z.looseObject({
-  id: z.string().min(1),
-  incidentKey: z.string(),
-  alarmName: z.string(),
-  severity: z.enum(SEVERITIES),
-  status: z.enum(INCIDENT_STATUSES),
-  openedAt: z.string(),
-  updatedAt: z.string(),
-  channels: z.array(z.string()),
-  alarm: z.looseObject({ kind: z.string() }),
-  deliveries: z.record(z.string(), deliverySchema),
-  timeline: z.array(z.looseObject({ at: z.string(), type: z.string() })),
-  rev: z.number().int().nonnegative().optional(),
+const incidentSchema = looseObject({
+  id: string().check(minLength(1)),
+  incidentKey: string(),
+  alarmName: string(),
+  severity: zEnum(SEVERITIES),
+  status: zEnum(INCIDENT_STATUSES),
+  openedAt: string(),
+  updatedAt: string(),
+  channels: array(string()),
+  alarm: looseObject({ kind: string() }),
+  deliveries: record(string(), deliverySchema),
+  timeline: array(looseObject({ at: string(), type: string() })),
+  rev: optional(int().check(nonnegative())),
 });
 
 /** An incident as read back from a store: checked, so that a damaged record is reported, not acted upon. */

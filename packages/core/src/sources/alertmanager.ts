@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import type { Notification } from '../types';
-import { fieldsOf, isoTime, parseWith, safeUrl, severityFromWord, stringRecord, webhookNotification } from './common';
+import { fieldsOf, isoTime, safeUrl, severityFromWord, webhookNotification } from './common';
+import { parseWith, stringRecord } from './webhook-schema';
 
 /**
  * Prometheus Alertmanager webhook (version 4) and Grafana's webhook contact point (same body, version 1):

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Notification, Severity } from '../types';
-import { fieldsOf, isoTime, parseWith, webhookNotification } from './common';
+import { fieldsOf, isoTime, webhookNotification } from './common';
+import { parseWith } from './webhook-schema';
 
 /** Azure's own names for Sev0–Sev4, and the default P0–P3 each maps to. */
 const AZURE_SEVERITY: Record<string, { name: string; severity: Severity }> = {

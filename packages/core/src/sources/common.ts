@@ -1,6 +1,3 @@
-import { z } from 'zod';
-import { InputError } from '../errors';
-import { formatPath } from '../parse';
 import { truncateUnits } from '../render/escape';
 import type { AlarmState, Notification, Severity, SourceFacts, WebhookSource } from '../types';
 
@@ -91,15 +88,6 @@ export function isoTime(value: unknown): string | null {
   return null;
 }
 
-/** Validates a webhook body; the error names the path of the first problem (`data.metric_alert.id: ...`). */
-export function parseWith<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  const issue = r.error.issues[0];
-  const path = formatPath('', issue?.path ?? []);
-  throw new InputError(path, `${issue?.message ?? 'invalid'} (${what})`);
-}
-
 export interface WebhookAlert {
   source: WebhookSource;
   /** The source's own id of the alert: the same for its firing and its resolution. */
@@ -159,6 +147,3 @@ export function webhookNotification(a: WebhookAlert): Notification {
     source,
   };
 }
-
-/** A string record (labels, annotations), tolerating numbers and booleans, refusing nested objects. */
-export const stringRecord = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]).transform((v) => (v === null ? '' : String(v))));

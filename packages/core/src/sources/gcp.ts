@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Notification } from '../types';
-import { fieldsOf, isoTime, parseWith, safeUrl, severityFromWord, stringRecord, webhookNotification } from './common';
+import { fieldsOf, isoTime, safeUrl, severityFromWord, webhookNotification } from './common';
+import { parseWith, stringRecord } from './webhook-schema';
 
 /** Google Cloud Monitoring incident webhooks (schema 1.2): `incident.state` open | closed, keyed by `incident_id`. */
 const gcpIncident = z

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { createHash } from 'node:crypto';
 import type { Notification } from '../types';
-import { fieldsOf, isoTime, parseWith, safeUrl, severityFromWord, stringRecord, webhookNotification } from './common';
+import { fieldsOf, isoTime, safeUrl, severityFromWord, webhookNotification } from './common';
+import { parseWith, stringRecord } from './webhook-schema';
 
 /**
  * The generic JSON webhook, for anything else:

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { InputError } from '../errors';
 import type { Notification } from '../types';
-import { fieldsOf, isoTime, parseWith, safeUrl, severityFromWord, text, webhookNotification } from './common';
+import { fieldsOf, isoTime, safeUrl, severityFromWord, text, webhookNotification } from './common';
+import { parseWith } from './webhook-schema';
 
 /**
  * Sentry integration-platform webhooks (`Sentry-Hook-Resource`):
