@@ -147,7 +147,7 @@ export async function measureBundles(runs = 5): Promise<BundleReport> {
   const sizes: BundleSize[] = [];
   for (const fn of fns) {
     const { top, ...withoutSdk } = await bundleOne(fn, false);
-     
+
     const { top: _ignored, ...withSdk } = await bundleOne(fn, true);
     sizes.push({ fn, topPackages: top, withoutSdk, withSdk });
   }

@@ -92,7 +92,13 @@ export async function runRouterE2e(o: RouterRunOptions): Promise<E2eResult> {
   delete env.PORT;
   delete env.NODE_OPTIONS;
   const args = [...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []), '--import', 'tsx', 'packages/local/src/start.ts', '--port', '0'];
-  const { child, match, output } = await spawnUntil(process.execPath, args, { cwd: ROOT, env, ready: /channels\s+(.*)\n/, label: 'alert-router', timeoutMs: 60_000 });
+  const { child, match, output } = await spawnUntil(process.execPath, args, {
+    cwd: ROOT,
+    env,
+    ready: /channels\s+(.*)\n/,
+    label: 'alert-router',
+    timeoutMs: 60_000,
+  });
   const url = /listening on (http:\/\/[\d.]+:\d+)/.exec(output())?.[1];
   if (!url) throw new Error(`alert-router: no URL in its output:\n${output()}`);
   if (!/pagerduty: live · slack: live · email: live/.test(match[1])) throw new Error(`alert-router: channels are not all live: ${match[1]}`);
@@ -135,7 +141,10 @@ export async function runRouterE2e(o: RouterRunOptions): Promise<E2eResult> {
     const expectEmail = want('email');
     const expectPd = want('pagerduty');
     const s = o.sinks;
-    const allIn = () => expectSlack.every((u) => s.slack.arrivals.first.has(u.idx)) && expectEmail.every((u) => s.smtp.arrivals.first.has(u.idx)) && expectPd.every((u) => s.pagerduty.arrivals.first.has(u.idx));
+    const allIn = () =>
+      expectSlack.every((u) => s.slack.arrivals.first.has(u.idx)) &&
+      expectEmail.every((u) => s.smtp.arrivals.first.has(u.idx)) &&
+      expectPd.every((u) => s.pagerduty.arrivals.first.has(u.idx));
     await waitFor(allIn, 30_000);
     const cpuSeconds = processCpuSeconds(child.pid!) - cpu0;
     const benchCpuSeconds = ownCpuSeconds() - own0;
@@ -145,7 +154,10 @@ export async function runRouterE2e(o: RouterRunOptions): Promise<E2eResult> {
     for (const a of [s.slack.arrivals, s.smtp.arrivals, s.pagerduty.arrivals]) for (const t of a.first.values()) lastArrival = Math.max(lastArrival, t);
     const elapsedMs = Math.max(lastAnswer, lastArrival) - t0;
     const lat = (list: UniqueAlarm[], a: Arrivals) => list.filter((u) => a.first.has(u.idx)).map((u) => a.first.get(u.idx)! - postedAt.get(u.idx)!);
-    const missing = expectSlack.filter((u) => !s.slack.arrivals.first.has(u.idx)).length + expectEmail.filter((u) => !s.smtp.arrivals.first.has(u.idx)).length + expectPd.filter((u) => !s.pagerduty.arrivals.first.has(u.idx)).length;
+    const missing =
+      expectSlack.filter((u) => !s.slack.arrivals.first.has(u.idx)).length +
+      expectEmail.filter((u) => !s.smtp.arrivals.first.has(u.idx)).length +
+      expectPd.filter((u) => !s.pagerduty.arrivals.first.has(u.idx)).length;
     const emailOnly = posted.filter((u) => u.template.severity === 'P2');
     const p3 = posted.filter((u) => u.template.severity === 'P3' && answeredAt.has(u.idx));
     const p0 = posted.filter((u) => u.template.severity === 'P0');
@@ -237,7 +249,13 @@ export async function runAlertmanagerE2e(o: AlertmanagerRunOptions): Promise<E2e
   const base = `http://127.0.0.1:${port}`;
   const { child, output } = spawnTracked(
     ALERTMANAGER_BIN,
-    [`--config.file=${join(dir, 'alertmanager.yml')}`, `--storage.path=${join(dir, 'data')}`, `--web.listen-address=127.0.0.1:${port}`, '--cluster.listen-address=', '--log.level=warn'],
+    [
+      `--config.file=${join(dir, 'alertmanager.yml')}`,
+      `--storage.path=${join(dir, 'data')}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      '--cluster.listen-address=',
+      '--log.level=warn',
+    ],
     { cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: dir } },
   );
   const client = httpClient(o.concurrency);
@@ -249,7 +267,10 @@ export async function runAlertmanagerE2e(o: AlertmanagerRunOptions): Promise<E2e
   try {
     let ok = false;
     for (let i = 0; i < 150 && !ok && child.exitCode === null; i++) {
-      ok = await client.get(`${base}/-/ready`, 1000).then((r) => r.status === 200).catch(() => false);
+      ok = await client
+        .get(`${base}/-/ready`, 1000)
+        .then((r) => r.status === 200)
+        .catch(() => false);
       if (!ok) await new Promise((r) => setTimeout(r, 100));
     }
     if (!ok) throw new Error(`alertmanager: /-/ready never answered 200:\n${output().slice(-2000)}`);
@@ -334,4 +355,5 @@ export async function runAlertmanagerE2e(o: AlertmanagerRunOptions): Promise<E2e
 }
 
 /** How to get Alertmanager when it is missing (the comparison is skipped, nothing else). */
-export const ALERTMANAGER_INSTALL_HINT = 'sudo apt-get update && sudo apt-get install -y prometheus-alertmanager   (Debian/Ubuntu; or set ALERTMANAGER_BIN to an alertmanager binary from https://prometheus.io/download/)';
+export const ALERTMANAGER_INSTALL_HINT =
+  'sudo apt-get update && sudo apt-get install -y prometheus-alertmanager   (Debian/Ubuntu; or set ALERTMANAGER_BIN to an alertmanager binary from https://prometheus.io/download/)';

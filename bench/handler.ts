@@ -70,7 +70,13 @@ export interface HandlerReport {
   peakRssKiB: number;
 }
 
-async function runOnce(n: number, concurrency: number, timeLimitMs: number, endpoint: string, sinks: Awaited<ReturnType<typeof startSinks>>): Promise<HandlerRun> {
+async function runOnce(
+  n: number,
+  concurrency: number,
+  timeLimitMs: number,
+  endpoint: string,
+  sinks: Awaited<ReturnType<typeof startSinks>>,
+): Promise<HandlerRun> {
   const tableName = `bench_c${concurrency}_${Date.now().toString(36)}`;
   await ensureTable(endpoint, tableName);
   const db = createDocumentClient({ region: 'us-east-1', endpoint });
@@ -156,13 +162,25 @@ async function runOnce(n: number, concurrency: number, timeLimitMs: number, endp
     elapsedMs: load.elapsedMs,
     alarmsPerSecond: load.done / (load.elapsedMs / 1000),
     latency: summarize(latencies),
-    latencyBySeverity: Object.fromEntries(Object.entries(bySeverity).sort().map(([k, v]) => [k, summarize(v)])),
+    latencyBySeverity: Object.fromEntries(
+      Object.entries(bySeverity)
+        .sort()
+        .map(([k, v]) => [k, summarize(v)]),
+    ),
     outcomes,
     requestsPerAlarm: requestsTotal / Math.max(1, load.done),
     requestsByOutcome: Object.fromEntries(
-      Object.entries(byOutcome).map(([k, v]) => [k, { alarms: v.alarms, perAlarm: v.requests / v.alarms, byCommand: Object.fromEntries(Object.entries(v.byCommand).map(([c, x]) => [c, x / v.alarms])) }]),
+      Object.entries(byOutcome).map(([k, v]) => [
+        k,
+        { alarms: v.alarms, perAlarm: v.requests / v.alarms, byCommand: Object.fromEntries(Object.entries(v.byCommand).map(([c, x]) => [c, x / v.alarms])) },
+      ]),
     ),
-    beforeFanOut: { alarms: before.length, max: before.length ? Math.max(...before) : Number.NaN, mean: before.reduce((a, b) => a + b, 0) / Math.max(1, before.length), histogram },
+    beforeFanOut: {
+      alarms: before.length,
+      max: before.length ? Math.max(...before) : Number.NaN,
+      mean: before.reduce((a, b) => a + b, 0) / Math.max(1, before.length),
+      histogram,
+    },
     clientRequestsPerAlarm: counter.total / Math.max(1, load.done),
     silenceRefreshes,
     sent: { ...sent },
@@ -247,7 +265,9 @@ async function main(): Promise<void> {
     const runs: HandlerRun[] = [];
     for (const [c, n] of plan) {
       const r = await runOnce(n, c, limit, dynamo.endpoint, sinks);
-      process.stderr.write(`  handler c=${c}: ${r.done} alarms, ${r.alarmsPerSecond.toFixed(0)}/s, p50 ${r.latency.p50.toFixed(1)} ms, p99 ${r.latency.p99.toFixed(1)} ms\n`);
+      process.stderr.write(
+        `  handler c=${c}: ${r.done} alarms, ${r.alarmsPerSecond.toFixed(0)}/s, p50 ${r.latency.p50.toFixed(1)} ms, p99 ${r.latency.p99.toFixed(1)} ms\n`,
+      );
       runs.push(r);
     }
     const report: HandlerReport = { runs, cpu, peakRssKiB };

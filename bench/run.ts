@@ -32,7 +32,12 @@ const N_C1 = Number(env.BENCH_N_C1 ?? N);
 const TIME_LIMIT_MS = Number(env.BENCH_TIME_LIMIT_S ?? 180) * 1000;
 const BATCH = Number(env.BENCH_BATCH ?? 100);
 const PROFILE_N = Number(env.BENCH_PROFILE_N ?? 2000);
-const SKIP = new Set((env.BENCH_SKIP ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+const SKIP = new Set(
+  (env.BENCH_SKIP ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean),
+);
 const WRITE = env.BENCH_WRITE !== '0';
 const PLAN: [number, number][] = [
   [1, N_C1],
@@ -44,7 +49,9 @@ const started = performance.now();
 const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)} s`;
 
 function commandLine(): string {
-  const overrides = Object.entries(env).filter(([k]) => k.startsWith('BENCH_') || k === 'ALERTMANAGER_BIN').map(([k, v]) => `${k}=${v}`);
+  const overrides = Object.entries(env)
+    .filter(([k]) => k.startsWith('BENCH_') || k === 'ALERTMANAGER_BIN')
+    .map(([k, v]) => `${k}=${v}`);
   return `${overrides.length ? `${overrides.join(' ')} ` : ''}npm run bench`;
 }
 
@@ -52,7 +59,15 @@ function machine() {
   const cpuinfo = readFileSync('/proc/cpuinfo', 'utf8');
   const model = /model name\s*:\s*(.*)/.exec(cpuinfo)?.[1]?.trim() ?? cpus()[0]?.model ?? 'unknown';
   const mem = Number(/MemTotal:\s+(\d+)/.exec(readFileSync('/proc/meminfo', 'utf8'))?.[1] ?? 0);
-  return { date: new Date().toISOString(), nproc: cpus().length, cpu: model, node: process.version, kernel: release(), memGiB: mem / 1024 / 1024, loadStart: loadavg()[0] };
+  return {
+    date: new Date().toISOString(),
+    nproc: cpus().length,
+    cpu: model,
+    node: process.version,
+    kernel: release(),
+    memGiB: mem / 1024 / 1024,
+    loadStart: loadavg()[0],
+  };
 }
 
 /** Part 1: bench/handler.ts in its own process (fresh heap, its own dynalite); Powertools' per-invocation warning is counted, not shown. */
@@ -115,7 +130,8 @@ async function main(): Promise<void> {
   log(`  ${m.nproc} CPUs (${m.cpu}), Node ${m.node}, Linux ${m.kernel}`);
   log(`  plan: concurrency 1 → N=${N_C1}, concurrency 50 → N=${N} (BENCH_N_C1 / BENCH_N), cap ${TIME_LIMIT_MS / 1000} s per load loop`);
   if (N_C1 < N) log(`  (concurrency 1 runs ${N_C1} alarms, not ${N}: BENCH_N_C1=${N} runs them all)`);
-  if (!SKIP.has('alertmanager') && !amVersion) log(`  Alertmanager not found at ${ALERTMANAGER_BIN}: its half is skipped. Install: ${ALERTMANAGER_INSTALL_HINT}`);
+  if (!SKIP.has('alertmanager') && !amVersion)
+    log(`  Alertmanager not found at ${ALERTMANAGER_BIN}: its half is skipped. Install: ${ALERTMANAGER_INSTALL_HINT}`);
 
   let handler: Awaited<ReturnType<typeof handlerPart>> | null = null;
   if (!SKIP.has('handler')) {
@@ -126,9 +142,15 @@ async function main(): Promise<void> {
   if (!SKIP.has('bundle')) {
     log(`\n[1/4] bundles and cold imports (${elapsed()})`);
     bundle = await measureBundles(Number(env.BENCH_COLD_RUNS ?? 5));
-    for (const s of bundle.sizes) log(`  ${s.fn}: ${bytes(s.withoutSdk.bytes)} loaded at start without the SDK (${bytes(s.withoutSdk.totalBytes)} with lazy chunks), ${bytes(s.withSdk.bytes)} with it`);
+    for (const s of bundle.sizes)
+      log(
+        `  ${s.fn}: ${bytes(s.withoutSdk.bytes)} loaded at start without the SDK (${bytes(s.withoutSdk.totalBytes)} with lazy chunks), ${bytes(s.withSdk.bytes)} with it`,
+      );
     const fe = bundle.firstEvent;
-    if (fe) log(`  alarm: fresh node → first SNS event handled ${fe.medianMs.toFixed(0)} ms (median; \`node -e 0\` ${bundle.nodeBaselineMs.toFixed(0)} ms)${fe.error ? `; error: ${fe.error}` : ''}`);
+    if (fe)
+      log(
+        `  alarm: fresh node → first SNS event handled ${fe.medianMs.toFixed(0)} ms (median; \`node -e 0\` ${bundle.nodeBaselineMs.toFixed(0)} ms)${fe.error ? `; error: ${fe.error}` : ''}`,
+      );
   }
 
   const e2e: E2eResult[] = [];
@@ -158,7 +180,9 @@ async function main(): Promise<void> {
         const run = await runRouterE2e({ n: PROFILE_N, concurrency: 50, timeLimitMs: TIME_LIMIT_MS, sinks, tag: 'prof', cpuProfDir: dir });
         // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the main thread (HTTP + handlers + SDK);
         // the biggest other one is dynalite's worker thread (tsx's loader thread writes a small one too)
-        const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f));
+        const files = readdirSync(dir)
+          .filter((f) => f.endsWith('.cpuprofile'))
+          .map((f) => join(dir, f));
         const bySize = (a: string, b: string) => readFileSync(b).length - readFileSync(a).length;
         const main = files.filter((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f)).sort(bySize)[0];
         const dynaliteThread = files.filter((f) => f !== main).sort(bySize)[0];
@@ -167,7 +191,18 @@ async function main(): Promise<void> {
         rmSync(dir, { recursive: true, force: true });
       }
     }
-    const results: Results = { m: { ...m, loadEnd: loadavg()[0] }, amVersion, handler, bundle, e2e, profile, plan: PLAN, timeLimitMs: TIME_LIMIT_MS, batch: BATCH, command: commandLine() };
+    const results: Results = {
+      m: { ...m, loadEnd: loadavg()[0] },
+      amVersion,
+      handler,
+      bundle,
+      e2e,
+      profile,
+      plan: PLAN,
+      timeLimitMs: TIME_LIMIT_MS,
+      batch: BATCH,
+      command: commandLine(),
+    };
     writeFileSync(LAST_RUN, JSON.stringify(results));
     publish(results);
   } finally {
@@ -191,7 +226,19 @@ function chartOf(e2e: E2eResult[], m: { nproc: number; node: string; date: strin
 }
 
 function latRow(label: string, r: E2eResult): string[] {
-  return [label, `c=${r.concurrency}`, num(r.posted), num(r.throughput, 1), ms(r.latency.p50), ms(r.latency.p95), ms(r.latency.p99), ms(r.latency.max), `${(r.peakRssKiB / 1024).toFixed(0)} MiB`, `${((r.cpuSeconds / r.posted) * 1000).toFixed(2)} ms`, `${r.otherCpuSeconds.toFixed(0)} s / ${(r.elapsedMs / 1000).toFixed(0)} s`];
+  return [
+    label,
+    `c=${r.concurrency}`,
+    num(r.posted),
+    num(r.throughput, 1),
+    ms(r.latency.p50),
+    ms(r.latency.p95),
+    ms(r.latency.p99),
+    ms(r.latency.max),
+    `${(r.peakRssKiB / 1024).toFixed(0)} MiB`,
+    `${((r.cpuSeconds / r.posted) * 1000).toFixed(2)} ms`,
+    `${r.otherCpuSeconds.toFixed(0)} s / ${(r.elapsedMs / 1000).toFixed(0)} s`,
+  ];
 }
 
 function report(x: {
@@ -213,11 +260,17 @@ function report(x: {
   const BATCH = x.batch;
   L.push('# Performance');
   L.push('');
-  L.push(`Measured ${m.date.replace('T', ' ').slice(0, 16)} UTC on ${m.nproc} CPUs (\`nproc\`), ${m.cpu}, ${m.memGiB.toFixed(1)} GiB RAM, Linux ${m.kernel}, Node ${m.node}${x.amVersion ? `, Prometheus Alertmanager ${x.amVersion} (Debian package)` : ''}. Load average when the run started: ${m.loadStart.toFixed(2)} (1 min), ${m.loadEnd.toFixed(2)} when it ended.`);
+  L.push(
+    `Measured ${m.date.replace('T', ' ').slice(0, 16)} UTC on ${m.nproc} CPUs (\`nproc\`), ${m.cpu}, ${m.memGiB.toFixed(1)} GiB RAM, Linux ${m.kernel}, Node ${m.node}${x.amVersion ? `, Prometheus Alertmanager ${x.amVersion} (Debian package)` : ''}. Load average when the run started: ${m.loadStart.toFixed(2)} (1 min), ${m.loadEnd.toFixed(2)} when it ended.`,
+  );
   L.push('');
-  L.push(`Command: \`${x.command}\` (bench/run.ts; every figure below comes from that one run; loopback only; the load generator and the channel sinks run in the bench process on the same ${m.nproc} CPUs).`);
+  L.push(
+    `Command: \`${x.command}\` (bench/run.ts; every figure below comes from that one run; loopback only; the load generator and the channel sinks run in the bench process on the same ${m.nproc} CPUs).`,
+  );
   L.push('');
-  L.push(`Alarm mix everywhere: unique alarm names built from the runbook alarms of packages/local/src/demo.ts — P0 HighErrorRate (PagerDuty + Slack), P1 HighResponseTime and HighCPUUtilization (Slack + email), P2 DatabaseHighCPU (email), P3 the same on the low topic (dashboard only) — in rotation, and every 10th delivery an exact redelivery (same bytes, same MessageId) of an earlier one. Concurrency 1 runs ${num(PLAN[0][1])} alarms, concurrency 50 runs ${num(PLAN[1][1])} (BENCH_N_C1, BENCH_N); each load loop also stops after ${TIME_LIMIT_MS / 1000} s.`);
+  L.push(
+    `Alarm mix everywhere: unique alarm names built from the runbook alarms of packages/local/src/demo.ts — P0 HighErrorRate (PagerDuty + Slack), P1 HighResponseTime and HighCPUUtilization (Slack + email), P2 DatabaseHighCPU (email), P3 the same on the low topic (dashboard only) — in rotation, and every 10th delivery an exact redelivery (same bytes, same MessageId) of an earlier one. Concurrency 1 runs ${num(PLAN[0][1])} alarms, concurrency 50 runs ${num(PLAN[1][1])} (BENCH_N_C1, BENCH_N); each load loop also stops after ${TIME_LIMIT_MS / 1000} s.`,
+  );
   L.push('');
 
   const ours = x.e2e.filter((r) => r.system === 'alert-router');
@@ -227,15 +280,29 @@ function report(x: {
     L.push('');
     L.push('![latency percentiles](bench-latency.svg)');
     L.push('');
-    L.push(table(['system', 'conc.', 'alarms', 'alarms/s', 'p50', 'p95', 'p99', 'max', 'peak RSS', 'server CPU/alarm', 'others\' CPU / wall'], x.e2e.map((r) => latRow(r.system === 'alert-router' ? 'alert-router, 1 per POST /sns' : `Alertmanager, ${r.batch} per POST`, r))));
+    L.push(
+      table(
+        ['system', 'conc.', 'alarms', 'alarms/s', 'p50', 'p95', 'p99', 'max', 'peak RSS', 'server CPU/alarm', "others' CPU / wall"],
+        x.e2e.map((r) => latRow(r.system === 'alert-router' ? 'alert-router, 1 per POST /sns' : `Alertmanager, ${r.batch} per POST`, r)),
+      ),
+    );
     L.push('');
-    L.push(`Latency = POST sent → notification received by the loopback sink: the Slack webhook for alert-router (P0 and P1 alarms: the ones that reach Slack), the webhook receiver for Alertmanager (every alert). Throughput = alarms posted (redeliveries included) / time from the first POST to the last answer or expected notification, whichever is later. Peak RSS = VmHWM of the server process; server CPU/alarm = its user+system time during the load / alarms. "Others’ CPU / wall" = CPU seconds the rest of the machine (neither the server nor the bench process) used during the run, against its wall time: other work on this shared box competes for the same CPUs, and figures taken while it is high are pessimistic.`);
+    L.push(
+      `Latency = POST sent → notification received by the loopback sink: the Slack webhook for alert-router (P0 and P1 alarms: the ones that reach Slack), the webhook receiver for Alertmanager (every alert). Throughput = alarms posted (redeliveries included) / time from the first POST to the last answer or expected notification, whichever is later. Peak RSS = VmHWM of the server process; server CPU/alarm = its user+system time during the load / alarms. "Others’ CPU / wall" = CPU seconds the rest of the machine (neither the server nor the bench process) used during the run, against its wall time: other work on this shared box competes for the same CPUs, and figures taken while it is high are pessimistic.`,
+    );
     L.push('');
     if (theirs.length) {
       const rows: string[][] = [];
       for (const o of ours) {
         for (const t of theirs.filter((r) => r.concurrency === o.concurrency)) {
-          rows.push([`c=${o.concurrency}, Alertmanager ${t.batch === 1 ? 'one alert per POST' : `${t.batch} per POST`}`, ratio(o.throughput, t.throughput), ratio(o.latency.p50, t.latency.p50), ratio(o.latency.p99, t.latency.p99), ratio(o.peakRssKiB, t.peakRssKiB), ratio(o.cpuSeconds / o.posted, t.cpuSeconds / t.posted)]);
+          rows.push([
+            `c=${o.concurrency}, Alertmanager ${t.batch === 1 ? 'one alert per POST' : `${t.batch} per POST`}`,
+            ratio(o.throughput, t.throughput),
+            ratio(o.latency.p50, t.latency.p50),
+            ratio(o.latency.p99, t.latency.p99),
+            ratio(o.peakRssKiB, t.peakRssKiB),
+            ratio(o.cpuSeconds / o.posted, t.cpuSeconds / t.posted),
+          ]);
         }
       }
       L.push('Ratios ours / theirs (throughput: above 1 is better for us; latency, memory, CPU per alarm: below 1 is better for us):');
@@ -249,18 +316,77 @@ function report(x: {
     const h = x.handler.report;
     L.push('## 1. Alarm handler in process');
     L.push('');
-    L.push('The middy `handler` of functions/alarm.ts called with an SNSEvent per alarm (as Lambda does), runtime from `buildRuntime(readConfig(env), { db, store })` on dynalite started in the same process with `startDynalite()` (so the SDK hands requests to dynalite without a socket, as in local mode), Slack/PagerDuty = loopback HTTP sinks (200/202), email = smtp-server on loopback. Powertools log level WARN and EMF metrics off (local-mode defaults). Concurrency 1 is one Lambda container; concurrency 50 is one process taking 50 invocations at a time (the embedded mode\'s situation).');
+    L.push(
+      "The middy `handler` of functions/alarm.ts called with an SNSEvent per alarm (as Lambda does), runtime from `buildRuntime(readConfig(env), { db, store })` on dynalite started in the same process with `startDynalite()` (so the SDK hands requests to dynalite without a socket, as in local mode), Slack/PagerDuty = loopback HTTP sinks (200/202), email = smtp-server on loopback. Powertools log level WARN and EMF metrics off (local-mode defaults). Concurrency 1 is one Lambda container; concurrency 50 is one process taking 50 invocations at a time (the embedded mode's situation).",
+    );
     L.push('');
-    L.push(table(['concurrency', 'alarms', 'alarms/s', 'p50', 'p95', 'p99', 'max', 'CPU per alarm*', 'DynamoDB req/alarm', 'req before fan-out: mean (max)', 'others\' CPU / wall'], h.runs.map((r) => [String(r.concurrency), `${num(r.done)}${r.stoppedByTime ? ' (time cap)' : ''}`, num(r.alarmsPerSecond, 1), ms(r.latency.p50), ms(r.latency.p95), ms(r.latency.p99), ms(r.latency.max), `${r.cpuMsPerAlarm.toFixed(2)} ms`, r.requestsPerAlarm.toFixed(2), `${r.beforeFanOut.mean.toFixed(2)} (${r.beforeFanOut.max})`, `${r.otherCpuSeconds.toFixed(0)} s / ${(r.elapsedMs / 1000).toFixed(0)} s`])));
+    L.push(
+      table(
+        [
+          'concurrency',
+          'alarms',
+          'alarms/s',
+          'p50',
+          'p95',
+          'p99',
+          'max',
+          'CPU per alarm*',
+          'DynamoDB req/alarm',
+          'req before fan-out: mean (max)',
+          "others' CPU / wall",
+        ],
+        h.runs.map((r) => [
+          String(r.concurrency),
+          `${num(r.done)}${r.stoppedByTime ? ' (time cap)' : ''}`,
+          num(r.alarmsPerSecond, 1),
+          ms(r.latency.p50),
+          ms(r.latency.p95),
+          ms(r.latency.p99),
+          ms(r.latency.max),
+          `${r.cpuMsPerAlarm.toFixed(2)} ms`,
+          r.requestsPerAlarm.toFixed(2),
+          `${r.beforeFanOut.mean.toFixed(2)} (${r.beforeFanOut.max})`,
+          `${r.otherCpuSeconds.toFixed(0)} s / ${(r.elapsedMs / 1000).toFixed(0)} s`,
+        ]),
+      ),
+    );
     L.push('');
     L.push('\\* CPU of the whole bench process per alarm: handler, AWS SDK, dynalite, and the loopback sinks (smtp-server, HTTP) all run in it.');
     L.push('');
     for (const r of h.runs) {
-      L.push(`Concurrency ${r.concurrency}, by severity (handler latency p50 / p99): ${Object.entries(r.latencyBySeverity).map(([k, s]) => `${k} ${ms(s.p50)} / ${ms(s.p99)}`).join(' · ')}.`);
+      L.push(
+        `Concurrency ${r.concurrency}, by severity (handler latency p50 / p99): ${Object.entries(r.latencyBySeverity)
+          .map(([k, s]) => `${k} ${ms(s.p50)} / ${ms(s.p99)}`)
+          .join(' · ')}.`,
+      );
       L.push('');
-      L.push(table(['outcome', 'alarms', 'DynamoDB req/alarm', 'by command (per alarm)'], Object.entries(r.requestsByOutcome).map(([k, v]) => [k, num(v.alarms), v.perAlarm.toFixed(2), Object.entries(v.byCommand).map(([c, n]) => `${c.replace('Command', '')} ${n.toFixed(2)}`).join(', ')])));
+      L.push(
+        table(
+          ['outcome', 'alarms', 'DynamoDB req/alarm', 'by command (per alarm)'],
+          Object.entries(r.requestsByOutcome).map(([k, v]) => [
+            k,
+            num(v.alarms),
+            v.perAlarm.toFixed(2),
+            Object.entries(v.byCommand)
+              .map(([c, n]) => `${c.replace('Command', '')} ${n.toFixed(2)}`)
+              .join(', '),
+          ]),
+        ),
+      );
       L.push('');
-      L.push(`Requests before fan-out (issued between the start of the invocation and the first notifier \`send\`, attributed per alarm with AsyncLocalStorage; the background silence refresh — ${r.silenceRefreshes} during the run — is excluded): ${Object.entries(r.beforeFanOut.histogram).map(([k, v]) => `${num(v)} alarms issued ${k}`).join(', ')}, over the ${num(r.beforeFanOut.alarms)} alarms that sent anything (P3 and redeliveries send nothing). Cross-check, all requests the client sent / alarms: ${r.clientRequestsPerAlarm.toFixed(2)}. Sends: ${Object.entries(r.sent).map(([k, v]) => `${k} ${num(v)}`).join(', ')}.${r.errors ? ` Errors: ${r.errors} (${r.firstError}).` : ''}`);
+      L.push(
+        `Requests before fan-out (issued between the start of the invocation and the first notifier \`send\`, attributed per alarm with AsyncLocalStorage; the background silence refresh — ${r.silenceRefreshes} during the run — is excluded): ${Object.entries(
+          r.beforeFanOut.histogram,
+        )
+          .map(([k, v]) => `${num(v)} alarms issued ${k}`)
+          .join(
+            ', ',
+          )}, over the ${num(r.beforeFanOut.alarms)} alarms that sent anything (P3 and redeliveries send nothing). Cross-check, all requests the client sent / alarms: ${r.clientRequestsPerAlarm.toFixed(2)}. Sends: ${Object.entries(
+          r.sent,
+        )
+          .map(([k, v]) => `${k} ${num(v)}`)
+          .join(', ')}.${r.errors ? ` Errors: ${r.errors} (${r.firstError}).` : ''}`,
+      );
       L.push('');
     }
     if (x.handler.powertoolsWarnings > 0) {
@@ -269,7 +395,16 @@ function report(x: {
     }
     L.push(`CPU per alarm of the pure work (packages/core, ${num(h.cpu.iterations)} iterations per line, process.cpuUsage, after a warm-up):`);
     L.push('');
-    L.push(table(['stage', 'µs per alarm'], [...h.cpu.stages.map((s) => [s.stage, s.usPerAlarm.toFixed(1)]), ['**parse + classify + render, end to end** (incl. building the incident and links)', `**${h.cpu.total.toFixed(1)}**`], ['(for reference) SNS envelope schema (zod) in the handler', h.cpu.envelope.toFixed(1)]]));
+    L.push(
+      table(
+        ['stage', 'µs per alarm'],
+        [
+          ...h.cpu.stages.map((s) => [s.stage, s.usPerAlarm.toFixed(1)]),
+          ['**parse + classify + render, end to end** (incl. building the incident and links)', `**${h.cpu.total.toFixed(1)}**`],
+          ['(for reference) SNS envelope schema (zod) in the handler', h.cpu.envelope.toFixed(1)],
+        ],
+      ),
+    );
     L.push('');
   }
 
@@ -277,21 +412,49 @@ function report(x: {
     const b = x.bundle;
     L.push('### Bundles and cold imports');
     L.push('');
-    L.push(`esbuild ${b.esbuildVersion}: platform node, format esm, target node22, minify, code splitting (as stacks/functions.ts builds), with a createRequire banner; "no SDK" marks @aws-sdk/* external (the Lambda runtime provides it) — that is the deployable figure; "at start" counts the entry and the chunks it imports statically (lazy chunks, e.g. nodemailer, load on first use). Cold import = median of ${b.runs} fresh processes; "import" is the \`await import()\` alone, "process" the whole \`node\` run (a bare \`node -e 0\` takes ${ms(b.nodeBaselineMs)} here).`);
+    L.push(
+      `esbuild ${b.esbuildVersion}: platform node, format esm, target node22, minify, code splitting (as stacks/functions.ts builds), with a createRequire banner; "no SDK" marks @aws-sdk/* external (the Lambda runtime provides it) — that is the deployable figure; "at start" counts the entry and the chunks it imports statically (lazy chunks, e.g. nodemailer, load on first use). Cold import = median of ${b.runs} fresh processes; "import" is the \`await import()\` alone, "process" the whole \`node\` run (a bare \`node -e 0\` takes ${ms(b.nodeBaselineMs)} here).`,
+    );
     L.push('');
     L.push(
       table(
-        ['function', 'at start, no SDK', 'gzip', 'at start, with SDK', 'cold import: bundle (real)', 'process: bundle', 'import: bundle with SDK', 'import: tsx source', 'process: tsx source'],
+        [
+          'function',
+          'at start, no SDK',
+          'gzip',
+          'at start, with SDK',
+          'cold import: bundle (real)',
+          'process: bundle',
+          'import: bundle with SDK',
+          'import: tsx source',
+          'process: tsx source',
+        ],
         b.sizes.map((s) => {
           const c = b.cold.find((x) => x.fn === s.fn)!;
-          return [`functions/${s.fn}.ts`, bytes(s.withoutSdk.bytes), bytes(s.withoutSdk.gzip), bytes(s.withSdk.bytes), `**${ms(c.bundleImportMs)}**`, ms(c.bundleProcessMs), ms(c.fullBundleImportMs), ms(c.tsxImportMs), ms(c.tsxProcessMs)];
+          return [
+            `functions/${s.fn}.ts`,
+            bytes(s.withoutSdk.bytes),
+            bytes(s.withoutSdk.gzip),
+            bytes(s.withSdk.bytes),
+            `**${ms(c.bundleImportMs)}**`,
+            ms(c.bundleProcessMs),
+            ms(c.fullBundleImportMs),
+            ms(c.tsxImportMs),
+            ms(c.tsxProcessMs),
+          ];
         }),
       ),
     );
     L.push('');
     const alarm = b.sizes.find((s) => s.fn === 'alarm');
-    if (alarm) L.push(`Largest parts of what functions/alarm.ts loads at start (without SDK): ${alarm.topPackages.map((p) => `${p.name} ${bytes(p.bytes)}`).join(', ')}.`);
-    if (b.firstEvent) L.push(`Alarm bundle, fresh \`node\` → first SNS event handled (DynamoDB on loopback dynalite, Slack to a loopback sink): **${ms(b.firstEvent.medianMs)}** median of ${b.firstEvent.runsMs.length} (${b.firstEvent.runsMs.join(', ')} ms; ${ms(b.firstEvent.cpuMs)} of CPU), beside \`node -e 0\` ${ms(b.nodeBaselineMs)}.${b.firstEvent.error ? ` Error: ${b.firstEvent.error}` : ''}`);
+    if (alarm)
+      L.push(
+        `Largest parts of what functions/alarm.ts loads at start (without SDK): ${alarm.topPackages.map((p) => `${p.name} ${bytes(p.bytes)}`).join(', ')}.`,
+      );
+    if (b.firstEvent)
+      L.push(
+        `Alarm bundle, fresh \`node\` → first SNS event handled (DynamoDB on loopback dynalite, Slack to a loopback sink): **${ms(b.firstEvent.medianMs)}** median of ${b.firstEvent.runsMs.length} (${b.firstEvent.runsMs.join(', ')} ms; ${ms(b.firstEvent.cpuMs)} of CPU), beside \`node -e 0\` ${ms(b.nodeBaselineMs)}.${b.firstEvent.error ? ` Error: ${b.firstEvent.error}` : ''}`,
+      );
     const errs = b.cold.filter((c) => c.error);
     if (errs.length) L.push(`Import errors: ${errs.map((c) => `${c.fn}: ${c.error}`).join('; ')}`);
     L.push('');
@@ -300,12 +463,40 @@ function report(x: {
   if (ours.length) {
     L.push('## 2. End to end, embedded default (`npm start`)');
     L.push('');
-    L.push('`node --import tsx packages/local/src/start.ts --port 0` as a child process (what `npm start` runs), SLACK_WEBHOOK_URL, PAGERDUTY_ROUTING_KEY + PAGERDUTY_EVENTS_URL, SMTP_URL + EMAIL_FROM + EMAIL_TO pointing at the bench\'s loopback sinks, so every channel really goes out; the store is the router’s own in-memory dynalite. One alarm per POST /sns (an SNS HTTP notification), 25 warm-up alarms first (not counted).');
+    L.push(
+      "`node --import tsx packages/local/src/start.ts --port 0` as a child process (what `npm start` runs), SLACK_WEBHOOK_URL, PAGERDUTY_ROUTING_KEY + PAGERDUTY_EVENTS_URL, SMTP_URL + EMAIL_FROM + EMAIL_TO pointing at the bench's loopback sinks, so every channel really goes out; the store is the router’s own in-memory dynalite. One alarm per POST /sns (an SNS HTTP notification), 25 warm-up alarms first (not counted).",
+    );
     L.push('');
     for (const r of ours) {
-      L.push(`**Concurrency ${r.concurrency}**: ${num(r.posted)} alarms (${num(r.uniques)} unique + ${num(r.dups)} redeliveries)${r.stoppedByTime ? ', stopped by the time cap' : ''} in ${(r.elapsedMs / 1000).toFixed(1)} s = **${num(r.throughput, 1)} alarms/s**; HTTP answers ${Object.entries(r.statuses).map(([k, v]) => `${k}×${num(v)}`).join(', ')}; outcomes ${Object.entries(r.outcomes).map(([k, v]) => `${k} ${num(v)}`).join(', ')}; ${r.missing} expected notifications missing, ${r.duplicateNotifications} duplicate notifications; peak RSS ${(r.peakRssKiB / 1024).toFixed(0)} MiB; router CPU ${r.cpuSeconds.toFixed(1)} s (${((r.cpuSeconds / r.posted) * 1000).toFixed(1)} ms per alarm).`);
+      L.push(
+        `**Concurrency ${r.concurrency}**: ${num(r.posted)} alarms (${num(r.uniques)} unique + ${num(r.dups)} redeliveries)${r.stoppedByTime ? ', stopped by the time cap' : ''} in ${(r.elapsedMs / 1000).toFixed(1)} s = **${num(r.throughput, 1)} alarms/s**; HTTP answers ${Object.entries(
+          r.statuses,
+        )
+          .map(([k, v]) => `${k}×${num(v)}`)
+          .join(', ')}; outcomes ${Object.entries(r.outcomes)
+          .map(([k, v]) => `${k} ${num(v)}`)
+          .join(
+            ', ',
+          )}; ${r.missing} expected notifications missing, ${r.duplicateNotifications} duplicate notifications; peak RSS ${(r.peakRssKiB / 1024).toFixed(0)} MiB; router CPU ${r.cpuSeconds.toFixed(1)} s (${((r.cpuSeconds / r.posted) * 1000).toFixed(1)} ms per alarm).`,
+      );
       L.push('');
-      L.push(table(['latency', 'n', 'p50', 'p95', 'p99', 'max'], [[r.latencyLabel, num(r.latency.n), ms(r.latency.p50), ms(r.latency.p95), ms(r.latency.p99), ms(r.latency.max)], ...r.others.map((o) => [o.label, num(o.summary.n), ms(o.summary.p50), ms(o.summary.p95), ms(o.summary.p99), ms(o.summary.max)]), ['POST → HTTP answer (all, redeliveries included)', num(r.response.n), ms(r.response.p50), ms(r.response.p95), ms(r.response.p99), ms(r.response.max)]]));
+      L.push(
+        table(
+          ['latency', 'n', 'p50', 'p95', 'p99', 'max'],
+          [
+            [r.latencyLabel, num(r.latency.n), ms(r.latency.p50), ms(r.latency.p95), ms(r.latency.p99), ms(r.latency.max)],
+            ...r.others.map((o) => [o.label, num(o.summary.n), ms(o.summary.p50), ms(o.summary.p95), ms(o.summary.p99), ms(o.summary.max)]),
+            [
+              'POST → HTTP answer (all, redeliveries included)',
+              num(r.response.n),
+              ms(r.response.p50),
+              ms(r.response.p95),
+              ms(r.response.p99),
+              ms(r.response.max),
+            ],
+          ],
+        ),
+      );
       L.push('');
     }
   }
@@ -315,35 +506,82 @@ function report(x: {
   if (!x.amVersion) {
     L.push(`Skipped: no Alertmanager at ${ALERTMANAGER_BIN}. Install it with \`${ALERTMANAGER_INSTALL_HINT}\` and run \`npm run bench\` again.`);
   } else {
-    L.push(`\`${ALERTMANAGER_BIN}\` ${x.amVersion}, started per run with a temporary config and storage: \`--cluster.listen-address=\` (no clustering), \`--web.listen-address=127.0.0.1:PORT\`, \`--storage.path=TMP\`; route \`group_by: ['...']\` (each alert its own group), \`group_wait: 0s\`, \`group_interval: 1s\`, \`repeat_interval: 1h\`, one webhook receiver (\`send_resolved: true\`) to the bench's loopback sink. The same alarms as labelled alerts (alertname = the alarm name, severity, namespace, metric, dimensions) to POST /api/v2/alerts, one per request like SNS deliveries, and ${BATCH} per request; a redelivery posts the identical alert again. Same N and concurrency as alert-router, same run, 25 warm-up alerts first.`);
+    L.push(
+      `\`${ALERTMANAGER_BIN}\` ${x.amVersion}, started per run with a temporary config and storage: \`--cluster.listen-address=\` (no clustering), \`--web.listen-address=127.0.0.1:PORT\`, \`--storage.path=TMP\`; route \`group_by: ['...']\` (each alert its own group), \`group_wait: 0s\`, \`group_interval: 1s\`, \`repeat_interval: 1h\`, one webhook receiver (\`send_resolved: true\`) to the bench's loopback sink. The same alarms as labelled alerts (alertname = the alarm name, severity, namespace, metric, dimensions) to POST /api/v2/alerts, one per request like SNS deliveries, and ${BATCH} per request; a redelivery posts the identical alert again. Same N and concurrency as alert-router, same run, 25 warm-up alerts first.`,
+    );
     L.push('');
-    L.push(table(['mode', 'conc.', 'alarms', 'alarms/s', 'POSTs answered/s', 'p50', 'p95', 'p99', 'max', 'POST answer p50', 'missing', 'dup. notif.', 'peak RSS'], theirs.map((r) => [r.mode, String(r.concurrency), num(r.posted), num(r.throughput, 1), num(r.acceptedPerSecond, 0), ms(r.latency.p50), ms(r.latency.p95), ms(r.latency.p99), ms(r.latency.max), ms(r.response.p50), String(r.missing), String(r.duplicateNotifications), `${(r.peakRssKiB / 1024).toFixed(0)} MiB`])));
+    L.push(
+      table(
+        ['mode', 'conc.', 'alarms', 'alarms/s', 'POSTs answered/s', 'p50', 'p95', 'p99', 'max', 'POST answer p50', 'missing', 'dup. notif.', 'peak RSS'],
+        theirs.map((r) => [
+          r.mode,
+          String(r.concurrency),
+          num(r.posted),
+          num(r.throughput, 1),
+          num(r.acceptedPerSecond, 0),
+          ms(r.latency.p50),
+          ms(r.latency.p95),
+          ms(r.latency.p99),
+          ms(r.latency.max),
+          ms(r.response.p50),
+          String(r.missing),
+          String(r.duplicateNotifications),
+          `${(r.peakRssKiB / 1024).toFixed(0)} MiB`,
+        ]),
+      ),
+    );
     L.push('');
-    L.push('Not the same contract: Alertmanager answers the POST once the alert is in memory and notifies afterwards (a crash in between loses the notification; nothing is written to disk but the periodic snapshot), while alert-router answers SNS only after the incident is stored with a conditional write and every channel has been tried, so SNS redelivers whatever failed. Alertmanager here talks to one webhook; alert-router renders and sends Slack, PagerDuty and SMTP email and stores each incident.');
+    L.push(
+      'Not the same contract: Alertmanager answers the POST once the alert is in memory and notifies afterwards (a crash in between loses the notification; nothing is written to disk but the periodic snapshot), while alert-router answers SNS only after the incident is stored with a conditional write and every channel has been tried, so SNS redelivers whatever failed. Alertmanager here talks to one webhook; alert-router renders and sends Slack, PagerDuty and SMTP email and stores each incident.',
+    );
   }
   L.push('');
 
   if (x.profile) {
     const p = x.profile.summary;
-    L.push('## 4. Where the router\'s CPU goes');
+    L.push("## 4. Where the router's CPU goes");
     L.push('');
-    L.push(`\`node --cpu-prof\` on the router (started as above) while it took ${num(x.profile.run.posted)} alarms at concurrency 50 (${num(x.profile.run.throughput, 1)} alarms/s under the profiler); main thread, ${(p.busyMs / 1000).toFixed(1)} s busy of ${(p.totalMs / 1000).toFixed(1)} s profiled (start-up and warm-up included). Self time by area:`);
+    L.push(
+      `\`node --cpu-prof\` on the router (started as above) while it took ${num(x.profile.run.posted)} alarms at concurrency 50 (${num(x.profile.run.throughput, 1)} alarms/s under the profiler); main thread, ${(p.busyMs / 1000).toFixed(1)} s busy of ${(p.totalMs / 1000).toFixed(1)} s profiled (start-up and warm-up included). Self time by area:`,
+    );
     L.push('');
-    L.push(table(['area (self time)', 'ms', 'share of busy'], p.areas.slice(0, 14).map((a) => [a.name, num(a.ms), `${(a.share * 100).toFixed(1)}%`])));
+    L.push(
+      table(
+        ['area (self time)', 'ms', 'share of busy'],
+        p.areas.slice(0, 14).map((a) => [a.name, num(a.ms), `${(a.share * 100).toFixed(1)}%`]),
+      ),
+    );
     L.push('');
     L.push('Inclusive time (a sample counts for a row when such a frame is anywhere on its stack; rows overlap):');
     L.push('');
-    L.push(table(['frames', 'ms', 'share of busy'], p.inclusive.map((a) => [a.name, num(a.ms), `${(a.share * 100).toFixed(1)}%`])));
+    L.push(
+      table(
+        ['frames', 'ms', 'share of busy'],
+        p.inclusive.map((a) => [a.name, num(a.ms), `${(a.share * 100).toFixed(1)}%`]),
+      ),
+    );
     L.push('');
     L.push('Top functions by self time:');
     L.push('');
-    L.push(table(['function', 'ms', 'share'], p.topFunctions.slice(0, 15).map((a) => [`\`${a.name}\``, num(a.ms), `${(a.share * 100).toFixed(1)}%`])));
+    L.push(
+      table(
+        ['function', 'ms', 'share'],
+        p.topFunctions.slice(0, 15).map((a) => [`\`${a.name}\``, num(a.ms), `${(a.share * 100).toFixed(1)}%`]),
+      ),
+    );
     L.push('');
     const d = x.profile.dynalite;
     if (d) {
-      L.push(`dynalite's worker thread (the in-process DynamoDB, on the second core), ${(d.busyMs / 1000).toFixed(1)} s busy of ${(d.totalMs / 1000).toFixed(1)} s:`);
+      L.push(
+        `dynalite's worker thread (the in-process DynamoDB, on the second core), ${(d.busyMs / 1000).toFixed(1)} s busy of ${(d.totalMs / 1000).toFixed(1)} s:`,
+      );
       L.push('');
-      L.push(table(['area (self time)', 'ms', 'share of busy'], d.areas.slice(0, 8).map((a) => [a.name, num(a.ms), `${(a.share * 100).toFixed(1)}%`])));
+      L.push(
+        table(
+          ['area (self time)', 'ms', 'share of busy'],
+          d.areas.slice(0, 8).map((a) => [a.name, num(a.ms), `${(a.share * 100).toFixed(1)}%`]),
+        ),
+      );
       L.push('');
     }
   }

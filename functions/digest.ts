@@ -10,7 +10,16 @@ import { runtime, type Runtime } from '@alert-router/aws/runtime';
 async function digest(rt: Runtime) {
   const run = await runDigest(rt, { timeZone: rt.config.digestTimeZone ?? undefined });
   const r = run.report;
-  const summary = { from: r.from, to: r.to, empty: r.empty, total: r.total, breaches: r.breaches.length, stillOpen: r.stillOpen.length, slack: run.slack, email: run.email };
+  const summary = {
+    from: r.from,
+    to: r.to,
+    empty: r.empty,
+    total: r.total,
+    breaches: r.breaches.length,
+    stillOpen: r.stillOpen.length,
+    slack: run.slack,
+    email: run.email,
+  };
   const tried = [run.slack, run.email].filter((c) => c.status !== 'outbox');
   if (tried.length > 0 && tried.every((c) => c.status === 'failed')) {
     logger.error('digest not delivered', summary);

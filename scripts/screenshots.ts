@@ -24,7 +24,7 @@ function history(now: number, make: (o: Partial<Incident>) => Incident): Inciden
     ['DiskSpaceTrend', 'P3'],
   ];
   let seed = 7;
-  const rnd = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+  const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
   const out: Incident[] = [];
   for (let n = 0; n < 34; n++) {
     const [name, severity] = alarms[Math.floor(rnd() * alarms.length)];
@@ -85,13 +85,51 @@ async function main(): Promise<void> {
       if (!r.ok) throw new Error(`POST /sns: ${r.status} ${await r.text()}`);
     };
     const now = Date.now();
-    await sns(snsNotification({ name: 'DiskSpaceTrend', topic: 'Low', namespace: 'CWAgent', metric: 'disk_used_percent', dimensions: { InstanceId: 'i-0abc123def4567890', path: '/' }, threshold: 70, statistic: 'AVERAGE', description: 'Disk usage trending up' }, 'ALARM', new Date(now - 300_000)));
-    await sns(snsNotification({ name: 'RedisHighMemory', topic: 'Medium', namespace: 'AWS/ElastiCache', metric: 'DatabaseMemoryUsagePercentage', dimensions: { CacheClusterId: 'qenergyz-production-redis' }, threshold: 85, statistic: 'AVERAGE', description: 'Redis memory above 85%' }, 'ALARM', new Date(now - 240_000)));
+    await sns(
+      snsNotification(
+        {
+          name: 'DiskSpaceTrend',
+          topic: 'Low',
+          namespace: 'CWAgent',
+          metric: 'disk_used_percent',
+          dimensions: { InstanceId: 'i-0abc123def4567890', path: '/' },
+          threshold: 70,
+          statistic: 'AVERAGE',
+          description: 'Disk usage trending up',
+        },
+        'ALARM',
+        new Date(now - 300_000),
+      ),
+    );
+    await sns(
+      snsNotification(
+        {
+          name: 'RedisHighMemory',
+          topic: 'Medium',
+          namespace: 'AWS/ElastiCache',
+          metric: 'DatabaseMemoryUsagePercentage',
+          dimensions: { CacheClusterId: 'qenergyz-production-redis' },
+          threshold: 85,
+          statistic: 'AVERAGE',
+          description: 'Redis memory above 85%',
+        },
+        'ALARM',
+        new Date(now - 240_000),
+      ),
+    );
     await sns(snsNotification(RUNBOOK_ALARMS[0], 'ALARM', new Date(now - 60_000))); // a repeat of HighErrorRate
     const list = (await (await fetch(`${url}/api/incidents`)).json()) as { incidents: { id: string; alarmName: string; status: string }[] };
     const open = (name: string) => list.incidents.find((i) => i.alarmName === name && i.status !== 'resolved')!.id;
-    await fetch(`${url}/api/incidents/${open('HighCPUUtilization')}/ack`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ by: 'alice' }) });
-    await fetch(`${url}/api/silences`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ match: '*-staging', duration: '4h', reason: 'load test on staging', by: 'bob' }) });
+    await fetch(`${url}/api/incidents/${open('HighCPUUtilization')}/ack`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ by: 'alice' }),
+    });
+    await fetch(`${url}/api/silences`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ match: '*-staging', duration: '4h', reason: 'load test on staging', by: 'bob' }),
+    });
 
     const browser = await launchChromium();
     try {

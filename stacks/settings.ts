@@ -43,7 +43,15 @@ export const HANDLERS = {
 export type FunctionKey = keyof typeof HANDLERS;
 
 /** Names of the `sst.Secret`s (also the suffix of `SST_RESOURCE_<Name>` that the code reads). */
-export const SECRET_NAMES = ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackSigningSecret', 'SmtpUrl', 'DashboardToken', 'SentryClientSecret', 'WebhookToken'] as const;
+export const SECRET_NAMES = [
+  'PagerDutyRoutingKey',
+  'SlackWebhookUrl',
+  'SlackSigningSecret',
+  'SmtpUrl',
+  'DashboardToken',
+  'SentryClientSecret',
+  'WebhookToken',
+] as const;
 export type SecretName = (typeof SECRET_NAMES)[number];
 
 /**
@@ -220,7 +228,8 @@ function millis(env: Env, key: string, min = 1): number | null {
   const v = text(env, key);
   if (v === undefined) return null;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new SettingsError(`${key}: expected an integer number of milliseconds${min > 1 ? ` of at least ${min}` : ''}, got "${env[key]}"`);
+  if (!Number.isInteger(n) || n < min)
+    throw new SettingsError(`${key}: expected an integer number of milliseconds${min > 1 ? ` of at least ${min}` : ''}, got "${env[key]}"`);
   return n;
 }
 
@@ -255,7 +264,10 @@ function emailList(env: Env, key: string): string[] {
 }
 
 function accountIds(env: Env, key: string): string[] {
-  const ids = (text(env, key) ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const ids = (text(env, key) ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (const id of ids) if (!/^\d{12}$/.test(id)) throw new SettingsError(`${key}: "${id}" is not a 12-digit AWS account id`);
   return ids;
 }
@@ -303,7 +315,8 @@ export function readSettings(stage: string, env: Env = process.env): Settings {
     .toLowerCase()
     .split(/[^a-z0-9]+/)
     .find((w) => SEVERITY_TOPICS.some((t) => t.key === w));
-  if (clash) throw new SettingsError(`stage "${stage}": contains the severity word "${clash}", which would be read from every topic name; pick another stage name`);
+  if (clash)
+    throw new SettingsError(`stage "${stage}": contains the severity word "${clash}", which would be read from every topic name; pick another stage name`);
 
   checkSecrets(stage, env);
   const emailTo = emailList(env, 'EMAIL_TO');
@@ -311,7 +324,8 @@ export function readSettings(stage: string, env: Env = process.env): Settings {
   if (emailFrom) email('EMAIL_FROM', emailFrom.replace(/^.*<([^>]+)>\s*$/, '$1'));
 
   const level = (text(env, 'LOG_LEVEL') ?? (stage === 'production' ? 'INFO' : 'DEBUG')).toUpperCase();
-  if (!(LOG_LEVELS as readonly string[]).includes(level)) throw new SettingsError(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
+  if (!(LOG_LEVELS as readonly string[]).includes(level))
+    throw new SettingsError(`LOG_LEVEL: expected one of ${LOG_LEVELS.join(', ')}, got "${env.LOG_LEVEL}"`);
 
   let exampleAlarms: ExampleAlarmSettings | null = null;
   if (flag(env, 'EXAMPLE_ALARMS')) {
@@ -331,7 +345,9 @@ export function readSettings(stage: string, env: Env = process.env): Settings {
 
   const ops: OpsSettings = { emails: emailList(env, 'OPS_EMAIL'), httpsUrl: httpsUrl(env, 'OPS_HTTPS_URL') };
   if (stage === 'production' && ops.emails.length === 0 && !ops.httpsUrl) {
-    throw new SettingsError('OPS_EMAIL: required in production (or OPS_HTTPS_URL): where the router\'s own failures are sent, by a path that does not go through the router');
+    throw new SettingsError(
+      "OPS_EMAIL: required in production (or OPS_HTTPS_URL): where the router's own failures are sent, by a path that does not go through the router",
+    );
   }
 
   const deliveryBudgetMs = millis(env, 'DELIVERY_BUDGET_MS');

@@ -47,7 +47,14 @@ export function watch({ settings, functions, withDestination, deadLetterQueues }
     return a;
   };
   // Any occurrence in a minute; no datapoint means nothing happened.
-  const anyInAMinute = { statistic: 'Sum', period: 60, evaluationPeriods: 1, threshold: 0, comparisonOperator: 'GreaterThanThreshold', treatMissingData: 'notBreaching' } as const;
+  const anyInAMinute = {
+    statistic: 'Sum',
+    period: 60,
+    evaluationPeriods: 1,
+    threshold: 0,
+    comparisonOperator: 'GreaterThanThreshold',
+    treatMissingData: 'notBreaching',
+  } as const;
 
   for (const [component, fn] of Object.entries(functions)) {
     const dimensions = { FunctionName: fn.name };

@@ -2,7 +2,17 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { defaultPolicy, loadPolicyFile, nextBusinessDayDeadline, parsePolicyYaml, planEscalation, PolicyError, responseDeadline, type Incident, type Policy } from '@alert-router/core';
+import {
+  defaultPolicy,
+  loadPolicyFile,
+  nextBusinessDayDeadline,
+  parsePolicyYaml,
+  planEscalation,
+  PolicyError,
+  responseDeadline,
+  type Incident,
+  type Policy,
+} from '@alert-router/core';
 
 type Calendar = Partial<Pick<Policy, 'timezone' | 'holidays'>> & { businessHours?: Partial<Policy['businessHours']> };
 
@@ -107,7 +117,9 @@ describe('the calendar is validated at load; errors name the key', () => {
   };
 
   it('holidays and business hours as written', () => {
-    const p = parsePolicyYaml(`${base}timezone: Europe/Berlin\nholidays: [2026-12-25, "2026-12-26"]\nbusinessHours: { days: [1,2,3,4,5], start: "08:30", end: "17:00", grace: 30m, perDay: { fri: { start: "08:30", end: "14:00" } } }\n`);
+    const p = parsePolicyYaml(
+      `${base}timezone: Europe/Berlin\nholidays: [2026-12-25, "2026-12-26"]\nbusinessHours: { days: [1,2,3,4,5], start: "08:30", end: "17:00", grace: 30m, perDay: { fri: { start: "08:30", end: "14:00" } } }\n`,
+    );
     expect(p.holidays).toEqual(['2026-12-25', '2026-12-26']);
     expect(p.businessHours.grace).toBe(30);
     expect(p.businessHours.perDay.fri).toEqual({ start: '08:30', end: '14:00' });
@@ -117,10 +129,22 @@ describe('the calendar is validated at load; errors name the key', () => {
     ['holidays: [2026-02-30]', 'policy.yaml: holidays[0]: expected a date YYYY-MM-DD'],
     ['holidays: ["25.12.2026"]', 'policy.yaml: holidays[0]: expected a date YYYY-MM-DD'],
     ['businessHours: { days: [1], start: "17:00", end: "09:00" }', 'policy.yaml: businessHours.end: expected a time after start (17:00), got "09:00"'],
-    ['businessHours: { days: [1], start: "09:00", end: "17:00", perDay: { sat: { start: "10:00", end: "12:00" } } }', 'policy.yaml: businessHours.perDay.sat: sat is not a business day (add 6 to businessHours.days)'],
-    ['businessHours: { days: [1], start: "09:00", end: "17:00", perDay: { mon: { start: "10:00", end: "09:00" } } }', 'policy.yaml: businessHours.perDay.mon.end: expected a time after start (10:00), got "09:00"'],
-    ['businessHours: { days: [1], start: "09:00", end: "17:00", perDay: { monday: { start: "10:00", end: "12:00" } } }', /^policy\.yaml: businessHours\.perDay\.monday: /],
-    ['businessHours: { days: [1], start: "09:00", end: "17:00", grace: 1 hour }', 'policy.yaml: businessHours.grace: expected a duration like 0m, 30m or 1h, got "1 hour"'],
+    [
+      'businessHours: { days: [1], start: "09:00", end: "17:00", perDay: { sat: { start: "10:00", end: "12:00" } } }',
+      'policy.yaml: businessHours.perDay.sat: sat is not a business day (add 6 to businessHours.days)',
+    ],
+    [
+      'businessHours: { days: [1], start: "09:00", end: "17:00", perDay: { mon: { start: "10:00", end: "09:00" } } }',
+      'policy.yaml: businessHours.perDay.mon.end: expected a time after start (10:00), got "09:00"',
+    ],
+    [
+      'businessHours: { days: [1], start: "09:00", end: "17:00", perDay: { monday: { start: "10:00", end: "12:00" } } }',
+      /^policy\.yaml: businessHours\.perDay\.monday: /,
+    ],
+    [
+      'businessHours: { days: [1], start: "09:00", end: "17:00", grace: 1 hour }',
+      'policy.yaml: businessHours.grace: expected a duration like 0m, 30m or 1h, got "1 hour"',
+    ],
     ['businessHours: { days: [1], start: "9:00", end: "17:00" }', 'policy.yaml: businessHours.start: expected HH:MM (24 h)'],
     ['timezone: Mars/Olympus', 'policy.yaml: timezone: unknown time zone "Mars/Olympus"'],
     ['holidaysFile: no-such.ics', 'policy.yaml: holidaysFile: cannot use "no-such.ics" (ENOENT)'],
@@ -156,7 +180,9 @@ describe('the calendar is validated at load; errors name the key', () => {
     );
     writeFileSync(join(dir, 'policy.yaml'), `${base}timezone: Europe/Berlin\nholidays: [2027-01-01]\nholidaysFile: holidays.ics\n`);
     const p = loadPolicyFile(join(dir, 'policy.yaml'));
-    expect(p.holidays).toEqual(expect.arrayContaining(['2025-12-25', '2025-12-26', '2026-12-25', '2026-12-26', '2026-12-28', '2026-12-29', '2026-12-30', '2027-01-01', '2099-12-25']));
+    expect(p.holidays).toEqual(
+      expect.arrayContaining(['2025-12-25', '2025-12-26', '2026-12-25', '2026-12-26', '2026-12-28', '2026-12-29', '2026-12-30', '2027-01-01', '2099-12-25']),
+    );
     expect(p.holidays).not.toContain('2026-12-27');
     expect(p.holidays).not.toContain('2026-12-31');
     // Thu Dec 24 17:00 → Fri 25, Mon 28–Wed 30, Thu 31 opens

@@ -43,19 +43,44 @@ describe('runtime configuration', () => {
 
   it('never shows a secret in its error', () => {
     const bad = 'not a url but a secret 7f3a9k2m';
-    expect(() => readConfig({ ...base, SLACK_WEBHOOK_URL: bad })).toThrow(new ConfigError('SLACK_WEBHOOK_URL: expected a URL, got a value that is not one (not shown: it is a secret)'));
-    expect(() => readConfig({ ...base, SST_RESOURCE_SlackSigningSecret: '{oops' })).toThrow(/^SST_RESOURCE_SlackSigningSecret: expected the JSON SST links write/);
+    expect(() => readConfig({ ...base, SLACK_WEBHOOK_URL: bad })).toThrow(
+      new ConfigError('SLACK_WEBHOOK_URL: expected a URL, got a value that is not one (not shown: it is a secret)'),
+    );
+    expect(() => readConfig({ ...base, SST_RESOURCE_SlackSigningSecret: '{oops' })).toThrow(
+      /^SST_RESOURCE_SlackSigningSecret: expected the JSON SST links write/,
+    );
   });
 
   it('reports every invalid variable at once, one per line', () => {
     expect(() => readConfig({ DELIVERY_BUDGET_MS: '0', DIGEST_TIME: '25:00' })).toThrow(
-      new ConfigError(['ROUTER_TABLE: expected the DynamoDB table name, got nothing', 'DELIVERY_BUDGET_MS: expected a positive integer (milliseconds), got "0"', 'DIGEST_TIME: expected HH:MM (24-hour), got "25:00"'].join('\n')),
+      new ConfigError(
+        [
+          'ROUTER_TABLE: expected the DynamoDB table name, got nothing',
+          'DELIVERY_BUDGET_MS: expected a positive integer (milliseconds), got "0"',
+          'DIGEST_TIME: expected HH:MM (24-hour), got "25:00"',
+        ].join('\n'),
+      ),
     );
   });
 
   it('fills the defaults the README documents', () => {
-    expect(readEnv(base)).toMatchObject({ DELIVERY_BUDGET_MS: 8000, DELIVERY_LEASE_MS: 45_000, DASHBOARD_POLL_MS: 15_000, DIGEST_TIME: { hour: 8, minute: 0 }, POWERTOOLS_SERVICE_NAME: 'alert-router', POWERTOOLS_METRICS_NAMESPACE: 'AlertRouter', POWERTOOLS_METRICS_DISABLED: false, EMAIL_TO: [] });
-    expect(readEnv({ DIGEST_TIME: '7:05', DASHBOARD_URL: 'https://ops.example.com/', POWERTOOLS_METRICS_DISABLED: 'TRUE' }, ['DIGEST_TIME', 'DASHBOARD_URL', 'POWERTOOLS_METRICS_DISABLED'])).toEqual({
+    expect(readEnv(base)).toMatchObject({
+      DELIVERY_BUDGET_MS: 8000,
+      DELIVERY_LEASE_MS: 45_000,
+      DASHBOARD_POLL_MS: 15_000,
+      DIGEST_TIME: { hour: 8, minute: 0 },
+      POWERTOOLS_SERVICE_NAME: 'alert-router',
+      POWERTOOLS_METRICS_NAMESPACE: 'AlertRouter',
+      POWERTOOLS_METRICS_DISABLED: false,
+      EMAIL_TO: [],
+    });
+    expect(
+      readEnv({ DIGEST_TIME: '7:05', DASHBOARD_URL: 'https://ops.example.com/', POWERTOOLS_METRICS_DISABLED: 'TRUE' }, [
+        'DIGEST_TIME',
+        'DASHBOARD_URL',
+        'POWERTOOLS_METRICS_DISABLED',
+      ]),
+    ).toEqual({
       DIGEST_TIME: { hour: 7, minute: 5 },
       DASHBOARD_URL: 'https://ops.example.com',
       POWERTOOLS_METRICS_DISABLED: true,

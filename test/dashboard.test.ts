@@ -38,8 +38,14 @@ async function call(rt: Runtime, method: string, url: string, opts: { headers?: 
   };
 }
 
-const form = (fields: Record<string, string>) => ({ headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
-const jsonBody = (v: unknown, headers: Record<string, string> = {}) => ({ headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(v) });
+const form = (fields: Record<string, string>) => ({
+  headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  body: new URLSearchParams(fields).toString(),
+});
+const jsonBody = (v: unknown, headers: Record<string, string> = {}) => ({
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(v),
+});
 const bearer = { authorization: `Bearer ${TOKEN}` };
 
 function cookiePair(setCookie: string): string {
@@ -63,7 +69,12 @@ function incident(id: string, o: Partial<Incident> = {}): Incident {
     incidentKey: `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${o.alarmName ?? 'HighErrorRate'}`,
     openedAt,
     updatedAt: openedAt,
-    escalation: { step: 0, count: 0, nextAt: new Date(Date.parse(openedAt) + 5 * 60_000).toISOString(), chain: [{ notify: ['pagerduty', 'slack'], tier: 'onCall', repeat: 1, afterMinutes: 5 }] },
+    escalation: {
+      step: 0,
+      count: 0,
+      nextAt: new Date(Date.parse(openedAt) + 5 * 60_000).toISOString(),
+      chain: [{ notify: ['pagerduty', 'slack'], tier: 'onCall', repeat: 1, afterMinutes: 5 }],
+    },
     ...o,
   });
 }
@@ -201,7 +212,10 @@ describe('dashboard with DASHBOARD_TOKEN set', () => {
     const { cookie, csrf } = await signIn(rt, 'alice');
     const missing = await call(rt, 'POST', '/api/incidents/INC-0PEN0001/ack', { cookie, ...form({ redirect: '/' }) });
     expect(missing.status).toBe(403);
-    const wrongToken = await call(rt, 'POST', '/api/incidents/INC-0PEN0001/ack', { cookie, ...form({ _csrf: `${csrf.slice(0, -1)}${csrf.endsWith('A') ? 'B' : 'A'}`, redirect: '/' }) });
+    const wrongToken = await call(rt, 'POST', '/api/incidents/INC-0PEN0001/ack', {
+      cookie,
+      ...form({ _csrf: `${csrf.slice(0, -1)}${csrf.endsWith('A') ? 'B' : 'A'}`, redirect: '/' }),
+    });
     expect(wrongToken.status).toBe(403);
     const otherSession = await signIn(rt, 'bob');
     expect((await call(rt, 'POST', '/api/incidents/INC-0PEN0001/ack', { cookie, ...form({ _csrf: otherSession.csrf }) })).status).toBe(403);
@@ -240,7 +254,9 @@ describe('dashboard with DASHBOARD_TOKEN set', () => {
     expect((await call(rt, 'POST', '/api/incidents/INC-NOPE0000/resolve', { headers: bearer })).status).toBe(404);
     expect((await call(rt, 'GET', '/api/incidents/INC-NOPE0000', { headers: bearer })).status).toBe(404);
     expect((await call(rt, 'GET', '/api/incidents/INC-APPAPP01', { headers: bearer })).json().incident).toMatchObject({ id: 'INC-APPAPP01' });
-    expect((await call(rt, 'POST', '/api/incidents/INC-APPAPP01/ack', { headers: { ...bearer, 'content-type': 'application/json' }, body: '{nope' })).status).toBe(400);
+    expect(
+      (await call(rt, 'POST', '/api/incidents/INC-APPAPP01/ack', { headers: { ...bearer, 'content-type': 'application/json' }, body: '{nope' })).status,
+    ).toBe(400);
   });
 
   it('POST /api/silences creates a silence (and refreshes the cache); bad input is a 400 with the key', async () => {
@@ -282,7 +298,12 @@ describe('dashboard with DASHBOARD_TOKEN set', () => {
 
   it('every response carries the CSP (no inline script), nosniff, Referrer-Policy and frame-ancestors none', async () => {
     const { cookie } = await signIn(rt);
-    for (const r of [await call(rt, 'GET', '/', { cookie }), await call(rt, 'GET', '/api/incidents', { headers: bearer }), await call(rt, 'GET', '/'), await call(rt, 'GET', '/health')]) {
+    for (const r of [
+      await call(rt, 'GET', '/', { cookie }),
+      await call(rt, 'GET', '/api/incidents', { headers: bearer }),
+      await call(rt, 'GET', '/'),
+      await call(rt, 'GET', '/health'),
+    ]) {
       const csp = r.headers['content-security-policy'];
       expect(csp).toContain("script-src 'self'");
       expect(csp).toContain("frame-ancestors 'none'");
@@ -330,7 +351,10 @@ describe('deployed (in Lambda) without a dashboard token: fails closed', () => {
     expect(r.status, what).toBe(503);
     expect(r.body, what).not.toContain('ClosedDoorAlarm');
     expect(r.body, what).not.toContain('class="incidents"');
-    expect(r.cookies.filter((c) => c.startsWith('ar_session=') && !/Max-Age=0/.test(c)), `${what}: no session is handed out`).toEqual([]);
+    expect(
+      r.cookies.filter((c) => c.startsWith('ar_session=') && !/Max-Age=0/.test(c)),
+      `${what}: no session is handed out`,
+    ).toEqual([]);
     expect(r.body, what).toContain(DASHBOARD_DISABLED);
   }
 
@@ -362,7 +386,10 @@ describe('deployed (in Lambda) without a dashboard token: fails closed', () => {
       ['POST', '/logout', {}],
     ] as const) {
       const r = await call(rt, method, path, opts);
-      expect(r.cookies.filter((c) => !/Max-Age=0/.test(c)), `${method} ${path}`).toEqual([]);
+      expect(
+        r.cookies.filter((c) => !/Max-Age=0/.test(c)),
+        `${method} ${path}`,
+      ).toEqual([]);
       expect(r.body).not.toContain('ClosedDoorAlarm');
       expectRefused(r, `${method} ${path}`);
     }
@@ -426,7 +453,13 @@ describe('dashboard rendering', () => {
       },
     });
     await local.store.createIncident(hostile);
-    await rt.silences.create({ match: '<script>alert(6)</script>', reason: '<img src=y onerror=alert(7)>', author: '<b>eve</b>', minutes: 60, now: new Date().toISOString() });
+    await rt.silences.create({
+      match: '<script>alert(6)</script>',
+      reason: '<img src=y onerror=alert(7)>',
+      author: '<b>eve</b>',
+      minutes: 60,
+      now: new Date().toISOString(),
+    });
     for (const path of ['/', '/incidents/INC-H0ST11E0', '/?alarm=%3Cimg']) {
       const r = await call(rt, 'GET', path);
       expect(r.status, path).toBe(200);
@@ -445,7 +478,15 @@ describe('dashboard rendering', () => {
 
   it('groups unresolved incidents by severity (open before acknowledged), with age and time left before escalation', async () => {
     await local.store.createIncident(incident('INC-P0A00001', { alarmName: 'HighErrorRate', severity: 'P0', openedAt: ago(2 * 60_000) }));
-    await local.store.createIncident(incident('INC-P1A00001', { alarmName: 'HighResponseTime', severity: 'P1', status: 'acknowledged', acknowledgedAt: ago(60_000), acknowledgedBy: 'slack:U1 (alice)' }));
+    await local.store.createIncident(
+      incident('INC-P1A00001', {
+        alarmName: 'HighResponseTime',
+        severity: 'P1',
+        status: 'acknowledged',
+        acknowledgedAt: ago(60_000),
+        acknowledgedBy: 'slack:U1 (alice)',
+      }),
+    );
     await local.store.createIncident(incident('INC-P1B00001', { alarmName: 'HighCPUUtilization', severity: 'P1' }));
     const r = await call(rt, 'GET', '/');
     const body = r.body;
@@ -471,7 +512,10 @@ describe('dashboard rendering', () => {
         alarmName: 'HighErrorRate',
         severity: 'P0',
         openedAt: at,
-        deliveries: { 'trigger:pagerduty': { status: 'delivered', attempts: 1, at }, 'trigger:slack': { status: 'failed', attempts: 4, at, error: 'slack: HTTP 500: oops' } },
+        deliveries: {
+          'trigger:pagerduty': { status: 'delivered', attempts: 1, at },
+          'trigger:slack': { status: 'failed', attempts: 4, at, error: 'slack: HTTP 500: oops' },
+        },
         timeline: [
           { at, type: 'opened', by: 'cloudwatch', detail: 'ALARM · P0 by topic' },
           { at, type: 'delivery', channel: 'pagerduty', event: 'trigger', outcome: 'delivered', attempts: 1 },
@@ -494,7 +538,8 @@ describe('dashboard rendering', () => {
       'Check application logs',
       'https://github.com/your-org/ops/blob/main/runbook.md#high-error-rate',
       'Open the alarm in the CloudWatch console',
-    ]) expect(r.body).toContain(text);
+    ])
+      expect(r.body).toContain(text);
     expect((await call(rt, 'GET', '/incidents/INC-NOPE0000')).status).toBe(404);
   });
 
@@ -511,10 +556,16 @@ describe('dashboard rendering', () => {
     const curl = await call(rt, 'POST', '/api/incidents/INC-10CA1000/resolve', jsonBody({ by: 'curl' }));
     expect(curl.status).toBe(200);
     expect(curl.json().incident).toMatchObject({ status: 'resolved', resolvedBy: 'dashboard:dashboard (curl)' });
-    const silence = await call(rt, 'POST', '/api/silences', { cookie, ...form({ _csrf: csrf, match: 'LocalAlarm', duration: '30m', reason: 'testing', redirect: '/incidents/INC-10CA1000' }) });
+    const silence = await call(rt, 'POST', '/api/silences', {
+      cookie,
+      ...form({ _csrf: csrf, match: 'LocalAlarm', duration: '30m', reason: 'testing', redirect: '/incidents/INC-10CA1000' }),
+    });
     expect(silence.status).toBe(303);
     expect(silence.headers.location).toMatch(/^\/incidents\/INC-10CA1000\?done=silence&id=SIL-[0-9A-F]{6}$/);
-    const bad = await call(rt, 'POST', '/api/silences', { cookie, ...form({ _csrf: csrf, match: 'LocalAlarm', duration: 'forever', reason: 'x', redirect: '/' }) });
+    const bad = await call(rt, 'POST', '/api/silences', {
+      cookie,
+      ...form({ _csrf: csrf, match: 'LocalAlarm', duration: 'forever', reason: 'x', redirect: '/' }),
+    });
     expect(bad.headers.location).toBe('/?error=silence-invalid');
     // The form refuses `*` like Slack and the JSON API, and the page says why.
     const all = await call(rt, 'POST', '/api/silences', { cookie, ...form({ _csrf: csrf, match: '*', duration: '30m', reason: 'x', redirect: '/' }) });
@@ -529,7 +580,16 @@ describe('dashboard rendering', () => {
 
   it('"recently resolved" lists what was resolved in the range, newest resolution first, even if it opened days before', async () => {
     const resolvedInc = (id: string, openedAgoMs: number, resolvedAgoMs: number) =>
-      incident(id, { alarmName: `RecentlyResolved-${id}`, severity: 'P2', status: 'resolved', openedAt: ago(openedAgoMs), resolvedAt: ago(resolvedAgoMs), resolvedBy: 'cloudwatch', escalation: null, updatedAt: ago(resolvedAgoMs) });
+      incident(id, {
+        alarmName: `RecentlyResolved-${id}`,
+        severity: 'P2',
+        status: 'resolved',
+        openedAt: ago(openedAgoMs),
+        resolvedAt: ago(resolvedAgoMs),
+        resolvedBy: 'cloudwatch',
+        escalation: null,
+        updatedAt: ago(resolvedAgoMs),
+      });
     const H = 3_600_000;
     for (const i of [
       resolvedInc('INC-RRA00000', 72 * H, 5 * 60_000), // opened 3 days ago, resolved 5 min ago
@@ -601,7 +661,14 @@ describe('1,000 incidents', () => {
       items.push(
         n % 5 < 2
           ? incident(`INC-${String(n).padStart(8, '0')}`, base)
-          : incident(`INC-${String(n).padStart(8, '0')}`, { ...base, status: 'resolved', acknowledgedAt: new Date(Date.parse(openedAt) + 120_000).toISOString(), acknowledgedBy: 'slack:U1 (a)', resolvedAt: new Date(Date.parse(openedAt) + 900_000).toISOString(), resolvedBy: 'cloudwatch' }),
+          : incident(`INC-${String(n).padStart(8, '0')}`, {
+              ...base,
+              status: 'resolved',
+              acknowledgedAt: new Date(Date.parse(openedAt) + 120_000).toISOString(),
+              acknowledgedBy: 'slack:U1 (a)',
+              resolvedAt: new Date(Date.parse(openedAt) + 900_000).toISOString(),
+              resolvedBy: 'cloudwatch',
+            }),
       );
     }
     for (let k = 0; k < items.length; k += 50) await Promise.all(items.slice(k, k + 50).map((i) => local.store.createIncident(i)));

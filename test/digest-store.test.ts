@@ -16,7 +16,15 @@ import { routerWithPeers } from './helpers/router-runtime';
 const TO = '2024-01-16T08:00:00.000Z';
 
 function inc(id: string, alarmName: string, severity: Incident['severity'], openedAt: string, o: Partial<Incident> = {}): Incident {
-  return makeIncident({ id, alarmName, incidentKey: `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${alarmName}`, severity, openedAt, updatedAt: openedAt, ...o });
+  return makeIncident({
+    id,
+    alarmName,
+    incidentKey: `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${alarmName}`,
+    severity,
+    openedAt,
+    updatedAt: openedAt,
+    ...o,
+  });
 }
 const acked = (at: string) => ({ acknowledgedAt: at, acknowledgedBy: 'slack:U1 (alice)' });
 const resolved = (at: string) => ({ status: 'resolved' as const, resolvedAt: at, resolvedBy: 'cloudwatch' });
@@ -24,7 +32,11 @@ const resolved = (at: string) => ({ status: 'resolved' as const, resolvedAt: at,
 /** The window's incidents (9, over two UTC days), one just before it, and one open from the day before. */
 const DAY: Incident[] = [
   inc('INC-AAAAAAAA', 'HighErrorRate', 'P0', '2024-01-15T10:00:00.000Z', { ...acked('2024-01-15T10:03:20.000Z'), ...resolved('2024-01-15T10:45:00.000Z') }),
-  inc('INC-BBBBBBBB', 'HighErrorRate', 'P0', '2024-01-15T14:00:00.000Z', { ...acked('2024-01-15T14:07:30.000Z'), ...resolved('2024-01-15T15:00:00.000Z'), duplicates: 3 }),
+  inc('INC-BBBBBBBB', 'HighErrorRate', 'P0', '2024-01-15T14:00:00.000Z', {
+    ...acked('2024-01-15T14:07:30.000Z'),
+    ...resolved('2024-01-15T15:00:00.000Z'),
+    duplicates: 3,
+  }),
   inc('INC-CCCCCCCC', 'HighResponseTime', 'P1', '2024-01-15T09:00:00.000Z', { ...acked('2024-01-15T09:10:00.000Z'), ...resolved('2024-01-15T09:40:00.000Z') }),
   inc('INC-DDDDDDDD', 'HighCPUUtilization', 'P1', '2024-01-15T20:00:00.000Z'),
   inc('INC-EEEEEEEE', 'DatabaseHighCPU', 'P2', '2024-01-15T12:00:00.000Z', { ...resolved('2024-01-15T12:30:00.000Z'), flapping: true, duplicates: 5 }),
@@ -42,7 +54,15 @@ function history(): Incident[] {
   for (let d = 1; d <= 10; d++) {
     for (let n = 0; n < 30; n++) {
       const opened = new Date(Date.parse('2024-01-15T00:00:00.000Z') - d * 86_400_000 + n * 2_700_000).toISOString();
-      out.push(inc(`INC-H${String(d).padStart(2, '0')}${String(n).padStart(5, '0')}`, `Old${n % 7}`, 'P2', opened, resolved(new Date(Date.parse(opened) + 600_000).toISOString())));
+      out.push(
+        inc(
+          `INC-H${String(d).padStart(2, '0')}${String(n).padStart(5, '0')}`,
+          `Old${n % 7}`,
+          'P2',
+          opened,
+          resolved(new Date(Date.parse(opened) + 600_000).toISOString()),
+        ),
+      );
     }
   }
   return out;
@@ -55,11 +75,14 @@ async function seed(store: { createIncident(i: Incident): Promise<boolean> }, it
 /** Query responses seen by a client: index, Count and ScannedCount. */
 function watchQueries(db: { middlewareStack: { add: (mw: never, opts: { step: 'initialize'; name: string }) => void } }) {
   const reads: { index: string; count: number; scanned: number }[] = [];
-  const mw = (next: (a: unknown) => Promise<{ output: { Count?: number; ScannedCount?: number } }>, context: { commandName?: string }) => async (args: { input: { IndexName?: string } }) => {
-    const out = await next(args);
-    if (context.commandName === 'QueryCommand') reads.push({ index: args.input.IndexName ?? 'table', count: out.output.Count ?? 0, scanned: out.output.ScannedCount ?? 0 });
-    return out;
-  };
+  const mw =
+    (next: (a: unknown) => Promise<{ output: { Count?: number; ScannedCount?: number } }>, context: { commandName?: string }) =>
+    async (args: { input: { IndexName?: string } }) => {
+      const out = await next(args);
+      if (context.commandName === 'QueryCommand')
+        reads.push({ index: args.input.IndexName ?? 'table', count: out.output.Count ?? 0, scanned: out.output.ScannedCount ?? 0 });
+      return out;
+    };
   db.middlewareStack.add(mw as never, { step: 'initialize', name: 'queryWatcher' });
   return reads;
 }
@@ -154,7 +177,11 @@ describe('daily digest against dynalite, Slack and SMTP peers', () => {
   it('without channels configured, prints to the local outbox', async () => {
     const local = await localStore();
     try {
-      const rt = buildRuntime(readConfig({ ROUTER_TABLE: local.tableName, DYNAMODB_ENDPOINT: local.endpoint }), { db: local.db, store: local.store, now: () => new Date(TO) });
+      const rt = buildRuntime(readConfig({ ROUTER_TABLE: local.tableName, DYNAMODB_ENDPOINT: local.endpoint }), {
+        db: local.db,
+        store: local.store,
+        now: () => new Date(TO),
+      });
       await seed(local.store, DAY);
       const lines: string[] = [];
       const run = await runDigest(rt, { print: (l) => lines.push(l) });

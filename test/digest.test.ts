@@ -42,15 +42,29 @@ const acked = (at: string, by = 'slack:U1 (alice)') => ({ acknowledgedAt: at, ac
 const resolvedAt = (at: string, by = 'cloudwatch') => ({ status: 'resolved' as const, resolvedAt: at, resolvedBy: by });
 
 // A: P0, acked after 200 s, resolved after 2700 s: within the 5 min response time.
-const A = inc('INC-AAAAAAAA', 'HighErrorRate', 'P0', '2024-01-15T10:00:00.000Z', { ...acked('2024-01-15T10:03:20.000Z'), ...resolvedAt('2024-01-15T10:45:00.000Z') });
+const A = inc('INC-AAAAAAAA', 'HighErrorRate', 'P0', '2024-01-15T10:00:00.000Z', {
+  ...acked('2024-01-15T10:03:20.000Z'),
+  ...resolvedAt('2024-01-15T10:45:00.000Z'),
+});
 // B: same alarm, next episode: acked after 450 s (deadline 14:05 → 150 s late), resolved after 3600 s, 3 repeats.
-const B = inc('INC-BBBBBBBB', 'HighErrorRate', 'P0', '2024-01-15T14:00:00.000Z', { ...acked('2024-01-15T14:07:30.000Z', 'dashboard:dashboard (bob)'), ...resolvedAt('2024-01-15T15:00:00.000Z'), duplicates: 3 });
+const B = inc('INC-BBBBBBBB', 'HighErrorRate', 'P0', '2024-01-15T14:00:00.000Z', {
+  ...acked('2024-01-15T14:07:30.000Z', 'dashboard:dashboard (bob)'),
+  ...resolvedAt('2024-01-15T15:00:00.000Z'),
+  duplicates: 3,
+});
 // C: P1 acked after 600 s (within 15 min), resolved after 2400 s.
-const C = inc('INC-CCCCCCCC', 'HighResponseTime', 'P1', '2024-01-15T09:00:00.000Z', { ...acked('2024-01-15T09:10:00.000Z'), ...resolvedAt('2024-01-15T09:40:00.000Z') });
+const C = inc('INC-CCCCCCCC', 'HighResponseTime', 'P1', '2024-01-15T09:00:00.000Z', {
+  ...acked('2024-01-15T09:10:00.000Z'),
+  ...resolvedAt('2024-01-15T09:40:00.000Z'),
+});
 // D: P1 never acked, still open at TO: ongoing breach, deadline 20:15 → 11 h 45 min late; open 12 h.
 const D = inc('INC-DDDDDDDD', 'HighCPUUtilization', 'P1', '2024-01-15T20:00:00.000Z');
 // E: P2 recovered by itself after 1800 s (before its 2 h deadline): no breach; flapping, 5 repeats.
-const E = inc('INC-EEEEEEEE', 'DatabaseHighCPU', 'P2', '2024-01-15T12:00:00.000Z', { ...resolvedAt('2024-01-15T12:30:00.000Z'), flapping: true, duplicates: 5 });
+const E = inc('INC-EEEEEEEE', 'DatabaseHighCPU', 'P2', '2024-01-15T12:00:00.000Z', {
+  ...resolvedAt('2024-01-15T12:30:00.000Z'),
+  flapping: true,
+  duplicates: 5,
+});
 // F: opened before the window, still acknowledged: only in "still open" (29 h).
 const F = inc('INC-FFFFFFFF', 'RedisHighMemory', 'P2', '2024-01-15T03:00:00.000Z', { status: 'acknowledged', ...acked('2024-01-15T03:30:00.000Z') });
 // G: P3 Monday 16:00, open: due Tuesday 10:00 (next business day 09:00 + 1 h), after TO: no breach; open 16 h.
@@ -65,9 +79,34 @@ const J = inc('INC-KKKKKKKK', 'PaymentsLatency', 'P1', '2024-01-15T23:00:00.000Z
 const K = inc('INC-MMMMMMMM', 'QueueDepth', 'P2', '2024-01-16T05:00:00.000Z', { status: 'acknowledged', ...acked('2024-01-16T05:20:00.000Z') });
 
 const silences: Silence[] = [
-  { id: 'SIL-000001', match: 'Payments*', reason: 'deploy', author: 'carol', startsAt: '2024-01-15T22:50:00.000Z', endsAt: '2024-01-16T12:00:00.000Z', createdAt: '2024-01-15T22:50:00.000Z' },
-  { id: 'SIL-000002', match: 'Old*', reason: 'expired', author: 'dave', startsAt: '2024-01-14T00:00:00.000Z', endsAt: '2024-01-15T00:00:00.000Z', createdAt: '2024-01-14T00:00:00.000Z' },
-  { id: 'SIL-000003', match: 'Ended*', reason: 'ended early', author: 'erin', startsAt: '2024-01-15T00:00:00.000Z', endsAt: '2024-01-17T00:00:00.000Z', createdAt: '2024-01-15T00:00:00.000Z', endedBy: 'erin' },
+  {
+    id: 'SIL-000001',
+    match: 'Payments*',
+    reason: 'deploy',
+    author: 'carol',
+    startsAt: '2024-01-15T22:50:00.000Z',
+    endsAt: '2024-01-16T12:00:00.000Z',
+    createdAt: '2024-01-15T22:50:00.000Z',
+  },
+  {
+    id: 'SIL-000002',
+    match: 'Old*',
+    reason: 'expired',
+    author: 'dave',
+    startsAt: '2024-01-14T00:00:00.000Z',
+    endsAt: '2024-01-15T00:00:00.000Z',
+    createdAt: '2024-01-14T00:00:00.000Z',
+  },
+  {
+    id: 'SIL-000003',
+    match: 'Ended*',
+    reason: 'ended early',
+    author: 'erin',
+    startsAt: '2024-01-15T00:00:00.000Z',
+    endsAt: '2024-01-17T00:00:00.000Z',
+    createdAt: '2024-01-15T00:00:00.000Z',
+    endedBy: 'erin',
+  },
 ];
 
 function report() {
@@ -107,9 +146,39 @@ describe('computeDigest on a fixed day', () => {
   it('lists the response-time breaches, most late first', () => {
     const r = report();
     expect(r.breaches).toEqual([
-      { id: D.id, alarmName: 'HighCPUUtilization', severity: 'P1', openedAt: D.openedAt, deadline: '2024-01-15T20:15:00.000Z', acknowledgedAt: null, acknowledgedBy: null, lateSeconds: 42_300, ongoing: true },
-      { id: I.id, alarmName: 'LoginFailures', severity: 'P0', openedAt: I.openedAt, deadline: '2024-01-15T22:05:00.000Z', acknowledgedAt: null, acknowledgedBy: null, lateSeconds: 900, ongoing: false },
-      { id: B.id, alarmName: 'HighErrorRate', severity: 'P0', openedAt: B.openedAt, deadline: '2024-01-15T14:05:00.000Z', acknowledgedAt: '2024-01-15T14:07:30.000Z', acknowledgedBy: 'dashboard:dashboard (bob)', lateSeconds: 150, ongoing: false },
+      {
+        id: D.id,
+        alarmName: 'HighCPUUtilization',
+        severity: 'P1',
+        openedAt: D.openedAt,
+        deadline: '2024-01-15T20:15:00.000Z',
+        acknowledgedAt: null,
+        acknowledgedBy: null,
+        lateSeconds: 42_300,
+        ongoing: true,
+      },
+      {
+        id: I.id,
+        alarmName: 'LoginFailures',
+        severity: 'P0',
+        openedAt: I.openedAt,
+        deadline: '2024-01-15T22:05:00.000Z',
+        acknowledgedAt: null,
+        acknowledgedBy: null,
+        lateSeconds: 900,
+        ongoing: false,
+      },
+      {
+        id: B.id,
+        alarmName: 'HighErrorRate',
+        severity: 'P0',
+        openedAt: B.openedAt,
+        deadline: '2024-01-15T14:05:00.000Z',
+        acknowledgedAt: '2024-01-15T14:07:30.000Z',
+        acknowledgedBy: 'dashboard:dashboard (bob)',
+        lateSeconds: 150,
+        ongoing: false,
+      },
     ]);
   });
 
@@ -129,7 +198,9 @@ describe('computeDigest on a fixed day', () => {
   });
 
   it('keeps only the ten noisiest', () => {
-    const many = Array.from({ length: 12 }, (_, n) => inc(`INC-N${String(n).padStart(7, '0')}`, `Alarm${String(n).padStart(2, '0')}`, 'P2', '2024-01-15T12:00:00.000Z', { duplicates: n }));
+    const many = Array.from({ length: 12 }, (_, n) =>
+      inc(`INC-N${String(n).padStart(7, '0')}`, `Alarm${String(n).padStart(2, '0')}`, 'P2', '2024-01-15T12:00:00.000Z', { duplicates: n }),
+    );
     const r = computeDigest({ incidents: many, unresolved: [], silences: [], policy, from: FROM, to: TO });
     expect(r.noisiest).toHaveLength(10);
     expect(r.noisiest[0]).toMatchObject({ alarmName: 'Alarm11', total: 12 });
@@ -301,7 +372,13 @@ describe('the digest chart as PNG (pure JS)', () => {
     const { width, height, rgb } = decodePng(png);
     expect([width, height]).toEqual([720, 240]);
     const colours = new Set<string>();
-    for (let p = 0; p < rgb.length; p += 3) colours.add(`#${[rgb[p], rgb[p + 1], rgb[p + 2]].map((v) => v.toString(16).padStart(2, '0')).join('').toUpperCase()}`);
+    for (let p = 0; p < rgb.length; p += 3)
+      colours.add(
+        `#${[rgb[p], rgb[p + 1], rgb[p + 2]]
+          .map((v) => v.toString(16).padStart(2, '0'))
+          .join('')
+          .toUpperCase()}`,
+      );
     for (const s of ['P0', 'P1', 'P2', 'P3'] as const) expect(colours).toContain(SEVERITY_STYLE[s].color);
     expect(png.length).toBeLessThan(20_000);
   });

@@ -18,7 +18,6 @@ function alarm(a = errorRate, at = T0, state: 'ALARM' | 'OK' = 'ALARM') {
   return parseSnsMessage({ ...b, Subject: b.Subject ?? null }, 'Sns');
 }
 
-
 /** A sweep that read `stale` from the due index before someone acted on the incident: its guarded write must fail. */
 async function sweepThatRead(rt: Runtime, stale: Incident) {
   const listDue = rt.store.listDue.bind(rt.store);
@@ -121,7 +120,9 @@ describe('escalation on ack timeout (controlled clock)', () => {
     expect(run.redelivered).toEqual([{ id: a.incidentId, event: 'acknowledge', channel: 'pagerduty', outcome: 'delivered' }]);
     inc = await env.rt.store.getIncident(a.incidentId!);
     expect(inc?.deliveries['acknowledge:pagerduty'].status).toBe('delivered');
-    expect(env.pagerduty.received.filter((r) => (r.body as { event_action: string }).event_action === 'acknowledge').at(-1)?.body).toMatchObject({ event_action: 'acknowledge' });
+    expect(env.pagerduty.received.filter((r) => (r.body as { event_action: string }).event_action === 'acknowledge').at(-1)?.body).toMatchObject({
+      event_action: 'acknowledge',
+    });
 
     c.advanceMinutes(10);
     run = await runEscalations(env.rt);
@@ -133,7 +134,13 @@ describe('escalation on ack timeout (controlled clock)', () => {
     const id = a.incidentId!;
     c.advanceMinutes(2);
     // Created by another function (Slack, dashboard): this runtime's cache is not told; the sweep must see it.
-    const s = await env.rt.silences.create({ match: errorRate.name, reason: 'deploy rollback', author: 'slack:U1 (alice)', minutes: 10, now: c.now().toISOString() });
+    const s = await env.rt.silences.create({
+      match: errorRate.name,
+      reason: 'deploy rollback',
+      author: 'slack:U1 (alice)',
+      minutes: 10,
+      now: c.now().toISOString(),
+    });
     const triggers = () => env.pagerduty.received.filter((r) => (r.body as { event_action: string }).event_action === 'trigger');
     const escalated = async () => (await env.rt.store.getIncident(id))!.timeline.filter((e) => e.type === 'escalated');
 
@@ -150,7 +157,9 @@ describe('escalation on ack timeout (controlled clock)', () => {
     expect(await escalated()).toEqual([]);
     expect(inc?.escalation).toMatchObject({ step: 0, count: 0, nextAt: new Date(T0.getTime() + 5 * 60_000).toISOString() });
     // Held once on the timeline, not once per sweep.
-    expect(inc?.timeline.filter((e) => e.by === 'escalation' && e.type === 'silenced').map((e) => e.detail)).toEqual([`escalation held: silenced by ${s.id} by slack:U1 (alice) until ${s.endsAt}: deploy rollback`]);
+    expect(inc?.timeline.filter((e) => e.by === 'escalation' && e.type === 'silenced').map((e) => e.detail)).toEqual([
+      `escalation held: silenced by ${s.id} by slack:U1 (alice) until ${s.endsAt}: deploy rollback`,
+    ]);
 
     c.advanceMinutes(3); // 12 min: the silence ended at 12 min
     run = await runEscalations(env.rt);
@@ -227,7 +236,13 @@ describe('flapping and silences', () => {
   });
 
   it('a silenced alarm is recorded and shown but not notified, until the silence ends', async () => {
-    const s = await env.rt.silences.create({ match: 'database*', reason: 'maintenance window', author: 'slack:U1 (alice)', minutes: 60, now: c.now().toISOString() });
+    const s = await env.rt.silences.create({
+      match: 'database*',
+      reason: 'maintenance window',
+      author: 'slack:U1 (alice)',
+      minutes: 60,
+      now: c.now().toISOString(),
+    });
     await env.rt.silenceCache.refresh();
     const quiet = await processNotification(alarm(dbCpu), env.rt);
     expect(env.smtp.messages).toHaveLength(0);

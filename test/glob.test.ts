@@ -2,7 +2,18 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { classify, defaultPolicy, GLOB_RULES, globMatches, globProblem, matchingSilence, parseSnsMessage, type GlobMeter, type Policy, type Silence } from '@alert-router/core';
+import {
+  classify,
+  defaultPolicy,
+  GLOB_RULES,
+  globMatches,
+  globProblem,
+  matchingSilence,
+  parseSnsMessage,
+  type GlobMeter,
+  type Policy,
+  type Silence,
+} from '@alert-router/core';
 import { RUNBOOK_ALARMS, snsNotification } from '../packages/local/src/demo';
 
 /** The issue's pattern: 12 stars-and-a's then b. A backtracking regex needs seconds at 30 characters. */
@@ -60,10 +71,14 @@ describe('the alarm-name matcher (no regular expression)', () => {
     const seed = Number(process.env.GLOB_SEED ?? 11);
     console.log('glob bound seed', seed);
     fc.assert(
-      fc.property(fc.string({ unit: fc.constantFrom('a', 'b', '*', '?'), maxLength: 30 }), fc.string({ unit: fc.constantFrom('a', 'b'), maxLength: 300 }), (p, t) => {
-        const r = steps(p, t);
-        return r.steps <= (t.length + 1) * (p.length + 1);
-      }),
+      fc.property(
+        fc.string({ unit: fc.constantFrom('a', 'b', '*', '?'), maxLength: 30 }),
+        fc.string({ unit: fc.constantFrom('a', 'b'), maxLength: 300 }),
+        (p, t) => {
+          const r = steps(p, t);
+          return r.steps <= (t.length + 1) * (p.length + 1);
+        },
+      ),
       { seed, numRuns: 500 },
     );
   });
@@ -77,7 +92,15 @@ describe('the alarm-name matcher (no regular expression)', () => {
     expect(n.alarmName).toBe('a'.repeat(5000));
     expect(classify(n, policy).by).not.toBe('rule');
     expect(classify({ ...n, alarmName: `${'a'.repeat(5000)}b` }, policy)).toMatchObject({ severity: 'P0', by: 'rule' });
-    const silence: Silence = { id: 'SIL-A77ACC', match: ATTACK, reason: 'x', author: 'eve', startsAt: '2026-01-01T00:00:00Z', endsAt: '2027-01-01T00:00:00Z', createdAt: '2026-01-01T00:00:00Z' };
+    const silence: Silence = {
+      id: 'SIL-A77ACC',
+      match: ATTACK,
+      reason: 'x',
+      author: 'eve',
+      startsAt: '2026-01-01T00:00:00Z',
+      endsAt: '2027-01-01T00:00:00Z',
+      createdAt: '2026-01-01T00:00:00Z',
+    };
     expect(matchingSilence([silence], n, '2026-12-01T00:00:00Z')).toBeNull();
     expect(matchingSilence([silence], { alarmName: 'ab'.repeat(12) }, '2026-12-01T00:00:00Z')).toBe(silence);
   });
@@ -92,7 +115,9 @@ describe('the alarm-name matcher (no regular expression)', () => {
 });
 
 function walk(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.name === 'node_modules' ? [] : e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.name === 'node_modules' ? [] : e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)],
+  );
 }
 
 describe('the one pattern validation', () => {
@@ -115,7 +140,10 @@ describe('the one pattern validation', () => {
     expect(globProblem(pattern)).toBe(problem);
   });
 
-  it.each(['Database*', '*-staging', 'db-?-cpu', 'HighErrorRate', 'prod-*-5xx', 'api (v2) p99+', 'x'.repeat(GLOB_RULES.maxLength)])('%j is accepted', (pattern) => {
-    expect(globProblem(pattern)).toBeNull();
-  });
+  it.each(['Database*', '*-staging', 'db-?-cpu', 'HighErrorRate', 'prod-*-5xx', 'api (v2) p99+', 'x'.repeat(GLOB_RULES.maxLength)])(
+    '%j is accepted',
+    (pattern) => {
+      expect(globProblem(pattern)).toBeNull();
+    },
+  );
 });

@@ -22,13 +22,7 @@ import type { Runtime } from '../packages/aws/src/runtime';
 import { installStandIn, type Recorded, type StandIn } from './helpers/sst-standin';
 import { buildLambdaBundle } from '../bench/lib/lambda-bundle';
 import { dailyCron, logRetentionFor, parseDigestTime, readSettings, SettingsError } from '../stacks/settings';
-import {
-  DEFAULT_DELIVERY_BUDGET_MS,
-  DEFAULT_DELIVERY_LEASE_MS,
-  DIGEST_BUDGET_MS,
-  RESPONSE_URL_TIMEOUT_MS,
-  SLACK_CHANNEL_BUDGET_MS,
-} from '../stacks/timeouts';
+import { DEFAULT_DELIVERY_BUDGET_MS, DEFAULT_DELIVERY_LEASE_MS, DIGEST_BUDGET_MS, RESPONSE_URL_TIMEOUT_MS, SLACK_CHANNEL_BUDGET_MS } from '../stacks/timeouts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -43,7 +37,10 @@ const EXPECTED_FUNCTIONS = {
   EscalateHandler: { handler: 'functions/escalate.handler', secrets: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'] },
   DigestHandler: { handler: 'functions/digest.handler', secrets: ['SlackWebhookUrl', 'SmtpUrl'] },
   HygieneHandler: { handler: 'functions/hygiene.handler', secrets: ['SlackWebhookUrl', 'SmtpUrl'] },
-  WebhookHandler: { handler: 'functions/webhooks.handler', secrets: ['SentryClientSecret', 'WebhookToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'] },
+  WebhookHandler: {
+    handler: 'functions/webhooks.handler',
+    secrets: ['SentryClientSecret', 'WebhookToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'],
+  },
 } as const;
 const ALL_SECRETS = ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackSigningSecret', 'SmtpUrl', 'DashboardToken', 'SentryClientSecret', 'WebhookToken'];
 const WEBHOOK_ROUTES = ['POST /webhooks/sentry', 'POST /webhooks/gcp', 'POST /webhooks/azure', 'POST /webhooks/alertmanager', 'POST /webhooks/generic'];
@@ -69,10 +66,26 @@ const DASHBOARD_ROUTES = [
 ];
 /** Every deploy-time setting the stacks read; each run starts from these cleared. */
 const SETTING_KEYS = [
-  'EMAIL_FROM', 'EMAIL_TO', 'STAKEHOLDER_EMAILS', 'LOG_LEVEL', 'DIGEST_TIME', 'DIGEST_TIMEZONE', 'SES_REGION',
-  'PAGERDUTY_EVENTS_URL', 'DELIVERY_BUDGET_MS', 'DELIVERY_LEASE_MS', 'DASHBOARD_POLL_MS',
-  'EXAMPLE_ALARMS', 'EXAMPLE_LOAD_BALANCER', 'EXAMPLE_ECS_CLUSTER', 'EXAMPLE_ECS_SERVICE', 'EXAMPLE_DB_INSTANCE',
-  'OPS_EMAIL', 'OPS_HTTPS_URL', 'ALARM_ACCOUNT_IDS', 'ALARM_RESERVED_CONCURRENCY',
+  'EMAIL_FROM',
+  'EMAIL_TO',
+  'STAKEHOLDER_EMAILS',
+  'LOG_LEVEL',
+  'DIGEST_TIME',
+  'DIGEST_TIMEZONE',
+  'SES_REGION',
+  'PAGERDUTY_EVENTS_URL',
+  'DELIVERY_BUDGET_MS',
+  'DELIVERY_LEASE_MS',
+  'DASHBOARD_POLL_MS',
+  'EXAMPLE_ALARMS',
+  'EXAMPLE_LOAD_BALANCER',
+  'EXAMPLE_ECS_CLUSTER',
+  'EXAMPLE_ECS_SERVICE',
+  'EXAMPLE_DB_INSTANCE',
+  'OPS_EMAIL',
+  'OPS_HTTPS_URL',
+  'ALARM_ACCOUNT_IDS',
+  'ALARM_RESERVED_CONCURRENCY',
 ];
 /** Where the ops topic mails to in these tests (production refuses to deploy without one). */
 const OPS_EMAIL = 'oncall@example.com';
@@ -162,9 +175,7 @@ describe('severity topics and the alarm function', () => {
   it('creates four topics, each subscribed once by the one alarm function', async () => {
     const d = await production();
     const topics = severityTopics(d);
-    expect(topics.map((t) => t.args.transform.topic.name).sort()).toEqual(
-      ['critical', 'high', 'low', 'medium'].map((s) => `alert-router-production-${s}`),
-    );
+    expect(topics.map((t) => t.args.transform.topic.name).sort()).toEqual(['critical', 'high', 'low', 'medium'].map((s) => `alert-router-production-${s}`));
     const alarmFn = d.fn('AlarmHandler').instance;
     for (const t of topics) {
       const subs = t.calls.filter((c) => c.method === 'subscribe');
@@ -346,7 +357,7 @@ describe('functions', () => {
     expect(d.sst.one('sst.aws.ApiGatewayV2', 'Api').args.accessLog).toEqual({ retention });
   });
 
-  it.each(['DEBUG', 'WARN'])('sets Lambda\'s application log level to LOG_LEVEL=%s (JSON logs drop DEBUG otherwise)', async (level) => {
+  it.each(['DEBUG', 'WARN'])("sets Lambda's application log level to LOG_LEVEL=%s (JSON logs drop DEBUG otherwise)", async (level) => {
     const d = await deploy('dev', { LOG_LEVEL: level });
     const again = installStandIn({ stage: 'dev' }); // the transform runs inside SST, with its globals
     onTestFinished(() => again.restore());
@@ -372,8 +383,17 @@ describe('function bundles', () => {
       const { entry } = await buildLambdaBundle(fn, { withSdk: true, outdir: dir });
       const out = execFileSync(
         process.execPath,
-        ['--input-type=module', '-e', `const m = await import(${JSON.stringify(pathToFileURL(entry).href)}); console.log(JSON.stringify({ handler: typeof m.handler }));`],
-        { cwd: dir, env: { PATH: process.env.PATH, ROUTER_TABLE: 'incidents', POWERTOOLS_METRICS_NAMESPACE: 'AlertRouter' }, encoding: 'utf8', timeout: 20_000 },
+        [
+          '--input-type=module',
+          '-e',
+          `const m = await import(${JSON.stringify(pathToFileURL(entry).href)}); console.log(JSON.stringify({ handler: typeof m.handler }));`,
+        ],
+        {
+          cwd: dir,
+          env: { PATH: process.env.PATH, ROUTER_TABLE: 'incidents', POWERTOOLS_METRICS_NAMESPACE: 'AlertRouter' },
+          encoding: 'utf8',
+          timeout: 20_000,
+        },
       );
       expect(JSON.parse(out.trim().split('\n').pop()!), name).toEqual({ handler: 'function' });
     } finally {
@@ -387,7 +407,10 @@ describe('the watcher: an ops topic that does not depend on the router', () => {
   const alarmsOn = (d: Deployed, filter: (a: Recorded) => boolean = () => true) => d.sst.all('aws.cloudwatch.MetricAlarm').filter(filter);
 
   it('is subscribed by email and HTTPS from the settings, and by no router function', async () => {
-    const d = await deploy('production', { OPS_EMAIL: 'oncall@example.com, lead@example.com', OPS_HTTPS_URL: 'https://events.pagerduty.com/integration/abc/enqueue' });
+    const d = await deploy('production', {
+      OPS_EMAIL: 'oncall@example.com, lead@example.com',
+      OPS_HTTPS_URL: 'https://events.pagerduty.com/integration/abc/enqueue',
+    });
     const ops = opsOf(d);
     expect(ops.args.transform.topic.name).toBe('alert-router-production-ops');
     expect(ops.calls.filter((c) => c.method.startsWith('subscribe'))).toEqual([]);
@@ -402,7 +425,7 @@ describe('the watcher: an ops topic that does not depend on the router', () => {
     for (const t of severityTopics(d)) for (const c of t.calls) expect(c.args[1]).not.toBe(ops.instance.arn);
   });
 
-  it('refuses a production deploy with nowhere to send the router\'s own failures', async () => {
+  it("refuses a production deploy with nowhere to send the router's own failures", async () => {
     await expect(deploy('production', { OPS_EMAIL: '' })).rejects.toThrow(/^OPS_EMAIL: required in production/);
     expect(() => readSettings('production', { OPS_HTTPS_URL: 'http://hooks.example.com/x' })).toThrow(/OPS_HTTPS_URL: a deployed function needs an https URL/);
     expect(readSettings('dev', {}).ops).toEqual({ emails: [], httpsUrl: null });
@@ -415,9 +438,17 @@ describe('the watcher: an ops topic that does not depend on the router', () => {
     expect(fns.length).toBe(Object.keys(EXPECTED_FUNCTIONS).length);
     for (const f of fns) {
       for (const metric of ['Errors', 'Throttles']) {
-        const found = alarmsOn(d, (a) => a.args.namespace === 'AWS/Lambda' && a.args.metricName === metric && a.args.dimensions?.FunctionName === f.instance.name);
+        const found = alarmsOn(
+          d,
+          (a) => a.args.namespace === 'AWS/Lambda' && a.args.metricName === metric && a.args.dimensions?.FunctionName === f.instance.name,
+        );
         expect(found, `${f.name} ${metric}`).toHaveLength(1);
-        expect(found[0].args, `${f.name} ${metric}`).toMatchObject({ statistic: 'Sum', threshold: 0, comparisonOperator: 'GreaterThanThreshold', treatMissingData: 'notBreaching' });
+        expect(found[0].args, `${f.name} ${metric}`).toMatchObject({
+          statistic: 'Sum',
+          threshold: 0,
+          comparisonOperator: 'GreaterThanThreshold',
+          treatMissingData: 'notBreaching',
+        });
         expect(found[0].args.name).toMatch(/^alert-router-production-/);
       }
     }
@@ -434,7 +465,10 @@ describe('the watcher: an ops topic that does not depend on the router', () => {
     const withDestination = d.sst.all('sst.aws.Function').filter((f) => f.args.transform?.eventInvokeConfig?.destinationConfig?.onFailure);
     expect(withDestination.map((f) => f.name).sort()).toEqual(['AlarmHandler', 'EscalateHandler']);
     for (const f of withDestination) {
-      expect(alarmsOn(d, (a) => a.args.metricName === 'DestinationDeliveryFailures' && a.args.dimensions.FunctionName === f.instance.name), f.name).toHaveLength(1);
+      expect(
+        alarmsOn(d, (a) => a.args.metricName === 'DestinationDeliveryFailures' && a.args.dimensions.FunctionName === f.instance.name),
+        f.name,
+      ).toHaveLength(1);
     }
   });
 
@@ -489,7 +523,12 @@ describe('the watcher: an ops topic that does not depend on the router', () => {
   it('reports a configuration error at start once per container, on the metric the ops alarm watches', async () => {
     const d = await production();
     const alarm = d.sst.one('aws.cloudwatch.MetricAlarm', 'StartupErrors').args;
-    expect(alarm).toMatchObject({ namespace: 'AlertRouter/production', dimensions: { service: 'alert-router' }, threshold: 0, treatMissingData: 'notBreaching' });
+    expect(alarm).toMatchObject({
+      namespace: 'AlertRouter/production',
+      dimensions: { service: 'alert-router' },
+      threshold: 0,
+      treatMissingData: 'notBreaching',
+    });
     expect(readFileSync(resolve(ROOT, 'packages/aws/src/observability.ts'), 'utf8')).toContain(`addMetric('${alarm.metricName}'`);
 
     const aws = await import('../packages/aws/src/index');
@@ -527,7 +566,7 @@ describe('the escalation sweep', () => {
 describe('timeouts from the budgets', () => {
   const timeoutS = (f: Recorded) => Number(/^(\d+) seconds$/.exec(f.args.timeout)![1]);
 
-  it('mirrors the code\'s own budgets and waits', async () => {
+  it("mirrors the code's own budgets and waits", async () => {
     const { readConfig } = await import('../packages/aws/src/config');
     const timing = await import('../packages/aws/src/slack/timing');
     const defaults = readConfig({ ROUTER_TABLE: 't' });
@@ -539,26 +578,31 @@ describe('timeouts from the budgets', () => {
     expect(digest).toContain(`budgetMs: ${DIGEST_BUDGET_MS.toLocaleString('en').replace(/,/g, '_')}`);
   });
 
-  it.each([[undefined], ['4000'], ['12000'], ['20000']])('DELIVERY_BUDGET_MS=%s: the alarm function outlives its pages and the resolves that waited for them', async (budget) => {
-    const d = await deploy('production', budget ? { DELIVERY_BUDGET_MS: budget, DELIVERY_LEASE_MS: '60000' } : {});
-    const b = Number(budget ?? 8000);
-    // Worst case written out: the pages (b), then the resolves that waited for them (b), seven DynamoDB requests.
-    expect(timeoutS(d.fn('AlarmHandler')) * 1000).toBeGreaterThan(2 * b + 7 * 1000);
-    // The dashboard resolves with the full budget; the sweep may resend an ack and then a resolve.
-    expect(timeoutS(d.fn('DashboardHandler')) * 1000).toBeGreaterThan(b + 6 * 1000);
-    expect(timeoutS(d.fn('EscalateHandler')) * 1000).toBeGreaterThan(2 * b + 7 * 1000);
-    // Behind API Gateway, nothing may outlive its 30 s.
-    for (const f of ['SlackHandler', 'DashboardHandler'] as const) expect(timeoutS(d.fn(f)), f).toBeLessThanOrEqual(30);
-  });
+  it.each([[undefined], ['4000'], ['12000'], ['20000']])(
+    'DELIVERY_BUDGET_MS=%s: the alarm function outlives its pages and the resolves that waited for them',
+    async (budget) => {
+      const d = await deploy('production', budget ? { DELIVERY_BUDGET_MS: budget, DELIVERY_LEASE_MS: '60000' } : {});
+      const b = Number(budget ?? 8000);
+      // Worst case written out: the pages (b), then the resolves that waited for them (b), seven DynamoDB requests.
+      expect(timeoutS(d.fn('AlarmHandler')) * 1000).toBeGreaterThan(2 * b + 7 * 1000);
+      // The dashboard resolves with the full budget; the sweep may resend an ack and then a resolve.
+      expect(timeoutS(d.fn('DashboardHandler')) * 1000).toBeGreaterThan(b + 6 * 1000);
+      expect(timeoutS(d.fn('EscalateHandler')) * 1000).toBeGreaterThan(2 * b + 7 * 1000);
+      // Behind API Gateway, nothing may outlive its 30 s.
+      for (const f of ['SlackHandler', 'DashboardHandler'] as const) expect(timeoutS(d.fn(f)), f).toBeLessThanOrEqual(30);
+    },
+  );
 
-  it('refuses a budget that cannot fit a function\'s timeout, naming both values', () => {
+  it("refuses a budget that cannot fit a function's timeout, naming both values", () => {
     const run = () => readSettings('production', { OPS_EMAIL, DELIVERY_BUDGET_MS: '25000', DELIVERY_LEASE_MS: '90000' });
     expect(run).toThrow(SettingsError);
-    expect(run).toThrow(/^DELIVERY_BUDGET_MS: 25000 ms does not fit the dashboard function: its timeout would be 33 s .*above its limit of 30 s \(API Gateway's 30 s integration timeout\); use at most 22000 ms$/);
+    expect(run).toThrow(
+      /^DELIVERY_BUDGET_MS: 25000 ms does not fit the dashboard function: its timeout would be 33 s .*above its limit of 30 s \(API Gateway's 30 s integration timeout\); use at most 22000 ms$/,
+    );
     expect(() => readSettings('production', { OPS_EMAIL, DELIVERY_BUDGET_MS: '22000', DELIVERY_LEASE_MS: '90000' })).not.toThrow();
   });
 
-  it('refuses a lease shorter than the alarm function\'s timeout, naming both values', () => {
+  it("refuses a lease shorter than the alarm function's timeout, naming both values", () => {
     expect(() => readSettings('production', { OPS_EMAIL, DELIVERY_LEASE_MS: '20000' })).toThrow(
       /^DELIVERY_LEASE_MS: 20000 ms is shorter than the alarm function's timeout of 25 s \(from DELIVERY_BUDGET_MS 8000 ms\)/,
     );
@@ -571,7 +615,9 @@ describe('timeouts from the budgets', () => {
     expect((await deploy('dev', { ALARM_RESERVED_CONCURRENCY: '5' })).fn('AlarmHandler').args.concurrency).toEqual({ reserved: 5 });
     expect((await deploy('production', { ALARM_RESERVED_CONCURRENCY: '50' })).fn('AlarmHandler').args.concurrency).toEqual({ reserved: 50 });
     expect((await deploy('production', { ALARM_RESERVED_CONCURRENCY: 'off' })).fn('AlarmHandler').args).not.toHaveProperty('concurrency');
-    expect(() => readSettings('dev', { ALARM_RESERVED_CONCURRENCY: '0' })).toThrow(/^ALARM_RESERVED_CONCURRENCY: expected a whole number of at least 1, or "off", got "0"$/);
+    expect(() => readSettings('dev', { ALARM_RESERVED_CONCURRENCY: '0' })).toThrow(
+      /^ALARM_RESERVED_CONCURRENCY: expected a whole number of at least 1, or "off", got "0"$/,
+    );
   });
 });
 
@@ -580,7 +626,12 @@ describe('who may publish to the severity topics', () => {
 
   it('lets the owning account and its AWS Budgets publish to each severity topic, and no one else by default', async () => {
     const d = await production();
-    expect(d.sst.all('aws.sns.TopicPolicy').map((p) => p.name).sort()).toEqual(['CriticalAlertsPolicy', 'HighAlertsPolicy', 'LowAlertsPolicy', 'MediumAlertsPolicy']);
+    expect(
+      d.sst
+        .all('aws.sns.TopicPolicy')
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(['CriticalAlertsPolicy', 'HighAlertsPolicy', 'LowAlertsPolicy', 'MediumAlertsPolicy']);
     for (const t of severityTopics(d)) {
       expect(d.sst.one('aws.sns.TopicPolicy', `${t.name}Policy`).args.arn).toBe(t.instance.arn);
       const policy = policyOf(d, t.name);
@@ -601,7 +652,10 @@ describe('who may publish to the severity topics', () => {
       Action: 'SNS:Publish',
       Condition: { StringEquals: { 'aws:SourceAccount': ['111122223333', '444455556666'] } },
     });
-    expect(statements.find((s: { Sid: string }) => s.Sid === 'ListedAccounts').Principal.AWS).toEqual(['arn:aws:iam::111122223333:root', 'arn:aws:iam::444455556666:root']);
+    expect(statements.find((s: { Sid: string }) => s.Sid === 'ListedAccounts').Principal.AWS).toEqual([
+      'arn:aws:iam::111122223333:root',
+      'arn:aws:iam::444455556666:root',
+    ]);
     expect(() => readSettings('dev', { ALARM_ACCOUNT_IDS: '1234' })).toThrow(/^ALARM_ACCOUNT_IDS: "1234" is not a 12-digit AWS account id$/);
   });
 });
@@ -611,7 +665,12 @@ describe('the deploy guide (docs/deploy.md, linked from the README)', () => {
   const readme = () => readFileSync(resolve(ROOT, 'README.md'), 'utf8');
   /** The shell lines of the guide's ```bash blocks, in order. */
   const commands = (text: string) =>
-    [...text.matchAll(/```bash\n([\s\S]*?)```/g)].flatMap((m) => m[1].split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')));
+    [...text.matchAll(/```bash\n([\s\S]*?)```/g)].flatMap((m) =>
+      m[1]
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l && !l.startsWith('#')),
+    );
 
   it('is the only deploy guide: the README links it and repeats none of its commands', () => {
     expect(readme()).toContain('(docs/deploy.md)');
@@ -621,7 +680,10 @@ describe('the deploy guide (docs/deploy.md, linked from the README)', () => {
 
   it('sets exactly the secrets the stacks define', async () => {
     const d = await production();
-    const defined = d.sst.all('sst.Secret').map((s) => s.name).sort();
+    const defined = d.sst
+      .all('sst.Secret')
+      .map((s) => s.name)
+      .sort();
     const set = new Set([...`${guide()}\n${readme()}`.matchAll(/sst secret set\s+([A-Za-z0-9]+)/g)].map((m) => m[1]));
     expect([...set].sort()).toEqual(defined);
   });
@@ -632,9 +694,17 @@ describe('the deploy guide (docs/deploy.md, linked from the README)', () => {
     const firstDeploy = lines.findIndex((l) => /^npx sst deploy --stage production$/.test(l));
     expect(firstDeploy).toBeGreaterThan(0);
     const before = lines.slice(0, firstDeploy);
-    for (const s of d.sst.all('sst.Secret')) expect(before.some((l) => l.startsWith(`npx sst secret set ${s.name} `)), s.name).toBe(true);
+    for (const s of d.sst.all('sst.Secret'))
+      expect(
+        before.some((l) => l.startsWith(`npx sst secret set ${s.name} `)),
+        s.name,
+      ).toBe(true);
     // The Slack values do not exist yet: placeholders first.
-    for (const name of ['SlackWebhookUrl', 'SlackSigningSecret']) expect(before.find((l) => l.startsWith(`npx sst secret set ${name} `)), name).toMatch(/ unset /);
+    for (const name of ['SlackWebhookUrl', 'SlackSigningSecret'])
+      expect(
+        before.find((l) => l.startsWith(`npx sst secret set ${name} `)),
+        name,
+      ).toMatch(/ unset /);
     // After the first deploy: the real Slack values, then another deploy.
     const after = lines.slice(firstDeploy + 1);
     const slackSet = after.findIndex((l) => l.startsWith('npx sst secret set SlackSigningSecret '));
@@ -650,7 +720,10 @@ describe('the deploy guide (docs/deploy.md, linked from the README)', () => {
     const d = await production();
     const block = /It ends by printing the outputs[\s\S]*?```\n([\s\S]*?)```/.exec(guide());
     expect(block).not.toBeNull();
-    const shown = block![1].split('\n').map((l) => /^(\w+):/.exec(l)?.[1]).filter(Boolean);
+    const shown = block![1]
+      .split('\n')
+      .map((l) => /^(\w+):/.exec(l)?.[1])
+      .filter(Boolean);
     expect(shown.sort()).toEqual(Object.keys(d.outputs).sort());
   });
 
@@ -715,11 +788,16 @@ describe('api', () => {
     expect(routes).toHaveLength(SLACK_ROUTES.length + DASHBOARD_ROUTES.length + WEBHOOK_ROUTES.length);
   });
 
-  it('routes exactly the webhook handler\'s route list to the webhook function', async () => {
+  it("routes exactly the webhook handler's route list to the webhook function", async () => {
     const d = await production();
     const routes = d.sst.one('sst.aws.ApiGatewayV2', 'Api').calls.filter((c) => c.method === 'route');
     const arn = d.fn('WebhookHandler').instance.arn;
-    expect(routes.filter((r) => r.args[1] === arn).map((r) => r.args[0]).sort()).toEqual([...WEBHOOK_HTTP_ROUTES].sort());
+    expect(
+      routes
+        .filter((r) => r.args[1] === arn)
+        .map((r) => r.args[0])
+        .sort(),
+    ).toEqual([...WEBHOOK_HTTP_ROUTES].sort());
   });
 
   it('routes exactly what the dashboard handler serves (its own route list) to the dashboard function', async () => {
@@ -728,17 +806,27 @@ describe('api', () => {
     const dashboardArn = d.fn('DashboardHandler').instance.arn;
     const served = DASHBOARD_HTTP_ROUTES.map((r) => `${r.method} ${r.path}`);
     expect(new Set(served).size).toBe(served.length);
-    expect(routes.filter((r) => r.args[1] === dashboardArn).map((r) => r.args[0]).sort()).toEqual([...served].sort());
+    expect(
+      routes
+        .filter((r) => r.args[1] === dashboardArn)
+        .map((r) => r.args[0])
+        .sort(),
+    ).toEqual([...served].sort());
     expect([...DASHBOARD_ROUTES].sort()).toEqual([...served].sort());
   });
 
-  it('routes exactly the Slack handler\'s route table to the slack function', async () => {
+  it("routes exactly the Slack handler's route table to the slack function", async () => {
     const d = await production();
     const routes = d.sst.one('sst.aws.ApiGatewayV2', 'Api').calls.filter((c) => c.method === 'route');
     const source = readFileSync(resolve(ROOT, 'packages/aws/src/slack/routes.ts'), 'utf8');
     const served = [...source.matchAll(/\{\s*method:\s*'(GET|POST)',\s*path:\s*'([^']+)'/g)].map((m) => `${m[1]} ${m[2]}`);
     expect(served.length).toBeGreaterThan(0);
-    expect(routes.filter((r) => r.args[1] === d.fn('SlackHandler').instance.arn).map((r) => r.args[0]).sort()).toEqual([...served].sort());
+    expect(
+      routes
+        .filter((r) => r.args[1] === d.fn('SlackHandler').instance.arn)
+        .map((r) => r.args[0])
+        .sort(),
+    ).toEqual([...served].sort());
   });
 
   it('splits like the local server: /slack/* to the slack function, everything else to the dashboard', () => {
@@ -754,7 +842,11 @@ describe('api', () => {
     const special = [...handle.matchAll(/path(?: === |\.startsWith\()'([^']+)'/g)].map((m) => m[1]);
     expect(special.sort()).toEqual(['/assets/', '/health', '/login', '/logout']);
     const paths = DASHBOARD_HTTP_ROUTES.map((r) => r.path);
-    for (const p of special) expect(paths.some((q) => q === p || (p.endsWith('/') && q.startsWith(p) && q.endsWith('+}'))), p).toBe(true);
+    for (const p of special)
+      expect(
+        paths.some((q) => q === p || (p.endsWith('/') && q.startsWith(p) && q.endsWith('+}'))),
+        p,
+      ).toBe(true);
 
     // Behaviour: with a token configured and no credentials, the open routes still answer (no 401, no router 404/405).
     const TOKEN = 'infra-wiring-token-0123456789';
@@ -842,7 +934,9 @@ describe('schedules', () => {
       else expect(env, f.name).not.toHaveProperty('STAKEHOLDER_EMAILS');
     }
     for (const f of (await production()).sst.all('sst.aws.Function')) expect(f.args.environment, f.name).not.toHaveProperty('STAKEHOLDER_EMAILS');
-    expect(() => readSettings('production', { OPS_EMAIL, STAKEHOLDER_EMAILS: 'not-an-address' })).toThrow(/STAKEHOLDER_EMAILS: "not-an-address" is not an email address/);
+    expect(() => readSettings('production', { OPS_EMAIL, STAKEHOLDER_EMAILS: 'not-an-address' })).toThrow(
+      /STAKEHOLDER_EMAILS: "not-an-address" is not an email address/,
+    );
   });
 });
 
@@ -864,10 +958,38 @@ describe('example alarms (runbook)', () => {
     const d = await deploy('production', EXAMPLE_ENV);
     const topicOf = (arn: string) => d.sst.all('sst.aws.SnsTopic').find((t) => t.instance.arn === arn)?.name;
     const expected = {
-      HighErrorRate: { topic: 'CriticalAlerts', severity: 'P0', namespace: 'AWS/ApplicationELB', metric: 'HTTPCode_Target_5XX_Count', dims: { LoadBalancer: EXAMPLE_ENV.EXAMPLE_LOAD_BALANCER }, threshold: 10 },
-      HighResponseTime: { topic: 'HighAlerts', severity: 'P1', namespace: 'AWS/ApplicationELB', metric: 'TargetResponseTime', dims: { LoadBalancer: EXAMPLE_ENV.EXAMPLE_LOAD_BALANCER }, threshold: 1 },
-      HighCPUUtilization: { topic: 'HighAlerts', severity: 'P1', namespace: 'AWS/ECS', metric: 'CPUUtilization', dims: { ClusterName: 'qenergyz-production', ServiceName: 'qenergyz-backend' }, threshold: 80 },
-      DatabaseHighCPU: { topic: 'MediumAlerts', severity: 'P2', namespace: 'AWS/RDS', metric: 'CPUUtilization', dims: { DBInstanceIdentifier: 'qenergyz-production-db' }, threshold: 75 },
+      HighErrorRate: {
+        topic: 'CriticalAlerts',
+        severity: 'P0',
+        namespace: 'AWS/ApplicationELB',
+        metric: 'HTTPCode_Target_5XX_Count',
+        dims: { LoadBalancer: EXAMPLE_ENV.EXAMPLE_LOAD_BALANCER },
+        threshold: 10,
+      },
+      HighResponseTime: {
+        topic: 'HighAlerts',
+        severity: 'P1',
+        namespace: 'AWS/ApplicationELB',
+        metric: 'TargetResponseTime',
+        dims: { LoadBalancer: EXAMPLE_ENV.EXAMPLE_LOAD_BALANCER },
+        threshold: 1,
+      },
+      HighCPUUtilization: {
+        topic: 'HighAlerts',
+        severity: 'P1',
+        namespace: 'AWS/ECS',
+        metric: 'CPUUtilization',
+        dims: { ClusterName: 'qenergyz-production', ServiceName: 'qenergyz-backend' },
+        threshold: 80,
+      },
+      DatabaseHighCPU: {
+        topic: 'MediumAlerts',
+        severity: 'P2',
+        namespace: 'AWS/RDS',
+        metric: 'CPUUtilization',
+        dims: { DBInstanceIdentifier: 'qenergyz-production-db' },
+        threshold: 75,
+      },
     } as const;
     const policy = loadPolicyFile(resolve(ROOT, 'packages/core/policy/default.yaml'));
     for (const [name, e] of Object.entries(expected)) {

@@ -14,7 +14,19 @@ const junkValue = fc.letrec((tie) => ({
     { depthSize: 'small' },
     fc.string(),
     fc.string({ unit: 'grapheme', maxLength: 40 }),
-    fc.constantFrom('', '\u0000', '\u202e', '🚨'.repeat(50), 'ALARM', 'OK', 'INSUFFICIENT_DATA', 'PENDING', '2024-01-15T10:11:58.402+0000', 'arn:aws:cloudwatch:eu-west-1:1:alarm:x', '<!channel>'),
+    fc.constantFrom(
+      '',
+      '\u0000',
+      '\u202e',
+      '🚨'.repeat(50),
+      'ALARM',
+      'OK',
+      'INSUFFICIENT_DATA',
+      'PENDING',
+      '2024-01-15T10:11:58.402+0000',
+      'arn:aws:cloudwatch:eu-west-1:1:alarm:x',
+      '<!channel>',
+    ),
     fc.integer(),
     fc.double(),
     fc.boolean(),
@@ -34,7 +46,13 @@ const alarmLike = fc.record(
     AlarmArn: fc.oneof(fc.constant('arn:aws:cloudwatch:eu-west-1:123456789012:alarm:Fuzz'), junkValue),
     Region: junkValue,
     AlarmDescription: junkValue,
-    Trigger: fc.oneof(junkValue, fc.record({ MetricName: junkValue, Namespace: junkValue, Period: junkValue, Threshold: junkValue, Dimensions: junkValue, Metrics: junkValue }, { requiredKeys: [] })),
+    Trigger: fc.oneof(
+      junkValue,
+      fc.record(
+        { MetricName: junkValue, Namespace: junkValue, Period: junkValue, Threshold: junkValue, Dimensions: junkValue, Metrics: junkValue },
+        { requiredKeys: [] },
+      ),
+    ),
     AlarmRule: junkValue,
     TriggeringChildren: junkValue,
   },
@@ -44,14 +62,28 @@ const alarmLike = fc.record(
 /** A CloudWatch alarm message that validates, with odd but legal content. */
 const validAlarm = fc.record(
   {
-    AlarmName: fc.oneof(fc.string({ minLength: 1, maxLength: 120 }), fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }), fc.constantFrom('<!channel> *bold*', '\u202eevil', 'a\nb', '🚨'.repeat(50))),
+    AlarmName: fc.oneof(
+      fc.string({ minLength: 1, maxLength: 120 }),
+      fc.string({ unit: 'grapheme', minLength: 1, maxLength: 40 }),
+      fc.constantFrom('<!channel> *bold*', '\u202eevil', 'a\nb', '🚨'.repeat(50)),
+    ),
     NewStateValue: fc.constantFrom('ALARM', 'OK', 'INSUFFICIENT_DATA', 'alarm'),
     OldStateValue: fc.constantFrom('ALARM', 'OK', 'INSUFFICIENT_DATA'),
     NewStateReason: fc.option(fc.string({ unit: 'grapheme', maxLength: 200 }), { nil: undefined }),
     AlarmDescription: fc.option(fc.oneof(fc.string({ maxLength: 300 }), fc.string({ unit: 'grapheme', maxLength: 60 })), { nil: undefined }),
-    StateChangeTime: fc.date({ min: new Date('2026-01-01T00:00:00Z'), max: new Date('2026-12-31T00:00:00Z'), noInvalidDate: true }).map((d) => d.toISOString().replace('Z', '+0000')),
+    StateChangeTime: fc
+      .date({ min: new Date('2026-01-01T00:00:00Z'), max: new Date('2026-12-31T00:00:00Z'), noInvalidDate: true })
+      .map((d) => d.toISOString().replace('Z', '+0000')),
     AlarmArn: fc.constantFrom('arn:aws:cloudwatch:eu-west-1:123456789012:alarm:Fuzz', 'arn:aws:cloudwatch:us-east-1:210987654321:alarm:Other'),
-    Trigger: fc.option(fc.record({ MetricName: fc.string({ maxLength: 20 }), Namespace: fc.constantFrom('AWS/EC2', 'AWS/RDS', 'Custom'), Period: fc.nat(3600), Threshold: fc.oneof({ arbitrary: fc.double({ min: -1e12, max: 1e12, noNaN: true }), weight: 5 }, fc.double({ noNaN: true, noDefaultInfinity: true })) }), { nil: undefined }),
+    Trigger: fc.option(
+      fc.record({
+        MetricName: fc.string({ maxLength: 20 }),
+        Namespace: fc.constantFrom('AWS/EC2', 'AWS/RDS', 'Custom'),
+        Period: fc.nat(3600),
+        Threshold: fc.oneof({ arbitrary: fc.double({ min: -1e12, max: 1e12, noNaN: true }), weight: 5 }, fc.double({ noNaN: true, noDefaultInfinity: true })),
+      }),
+      { nil: undefined },
+    ),
   },
   { requiredKeys: ['AlarmName', 'NewStateValue'] },
 );
@@ -59,8 +91,18 @@ const validAlarm = fc.record(
 /** SNS caps a message at 256 KiB: "huge" stays under that, as it would in production. */
 const HUGE = 250_000;
 const huge = fc.constantFrom(
-  JSON.stringify({ AlarmName: 'Huge', NewStateValue: 'ALARM', AlarmArn: 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:Huge', AlarmDescription: 'd'.repeat(HUGE) }),
-  JSON.stringify({ AlarmName: 'HugeEmoji', NewStateValue: 'ALARM', AlarmArn: 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:HugeEmoji', NewStateReason: '🚨'.repeat(60_000) }),
+  JSON.stringify({
+    AlarmName: 'Huge',
+    NewStateValue: 'ALARM',
+    AlarmArn: 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:Huge',
+    AlarmDescription: 'd'.repeat(HUGE),
+  }),
+  JSON.stringify({
+    AlarmName: 'HugeEmoji',
+    NewStateValue: 'ALARM',
+    AlarmArn: 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:HugeEmoji',
+    NewStateReason: '🚨'.repeat(60_000),
+  }),
   JSON.stringify({ AlarmName: 404, NewStateValue: 'ALARM', Pad: 'x'.repeat(HUGE) }),
   JSON.stringify({ AlarmName: 'Deep', NewStateValue: 'ALARM', Trigger: { Dimensions: [{ name: 'd', value: JSON.parse('['.repeat(500) + ']'.repeat(500)) }] } }),
   JSON.stringify({ AlarmName: 'DeepExtra', NewStateValue: 'ALARM', Extra: JSON.parse('{"a":'.repeat(2000) + '1' + '}'.repeat(2000)) }),
@@ -140,7 +182,10 @@ describe('junk never crashes parsing', () => {
   it('any SNS Message string is routed (as an alarm or a plain message), never dropped', () => {
     fc.assert(
       fc.property(message, (m) => {
-        const n = parseSnsMessage({ Type: 'Notification', MessageId: 'm', TopicArn: 'arn:aws:sns:us-east-1:1:HighAlertsTopic', Subject: null, Message: m }, 'Records[0].Sns');
+        const n = parseSnsMessage(
+          { Type: 'Notification', MessageId: 'm', TopicArn: 'arn:aws:sns:us-east-1:1:HighAlertsTopic', Subject: null, Message: m },
+          'Records[0].Sns',
+        );
         expect(['alarm', 'message']).toContain(n.kind);
         for (const w of n.warnings) expect(w).toMatch(/Records\[0\]\.Sns\.Message/);
       }),
@@ -198,7 +243,8 @@ interface Stored {
 function unaccounted(record: unknown, i: number, s: Stored): string | null {
   const path = `Records[${i}]`;
   const raw = rawText(record);
-  const kept = (text: string, at: string) => s.deadLetters.some((d) => d.raw === text && !d.truncated && d.source === 'sns' && d.reason.startsWith(at) && /: \S/.test(d.reason));
+  const kept = (text: string, at: string) =>
+    s.deadLetters.some((d) => d.raw === text && !d.truncated && d.source === 'sns' && d.reason.startsWith(at) && /: \S/.test(d.reason));
   if (kept(raw, path)) return null;
 
   const sns = snsOf(record);
@@ -313,7 +359,15 @@ describe('junk through the deployed alarm handler (functions/alarm.ts, dynalite,
   }
   let messageIds = 0;
   const envelope = (Message: string, extra: Record<string, unknown> = {}) => ({
-    Sns: { Type: 'Notification', MessageId: `m-${++messageIds}`, TopicArn: 'arn:aws:sns:us-east-1:123456789012:T', Subject: null, Message, Timestamp: '2026-11-26T10:00:00.000Z', ...extra },
+    Sns: {
+      Type: 'Notification',
+      MessageId: `m-${++messageIds}`,
+      TopicArn: 'arn:aws:sns:us-east-1:123456789012:T',
+      Subject: null,
+      Message,
+      Timestamp: '2026-11-26T10:00:00.000Z',
+      ...extra,
+    },
   });
 
   it('G1: a plain message longer than 4000 characters is kept whole somewhere', async () => {
@@ -335,7 +389,9 @@ describe('junk through the deployed alarm handler (functions/alarm.ts, dynalite,
   });
 
   it('G4: a Threshold beyond 2^53 (10 PB in bytes) is stored or dead-lettered', async () => {
-    const record = envelope(JSON.stringify({ AlarmName: 'BucketSize', NewStateValue: 'ALARM', Trigger: { MetricName: 'BucketSizeBytes', Namespace: 'AWS/S3', Threshold: 1e16 } }));
+    const record = envelope(
+      JSON.stringify({ AlarmName: 'BucketSize', NewStateValue: 'ALARM', Trigger: { MetricName: 'BucketSizeBytes', Namespace: 'AWS/S3', Threshold: 1e16 } }),
+    );
     const { s } = await deliver(record);
     expect(unaccounted(record, 0, s)).toBeNull();
   });

@@ -3,7 +3,11 @@ import { RUNBOOK_ALARMS, snsNotification } from '../packages/local/src/demo';
 import { startRouterProcess, type StartedRouter } from './helpers/npm-start';
 
 async function post(url: string, body: unknown, headers: Record<string, string> = {}) {
-  const r = await fetch(url, { method: 'POST', body: typeof body === 'string' ? body : JSON.stringify(body), headers: { 'content-type': 'text/plain; charset=UTF-8', ...headers } });
+  const r = await fetch(url, {
+    method: 'POST',
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+    headers: { 'content-type': 'text/plain; charset=UTF-8', ...headers },
+  });
   return { status: r.status, json: (await r.json().catch(() => null)) as Record<string, unknown> | null };
 }
 
@@ -55,7 +59,20 @@ describe('npm start: the embedded default over HTTP', () => {
     expect(byName.HighCPUUtilization).toMatchObject({ severity: 'P1', status: 'open' });
     expect(byName.DatabaseHighCPU).toMatchObject({ severity: 'P2', status: 'open', channels: ['email', 'dashboard'] });
     for (const i of list) {
-      for (const key of ['id', 'incidentKey', 'alarmName', 'severity', 'status', 'openedAt', 'acknowledgedAt', 'acknowledgedBy', 'resolvedAt', 'channels', 'timeline']) expect(i).toHaveProperty(key);
+      for (const key of [
+        'id',
+        'incidentKey',
+        'alarmName',
+        'severity',
+        'status',
+        'openedAt',
+        'acknowledgedAt',
+        'acknowledgedBy',
+        'resolvedAt',
+        'channels',
+        'timeline',
+      ])
+        expect(i).toHaveProperty(key);
     }
 
     const again = await post(`${app.url}/sns`, deliveries[0]);
@@ -89,7 +106,17 @@ describe('npm start: the embedded default over HTTP', () => {
   });
 
   it('answers an SNS SubscriptionConfirmation and logs the SubscribeURL', async () => {
-    const r = await post(`${app.url}/sns`, { Type: 'SubscriptionConfirmation', MessageId: 'c1', TopicArn: 'arn:aws:sns:us-east-1:123456789012:CriticalAlertsTopic', Message: 'You have chosen to subscribe', SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=abc' }, { 'x-amz-sns-message-type': 'SubscriptionConfirmation' });
+    const r = await post(
+      `${app.url}/sns`,
+      {
+        Type: 'SubscriptionConfirmation',
+        MessageId: 'c1',
+        TopicArn: 'arn:aws:sns:us-east-1:123456789012:CriticalAlertsTopic',
+        Message: 'You have chosen to subscribe',
+        SubscribeURL: 'https://sns.us-east-1.amazonaws.com/?Action=ConfirmSubscription&Token=abc',
+      },
+      { 'x-amz-sns-message-type': 'SubscriptionConfirmation' },
+    );
     expect(r.status).toBe(200);
     await app.waitForOutput('Action=ConfirmSubscription&Token=abc');
     expect(await incidents(app.url)).not.toContainEqual(expect.objectContaining({ alarmName: 'You have chosen to subscribe' }));

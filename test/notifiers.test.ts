@@ -376,7 +376,7 @@ describe('PagerDutyNotifier against a loopback Events API v2', () => {
     expect(Object.keys(JSON.parse(peer.requests[0].body)).sort()).toEqual(['dedup_key', 'event_action', 'routing_key']);
   });
 
-  it('400 invalid event: failed at once with PagerDuty\'s errors in the message', async () => {
+  it("400 invalid event: failed at once with PagerDuty's errors in the message", async () => {
     const peer = await pdPeer([
       {
         status: 400,
@@ -394,7 +394,11 @@ describe('PagerDutyNotifier against a loopback Events API v2', () => {
 
   it('429 honours Retry-After, 500 is retried', async () => {
     const peer = await pdPeer([
-      { status: 429, headers: { 'retry-after': '2', 'content-type': 'application/json' }, body: '{"status":"throttle event","message":"Requests for this service are arriving too quickly."}' },
+      {
+        status: 429,
+        headers: { 'retry-after': '2', 'content-type': 'application/json' },
+        body: '{"status":"throttle event","message":"Requests for this service are arriving too quickly."}',
+      },
       { status: 500, body: 'Internal Server Error' },
     ]);
     const { waits, sleep } = recordingSleep();
@@ -406,7 +410,12 @@ describe('PagerDutyNotifier against a loopback Events API v2', () => {
   });
 
   it('a peer that never answers: failed within the budget', async () => {
-    const peer = await pdPeer([{ status: 0, hang: true }, { status: 0, hang: true }, { status: 0, hang: true }, { status: 0, hang: true }]);
+    const peer = await pdPeer([
+      { status: 0, hang: true },
+      { status: 0, hang: true },
+      { status: 0, hang: true },
+      { status: 0, hang: true },
+    ]);
     const { timeouts, options } = eventTime((k) => peer.requests.length >= k);
     const r = await deliverWithRetry(new PagerDutyNotifier({ routingKey: 'K', eventsUrl: peer.url }), notice(), {
       budgetMs: 1000,
@@ -518,10 +527,13 @@ describe('EmailNotifier against smtp-server', () => {
       s.on('error', () => {});
     });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => {
-      for (const s of sockets) s.destroy();
-      silent.close(() => resolve());
-    }));
+    cleanups.push(
+      () =>
+        new Promise<void>((resolve) => {
+          for (const s of sockets) s.destroy();
+          silent.close(() => resolve());
+        }),
+    );
     const { port } = silent.address() as AddressInfo;
     const email = new EmailNotifier({ transport: `smtp://127.0.0.1:${port}`, from: 'alerts@example.com', to: ['oncall@example.com'] });
     const { timeouts, options } = eventTime((k) => sockets.length >= k);

@@ -136,8 +136,13 @@ describe('errors name the exact key and why', () => {
     expect(silence.message).toBe(`policy.yaml: silences[0].match: ${GLOB_PROBLEMS['too-broad']}`);
     const rule = errorOf(edited('alarmName: "*HighResponseTime",', 'alarmName: "?*",'));
     expect(rule.message).toBe(`policy.yaml: rules[1].alarmName: ${GLOB_PROBLEMS['too-broad']}`);
-    expect(errorOf(edited('alarmName: "*HighErrorRate",', `alarmName: ${'x'.repeat(300)},`)).message).toBe(`policy.yaml: rules[0].alarmName: ${GLOB_PROBLEMS['too-long']}`);
-    expect(parsePolicyYaml(edited('silences: []', 'silences:\n  - { match: "Database*", reason: deploy, author: ops, endsAt: "2030-01-01T00:00:00Z" }')).silences[0].match).toBe('Database*');
+    expect(errorOf(edited('alarmName: "*HighErrorRate",', `alarmName: ${'x'.repeat(300)},`)).message).toBe(
+      `policy.yaml: rules[0].alarmName: ${GLOB_PROBLEMS['too-long']}`,
+    );
+    expect(
+      parsePolicyYaml(edited('silences: []', 'silences:\n  - { match: "Database*", reason: deploy, author: ops, endsAt: "2030-01-01T00:00:00Z" }')).silences[0]
+        .match,
+    ).toBe('Database*');
   });
 
   it('an empty file is refused, not defaulted', () => {

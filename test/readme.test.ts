@@ -52,11 +52,17 @@ describe('the shipped examples are what examples/README.md says', () => {
     const { notifications } = parseInputText(readFileSync(join(ROOT, 'examples', file), 'utf8'));
     expect(notifications).toHaveLength(1);
     const r = route(notifications[0], defaultPolicy());
-    expect({ alarmName: notifications[0].alarmName, state: notifications[0].state, severity: r.classification.severity }).toEqual({ alarmName, state, severity });
+    expect({ alarmName: notifications[0].alarmName, state: notifications[0].state, severity: r.classification.severity }).toEqual({
+      alarmName,
+      state,
+      severity,
+    });
   });
 
   it('the ALARM and its OK are one episode: same alarm, the OK later', () => {
-    const [alarm, ok] = ['high-response-time-alarm.http.json', 'high-response-time-ok.http.json'].map((f) => parseInputText(readFileSync(join(ROOT, 'examples', f), 'utf8')).notifications[0]);
+    const [alarm, ok] = ['high-response-time-alarm.http.json', 'high-response-time-ok.http.json'].map(
+      (f) => parseInputText(readFileSync(join(ROOT, 'examples', f), 'utf8')).notifications[0],
+    );
     expect(ok.incidentKey).toBe(alarm.incidentKey);
     expect(Date.parse(ok.changedAt)).toBeGreaterThan(Date.parse(alarm.changedAt));
   });

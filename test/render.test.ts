@@ -153,9 +153,7 @@ describe('links', () => {
   it('runbook URL is policy.runbookUrl#anchor of the incident runbook (default when unknown or unset)', () => {
     const policy = defaultPolicy();
     expect(runbookUrl(makeIncident({ runbook: 'high-error-rate' }), policy)).toBe('https://github.com/your-org/ops/blob/main/runbook.md#high-error-rate');
-    expect(runbookUrl(makeIncident({ runbook: null }), policy)).toBe(
-      'https://github.com/your-org/ops/blob/main/runbook.md#2-initial-assessment-5-15-minutes',
-    );
+    expect(runbookUrl(makeIncident({ runbook: null }), policy)).toBe('https://github.com/your-org/ops/blob/main/runbook.md#2-initial-assessment-5-15-minutes');
     expect(runbookUrl(makeIncident({ runbook: 'no-such' }), policy)).toContain('#2-initial-assessment');
     const noUrl: Policy = { ...policy, runbookUrl: undefined };
     expect(runbookUrl(makeIncident(), noUrl)).toBeNull();
@@ -238,7 +236,13 @@ describe('Slack message', () => {
     const incident = makeIncident({
       id: `INC-${'Z'.repeat(3000)}`,
       alarmName: long,
-      alarm: { description: long, reason: long, dimensions: dims, expression: long, triggeringChildren: Array.from({ length: 30 }, () => ({ arn: long, state: 'ALARM', at: null })) },
+      alarm: {
+        description: long,
+        reason: long,
+        dimensions: dims,
+        expression: long,
+        triggeringChildren: Array.from({ length: 30 }, () => ({ arn: long, state: 'ALARM', at: null })),
+      },
     });
     for (const event of ['trigger', 'escalate', 'acknowledge', 'resolve'] as const) {
       const inc = event === 'resolve' ? resolved(incident) : event === 'acknowledge' ? acknowledged(incident) : incident;
@@ -325,7 +329,10 @@ describe('email', () => {
 
   it('only http(s) links become anchors', () => {
     const n = makeNotice();
-    const { html } = renderEmail({ ...n, links: { console: 'javascript:alert(1)', runbook: null, dashboard: 'https://alerts.example.com/incidents/INC-7F3A9K2M' } });
+    const { html } = renderEmail({
+      ...n,
+      links: { console: 'javascript:alert(1)', runbook: null, dashboard: 'https://alerts.example.com/incidents/INC-7F3A9K2M' },
+    });
     expect(html).not.toContain('javascript:');
     expect(html).toContain('<a href="https://alerts.example.com/incidents/INC-7F3A9K2M">Dashboard</a>');
   });

@@ -15,7 +15,13 @@ const TOKEN = 'dashboard-token-0123456789abcdef';
 const bearer = { authorization: `Bearer ${TOKEN}` };
 
 async function call(rt: Runtime, method: string, url: string, opts: { headers?: Record<string, string>; body?: string } = {}) {
-  const event = apiGatewayEvent({ method, url, headers: { host: '127.0.0.1', ...(opts.headers ?? {}) }, body: Buffer.from(opts.body ?? ''), sourceIp: '127.0.0.1' });
+  const event = apiGatewayEvent({
+    method,
+    url,
+    headers: { host: '127.0.0.1', ...(opts.headers ?? {}) },
+    body: Buffer.from(opts.body ?? ''),
+    sourceIp: '127.0.0.1',
+  });
   const r = await dashboardRoutes(event, rt);
   return { status: r.statusCode ?? 200, headers: (r.headers ?? {}) as Record<string, string>, body: r.body ?? '', cookies: r.cookies ?? [] };
 }
@@ -36,7 +42,10 @@ describe('review loop routes', () => {
   });
 
   it('links the review draft and offers the update form on the incident page', async () => {
-    const login = await call(env.rt, 'POST', '/login', { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ token: TOKEN, name: 'erin', next: '/' }).toString() });
+    const login = await call(env.rt, 'POST', '/login', {
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: TOKEN, name: 'erin', next: '/' }).toString(),
+    });
     const cookie = login.cookies[0].split(';')[0];
     const page = await call(env.rt, 'GET', `/incidents/${p0.id}`, { headers: { cookie } });
     expect(page.body).toContain(`href="/incidents/${p0.id}/review"`);
@@ -64,7 +73,10 @@ describe('review loop routes', () => {
 
   it('posts a P0 update to the timeline, Slack and the stakeholders, and pages nobody', async () => {
     const before = { pd: env.pagerduty.received.length, slack: env.slack.received.length };
-    const r = await call(env.rt, 'POST', `/api/incidents/${p0.id}/updates`, { headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ text: 'Failover <b>done</b>', by: 'carol' }) });
+    const r = await call(env.rt, 'POST', `/api/incidents/${p0.id}/updates`, {
+      headers: { ...bearer, 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'Failover <b>done</b>', by: 'carol' }),
+    });
     expect(r.status).toBe(201);
     const body = JSON.parse(r.body) as { sent: { slack: { status: string }; email: { status: string } } };
     expect(body.sent).toMatchObject({ slack: { status: 'sent' }, email: { status: 'sent' } });
@@ -86,13 +98,22 @@ describe('review loop routes', () => {
 
   it('does not email a P2 update, and refuses an empty one', async () => {
     const mails = env.smtp.messages.length;
-    const r = await call(env.rt, 'POST', `/api/incidents/${p2.id}/updates`, { headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ text: 'Cleaning up logs' }) });
+    const r = await call(env.rt, 'POST', `/api/incidents/${p2.id}/updates`, {
+      headers: { ...bearer, 'content-type': 'application/json' },
+      body: JSON.stringify({ text: 'Cleaning up logs' }),
+    });
     expect(r.status).toBe(201);
     expect((JSON.parse(r.body) as { sent: unknown }).sent).toMatchObject({ slack: { status: 'sent' }, email: { status: 'skipped' } });
     expect(env.smtp.messages.length).toBe(mails);
-    const empty = await call(env.rt, 'POST', `/api/incidents/${p2.id}/updates`, { headers: { ...bearer, 'content-type': 'application/json' }, body: JSON.stringify({ text: '  \n ' }) });
+    const empty = await call(env.rt, 'POST', `/api/incidents/${p2.id}/updates`, {
+      headers: { ...bearer, 'content-type': 'application/json' },
+      body: JSON.stringify({ text: '  \n ' }),
+    });
     expect(empty.status).toBe(400);
-    expect((await call(env.rt, 'POST', '/api/incidents/INC-00000000/updates', { headers: { ...bearer, 'content-type': 'application/json' }, body: '{"text":"x"}' })).status).toBe(404);
+    expect(
+      (await call(env.rt, 'POST', '/api/incidents/INC-00000000/updates', { headers: { ...bearer, 'content-type': 'application/json' }, body: '{"text":"x"}' }))
+        .status,
+    ).toBe(404);
   });
 
   it('answers GET /api/hygiene for 7 and 30 days and refuses other windows', async () => {
@@ -125,9 +146,16 @@ describe('review loop routes', () => {
 describe('/incident review and update: parsing', () => {
   it('takes an id (forgiving, as the other subcommands) and, for update, the rest of the text as typed', () => {
     expect(parseIncidentCommand('review inc-7f3a9k2m')).toEqual({ kind: 'review', id: 'INC-7F3A9K2M' });
-    expect(parseIncidentCommand('update 7F3A9K2M   Failover &lt;done&gt;  next at 11:00 ')).toEqual({ kind: 'update', id: 'INC-7F3A9K2M', text: 'Failover <done> next at 11:00' });
+    expect(parseIncidentCommand('update 7F3A9K2M   Failover &lt;done&gt;  next at 11:00 ')).toEqual({
+      kind: 'update',
+      id: 'INC-7F3A9K2M',
+      text: 'Failover <done> next at 11:00',
+    });
     expect(parseIncidentCommand('review INC-7F3A9K2M extra')).toMatchObject({ kind: 'help', problem: '`review` takes one incident id' });
     expect(parseIncidentCommand('update nope hello')).toMatchObject({ kind: 'help', problem: expect.stringContaining('is not an incident id') });
-    expect(parseIncidentCommand(`update INC-7F3A9K2M ${'x'.repeat(1001)}`)).toMatchObject({ kind: 'help', problem: expect.stringContaining('longer than 1000 characters') });
+    expect(parseIncidentCommand(`update INC-7F3A9K2M ${'x'.repeat(1001)}`)).toMatchObject({
+      kind: 'help',
+      problem: expect.stringContaining('longer than 1000 characters'),
+    });
   });
 });

@@ -17,7 +17,9 @@ import { routerWithPeers } from './helpers/router-runtime';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const GOLDEN = resolve(ROOT, 'test/fixtures/review/golden-incident.md');
-const FIXTURE = JSON.parse(readFileSync(resolve(ROOT, 'test/fixtures/alarms/metric-alarm.event.json'), 'utf8')) as { Records: { Sns: Record<string, unknown> }[] };
+const FIXTURE = JSON.parse(readFileSync(resolve(ROOT, 'test/fixtures/alarms/metric-alarm.event.json'), 'utf8')) as {
+  Records: { Sns: Record<string, unknown> }[];
+};
 
 /** The default policy with one rule that makes the fixture's alarm a P0 under the High Error Rate runbook. */
 function goldenPolicy(): Policy {
@@ -34,7 +36,8 @@ function fixtureEvent(state: 'ALARM' | 'OK', at?: string) {
       NewStateValue: 'OK',
       OldStateValue: 'ALARM',
       StateChangeTime: at,
-      NewStateReason: 'Threshold Crossed: 1 out of the last 1 datapoints [0.0 (10/11/21 03:00:00)] was not greater than or equal to the threshold (1.0) (minimum 1 datapoint for ALARM -> OK transition).',
+      NewStateReason:
+        'Threshold Crossed: 1 out of the last 1 datapoints [0.0 (10/11/21 03:00:00)] was not greater than or equal to the threshold (1.0) (minimum 1 datapoint for ALARM -> OK transition).',
     });
     record.Sns.Message = JSON.stringify(msg);
     record.Sns.MessageId = '57c992bc-21f6-5a74-bda5-c8b9155571cb';
@@ -81,7 +84,12 @@ describe('review draft of the golden incident (real pipeline, controlled clock)'
 
     pagerdutyBeforeUpdate = env.pagerduty.received.length;
     at('2021-11-10T03:01:00.000Z');
-    const update = await postStakeholderUpdate(env.rt, opened.incidentId!, bob, 'Node failures on the routing table; failover under way. Next update 03:30 UTC.');
+    const update = await postStakeholderUpdate(
+      env.rt,
+      opened.incidentId!,
+      bob,
+      'Node failures on the routing table; failover under way. Next update 03:30 UTC.',
+    );
     expect(update.kind).toBe('posted');
 
     at('2021-11-10T03:05:12.000Z');
@@ -109,7 +117,11 @@ describe('review draft of the golden incident (real pipeline, controlled clock)'
   });
 
   it('reads in order, from the first alarm to the resolution, and names every actor', () => {
-    const rows = markdown.split('## Timeline')[1].split('\n## ')[0].split('\n').filter((l) => /^\| 2021/.test(l));
+    const rows = markdown
+      .split('## Timeline')[1]
+      .split('\n## ')[0]
+      .split('\n')
+      .filter((l) => /^\| 2021/.test(l));
     const times = rows.map((r) => r.slice(2, 25));
     expect(times).toEqual([...times].sort());
     const what = rows.map((r) => r.split(' | ')[2].replace(/\\(.)/g, '$1'));
@@ -123,13 +135,16 @@ describe('review draft of the golden incident (real pipeline, controlled clock)'
       find(/^Stakeholder update: Node failures/),
       find(/^Resolved: Threshold Crossed/),
     ];
-    expect(order.every((k) => k >= 0), order.join(',')).toBe(true);
+    expect(
+      order.every((k) => k >= 0),
+      order.join(','),
+    ).toBe(true);
     expect(order).toEqual([...order].sort((a, b) => a - b));
     const actors = markdown.split('## People and systems involved')[1].split('\n## ')[0];
     for (const who of ['CloudWatch', 'router', 'escalation sweep', 'alice (slack)', 'bob (dashboard)']) expect(actors).toContain(`- ${who}`);
   });
 
-  it('measures acknowledgement and resolution against the severity\'s response time', () => {
+  it("measures acknowledgement and resolution against the severity's response time", () => {
     expect(markdown).toContain('| Time to acknowledge | 5 min (by 2021-11-10 02:50:57 UTC) | 7 min 43 s | **breached** by 2 min 43 s (acknowledged) |');
     expect(markdown).toContain('| Time to resolve | — | 19 min 15 s | resolved by CloudWatch |');
     expect(markdown).toContain('- **Threshold:** `1`');
@@ -148,7 +163,8 @@ describe('review draft of the golden incident (real pipeline, controlled clock)'
 });
 
 describe('hostile alarm text in the review', () => {
-  const hostile = '<script>alert(1)</script> [click](javascript:alert(1)) ![x](https://evil.example/x.png) | a | b | **bold** `code` &amp; <img src=x onerror=alert(1)>';
+  const hostile =
+    '<script>alert(1)</script> [click](javascript:alert(1)) ![x](https://evil.example/x.png) | a | b | **bold** `code` &amp; <img src=x onerror=alert(1)>';
   const incident = makeIncident({
     alarmName: hostile,
     status: 'resolved',
@@ -192,14 +208,23 @@ describe('hostile alarm text in the review', () => {
 });
 
 describe('review of a group (an incident listing member incidents)', () => {
-  it('merges the members\' timelines in time order, with the alarm of each entry, and lists the members', () => {
-    const lead = makeIncident({ id: 'INC-AAAAAAAA', timeline: [{ at: '2024-01-15T10:05:03.000Z', type: 'opened', by: 'cloudwatch' }, { at: '2024-01-15T10:09:00.000Z', type: 'acknowledged', by: 'slack:U1 (alice)' }] });
+  it("merges the members' timelines in time order, with the alarm of each entry, and lists the members", () => {
+    const lead = makeIncident({
+      id: 'INC-AAAAAAAA',
+      timeline: [
+        { at: '2024-01-15T10:05:03.000Z', type: 'opened', by: 'cloudwatch' },
+        { at: '2024-01-15T10:09:00.000Z', type: 'acknowledged', by: 'slack:U1 (alice)' },
+      ],
+    });
     const member = makeIncident({
       id: 'INC-BBBBBBBB',
       alarmName: 'HighResponseTime',
       severity: 'P1',
       openedAt: '2024-01-15T10:06:00.000Z',
-      timeline: [{ at: '2024-01-15T10:06:00.000Z', type: 'opened', by: 'cloudwatch' }, { at: '2024-01-15T10:07:00.000Z', type: 'update', by: 'dashboard:dashboard (bob)', detail: 'both alarms: one cause' }],
+      timeline: [
+        { at: '2024-01-15T10:06:00.000Z', type: 'opened', by: 'cloudwatch' },
+        { at: '2024-01-15T10:07:00.000Z', type: 'update', by: 'dashboard:dashboard (bob)', detail: 'both alarms: one cause' },
+      ],
     });
     const model = buildReview(lead, defaultPolicy(), { members: [member, lead] });
     expect(model.members.map((m) => m.id)).toEqual(['INC-BBBBBBBB']);

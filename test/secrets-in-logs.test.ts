@@ -50,7 +50,9 @@ async function capture(fn: (thrown: (err: unknown) => void) => Promise<unknown>)
   const consoles = CONSOLE_METHODS.map((m) => [m, console[m]] as const);
   process.stdout.write = write as typeof process.stdout.write;
   process.stderr.write = write as typeof process.stderr.write;
-  for (const m of CONSOLE_METHODS) console[m] = (...args: unknown[]) => void out.push(`console.${m}: ${args.map((a) => (a instanceof Error ? errorText(a) : typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}\n`);
+  for (const m of CONSOLE_METHODS)
+    console[m] = (...args: unknown[]) =>
+      void out.push(`console.${m}: ${args.map((a) => (a instanceof Error ? errorText(a) : typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}\n`);
   try {
     await fn((err) => out.push(errorText(err))).catch((err: unknown) => {
       if ((err as Error | null)?.name === 'AssertionError') throw err;
@@ -84,7 +86,11 @@ describe('secrets never reach a log line or an error', () => {
   });
 
   it('configured secrets are exactly the five values', () => {
-    expect(secretValues(rt.config).map((s) => s.includes(SLACK_SECRET_PATH) || s.includes(SMTP_PASSWORD) || [ROUTING_KEY, SIGNING_SECRET, DASHBOARD_TOKEN].includes(s))).toEqual([true, true, true, true, true]);
+    expect(
+      secretValues(rt.config).map(
+        (s) => s.includes(SLACK_SECRET_PATH) || s.includes(SMTP_PASSWORD) || [ROUTING_KEY, SIGNING_SECRET, DASHBOARD_TOKEN].includes(s),
+      ),
+    ).toEqual([true, true, true, true, true]);
   });
 
   it('failing deliveries on every channel, unreachable peers and junk log no secret', async () => {
@@ -92,12 +98,18 @@ describe('secrets never reach a log line or an error', () => {
     env.pagerduty.fallback = { status: 400, body: JSON.stringify({ status: 'invalid event', errors: ['bad routing key'] }) };
     env.smtp.script.push(550, 550, 550);
     const text = await capture(async () => {
-      await handleSnsEvent(snsEventFromHttp(snsNotification(RUNBOOK_ALARMS[0], 'ALARM', new Date())), rt).catch((e: Error) => logger.error('invocation failed', e));
-      await handleSnsEvent(snsEventFromHttp(snsNotification(RUNBOOK_ALARMS[1], 'ALARM', new Date())), rt).catch((e: Error) => logger.error('invocation failed', e));
+      await handleSnsEvent(snsEventFromHttp(snsNotification(RUNBOOK_ALARMS[0], 'ALARM', new Date())), rt).catch((e: Error) =>
+        logger.error('invocation failed', e),
+      );
+      await handleSnsEvent(snsEventFromHttp(snsNotification(RUNBOOK_ALARMS[1], 'ALARM', new Date())), rt).catch((e: Error) =>
+        logger.error('invocation failed', e),
+      );
       await handleSnsEvent({ Records: [{ Sns: { nope: true } }] }, rt);
       await env.slack.close();
       await env.smtp.close();
-      await handleSnsEvent(snsEventFromHttp(snsNotification({ ...RUNBOOK_ALARMS[1], name: 'Unreachable' }, 'ALARM', new Date())), rt).catch((e: Error) => logger.error('invocation failed', e));
+      await handleSnsEvent(snsEventFromHttp(snsNotification({ ...RUNBOOK_ALARMS[1], name: 'Unreachable' }, 'ALARM', new Date())), rt).catch((e: Error) =>
+        logger.error('invocation failed', e),
+      );
     });
     expect(text).toContain('delivery failed'); // the capture saw the logs
     for (const secret of [SLACK_SECRET_PATH, 'sl4ckS3cr3tT0k3nXYZ', ROUTING_KEY, SMTP_PASSWORD, SIGNING_SECRET, DASHBOARD_TOKEN]) {
@@ -281,7 +293,15 @@ describe('every Lambda handler keeps the secrets out of its logs and errors, pee
     const echoed = peers.received.join('\n');
     for (const secret of [SLACK_SECRET_PATH, ROUTING_KEY, SMTP_PASSWORD]) expect(echoed).toContain(secret);
     for (const fn of ['alarm', 'slack', 'dashboard', 'escalate', 'digest']) expect(text).toContain(`"function_name":"${fn}"`);
-    for (const line of ['delivery failed', 'slack response_url refused the message', 'escalated', 'digest not delivered', 'thrown: Error: digest not delivered', '[redacted]']) expect(text).toContain(line);
+    for (const line of [
+      'delivery failed',
+      'slack response_url refused the message',
+      'escalated',
+      'digest not delivered',
+      'thrown: Error: digest not delivered',
+      '[redacted]',
+    ])
+      expect(text).toContain(line);
     expect(text).toMatch(/"function_name":"escalate"[^\n]*"message":"delivery failed"|"message":"delivery failed"[^\n]*"function_name":"escalate"/);
     expect(text).toContain('thrown: RetryableDeliveryFailure');
     expect(peers.received.some((r) => r.startsWith('POST /actions/'))).toBe(true);

@@ -29,7 +29,13 @@ describe('a silence that ends announces what it held', () => {
   afterEach(() => env.close());
 
   async function silence(minutes: number) {
-    const s = await env.rt.silences.create({ match: 'HighError*', reason: 'planned maintenance', author: 'slack:U1 (alice)', minutes, now: new Date(t).toISOString() });
+    const s = await env.rt.silences.create({
+      match: 'HighError*',
+      reason: 'planned maintenance',
+      author: 'slack:U1 (alice)',
+      minutes,
+      now: new Date(t).toISOString(),
+    });
     await env.rt.silenceCache.refresh();
     return s;
   }
@@ -125,8 +131,22 @@ describe('a silence that ends announces what it held', () => {
 
 describe('planRelease and the digest (pure)', () => {
   const policy = defaultPolicy();
-  const active = (id: string, match: string): Silence => ({ id, match, reason: 'r', author: 'a', startsAt: '2026-11-24T09:00:00.000Z', endsAt: '2026-11-24T12:00:00.000Z', createdAt: '2026-11-24T09:00:00.000Z' });
-  const held = makeIncident({ alarmName: 'HighErrorRate', severity: 'P1', openedAt: '2026-11-24T09:30:00.000Z', silencedBy: 'SIL-AAAAAA by slack:U1 (alice): db: migration', escalation: null });
+  const active = (id: string, match: string): Silence => ({
+    id,
+    match,
+    reason: 'r',
+    author: 'a',
+    startsAt: '2026-11-24T09:00:00.000Z',
+    endsAt: '2026-11-24T12:00:00.000Z',
+    createdAt: '2026-11-24T09:00:00.000Z',
+  });
+  const held = makeIncident({
+    alarmName: 'HighErrorRate',
+    severity: 'P1',
+    openedAt: '2026-11-24T09:30:00.000Z',
+    silencedBy: 'SIL-AAAAAA by slack:U1 (alice): db: migration',
+    escalation: null,
+  });
 
   it('reads the silence from silencedBy; flapping is no silence', () => {
     expect(heldBy('SIL-AAAAAA by slack:U1 (alice): db: migration')).toEqual({ id: 'SIL-AAAAAA', author: 'slack:U1 (alice)', reason: 'db: migration' });

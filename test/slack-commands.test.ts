@@ -231,7 +231,9 @@ describe('/incident and the buttons, signed, against dynalite and loopback peers
     expect(silenceId).toBeDefined();
     expect(reply.text).toContain('maintenance window');
     const active = await env.rt.silences.listActive(new Date().toISOString());
-    expect(active).toEqual([expect.objectContaining({ id: silenceId, match: 'Database*', reason: 'maintenance window', author: 'slack:U2CERLKJA (roadrunner)' })]);
+    expect(active).toEqual([
+      expect.objectContaining({ id: silenceId, match: 'Database*', reason: 'maintenance window', author: 'slack:U2CERLKJA (roadrunner)' }),
+    ]);
     expect(Date.parse(active[0].endsAt) - Date.parse(active[0].startsAt)).toBe(2 * 3_600_000);
 
     const slackBefore = env.slack.received.length;
@@ -295,7 +297,7 @@ describe('/incident and the buttons, signed, against dynalite and loopback peers
     expect((await get(id)).status).toBe('open');
   });
 
-  it('keeps Slack\'s 3 s when PagerDuty hangs: the channel gets 1.5 s, the ack is stored, the slow delivery recorded as failed', async () => {
+  it("keeps Slack's 3 s when PagerDuty hangs: the channel gets 1.5 s, the ack is stored, the slow delivery recorded as failed", async () => {
     const id = await open();
     env.pagerduty.script.push({ status: 202, delayMs: 6000 }, { status: 202, delayMs: 6000 });
     const reply = await command(`ack ${id}`);
@@ -329,7 +331,13 @@ describe('/incident and the buttons, signed, against dynalite and loopback peers
   });
 
   describe('buttons', () => {
-    async function press(actionId: 'incident_ack' | 'incident_resolve', id: string, message: unknown, responseUrl = `${responses.url}/actions/T1/2/y`, user = { id: 'U024BE7LH', username: 'alice' }) {
+    async function press(
+      actionId: 'incident_ack' | 'incident_resolve',
+      id: string,
+      message: unknown,
+      responseUrl = `${responses.url}/actions/T1/2/y`,
+      user = { id: 'U024BE7LH', username: 'alice' },
+    ) {
       const payload = {
         type: 'block_actions',
         team: { id: 'T1DC2JH3J', domain: 'testteamnow' },
@@ -340,7 +348,16 @@ describe('/incident and the buttons, signed, against dynalite and loopback peers
         channel: { id: 'C0INCIDENT', name: 'incidents' },
         message,
         response_url: responseUrl,
-        actions: [{ type: 'button', action_id: actionId, block_id: `incident:${id}`, value: id, text: { type: 'plain_text', text: 'Acknowledge' }, action_ts: String(Date.now() / 1000) }],
+        actions: [
+          {
+            type: 'button',
+            action_id: actionId,
+            block_id: `incident:${id}`,
+            value: id,
+            text: { type: 'plain_text', text: 'Acknowledge' },
+            action_ts: String(Date.now() / 1000),
+          },
+        ],
       };
       return post('/slack/interactions', new URLSearchParams({ payload: JSON.stringify(payload) }).toString());
     }
@@ -420,7 +437,12 @@ describe('/incident and the buttons, signed, against dynalite and loopback peers
       const other = new URLSearchParams({ payload: JSON.stringify({ type: 'view_submission', user: { id: 'U1' } }) }).toString();
       expect((await post('/slack/interactions', other)).statusCode).toBe(200);
       const unknown = new URLSearchParams({
-        payload: JSON.stringify({ type: 'block_actions', user: { id: 'U1' }, actions: [{ action_id: 'something_else', value: id }], response_url: responses.url }),
+        payload: JSON.stringify({
+          type: 'block_actions',
+          user: { id: 'U1' },
+          actions: [{ action_id: 'something_else', value: id }],
+          response_url: responses.url,
+        }),
       }).toString();
       expect((await post('/slack/interactions', unknown)).statusCode).toBe(200);
       expect((await post('/slack/interactions', 'payload=%7Bnot-json')).statusCode).toBe(400);

@@ -32,7 +32,11 @@ describe('npm start: Slack slash command over HTTP', () => {
   it('a signed /incident ack acknowledges; a wrong signature gets 401 and changes nothing', async () => {
     const t = Date.now() - 600_000;
     for (const [n, alarm] of [RUNBOOK_ALARMS[0], RUNBOOK_ALARMS[1]].entries()) {
-      const r = await fetch(`${app.url}/sns`, { method: 'POST', body: JSON.stringify(snsNotification(alarm, 'ALARM', new Date(t + n * 1000))), headers: { 'content-type': 'text/plain; charset=UTF-8' } });
+      const r = await fetch(`${app.url}/sns`, {
+        method: 'POST',
+        body: JSON.stringify(snsNotification(alarm, 'ALARM', new Date(t + n * 1000))),
+        headers: { 'content-type': 'text/plain; charset=UTF-8' },
+      });
       expect(r.status).toBe(200);
     }
     const open = await incidents('?status=open');
@@ -46,7 +50,11 @@ describe('npm start: Slack slash command over HTTP', () => {
     const bad = await fetch(`${app.url}/slack/commands`, { method: 'POST', body: forged, headers: signSlackRequest('not-the-secret', forged) });
     expect(bad.status).toBe(401);
     expect(await bad.text()).toBe('');
-    const unsigned = await fetch(`${app.url}/slack/commands`, { method: 'POST', body: forged, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+    const unsigned = await fetch(`${app.url}/slack/commands`, {
+      method: 'POST',
+      body: forged,
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    });
     expect(unsigned.status).toBe(401);
 
     // Signed, with the id typed loosely.

@@ -1,7 +1,17 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseSnsMessage } from '@alert-router/core';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { buildRuntime, processNotification, ReplayCache, signSlackRequest, slackRoutes, slackSignature, TABLE, verifySlackRequest, type Runtime } from '@alert-router/aws';
+import {
+  buildRuntime,
+  processNotification,
+  ReplayCache,
+  signSlackRequest,
+  slackRoutes,
+  slackSignature,
+  TABLE,
+  verifySlackRequest,
+  type Runtime,
+} from '@alert-router/aws';
 import { REPLAY_TTL_SECONDS, replayKey } from '../packages/aws/src/slack/replay-store';
 import { RUNBOOK_ALARMS, snsNotification } from '../packages/local/src/demo';
 import { apiGatewayEvent } from '../packages/local/src/lambda-events';
@@ -73,7 +83,9 @@ describe('Slack request signature (pure)', () => {
 
   it('accepts exactly 5 minutes of skew either way', () => {
     for (const skew of [300, -300]) {
-      expect(verifySlackRequest(event(EXAMPLE.body, exampleHeaders()), { secret: EXAMPLE.secret, now: new Date((EXAMPLE.timestamp + skew) * 1000) })).toEqual({ ok: true });
+      expect(verifySlackRequest(event(EXAMPLE.body, exampleHeaders()), { secret: EXAMPLE.secret, now: new Date((EXAMPLE.timestamp + skew) * 1000) })).toEqual({
+        ok: true,
+      });
     }
   });
 
@@ -85,7 +97,9 @@ describe('Slack request signature (pure)', () => {
     expect(verifySlackRequest(event(EXAMPLE.body, exampleHeaders()), opts)).toEqual({ ok: true });
     expect(verifySlackRequest(event(EXAMPLE.body, exampleHeaders()), opts)).toEqual({ ok: false, reason: 'replay' });
     // Upper-case hex is the same signature.
-    expect(verifySlackRequest(event(EXAMPLE.body, exampleHeaders({ 'x-slack-signature': EXAMPLE.signature.toUpperCase().replace('V0=', 'v0=') })), opts)).toEqual({
+    expect(
+      verifySlackRequest(event(EXAMPLE.body, exampleHeaders({ 'x-slack-signature': EXAMPLE.signature.toUpperCase().replace('V0=', 'v0=') })), opts),
+    ).toEqual({
       ok: false,
       reason: 'replay',
     });
@@ -112,7 +126,11 @@ describe('Slack routes refuse unverified requests with 401 and change nothing', 
   beforeEach(async () => {
     clock = Date.parse('2026-11-20T10:10:00.000Z');
     warnings = [];
-    const logger = { info: () => undefined, warn: (m: string, e?: Record<string, unknown>) => warnings.push(`${m} ${JSON.stringify(e ?? {})}`), error: () => undefined };
+    const logger = {
+      info: () => undefined,
+      warn: (m: string, e?: Record<string, unknown>) => warnings.push(`${m} ${JSON.stringify(e ?? {})}`),
+      error: () => undefined,
+    };
     env = await routerWithPeers({ SLACK_SIGNING_SECRET: SECRET }, { now: () => new Date(clock), logger });
     const body = snsNotification(RUNBOOK_ALARMS[0], 'ALARM', new Date('2026-11-20T10:00:00.000Z'));
     const out = await processNotification(parseSnsMessage({ ...body, Subject: body.Subject ?? null }, 'Sns'), env.rt);
@@ -124,11 +142,22 @@ describe('Slack routes refuse unverified requests with 401 and change nothing', 
 
   let triggers = 0;
   function ackBody(extra = '') {
-    return new URLSearchParams({ command: '/incident', text: `ack ${incidentId}`, user_id: 'U2CERLKJA', user_name: 'roadrunner', trigger_id: `t${++triggers}${extra}` }).toString();
+    return new URLSearchParams({
+      command: '/incident',
+      text: `ack ${incidentId}`,
+      user_id: 'U2CERLKJA',
+      user_name: 'roadrunner',
+      trigger_id: `t${++triggers}${extra}`,
+    }).toString();
   }
 
   async function snapshot() {
-    return { incident: await env.rt.store.getIncident(incidentId), pagerduty: env.pagerduty.received.length, slack: env.slack.received.length, email: env.smtp.messages.length };
+    return {
+      incident: await env.rt.store.getIncident(incidentId),
+      pagerduty: env.pagerduty.received.length,
+      slack: env.slack.received.length,
+      email: env.smtp.messages.length,
+    };
   }
 
   it('answers the documented example (clock at its timestamp) and refuses its replay', async () => {
@@ -192,7 +221,13 @@ describe('Slack routes refuse unverified requests with 401 and change nothing', 
       expect(claim.Item?.[TABLE.ttlAttribute]).toBe(Number(headers['x-slack-request-timestamp']) + REPLAY_TTL_SECONDS);
 
       // A fresh signed request is accepted by the second container, and its replay refused by the first.
-      const resolve = new URLSearchParams({ command: '/incident', text: `resolve ${incidentId} rolled back`, user_id: 'U2CERLKJA', user_name: 'roadrunner', trigger_id: 't-fresh' }).toString();
+      const resolve = new URLSearchParams({
+        command: '/incident',
+        text: `resolve ${incidentId} rolled back`,
+        user_id: 'U2CERLKJA',
+        user_name: 'roadrunner',
+        trigger_id: 't-fresh',
+      }).toString();
       const resolveHeaders = signSlackRequest(SECRET, resolve, Math.floor(clock / 1000));
       const fresh = await slackRoutes(event(resolve, resolveHeaders), second);
       expect(fresh.statusCode).toBe(200);
@@ -229,7 +264,12 @@ describe('Slack routes refuse unverified requests with 401 and change nothing', 
   });
 
   it('refuses interactions the same way', async () => {
-    const payload = JSON.stringify({ type: 'block_actions', user: { id: 'U1', username: 'mallory' }, actions: [{ action_id: 'incident_ack', value: incidentId }], response_url: env.slack.url });
+    const payload = JSON.stringify({
+      type: 'block_actions',
+      user: { id: 'U1', username: 'mallory' },
+      actions: [{ action_id: 'incident_ack', value: incidentId }],
+      response_url: env.slack.url,
+    });
     const body = new URLSearchParams({ payload }).toString();
     const before = await snapshot();
     const r = await slackRoutes(event(body, signSlackRequest('wrong-secret', body, Math.floor(clock / 1000)), '/slack/interactions'), env.rt);

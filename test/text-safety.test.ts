@@ -37,7 +37,22 @@ import { listReply, showReply, resolvedText, silencedText, ephemeral } from '../
 import { makeIncident, makeNotice } from './helpers/incident-factory';
 
 const BIDI = ['\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069', '\u200E', '\u200F', '\u061C'];
-const INVISIBLE = ['\u200B', '\u200C', '\u200D', '\uFEFF', '\u2060', '\u00AD', '\u{E0041}', '\u0000', '\u0007', '\u001B', '\u007F', '\u0085', '\u009B', '\u2028'];
+const INVISIBLE = [
+  '\u200B',
+  '\u200C',
+  '\u200D',
+  '\uFEFF',
+  '\u2060',
+  '\u00AD',
+  '\u{E0041}',
+  '\u0000',
+  '\u0007',
+  '\u001B',
+  '\u007F',
+  '\u0085',
+  '\u009B',
+  '\u2028',
+];
 
 const CORPUS: [string, string][] = [
   ['bidi override', 'Prod-DB-\u202Eevil.exe\u202C-Alarm'],
@@ -134,7 +149,12 @@ describe.each(CORPUS)('%s', (_label, name) => {
     expect(e.payload.summary.length).toBeLessThanOrEqual(PAGERDUTY_LIMITS.summary);
     expect(e.dedup_key.length).toBeLessThanOrEqual(PAGERDUTY_LIMITS.dedupKey);
     expect(e.payload.source.length).toBeLessThanOrEqual(PAGERDUTY_LIMITS.source);
-    for (const [k, v] of [['summary', e.payload.summary], ['dedup_key', e.dedup_key], ['source', e.payload.source]] as const) expectNeutral(v, k, false);
+    for (const [k, v] of [
+      ['summary', e.payload.summary],
+      ['dedup_key', e.dedup_key],
+      ['source', e.payload.source],
+    ] as const)
+      expectNeutral(v, k, false);
     expectNeutral(JSON.stringify(e.payload.custom_details).replace(/\\[nt]/g, ' '), 'custom_details');
     for (const v of Object.values(JSON.parse(JSON.stringify(e.payload.custom_details)) as Record<string, unknown>)) {
       if (typeof v === 'string') expectNeutral(v, 'custom_details value');
@@ -167,8 +187,21 @@ describe.each(CORPUS)('%s', (_label, name) => {
         active: [incident],
         resolved: [],
         history: [incident],
-        silences: [{ id: 'SIL-1', match: name, reason: name, author: name, startsAt: '2024-01-15T10:00:00.000Z', endsAt: '2024-01-15T12:00:00.000Z', createdAt: '2024-01-15T10:00:00.000Z' } as never],
-        outbox: { channels: { slack: false }, entries: [{ at: '2024-01-15T10:05:04.000Z', channel: 'slack', event: 'trigger', incidentId: incident.id, summary: name }] },
+        silences: [
+          {
+            id: 'SIL-1',
+            match: name,
+            reason: name,
+            author: name,
+            startsAt: '2024-01-15T10:00:00.000Z',
+            endsAt: '2024-01-15T12:00:00.000Z',
+            createdAt: '2024-01-15T10:00:00.000Z',
+          } as never,
+        ],
+        outbox: {
+          channels: { slack: false },
+          entries: [{ at: '2024-01-15T10:05:04.000Z', channel: 'slack', event: 'trigger', incidentId: incident.id, summary: name }],
+        },
         session,
       },
       { path: '/', poll: 'p' },
@@ -180,8 +213,23 @@ describe.each(CORPUS)('%s', (_label, name) => {
   });
 
   it('digest: Slack and email neutral, within limits, links whole', () => {
-    const silence = { id: 'SIL-1', match: name, reason: name, author: name, startsAt: '2024-01-15T10:00:00.000Z', endsAt: '2024-01-16T12:00:00.000Z', createdAt: '2024-01-15T10:00:00.000Z' } as never;
-    const r = computeDigest({ incidents: [incident], unresolved: [incident], silences: [silence], policy, from: '2024-01-15T00:00:00.000Z', to: '2024-01-16T00:00:00.000Z' });
+    const silence = {
+      id: 'SIL-1',
+      match: name,
+      reason: name,
+      author: name,
+      startsAt: '2024-01-15T10:00:00.000Z',
+      endsAt: '2024-01-16T12:00:00.000Z',
+      createdAt: '2024-01-15T10:00:00.000Z',
+    } as never;
+    const r = computeDigest({
+      incidents: [incident],
+      unresolved: [incident],
+      silences: [silence],
+      policy,
+      from: '2024-01-15T00:00:00.000Z',
+      to: '2024-01-16T00:00:00.000Z',
+    });
     const s = renderDigestSlack(r, { policy, dashboardUrl: DASHBOARD });
     expectNeutral(s.text, 'digest text', false);
     expect(s.text.length).toBeLessThanOrEqual(SLACK_LIMITS.fallbackText);
@@ -236,7 +284,10 @@ describe.each(CORPUS)('%s', (_label, name) => {
     const actor = { id: 'U1', name };
     for (const text of [
       resolvedText({ ...incident, resolvedAt: '2024-01-15T11:00:00.000Z' }, actor as never, name),
-      silencedText({ id: 'SIL-1', match: name, reason: name, author: 'a', startsAt: '2024-01-15T10:00:00.000Z', endsAt: '2024-01-15T11:00:00.000Z' } as never, actor as never),
+      silencedText(
+        { id: 'SIL-1', match: name, reason: name, author: 'a', startsAt: '2024-01-15T10:00:00.000Z', endsAt: '2024-01-15T11:00:00.000Z' } as never,
+        actor as never,
+      ),
     ]) {
       const reply = ephemeral(text);
       expectNeutral(reply.text, 'reply');

@@ -47,7 +47,8 @@ describe('npm start: POST /webhooks/{source}', () => {
     const r = await fetch(`${app.url}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
     return { status: r.status, json: (await r.json().catch(() => null)) as Reply['json'] };
   };
-  const incidents = async (): Promise<ApiIncident[]> => ((await (await fetch(`${app.url}/api/incidents?hours=2160`)).json()) as { incidents: ApiIncident[] }).incidents;
+  const incidents = async (): Promise<ApiIncident[]> =>
+    ((await (await fetch(`${app.url}/api/incidents?hours=2160`)).json()) as { incidents: ApiIncident[] }).incidents;
   const byKey = async (key: string) => (await incidents()).filter((i) => i.incidentKey === key);
 
   beforeAll(async () => {
@@ -59,7 +60,15 @@ describe('npm start: POST /webhooks/{source}', () => {
   });
 
   /** Opens with `fire`, redelivers it (nothing changes), resolves with `resolve`; checks the incident each time. */
-  async function lifecycle(o: { path: string; fire: string; resolve: string; headers: (body: string) => Record<string, string>; key: string; severity: string; name: string }) {
+  async function lifecycle(o: {
+    path: string;
+    fire: string;
+    resolve: string;
+    headers: (body: string) => Record<string, string>;
+    key: string;
+    severity: string;
+    name: string;
+  }) {
     const opened = await post(o.path, o.fire, o.headers(o.fire));
     expect(opened.status, JSON.stringify(opened.json)).toBe(200);
     expect(opened.json.alerts[0]).toMatchObject({ kind: 'opened', severity: o.severity, incidentKey: o.key });
@@ -224,7 +233,9 @@ describe('webhook handler in process: dead letters in the store, PagerDuty hears
 
   it('a Sentry metric alert that resolves resolves its incident, on PagerDuty too', async () => {
     const fire = fixtureText('sentry-metric-alert-critical.derived.json');
-    const r1 = await handleWebhook(event('/webhooks/sentry', fire, { 'sentry-hook-signature': sign(fire), 'sentry-hook-resource': 'metric_alert' }), env.rt, { secrets });
+    const r1 = await handleWebhook(event('/webhooks/sentry', fire, { 'sentry-hook-signature': sign(fire), 'sentry-hook-resource': 'metric_alert' }), env.rt, {
+      secrets,
+    });
     expect(r1.statusCode).toBe(200);
     const id = JSON.parse(r1.body!).alerts[0].incidentId as string;
     const resolve = fixtureText('sentry-metric-alert-resolved.json');
@@ -250,7 +261,9 @@ describe('webhook handler in process: dead letters in the store, PagerDuty hears
     }
     const day = env.rt.now().toISOString().slice(0, 10);
     const kept = await env.rt.store.listDeadLetters(day);
-    expect(kept).toContainEqual(expect.objectContaining({ source: 'webhook:alertmanager', raw: body, reason: expect.stringMatching(/^alerts\[0\]\.status: /) }));
+    expect(kept).toContainEqual(
+      expect.objectContaining({ source: 'webhook:alertmanager', raw: body, reason: expect.stringMatching(/^alerts\[0\]\.status: /) }),
+    );
   });
 
   it('with no secrets configured every webhook is refused', async () => {

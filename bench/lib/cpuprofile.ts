@@ -42,7 +42,28 @@ export function areaOf(url: string, fn: string): string {
   if (nm >= 0) {
     const rest = url.slice(nm + 'node_modules/'.length).split('/');
     const pkg = rest[0].startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0];
-    if (pkg === 'dynalite' || pkg === 'levelup' || pkg === 'memdown' || pkg === 'leveldown' || pkg.startsWith('abstract-') || pkg === 'lazy' || pkg === 'big.js' || pkg === 'subleveldown' || pkg === 'level-sublevel' || pkg === 'deferred-leveldown' || pkg === 'encoding-down' || pkg === 'level-codec' || pkg.startsWith('level-') || pkg === 'memory-level' || pkg === 'classic-level' || pkg === 'functional-red-black-tree' || pkg === 'async' || pkg === 'once' || pkg === 'buffer-crc32') return `dynalite (+ LevelDB stack): ${pkg}`;
+    if (
+      pkg === 'dynalite' ||
+      pkg === 'levelup' ||
+      pkg === 'memdown' ||
+      pkg === 'leveldown' ||
+      pkg.startsWith('abstract-') ||
+      pkg === 'lazy' ||
+      pkg === 'big.js' ||
+      pkg === 'subleveldown' ||
+      pkg === 'level-sublevel' ||
+      pkg === 'deferred-leveldown' ||
+      pkg === 'encoding-down' ||
+      pkg === 'level-codec' ||
+      pkg.startsWith('level-') ||
+      pkg === 'memory-level' ||
+      pkg === 'classic-level' ||
+      pkg === 'functional-red-black-tree' ||
+      pkg === 'async' ||
+      pkg === 'once' ||
+      pkg === 'buffer-crc32'
+    )
+      return `dynalite (+ LevelDB stack): ${pkg}`;
     if (pkg.startsWith('@aws-sdk/') || pkg.startsWith('@smithy/')) return `AWS SDK: ${pkg}`;
     return `npm: ${pkg}`;
   }
@@ -51,7 +72,12 @@ export function areaOf(url: string, fn: string): string {
     return `node: ${m ? m[1] : url}`;
   }
   if (url.includes('dynalite-worker')) return 'dynalite (+ LevelDB stack): worker glue';
-  if (url.includes('/packages/')) return `router: ${url.slice(url.indexOf('/packages/') + 1).split('/').slice(0, 2).join('/')}`;
+  if (url.includes('/packages/'))
+    return `router: ${url
+      .slice(url.indexOf('/packages/') + 1)
+      .split('/')
+      .slice(0, 2)
+      .join('/')}`;
   if (url.includes('/functions/')) return 'router: functions';
   return url.replace(/^file:\/\//, '');
 }
@@ -82,7 +108,9 @@ export function summarizeProfile(path: string, top = 15): ProfileSummary {
       continue;
     }
     area.set(a, (area.get(a) ?? 0) + t);
-    const short = cf.url ? `${cf.functionName || '(anonymous)'}  ${cf.url.replace(/^file:\/\/\/work\/main\//, '').replace(/^.*node_modules\//, '')}:${cf.lineNumber + 1}` : cf.functionName;
+    const short = cf.url
+      ? `${cf.functionName || '(anonymous)'}  ${cf.url.replace(/^file:\/\/\/work\/main\//, '').replace(/^.*node_modules\//, '')}:${cf.lineNumber + 1}`
+      : cf.functionName;
     fn.set(short, (fn.get(short) ?? 0) + t);
   }
   const busyMs = totalMs - idle;

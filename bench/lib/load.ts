@@ -10,7 +10,12 @@ export interface LoadResult {
   firstError: string | null;
 }
 
-export async function runLoad<T>(items: readonly T[], concurrency: number, timeLimitMs: number, fn: (item: T, i: number) => Promise<void>): Promise<LoadResult> {
+export async function runLoad<T>(
+  items: readonly T[],
+  concurrency: number,
+  timeLimitMs: number,
+  fn: (item: T, i: number) => Promise<void>,
+): Promise<LoadResult> {
   const t0 = performance.now();
   const deadline = t0 + timeLimitMs;
   let next = 0;
@@ -44,7 +49,13 @@ export async function runLoad<T>(items: readonly T[], concurrency: number, timeL
 /** A keep-alive HTTP client (one socket per worker), cheaper per request than fetch on a 2-core box. */
 export function httpClient(maxSockets: number) {
   const agent = new Agent({ keepAlive: true, maxSockets, maxFreeSockets: maxSockets });
-  const send = (method: 'GET' | 'POST', url: string, body: string | null, headers: Record<string, string>, timeoutMs: number): Promise<{ status: number; body: string }> =>
+  const send = (
+    method: 'GET' | 'POST',
+    url: string,
+    body: string | null,
+    headers: Record<string, string>,
+    timeoutMs: number,
+  ): Promise<{ status: number; body: string }> =>
     new Promise((resolve, reject) => {
       const h = body === null ? headers : { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), ...headers };
       const req = request(url, { method, agent, headers: h, timeout: timeoutMs }, (res) => {

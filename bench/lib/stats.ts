@@ -18,11 +18,21 @@ export function percentile(sorted: readonly number[], p: number): number {
 export function summarize(values: readonly number[]): Summary {
   const s = [...values].sort((a, b) => a - b);
   const sum = s.reduce((a, b) => a + b, 0);
-  return { n: s.length, p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99), max: s.length ? s[s.length - 1] : Number.NaN, mean: s.length ? sum / s.length : Number.NaN };
+  return {
+    n: s.length,
+    p50: percentile(s, 50),
+    p95: percentile(s, 95),
+    p99: percentile(s, 99),
+    max: s.length ? s[s.length - 1] : Number.NaN,
+    mean: s.length ? sum / s.length : Number.NaN,
+  };
 }
 
 export function median(values: readonly number[]): number {
-  return percentile([...values].sort((a, b) => a - b), 50);
+  return percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
 }
 
 /** Milliseconds with a sensible number of digits. */

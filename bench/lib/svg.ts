@@ -35,7 +35,9 @@ export function latencyChart(groups: ChartGroup[], opts: { title: string; subtit
   const hi = 10 ** Math.ceil(Math.log10(Math.max(...all, 10)));
   const y = (v: number) => top + plotH - ((Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * plotH;
   const out: string[] = [];
-  out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
+  out.push(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
+  );
   out.push(`<rect width="${W}" height="${H}" fill="#ffffff"/>`);
   out.push(`<text x="${left}" y="28" font-size="17" font-weight="bold" fill="#222">${esc(opts.title)}</text>`);
   out.push(`<text x="${left}" y="48" font-size="12" fill="#555">${esc(opts.subtitle)}</text>`);
@@ -46,10 +48,13 @@ export function latencyChart(groups: ChartGroup[], opts: { title: string; subtit
       if (v > hi) break;
       const yy = y(v).toFixed(1);
       out.push(`<line x1="${left}" x2="${W - right}" y1="${yy}" y2="${yy}" stroke="${m === 1 ? '#ccc' : '#eee'}" stroke-width="1"/>`);
-      if (m === 1 || (hi / lo <= 1000 && m !== 1)) out.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" fill="#555">${v >= 1000 ? `${v / 1000} s` : `${v} ms`}</text>`);
+      if (m === 1 || (hi / lo <= 1000 && m !== 1))
+        out.push(`<text x="${left - 6}" y="${(y(v) + 4).toFixed(1)}" text-anchor="end" fill="#555">${v >= 1000 ? `${v / 1000} s` : `${v} ms`}</text>`);
     }
   }
-  out.push(`<text transform="translate(16 ${top + plotH / 2}) rotate(-90)" text-anchor="middle" fill="#333">latency, POST → notification received (log scale)</text>`);
+  out.push(
+    `<text transform="translate(16 ${top + plotH / 2}) rotate(-90)" text-anchor="middle" fill="#333">latency, POST → notification received (log scale)</text>`,
+  );
   const gw = plotW / groups.length;
   const bw = Math.min(30, (gw - 24) / 3);
   groups.forEach((g, i) => {
@@ -59,11 +64,15 @@ export function latencyChart(groups: ChartGroup[], opts: { title: string; subtit
       if (!Number.isFinite(v)) return;
       const yy = y(v);
       const x = x0 + j * bw;
-      out.push(`<rect x="${x.toFixed(1)}" y="${yy.toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${(top + plotH - yy).toFixed(1)}" fill="${COLORS[g.system][k]}"><title>${esc(`${g.label.replace(/\n/g, ' ')} ${k}: ${v.toFixed(1)} ms`)}</title></rect>`);
+      out.push(
+        `<rect x="${x.toFixed(1)}" y="${yy.toFixed(1)}" width="${(bw - 2).toFixed(1)}" height="${(top + plotH - yy).toFixed(1)}" fill="${COLORS[g.system][k]}"><title>${esc(`${g.label.replace(/\n/g, ' ')} ${k}: ${v.toFixed(1)} ms`)}</title></rect>`,
+      );
       out.push(`<text x="${(x + (bw - 2) / 2).toFixed(1)}" y="${(yy - 4).toFixed(1)}" text-anchor="middle" font-size="10" fill="#333">${fmt(v)}</text>`);
     });
     g.label.split('\n').forEach((line, li) => {
-      out.push(`<text x="${(left + i * gw + gw / 2).toFixed(1)}" y="${top + plotH + 18 + li * 15}" text-anchor="middle" fill="#222"${li === 0 ? ' font-weight="bold"' : ''}>${esc(line)}</text>`);
+      out.push(
+        `<text x="${(left + i * gw + gw / 2).toFixed(1)}" y="${top + plotH + 18 + li * 15}" text-anchor="middle" fill="#222"${li === 0 ? ' font-weight="bold"' : ''}>${esc(line)}</text>`,
+      );
     });
   });
   out.push(`<line x1="${left}" x2="${W - right}" y1="${top + plotH}" y2="${top + plotH}" stroke="#333"/>`);

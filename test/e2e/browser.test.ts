@@ -9,7 +9,10 @@ const SKIP = process.env.SKIP_BROWSER_TESTS === '1';
 
 (SKIP ? describe.skip : describe)('Chromium for the browser tests', () => {
   it('CHROMIUM_PATH wins, then the system browser', async () => {
-    expect(await resolveChromium({ CHROMIUM_PATH: '/opt/chrome/chrome' }, '/usr/bin/env')).toMatchObject({ executablePath: '/opt/chrome/chrome', source: 'CHROMIUM_PATH' });
+    expect(await resolveChromium({ CHROMIUM_PATH: '/opt/chrome/chrome' }, '/usr/bin/env')).toMatchObject({
+      executablePath: '/opt/chrome/chrome',
+      source: 'CHROMIUM_PATH',
+    });
     expect(await resolveChromium({}, '/usr/bin/env')).toMatchObject({ executablePath: '/usr/bin/env', source: 'system' });
     expect(await resolveChromium({ CHROMIUM_PATH: '@sparticuz/chromium' }, '/usr/bin/env')).toMatchObject({ source: '@sparticuz/chromium' });
   });

@@ -63,7 +63,31 @@ function contrastScript() {
       return [255, 255, 255];
     };
     const out: { sel: string; text: string; ratio: number }[] = [];
-    const sels = ['body', 'h1', 'h2', 'a', 'th', 'td', '.sev-P0', '.sev-P1', '.sev-P2', '.sev-P3', '.state-open', '.state-acknowledged', '.state-resolved', '.muted', '.tag', 'button', '.button.secondary', 'label', '.count', '.card-sub', 'figcaption', '.flash', '.top a'];
+    const sels = [
+      'body',
+      'h1',
+      'h2',
+      'a',
+      'th',
+      'td',
+      '.sev-P0',
+      '.sev-P1',
+      '.sev-P2',
+      '.sev-P3',
+      '.state-open',
+      '.state-acknowledged',
+      '.state-resolved',
+      '.muted',
+      '.tag',
+      'button',
+      '.button.secondary',
+      'label',
+      '.count',
+      '.card-sub',
+      'figcaption',
+      '.flash',
+      '.top a',
+    ];
     for (const sel of sels) {
       document.querySelectorAll(sel).forEach((el, n) => {
         if (n > 5 || !(el as HTMLElement).offsetParent) return;
@@ -192,7 +216,10 @@ function contrastScript() {
       const p = await ctx.newPage();
       await p.goto(`${router.url}/`);
       expect(await p.locator('.group-P1 .alarm-name').allTextContents()).toEqual(['HighCPUUtilization']);
-      await p.locator('.group-P1 tbody tr').getByRole('button', { name: /^Acknowledge/ }).click();
+      await p
+        .locator('.group-P1 tbody tr')
+        .getByRole('button', { name: /^Acknowledge/ })
+        .click();
       await p.waitForURL(/done=ack/);
       expect(await p.locator('.group-P1 .state').textContent()).toBe('acknowledged');
       await p.locator('#f-severity').selectOption('P2');
@@ -212,10 +239,14 @@ function contrastScript() {
     expect(await page.locator('footer[role="contentinfo"]').count()).toBe(1);
     expect(await page.locator('h1').count()).toBe(1);
     const unlabelled = await page.evaluate(() =>
-      Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea')).filter((e) => (e as HTMLInputElement).labels?.length === 0 && !e.getAttribute('aria-label')).map((e) => e.outerHTML),
+      Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))
+        .filter((e) => (e as HTMLInputElement).labels?.length === 0 && !e.getAttribute('aria-label'))
+        .map((e) => e.outerHTML),
     );
     expect(unlabelled).toEqual([]);
-    const unnamedButtons = await page.evaluate(() => Array.from(document.querySelectorAll('button')).filter((b) => !(b.textContent ?? '').trim() && !b.getAttribute('aria-label')).length);
+    const unnamedButtons = await page.evaluate(
+      () => Array.from(document.querySelectorAll('button')).filter((b) => !(b.textContent ?? '').trim() && !b.getAttribute('aria-label')).length,
+    );
     expect(unnamedButtons).toBe(0);
 
     await page.keyboard.press('Tab');
@@ -275,7 +306,10 @@ function contrastScript() {
       expect(cookies[0].value).not.toContain(TOKEN);
       expect(await page.evaluate(() => document.cookie)).toBe('');
 
-      await page.locator('.group-P0 tbody tr').getByRole('button', { name: /^Acknowledge/ }).click();
+      await page
+        .locator('.group-P0 tbody tr')
+        .getByRole('button', { name: /^Acknowledge/ })
+        .click();
       await page.waitForURL(/done=ack/);
       const list = await incidents(router.url, { authorization: `Bearer ${TOKEN}` });
       expect(list.find((i) => i.alarmName === 'HighErrorRate')).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'dashboard:dashboard (carol)' });
@@ -297,7 +331,11 @@ function contrastScript() {
     browser = await launch();
     router = await startRouter([]);
     const topics: DemoAlarm['topic'][] = ['Critical', 'High', 'Medium', 'Low'];
-    const alarms = Array.from({ length: 1000 }, (_, n): DemoAlarm => ({ ...RUNBOOK_ALARMS[n % 4], name: `LoadTest-${String(n).padStart(4, '0')}-${RUNBOOK_ALARMS[n % 4].name}`, topic: topics[n % 4] }));
+    const alarms = Array.from({ length: 1000 }, (_, n): DemoAlarm => ({
+      ...RUNBOOK_ALARMS[n % 4],
+      name: `LoadTest-${String(n).padStart(4, '0')}-${RUNBOOK_ALARMS[n % 4].name}`,
+      topic: topics[n % 4],
+    }));
     const at = new Date();
     for (let k = 0; k < alarms.length; k += 25) await Promise.all(alarms.slice(k, k + 25).map((a) => sns(router.url, snsNotification(a, 'ALARM', at))));
   }, 120_000);
@@ -307,7 +345,7 @@ function contrastScript() {
     await router?.stop();
   });
 
-  it('shows all 1,000 from one document, its script and stylesheet: no request per incident (load time is the bench\'s job)', async () => {
+  it("shows all 1,000 from one document, its script and stylesheet: no request per incident (load time is the bench's job)", async () => {
     const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     const requested: string[] = [];
     page.on('request', (r) => requested.push(new URL(r.url()).pathname));

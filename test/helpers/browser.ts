@@ -27,11 +27,16 @@ export interface ChromiumChoice {
 }
 
 export async function resolveChromium(env: NodeJS.ProcessEnv = process.env, systemPath = SYSTEM_CHROMIUM): Promise<ChromiumChoice> {
-  if (env.CHROMIUM_PATH && env.CHROMIUM_PATH !== PACKAGED) return { executablePath: env.CHROMIUM_PATH, args: [...SYSTEM_ARGS, ...QUIET_ARGS], source: 'CHROMIUM_PATH' };
+  if (env.CHROMIUM_PATH && env.CHROMIUM_PATH !== PACKAGED)
+    return { executablePath: env.CHROMIUM_PATH, args: [...SYSTEM_ARGS, ...QUIET_ARGS], source: 'CHROMIUM_PATH' };
   if (!env.CHROMIUM_PATH && existsSync(systemPath)) return { executablePath: systemPath, args: [...SYSTEM_ARGS, ...QUIET_ARGS], source: 'system' };
   const { default: packaged } = await import('@sparticuz/chromium');
   packaged.setGraphicsMode = false; // the dashboard needs no WebGL
-  return { executablePath: await packaged.executablePath(), args: [...packaged.args.filter((a) => !NOT_OFF_LAMBDA.has(a)), ...QUIET_ARGS], source: '@sparticuz/chromium' };
+  return {
+    executablePath: await packaged.executablePath(),
+    args: [...packaged.args.filter((a) => !NOT_OFF_LAMBDA.has(a)), ...QUIET_ARGS],
+    source: '@sparticuz/chromium',
+  };
 }
 
 /** Launches the chosen Chromium; the error says which one failed and how to pick another or skip. */

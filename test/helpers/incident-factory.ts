@@ -86,7 +86,12 @@ export function resolved(incident: Incident, by = 'cloudwatch', at = '2024-01-15
     resolvedAt: at,
     resolvedBy: by,
     updatedAt: at,
-    alarm: { ...incident.alarm, state: 'OK', previousState: 'ALARM', reason: 'Threshold Crossed: 1 datapoint [2.0] was not greater than the threshold (10.0).' },
+    alarm: {
+      ...incident.alarm,
+      state: 'OK',
+      previousState: 'ALARM',
+      reason: 'Threshold Crossed: 1 datapoint [2.0] was not greater than the threshold (10.0).',
+    },
   };
 }
 

@@ -143,7 +143,15 @@ export function installStandIn(app: { stage: string; name?: string }): StandIn {
     all: (kind) => resources.filter((r) => r.kind === kind),
     one(kind, name) {
       const found = resources.filter((r) => r.kind === kind && r.name === name);
-      if (found.length !== 1) throw new Error(`expected one ${kind} "${name}", found ${found.length} (have: ${resources.filter((r) => r.kind === kind).map((r) => r.name).join(', ') || 'none'})`);
+      if (found.length !== 1)
+        throw new Error(
+          `expected one ${kind} "${name}", found ${found.length} (have: ${
+            resources
+              .filter((r) => r.kind === kind)
+              .map((r) => r.name)
+              .join(', ') || 'none'
+          })`,
+        );
       return found[0];
     },
     of: (instance) => resources.find((r) => r.instance === instance),

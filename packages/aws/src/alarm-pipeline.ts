@@ -215,7 +215,12 @@ async function resolveFromAlarm(
   const input: ResolveInput = {
     at,
     by: originOf(n),
-    entry: { at, type: 'resolved', by: originOf(n), detail: n.reason ? n.reason.slice(0, 500) : n.kind === 'alarm' ? 'alarm returned to OK' : 'resolved at the source' },
+    entry: {
+      at,
+      type: 'resolved',
+      by: originOf(n),
+      detail: n.reason ? n.reason.slice(0, 500) : n.kind === 'alarm' ? 'alarm returned to OK' : 'resolved at the source',
+    },
     claim,
     actor: resolutionActor(n),
     recovery: { state: n.state, previousState: n.previousState, reason: n.reason ? n.reason.slice(0, 2000) : null, changedAt: n.changedAt },

@@ -39,7 +39,11 @@ export class RouterMetrics implements PipelineMetrics {
   }
 
   count(name: string, value = 1, dimensions?: Record<string, string>): void {
-    const key = dimensions ? `${name}{${Object.entries(dimensions).map(([k, v]) => `${k}=${v}`).join(',')}}` : name;
+    const key = dimensions
+      ? `${name}{${Object.entries(dimensions)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',')}}`
+      : name;
     this.totals.set(key, (this.totals.get(key) ?? 0) + value);
     if (!this.emf) return;
     this.emf.addMetric(name, MetricUnit.Count, value);

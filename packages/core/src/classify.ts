@@ -14,10 +14,20 @@ export interface Classification {
 }
 
 const SEVERITY_WORDS: Record<string, Severity> = {
-  p0: 'P0', critical: 'P0', sev0: 'P0', sev1: 'P0',
-  p1: 'P1', high: 'P1', sev2: 'P1',
-  p2: 'P2', medium: 'P2', sev3: 'P2',
-  p3: 'P3', low: 'P3', sev4: 'P3', info: 'P3',
+  p0: 'P0',
+  critical: 'P0',
+  sev0: 'P0',
+  sev1: 'P0',
+  p1: 'P1',
+  high: 'P1',
+  sev2: 'P1',
+  p2: 'P2',
+  medium: 'P2',
+  sev3: 'P2',
+  p3: 'P3',
+  low: 'P3',
+  sev4: 'P3',
+  info: 'P3',
 };
 
 /** Candidate markers; the captured word must be one of SEVERITY_WORDS (bounded input: a description is ≤ 1024 chars). */

@@ -9,7 +9,11 @@ import type { Severity } from './types';
  */
 export function responseDeadline(severity: Severity, openedAt: string, policy: Policy): string {
   const rt = policy.severities[severity].responseTime;
-  if (rt !== 'next-business-day') return DateTime.fromISO(openedAt, { zone: 'utc' }).plus({ milliseconds: Math.round(rt * 60_000) }).toUTC().toISO()!;
+  if (rt !== 'next-business-day')
+    return DateTime.fromISO(openedAt, { zone: 'utc' })
+      .plus({ milliseconds: Math.round(rt * 60_000) })
+      .toUTC()
+      .toISO()!;
   return nextBusinessDayDeadline(openedAt, policy);
 }
 

@@ -259,7 +259,16 @@ export function computeDigest(input: DigestInput): DigestReport {
 
   const alarms = new Map<string, NoisyAlarm & { flapping: number; lastOpenedAt: string }>();
   for (const i of inWindow) {
-    const a = alarms.get(i.incidentKey) ?? { incidentKey: i.incidentKey, alarmName: i.alarmName, severity: i.severity, incidents: 0, duplicates: 0, total: 0, flapping: 0, lastOpenedAt: i.openedAt };
+    const a = alarms.get(i.incidentKey) ?? {
+      incidentKey: i.incidentKey,
+      alarmName: i.alarmName,
+      severity: i.severity,
+      incidents: 0,
+      duplicates: 0,
+      total: 0,
+      flapping: 0,
+      lastOpenedAt: i.openedAt,
+    };
     a.incidents++;
     a.duplicates += i.duplicates ?? 0;
     a.total = a.incidents + a.duplicates;
@@ -284,7 +293,15 @@ export function computeDigest(input: DigestInput): DigestReport {
   const openSeen = new Set<string>();
   const stillOpen: OpenItem[] = input.unresolved
     .filter((i) => i.status !== 'resolved' && Date.parse(i.openedAt) < toMs && !openSeen.has(i.id) && openSeen.add(i.id))
-    .map((i) => ({ id: i.id, alarmName: i.alarmName, severity: i.severity, status: i.status, openedAt: i.openedAt, ageSeconds: seconds(i.openedAt, to), acknowledgedBy: i.acknowledgedBy }))
+    .map((i) => ({
+      id: i.id,
+      alarmName: i.alarmName,
+      severity: i.severity,
+      status: i.status,
+      openedAt: i.openedAt,
+      ageSeconds: seconds(i.openedAt, to),
+      acknowledgedBy: i.acknowledgedBy,
+    }))
     .sort((a, b) => SEV_RANK[a.severity] - SEV_RANK[b.severity] || b.ageSeconds - a.ageSeconds || a.id.localeCompare(b.id));
 
   const silences: DigestSilence[] = input.silences

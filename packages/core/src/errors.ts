@@ -39,10 +39,7 @@ export class DeliveryError extends RouterError {
   readonly retryable: boolean;
   readonly status?: number;
   readonly retryAfterMs?: number;
-  constructor(
-    message: string,
-    options: { retryable: boolean; status?: number; retryAfterMs?: number; cause?: unknown; context?: Record<string, unknown> },
-  ) {
+  constructor(message: string, options: { retryable: boolean; status?: number; retryAfterMs?: number; cause?: unknown; context?: Record<string, unknown> }) {
     super(message, options);
     this.name = 'DeliveryError';
     this.retryable = options.retryable;

@@ -55,7 +55,11 @@ export function planEscalation(incident: Incident, now: string, policy: Policy, 
 }
 
 /** Flapping: more state changes than `transitions` within `windowMinutes` (policy.flapping). */
-export function flapState(previousChanges: string[], change: string, policy: Policy): { changes: number; flapping: boolean; wasFlapping: boolean; recent: string[] } {
+export function flapState(
+  previousChanges: string[],
+  change: string,
+  policy: Policy,
+): { changes: number; flapping: boolean; wasFlapping: boolean; recent: string[] } {
   const from = addMinutes(change, -policy.flapping.windowMinutes);
   const recent = [...previousChanges.filter((t) => t >= from && t < change), change];
   const limit = policy.flapping.transitions;

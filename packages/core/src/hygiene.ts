@@ -106,7 +106,13 @@ export function valuesInReason(reason: string | null | undefined): number[] {
 }
 
 export function isSelfResolved(i: Incident): boolean {
-  return i.status === 'resolved' && i.resolvedBy === 'cloudwatch' && !i.acknowledgedAt && !!i.resolvedAt && secondsBetween(i.openedAt, i.resolvedAt) <= SELF_RESOLVE_SECONDS;
+  return (
+    i.status === 'resolved' &&
+    i.resolvedBy === 'cloudwatch' &&
+    !i.acknowledgedAt &&
+    !!i.resolvedAt &&
+    secondsBetween(i.openedAt, i.resolvedAt) <= SELF_RESOLVE_SECONDS
+  );
 }
 
 /** Rounded outward to two significant digits: 46.2 → 47 (up), 0.93 → 0.93, 1234 → 1300. */
@@ -139,27 +145,65 @@ export function suggestFor(a: AlarmHygiene, policy: Policy): Suggestion | null {
   if (a.flapping > 0) {
     // The metric hovers at the threshold: a threshold with a margin beyond the values seen stops the back and forth.
     const extreme = a.valuesSeen.length ? (dir === 'down' ? Math.min(...a.valuesSeen) : Math.max(...a.valuesSeen)) : null;
-    const to = dir && extreme !== null && a.threshold !== null ? niceBeyond(dir === 'up' ? Math.max(extreme, a.threshold) * 1.1 : Math.min(extreme, a.threshold) * 0.9, dir) : null;
-    return { ...base, class: 'flapping', change: 'threshold', from: a.threshold, to, text: `Flapped in ${a.flapping} of ${a.incidents} incidents (${evidence(a)}): ${to !== null ? `move the threshold from ${a.threshold} to ${to}` : 'move the threshold away from the values it hovers at'}.` };
+    const to =
+      dir && extreme !== null && a.threshold !== null
+        ? niceBeyond(dir === 'up' ? Math.max(extreme, a.threshold) * 1.1 : Math.min(extreme, a.threshold) * 0.9, dir)
+        : null;
+    return {
+      ...base,
+      class: 'flapping',
+      change: 'threshold',
+      from: a.threshold,
+      to,
+      text: `Flapped in ${a.flapping} of ${a.incidents} incidents (${evidence(a)}): ${to !== null ? `move the threshold from ${a.threshold} to ${to}` : 'move the threshold away from the values it hovers at'}.`,
+    };
   }
   if (a.selfResolved >= 2 && a.selfResolved * 2 >= a.incidents) {
     const from = a.evaluationPeriods;
     const to = from !== null ? from * 2 : null;
-    return { ...base, class: 'self-resolving', change: 'evaluation-periods', from, to, text: `Resolved by itself within ${SELF_RESOLVE_SECONDS / 60} min, unacknowledged, ${a.selfResolved} of ${a.incidents} times (${evidence(a)}): ${to !== null ? `raise the evaluation periods from ${from} to ${to}` : 'raise the evaluation periods'} so a short spike does not page.` };
+    return {
+      ...base,
+      class: 'self-resolving',
+      change: 'evaluation-periods',
+      from,
+      to,
+      text: `Resolved by itself within ${SELF_RESOLVE_SECONDS / 60} min, unacknowledged, ${a.selfResolved} of ${a.incidents} times (${evidence(a)}): ${to !== null ? `raise the evaluation periods from ${from} to ${to}` : 'raise the evaluation periods'} so a short spike does not page.`,
+    };
   }
   if (a.breaches > 0) {
     const to = a.severity === 'P0' ? null : oneLevel(a.severity, -1);
     const target = policy.severities[a.severity].responseTime;
     const rt = target === 'next-business-day' ? 'next business day' : `${target} min`;
-    return { ...base, class: 'breached', change: 'severity', from: a.severity, to, text: `Missed its response time (${rt}) ${a.breaches} of ${a.incidents} times: ${to ? `raise the severity from ${a.severity} to ${to} so it reaches someone sooner` : 'already P0: check who the pages reach'}.` };
+    return {
+      ...base,
+      class: 'breached',
+      change: 'severity',
+      from: a.severity,
+      to,
+      text: `Missed its response time (${rt}) ${a.breaches} of ${a.incidents} times: ${to ? `raise the severity from ${a.severity} to ${to} so it reaches someone sooner` : 'already P0: check who the pages reach'}.`,
+    };
   }
   if (a.longestOpenSeconds >= LONG_OPEN_SECONDS) {
     const to = a.severity === 'P3' ? null : oneLevel(a.severity, 1);
-    return { ...base, class: 'long-open', change: 'severity', from: a.severity, to, text: `Stayed open ${Math.floor(a.longestOpenSeconds / 3600)} h: ${to ? `lower the severity from ${a.severity} to ${to}, it is a known condition rather than an emergency` : 'already P3: fix the condition or retire the alarm'}.` };
+    return {
+      ...base,
+      class: 'long-open',
+      change: 'severity',
+      from: a.severity,
+      to,
+      text: `Stayed open ${Math.floor(a.longestOpenSeconds / 3600)} h: ${to ? `lower the severity from ${a.severity} to ${to}, it is a known condition rather than an emergency` : 'already P3: fix the condition or retire the alarm'}.`,
+    };
   }
   if (a.incidents >= NOISY_INCIDENTS) {
     const to = dir && a.threshold !== null ? niceBeyond(a.threshold * (dir === 'up' ? 1.2 : 0.8), dir) : null;
-    return { ...base, class: 'noisy', change: 'threshold', from: a.threshold, to, text: `Fired ${a.fired} times (${evidence(a)}): ${to !== null ? `raise the threshold from ${a.threshold} to ${to}` : 'review the threshold'} if these were not all worth a page.` };
+    return {
+      ...base,
+      class: 'noisy',
+      change: 'threshold',
+      from: a.threshold,
+      to,
+      text: `Fired ${a.fired} times (${evidence(a)}): ${to !== null ? `raise the threshold from ${a.threshold} to ${to}` : 'review the threshold'} if these were not all worth a page.`,
+    };
   }
   return null;
 }
@@ -255,11 +299,27 @@ export function computeHygiene(input: HygieneInput): HygieneReport {
     trend,
     trendBucket,
     mostFiring: [...alarms].sort((a, b) => b.fired - a.fired || b.incidents - a.incidents || byName(a, b)).slice(0, LIST_LIMIT),
-    selfResolving: alarms.filter((a) => a.selfResolved > 0).sort((a, b) => b.selfResolved - a.selfResolved || byName(a, b)).slice(0, LIST_LIMIT),
-    flapping: alarms.filter((a) => a.flapping > 0).sort((a, b) => b.flapping - a.flapping || byName(a, b)).slice(0, LIST_LIMIT),
-    breached: alarms.filter((a) => a.breaches > 0).sort((a, b) => b.breaches - a.breaches || byName(a, b)).slice(0, LIST_LIMIT),
+    selfResolving: alarms
+      .filter((a) => a.selfResolved > 0)
+      .sort((a, b) => b.selfResolved - a.selfResolved || byName(a, b))
+      .slice(0, LIST_LIMIT),
+    flapping: alarms
+      .filter((a) => a.flapping > 0)
+      .sort((a, b) => b.flapping - a.flapping || byName(a, b))
+      .slice(0, LIST_LIMIT),
+    breached: alarms
+      .filter((a) => a.breaches > 0)
+      .sort((a, b) => b.breaches - a.breaches || byName(a, b))
+      .slice(0, LIST_LIMIT),
     longestOpen: inWindow
-      .map((i) => ({ id: i.id, alarmName: i.alarmName, severity: i.severity, openedAt: i.openedAt, resolvedAt: i.resolvedAt, openSeconds: secondsBetween(i.openedAt, i.resolvedAt ?? to) }))
+      .map((i) => ({
+        id: i.id,
+        alarmName: i.alarmName,
+        severity: i.severity,
+        openedAt: i.openedAt,
+        resolvedAt: i.resolvedAt,
+        openSeconds: secondsBetween(i.openedAt, i.resolvedAt ?? to),
+      }))
       .sort((a, b) => b.openSeconds - a.openSeconds || a.id.localeCompare(b.id))
       .slice(0, 5),
     pages: { received, grouped, silenced, share: received ? Math.round(((grouped + silenced) / received) * 1000) / 1000 : null },

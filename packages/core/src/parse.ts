@@ -41,7 +41,9 @@ export function normaliseTimestamp(value: string | null | undefined): string | n
 }
 
 /** `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:Name` → its parts (null when not an ARN). */
-export function parseArn(arn: string | null | undefined): { partition: string; service: string; region: string | null; account: string | null; resource: string } | null {
+export function parseArn(
+  arn: string | null | undefined,
+): { partition: string; service: string; region: string | null; account: string | null; resource: string } | null {
   if (!arn) return null;
   const parts = arn.split(':');
   if (parts.length < 6 || parts[0] !== 'arn') return null;
@@ -57,9 +59,7 @@ export function parseArn(arn: string | null | undefined): { partition: string; s
 function state(value: string | null | undefined): { state: AlarmState | null; raw: string | null } {
   if (value == null || value === '') return { state: null, raw: null };
   const upper = value.trim().toUpperCase();
-  return (ALARM_STATES as readonly string[]).includes(upper)
-    ? { state: upper as AlarmState, raw: value }
-    : { state: null, raw: value };
+  return (ALARM_STATES as readonly string[]).includes(upper) ? { state: upper as AlarmState, raw: value } : { state: null, raw: value };
 }
 
 /** `"- TreatMissingData:   missing"` and similar junk → `missing`. */
@@ -94,10 +94,7 @@ function comparedExpression(
   thresholdMetricId: string | null,
 ): string | null {
   const withExpr = metrics.filter((m) => m.expression);
-  const compared =
-    (thresholdMetricId ? withExpr.find((m) => m.id === thresholdMetricId) : undefined) ??
-    withExpr.find((m) => m.returnData) ??
-    withExpr[0];
+  const compared = (thresholdMetricId ? withExpr.find((m) => m.id === thresholdMetricId) : undefined) ?? withExpr.find((m) => m.returnData) ?? withExpr[0];
   return compared?.expression ?? null;
 }
 
@@ -285,7 +282,12 @@ function plainMessage(text: string, parsed: unknown, sns: SnsFacts | null, warni
   const subject = sns?.subject?.trim() || '';
   let name = (reading?.preferSubject && subject) || reading?.title.trim() || subject;
   if (!name && typeof parsed === 'object' && parsed !== null) name = titleOfUnknownJson(parsed);
-  if (!name) name = text.split(/\r?\n/).find((l) => l.trim())?.trim() ?? '';
+  if (!name)
+    name =
+      text
+        .split(/\r?\n/)
+        .find((l) => l.trim())
+        ?.trim() ?? '';
   if (!name) name = '(empty message)';
   name = truncateUnits(name, MAX_NAME);
   const account = reading?.account ?? topic?.account ?? null;
@@ -334,10 +336,7 @@ export function parseAlarmObject(value: Record<string, unknown>, base: string, s
 }
 
 function looksLikeAlarm(v: unknown): v is Record<string, unknown> {
-  return (
-    isObject(v) &&
-    ('AlarmName' in v || (v.source === 'aws.cloudwatch' && v['detail-type'] === 'CloudWatch Alarm State Change'))
-  );
+  return isObject(v) && ('AlarmName' in v || (v.source === 'aws.cloudwatch' && v['detail-type'] === 'CloudWatch Alarm State Change'));
 }
 
 /** One SNS message (Lambda record's `Sns` or an HTTP notification body) → a notification; never throws on the Message. */
@@ -357,7 +356,7 @@ export function parseSnsMessage(sns: SnsMessage, base: string): Notification {
   }
   if (looksLikeAlarm(parsed)) {
     try {
-      return parseAlarmObject(parsed, base ? `${base}.Message` : "Message", facts);
+      return parseAlarmObject(parsed, base ? `${base}.Message` : 'Message', facts);
     } catch (err) {
       if (!(err instanceof InputError)) throw err;
       return plainMessage(sns.Message, parsed, facts, [`alarm routed as a plain message: ${err.message}`]);
@@ -370,9 +369,7 @@ export function parseSnsMessage(sns: SnsMessage, base: string): Notification {
 function messageAttributes(sns: SnsMessage): Record<string, string> {
   const raw = (sns as { MessageAttributes?: unknown }).MessageAttributes;
   if (!isObject(raw)) return {};
-  return Object.fromEntries(
-    Object.entries(raw).flatMap(([k, v]) => (isObject(v) && typeof v.Value === 'string' ? [[k, v.Value]] : [])),
-  );
+  return Object.fromEntries(Object.entries(raw).flatMap(([k, v]) => (isObject(v) && typeof v.Value === 'string' ? [[k, v.Value]] : [])));
 }
 
 export type InputShape = 'alarm' | 'sns-notification' | 'sns-event' | 'event';

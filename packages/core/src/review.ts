@@ -141,7 +141,10 @@ interface Entry {
 function merged(incident: Incident, members: Incident[]): Entry[] {
   const grouped = members.length > 0;
   const all = [incident, ...members].flatMap((i) => (i.timeline ?? []).map((e) => ({ e, alarm: grouped ? i.alarmName : null })));
-  return all.map((x, i) => ({ x, i })).sort((a, b) => (a.x.e.at < b.x.e.at ? -1 : a.x.e.at > b.x.e.at ? 1 : a.i - b.i)).map(({ x }) => x);
+  return all
+    .map((x, i) => ({ x, i }))
+    .sort((a, b) => (a.x.e.at < b.x.e.at ? -1 : a.x.e.at > b.x.e.at ? 1 : a.i - b.i))
+    .map(({ x }) => x);
 }
 
 function describe(entries: Entry[]): ReviewEvent[] {
@@ -197,7 +200,12 @@ export function buildReview(incident: Incident, policy: Policy, opts: ReviewOpti
     acknowledgedBy: incident.acknowledgedBy ? actorName(incident.acknowledgedBy) : null,
     resolvedAt: incident.resolvedAt,
     resolvedBy: incident.resolvedBy ? actorName(incident.resolvedBy) : null,
-    acknowledge: { target: targetText(incident.severity, policy), deadline, actualSeconds: seconds(incident.openedAt, incident.acknowledgedAt), lateSeconds: late },
+    acknowledge: {
+      target: targetText(incident.severity, policy),
+      deadline,
+      actualSeconds: seconds(incident.openedAt, incident.acknowledgedAt),
+      lateSeconds: late,
+    },
     resolveSeconds: incident.status === 'resolved' ? seconds(incident.openedAt, incident.resolvedAt) : null,
     escalation: { stepsRun: steps.length, chainLength: incident.escalation?.chain.length ?? 0, steps },
     alarm: {
@@ -214,7 +222,9 @@ export function buildReview(incident: Incident, policy: Policy, opts: ReviewOpti
     members: members.map((m) => ({ id: m.id, alarmName: m.alarmName, severity: m.severity, openedAt: m.openedAt, resolvedAt: m.resolvedAt })),
     timeline,
     actors,
-    updates: entries.filter(({ e }) => e.type === 'update').map(({ e, alarm }) => ({ at: e.at, who: actorName(e.by), what: headerSafe(e.detail ?? ''), alarm })),
+    updates: entries
+      .filter(({ e }) => e.type === 'update')
+      .map(({ e, alarm }) => ({ at: e.at, who: actorName(e.by), what: headerSafe(e.detail ?? ''), alarm })),
     silencedBy: incident.silencedBy,
     flapping: incident.flapping,
     duplicates: incident.duplicates ?? 0,
@@ -270,7 +280,12 @@ function responseLine(m: ReviewModel): string[] {
     row(['', 'target', 'actual', 'result']),
     row(['---', '---', '---', '---']),
     row(['Time to acknowledge', `${ack.target} (by ${reviewTime(ack.deadline)})`, ack.actualSeconds === null ? '—' : secondsText(ack.actualSeconds), result]),
-    row(['Time to resolve', '—', m.resolveSeconds === null ? '—' : secondsText(m.resolveSeconds), m.status === 'resolved' ? `resolved by ${mdText(m.resolvedBy ?? '?')}` : 'still open']),
+    row([
+      'Time to resolve',
+      '—',
+      m.resolveSeconds === null ? '—' : secondsText(m.resolveSeconds),
+      m.status === 'resolved' ? `resolved by ${mdText(m.resolvedBy ?? '?')}` : 'still open',
+    ]),
   ];
 }
 
@@ -278,7 +293,11 @@ export function renderReviewMarkdown(m: ReviewModel): string {
   const out: string[] = [];
   const push = (...lines: string[]) => out.push(...lines);
   push(`# Post-incident review: ${m.id} ${mdText(m.alarmName, 300)}`, '');
-  push('> Draft made by the alert router from the incident\'s records. Review it within 24–48 hours (runbook step 5,', '> "Post-Incident Review"): check the timeline, then fill in the root cause, action items and procedure updates.', '');
+  push(
+    "> Draft made by the alert router from the incident's records. Review it within 24–48 hours (runbook step 5,",
+    '> "Post-Incident Review"): check the timeline, then fill in the root cause, action items and procedure updates.',
+    '',
+  );
 
   push('## Summary', '', row(['', '']), row(['---', '---']));
   push(row(['Incident', m.id]));
@@ -307,7 +326,15 @@ export function renderReviewMarkdown(m: ReviewModel): string {
   fact('Metric', m.alarm.metric ? mdCode(m.alarm.metric) : null);
   fact('Condition', m.alarm.condition ? mdCode(m.alarm.condition) : null);
   fact('Threshold', m.alarm.threshold !== null ? mdCode(String(m.alarm.threshold)) : null);
-  fact('Dimensions', m.alarm.dimensions.length ? m.alarm.dimensions.slice(0, 20).map((d) => mdCode(d, 300)).join(', ') : null);
+  fact(
+    'Dimensions',
+    m.alarm.dimensions.length
+      ? m.alarm.dimensions
+          .slice(0, 20)
+          .map((d) => mdCode(d, 300))
+          .join(', ')
+      : null,
+  );
   fact('Reason', m.alarm.reason ? mdText(m.alarm.reason) : null);
   fact('Description', m.alarm.description ? mdText(m.alarm.description) : null);
   fact('Where', m.alarm.where ? mdText(m.alarm.where) : null);

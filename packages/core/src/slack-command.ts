@@ -39,7 +39,10 @@ export function unescapeSlack(text: string): string {
 
 /** `SIL-1A2B3C`, `sil-1a2b3c` or `1a2b3c` → `SIL-1A2B3C`; null when not a silence id. */
 export function normaliseSilenceId(input: string): string | null {
-  const s = input.trim().toUpperCase().replace(/^SIL-?/, '');
+  const s = input
+    .trim()
+    .toUpperCase()
+    .replace(/^SIL-?/, '');
   return /^[0-9A-F]{6}$/.test(s) ? `SIL-${s}` : null;
 }
 
@@ -63,7 +66,9 @@ function incidentIdOf(word: string | undefined, sub: string): string | IncidentC
 }
 
 export function parseIncidentCommand(rawText: string): IncidentCommand {
-  const text = unescapeSlack(rawText ?? '').replace(/\u00a0/g, ' ').trim();
+  const text = unescapeSlack(rawText ?? '')
+    .replace(/\u00a0/g, ' ')
+    .trim();
   const w = words(text);
   if (w.length === 0) return help(null);
   const sub = w[0].toLowerCase();
@@ -107,7 +112,8 @@ export function parseIncidentCommand(rawText: string): IncidentCommand {
     case 'silence':
     case 'mute': {
       const [, match, duration] = w;
-      if (!match || !duration) return help('`silence` needs an alarm pattern, a duration and a reason, e.g. `/incident silence Database* 2h maintenance window`');
+      if (!match || !duration)
+        return help('`silence` needs an alarm pattern, a duration and a reason, e.g. `/incident silence Database* 2h maintenance window`');
       const problem = globProblem(match);
       if (problem) return help(GLOB_PROBLEMS[problem]);
       const minutes = parseDuration(duration);

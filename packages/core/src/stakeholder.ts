@@ -33,7 +33,8 @@ export function emailsStakeholders(severity: Severity): boolean {
 }
 
 export function stakeholderBulletin(i: Incident, update: { at: string; who: string; text: string }, policy: Policy, dashboardUrl: string | null): Bulletin {
-  const state = i.status === 'resolved' ? `resolved ${formatTime(i.resolvedAt)}` : i.status === 'acknowledged' ? `acknowledged ${formatTime(i.acknowledgedAt)}` : 'open';
+  const state =
+    i.status === 'resolved' ? `resolved ${formatTime(i.resolvedAt)}` : i.status === 'acknowledged' ? `acknowledged ${formatTime(i.acknowledgedAt)}` : 'open';
   return {
     subject: `[${i.severity}] Update on ${i.id}: ${i.alarmName}`,
     intro: update.text,

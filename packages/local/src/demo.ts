@@ -18,10 +18,46 @@ export interface DemoAlarm {
 
 /** The runbook's example alarms (its "Alert Rules"). */
 export const RUNBOOK_ALARMS: DemoAlarm[] = [
-  { name: 'HighErrorRate', topic: 'Critical', namespace: 'AWS/ApplicationELB', metric: 'HTTPCode_Target_5XX_Count', dimensions: { LoadBalancer: 'app/qenergyz-production-alb/50dc6c495c0c9188' }, threshold: 10, statistic: 'SUM', description: '5XX above 10 per 5 min' },
-  { name: 'HighResponseTime', topic: 'High', namespace: 'AWS/ApplicationELB', metric: 'TargetResponseTime', dimensions: { LoadBalancer: 'app/qenergyz-production-alb/50dc6c495c0c9188' }, threshold: 1, statistic: 'AVERAGE', description: 'Average response above 1 s' },
-  { name: 'HighCPUUtilization', topic: 'High', namespace: 'AWS/ECS', metric: 'CPUUtilization', dimensions: { ServiceName: 'qenergyz-backend', ClusterName: 'qenergyz-production' }, threshold: 80, statistic: 'AVERAGE', description: 'ECS service CPU above 80%' },
-  { name: 'DatabaseHighCPU', topic: 'Medium', namespace: 'AWS/RDS', metric: 'CPUUtilization', dimensions: { DBInstanceIdentifier: 'qenergyz-production-db' }, threshold: 75, statistic: 'AVERAGE', description: 'RDS CPU above 75%' },
+  {
+    name: 'HighErrorRate',
+    topic: 'Critical',
+    namespace: 'AWS/ApplicationELB',
+    metric: 'HTTPCode_Target_5XX_Count',
+    dimensions: { LoadBalancer: 'app/qenergyz-production-alb/50dc6c495c0c9188' },
+    threshold: 10,
+    statistic: 'SUM',
+    description: '5XX above 10 per 5 min',
+  },
+  {
+    name: 'HighResponseTime',
+    topic: 'High',
+    namespace: 'AWS/ApplicationELB',
+    metric: 'TargetResponseTime',
+    dimensions: { LoadBalancer: 'app/qenergyz-production-alb/50dc6c495c0c9188' },
+    threshold: 1,
+    statistic: 'AVERAGE',
+    description: 'Average response above 1 s',
+  },
+  {
+    name: 'HighCPUUtilization',
+    topic: 'High',
+    namespace: 'AWS/ECS',
+    metric: 'CPUUtilization',
+    dimensions: { ServiceName: 'qenergyz-backend', ClusterName: 'qenergyz-production' },
+    threshold: 80,
+    statistic: 'AVERAGE',
+    description: 'ECS service CPU above 80%',
+  },
+  {
+    name: 'DatabaseHighCPU',
+    topic: 'Medium',
+    namespace: 'AWS/RDS',
+    metric: 'CPUUtilization',
+    dimensions: { DBInstanceIdentifier: 'qenergyz-production-db' },
+    threshold: 75,
+    statistic: 'AVERAGE',
+    description: 'RDS CPU above 75%',
+  },
 ];
 
 /** CloudWatch's own timestamp format (`+0000`, not RFC 3339). */

@@ -90,7 +90,13 @@ function workerRequestHandler(worker: Worker) {
         pending.set(id, (reply) =>
           resolve({ response: { statusCode: reply.statusCode ?? 500, headers: reply.headers ?? {}, body: Buffer.from(reply.body ?? '') } }),
         );
-        worker.postMessage({ id, method: request.method, path: request.path, headers, body: typeof raw === 'string' ? raw : raw ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString() : '' });
+        worker.postMessage({
+          id,
+          method: request.method,
+          path: request.path,
+          headers,
+          body: typeof raw === 'string' ? raw : raw ? Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength).toString() : '',
+        });
       }),
     /** Lets dynalite finish its writes and close LevelDB (a --data folder must be consistent on exit). */
     close: () =>

@@ -1,6 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { defaultPolicy, isWebhookSource, loadPolicyFile, parseAnyInputText, route, routeLine, RouterError, WEBHOOK_SOURCES, type WebhookSource } from '@alert-router/core';
+import {
+  defaultPolicy,
+  isWebhookSource,
+  loadPolicyFile,
+  parseAnyInputText,
+  route,
+  routeLine,
+  RouterError,
+  WEBHOOK_SOURCES,
+  type WebhookSource,
+} from '@alert-router/core';
 
 const USAGE = `usage: route FILE [--config POLICY.yaml] [--source ${WEBHOOK_SOURCES.join('|')}]`;
 

@@ -50,11 +50,19 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   log(`  SNS        POST ${server.url}/sns   (point an SNS HTTP subscription here, or curl an alarm JSON)`);
   log(`  webhooks   POST ${server.url}/webhooks/{sentry,gcp,azure,alertmanager,generic}   (SENTRY_CLIENT_SECRET, WEBHOOK_TOKEN)`);
   log(`  store      dynalite ${opts.dataDir ? `in ${opts.dataDir}` : 'in memory (use --data DIR to keep incidents across restarts)'}`);
-  log(`  channels   ${Object.entries(live).map(([c, on]) => `${c}: ${on ? 'live' : 'local outbox'}`).join(' · ')}`);
+  log(
+    `  channels   ${Object.entries(live)
+      .map(([c, on]) => `${c}: ${on ? 'live' : 'local outbox'}`)
+      .join(' · ')}`,
+  );
 
   if (opts.demo) {
     for (const d of demoDeliveries()) {
-      const r = await fetch(`${server.url}/sns`, { method: 'POST', headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' }, body: JSON.stringify(d.body) });
+      const r = await fetch(`${server.url}/sns`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' },
+        body: JSON.stringify(d.body),
+      });
       const out = (await r.json().catch(() => ({}))) as { outcomes?: { kind: string; incidentId: string | null; severity: string }[] };
       const o = out.outcomes?.[0];
       log(`  demo: ${d.label}: ${r.status} ${o ? `${o.kind} ${o.incidentId ?? ''} ${o.severity}` : ''}`);

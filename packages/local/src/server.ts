@@ -30,7 +30,10 @@ export interface LocalServer {
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -69,7 +72,12 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
 const SNS_TYPES = new Set(['Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation']);
 
 /** `POST /sns`: an SNS HTTP delivery (or a bare CloudWatch alarm message, for curl users) → the alarm handler. */
-async function handleSns(body: Buffer, headers: IncomingMessage['headers'], h: ServerHandlers, log: (l: string) => void): Promise<{ status: number; body: unknown }> {
+async function handleSns(
+  body: Buffer,
+  headers: IncomingMessage['headers'],
+  h: ServerHandlers,
+  log: (l: string) => void,
+): Promise<{ status: number; body: unknown }> {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -82,7 +90,8 @@ async function handleSns(body: Buffer, headers: IncomingMessage['headers'], h: S
     msg = { Type: 'Notification', Message: JSON.stringify(parsed), Subject: `${String(msg.NewStateValue ?? '')}: "${msg.AlarmName}"` };
   }
   const type = String(msg.Type ?? headers['x-amz-sns-message-type'] ?? '');
-  if (!SNS_TYPES.has(type)) throw new HttpError(400, `Type: expected Notification, SubscriptionConfirmation or UnsubscribeConfirmation, got ${JSON.stringify(msg.Type ?? null)}`);
+  if (!SNS_TYPES.has(type))
+    throw new HttpError(400, `Type: expected Notification, SubscriptionConfirmation or UnsubscribeConfirmation, got ${JSON.stringify(msg.Type ?? null)}`);
   if (type === 'SubscriptionConfirmation' || type === 'UnsubscribeConfirmation') {
     log(`SNS ${type} for ${msg.TopicArn ?? '?'}: confirm by visiting ${msg.SubscribeURL ?? '(no SubscribeURL)'}`);
     return { status: 200, body: { acknowledged: type, subscribeUrl: msg.SubscribeURL ?? null } };

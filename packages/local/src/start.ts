@@ -16,7 +16,8 @@ async function main(): Promise<void> {
   });
   if (existsSync('.env')) process.loadEnvFile('.env');
   const cliPort = values.port === undefined ? undefined : Number(values.port);
-  if (cliPort !== undefined && (!Number.isInteger(cliPort) || cliPort < 0 || cliPort > 65535)) throw new Error(`--port: expected a port number, got "${values.port}"`);
+  if (cliPort !== undefined && (!Number.isInteger(cliPort) || cliPort < 0 || cliPort > 65535))
+    throw new Error(`--port: expected a port number, got "${values.port}"`);
   const dataDir = values.data ? resolve(values.data) : undefined;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const { applyLocalEnvDefaults } = await import('./local-env');

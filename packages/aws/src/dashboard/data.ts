@@ -116,7 +116,8 @@ export function unresolvedRows(rt: Runtime, limit = READ_LIMIT): Promise<Dashboa
 /** The UTC days [from, to] touches, newest first. */
 function daysBetween(from: string, to: string): string[] {
   const days: string[] = [];
-  for (let t = Date.parse(`${to.slice(0, 10)}T00:00:00Z`); t >= Date.parse(`${from.slice(0, 10)}T00:00:00Z`); t -= 86_400_000) days.push(new Date(t).toISOString().slice(0, 10));
+  for (let t = Date.parse(`${to.slice(0, 10)}T00:00:00Z`); t >= Date.parse(`${from.slice(0, 10)}T00:00:00Z`); t -= 86_400_000)
+    days.push(new Date(t).toISOString().slice(0, 10));
   return days;
 }
 

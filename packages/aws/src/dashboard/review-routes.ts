@@ -22,8 +22,13 @@ export async function reviewRoute(event: HttpEvent, id: string, rt: Runtime, ses
   const review = await loadReview(rt, id);
   const markdown = wantsMarkdown(event);
   if (!review) {
-    if (markdown) return { statusCode: 404, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, body: `no incident ${id}\n` };
-    return { statusCode: 404, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: renderErrorPage(404, 'No such incident', `There is no incident ${id}.`, session) };
+    if (markdown)
+      return { statusCode: 404, headers: { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, body: `no incident ${id}\n` };
+    return {
+      statusCode: 404,
+      headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+      body: renderErrorPage(404, 'No such incident', `There is no incident ${id}.`, session),
+    };
   }
   if (markdown) {
     return {
@@ -36,19 +41,28 @@ export async function reviewRoute(event: HttpEvent, id: string, rt: Runtime, ses
       body: review.markdown,
     };
   }
-  return { statusCode: 200, headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: renderReviewPage(review.model, review.markdown, session) };
+  return {
+    statusCode: 200,
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' },
+    body: renderReviewPage(review.model, review.markdown, session),
+  };
 }
 
 export async function hygieneRoute(event: HttpEvent, rt: Runtime): Promise<HttpResult> {
   const raw = query(event, 'days');
   const days = raw === undefined ? 7 : Number(raw);
-  if (!Number.isInteger(days) || days < 1 || days > 90) return json(400, { error: 'days: expected a whole number of days from 1 to 90 (7: weekly, 30: monthly)' });
+  if (!Number.isInteger(days) || days < 1 || days > 90)
+    return json(400, { error: 'days: expected a whole number of days from 1 to 90 (7: weekly, 30: monthly)' });
   return json(200, await loadHygiene(rt, { days }));
 }
 
-
 /** Validates and posts; the caller answers the form (redirect) or JSON. */
-export async function stakeholderUpdate(rt: Runtime, id: string, actor: Actor, text: unknown): Promise<{ status: number; body: Record<string, unknown>; kind: string }> {
+export async function stakeholderUpdate(
+  rt: Runtime,
+  id: string,
+  actor: Actor,
+  text: unknown,
+): Promise<{ status: number; body: Record<string, unknown>; kind: string }> {
   const t = updateText(text);
   if (!t.ok) return { status: 400, body: { error: `text: ${t.problem}` }, kind: 'update-invalid' };
   const r = await postStakeholderUpdate(rt, id, actor, t.text);

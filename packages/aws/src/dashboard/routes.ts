@@ -121,7 +121,8 @@ function flashFrom(event: HttpEvent): Flash | null {
   if (error === 'already-acknowledged') return { kind: 'error', text: `${shown} was already acknowledged.` };
   if (error === 'not-found') return { kind: 'error', text: `No such incident.` };
   const pattern = query(event, 'reason');
-  if (error === 'silence-pattern' && pattern && Object.hasOwn(GLOB_PROBLEMS, pattern)) return { kind: 'error', text: `Silence refused: ${GLOB_PROBLEMS[pattern as GlobProblem]}.` };
+  if (error === 'silence-pattern' && pattern && Object.hasOwn(GLOB_PROBLEMS, pattern))
+    return { kind: 'error', text: `Silence refused: ${GLOB_PROBLEMS[pattern as GlobProblem]}.` };
   if (error === 'silence-invalid') return { kind: 'error', text: 'A silence needs an alarm name pattern, a duration (up to 30 days) and a reason.' };
   return null;
 }
@@ -189,7 +190,12 @@ async function findIncident(rt: Runtime, raw: string): Promise<Incident | null> 
 
 async function incidentPage(event: HttpEvent, id: string, ctx: Ctx): Promise<HttpResult> {
   const incident = await findIncident(ctx.rt, id);
-  if (!incident) return htmlPage(404, renderErrorPage(404, 'No such incident', `There is no incident ${id}.`, sessionView(ctx)), ctx.cookies.length ? { cookies: ctx.cookies } : {});
+  if (!incident)
+    return htmlPage(
+      404,
+      renderErrorPage(404, 'No such incident', `There is no incident ${id}.`, sessionView(ctx)),
+      ctx.cookies.length ? { cookies: ctx.cookies } : {},
+    );
   const html = renderIncidentPage(
     { incident, now: ctx.rt.now().toISOString(), policy: ctx.rt.policy, session: sessionView(ctx), flash: flashFrom(event) },
     { poll: `/api/incidents/${encodeURIComponent(incident.id)}?sections=1`, etag: incidentEtag(incident), pollMs: ctx.rt.config.dashboardPollMs },
@@ -243,7 +249,11 @@ async function createSilence(ctx: Ctx): Promise<HttpResult> {
   }
   if (!valid) {
     if (ctx.form) return redirect(withFlash(back, { error: 'silence-invalid' }));
-    const problem = !match ? 'match: required (alarm name pattern, * as wildcard)' : !reason ? 'reason: required' : 'duration: expected 30m, 2h, 1d… up to 30d (or minutes)';
+    const problem = !match
+      ? 'match: required (alarm name pattern, * as wildcard)'
+      : !reason
+        ? 'reason: required'
+        : 'duration: expected 30m, 2h, 1d… up to 30d (or minutes)';
     return json(400, { error: problem });
   }
   const actor = actorFor(ctx);
@@ -322,11 +332,17 @@ function logout(rt: Runtime): HttpResult {
 function unauthorized(event: HttpEvent): HttpResult {
   // A form posted after the session expired gets the login page, not JSON.
   if (wantsJson(event) && !isForm(event)) {
-    return json(401, { error: 'authentication required: Authorization: Bearer <DASHBOARD_TOKEN>, or sign in at /login' }, { 'www-authenticate': 'Bearer realm="alert-router"' });
+    return json(
+      401,
+      { error: 'authentication required: Authorization: Bearer <DASHBOARD_TOKEN>, or sign in at /login' },
+      { 'www-authenticate': 'Bearer realm="alert-router"' },
+    );
   }
   const path = event.rawPath || '/';
   const next = event.requestContext?.http?.method === 'GET' ? `${path}${event.rawQueryString ? `?${event.rawQueryString}` : ''}` : '/';
-  return htmlPage(401, renderLoginPage({ next: loginNext(next) }), { headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'www-authenticate': 'Bearer realm="alert-router"' } });
+  return htmlPage(401, renderLoginPage({ next: loginNext(next) }), {
+    headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store', 'www-authenticate': 'Bearer realm="alert-router"' },
+  });
 }
 
 function forbidden(event: HttpEvent, message: string): HttpResult {

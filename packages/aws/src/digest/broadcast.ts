@@ -107,7 +107,14 @@ export async function broadcast(rt: Runtime, msg: BroadcastMessage, deps: Broadc
     }
     const message = msg.slack();
     const url = rt.config.slackWebhookUrl;
-    return result(await deliverWithRetry(once('slack', (signal) => postDigest(url, message, { fetch: deps.fetch, signal })), NO_NOTICE, retry), redact);
+    return result(
+      await deliverWithRetry(
+        once('slack', (signal) => postDigest(url, message, { fetch: deps.fetch, signal })),
+        NO_NOTICE,
+        retry,
+      ),
+      redact,
+    );
   };
 
   const email = async (): Promise<ChannelResult> => {

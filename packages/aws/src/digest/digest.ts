@@ -4,15 +4,7 @@
  * (incoming webhook, Block Kit) and email (HTML + plain text + the chart as an inline PNG). Channels that are
  * not configured print to the local outbox instead, as the notifiers do.
  */
-import {
-  computeDigest,
-  digestSubject,
-  hourlyChartPng,
-  renderDigestEmail,
-  renderDigestSlack,
-  type DigestReport,
-  type Policy,
-} from '@alert-router/core';
+import { computeDigest, digestSubject, hourlyChartPng, renderDigestEmail, renderDigestSlack, type DigestReport, type Policy } from '@alert-router/core';
 import { silencesInForce } from '../dashboard/data';
 import type { Runtime } from '../runtime';
 import { broadcast, type BroadcastDeps, type BroadcastResult } from './broadcast';
@@ -56,7 +48,9 @@ export function digestMail(report: DigestReport, o: DigestEmailOptions) {
     subject,
     text,
     html,
-    attachments: png ? [{ filename: 'incidents-per-hour.png', content: png, contentType: 'image/png', cid: CHART_CID, contentDisposition: 'inline' as const }] : [],
+    attachments: png
+      ? [{ filename: 'incidents-per-hour.png', content: png, contentType: 'image/png', cid: CHART_CID, contentDisposition: 'inline' as const }]
+      : [],
     headers: { 'Auto-Submitted': 'auto-generated', 'X-Auto-Response-Suppress': 'All', 'X-Alert-Router-Event': 'digest' },
     disableFileAccess: true,
     disableUrlAccess: true,

@@ -50,13 +50,15 @@ export async function handleInteraction(rt: Runtime, payload: Record<string, unk
   const id = normaliseIncidentId(str(action.value));
   const userId = str(p.user?.id);
   if (!id || !userId) {
-    await postToResponseUrl(rt, p.response_url, { ...ephemeral(':warning: This button does not name an incident (or Slack did not say who pressed it); nothing was done.'), replace_original: false });
+    await postToResponseUrl(rt, p.response_url, {
+      ...ephemeral(':warning: This button does not name an incident (or Slack did not say who pressed it); nothing was done.'),
+      replace_original: false,
+    });
     return { kind: 'ignored', reason: id ? 'no user' : 'no incident id' };
   }
   const actor = slackActor(userId, str(p.user?.username) || str(p.user?.name));
   const srt = slackRuntime(rt);
-  const result =
-    kind === 'ack' ? await acknowledgeIncident(srt, id, actor, { skip: ['slack'] }) : await resolveIncident(srt, id, actor, { skip: ['slack'] });
+  const result = kind === 'ack' ? await acknowledgeIncident(srt, id, actor, { skip: ['slack'] }) : await resolveIncident(srt, id, actor, { skip: ['slack'] });
 
   if (result.kind === 'not-found') {
     await postToResponseUrl(rt, p.response_url, { ...notFoundReply(id), replace_original: false });
@@ -69,7 +71,9 @@ export async function handleInteraction(rt: Runtime, payload: Record<string, unk
   const message = updatedMessage(p.message, line, `${incidentRef(i)}`);
   const updates: Promise<boolean>[] = [postToResponseUrl(rt, p.response_url, message)];
   if (result.kind !== 'done') {
-    const note: SlackReply = ephemeral(`:information_source: ${incidentRef(i)} was already ${i.status === 'resolved' ? 'resolved' : 'acknowledged'}: ${buttonOutcomeLine(i).replace(/^:\w+: /, '')}.`);
+    const note: SlackReply = ephemeral(
+      `:information_source: ${incidentRef(i)} was already ${i.status === 'resolved' ? 'resolved' : 'acknowledged'}: ${buttonOutcomeLine(i).replace(/^:\w+: /, '')}.`,
+    );
     updates.push(postToResponseUrl(rt, p.response_url, { ...note, replace_original: false }));
   } else {
     const warning = deliveryWarning(i, kind === 'ack' ? 'acknowledge' : 'resolve').trim();

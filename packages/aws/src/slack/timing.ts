@@ -74,7 +74,9 @@ export async function postToResponseUrl(rt: Runtime, url: unknown, message: unkn
     }
     return true;
   } catch (err) {
-    rt.logger.warn('slack response_url failed', { error: (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : rt.redact((err as Error).message) });
+    rt.logger.warn('slack response_url failed', {
+      error: (err as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : rt.redact((err as Error).message),
+    });
     return false;
   }
 }

@@ -18,13 +18,7 @@ import { bodyText, header, type HttpEvent } from '../api/http';
 export const SLACK_MAX_SKEW_SECONDS = 5 * 60;
 
 export type VerifyFailure =
-  | 'no-signing-secret'
-  | 'missing-headers'
-  | 'bad-timestamp'
-  | 'stale-timestamp'
-  | 'bad-signature-format'
-  | 'signature-mismatch'
-  | 'replay';
+  'no-signing-secret' | 'missing-headers' | 'bad-timestamp' | 'stale-timestamp' | 'bad-signature-format' | 'signature-mismatch' | 'replay';
 
 export type VerifyResult = { ok: true } | { ok: false; reason: VerifyFailure };
 

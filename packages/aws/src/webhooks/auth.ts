@@ -54,5 +54,7 @@ export function webhookAuthorized(source: WebhookSource, event: HttpEvent, rawBo
   const token = secrets.webhookToken;
   if (!token) return false;
   // Every presented token is compared (no early exit on the first), so timing says nothing about which failed.
-  return presentedTokens(event).map((t) => sameSecret(t, token)).includes(true);
+  return presentedTokens(event)
+    .map((t) => sameSecret(t, token))
+    .includes(true);
 }

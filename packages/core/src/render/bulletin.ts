@@ -28,10 +28,16 @@ export function renderBulletinSlack(b: Bulletin): DigestSlackMessage {
     if (s.lines.length === 0) continue;
     const lines = s.lines.slice(0, SECTION_LINES).map((l) => `• ${slackText(headerSafe(l), 400)}`);
     if (s.lines.length > SECTION_LINES) lines.push(`…and ${s.lines.length - SECTION_LINES} more`);
-    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: truncateEscaped(`*${slackText(headerSafe(s.title), 150)}*\n${lines.join('\n')}`, 2900), verbatim: true } });
+    blocks.push({
+      type: 'section',
+      text: { type: 'mrkdwn', text: truncateEscaped(`*${slackText(headerSafe(s.title), 150)}*\n${lines.join('\n')}`, 2900), verbatim: true },
+    });
   }
   if (b.link && isHttpUrl(b.link.url)) {
-    blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: `<${b.link.url.replace(/[<>|]/g, encodeURIComponent)}|${slackText(b.link.text, 100)}>` }] });
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `<${b.link.url.replace(/[<>|]/g, encodeURIComponent)}|${slackText(b.link.text, 100)}>` }],
+    });
   }
   return { text: slackText(headerSafe(b.subject), 300), blocks, unfurl_links: false, unfurl_media: false };
 }

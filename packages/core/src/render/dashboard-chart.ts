@@ -73,7 +73,9 @@ export function hourlyChartSvg(buckets: HourBucket[], opts: SvgChartOptions): st
         const h = (b.counts[s] / max) * plotH;
         y -= h;
         const outline = OUTLINE[s] ? ` stroke="${OUTLINE[s]}" stroke-width="1"` : '';
-        out.push(`<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${barW.toFixed(1)}" height="${h.toFixed(1)}" fill="${SEVERITY_STYLE[s].color}"${outline}/>`);
+        out.push(
+          `<rect x="${x.toFixed(1)}" y="${y.toFixed(1)}" width="${barW.toFixed(1)}" height="${h.toFixed(1)}" fill="${SEVERITY_STYLE[s].color}"${outline}/>`,
+        );
       }
       out.push('</g>');
     }
@@ -120,7 +122,9 @@ export function trendChartSvg(points: TrendPoint[], opts: SvgChartOptions & { bu
     const y = top + plotH - plotH * f;
     out.push(`<line x1="${left}" x2="${W - right}" y1="${y.toFixed(1)}" y2="${y.toFixed(1)}" stroke="${f === 0 ? '#555' : '#ddd'}" stroke-width="1"/>`);
     const m = maxMin * f;
-    out.push(`<text x="${left - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end" class="axis">${inHours ? `${Math.round((m / 60) * 10) / 10} h` : `${Math.round(m * 10) / 10} min`}</text>`);
+    out.push(
+      `<text x="${left - 6}" y="${(y + 4).toFixed(1)}" text-anchor="end" class="axis">${inHours ? `${Math.round((m / 60) * 10) / 10} h` : `${Math.round(m * 10) / 10} min`}</text>`,
+    );
   }
   const series: { key: 'mttaSeconds' | 'mttrSeconds'; color: string; dash: string; label: string }[] = [
     { key: 'mttaSeconds', color: '#0b57d0', dash: '', label: 'MTTA' },
@@ -138,7 +142,9 @@ export function trendChartSvg(points: TrendPoint[], opts: SvgChartOptions & { bu
       const x = xAt(k);
       const y = yAt(v);
       run.push(`${x.toFixed(1)},${y.toFixed(1)}`);
-      out.push(`<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="3.5" fill="${s.color}"><title>${escapeHtml(`${s.label} ${hhmm(p.start, tz)}: ${secondsText(v)} (${p.count} incidents)`)}</title></circle>`);
+      out.push(
+        `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="3.5" fill="${s.color}"><title>${escapeHtml(`${s.label} ${hhmm(p.start, tz)}: ${secondsText(v)} (${p.count} incidents)`)}</title></circle>`,
+      );
     });
     flush();
   }

@@ -147,7 +147,7 @@ function stateBadge(status: IncidentStatus): SafeHtml {
 }
 
 function csrfField(session: DashboardSession): SafeHtml {
-  return session.csrf ? html`<input type="hidden" name="_csrf" value="${session.csrf}">` : raw('');
+  return session.csrf ? html`<input type="hidden" name="_csrf" value="${session.csrf}" />` : raw('');
 }
 
 function incidentHref(id: string): string {
@@ -170,8 +170,8 @@ function escalationCell(i: DashboardIncident, now: string): SafeHtml {
 
 function statusOrder(a: DashboardIncident, b: DashboardIncident): number {
   if (a.status !== b.status) return a.status === 'open' ? -1 : 1;
-  const an = a.status === 'open' ? a.escalation?.nextAt ?? '~' : '~';
-  const bn = b.status === 'open' ? b.escalation?.nextAt ?? '~' : '~';
+  const an = a.status === 'open' ? (a.escalation?.nextAt ?? '~') : '~';
+  const bn = b.status === 'open' ? (b.escalation?.nextAt ?? '~') : '~';
   if (an !== bn) return an < bn ? -1 : 1;
   return a.openedAt < b.openedAt ? 1 : a.openedAt > b.openedAt ? -1 : 0;
 }
@@ -196,19 +196,23 @@ function header(opts: LayoutOptions): SafeHtml {
   const s = opts.session;
   const signOut =
     s?.authEnabled && s.csrf
-      ? html`<form method="post" action="/logout" class="inline">${csrfField(s)}<button type="submit" class="link">Sign out${s.user ? html` (${s.user})` : ''}</button></form>`
+      ? html`<form method="post" action="/logout" class="inline">
+          ${csrfField(s)}<button type="submit" class="link">Sign out${s.user ? html` (${s.user})` : ''}</button>
+        </form>`
       : '';
   return html`<header class="top" role="banner">
-<a class="skip" href="#main">Skip to content</a>
-<div class="brand"><a href="/" aria-label="Alert router: all incidents">Alert router</a></div>
-<nav aria-label="Main"><ul>
-<li><a href="/"${opts.path === '/' ? raw(' aria-current="page"') : ''}>Incidents</a></li>
-<li><a href="/#charts">Charts</a></li>
-<li><a href="/#silences">Silences</a></li>
-<li><a href="/api/digest?hours=24">Digest (JSON)</a></li>
-</ul></nav>
-<div class="who">${signOut}</div>
-</header>`;
+    <a class="skip" href="#main">Skip to content</a>
+    <div class="brand"><a href="/" aria-label="Alert router: all incidents">Alert router</a></div>
+    <nav aria-label="Main">
+      <ul>
+        <li><a href="/" ${opts.path === '/' ? raw(' aria-current="page"') : ''}>Incidents</a></li>
+        <li><a href="/#charts">Charts</a></li>
+        <li><a href="/#silences">Silences</a></li>
+        <li><a href="/api/digest?hours=24">Digest (JSON)</a></li>
+      </ul>
+    </nav>
+    <div class="who">${signOut}</div>
+  </header>`;
 }
 
 function flashBox(f: Flash | null | undefined): SafeHtml {
@@ -222,7 +226,8 @@ export function layout(opts: LayoutOptions, body: SafeHtml): string {
     : '';
   const every = Math.round((opts.pollMs ?? 15_000) / 1000);
   return `<!doctype html>
-${html`<html lang="en">
+${
+  html`<html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -240,41 +245,60 @@ ${body}
 </main>
 <footer class="foot" role="contentinfo"><p>Alert router · <span id="live-status" role="status" aria-live="polite">${opts.poll ? `Updates every ${every} s.` : ''}</span></p></footer>
 </body>
-</html>`.value}
+</html>`.value
+}
 `;
 }
 
 // ---------------------------------------------------------------- dashboard page
 
 function filtersForm(f: DashboardFilters): SafeHtml {
-  const opt = (value: string, label: string, current: string) => html`<option value="${value}"${value === current ? raw(' selected') : ''}>${label}</option>`;
+  const opt = (value: string, label: string, current: string) => html`<option value="${value}" ${value === current ? raw(' selected') : ''}>${label}</option>`;
   return html`<form method="get" action="/" class="filters" role="search" aria-label="Filter incidents">
-<div class="field"><label for="f-severity">Severity</label>
-<select id="f-severity" name="severity">${opt('', 'All', f.severity ?? '')}${SEVERITIES.map((s) => opt(s, s, f.severity ?? ''))}</select></div>
-<div class="field"><label for="f-status">State</label>
-<select id="f-status" name="status">${opt('', 'Unresolved + recent', f.status ?? '')}${opt('open', 'Open', f.status ?? '')}${opt('acknowledged', 'Acknowledged', f.status ?? '')}${opt('resolved', 'Resolved', f.status ?? '')}</select></div>
-<div class="field"><label for="f-alarm">Alarm name contains</label>
-<input id="f-alarm" name="alarm" type="search" value="${f.alarm ?? ''}" maxlength="200" autocomplete="off"></div>
-<div class="field"><label for="f-hours">Time range</label>
-<select id="f-hours" name="hours">${RANGE_HOURS.map((h) => opt(String(h), h < 24 ? `Last ${h} h` : h === 24 ? 'Last 24 h' : `Last ${h / 24} days`, String(f.hours)))}</select></div>
-<div class="field buttons"><button type="submit">Apply</button> <a href="/" class="button secondary">Reset</a></div>
-</form>`;
+    <div class="field">
+      <label for="f-severity">Severity</label>
+      <select id="f-severity" name="severity">
+        ${opt('', 'All', f.severity ?? '')}${SEVERITIES.map((s) => opt(s, s, f.severity ?? ''))}
+      </select>
+    </div>
+    <div class="field">
+      <label for="f-status">State</label>
+      <select id="f-status" name="status">
+        ${opt('', 'Unresolved + recent', f.status ?? '')}${opt('open', 'Open', f.status ?? '')}${opt('acknowledged', 'Acknowledged', f.status ?? '')}${opt('resolved', 'Resolved', f.status ?? '')}
+      </select>
+    </div>
+    <div class="field">
+      <label for="f-alarm">Alarm name contains</label>
+      <input id="f-alarm" name="alarm" type="search" value="${f.alarm ?? ''}" maxlength="200" autocomplete="off" />
+    </div>
+    <div class="field">
+      <label for="f-hours">Time range</label>
+      <select id="f-hours" name="hours">
+        ${RANGE_HOURS.map((h) => opt(String(h), h < 24 ? `Last ${h} h` : h === 24 ? 'Last 24 h' : `Last ${h / 24} days`, String(f.hours)))}
+      </select>
+    </div>
+    <div class="field buttons"><button type="submit">Apply</button> <a href="/" class="button secondary">Reset</a></div>
+  </form>`;
 }
 
 function summary(m: DashboardModel): SafeHtml {
   const cards = SEVERITIES.map((s) => {
     const open = m.active.filter((i) => i.severity === s && i.status === 'open').length;
     const acked = m.active.filter((i) => i.severity === s && i.status === 'acknowledged').length;
-    return html`<li class="card card-${s}"><span class="sev sev-${s}">${s}</span> <span class="card-label">${severityLabel(s, m.policy)}</span>
-<span class="card-num">${open}</span> <span class="card-sub">open</span>${acked ? html` <span class="card-sub">· ${acked} acknowledged</span>` : ''}</li>`;
+    return html`<li class="card card-${s}">
+      <span class="sev sev-${s}">${s}</span> <span class="card-label">${severityLabel(s, m.policy)}</span> <span class="card-num">${open}</span>
+      <span class="card-sub">open</span>${acked ? html` <span class="card-sub">· ${acked} acknowledged</span>` : ''}
+    </li>`;
   });
-  return html`<ul class="cards" aria-label="Unresolved incidents by severity">${cards}</ul>`;
+  return html`<ul class="cards" aria-label="Unresolved incidents by severity">
+    ${cards}
+  </ul>`;
 }
 
 /** Row buttons submit this one form (`form=` / `formaction=`): one CSRF field per page, not per row. */
 function rowActionsForm(m: DashboardModel, redirect: string): SafeHtml {
   if (!m.session.csrf) return raw('');
-  return html`<form id="row-actions" method="post" action="/">${csrfField(m.session)}<input type="hidden" name="redirect" value="${redirect}"></form>`;
+  return html`<form id="row-actions" method="post" action="/">${csrfField(m.session)}<input type="hidden" name="redirect" value="${redirect}" /></form>`;
 }
 
 function activeRow(i: DashboardIncident, m: DashboardModel): SafeHtml {
@@ -285,17 +309,27 @@ function activeRow(i: DashboardIncident, m: DashboardModel): SafeHtml {
     i.duplicates > 0 ? html` <span class="tag" title="repeat ALARMs folded into this incident">×${i.duplicates + 1}</span>` : '',
   ];
   return html`<tr class="row-${i.status}" data-id="${i.id}">
-<td><a href="${incidentHref(i.id)}" id="link-${i.id}">${i.id}</a></td>
-<td class="alarm"><span class="alarm-name">${shortName(i.alarmName)}</span>${tags}</td>
-<td>${stateBadge(i.status)}${i.acknowledgedBy ? html`<br><span class="muted small">${i.acknowledgedBy}</span>` : ''}</td>
-<td>${relTime(i.openedAt, m.now, 'age')}</td>
-<td>${escalationCell(i, m.now)}</td>
-<td class="actions">${
-    canAck
-      ? html`<button type="submit" form="row-actions" formaction="/api/incidents/${encodeURIComponent(i.id)}/ack" id="ack-${i.id}" aria-label="Acknowledge ${i.id} ${shortName(i.alarmName)}">Ack</button>`
-      : ''
-  }</td>
-</tr>`;
+    <td><a href="${incidentHref(i.id)}" id="link-${i.id}">${i.id}</a></td>
+    <td class="alarm"><span class="alarm-name">${shortName(i.alarmName)}</span>${tags}</td>
+    <td>${stateBadge(i.status)}${i.acknowledgedBy ? html`<br /><span class="muted small">${i.acknowledgedBy}</span>` : ''}</td>
+    <td>${relTime(i.openedAt, m.now, 'age')}</td>
+    <td>${escalationCell(i, m.now)}</td>
+    <td class="actions">
+      ${
+        canAck
+          ? html`<button
+              type="submit"
+              form="row-actions"
+              formaction="/api/incidents/${encodeURIComponent(i.id)}/ack"
+              id="ack-${i.id}"
+              aria-label="Acknowledge ${i.id} ${shortName(i.alarmName)}"
+            >
+              Ack
+            </button>`
+          : ''
+      }
+    </td>
+  </tr>`;
 }
 
 function activeSection(m: DashboardModel): SafeHtml {
@@ -305,15 +339,31 @@ function activeSection(m: DashboardModel): SafeHtml {
     if (rows.length === 0) return '';
     const open = rows.filter((i) => i.status === 'open').length;
     return html`<section class="group group-${s}" aria-labelledby="g-${s}">
-<h3 id="g-${s}">${sevBadge(s, m.policy)} ${severityLabel(s, m.policy)} <span class="count">${open} open, ${rows.length - open} acknowledged</span></h3>
-<table class="incidents">
-<caption class="visually-hidden">${s} ${severityLabel(s, m.policy)} unresolved incidents</caption>
-<thead><tr><th scope="col">Incident</th><th scope="col">Alarm</th><th scope="col">State</th><th scope="col">Age</th><th scope="col">Escalates</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-<tbody>${rows.map((i) => activeRow(i, m))}</tbody>
-</table>
-</section>`;
+      <h3 id="g-${s}">${sevBadge(s, m.policy)} ${severityLabel(s, m.policy)} <span class="count">${open} open, ${rows.length - open} acknowledged</span></h3>
+      <table class="incidents">
+        <caption class="visually-hidden">
+          ${s} ${severityLabel(s, m.policy)} unresolved incidents
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Incident</th>
+            <th scope="col">Alarm</th>
+            <th scope="col">State</th>
+            <th scope="col">Age</th>
+            <th scope="col">Escalates</th>
+            <th scope="col"><span class="visually-hidden">Actions</span></th>
+          </tr>
+        </thead>
+        <tbody>
+          ${rows.map((i) => activeRow(i, m))}
+        </tbody>
+      </table>
+    </section>`;
   });
-  const none = m.active.length === 0 ? html`<p class="empty">No open or acknowledged incidents${m.filters.severity || m.filters.alarm || m.filters.status ? ' matching the filters' : ''}.</p>` : '';
+  const none =
+    m.active.length === 0
+      ? html`<p class="empty">No open or acknowledged incidents${m.filters.severity || m.filters.alarm || m.filters.status ? ' matching the filters' : ''}.</p>`
+      : '';
   return html`${summary(m)}${none}${groups}`;
 }
 
@@ -322,13 +372,34 @@ function resolvedSection(m: DashboardModel): SafeHtml {
   const shown = m.resolved.slice(0, RESOLVED_SHOWN);
   if (shown.length === 0) return html`<p class="empty">Nothing resolved in this range.</p>`;
   return html`<table class="incidents">
-<caption class="visually-hidden">Recently resolved incidents</caption>
-<thead><tr><th scope="col">Incident</th><th scope="col">Severity</th><th scope="col">Alarm</th><th scope="col">Resolved</th><th scope="col">By</th><th scope="col">Open for</th></tr></thead>
-<tbody>${shown.map(
-    (i) => html`<tr data-id="${i.id}"><td><a href="${incidentHref(i.id)}">${i.id}</a></td><td>${sevBadge(i.severity, m.policy)}</td><td class="alarm"><span class="alarm-name">${shortName(i.alarmName)}</span></td>
-<td>${i.resolvedAt ? relTime(i.resolvedAt, m.now, 'age') : '—'}${i.resolvedAt ? ' ago' : ''}</td><td>${i.resolvedBy ?? '—'}</td><td>${i.resolvedAt ? secondsText((Date.parse(i.resolvedAt) - Date.parse(i.openedAt)) / 1000) : '—'}</td></tr>`,
-  )}</tbody>
-</table>${m.resolved.length > RESOLVED_SHOWN ? html`<p class="muted">Showing the newest ${RESOLVED_SHOWN} of ${m.resolved.length}; narrow the filters to see others.</p>` : ''}`;
+      <caption class="visually-hidden">
+        Recently resolved incidents
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Incident</th>
+          <th scope="col">Severity</th>
+          <th scope="col">Alarm</th>
+          <th scope="col">Resolved</th>
+          <th scope="col">By</th>
+          <th scope="col">Open for</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${shown.map(
+          (i) =>
+            html`<tr data-id="${i.id}">
+              <td><a href="${incidentHref(i.id)}">${i.id}</a></td>
+              <td>${sevBadge(i.severity, m.policy)}</td>
+              <td class="alarm"><span class="alarm-name">${shortName(i.alarmName)}</span></td>
+              <td>${i.resolvedAt ? relTime(i.resolvedAt, m.now, 'age') : '—'}${i.resolvedAt ? ' ago' : ''}</td>
+              <td>${i.resolvedBy ?? '—'}</td>
+              <td>${i.resolvedAt ? secondsText((Date.parse(i.resolvedAt) - Date.parse(i.openedAt)) / 1000) : '—'}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+    ${m.resolved.length > RESOLVED_SHOWN ? html`<p class="muted">Showing the newest ${RESOLVED_SHOWN} of ${m.resolved.length}; narrow the filters to see others.</p>` : ''}`;
 }
 
 export interface ChartData {
@@ -353,26 +424,96 @@ function chartsSection(m: DashboardModel): SafeHtml {
   const tz = m.policy.timezone;
   const c = chartData(m.history, m.now, m.filters.hours);
   const range = m.filters.hours < 24 ? `last ${m.filters.hours} h` : m.filters.hours === 24 ? 'last 24 h' : `last ${m.filters.hours / 24} days`;
-  const legend = html`<ul class="legend" aria-hidden="true">${SEVERITIES.map((s) => html`<li><span class="swatch sev-${s}"></span>${s} ${severityLabel(s, m.policy)}</li>`)}</ul>`;
-  const table = html`<details><summary>Incidents per hour as a table</summary><table class="data"><thead><tr><th scope="col">Hour (${tz})</th>${SEVERITIES.map((s) => html`<th scope="col">${s}</th>`)}</tr></thead><tbody>${c.hourly
-    .filter((b) => SEVERITIES.some((s) => b.counts[s] > 0))
-    .map((b) => html`<tr><th scope="row">${formatTime(b.start)}</th>${SEVERITIES.map((s) => html`<td>${b.counts[s]}</td>`)}</tr>`)}</tbody></table></details>`;
-  const trendTable = html`<details><summary>MTTA and MTTR as a table</summary><table class="data"><thead><tr><th scope="col">From</th><th scope="col">Incidents</th><th scope="col">MTTA</th><th scope="col">MTTR</th></tr></thead><tbody>${c.trend.map(
-    (p) => html`<tr><th scope="row">${formatTime(p.start)}</th><td>${p.count}</td><td>${secondsText(p.mttaSeconds)}</td><td>${secondsText(p.mttrSeconds)}</td></tr>`,
-  )}</tbody></table></details>`;
+  const legend = html`<ul class="legend" aria-hidden="true">
+    ${SEVERITIES.map((s) => html`<li><span class="swatch sev-${s}"></span>${s} ${severityLabel(s, m.policy)}</li>`)}
+  </ul>`;
+  const table = html`<details>
+    <summary>Incidents per hour as a table</summary>
+    <table class="data">
+      <thead>
+        <tr>
+          <th scope="col">Hour (${tz})</th>
+          ${SEVERITIES.map((s) => html`<th scope="col">${s}</th>`)}
+        </tr>
+      </thead>
+      <tbody>
+        ${c.hourly
+          .filter((b) => SEVERITIES.some((s) => b.counts[s] > 0))
+          .map(
+            (b) =>
+              html`<tr>
+                <th scope="row">${formatTime(b.start)}</th>
+                ${SEVERITIES.map((s) => html`<td>${b.counts[s]}</td>`)}
+              </tr>`,
+          )}
+      </tbody>
+    </table>
+  </details>`;
+  const trendTable = html`<details>
+    <summary>MTTA and MTTR as a table</summary>
+    <table class="data">
+      <thead>
+        <tr>
+          <th scope="col">From</th>
+          <th scope="col">Incidents</th>
+          <th scope="col">MTTA</th>
+          <th scope="col">MTTR</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${c.trend.map(
+          (p) =>
+            html`<tr>
+              <th scope="row">${formatTime(p.start)}</th>
+              <td>${p.count}</td>
+              <td>${secondsText(p.mttaSeconds)}</td>
+              <td>${secondsText(p.mttrSeconds)}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  </details>`;
   return html`<div class="charts">
-<figure><figcaption>Incidents opened per hour, by severity (${range})</figcaption>${legend}${raw(hourlyChartSvg(c.hourly, { id: 'ch-hourly', title: `Incidents opened per hour by severity, ${range}`, timeZone: tz }))}${table}</figure>
-<figure><figcaption>Mean time to acknowledge <span class="key key-mtta" aria-hidden="true"></span> MTTA and to resolve <span class="key key-mttr" aria-hidden="true"></span> MTTR, per ${c.trendBucketHours === 24 ? 'day' : `${c.trendBucketHours} h`} (${range})</figcaption>${raw(
-    trendChartSvg(c.trend, { id: 'ch-trend', title: `MTTA and MTTR trend, ${range}`, timeZone: tz, bucketHours: c.trendBucketHours }),
-  )}${trendTable}</figure>
-</div>`;
+    <figure>
+      <figcaption>Incidents opened per hour, by severity (${range})</figcaption>
+      ${legend}${raw(hourlyChartSvg(c.hourly, { id: 'ch-hourly', title: `Incidents opened per hour by severity, ${range}`, timeZone: tz }))}${table}
+    </figure>
+    <figure>
+      <figcaption>
+        Mean time to acknowledge <span class="key key-mtta" aria-hidden="true"></span> MTTA and to resolve
+        <span class="key key-mttr" aria-hidden="true"></span> MTTR, per ${c.trendBucketHours === 24 ? 'day' : `${c.trendBucketHours} h`} (${range})
+      </figcaption>
+      ${raw(trendChartSvg(c.trend, { id: 'ch-trend', title: `MTTA and MTTR trend, ${range}`, timeZone: tz, bucketHours: c.trendBucketHours }))}${trendTable}
+    </figure>
+  </div>`;
 }
 
 function silencesList(m: DashboardModel): SafeHtml {
   return m.silences.length
-    ? html`<table class="incidents"><caption class="visually-hidden">Silences in force</caption><thead><tr><th scope="col">Pattern</th><th scope="col">Ends</th><th scope="col">By</th><th scope="col">Reason</th></tr></thead><tbody>${m.silences.map(
-        (s) => html`<tr><td><code>${s.match}</code></td><td>${relTime(s.endsAt, m.now, 'until')}</td><td>${s.author}</td><td>${truncateUnits(s.reason, 300)}</td></tr>`,
-      )}</tbody></table>`
+    ? html`<table class="incidents">
+        <caption class="visually-hidden">
+          Silences in force
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Pattern</th>
+            <th scope="col">Ends</th>
+            <th scope="col">By</th>
+            <th scope="col">Reason</th>
+          </tr>
+        </thead>
+        <tbody>
+          ${m.silences.map(
+            (s) =>
+              html`<tr>
+                <td><code>${s.match}</code></td>
+                <td>${relTime(s.endsAt, m.now, 'until')}</td>
+                <td>${s.author}</td>
+                <td>${truncateUnits(s.reason, 300)}</td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>`
     : html`<p class="empty">No silences in force.</p>`;
 }
 
@@ -380,16 +521,23 @@ function silencesList(m: DashboardModel): SafeHtml {
 function silenceForm(session: DashboardSession, redirect: string, alarmName: string | null): SafeHtml {
   const id = alarmName ? 'sil-i' : 'sil';
   return html`<form method="post" action="/api/silences" class="silence-form">
-${csrfField(session)}<input type="hidden" name="redirect" value="${redirect}">
-<fieldset><legend>${alarmName ? 'Silence this alarm' : 'Add a silence'}</legend>
-<div class="field"><label for="${id}-match">Alarm name pattern <span class="muted small">(* any text, ? one character)</span></label>
-<input id="${id}-match" name="match" required maxlength="${GLOB_RULES.maxLength}" value="${alarmName ?? ''}"></div>
-<div class="field"><label for="${id}-duration">For</label>
-<select id="${id}-duration" name="duration">${['30m', '1h', '2h', '4h', '8h', '1d', '3d', '7d'].map((d) => html`<option value="${d}"${d === '1h' ? raw(' selected') : ''}>${d}</option>`)}</select></div>
-<div class="field grow"><label for="${id}-reason">Reason</label>
-<input id="${id}-reason" name="reason" required maxlength="500"></div>
-<div class="field buttons"><button type="submit">Silence</button></div>
-</fieldset></form>`;
+    ${csrfField(session)}<input type="hidden" name="redirect" value="${redirect}" />
+    <fieldset>
+      <legend>${alarmName ? 'Silence this alarm' : 'Add a silence'}</legend>
+      <div class="field">
+        <label for="${id}-match">Alarm name pattern <span class="muted small">(* any text, ? one character)</span></label>
+        <input id="${id}-match" name="match" required maxlength="${GLOB_RULES.maxLength}" value="${alarmName ?? ''}" />
+      </div>
+      <div class="field">
+        <label for="${id}-duration">For</label>
+        <select id="${id}-duration" name="duration">
+          ${['30m', '1h', '2h', '4h', '8h', '1d', '3d', '7d'].map((d) => html`<option value="${d}" ${d === '1h' ? raw(' selected') : ''}>${d}</option>`)}
+        </select>
+      </div>
+      <div class="field grow"><label for="${id}-reason">Reason</label> <input id="${id}-reason" name="reason" required maxlength="500" /></div>
+      <div class="field buttons"><button type="submit">Silence</button></div>
+    </fieldset>
+  </form>`;
 }
 
 function outboxSection(m: DashboardModel): SafeHtml {
@@ -399,9 +547,34 @@ function outboxSection(m: DashboardModel): SafeHtml {
     .map(([c]) => c);
   const rows = m.outbox.entries.slice(0, 50);
   return html`<p class="muted">Not configured: ${off.join(', ')}. These channels write to the local outbox instead of sending; the newest entries:</p>
-${rows.length ? html`<table class="incidents outbox"><caption class="visually-hidden">Local outbox</caption><thead><tr><th scope="col">When</th><th scope="col">Channel</th><th scope="col">Event</th><th scope="col">Would have sent</th></tr></thead><tbody>${rows.map(
-    (e) => html`<tr><td>${relTime(e.at, m.now, 'age')} ago</td><td>${e.channel}</td><td>${e.event}</td><td><a href="${incidentHref(e.incidentId)}">${truncateUnits(e.summary, 300)}</a></td></tr>`,
-  )}</tbody></table>` : html`<p class="empty">Nothing yet.</p>`}`;
+    ${
+      rows.length
+        ? html`<table class="incidents outbox">
+            <caption class="visually-hidden">
+              Local outbox
+            </caption>
+            <thead>
+              <tr>
+                <th scope="col">When</th>
+                <th scope="col">Channel</th>
+                <th scope="col">Event</th>
+                <th scope="col">Would have sent</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${rows.map(
+                (e) =>
+                  html`<tr>
+                    <td>${relTime(e.at, m.now, 'age')} ago</td>
+                    <td>${e.channel}</td>
+                    <td>${e.event}</td>
+                    <td><a href="${incidentHref(e.incidentId)}">${truncateUnits(e.summary, 300)}</a></td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`
+        : html`<p class="empty">Nothing yet.</p>`
+    }`;
 }
 
 /** The parts of the dashboard that update themselves (by `data-live` name). */
@@ -423,13 +596,44 @@ export function renderDashboardPage(m: DashboardModel, opts: { path: string; pol
   const showResolved = m.filters.status !== 'open' && m.filters.status !== 'acknowledged';
   const range = m.filters.hours < 24 ? `last ${m.filters.hours} h` : m.filters.hours === 24 ? 'last 24 h' : `last ${m.filters.hours / 24} days`;
   const body = html`<h1>Incidents</h1>
-<section aria-labelledby="filters-h" class="panel"><h2 id="filters-h" class="visually-hidden">Filters</h2>${filtersForm(m.filters)}</section>
-${rowActionsForm(m, redirect)}
-${showActive ? html`<section aria-labelledby="active-h" id="active"><h2 id="active-h">Open and acknowledged</h2><div data-live="active">${raw(s.active)}</div></section>` : ''}
-<section aria-labelledby="charts-h" id="charts"><h2 id="charts-h">Activity</h2><div data-live="charts">${raw(s.charts)}</div></section>
-${showResolved ? html`<section aria-labelledby="resolved-h" id="resolved"><h2 id="resolved-h">Recently resolved <span class="count">(${range})</span></h2><div data-live="resolved">${raw(s.resolved)}</div></section>` : ''}
-<section aria-labelledby="silences-h" id="silences"><h2 id="silences-h">Silences in force</h2><div data-live="silences">${raw(s.silences)}</div>${m.session.csrf ? silenceForm(m.session, redirect, null) : ''}</section>
-${m.outbox ? html`<section aria-labelledby="outbox-h" id="outbox"><h2 id="outbox-h">Local outbox</h2><div data-live="outbox">${raw(s.outbox)}</div></section>` : ''}`;
+    <section aria-labelledby="filters-h" class="panel">
+      <h2 id="filters-h" class="visually-hidden">Filters</h2>
+      ${filtersForm(m.filters)}
+    </section>
+    ${rowActionsForm(m, redirect)}
+    ${
+      showActive
+        ? html`<section aria-labelledby="active-h" id="active">
+            <h2 id="active-h">Open and acknowledged</h2>
+            <div data-live="active">${raw(s.active)}</div>
+          </section>`
+        : ''
+    }
+    <section aria-labelledby="charts-h" id="charts">
+      <h2 id="charts-h">Activity</h2>
+      <div data-live="charts">${raw(s.charts)}</div>
+    </section>
+    ${
+      showResolved
+        ? html`<section aria-labelledby="resolved-h" id="resolved">
+            <h2 id="resolved-h">Recently resolved <span class="count">(${range})</span></h2>
+            <div data-live="resolved">${raw(s.resolved)}</div>
+          </section>`
+        : ''
+    }
+    <section aria-labelledby="silences-h" id="silences">
+      <h2 id="silences-h">Silences in force</h2>
+      <div data-live="silences">${raw(s.silences)}</div>
+      ${m.session.csrf ? silenceForm(m.session, redirect, null) : ''}
+    </section>
+    ${
+      m.outbox
+        ? html`<section aria-labelledby="outbox-h" id="outbox">
+            <h2 id="outbox-h">Local outbox</h2>
+            <div data-live="outbox">${raw(s.outbox)}</div>
+          </section>`
+        : ''
+    }`;
   return layout({ title: 'Incidents', session: m.session, poll: opts.poll, etag: opts.etag, pollMs: opts.pollMs, flash: m.flash, path: '/' }, body);
 }
 
@@ -455,100 +659,201 @@ function timelineWhat(e: TimelineEntry): string {
 }
 
 function factsList(i: Incident, m: IncidentPageModel): SafeHtml {
-  const row = (k: string, v: unknown) => (v === null || v === undefined || v === '' ? '' : html`<div><dt>${k}</dt><dd>${v}</dd></div>`);
+  const row = (k: string, v: unknown) =>
+    v === null || v === undefined || v === ''
+      ? ''
+      : html`<div>
+          <dt>${k}</dt>
+          <dd>${v}</dd>
+        </div>`;
   const deadline = responseDeadline(i.severity, i.releasedAt ?? i.openedAt, m.policy);
   return html`<dl class="facts">
-${row('State', html`${stateBadge(i.status)}`)}
-${row('Severity', html`${sevBadge(i.severity, m.policy)} ${severityLabel(i.severity, m.policy)} (classified by ${i.classifiedBy})`)}
-${row('Opened', html`${formatTime(i.openedAt)} (${relTime(i.openedAt, m.now, 'age')} ago)`)}
-${row('Respond by', html`${formatTime(deadline)}${!i.acknowledgedAt && i.status !== 'resolved' ? html` (${relTime(deadline, m.now, 'until')})` : ''}`)}
-${row('Acknowledged', i.acknowledgedAt ? html`${formatTime(i.acknowledgedAt)} by ${i.acknowledgedBy ?? '?'}` : null)}
-${row('Resolved', i.resolvedAt ? html`${formatTime(i.resolvedAt)} by ${i.resolvedBy ?? '?'}` : null)}
-${row('Escalation', i.status === 'resolved' ? null : escalationCell(i, m.now))}
-${row('Silenced', i.silencedBy)}
-${row('Flapping', i.flapping ? 'yes: the alarm keeps changing state' : null)}
-${row('Repeats', i.duplicates > 0 ? String(i.duplicates) : null)}
-${row('Channels', i.channels.join(', '))}
-</dl>`;
+    ${row('State', html`${stateBadge(i.status)}`)}
+    ${row('Severity', html`${sevBadge(i.severity, m.policy)} ${severityLabel(i.severity, m.policy)} (classified by ${i.classifiedBy})`)}
+    ${row('Opened', html`${formatTime(i.openedAt)} (${relTime(i.openedAt, m.now, 'age')} ago)`)}
+    ${row('Respond by', html`${formatTime(deadline)}${!i.acknowledgedAt && i.status !== 'resolved' ? html` (${relTime(deadline, m.now, 'until')})` : ''}`)}
+    ${row('Acknowledged', i.acknowledgedAt ? html`${formatTime(i.acknowledgedAt)} by ${i.acknowledgedBy ?? '?'}` : null)}
+    ${row('Resolved', i.resolvedAt ? html`${formatTime(i.resolvedAt)} by ${i.resolvedBy ?? '?'}` : null)}
+    ${row('Escalation', i.status === 'resolved' ? null : escalationCell(i, m.now))} ${row('Silenced', i.silencedBy)}
+    ${row('Flapping', i.flapping ? 'yes: the alarm keeps changing state' : null)} ${row('Repeats', i.duplicates > 0 ? String(i.duplicates) : null)}
+    ${row('Channels', i.channels.join(', '))}
+  </dl>`;
 }
 
 function alarmSection(i: Incident): SafeHtml {
   const a = i.alarm;
-  const row = (k: string, v: unknown) => (v === null || v === undefined || v === '' ? '' : html`<div><dt>${k}</dt><dd>${v}</dd></div>`);
+  const row = (k: string, v: unknown) =>
+    v === null || v === undefined || v === ''
+      ? ''
+      : html`<div>
+          <dt>${k}</dt>
+          <dd>${v}</dd>
+        </div>`;
   const dims = dimensionLines(a.dimensions ?? {});
   const consoleUrl = cloudWatchAlarmUrl(a.region, i.alarmName);
   const reason = a.reason ?? (a.text && a.text !== i.alarmName ? a.text : null);
   return html`<dl class="facts wide">
-${row('Alarm', html`<span class="alarm-name">${i.alarmName}</span>`)}
-${row('State', `${transitionText(a)} at ${formatTime(a.changedAt)}`)}
-${row('Reason', reason ? html`<span class="pre">${truncateUnits(reason, 8000)}</span>` : null)}
-${row('Description', a.description ? html`<span class="pre">${truncateUnits(a.description, 8000)}</span>` : null)}
-${row('Metric', metricName(a))}
-${row('Threshold', a.threshold !== null && a.threshold !== undefined ? String(a.threshold) : null)}
-${row('Condition', conditionText(a))}
-${row('Dimensions', dims.length ? html`<ul class="plain">${dims.slice(0, 50).map((d) => html`<li><code>${truncateUnits(d, 400)}</code></li>`)}</ul>` : null)}
-${row('Triggered by', a.triggeringChildren?.length ? html`<ul class="plain">${a.triggeringChildren.slice(0, 20).map((c) => html`<li><code>${c.arn}</code>${c.state ? ` (${c.state})` : ''}</li>`)}</ul>` : null)}
-${row('Where', whereText(a))}
-${row('Alarm ARN', a.alarmArn ? html`<code>${a.alarmArn}</code>` : null)}
-${row('Topic', a.topicArn ? html`<code>${a.topicArn}</code>` : null)}
-${row('Kind', `${sourceDisplayName(a)} (${a.alarmKind}); current alarm state ${stateText(a)}`)}
-${row('Source', a.source ? html`<code>${a.source.name}</code>${a.source.severityLabel ? ` (${a.source.severityLabel})` : ''}<ul class="plain">${Object.entries(a.source.fields).slice(0, 20).map(([k, v]) => html`<li><code>${k}</code> ${truncateUnits(v, 400)}</li>`)}</ul>` : null)}
-</dl>
-${a.source && isHttpUrl(a.source.url) ? html`<p><a href="${a.source.url}" rel="noreferrer noopener" target="_blank">Open it in ${sourceDisplayName(a)}<span class="visually-hidden"> (opens in a new tab)</span></a></p>` : ''}
-${isHttpUrl(consoleUrl) ? html`<p><a href="${consoleUrl}" rel="noreferrer noopener" target="_blank">Open the alarm in the CloudWatch console<span class="visually-hidden"> (opens in a new tab)</span></a></p>` : ''}`;
+      ${row('Alarm', html`<span class="alarm-name">${i.alarmName}</span>`)} ${row('State', `${transitionText(a)} at ${formatTime(a.changedAt)}`)}
+      ${row('Reason', reason ? html`<span class="pre">${truncateUnits(reason, 8000)}</span>` : null)}
+      ${row('Description', a.description ? html`<span class="pre">${truncateUnits(a.description, 8000)}</span>` : null)} ${row('Metric', metricName(a))}
+      ${row('Threshold', a.threshold !== null && a.threshold !== undefined ? String(a.threshold) : null)} ${row('Condition', conditionText(a))}
+      ${row(
+        'Dimensions',
+        dims.length
+          ? html`<ul class="plain">
+              ${dims.slice(0, 50).map((d) => html`<li><code>${truncateUnits(d, 400)}</code></li>`)}
+            </ul>`
+          : null,
+      )}
+      ${row(
+        'Triggered by',
+        a.triggeringChildren?.length
+          ? html`<ul class="plain">
+              ${a.triggeringChildren.slice(0, 20).map((c) => html`<li><code>${c.arn}</code>${c.state ? ` (${c.state})` : ''}</li>`)}
+            </ul>`
+          : null,
+      )}
+      ${row('Where', whereText(a))} ${row('Alarm ARN', a.alarmArn ? html`<code>${a.alarmArn}</code>` : null)}
+      ${row('Topic', a.topicArn ? html`<code>${a.topicArn}</code>` : null)}
+      ${row('Kind', `${sourceDisplayName(a)} (${a.alarmKind}); current alarm state ${stateText(a)}`)}
+      ${row(
+        'Source',
+        a.source
+          ? html`<code>${a.source.name}</code>${a.source.severityLabel ? ` (${a.source.severityLabel})` : ''}
+              <ul class="plain">
+                ${Object.entries(a.source.fields)
+                  .slice(0, 20)
+                  .map(([k, v]) => html`<li><code>${k}</code> ${truncateUnits(v, 400)}</li>`)}
+              </ul>`
+          : null,
+      )}
+    </dl>
+    ${
+      a.source && isHttpUrl(a.source.url)
+        ? html`<p>
+            <a href="${a.source.url}" rel="noreferrer noopener" target="_blank"
+              >Open it in ${sourceDisplayName(a)}<span class="visually-hidden"> (opens in a new tab)</span></a
+            >
+          </p>`
+        : ''
+    }
+    ${
+      isHttpUrl(consoleUrl)
+        ? html`<p>
+            <a href="${consoleUrl}" rel="noreferrer noopener" target="_blank"
+              >Open the alarm in the CloudWatch console<span class="visually-hidden"> (opens in a new tab)</span></a
+            >
+          </p>`
+        : ''
+    }`;
 }
 
 function runbookSection(i: Incident, policy: Policy): SafeHtml {
   const rb = runbookFor(i, policy);
   if (!rb) return html`<p class="empty">No runbook for this incident type.</p>`;
   const url = runbookUrl(i, policy);
-  return html`<h3>${rb.title}</h3><ol class="steps">${rb.steps.map((s) => html`<li><code class="step">${s}</code></li>`)}</ol>
-${isHttpUrl(url) ? html`<p><a href="${url}" rel="noreferrer noopener">Full runbook section</a></p>` : ''}`;
+  return html`<h3>${rb.title}</h3>
+    <ol class="steps">
+      ${rb.steps.map((s) => html`<li><code class="step">${s}</code></li>`)}
+    </ol>
+    ${isHttpUrl(url) ? html`<p><a href="${url}" rel="noreferrer noopener">Full runbook section</a></p>` : ''}`;
 }
 
 function timelineTable(i: Incident): SafeHtml {
   const entries = [...(i.timeline ?? [])].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
-  return html`<table class="incidents timeline"><caption class="visually-hidden">Timeline</caption>
-<thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Who</th><th scope="col">Detail</th></tr></thead>
-<tbody>${entries.map(
-    (e) => html`<tr class="tl-${e.type}${e.outcome ? ` tl-${e.outcome}` : ''}"><td><time datetime="${e.at}">${formatTime(e.at)}</time></td><td>${timelineWhat(e)}</td><td>${e.by ?? ''}</td><td class="pre">${e.detail ? truncateUnits(e.detail, 1000) : ''}</td></tr>`,
-  )}</tbody></table>`;
+  return html`<table class="incidents timeline">
+    <caption class="visually-hidden">
+      Timeline
+    </caption>
+    <thead>
+      <tr>
+        <th scope="col">When</th>
+        <th scope="col">What</th>
+        <th scope="col">Who</th>
+        <th scope="col">Detail</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${entries.map(
+        (e) =>
+          html`<tr class="tl-${e.type}${e.outcome ? ` tl-${e.outcome}` : ''}">
+            <td><time datetime="${e.at}">${formatTime(e.at)}</time></td>
+            <td>${timelineWhat(e)}</td>
+            <td>${e.by ?? ''}</td>
+            <td class="pre">${e.detail ? truncateUnits(e.detail, 1000) : ''}</td>
+          </tr>`,
+      )}
+    </tbody>
+  </table>`;
 }
 
 function deliveriesTable(i: Incident): SafeHtml {
   const rows = Object.entries(i.deliveries ?? {}).sort(([a], [b]) => a.localeCompare(b));
   if (rows.length === 0) return html`<p class="empty">No channel deliveries (dashboard only).</p>`;
-  return html`<table class="incidents"><caption class="visually-hidden">Deliveries per channel</caption>
-<thead><tr><th scope="col">Notice</th><th scope="col">Channel</th><th scope="col">Outcome</th><th scope="col">Attempts</th><th scope="col">When</th><th scope="col">Error</th></tr></thead>
-<tbody>${rows.map(([key, d]) => {
-    const [event, channel] = key.split(':');
-    return html`<tr><td>${event}</td><td>${channel}</td><td><span class="outcome outcome-${d.status}">${d.status}</span></td><td>${d.attempts}</td><td>${formatTime(d.at)}</td><td class="pre">${d.error ? truncateUnits(d.error, 500) : ''}</td></tr>`;
-  })}</tbody></table>`;
+  return html`<table class="incidents">
+    <caption class="visually-hidden">
+      Deliveries per channel
+    </caption>
+    <thead>
+      <tr>
+        <th scope="col">Notice</th>
+        <th scope="col">Channel</th>
+        <th scope="col">Outcome</th>
+        <th scope="col">Attempts</th>
+        <th scope="col">When</th>
+        <th scope="col">Error</th>
+      </tr>
+    </thead>
+    <tbody>
+      ${rows.map(([key, d]) => {
+        const [event, channel] = key.split(':');
+        return html`<tr>
+          <td>${event}</td>
+          <td>${channel}</td>
+          <td><span class="outcome outcome-${d.status}">${d.status}</span></td>
+          <td>${d.attempts}</td>
+          <td>${formatTime(d.at)}</td>
+          <td class="pre">${d.error ? truncateUnits(d.error, 500) : ''}</td>
+        </tr>`;
+      })}
+    </tbody>
+  </table>`;
 }
 
 function actionsSection(i: Incident, m: IncidentPageModel): SafeHtml {
   if (!m.session.csrf) return raw('');
   const path = incidentHref(i.id);
-  if (i.status === 'resolved') return html`<p class="muted">This incident is resolved.</p>${silenceForm(m.session, path, i.alarmName)}`;
+  if (i.status === 'resolved')
+    return html`<p class="muted">This incident is resolved.</p>
+      ${silenceForm(m.session, path, i.alarmName)}`;
   const id = encodeURIComponent(i.id);
   return html`<div class="action-row">
-${i.status === 'open' ? html`<form method="post" action="/api/incidents/${id}/ack" class="inline">${csrfField(m.session)}<input type="hidden" name="redirect" value="${path}"><button type="submit" id="ack-${i.id}">Acknowledge</button></form>` : ''}
-<form method="post" action="/api/incidents/${id}/resolve" class="inline resolve-form">${csrfField(m.session)}<input type="hidden" name="redirect" value="${path}">
-<label for="resolve-note">Note <span class="muted small">(optional)</span></label> <input id="resolve-note" name="note" maxlength="1000">
-<button type="submit" class="danger" id="resolve-${i.id}">Resolve</button></form>
-</div>
-${silenceForm(m.session, path, i.alarmName)}`;
+      ${i.status === 'open' ? html`<form method="post" action="/api/incidents/${id}/ack" class="inline">${csrfField(m.session)}<input type="hidden" name="redirect" value="${path}" /><button type="submit" id="ack-${i.id}">Acknowledge</button></form>` : ''}
+      <form method="post" action="/api/incidents/${id}/resolve" class="inline resolve-form">
+        ${csrfField(m.session)}<input type="hidden" name="redirect" value="${path}" />
+        <label for="resolve-note">Note <span class="muted small">(optional)</span></label> <input id="resolve-note" name="note" maxlength="1000" />
+        <button type="submit" class="danger" id="resolve-${i.id}">Resolve</button>
+      </form>
+    </div>
+    ${silenceForm(m.session, path, i.alarmName)}`;
 }
 
 /** Runbook steps 3 and 5: a stakeholder update form, and the review draft. */
 function reviewAndUpdates(i: Incident, m: IncidentPageModel): SafeHtml {
   const id = encodeURIComponent(i.id);
   const form = m.session.csrf
-    ? html`<form method="post" action="/api/incidents/${id}/updates" class="update-form">${csrfField(m.session)}<input type="hidden" name="redirect" value="${incidentHref(i.id)}">
-<label for="update-text">Stakeholder update <span class="muted small">(timeline and Slack; P0/P1 also emailed to stakeholders; pages nobody)</span></label>
-<textarea id="update-text" name="text" maxlength="1000" rows="2" required></textarea> <button type="submit" id="update-${i.id}">Post update</button></form>`
+    ? html`<form method="post" action="/api/incidents/${id}/updates" class="update-form">
+        ${csrfField(m.session)}<input type="hidden" name="redirect" value="${incidentHref(i.id)}" />
+        <label for="update-text"
+          >Stakeholder update <span class="muted small">(timeline and Slack; P0/P1 also emailed to stakeholders; pages nobody)</span></label
+        >
+        <textarea id="update-text" name="text" maxlength="1000" rows="2" required></textarea> <button type="submit" id="update-${i.id}">Post update</button>
+      </form>`
     : '';
-  return html`${form}<p><a href="/incidents/${id}/review" id="review-link">Post-incident review draft</a> · <a href="/incidents/${id}/review?format=md" download>Markdown</a></p>`;
+  return html`${form}
+    <p>
+      <a href="/incidents/${id}/review" id="review-link">Post-incident review draft</a> · <a href="/incidents/${id}/review?format=md" download>Markdown</a>
+    </p>`;
 }
 
 /** The live parts of the incident page. */
@@ -561,35 +866,76 @@ export function renderIncidentPage(m: IncidentPageModel, opts: { poll: string; e
   const i = m.incident;
   const s = renderIncidentSections(m);
   const body = html`<p class="crumbs"><a href="/">← All incidents</a></p>
-<h1>${sevBadge(i.severity, m.policy)} <span class="alarm-name">${i.alarmName}</span> <span class="muted id">${i.id}</span></h1>
-<section aria-labelledby="status-h" class="panel"><h2 id="status-h">Status</h2><div data-live="facts">${raw(s.facts)}</div>
-<h3 class="visually-hidden">Actions</h3>${actionsSection(i, m)}</section>
-<section aria-labelledby="updates-h"><h2 id="updates-h">Updates and review</h2>${reviewAndUpdates(i, m)}</section>
-<section aria-labelledby="alarm-h"><h2 id="alarm-h">Alarm</h2>${alarmSection(i)}</section>
-<section aria-labelledby="runbook-h"><h2 id="runbook-h">Runbook</h2>${runbookSection(i, m.policy)}</section>
-<section aria-labelledby="timeline-h"><h2 id="timeline-h">Timeline</h2><div data-live="timeline">${raw(s.timeline)}</div></section>
-<section aria-labelledby="deliveries-h"><h2 id="deliveries-h">Deliveries per channel</h2><div data-live="deliveries">${raw(s.deliveries)}</div></section>`;
-  return layout({ title: `${i.id} ${truncateUnits(i.alarmName, 80)}`, session: m.session, poll: opts.poll, etag: opts.etag, pollMs: opts.pollMs, flash: m.flash, path: incidentHref(i.id) }, body);
+    <h1>${sevBadge(i.severity, m.policy)} <span class="alarm-name">${i.alarmName}</span> <span class="muted id">${i.id}</span></h1>
+    <section aria-labelledby="status-h" class="panel">
+      <h2 id="status-h">Status</h2>
+      <div data-live="facts">${raw(s.facts)}</div>
+      <h3 class="visually-hidden">Actions</h3>
+      ${actionsSection(i, m)}
+    </section>
+    <section aria-labelledby="updates-h">
+      <h2 id="updates-h">Updates and review</h2>
+      ${reviewAndUpdates(i, m)}
+    </section>
+    <section aria-labelledby="alarm-h">
+      <h2 id="alarm-h">Alarm</h2>
+      ${alarmSection(i)}
+    </section>
+    <section aria-labelledby="runbook-h">
+      <h2 id="runbook-h">Runbook</h2>
+      ${runbookSection(i, m.policy)}
+    </section>
+    <section aria-labelledby="timeline-h">
+      <h2 id="timeline-h">Timeline</h2>
+      <div data-live="timeline">${raw(s.timeline)}</div>
+    </section>
+    <section aria-labelledby="deliveries-h">
+      <h2 id="deliveries-h">Deliveries per channel</h2>
+      <div data-live="deliveries">${raw(s.deliveries)}</div>
+    </section>`;
+  return layout(
+    {
+      title: `${i.id} ${truncateUnits(i.alarmName, 80)}`,
+      session: m.session,
+      poll: opts.poll,
+      etag: opts.etag,
+      pollMs: opts.pollMs,
+      flash: m.flash,
+      path: incidentHref(i.id),
+    },
+    body,
+  );
 }
 
 // ---------------------------------------------------------------- login and errors
 
 export function renderLoginPage(opts: { next: string; error?: string | null }): string {
   const body = html`<h1>Sign in</h1>
-<section class="panel narrow" aria-labelledby="login-h"><h2 id="login-h" class="visually-hidden">Sign in form</h2>
-${opts.error ? html`<div class="flash flash-error" role="alert">${opts.error}</div>` : ''}
-<form method="post" action="/login">
-<input type="hidden" name="next" value="${opts.next}">
-<div class="field"><label for="login-token">Dashboard token</label>
-<input id="login-token" name="token" type="password" required autocomplete="current-password" autofocus></div>
-<div class="field"><label for="login-name">Your name <span class="muted small">(shown on acknowledgements)</span></label>
-<input id="login-name" name="name" maxlength="64" autocomplete="name"></div>
-<div class="field buttons"><button type="submit">Sign in</button></div>
-</form></section>`;
+    <section class="panel narrow" aria-labelledby="login-h">
+      <h2 id="login-h" class="visually-hidden">Sign in form</h2>
+      ${opts.error ? html`<div class="flash flash-error" role="alert">${opts.error}</div>` : ''}
+      <form method="post" action="/login">
+        <input type="hidden" name="next" value="${opts.next}" />
+        <div class="field">
+          <label for="login-token">Dashboard token</label>
+          <input id="login-token" name="token" type="password" required autocomplete="current-password" autofocus />
+        </div>
+        <div class="field">
+          <label for="login-name">Your name <span class="muted small">(shown on acknowledgements)</span></label>
+          <input id="login-name" name="name" maxlength="64" autocomplete="name" />
+        </div>
+        <div class="field buttons"><button type="submit">Sign in</button></div>
+      </form>
+    </section>`;
   return layout({ title: 'Sign in', session: null }, body);
 }
 
 export function renderErrorPage(status: number, title: string, message: string, session: DashboardSession | null = null): string {
-  return layout({ title, session }, html`<h1>${title}</h1><p>${message}</p><p><a href="/">Back to the incidents</a></p><p class="muted small">HTTP ${status}</p>`);
+  return layout(
+    { title, session },
+    html`<h1>${title}</h1>
+      <p>${message}</p>
+      <p><a href="/">Back to the incidents</a></p>
+      <p class="muted small">HTTP ${status}</p>`,
+  );
 }
-

@@ -67,7 +67,11 @@ function statsRow(s: DurationStats): string {
 }
 
 function lateText(b: DigestReport['breaches'][number]): string {
-  return b.ongoing ? `unacknowledged, ${secondsText(b.lateSeconds)} past due` : b.acknowledgedAt ? `acknowledged ${secondsText(b.lateSeconds)} late` : `never acknowledged (resolved ${secondsText(b.lateSeconds)} past due)`;
+  return b.ongoing
+    ? `unacknowledged, ${secondsText(b.lateSeconds)} past due`
+    : b.acknowledgedAt
+      ? `acknowledged ${secondsText(b.lateSeconds)} late`
+      : `never acknowledged (resolved ${secondsText(b.lateSeconds)} past due)`;
 }
 
 function dashboardLink(base: string | null | undefined, path = '/'): string | null {
@@ -119,23 +123,44 @@ export function renderDigestSlack(r: DigestReport, opts: DigestRenderOptions): D
   blocks.push(section(`*Response times* (mean, incidents opened in the window)\n\`\`\`${table}\`\`\``));
 
   if (r.breaches.length > 0) {
-    const lines = more(r.breaches, DIGEST_LIST_LIMIT.breaches, (b) => `• \`${slackText(b.id, 40)}\` [${b.severity}] ${slackText(b.alarmName, 200)}: ${escapeSlack(lateText(b))}${b.acknowledgedBy ? ` by ${slackText(b.acknowledgedBy, 100)}` : ''}`);
+    const lines = more(
+      r.breaches,
+      DIGEST_LIST_LIMIT.breaches,
+      (b) =>
+        `• \`${slackText(b.id, 40)}\` [${b.severity}] ${slackText(b.alarmName, 200)}: ${escapeSlack(lateText(b))}${b.acknowledgedBy ? ` by ${slackText(b.acknowledgedBy, 100)}` : ''}`,
+    );
     blocks.push(section(`*Not acknowledged within the response time*\n${lines.join('\n')}`));
   }
   if (r.noisiest.length > 0) {
-    const lines = r.noisiest.map((a, n) => `${n + 1}. ${slackText(a.alarmName, 200)} [${a.severity}]: ${plural(a.incidents, 'incident')}${a.duplicates ? ` + ${plural(a.duplicates, 'repeat')}` : ''}`);
+    const lines = r.noisiest.map(
+      (a, n) =>
+        `${n + 1}. ${slackText(a.alarmName, 200)} [${a.severity}]: ${plural(a.incidents, 'incident')}${a.duplicates ? ` + ${plural(a.duplicates, 'repeat')}` : ''}`,
+    );
     blocks.push(section(`*Noisiest alarms*\n${lines.join('\n')}`));
   }
   if (r.flapping.length > 0) {
-    const lines = more(r.flapping, DIGEST_LIST_LIMIT.flapping, (a) => `• ${slackText(a.alarmName, 200)} [${a.severity}]: ${plural(a.incidents, 'incident')}, last opened ${formatTime(a.lastOpenedAt)}`);
+    const lines = more(
+      r.flapping,
+      DIGEST_LIST_LIMIT.flapping,
+      (a) => `• ${slackText(a.alarmName, 200)} [${a.severity}]: ${plural(a.incidents, 'incident')}, last opened ${formatTime(a.lastOpenedAt)}`,
+    );
     blocks.push(section(`*Flapping alarms*\n${lines.join('\n')}`));
   }
   if (r.stillOpen.length > 0) {
-    const lines = more(r.stillOpen, DIGEST_LIST_LIMIT.stillOpen, (o) => `• [${o.severity}] \`${slackText(o.id, 40)}\` ${slackText(o.alarmName, 200)}: ${o.status} for ${secondsText(o.ageSeconds)}${o.acknowledgedBy ? ` (${slackText(o.acknowledgedBy, 100)})` : ''}`);
+    const lines = more(
+      r.stillOpen,
+      DIGEST_LIST_LIMIT.stillOpen,
+      (o) =>
+        `• [${o.severity}] \`${slackText(o.id, 40)}\` ${slackText(o.alarmName, 200)}: ${o.status} for ${secondsText(o.ageSeconds)}${o.acknowledgedBy ? ` (${slackText(o.acknowledgedBy, 100)})` : ''}`,
+    );
     blocks.push(section(`*Still open*\n${lines.join('\n')}`));
   }
   if (r.silences.length > 0) {
-    const lines = more(r.silences, DIGEST_LIST_LIMIT.silences, (s) => `• \`${slackText(s.match, 200)}\` until ${formatTime(s.endsAt)} by ${slackText(s.author, 100)}: ${slackText(s.reason, 300)}`);
+    const lines = more(
+      r.silences,
+      DIGEST_LIST_LIMIT.silences,
+      (s) => `• \`${slackText(s.match, 200)}\` until ${formatTime(s.endsAt)} by ${slackText(s.author, 100)}: ${slackText(s.reason, 300)}`,
+    );
     blocks.push(section(`*Silences in force*\n${lines.join('\n')}`));
   }
   if (dash) blocks.push({ type: 'context', elements: [mrkdwn(link.trim())] });
@@ -161,11 +186,32 @@ function textReport(r: DigestReport, opts: DigestRenderOptions): string {
     out.push('', `${title}:`, ...lines.map((l) => `  ${l}`));
   };
   const t = (s: string, n = 200) => headerSafe(truncateUnits(s, n));
-  list('Not acknowledged within the response time', more(r.breaches, DIGEST_LIST_LIMIT.breaches, (b) => `- ${b.id} [${b.severity}] ${t(b.alarmName)}: ${lateText(b)}${b.acknowledgedBy ? ` by ${t(b.acknowledgedBy, 100)}` : ''}`));
-  list('Noisiest alarms', r.noisiest.map((a, n) => `${n + 1}. ${t(a.alarmName)} [${a.severity}]: ${plural(a.incidents, 'incident')}${a.duplicates ? ` + ${plural(a.duplicates, 'repeat')}` : ''}`));
-  list('Flapping alarms', more(r.flapping, DIGEST_LIST_LIMIT.flapping, (a) => `- ${t(a.alarmName)} [${a.severity}]: ${plural(a.incidents, 'incident')}`));
-  list('Still open', more(r.stillOpen, DIGEST_LIST_LIMIT.stillOpen, (o) => `- [${o.severity}] ${o.id} ${t(o.alarmName)}: ${o.status} for ${secondsText(o.ageSeconds)}`));
-  list('Silences in force', more(r.silences, DIGEST_LIST_LIMIT.silences, (s) => `- ${t(s.match)} until ${formatTime(s.endsAt)} by ${t(s.author, 100)}: ${t(s.reason, 300)}`));
+  list(
+    'Not acknowledged within the response time',
+    more(
+      r.breaches,
+      DIGEST_LIST_LIMIT.breaches,
+      (b) => `- ${b.id} [${b.severity}] ${t(b.alarmName)}: ${lateText(b)}${b.acknowledgedBy ? ` by ${t(b.acknowledgedBy, 100)}` : ''}`,
+    ),
+  );
+  list(
+    'Noisiest alarms',
+    r.noisiest.map(
+      (a, n) => `${n + 1}. ${t(a.alarmName)} [${a.severity}]: ${plural(a.incidents, 'incident')}${a.duplicates ? ` + ${plural(a.duplicates, 'repeat')}` : ''}`,
+    ),
+  );
+  list(
+    'Flapping alarms',
+    more(r.flapping, DIGEST_LIST_LIMIT.flapping, (a) => `- ${t(a.alarmName)} [${a.severity}]: ${plural(a.incidents, 'incident')}`),
+  );
+  list(
+    'Still open',
+    more(r.stillOpen, DIGEST_LIST_LIMIT.stillOpen, (o) => `- [${o.severity}] ${o.id} ${t(o.alarmName)}: ${o.status} for ${secondsText(o.ageSeconds)}`),
+  );
+  list(
+    'Silences in force',
+    more(r.silences, DIGEST_LIST_LIMIT.silences, (s) => `- ${t(s.match)} until ${formatTime(s.endsAt)} by ${t(s.author, 100)}: ${t(s.reason, 300)}`),
+  );
   const dash = dashboardLink(opts.dashboardUrl);
   if (dash) out.push('', `Dashboard: ${dash}`);
   return `${out.join('\n')}\n`;
@@ -203,14 +249,21 @@ function htmlReport(r: DigestReport, opts: DigestRenderOptions & { chartCid?: st
   ];
   if (opts.chartCid) {
     const alt = `Incidents per hour by severity: ${SEVERITIES.map((s) => `${s} ${r.bySeverity[s]}`).join(', ')}`;
-    parts.push(`<img src="cid:${escapeHtml(opts.chartCid)}" width="720" height="240" alt="${escapeHtml(alt)}" style="max-width:100%;height:auto;display:block;margin:8px 0">`);
+    parts.push(
+      `<img src="cid:${escapeHtml(opts.chartCid)}" width="720" height="240" alt="${escapeHtml(alt)}" style="max-width:100%;height:auto;display:block;margin:8px 0">`,
+    );
   }
   parts.push('<h2 style="font-size:16px;margin:16px 0 0 0">Counts</h2>');
   parts.push(
     htmlTable(
       ['Severity', 'Incidents', 'MTTA (mean)', 'MTTR (mean)'],
       [
-        ...SEVERITIES.map((s) => [`${sevBadge(s)} ${e(severityLabel(s, opts.policy))}`, String(r.bySeverity[s]), e(statsRow(r.mtta[s])), e(statsRow(r.mttr[s]))]),
+        ...SEVERITIES.map((s) => [
+          `${sevBadge(s)} ${e(severityLabel(s, opts.policy))}`,
+          String(r.bySeverity[s]),
+          e(statsRow(r.mtta[s])),
+          e(statsRow(r.mttr[s])),
+        ]),
         ['<strong>All</strong>', `<strong>${r.total}</strong>`, e(statsRow(r.mtta.all)), e(statsRow(r.mttr.all))],
       ],
     ),
@@ -236,7 +289,13 @@ function htmlReport(r: DigestReport, opts: DigestRenderOptions & { chartCid?: st
     r.noisiest.length,
     r.noisiest.length,
   );
-  list('Flapping alarms', ['Alarm', 'Severity', 'Incidents', 'Last opened'], r.flapping.map((a) => [e(a.alarmName), sevBadge(a.severity), String(a.incidents), e(formatTime(a.lastOpenedAt))]), r.flapping.length, DIGEST_LIST_LIMIT.flapping);
+  list(
+    'Flapping alarms',
+    ['Alarm', 'Severity', 'Incidents', 'Last opened'],
+    r.flapping.map((a) => [e(a.alarmName), sevBadge(a.severity), String(a.incidents), e(formatTime(a.lastOpenedAt))]),
+    r.flapping.length,
+    DIGEST_LIST_LIMIT.flapping,
+  );
   list(
     'Still open',
     ['Incident', 'Severity', 'Alarm', 'State', 'Age'],
@@ -247,7 +306,13 @@ function htmlReport(r: DigestReport, opts: DigestRenderOptions & { chartCid?: st
     r.stillOpen.length,
     DIGEST_LIST_LIMIT.stillOpen,
   );
-  list('Silences in force', ['Pattern', 'Until', 'By', 'Reason'], r.silences.map((s) => [e(s.match), e(formatTime(s.endsAt)), e(s.author, 100), e(s.reason)]), r.silences.length, DIGEST_LIST_LIMIT.silences);
+  list(
+    'Silences in force',
+    ['Pattern', 'Until', 'By', 'Reason'],
+    r.silences.map((s) => [e(s.match), e(formatTime(s.endsAt)), e(s.author, 100), e(s.reason)]),
+    r.silences.length,
+    DIGEST_LIST_LIMIT.silences,
+  );
   if (dash) parts.push(`<p><a href="${escapeHtml(dash)}">Open the dashboard</a></p>`);
   return [...head, ...parts, '</body></html>'].join('\n');
 }

@@ -143,7 +143,8 @@ function model(notice: Notice, limits: Limits): Model & { cut: boolean } {
       });
     }
     const rb = runbookFor(i, policy);
-    if (rb) sections.push({ title: `Runbook: ${bounded(rb.title, limits.line)}`, lines: rb.steps.slice(0, 50).map((s) => bounded(s, limits.steps)), ordered: true });
+    if (rb)
+      sections.push({ title: `Runbook: ${bounded(rb.title, limits.line)}`, lines: rb.steps.slice(0, 50).map((s) => bounded(s, limits.steps)), ordered: true });
   }
   if (notice.note) sections.push({ title: 'Note', lines: [long(notice.note)] });
 
@@ -195,10 +196,7 @@ function renderHtml(m: Model): string {
       return `<h3 style="font-size:14px;margin:16px 0 0 0">${e(s.title)}</h3>${body}`;
     })
     .join('');
-  const links =
-    m.links.length > 0
-      ? `<p style="margin-top:16px">${m.links.map((l) => `<a href="${e(l.url)}">${e(l.label)}</a>`).join(' &middot; ')}</p>`
-      : '';
+  const links = m.links.length > 0 ? `<p style="margin-top:16px">${m.links.map((l) => `<a href="${e(l.url)}">${e(l.label)}</a>`).join(' &middot; ')}</p>` : '';
   return [
     '<!doctype html>',
     '<html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"></head>',

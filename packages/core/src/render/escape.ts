@@ -42,12 +42,7 @@ export function escapeSlack(text: string): string {
 
 /** HTML text and attribute values (double- or single-quoted). Neutralised (see neutralize). */
 export function escapeHtml(text: string): string {
-  return neutralize(text)
-    .replace(/&/g, '&amp;')
-    .replace(/</g, '&lt;')
-    .replace(/>/g, '&gt;')
-    .replace(/"/g, '&quot;')
-    .replace(/'/g, '&#39;');
+  return neutralize(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 /** Whitespace that breaks a line (or a header): it becomes one space in single-line values. */
@@ -59,7 +54,9 @@ const LINE_BREAKS = /[\t\n\v\f\r\u0085\u2028\u2029]+/g;
  * as escapes (neutralize); the result is trimmed and inner whitespace collapsed.
  */
 export function headerSafe(text: string): string {
-  return neutralize(text.replace(LINE_BREAKS, ' ')).replace(/\s{2,}/g, ' ').trim();
+  return neutralize(text.replace(LINE_BREAKS, ' '))
+    .replace(/\s{2,}/g, ' ')
+    .trim();
 }
 
 /** Same as headerSafe but keeps line breaks (\n; CRLF, CR, U+2028/9 become \n): for multi-line text parts. */

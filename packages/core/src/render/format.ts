@@ -83,7 +83,7 @@ export function metricName(alarm: Pick<AlarmSnapshot, 'namespace' | 'metric'>): 
 export function conditionText(alarm: AlarmSnapshot): string | null {
   if (alarm.alarmRule) return `rule: ${alarm.alarmRule}`;
   const parts: string[] = [];
-  const what = alarm.expression ? `expression ${alarm.expression}` : alarm.statistic ?? '';
+  const what = alarm.expression ? `expression ${alarm.expression}` : (alarm.statistic ?? '');
   const cmp = comparisonSymbol(alarm.comparison);
   if (what) parts.push(what);
   if (cmp && alarm.threshold !== null) parts.push(`${cmp} ${alarm.threshold}`);

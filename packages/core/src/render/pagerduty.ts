@@ -74,7 +74,7 @@ function summary(notice: Notice): string {
   const i = notice.incident;
   const a = i.alarm;
   const head = `[${i.severity}] ${eventWord(notice)}: ${headerSafe(i.alarmName)} (${i.id})`;
-  const tail = notice.event === 'escalate' ? tierText(notice.tier, notice.policy) : a.reason ?? a.text;
+  const tail = notice.event === 'escalate' ? tierText(notice.tier, notice.policy) : (a.reason ?? a.text);
   const s = tail ? `${head} - ${headerSafe(tail)}` : head;
   return truncateUnits(s, PAGERDUTY_LIMITS.summary);
 }
@@ -118,7 +118,9 @@ export function renderPagerDuty(notice: Notice, routingKey: string): PagerDutyEv
     classified_by: i.classifiedBy,
     escalation_tier: notice.event === 'escalate' ? tierText(notice.tier, notice.policy) : undefined,
     note: detail(notice.note),
-    runbook: rb ? { title: truncateUnits(headerSafe(rb.title), 255), steps: rb.steps.map((s) => truncateUnits(stripControls(s), 1000)).slice(0, 20) } : undefined,
+    runbook: rb
+      ? { title: truncateUnits(headerSafe(rb.title), 255), steps: rb.steps.map((s) => truncateUnits(stripControls(s), 1000)).slice(0, 20) }
+      : undefined,
   };
   for (const [k, v] of Object.entries(custom_details)) {
     if (v === null || v === undefined) delete custom_details[k];

@@ -121,7 +121,10 @@ function linksContext(links: (string | null)[]): SlackBlock | null {
 /** Policy contacts may name a Slack user (`U…`/`W…`) or user group (`S…`): a deliberate mention. */
 function contactMention(slack: string | undefined): string | null {
   if (!slack) return null;
-  const id = slack.trim().replace(/^<[@!]?(subteam\^)?/, '').replace(/>$/, '');
+  const id = slack
+    .trim()
+    .replace(/^<[@!]?(subteam\^)?/, '')
+    .replace(/>$/, '');
   if (/^[UW][A-Z0-9]{2,}$/.test(id)) return `<@${id}>`;
   if (/^S[A-Z0-9]{2,}$/.test(id)) return `<!subteam^${id}>`;
   return escapeSlack(slack);
@@ -196,9 +199,7 @@ function detailBlocks(notice: Notice): SlackBlock[] {
     const who = contact ? `${escapeSlack(contact.name)} (${escapeSlack(notice.tier ?? '')})` : escapeSlack(notice.tier ?? 'next tier');
     const mention = contactMention(contact?.slack);
     const waited = durationText(i.openedAt, i.updatedAt);
-    blocks.push(
-      section(`*Escalated to* ${who}${mention ? ` ${mention}` : ''}${waited ? `\nUnacknowledged for ${waited}.` : ''}`),
-    );
+    blocks.push(section(`*Escalated to* ${who}${mention ? ` ${mention}` : ''}${waited ? `\nUnacknowledged for ${waited}.` : ''}`));
   }
   if (notice.note) blocks.push(section(`*Note*\n${slackText(notice.note, 2900)}`));
 

@@ -34,7 +34,11 @@ const group = z
 
 /** Alertmanager's fingerprint is a hash of the label set; hand-written senders often omit it, so the same is derived. */
 function labelsKey(labels: Record<string, string>): string {
-  const canonical = JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k]]));
+  const canonical = JSON.stringify(
+    Object.keys(labels)
+      .sort()
+      .map((k) => [k, labels[k]]),
+  );
   return `labels:${createHash('sha256').update(canonical).digest('hex').slice(0, 16)}`;
 }
 

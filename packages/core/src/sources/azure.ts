@@ -17,7 +17,9 @@ const dimension = z.object({ name: z.string(), value: z.union([z.string(), z.num
 /** Azure Monitor common alert schema: `essentials.monitorCondition` Fired | Resolved, keyed by `essentials.alertId`. */
 const commonAlert = z
   .object({
-    schemaId: z.literal('azureMonitorCommonAlertSchema', { error: 'expected "azureMonitorCommonAlertSchema" (enable the common alert schema on the action group)' }),
+    schemaId: z.literal('azureMonitorCommonAlertSchema', {
+      error: 'expected "azureMonitorCommonAlertSchema" (enable the common alert schema on the action group)',
+    }),
     data: z
       .object({
         essentials: z
@@ -40,7 +42,11 @@ const commonAlert = z
             condition: z
               .object({
                 allOf: z
-                  .array(z.object({ metricName: z.string().nullish(), metricNamespace: z.string().nullish(), dimensions: z.array(dimension).nullish() }).passthrough())
+                  .array(
+                    z
+                      .object({ metricName: z.string().nullish(), metricNamespace: z.string().nullish(), dimensions: z.array(dimension).nullish() })
+                      .passthrough(),
+                  )
                   .nullish(),
               })
               .passthrough()

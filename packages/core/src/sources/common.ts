@@ -34,10 +34,32 @@ export function sourceDisplayName(n: Pick<Notification, 'kind'>): string {
  * `severity` labels, and the router's own P0–P3. Unknown words map to nothing (the policy decides).
  */
 const SEVERITY_WORDS: Record<string, Severity> = {
-  p0: 'P0', critical: 'P0', fatal: 'P0', sev0: 'P0', emergency: 'P0', page: 'P0',
-  p1: 'P1', error: 'P1', high: 'P1', major: 'P1', sev1: 'P1',
-  p2: 'P2', warning: 'P2', warn: 'P2', medium: 'P2', minor: 'P2', sev2: 'P2',
-  p3: 'P3', info: 'P3', informational: 'P3', low: 'P3', debug: 'P3', verbose: 'P3', none: 'P3', sev3: 'P3', sev4: 'P3',
+  p0: 'P0',
+  critical: 'P0',
+  fatal: 'P0',
+  sev0: 'P0',
+  emergency: 'P0',
+  page: 'P0',
+  p1: 'P1',
+  error: 'P1',
+  high: 'P1',
+  major: 'P1',
+  sev1: 'P1',
+  p2: 'P2',
+  warning: 'P2',
+  warn: 'P2',
+  medium: 'P2',
+  minor: 'P2',
+  sev2: 'P2',
+  p3: 'P3',
+  info: 'P3',
+  informational: 'P3',
+  low: 'P3',
+  debug: 'P3',
+  verbose: 'P3',
+  none: 'P3',
+  sev3: 'P3',
+  sev4: 'P3',
 };
 
 export function severityFromWord(word: string | null | undefined): Severity | null {
@@ -67,10 +89,12 @@ export function text(value: unknown, max = 300): string | null {
 
 /** Drops empty values; fromEntries keeps a key named `__proto__` as data. */
 export function fieldsOf(entries: [string, unknown][]): Record<string, string> {
-  return Object.fromEntries(entries.flatMap(([k, v]) => {
-    const t = text(v);
-    return t === null ? [] : [[k, t]];
-  }));
+  return Object.fromEntries(
+    entries.flatMap(([k, v]) => {
+      const t = text(v);
+      return t === null ? [] : [[k, t]];
+    }),
+  );
 }
 
 /** Unix seconds, milliseconds or an ISO string → ISO 8601 (Z), null when unreadable. */
@@ -115,7 +139,17 @@ export function noAlarmDetails(): Pick<
   Notification,
   'threshold' | 'comparison' | 'evaluationPeriods' | 'period' | 'statistic' | 'treatMissingData' | 'expression' | 'alarmRule' | 'triggeringChildren'
 > {
-  return { threshold: null, comparison: null, evaluationPeriods: null, period: null, statistic: null, treatMissingData: null, expression: null, alarmRule: null, triggeringChildren: [] };
+  return {
+    threshold: null,
+    comparison: null,
+    evaluationPeriods: null,
+    period: null,
+    statistic: null,
+    treatMissingData: null,
+    expression: null,
+    alarmRule: null,
+    triggeringChildren: [],
+  };
 }
 
 /** One alert of a webhook, in the model the alarm pipeline handles (dedupe key, firing/resolved, severity, link). */

@@ -24,7 +24,10 @@ const generic = z
   })
   .passthrough()
   .refine((g) => g.title || g.dedupKey || g.dedup_key, { error: 'needs a title or a dedupKey', path: ['title'] })
-  .refine((g) => !g.severity || severityFromWord(g.severity), { error: 'expected P0-P3, critical, high, medium, low, error, warning or info', path: ['severity'] });
+  .refine((g) => !g.severity || severityFromWord(g.severity), {
+    error: 'expected P0-P3, critical, high, medium, low, error, warning or info',
+    path: ['severity'],
+  });
 
 export function parseGeneric(body: unknown, receivedAt: string): Notification[] {
   const g = parseWith(generic, body, 'generic webhook');

@@ -42,9 +42,19 @@ export function detectWebhookSource(value: unknown): WebhookSource | null {
   if (!isObj(value)) return null;
   if (value.schemaId === 'azureMonitorCommonAlertSchema' || (isObj(value.data) && isObj(value.data.essentials))) return 'azure';
   if (isObj(value.incident) && 'incident_id' in value.incident) return 'gcp';
-  if (Array.isArray(value.alerts) && ('groupKey' in value || 'receiver' in value || value.alerts.some((a) => isObj(a) && ('fingerprint' in a || (isObj(a.labels) && 'status' in a))))) return 'alertmanager';
+  if (
+    Array.isArray(value.alerts) &&
+    ('groupKey' in value || 'receiver' in value || value.alerts.some((a) => isObj(a) && ('fingerprint' in a || (isObj(a.labels) && 'status' in a))))
+  )
+    return 'alertmanager';
   if ('action' in value && sentryResourceOf(value)) return 'sentry';
-  if (('title' in value || 'dedupKey' in value || 'dedup_key' in value) && !('Records' in value) && !('Type' in value && 'Message' in value) && !('AlarmName' in value)) return 'generic';
+  if (
+    ('title' in value || 'dedupKey' in value || 'dedup_key' in value) &&
+    !('Records' in value) &&
+    !('Type' in value && 'Message' in value) &&
+    !('AlarmName' in value)
+  )
+    return 'generic';
   return null;
 }
 

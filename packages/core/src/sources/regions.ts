@@ -63,9 +63,7 @@ function nameKey(name: string): string {
     .replace(/[^a-z0-9]/g, '');
 }
 
-const BY_NAME = new Map<string, string>(
-  Object.entries(REGION_NAMES).flatMap(([code, names]) => names.map((n) => [nameKey(n), code] as const)),
-);
+const BY_NAME = new Map<string, string>(Object.entries(REGION_NAMES).flatMap(([code, names]) => names.map((n) => [nameKey(n), code] as const)));
 
 /** The region code of a CloudWatch display name (`China (Beijing)` → `cn-north-1`), null when none is known. */
 export function regionFromName(name: string | null | undefined): string | null {

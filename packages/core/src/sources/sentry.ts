@@ -59,7 +59,13 @@ const metricAlert = z
             date_closed: z.string().nullish(),
             projects: z.array(z.string()).nullish(),
             alert_rule: z
-              .object({ name: z.string().nullish(), aggregate: z.string().nullish(), query: z.string().nullish(), dataset: z.string().nullish(), environment: z.string().nullish() })
+              .object({
+                name: z.string().nullish(),
+                aggregate: z.string().nullish(),
+                query: z.string().nullish(),
+                dataset: z.string().nullish(),
+                environment: z.string().nullish(),
+              })
               .passthrough(),
           })
           .passthrough(),
@@ -74,7 +80,14 @@ const issueEvent = z
     data: z
       .object({
         issue: z
-          .object({ id: id, title: z.string().nullish(), level: z.string().nullish(), web_url: z.string().nullish(), permalink: z.string().nullish(), project: z.object({ slug: z.string().nullish() }).passthrough().nullish() })
+          .object({
+            id: id,
+            title: z.string().nullish(),
+            level: z.string().nullish(),
+            web_url: z.string().nullish(),
+            permalink: z.string().nullish(),
+            project: z.object({ slug: z.string().nullish() }).passthrough().nullish(),
+          })
           .passthrough(),
       })
       .passthrough(),
@@ -135,7 +148,7 @@ export function parseSentry(body: unknown, resource: string | null, receivedAt: 
         key: `metric-alert:${m.id}`,
         title: rule,
         state: resolved ? 'OK' : 'ALARM',
-        changedAt: (resolved ? isoTime(m.date_closed) ?? receivedAt : isoTime(m.date_started) ?? isoTime(m.date_detected)) ?? receivedAt,
+        changedAt: (resolved ? (isoTime(m.date_closed) ?? receivedAt) : (isoTime(m.date_started) ?? isoTime(m.date_detected))) ?? receivedAt,
         severity: resolved ? null : severityFromWord(b.action),
         severityLabel: b.action,
         reason: text(b.data.description_title, 500) ?? null,
@@ -169,7 +182,13 @@ export function parseSentry(body: unknown, resource: string | null, receivedAt: 
         severity: null,
         severityLabel: i.level ? `level ${i.level}` : null,
         reason: 'issue resolved in Sentry',
-        fields: fieldsOf([['resource', 'issue'], ['action', b.action], ['issueId', i.id], ['level', i.level], ['project', i.project?.slug]]),
+        fields: fieldsOf([
+          ['resource', 'issue'],
+          ['action', b.action],
+          ['issueId', i.id],
+          ['level', i.level],
+          ['project', i.project?.slug],
+        ]),
         url: safeUrl(i.web_url) ?? safeUrl(i.permalink),
       }),
     ];

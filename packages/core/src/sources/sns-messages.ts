@@ -24,7 +24,13 @@ const isObj = (v: unknown): v is Obj => typeof v === 'object' && v !== null && !
 const obj = (v: unknown): Obj => (isObj(v) ? v : {});
 const str = (v: unknown): string | null => text(v);
 
-function facts(name: string, fields: [string, unknown][], severity: Severity | null = null, severityLabel: string | null = null, url: string | null = null): SourceFacts {
+function facts(
+  name: string,
+  fields: [string, unknown][],
+  severity: Severity | null = null,
+  severityLabel: string | null = null,
+  url: string | null = null,
+): SourceFacts {
   return { name, severity, severityLabel, fields: fieldsOf(fields), url };
 }
 
@@ -71,7 +77,14 @@ function guardDuty(e: Obj): MessageReading {
     title: `GuardDuty ${type ?? 'finding'}: ${str(d.title) ?? str(d.description) ?? 'finding'}`,
     source: facts(
       'aws.guardduty',
-      [['type', type], ['severity', Number.isFinite(score) ? score : null], ['findingId', d.id], ['resourceType', res.resourceType], ['instance', instance], ['title', d.title]],
+      [
+        ['type', type],
+        ['severity', Number.isFinite(score) ? score : null],
+        ['findingId', d.id],
+        ['resourceType', res.resourceType],
+        ['instance', instance],
+        ['title', d.title],
+      ],
       sev,
       Number.isFinite(score) ? `GuardDuty severity ${score}` : null,
     ),
@@ -131,7 +144,14 @@ function health(e: Obj): MessageReading {
     title: `AWS Health ${category ?? 'event'}: ${str(d.service) ?? ''} ${str(d.eventTypeCode) ?? ''}`.replace(/\s+/g, ' ').trim(),
     source: facts(
       'aws.health',
-      [['service', d.service], ['eventTypeCode', d.eventTypeCode], ['category', category], ['status', d.statusCode], ['eventArn', d.eventArn], ['affected', entities.join(', ')]],
+      [
+        ['service', d.service],
+        ['eventTypeCode', d.eventTypeCode],
+        ['category', category],
+        ['status', d.statusCode],
+        ['eventArn', d.eventArn],
+        ['affected', entities.join(', ')],
+      ],
       healthSeverity(category),
       category,
     ),
@@ -154,7 +174,12 @@ function eventBridge(e: Obj): MessageReading {
   const status = ['state', 'status', 'build-status', 'StatusCode', 'lastStatus', 'eventName'].map((k) => str(d[k])).find(Boolean) ?? null;
   return {
     title: `${detailType}${src ? ` (${src})` : ''}${names.length ? `: ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` +${names.length - 3}` : ''}` : ''}${status ? ` — ${status}` : ''}`,
-    source: facts(src ?? 'aws.events', [['detailType', detailType], ['source', src], ['resources', resources.join(', ')], ['status', status]]),
+    source: facts(src ?? 'aws.events', [
+      ['detailType', detailType],
+      ['source', src],
+      ['resources', resources.join(', ')],
+      ['status', status],
+    ]),
     key: null,
     account: account(e.account),
     region: region(e.region),
@@ -168,14 +193,25 @@ function ses(m: Obj): MessageReading {
   const mail = obj(m.mail);
   const bounce = obj(m.bounce);
   const complaint = obj(m.complaint);
-  const recipients = [...(Array.isArray(bounce.bouncedRecipients) ? bounce.bouncedRecipients : []), ...(Array.isArray(complaint.complainedRecipients) ? complaint.complainedRecipients : [])]
+  const recipients = [
+    ...(Array.isArray(bounce.bouncedRecipients) ? bounce.bouncedRecipients : []),
+    ...(Array.isArray(complaint.complainedRecipients) ? complaint.complainedRecipients : []),
+  ]
     .map((r) => str(obj(r).emailAddress))
     .filter(Boolean) as string[];
   const kind = [str(bounce.bounceType), str(bounce.bounceSubType)].filter(Boolean).join('/');
   const sourceArn = parseArn(str(mail.sourceArn));
   return {
     title: `SES ${type}${kind ? ` (${kind})` : ''}${recipients.length ? ` for ${recipients.slice(0, 3).join(', ')}${recipients.length > 3 ? ` +${recipients.length - 3}` : ''}` : ''}${str(mail.source) ? ` from ${str(mail.source)}` : ''}`,
-    source: facts('aws.ses', [['notificationType', type], ['bounceType', bounce.bounceType], ['bounceSubType', bounce.bounceSubType], ['recipients', recipients.join(', ')], ['from', mail.source], ['messageId', mail.messageId], ['diagnostic', obj((bounce.bouncedRecipients as unknown[] | undefined)?.[0]).diagnosticCode]]),
+    source: facts('aws.ses', [
+      ['notificationType', type],
+      ['bounceType', bounce.bounceType],
+      ['bounceSubType', bounce.bounceSubType],
+      ['recipients', recipients.join(', ')],
+      ['from', mail.source],
+      ['messageId', mail.messageId],
+      ['diagnostic', obj((bounce.bouncedRecipients as unknown[] | undefined)?.[0]).diagnosticCode],
+    ]),
     key: null,
     account: account(mail.sendingAccountId) ?? sourceArn?.account ?? null,
     region: region(sourceArn?.region),
@@ -190,7 +226,18 @@ function rds(m: Obj): MessageReading {
   const sourceArn = parseArn(str(m['Source ARN']));
   return {
     title: `RDS ${str(m['Source ID']) ?? str(m['Event Source']) ?? ''}: ${str(m['Event Message']) ?? eventId ?? 'event'}`.replace(/ +:/, ':'),
-    source: facts('aws.rds', [['eventSource', m['Event Source']], ['sourceId', m['Source ID']], ['eventId', eventId], ['message', m['Event Message']]], null, null, safeUrl(link)),
+    source: facts(
+      'aws.rds',
+      [
+        ['eventSource', m['Event Source']],
+        ['sourceId', m['Source ID']],
+        ['eventId', eventId],
+        ['message', m['Event Message']],
+      ],
+      null,
+      null,
+      safeUrl(link),
+    ),
     key: null,
     account: sourceArn?.account ?? null,
     region: region(sourceArn?.region) ?? region(/[?&]region=([a-z0-9-]+)/.exec(link ?? '')?.[1]),
@@ -204,7 +251,13 @@ function autoScaling(m: Obj): MessageReading {
   const group = str(m.AutoScalingGroupName);
   return {
     title: `Auto Scaling ${group ?? ''}: ${str(m.Description) ?? str(m.Event) ?? 'activity'}`.replace(/ +:/, ':'),
-    source: facts('aws.autoscaling', [['event', m.Event], ['group', group], ['instance', m.EC2InstanceId], ['statusCode', m.StatusCode], ['statusMessage', m.StatusMessage]]),
+    source: facts('aws.autoscaling', [
+      ['event', m.Event],
+      ['group', group],
+      ['instance', m.EC2InstanceId],
+      ['statusCode', m.StatusCode],
+      ['statusMessage', m.StatusMessage],
+    ]),
     key: null,
     account: account(m.AccountId) ?? account(arn?.account),
     region: region(arn?.region),
@@ -228,7 +281,13 @@ function cloudFormation(textBody: string): MessageReading | null {
   const reason = kv.get('ResourceStatusReason') || null;
   return {
     title: logical && logical !== stack ? `CloudFormation ${stack}: ${logical} ${status}` : `CloudFormation stack ${stack} ${status}`,
-    source: facts('aws.cloudformation', [['stack', stack], ['resourceStatus', status], ['logicalResourceId', logical], ['resourceType', kv.get('ResourceType')], ['reason', reason]]),
+    source: facts('aws.cloudformation', [
+      ['stack', stack],
+      ['resourceStatus', status],
+      ['logicalResourceId', logical],
+      ['resourceType', kv.get('ResourceType')],
+      ['reason', reason],
+    ]),
     key: null,
     account: account(arn?.account),
     region: region(arn?.region),
@@ -246,7 +305,12 @@ function backup(textBody: string, attributes: Record<string, string>): MessageRe
   const state = attributes.State ?? null;
   return {
     title: `AWS Backup ${[attributes.EventType, state].filter(Boolean).join(' ') || 'notification'}: ${sentence}`,
-    source: facts('aws.backup', [['eventType', attributes.EventType], ['state', state], ['resource', resource], ['jobId', attributes.Id ?? /Job ID\s*:\s*(\S+)/i.exec(textBody)?.[1]]]),
+    source: facts('aws.backup', [
+      ['eventType', attributes.EventType],
+      ['state', state],
+      ['resource', resource],
+      ['jobId', attributes.Id ?? /Job ID\s*:\s*(\S+)/i.exec(textBody)?.[1]],
+    ]),
     key: null,
     account: account(attributes.AccountId) ?? account(arn?.account),
     region: region(arn?.region),
@@ -265,15 +329,26 @@ function budgets(textBody: string): MessageReading | null {
   }
   const name = kv.get('Budget Name') ?? null;
   const alertType = kv.get('Alert Type') ?? null;
-  const amount = alertType ? kv.get(`${alertType} Amount`) ?? null : null;
+  const amount = alertType ? (kv.get(`${alertType} Amount`) ?? null) : null;
   return {
     title: `AWS Budgets: ${name ?? 'budget'}${amount ? ` ${alertType?.toLowerCase()} ${amount}` : ''}${kv.get('Alert Threshold') ? ` (threshold ${kv.get('Alert Threshold')})` : ''}`,
     preferSubject: true,
-    source: facts('aws.budgets', [['budget', name], ['budgetType', kv.get('Budget Type')], ['alertType', alertType], ['threshold', kv.get('Alert Threshold')], ['amount', amount], ['budgeted', kv.get('Budgeted Amount')]]),
+    source: facts('aws.budgets', [
+      ['budget', name],
+      ['budgetType', kv.get('Budget Type')],
+      ['alertType', alertType],
+      ['threshold', kv.get('Alert Threshold')],
+      ['amount', amount],
+      ['budgeted', kv.get('Budgeted Amount')],
+    ]),
     key: null,
     account: account(/AWS Account (\d{12})/.exec(textBody)?.[1]),
     region: null,
-    reason: textBody.split('\n').find((l) => /^You requested/.test(l.trim()))?.trim() ?? null,
+    reason:
+      textBody
+        .split('\n')
+        .find((l) => /^You requested/.test(l.trim()))
+        ?.trim() ?? null,
     at: null,
   };
 }
@@ -299,7 +374,21 @@ export function readMessage(parsed: unknown, textBody: string, attributes: Recor
 /** A JSON message nobody recognised still gets a readable title: a known text field, else its top-level keys. */
 export function titleOfUnknownJson(parsed: unknown): string {
   if (isObj(parsed)) {
-    for (const k of ['AlarmName', 'detail-type', 'title', 'subject', 'Subject', 'summary', 'message', 'Message', 'description', 'name', 'event', 'eventType', 'type']) {
+    for (const k of [
+      'AlarmName',
+      'detail-type',
+      'title',
+      'subject',
+      'Subject',
+      'summary',
+      'message',
+      'Message',
+      'description',
+      'name',
+      'event',
+      'eventType',
+      'type',
+    ]) {
       const t = str(parsed[k]);
       if (t && !t.trim().startsWith('{')) return t.split(/\r?\n/)[0];
     }

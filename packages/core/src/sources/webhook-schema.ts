@@ -14,4 +14,7 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown, what: 
 }
 
 /** A string record (labels, annotations), tolerating numbers and booleans, refusing nested objects. */
-export const stringRecord = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]).transform((v) => (v === null ? '' : String(v))));
+export const stringRecord = z.record(
+  z.string(),
+  z.union([z.string(), z.number(), z.boolean(), z.null()]).transform((v) => (v === null ? '' : String(v))),
+);
