@@ -11,7 +11,21 @@ const CONTRACT_CASES = join(ROOT, 'test/fixtures/contract');
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
 const CLI = join(ROOT, 'packages/local/src/route-cli.ts');
 
-const CONTRACT_KEYS = ['kind', 'alarmName', 'state', 'previousState', 'severity', 'channels', 'incidentKey', 'account', 'region', 'namespace', 'metric', 'dimensions', 'reason'];
+const CONTRACT_KEYS = [
+  'kind',
+  'alarmName',
+  'state',
+  'previousState',
+  'severity',
+  'channels',
+  'incidentKey',
+  'account',
+  'region',
+  'namespace',
+  'metric',
+  'dimensions',
+  'reason',
+];
 
 interface Run {
   code: number | null;
@@ -129,14 +143,20 @@ describe.concurrent('route CLI on webhook payloads and AWS service messages (rec
     ['webhooks/azure-resolved.json', [{ kind: 'azure', state: 'OK', alarmName: 'WCUS-R2-Gen2', metric: 'Percentage CPU' }]],
     ['webhooks/alertmanager-firing.json', [{ kind: 'alertmanager', state: 'ALARM', severity: 'P1', incidentKey: 'alertmanager:948c667b1fc76492' }]],
     ['webhooks/alertmanager-resolved.json', [{ kind: 'alertmanager', state: 'OK', incidentKey: 'alertmanager:fbab788ec4c1018b' }]],
-    ['webhooks/grafana-firing.json', [{ kind: 'alertmanager', incidentKey: 'alertmanager:c6eadffa33fcdf37' }, { kind: 'alertmanager', incidentKey: 'alertmanager:bc97ff14869b13e3' }]],
+    [
+      'webhooks/grafana-firing.json',
+      [
+        { kind: 'alertmanager', incidentKey: 'alertmanager:c6eadffa33fcdf37' },
+        { kind: 'alertmanager', incidentKey: 'alertmanager:bc97ff14869b13e3' },
+      ],
+    ],
     ['webhooks/generic-trigger.constructed.json', [{ kind: 'generic', state: 'ALARM', severity: 'P1' }]],
     ['webhooks/generic-resolve.constructed.json', [{ kind: 'generic', state: 'OK', incidentKey: 'generic:export-job/nightly' }]],
     ['sns/guardduty-govcloud.event.json', [{ kind: 'message', severity: 'P0', region: 'us-gov-east-1', channels: ['pagerduty', 'slack', 'dashboard'] }]],
-    ['sns/guardduty-high.json', [{ kind: 'message', severity: 'P0', region: 'us-east-1' }]],
-    ['sns/securityhub-medium.json', [{ kind: 'message', severity: 'P1', region: 'us-west-2' }]],
+    ['sns/guardduty-high.json', [{ kind: 'message', severity: 'P0', region: 'eu-central-1' }]],
+    ['sns/securityhub-medium.json', [{ kind: 'message', severity: 'P1', region: 'eu-west-2' }]],
     ['sns/aws-health-scheduled.json', [{ kind: 'message', severity: 'P3', channels: ['dashboard'] }]],
-    ['sns/ses-bounce.http.json', [{ kind: 'message', alarmName: 'SES Bounce (Permanent/General) for bounce@simulator.amazonses.com from holmes@dclick.com.br' }]],
+    ['sns/ses-bounce.http.json', [{ kind: 'message', alarmName: 'SES Bounce (Permanent/General) for no-such-user@example.org from alerts@example.com' }]],
     ['sns/china-alarm.event.json', [{ kind: 'alarm', region: 'cn-north-1', state: 'ALARM' }]],
     ['sns/govcloud-alarm.derived.event.json', [{ kind: 'alarm', region: 'us-gov-west-1' }]],
   ] as const;
@@ -161,7 +181,10 @@ describe.concurrent('route CLI on webhook payloads and AWS service messages (rec
   });
 
   it('an unknown --source is refused, naming the choices', async () => {
-    expectRefused(await route(join(SOURCES, 'webhooks/gcp-open.json'), '--source', 'nagios'), /--source: expected one of sentry, gcp, azure, alertmanager, generic/);
+    expectRefused(
+      await route(join(SOURCES, 'webhooks/gcp-open.json'), '--source', 'nagios'),
+      /--source: expected one of sentry, gcp, azure, alertmanager, generic/,
+    );
   });
 });
 
@@ -177,7 +200,11 @@ describe.concurrent('route CLI refuses junk: exit 2, nothing on stdout, one stde
     ['empty-sns.json', '{"Records":[{"Sns":{}}]}', /Records\[0\]\.Sns\.Message: /],
     ['bad-period.json', '{"AlarmName":"x","NewStateValue":"ALARM","Trigger":{"Period":"abc"}}', /Trigger\.Period: expected a number, got "abc"/],
     ['binary.json', '\u0000\u0001\u00ff\ufffd PNG', /not JSON/],
-    ['deep.json', `{"AlarmName":"x","NewStateValue":"ALARM","Trigger":{"Dimensions":[{"name":"a","value":${'['.repeat(50_000)}${']'.repeat(50_000)}}]}}`, /Trigger\.Dimensions\[0\]\.value: expected a string/],
+    [
+      'deep.json',
+      `{"AlarmName":"x","NewStateValue":"ALARM","Trigger":{"Dimensions":[{"name":"a","value":${'['.repeat(50_000)}${']'.repeat(50_000)}}]}}`,
+      /Trigger\.Dimensions\[0\]\.value: expected a string/,
+    ],
   ];
 
   it.each(junk)('%s', async (name, content, mentions) => {
@@ -209,10 +236,7 @@ describe.concurrent('route CLI --config', () => {
   const shipped = () => readFileSync(join(ROOT, 'packages/core/policy/default.yaml'), 'utf8');
 
   it('a custom policy changes the severity', async () => {
-    const custom = shipped().replace(
-      'rules:\n',
-      'rules:\n  - { name: Node failures page, alarmName: "*metric_emitting_node_failure", severity: P0 }\n',
-    );
+    const custom = shipped().replace('rules:\n', 'rules:\n  - { name: Node failures page, alarmName: "*metric_emitting_node_failure", severity: P0 }\n');
     expect(custom).not.toBe(shipped());
     const file = join(FIXTURES, 'metric-alarm.event.json');
     const [before, after, short] = await Promise.all([

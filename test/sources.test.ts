@@ -85,7 +85,7 @@ describe('region: alarm ARN, else topic ARN, else the display name (every partit
   it('the alarm ARN wins over the topic and the display name', () => {
     const body = load('sns/china-alarm.event.json') as { Records: { Sns: { Message: string } }[] };
     const m = JSON.parse(body.Records[0].Sns.Message);
-    m.AlarmArn = 'arn:aws-cn:cloudwatch:cn-northwest-1:377051238643:alarm:db_mem';
+    m.AlarmArn = 'arn:aws-cn:cloudwatch:cn-northwest-1:210987654321:alarm:ledger-db-freeable-memory';
     body.Records[0].Sns.Message = JSON.stringify(m);
     expect(parseInput(body).notifications[0].region).toBe('cn-northwest-1');
   });
@@ -93,21 +93,140 @@ describe('region: alarm ARN, else topic ARN, else the display name (every partit
 
 describe('AWS service messages through SNS: readable titles, key fields, source severity', () => {
   it.each([
-    ['sns/guardduty-govcloud.event.json', { title: /^GuardDuty Recon:EC2 PortProbeUnprotectedPort: SAMPLE Unprotected port/, source: 'aws.guardduty', severity: 'P0', region: 'us-gov-east-1', fields: { type: 'Recon:EC2 PortProbeUnprotectedPort', severity: '9' } }],
-    ['sns/guardduty-high.json', { title: /^GuardDuty Recon:EC2 PortProbeUnprotectedPort:/, source: 'aws.guardduty', severity: 'P0', region: 'us-east-1', fields: { severity: '9' } }],
-    ['sns/guardduty-medium.json', { title: /^GuardDuty /, source: 'aws.guardduty', severity: 'P1', region: 'us-east-1', fields: { severity: '5' } }],
-    ['sns/guardduty-low.json', { title: /^GuardDuty /, source: 'aws.guardduty', severity: 'P2', region: 'us-east-1', fields: { severity: '2' } }],
-    ['sns/securityhub-high.json', { title: /^Security Hub HIGH finding: Google Suite Two-Factor Backup Codes uploaded to S3$/, source: 'aws.securityhub', severity: 'P0', region: 'us-west-2', fields: { severity: 'HIGH', resource: 'arn:aws:s3:::test-bucket-12', resourceType: 'AwsS3Bucket' } }],
-    ['sns/securityhub-medium.json', { title: /^Security Hub MEDIUM finding/, source: 'aws.securityhub', severity: 'P1', region: 'us-west-2', fields: { severity: 'MEDIUM' } }],
-    ['sns/securityhub-low.json', { title: /^Security Hub LOW finding/, source: 'aws.securityhub', severity: 'P2', region: 'us-west-2', fields: { severity: 'LOW' } }],
-    ['sns/aws-health-issue.json', { title: /^AWS Health issue: EC2 AWS_EC2_INSTANCE_STORE_DRIVE_PERFORMANCE_DEGRADED$/, source: 'aws.health', severity: 'P1', region: 'us-west-2', fields: { service: 'EC2', category: 'issue', affected: 'i-abcd1111' } }],
-    ['sns/aws-health-scheduled.json', { title: /^AWS Health scheduledChange: EC2 AWS_EC2_DEDICATED_HOST_NETWORK_MAINTENANCE_SCHEDULED$/, source: 'aws.health', severity: 'P3', region: 'us-east-1', fields: { category: 'scheduledChange' } }],
-    ['sns/ses-bounce.http.json', { title: /^SES Bounce \(Permanent\/General\) for bounce@simulator\.amazonses\.com from holmes@dclick\.com\.br$/, source: 'aws.ses', severity: 'P2', region: 'us-east-1', fields: { notificationType: 'Bounce', bounceType: 'Permanent' } }],
-    ['sns/cloudformation.event.json', { title: /^CloudFormation stack redshift-r2 DELETE_COMPLETE$/, source: 'aws.cloudformation', severity: 'P2', region: 'eu-west-1', fields: { stack: 'redshift-r2', resourceStatus: 'DELETE_COMPLETE' } }],
-    ['sns/autoscaling-terminate.http.json', { title: /^Auto Scaling aaaaaaaaaaaaaaaaaaa: Terminating EC2 instance: i-aaaaaaa$/, source: 'aws.autoscaling', severity: 'P2', region: 'us-east-1', fields: { event: 'autoscaling:EC2_INSTANCE_TERMINATE', instance: 'i-fffffff' } }],
-    ['sns/eventbridge-codebuild.json', { title: /^CodeBuild Build State Change \(aws\.codebuild\): build\/my-sample-project:8745a7a9-c340-456a-9166-edf953571bEX — SUCCEEDED$/, source: 'aws.codebuild', severity: 'P2', region: 'us-west-2', fields: { detailType: 'CodeBuild Build State Change', status: 'SUCCEEDED' } }],
-    ['sns/eventbridge-autoscaling-launch-unsuccessful.json', { title: /^EC2 Instance Launch Unsuccessful \(aws\.autoscaling\): auto-scaling-group-arn, instance-arn — Failed$/, source: 'aws.autoscaling', severity: 'P2', region: 'us-west-2', fields: { resources: 'auto-scaling-group-arn, instance-arn', status: 'Failed' } }],
-    ['sns/rds-event.event.json', { title: /^RDS dbinstanceid: Finished DB Instance backup$/, source: 'aws.rds', severity: 'P2', region: 'eu-west-1', fields: { eventId: 'RDS-EVENT-0002', sourceId: 'dbinstanceid' } }],
+    [
+      'sns/guardduty-govcloud.event.json',
+      {
+        title: /^GuardDuty Backdoor:EC2\/C&CActivity\.B!DNS: EC2 instance i-0c5d8e2f4a6b1d3e7 is querying a domain name/,
+        source: 'aws.guardduty',
+        severity: 'P0',
+        region: 'us-gov-east-1',
+        fields: { type: 'Backdoor:EC2/C&CActivity.B!DNS', severity: '9', instance: 'i-0c5d8e2f4a6b1d3e7' },
+      },
+    ],
+    [
+      'sns/guardduty-high.json',
+      {
+        title: /^GuardDuty Recon:EC2\/PortProbeUnprotectedPort: Unprotected port 5432 /,
+        source: 'aws.guardduty',
+        severity: 'P0',
+        region: 'eu-central-1',
+        fields: { severity: '9' },
+      },
+    ],
+    ['sns/guardduty-medium.json', { title: /^GuardDuty /, source: 'aws.guardduty', severity: 'P1', region: 'eu-central-1', fields: { severity: '5' } }],
+    ['sns/guardduty-low.json', { title: /^GuardDuty /, source: 'aws.guardduty', severity: 'P2', region: 'eu-central-1', fields: { severity: '2' } }],
+    [
+      'sns/securityhub-high.json',
+      {
+        title: /^Security Hub HIGH finding: CVE-2026-31337 - libexample heap overflow in the orders-api image$/,
+        source: 'aws.securityhub',
+        severity: 'P0',
+        region: 'eu-west-2',
+        fields: {
+          severity: 'HIGH',
+          resource: expect.stringMatching(/^arn:aws:ecr:eu-west-2:123456789012:repository\/orders-api\/sha256:/),
+          resourceType: 'AwsEcrContainerImage',
+        },
+      },
+    ],
+    [
+      'sns/securityhub-medium.json',
+      { title: /^Security Hub MEDIUM finding/, source: 'aws.securityhub', severity: 'P1', region: 'eu-west-2', fields: { severity: 'MEDIUM' } },
+    ],
+    [
+      'sns/securityhub-low.json',
+      {
+        title: /^Security Hub LOW finding/,
+        source: 'aws.securityhub',
+        severity: 'P2',
+        region: 'eu-west-2',
+        fields: { severity: 'LOW', resource: 'arn:aws:s3:::example-reports-exports' },
+      },
+    ],
+    [
+      'sns/aws-health-issue.json',
+      {
+        title: /^AWS Health issue: EC2 AWS_EC2_OPERATIONAL_ISSUE$/,
+        source: 'aws.health',
+        severity: 'P1',
+        region: 'eu-west-1',
+        fields: { service: 'EC2', category: 'issue', affected: 'i-0b3d5f7a9c1e2d4f6' },
+      },
+    ],
+    [
+      'sns/aws-health-scheduled.json',
+      {
+        title: /^AWS Health scheduledChange: EC2 AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED$/,
+        source: 'aws.health',
+        severity: 'P3',
+        region: 'us-east-2',
+        fields: { category: 'scheduledChange' },
+      },
+    ],
+    [
+      'sns/ses-bounce.http.json',
+      {
+        title: /^SES Bounce \(Permanent\/General\) for no-such-user@example\.org from alerts@example\.com$/,
+        source: 'aws.ses',
+        severity: 'P2',
+        region: 'eu-west-1',
+        fields: { notificationType: 'Bounce', bounceType: 'Permanent' },
+      },
+    ],
+    [
+      'sns/cloudformation.event.json',
+      {
+        title: /^CloudFormation stack orders-api-preview-417 DELETE_COMPLETE$/,
+        source: 'aws.cloudformation',
+        severity: 'P2',
+        region: 'eu-central-1',
+        fields: { stack: 'orders-api-preview-417', resourceStatus: 'DELETE_COMPLETE' },
+      },
+    ],
+    [
+      'sns/autoscaling-terminate.http.json',
+      {
+        title: /^Auto Scaling checkout-web-asg: Terminating EC2 instance: i-0d4f6a8c0e2b4d6f8$/,
+        source: 'aws.autoscaling',
+        severity: 'P2',
+        region: 'ca-central-1',
+        fields: { event: 'autoscaling:EC2_INSTANCE_TERMINATE', instance: 'i-0d4f6a8c0e2b4d6f8' },
+      },
+    ],
+    [
+      'sns/eventbridge-codebuild.json',
+      {
+        title: /^CodeBuild Build State Change \(aws\.codebuild\): build\/orders-api-ci:5f7b9d1e-3a2c-4e6f-8b0d-2c4e6a8f0b1d — FAILED$/,
+        source: 'aws.codebuild',
+        severity: 'P2',
+        region: 'eu-north-1',
+        fields: { detailType: 'CodeBuild Build State Change', status: 'FAILED' },
+      },
+    ],
+    [
+      'sns/eventbridge-autoscaling-launch-unsuccessful.json',
+      {
+        title:
+          /^EC2 Instance Launch Unsuccessful \(aws\.autoscaling\): autoScalingGroup:[0-9a-f-]+:autoScalingGroupName\/batch-workers-asg, instance\/i-0a1b3c5d7e9f2a4c6 — Failed$/,
+        source: 'aws.autoscaling',
+        severity: 'P2',
+        region: 'us-west-2',
+        fields: {
+          resources: expect.stringContaining('autoScalingGroupName/batch-workers-asg, arn:aws:ec2:us-west-2:123456789012:instance/i-0a1b3c5d7e9f2a4c6'),
+          status: 'Failed',
+        },
+      },
+    ],
+    [
+      'sns/rds-event.event.json',
+      {
+        title: /^RDS ledger-db-1: DB instance restarted$/,
+        source: 'aws.rds',
+        severity: 'P2',
+        region: 'eu-west-1',
+        fields: { eventId: 'RDS-EVENT-0006', sourceId: 'ledger-db-1' },
+      },
+    ],
   ] as const)('%s', (path, want) => {
     const n = one(path);
     expect(n.kind).toBe('message');
@@ -127,15 +246,18 @@ describe('AWS service messages through SNS: readable titles, key fields, source 
       'AWS Backup BACKUP_JOB EXPIRED: An AWS Backup job failed to complete in time',
       'AWS Backup COPY_JOB FAILED: An AWS Copy job was completed but was failed or was aborted',
     ]);
-    expect(ns[1].source?.fields).toMatchObject({ state: 'FAILED', resource: 'arn:aws:ec2:us-west-1:123456789012:volume/vol-012f345df6789012e' });
-    expect(ns[1].region).toBe('us-west-1');
+    expect(ns[1].source?.fields).toMatchObject({ state: 'FAILED', resource: 'arn:aws:ec2:us-east-2:123456789012:volume/vol-0a4c6e8f1b3d5a7c9' });
+    expect(ns[1].region).toBe('us-east-2');
   });
 
   it('AWS Budgets: its readable Subject stays the title; the prose gives the key fields', () => {
     const [n] = parseInput(load('alarms/aws-budgets.event.json')).notifications;
     expect(n.alarmName).toBe('AWS Budgets: teste has exceeded your alert threshold');
     expect(n.source).toMatchObject({ name: 'aws.budgets', fields: { budget: 'teste', alertType: 'ACTUAL', amount: '$41.45', threshold: '> $21.00' } });
-    const bare = parseInput({ Type: 'Notification', Message: (load('alarms/aws-budgets.event.json') as { Records: { Sns: { Message: string } }[] }).Records[0].Sns.Message }).notifications[0];
+    const bare = parseInput({
+      Type: 'Notification',
+      Message: (load('alarms/aws-budgets.event.json') as { Records: { Sns: { Message: string } }[] }).Records[0].Sns.Message,
+    }).notifications[0];
     expect(bare.alarmName).toBe('AWS Budgets: teste actual $41.45 (threshold > $21.00)');
   });
 
@@ -145,7 +267,12 @@ describe('AWS service messages through SNS: readable titles, key fields, source 
   });
 
   it('a JSON message nobody recognises gets a title from its fields or its keys, never its raw JSON', () => {
-    const sns = (message: unknown) => ({ Type: 'Notification', MessageId: 'm-1', TopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops', Message: JSON.stringify(message) });
+    const sns = (message: unknown) => ({
+      Type: 'Notification',
+      MessageId: 'm-1',
+      TopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops',
+      Message: JSON.stringify(message),
+    });
     expect(parseInput(sns({ summary: 'Queue depth above 1000', depth: 1200 })).notifications[0].alarmName).toBe('Queue depth above 1000');
     expect(parseInput(sns({ depth: 1200, queue: 'jobs' })).notifications[0].alarmName).toBe('JSON message (depth, queue)');
     expect(parseInput(sns([1, 2, 3])).notifications[0].alarmName).toBe('JSON message (a list of 3)');
@@ -171,16 +298,101 @@ describe('AWS service messages through SNS: readable titles, key fields, source 
 
 describe('webhook payloads (real vendor samples): parser and default classification', () => {
   it.each([
-    ['webhooks/sentry-issue-alert.json', 'sentry', { kind: 'sentry', state: 'ALARM', alarmName: 'ReferenceError: heck is not defined', incidentKey: 'sentry:issue:1117540176', changedAt: '2019-08-19T21:06:17.677Z' }, 'P1', 'https://sentry.io/organizations/test-org/issues/1117540176/events/e4874d664c3540c1a32eab185f12c5ab/'],
-    ['webhooks/sentry-metric-alert-critical.derived.json', 'sentry', { kind: 'sentry', state: 'ALARM', alarmName: 'Too many errors', incidentKey: 'sentry:metric-alert:4', changedAt: '2020-09-13T12:26:40.000Z' }, 'P0', 'https://sentry.io/organizations/baz/alerts/1/'],
-    ['webhooks/sentry-metric-alert-resolved.json', 'sentry', { kind: 'sentry', state: 'OK', incidentKey: 'sentry:metric-alert:4' }, null, 'https://sentry.io/organizations/baz/alerts/1/'],
-    ['webhooks/gcp-open.json', 'gcp', { kind: 'gcp', state: 'ALARM', alarmName: 'api - noc - users: Uptime Health Check on api-noc-users', incidentKey: 'gcp:0.ligwyr056k2l', changedAt: '2020-01-20T22:30:44.000Z' }, 'P2', 'https://app.google.stackdriver.com/incidents/0.ligwyr056k2l?project=XXXX'],
-    ['webhooks/gcp-closed.json', 'gcp', { kind: 'gcp', state: 'OK', incidentKey: 'gcp:0.ligwyr056k2l', changedAt: '2020-01-20T22:32:32.000Z' }, null, 'https://app.google.stackdriver.com/incidents/0.ligwyr056k2l?project=XXXX'],
-    ['webhooks/azure-fired.json', 'azure', { kind: 'azure', state: 'ALARM', alarmName: 'AcmeRule', changedAt: '2020-07-09T14:04:49.996Z', account: '12345a-1234b-123c-123d-12345678e' }, 'P3', /^https:\/\/portal\.azure\.com\//],
-    ['webhooks/azure-resolved.json', 'azure', { kind: 'azure', state: 'OK', alarmName: 'WCUS-R2-Gen2', changedAt: '2019-03-22T14:03:16.224Z', metric: 'Percentage CPU', namespace: 'Microsoft.Compute/virtualMachines' }, 'P3', /^https:\/\/portal\.azure\.com\//],
-    ['webhooks/alertmanager-firing.json', 'alertmanager', { kind: 'alertmanager', state: 'ALARM', alarmName: 'HighValue: poc_metric above 0.5', incidentKey: 'alertmanager:948c667b1fc76492', changedAt: '2022-10-04T13:32:56.014Z' }, 'P1', 'http://9ef78e326c1f:9090/graph?g0.expr=poc_metric+%3E+0.5&g0.tab=1'],
-    ['webhooks/alertmanager-resolved.json', 'alertmanager', { kind: 'alertmanager', state: 'OK', incidentKey: 'alertmanager:fbab788ec4c1018b', changedAt: '2022-07-29T11:17:27.300Z' }, 'P2', 'http://localhost:9093/'],
-    ['webhooks/generic-trigger.constructed.json', 'generic', { kind: 'generic', state: 'ALARM', alarmName: 'Nightly export failed', incidentKey: 'generic:export-job/nightly', changedAt: RECEIVED }, 'P1', 'https://ci.example.com/jobs/export-job/1234'],
+    [
+      'webhooks/sentry-issue-alert.json',
+      'sentry',
+      {
+        kind: 'sentry',
+        state: 'ALARM',
+        alarmName: 'ReferenceError: heck is not defined',
+        incidentKey: 'sentry:issue:1117540176',
+        changedAt: '2019-08-19T21:06:17.677Z',
+      },
+      'P1',
+      'https://sentry.io/organizations/test-org/issues/1117540176/events/e4874d664c3540c1a32eab185f12c5ab/',
+    ],
+    [
+      'webhooks/sentry-metric-alert-critical.derived.json',
+      'sentry',
+      { kind: 'sentry', state: 'ALARM', alarmName: 'Too many errors', incidentKey: 'sentry:metric-alert:4', changedAt: '2020-09-13T12:26:40.000Z' },
+      'P0',
+      'https://sentry.io/organizations/baz/alerts/1/',
+    ],
+    [
+      'webhooks/sentry-metric-alert-resolved.json',
+      'sentry',
+      { kind: 'sentry', state: 'OK', incidentKey: 'sentry:metric-alert:4' },
+      null,
+      'https://sentry.io/organizations/baz/alerts/1/',
+    ],
+    [
+      'webhooks/gcp-open.json',
+      'gcp',
+      {
+        kind: 'gcp',
+        state: 'ALARM',
+        alarmName: 'api - noc - users: Uptime Health Check on api-noc-users',
+        incidentKey: 'gcp:0.ligwyr056k2l',
+        changedAt: '2020-01-20T22:30:44.000Z',
+      },
+      'P2',
+      'https://app.google.stackdriver.com/incidents/0.ligwyr056k2l?project=XXXX',
+    ],
+    [
+      'webhooks/gcp-closed.json',
+      'gcp',
+      { kind: 'gcp', state: 'OK', incidentKey: 'gcp:0.ligwyr056k2l', changedAt: '2020-01-20T22:32:32.000Z' },
+      null,
+      'https://app.google.stackdriver.com/incidents/0.ligwyr056k2l?project=XXXX',
+    ],
+    [
+      'webhooks/azure-fired.json',
+      'azure',
+      { kind: 'azure', state: 'ALARM', alarmName: 'AcmeRule', changedAt: '2020-07-09T14:04:49.996Z', account: '12345a-1234b-123c-123d-12345678e' },
+      'P3',
+      /^https:\/\/portal\.azure\.com\//,
+    ],
+    [
+      'webhooks/azure-resolved.json',
+      'azure',
+      {
+        kind: 'azure',
+        state: 'OK',
+        alarmName: 'WCUS-R2-Gen2',
+        changedAt: '2019-03-22T14:03:16.224Z',
+        metric: 'Percentage CPU',
+        namespace: 'Microsoft.Compute/virtualMachines',
+      },
+      'P3',
+      /^https:\/\/portal\.azure\.com\//,
+    ],
+    [
+      'webhooks/alertmanager-firing.json',
+      'alertmanager',
+      {
+        kind: 'alertmanager',
+        state: 'ALARM',
+        alarmName: 'HighValue: poc_metric above 0.5',
+        incidentKey: 'alertmanager:948c667b1fc76492',
+        changedAt: '2022-10-04T13:32:56.014Z',
+      },
+      'P1',
+      'http://9ef78e326c1f:9090/graph?g0.expr=poc_metric+%3E+0.5&g0.tab=1',
+    ],
+    [
+      'webhooks/alertmanager-resolved.json',
+      'alertmanager',
+      { kind: 'alertmanager', state: 'OK', incidentKey: 'alertmanager:fbab788ec4c1018b', changedAt: '2022-07-29T11:17:27.300Z' },
+      'P2',
+      'http://localhost:9093/',
+    ],
+    [
+      'webhooks/generic-trigger.constructed.json',
+      'generic',
+      { kind: 'generic', state: 'ALARM', alarmName: 'Nightly export failed', incidentKey: 'generic:export-job/nightly', changedAt: RECEIVED },
+      'P1',
+      'https://ci.example.com/jobs/export-job/1234',
+    ],
     ['webhooks/generic-resolve.constructed.json', 'generic', { kind: 'generic', state: 'OK', incidentKey: 'generic:export-job/nightly' }, null, null],
   ] as const)('%s', (path, source, want, severity, url) => {
     const body = load(path);
@@ -237,7 +449,10 @@ describe('webhook payloads (real vendor samples): parser and default classificat
 
   it('the policy overrides a webhook severity (rule on source and fields)', () => {
     const custom = parsePolicyYaml(
-      readFileSync(`${ROOT}packages/core/policy/default.yaml`, 'utf8').replace('rules:\n', 'rules:\n  - { name: Uptime checks page, source: gcp, fields: { resourceType: uptime_url }, severity: P0 }\n'),
+      readFileSync(`${ROOT}packages/core/policy/default.yaml`, 'utf8').replace(
+        'rules:\n',
+        'rules:\n  - { name: Uptime checks page, source: gcp, fields: { resourceType: uptime_url }, severity: P0 }\n',
+      ),
     );
     expect(classify(one('webhooks/gcp-open.json'), custom)).toMatchObject({ severity: 'P0', by: 'rule', detail: 'Uptime checks page' });
   });
@@ -245,7 +460,10 @@ describe('webhook payloads (real vendor samples): parser and default classificat
   it('a Sentry resource that is not an alert (installation, comment) is accepted and yields nothing', () => {
     expect(parseWebhook('sentry', { action: 'created', data: { installation: { uuid: 'x' } } }, RECEIVED, 'installation')).toEqual([]);
     expect(parseWebhook('sentry', { action: 'assigned', data: { issue: { id: '1' } } }, RECEIVED, 'issue')).toEqual([]);
-    expect(parseWebhook('sentry', { action: 'resolved', data: { issue: { id: '1117540176', title: 'ReferenceError' } } }, RECEIVED, 'issue')[0]).toMatchObject({ state: 'OK', incidentKey: 'sentry:issue:1117540176' });
+    expect(parseWebhook('sentry', { action: 'resolved', data: { issue: { id: '1117540176', title: 'ReferenceError' } } }, RECEIVED, 'issue')[0]).toMatchObject({
+      state: 'OK',
+      incidentKey: 'sentry:issue:1117540176',
+    });
   });
 
   it('an Alertmanager alert without a fingerprint is keyed by its label set, the same for its resolution', () => {
@@ -275,7 +493,12 @@ describe('malformed webhook bodies: InputError with the path of what is wrong', 
     ['sentry', (b) => ({ ...b, action: 'exploded' }), 'action', /expected one of/i],
     ['gcp', (b) => ({ ...b, incident: { ...b.incident, state: 'melted' } }), 'incident.state', /open.*closed/],
     ['gcp', () => ({ version: '1.2' }), 'incident', /expected object/i],
-    ['azure', (b) => ({ ...b, data: { ...b.data, essentials: { ...b.data.essentials, monitorCondition: 'Maybe' } } }), 'data.essentials.monitorCondition', /Fired|Resolved/],
+    [
+      'azure',
+      (b) => ({ ...b, data: { ...b.data, essentials: { ...b.data.essentials, monitorCondition: 'Maybe' } } }),
+      'data.essentials.monitorCondition',
+      /Fired|Resolved/,
+    ],
     ['azure', (b) => ({ ...b, schemaId: 'Microsoft.Insights/activityLogs' }), 'schemaId', /common alert schema/],
     ['alertmanager', (b) => ({ ...b, alerts: [{ ...b.alerts[0], status: 'pending' }] }), 'alerts[0].status', /firing|resolved/],
     ['alertmanager', (b) => ({ ...b, alerts: [] }), 'alerts', /no alerts/],
@@ -305,7 +528,7 @@ describe('malformed webhook bodies: InputError with the path of what is wrong', 
   });
 });
 
-describe('webhook incidents in notifications: the source\'s own link, attacker text inert', () => {
+describe("webhook incidents in notifications: the source's own link, attacker text inert", () => {
   function noticeFor(n: Notification): Notice {
     const routed = route(n, policy);
     const incident = { ...newIncident(routed, RECEIVED, policy, { leaseMs: 1000 }), status: 'open' as const };
@@ -334,7 +557,10 @@ describe('webhook incidents in notifications: the source\'s own link, attacker t
     body.title = '<script>alert(1)</script> <!channel>';
     body.fields = { team: '<img src=x onerror=alert(1)>' };
     const notice = noticeFor(parseWebhook('generic', body, RECEIVED)[0]);
-    const page = renderIncidentPage({ incident: notice.incident, policy, now: RECEIVED, session: { csrf: null, user: null, authEnabled: false } }, { poll: '' });
+    const page = renderIncidentPage(
+      { incident: notice.incident, policy, now: RECEIVED, session: { csrf: null, user: null, authEnabled: false } },
+      { poll: '' },
+    );
     expect(page).toContain('<code>generic</code> (P1)');
     expect(page).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(page).not.toContain('<script>alert(1)');
