@@ -134,20 +134,20 @@ describe.concurrent('route CLI on real payloads', () => {
 describe.concurrent('route CLI on webhook payloads and AWS service messages (recognised by shape)', () => {
   const SOURCES = join(ROOT, 'test/fixtures');
   const cases = [
-    ['webhooks/sentry-issue-alert.json', [{ kind: 'sentry', state: 'ALARM', severity: 'P1', incidentKey: 'sentry:issue:1117540176' }]],
+    ['webhooks/sentry-issue-alert.json', [{ kind: 'sentry', state: 'ALARM', severity: 'P1', incidentKey: 'sentry:issue:4810573921' }]],
     ['webhooks/sentry-metric-alert-critical.derived.json', [{ kind: 'sentry', state: 'ALARM', severity: 'P0', channels: ['pagerduty', 'slack', 'dashboard'] }]],
-    ['webhooks/sentry-metric-alert-resolved.json', [{ kind: 'sentry', state: 'OK', previousState: 'ALARM', incidentKey: 'sentry:metric-alert:4' }]],
-    ['webhooks/gcp-open.json', [{ kind: 'gcp', state: 'ALARM', severity: 'P2', incidentKey: 'gcp:0.ligwyr056k2l' }]],
-    ['webhooks/gcp-closed.json', [{ kind: 'gcp', state: 'OK', incidentKey: 'gcp:0.ligwyr056k2l' }]],
-    ['webhooks/azure-fired.json', [{ kind: 'azure', state: 'ALARM', severity: 'P3', alarmName: 'AcmeRule' }]],
-    ['webhooks/azure-resolved.json', [{ kind: 'azure', state: 'OK', alarmName: 'WCUS-R2-Gen2', metric: 'Percentage CPU' }]],
-    ['webhooks/alertmanager-firing.json', [{ kind: 'alertmanager', state: 'ALARM', severity: 'P1', incidentKey: 'alertmanager:948c667b1fc76492' }]],
-    ['webhooks/alertmanager-resolved.json', [{ kind: 'alertmanager', state: 'OK', incidentKey: 'alertmanager:fbab788ec4c1018b' }]],
+    ['webhooks/sentry-metric-alert-resolved.json', [{ kind: 'sentry', state: 'OK', previousState: 'ALARM', incidentKey: 'sentry:metric-alert:2931' }]],
+    ['webhooks/gcp-open.json', [{ kind: 'gcp', state: 'ALARM', severity: 'P2', incidentKey: 'gcp:0.n4k8q2w7x1zb' }]],
+    ['webhooks/gcp-closed.json', [{ kind: 'gcp', state: 'OK', incidentKey: 'gcp:0.n4k8q2w7x1zb' }]],
+    ['webhooks/azure-fired.json', [{ kind: 'azure', state: 'ALARM', severity: 'P3', alarmName: 'ledger-vm-heartbeat-missing' }]],
+    ['webhooks/azure-resolved.json', [{ kind: 'azure', state: 'OK', alarmName: 'ledger-vm-cpu-high', metric: 'Percentage CPU' }]],
+    ['webhooks/alertmanager-firing.json', [{ kind: 'alertmanager', state: 'ALARM', severity: 'P1', incidentKey: 'alertmanager:3a7f1c9e5b2d8046' }]],
+    ['webhooks/alertmanager-resolved.json', [{ kind: 'alertmanager', state: 'OK', incidentKey: 'alertmanager:d04b8e2f6a1c5937' }]],
     [
       'webhooks/grafana-firing.json',
       [
-        { kind: 'alertmanager', incidentKey: 'alertmanager:c6eadffa33fcdf37' },
-        { kind: 'alertmanager', incidentKey: 'alertmanager:bc97ff14869b13e3' },
+        { kind: 'alertmanager', incidentKey: 'alertmanager:5e1b9d3f7a2c6084' },
+        { kind: 'alertmanager', incidentKey: 'alertmanager:81c6a4e0d2f9b357' },
       ],
     ],
     ['webhooks/generic-trigger.constructed.json', [{ kind: 'generic', state: 'ALARM', severity: 'P1' }]],

@@ -304,26 +304,32 @@ describe('webhook payloads (real vendor samples): parser and default classificat
       {
         kind: 'sentry',
         state: 'ALARM',
-        alarmName: 'ReferenceError: heck is not defined',
-        incidentKey: 'sentry:issue:1117540176',
-        changedAt: '2019-08-19T21:06:17.677Z',
+        alarmName: "TypeError: Cannot read properties of undefined (reading 'total')",
+        incidentKey: 'sentry:issue:4810573921',
+        changedAt: '2026-11-24T10:15:42.318Z',
       },
       'P1',
-      'https://sentry.io/organizations/test-org/issues/1117540176/events/e4874d664c3540c1a32eab185f12c5ab/',
+      'https://sentry.io/organizations/example-org/issues/4810573921/events/9d2e4f6a8b0c4e1fa3b5c7d9e1f2a4b6/',
     ],
     [
       'webhooks/sentry-metric-alert-critical.derived.json',
       'sentry',
-      { kind: 'sentry', state: 'ALARM', alarmName: 'Too many errors', incidentKey: 'sentry:metric-alert:4', changedAt: '2020-09-13T12:26:40.000Z' },
+      {
+        kind: 'sentry',
+        state: 'ALARM',
+        alarmName: 'Checkout 5xx rate above 2%',
+        incidentKey: 'sentry:metric-alert:2931',
+        changedAt: '2026-11-24T10:20:00.000Z',
+      },
       'P0',
-      'https://sentry.io/organizations/baz/alerts/1/',
+      'https://sentry.io/organizations/example-org/alerts/57/',
     ],
     [
       'webhooks/sentry-metric-alert-resolved.json',
       'sentry',
-      { kind: 'sentry', state: 'OK', incidentKey: 'sentry:metric-alert:4' },
+      { kind: 'sentry', state: 'OK', incidentKey: 'sentry:metric-alert:2931' },
       null,
-      'https://sentry.io/organizations/baz/alerts/1/',
+      'https://sentry.io/organizations/example-org/alerts/57/',
     ],
     [
       'webhooks/gcp-open.json',
@@ -331,24 +337,30 @@ describe('webhook payloads (real vendor samples): parser and default classificat
       {
         kind: 'gcp',
         state: 'ALARM',
-        alarmName: 'api - noc - users: Uptime Health Check on api-noc-users',
-        incidentKey: 'gcp:0.ligwyr056k2l',
-        changedAt: '2020-01-20T22:30:44.000Z',
+        alarmName: 'checkout - uptime: Uptime check on checkout.example.com',
+        incidentKey: 'gcp:0.n4k8q2w7x1zb',
+        changedAt: '2026-11-24T10:31:18.000Z',
       },
       'P2',
-      'https://app.google.stackdriver.com/incidents/0.ligwyr056k2l?project=XXXX',
+      'https://console.cloud.google.com/monitoring/alerting/incidents/0.n4k8q2w7x1zb?project=example-project-417',
     ],
     [
       'webhooks/gcp-closed.json',
       'gcp',
-      { kind: 'gcp', state: 'OK', incidentKey: 'gcp:0.ligwyr056k2l', changedAt: '2020-01-20T22:32:32.000Z' },
+      { kind: 'gcp', state: 'OK', incidentKey: 'gcp:0.n4k8q2w7x1zb', changedAt: '2026-11-24T10:48:02.000Z' },
       null,
-      'https://app.google.stackdriver.com/incidents/0.ligwyr056k2l?project=XXXX',
+      'https://console.cloud.google.com/monitoring/alerting/incidents/0.n4k8q2w7x1zb?project=example-project-417',
     ],
     [
       'webhooks/azure-fired.json',
       'azure',
-      { kind: 'azure', state: 'ALARM', alarmName: 'AcmeRule', changedAt: '2020-07-09T14:04:49.996Z', account: '12345a-1234b-123c-123d-12345678e' },
+      {
+        kind: 'azure',
+        state: 'ALARM',
+        alarmName: 'ledger-vm-heartbeat-missing',
+        changedAt: '2026-11-24T11:02:37.418Z',
+        account: '5f3c9a1e-7b2d-4e6f-8a0c-1d3e5f7a9b2c',
+      },
       'P3',
       /^https:\/\/portal\.azure\.com\//,
     ],
@@ -358,8 +370,8 @@ describe('webhook payloads (real vendor samples): parser and default classificat
       {
         kind: 'azure',
         state: 'OK',
-        alarmName: 'WCUS-R2-Gen2',
-        changedAt: '2019-03-22T14:03:16.224Z',
+        alarmName: 'ledger-vm-cpu-high',
+        changedAt: '2026-11-24T12:41:09.113Z',
         metric: 'Percentage CPU',
         namespace: 'Microsoft.Compute/virtualMachines',
       },
@@ -372,17 +384,17 @@ describe('webhook payloads (real vendor samples): parser and default classificat
       {
         kind: 'alertmanager',
         state: 'ALARM',
-        alarmName: 'HighValue: poc_metric above 0.5',
-        incidentKey: 'alertmanager:948c667b1fc76492',
-        changedAt: '2022-10-04T13:32:56.014Z',
+        alarmName: 'CheckoutLatencyHigh: p99 latency above 800ms',
+        incidentKey: 'alertmanager:3a7f1c9e5b2d8046',
+        changedAt: '2026-11-24T13:05:12.847Z',
       },
       'P1',
-      'http://9ef78e326c1f:9090/graph?g0.expr=poc_metric+%3E+0.5&g0.tab=1',
+      'http://prometheus.example.com:9090/graph?g0.expr=histogram_quantile%280.99%2C+rate%28http_request_duration_seconds_bucket%7Bjob%3D%22checkout-api%22%7D%5B5m%5D%29%29+%3E+0.8&g0.tab=1',
     ],
     [
       'webhooks/alertmanager-resolved.json',
       'alertmanager',
-      { kind: 'alertmanager', state: 'OK', incidentKey: 'alertmanager:fbab788ec4c1018b', changedAt: '2022-07-29T11:17:27.300Z' },
+      { kind: 'alertmanager', state: 'OK', incidentKey: 'alertmanager:d04b8e2f6a1c5937', changedAt: '2026-11-24T14:26:33.500Z' },
       'P2',
       'http://localhost:9093/',
     ],
@@ -410,10 +422,10 @@ describe('webhook payloads (real vendor samples): parser and default classificat
   it('Grafana: one notification per alert of the group, each keyed by its fingerprint', () => {
     const { notifications } = parseAnyInput(load('webhooks/grafana-firing.json'), { receivedAt: RECEIVED });
     expect(notifications.map((n) => [n.incidentKey, n.alarmName, n.state])).toEqual([
-      ['alertmanager:c6eadffa33fcdf37', 'High memory usage: This alert was triggered for zone us-1', 'ALARM'],
-      ['alertmanager:bc97ff14869b13e3', 'High CPU usage: This alert was triggered for zone eu-1', 'ALARM'],
+      ['alertmanager:5e1b9d3f7a2c6084', 'Disk almost full: Volume /data on ledger-db-2 is 93% full', 'ALARM'],
+      ['alertmanager:81c6a4e0d2f9b357', 'Replication lag high: Replica ledger-db-3 is 48s behind', 'ALARM'],
     ]);
-    expect(notifications[0].dimensions).toEqual({ team: 'blue', zone: 'us-1' });
+    expect(notifications[0].dimensions).toEqual({ team: 'payments', zone: 'eu-west' });
   });
 
   it('firing and resolved of one alert share the incident key (so the resolve closes what the firing opened)', () => {
@@ -460,9 +472,9 @@ describe('webhook payloads (real vendor samples): parser and default classificat
   it('a Sentry resource that is not an alert (installation, comment) is accepted and yields nothing', () => {
     expect(parseWebhook('sentry', { action: 'created', data: { installation: { uuid: 'x' } } }, RECEIVED, 'installation')).toEqual([]);
     expect(parseWebhook('sentry', { action: 'assigned', data: { issue: { id: '1' } } }, RECEIVED, 'issue')).toEqual([]);
-    expect(parseWebhook('sentry', { action: 'resolved', data: { issue: { id: '1117540176', title: 'ReferenceError' } } }, RECEIVED, 'issue')[0]).toMatchObject({
+    expect(parseWebhook('sentry', { action: 'resolved', data: { issue: { id: '4810573921', title: 'TypeError' } } }, RECEIVED, 'issue')[0]).toMatchObject({
       state: 'OK',
-      incidentKey: 'sentry:issue:1117540176',
+      incidentKey: 'sentry:issue:4810573921',
     });
   });
 
@@ -474,7 +486,7 @@ describe('webhook payloads (real vendor samples): parser and default classificat
     const [resolved] = parseWebhook('alertmanager', body, RECEIVED);
     expect(firing.incidentKey).toMatch(/^alertmanager:labels:[0-9a-f]{16}$/);
     expect(resolved.incidentKey).toBe(firing.incidentKey);
-    (body.alerts[0].labels as Record<string, string>).instance = 'api:8001';
+    (body.alerts[0].labels as Record<string, string>).instance = 'checkout-api:9103';
     expect(parseWebhook('alertmanager', body, RECEIVED)[0].incidentKey).not.toBe(firing.incidentKey);
     expect(detectWebhookSource({ alerts: [{ status: 'firing', labels: { alertname: 'TestAlert' } }] })).toBe('alertmanager');
   });
@@ -544,11 +556,11 @@ describe("webhook incidents in notifications: the source's own link, attacker te
 
   it('Slack, email and PagerDuty link to Sentry as "Sentry", not to a CloudWatch console', () => {
     const notice = noticeFor(one('webhooks/sentry-metric-alert-critical.derived.json'));
-    expect(notice.links).toMatchObject({ console: 'https://sentry.io/organizations/baz/alerts/1/', consoleLabel: 'Sentry' });
+    expect(notice.links).toMatchObject({ console: 'https://sentry.io/organizations/example-org/alerts/57/', consoleLabel: 'Sentry' });
     const slack = JSON.stringify(renderSlack(notice));
-    expect(slack).toContain('<https://sentry.io/organizations/baz/alerts/1/|Sentry>');
+    expect(slack).toContain('<https://sentry.io/organizations/example-org/alerts/57/|Sentry>');
     expect(slack).not.toContain('CloudWatch alarm');
-    expect(renderEmail(notice).html).toContain('href="https://sentry.io/organizations/baz/alerts/1/"');
+    expect(renderEmail(notice).html).toContain('href="https://sentry.io/organizations/example-org/alerts/57/"');
     expect(JSON.stringify(renderPagerDuty(notice, 'R0UT1NGKEY0000000000000000000000'))).toContain('"text":"Sentry"');
   });
 
