@@ -21,9 +21,7 @@ const CONTRACT = fileURLToPath(new URL('./fixtures/contract/', import.meta.url))
 const load = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
 
 /** A CloudWatch alarm message as CloudWatch writes it (shape of the runbook's alarms), optionally through a topic. */
-function alarm(
-  opts: { name: string; namespace?: string; metric?: string; description?: string | null; topic?: string },
-): Notification {
+function alarm(opts: { name: string; namespace?: string; metric?: string; description?: string | null; topic?: string }): Notification {
   const message = {
     AlarmName: opts.name,
     AlarmDescription: opts.description ?? null,
@@ -93,11 +91,26 @@ describe('severity from the description', () => {
 
   // The README's marker table: every marker word in every form.
   const MARKERS: [string, string][] = [
-    ['P0', 'P0'], ['P1', 'P1'], ['P2', 'P2'], ['P3', 'P3'],
-    ['sev0', 'P0'], ['sev1', 'P0'], ['sev2', 'P1'], ['sev3', 'P2'], ['sev4', 'P3'],
-    ['critical', 'P0'], ['high', 'P1'], ['medium', 'P2'], ['low', 'P3'], ['info', 'P3'],
+    ['P0', 'P0'],
+    ['P1', 'P1'],
+    ['P2', 'P2'],
+    ['P3', 'P3'],
+    ['sev0', 'P0'],
+    ['sev1', 'P0'],
+    ['sev2', 'P1'],
+    ['sev3', 'P2'],
+    ['sev4', 'P3'],
+    ['critical', 'P0'],
+    ['high', 'P1'],
+    ['medium', 'P2'],
+    ['low', 'P3'],
+    ['info', 'P3'],
   ];
-  const FORMS = [(w: string) => `severity: ${w}. Checkout is failing`, (w: string) => `[${w}] checkout is failing`, (w: string) => `owner=payments severity=${w}`];
+  const FORMS = [
+    (w: string) => `severity: ${w}. Checkout is failing`,
+    (w: string) => `[${w}] checkout is failing`,
+    (w: string) => `owner=payments severity=${w}`,
+  ];
   it.each(MARKERS.flatMap(([word, want]) => FORMS.map((form) => [form(word), want])))('%j → %s', (description, want) => {
     expect(severityFromDescription(description)).toMatchObject({ severity: want });
   });
@@ -109,7 +122,13 @@ describe('severity from the description', () => {
 
 describe('classification order: description, then topic, then rules, then the default', () => {
   it('an explicit `severity: P1` in the description beats the topic and the rules', () => {
-    const n = alarm({ name: 'HighErrorRate', namespace: 'AWS/ApplicationELB', metric: 'HTTPCode_Target_5XX_Count', description: 'severity: P3', topic: 'CriticalAlertsTopic' });
+    const n = alarm({
+      name: 'HighErrorRate',
+      namespace: 'AWS/ApplicationELB',
+      metric: 'HTTPCode_Target_5XX_Count',
+      description: 'severity: P3',
+      topic: 'CriticalAlertsTopic',
+    });
     expect(classify(n, policy)).toMatchObject({ severity: 'P3', by: 'description', detail: 'severity: P3' });
   });
 
@@ -150,12 +169,9 @@ describe('topic names: whole-word tokens only', () => {
     expect(classify(alarm({ name: 'SomethingElse', topic }), policy)).toMatchObject({ severity, by: 'topic' });
   });
 
-  it.each(['highway-events', 'lowlatency-events', 'criticality-report', 'HighwayEvents', 'alerts'])(
-    '%s does not match a severity word',
-    (topic) => {
-      expect(classify(alarm({ name: 'SomethingElse', topic }), policy)).toMatchObject({ severity: 'P2', by: 'default' });
-    },
-  );
+  it.each(['highway-events', 'lowlatency-events', 'criticality-report', 'HighwayEvents', 'alerts'])('%s does not match a severity word', (topic) => {
+    expect(classify(alarm({ name: 'SomethingElse', topic }), policy)).toMatchObject({ severity: 'P2', by: 'default' });
+  });
 });
 
 describe("the runbook's four alarms with the default policy", () => {
@@ -219,14 +235,17 @@ describe('rules', () => {
   it('first matching rule wins', () => {
     const p = withRules([
       { name: 'first', namespace: 'AWS/EC2', severity: 'P3' },
-      { name: 'second', alarmName: 'gci-*', severity: 'P0' },
+      { name: 'second', alarmName: 'web-frontend-*', severity: 'P0' },
     ]);
     const [n] = parseInput(load(`${FIXTURES}metric-ok.alarm.json`)).notifications;
     expect(classify(n, p)).toMatchObject({ severity: 'P3', detail: 'first' });
   });
 
   it('composite alarms and plain messages only match by name', () => {
-    const p = withRules([{ namespace: 'AWS/EC2', severity: 'P0' }, { alarmName: '*test_node_monitor', severity: 'P1' }]);
+    const p = withRules([
+      { namespace: 'AWS/EC2', severity: 'P0' },
+      { alarmName: '*-degraded', severity: 'P1' },
+    ]);
     const [composite] = parseInput(load(`${FIXTURES}composite.event.json`)).notifications;
     expect(classify(composite, p)).toMatchObject({ severity: 'P1', by: 'rule' });
     const [budget] = parseInput(load(`${FIXTURES}aws-budgets.event.json`)).notifications;

@@ -1,6 +1,6 @@
 /**
  * Alert hygiene over a seeded week. Every incident is made by the real pipeline on a controlled clock from
- * captured alarms (test/fixtures/alarms; state, state-change time and message id set per step): acks from
+ * the alarm fixtures (test/fixtures/alarms; state, state-change time and message id set per step): acks from
  * Slack and the dashboard, an escalation, a repeat alarm, a flapping alarm, one still open. The report is read
  * back through the store (by-day index) and every number is asserted, with the suggested change of each class.
  */
@@ -8,15 +8,38 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { computeHygiene, defaultPolicy, hygieneBulletin, niceBeyond, parseInput, renderBulletinEmail, renderBulletinSlack, valuesInReason, type HygieneReport, type Notification, type Policy } from '@alert-router/core';
-import { acknowledgeIncident, deliverWithRetry, loadHygiene, processNotification, resolveIncident, runEscalations, runHygiene, type Actor } from '@alert-router/aws';
+import {
+  computeHygiene,
+  defaultPolicy,
+  hygieneBulletin,
+  niceBeyond,
+  parseInput,
+  renderBulletinEmail,
+  renderBulletinSlack,
+  valuesInReason,
+  type HygieneReport,
+  type Notification,
+  type Policy,
+} from '@alert-router/core';
+import {
+  acknowledgeIncident,
+  deliverWithRetry,
+  loadHygiene,
+  processNotification,
+  resolveIncident,
+  runEscalations,
+  runHygiene,
+  type Actor,
+} from '@alert-router/aws';
 import { makeIncident } from './helpers/incident-factory';
 import { routerWithPeers } from './helpers/router-runtime';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 function message(file: string): Record<string, unknown> {
-  const raw = JSON.parse(readFileSync(resolve(ROOT, 'test/fixtures/alarms', file), 'utf8')) as Record<string, unknown> & { Records?: { Sns: { Message: string } }[] };
+  const raw = JSON.parse(readFileSync(resolve(ROOT, 'test/fixtures/alarms', file), 'utf8')) as Record<string, unknown> & {
+    Records?: { Sns: { Message: string } }[];
+  };
   return raw.Records ? (JSON.parse(raw.Records[0].Sns.Message) as Record<string, unknown>) : raw;
 }
 
@@ -71,7 +94,10 @@ describe('alert hygiene over a seeded week (real pipeline, controlled clock)', (
   const minutes = (iso: string, m: number) => new Date(Date.parse(iso) + m * 60_000).toISOString();
 
   beforeAll(async () => {
-    env = await routerWithPeers({}, { policy: policy(), now: () => clock, deliver: (n, notice) => deliverWithRetry(n, notice, { budgetMs: 60_000, sleep: async () => {}, random: () => 0 }) });
+    env = await routerWithPeers(
+      {},
+      { policy: policy(), now: () => clock, deliver: (n, notice) => deliverWithRetry(n, notice, { budgetMs: 60_000, sleep: async () => {}, random: () => 0 }) },
+    );
     env.rt.quickFanOutMs = 10_000;
     // The day before the week: only the monthly report sees it.
     await fire('node', 'ALARM', '2026-11-22T23:00:00.000Z');
@@ -93,7 +119,13 @@ describe('alert hygiene over a seeded week (real pipeline, controlled clock)', (
     // Thu–Sat: another node failure each of Thu and Sat; latency fires five times, acknowledged in 4 min, OK after 30.
     await fire('node', 'ALARM', '2026-11-26T09:00:00.000Z');
     await fire('node', 'OK', '2026-11-26T09:02:00.000Z');
-    for (const start of ['2026-11-26T14:00:00.000Z', '2026-11-27T14:00:00.000Z', '2026-11-27T16:00:00.000Z', '2026-11-28T14:00:00.000Z', '2026-11-28T16:00:00.000Z']) {
+    for (const start of [
+      '2026-11-26T14:00:00.000Z',
+      '2026-11-27T14:00:00.000Z',
+      '2026-11-27T16:00:00.000Z',
+      '2026-11-28T14:00:00.000Z',
+      '2026-11-28T16:00:00.000Z',
+    ]) {
       await fire('latency', 'ALARM', start);
       await ack('latency', minutes(start, 4));
       if (start === '2026-11-26T14:00:00.000Z') expect((await fire('latency', 'ALARM', minutes(start, 10))).kind).toBe('duplicate');
@@ -110,7 +142,7 @@ describe('alert hygiene over a seeded week (real pipeline, controlled clock)', (
     await env?.close();
   });
 
-  it('counts the week\'s incidents per severity, with MTTA and MTTR', () => {
+  it("counts the week's incidents per severity, with MTTA and MTTR", () => {
     expect(weekly).toMatchObject({ from: FROM, to: TO.toISOString(), days: 7, total: 14, bySeverity: { P0: 0, P1: 10, P2: 4, P3: 0 } });
     // Acknowledged: telemetry 10 min, cpu 3 h, latency 5 × 4 min → (600 + 10800 + 1200) / 7.
     expect(weekly.mtta.all).toEqual({ count: 7, meanSeconds: 1800, medianSeconds: 240, maxSeconds: 10800 });
@@ -131,9 +163,11 @@ describe('alert hygiene over a seeded week (real pipeline, controlled clock)', (
   });
 
   it('lists the alarms that resolve by themselves, with their threshold and the values seen', () => {
-    expect(weekly.selfResolving.map((a) => ({ name: a.alarmName, n: a.selfResolved, threshold: a.threshold, values: a.valuesSeen, periods: a.evaluationPeriods }))).toEqual([
-      { name: NAME.network, n: 4, threshold: 0, values: [1234], periods: 1 },
-      { name: NAME.node, n: 3, threshold: 1, values: [1], periods: 1 },
+    expect(
+      weekly.selfResolving.map((a) => ({ name: a.alarmName, n: a.selfResolved, threshold: a.threshold, values: a.valuesSeen, periods: a.evaluationPeriods })),
+    ).toEqual([
+      { name: NAME.network, n: 4, threshold: 5e9, values: [6.4e9], periods: 1 },
+      { name: NAME.node, n: 3, threshold: 1, values: [3], periods: 1 },
     ]);
   });
 
@@ -149,15 +183,15 @@ describe('alert hygiene over a seeded week (real pipeline, controlled clock)', (
     expect(weekly.pages).toEqual({ received: 15, grouped: 1, silenced: 1, share: 0.133 });
   });
 
-  it('suggests one change per alarm class, in the runbook\'s terms', () => {
+  it("suggests one change per alarm class, in the runbook's terms", () => {
     expect(weekly.suggestions.map(({ alarmName, class: c, change, from, to }) => ({ alarmName, c, change, from, to }))).toEqual([
-      { alarmName: NAME.network, c: 'flapping', change: 'threshold', from: 0, to: 1400 },
+      { alarmName: NAME.network, c: 'flapping', change: 'threshold', from: 5e9, to: 7.1e9 },
       { alarmName: NAME.node, c: 'self-resolving', change: 'evaluation-periods', from: 1, to: 2 },
       { alarmName: NAME.cpu, c: 'breached', change: 'severity', from: 'P2', to: 'P1' },
       { alarmName: NAME.telemetry, c: 'long-open', change: 'severity', from: 'P1', to: 'P2' },
-      { alarmName: NAME.latency, c: 'noisy', change: 'threshold', from: 0.28, to: 0.34 },
+      { alarmName: NAME.latency, c: 'noisy', change: 'threshold', from: 0.5, to: 0.6 },
     ]);
-    expect(weekly.suggestions[1].text).toContain('3 of 3 times (threshold 1; values seen 1): raise the evaluation periods from 1 to 2');
+    expect(weekly.suggestions[1].text).toContain('3 of 3 times (threshold 1; values seen 3): raise the evaluation periods from 1 to 2');
   });
 
   it('monthly: 30 days, the day before included, MTTA/MTTR per week', () => {
@@ -211,7 +245,17 @@ describe('hygiene maths', () => {
       incidents: [
         makeIncident({ id: 'INC-00000001', openedAt: '2026-11-24T10:00:00.000Z', acknowledgedAt: '2026-11-24T10:30:00.000Z', acknowledgedBy: 'slack:U1 (a)' }),
         ...[1, 2, 3, 4, 5].map((k) =>
-          makeIncident({ id: `INC-0000001${k}`, incidentKey: 'band', alarmName: 'Band', severity: 'P3', openedAt: `2026-11-2${k + 2}T10:00:00.000Z`, status: 'resolved', resolvedAt: `2026-11-2${k + 2}T12:00:00.000Z`, resolvedBy: 'cloudwatch', alarm: { comparison: 'LessThanLowerOrGreaterThanUpperThreshold', threshold: null } }),
+          makeIncident({
+            id: `INC-0000001${k}`,
+            incidentKey: 'band',
+            alarmName: 'Band',
+            severity: 'P3',
+            openedAt: `2026-11-2${k + 2}T10:00:00.000Z`,
+            status: 'resolved',
+            resolvedAt: `2026-11-2${k + 2}T12:00:00.000Z`,
+            resolvedBy: 'cloudwatch',
+            alarm: { comparison: 'LessThanLowerOrGreaterThanUpperThreshold', threshold: null },
+          }),
         ),
       ],
     });
@@ -224,7 +268,12 @@ describe('hygiene maths', () => {
 
   it('renders inert alarm names in the Slack and email report', () => {
     const name = '<!channel> <script>x</script>';
-    const r = computeHygiene({ policy: defaultPolicy(), from: FROM, to: TO.toISOString(), incidents: [makeIncident({ alarmName: name, openedAt: '2026-11-24T10:00:00.000Z' })] });
+    const r = computeHygiene({
+      policy: defaultPolicy(),
+      from: FROM,
+      to: TO.toISOString(),
+      incidents: [makeIncident({ alarmName: name, openedAt: '2026-11-24T10:00:00.000Z' })],
+    });
     const b = hygieneBulletin(r, 'https://alerts.example.com');
     expect(JSON.stringify(renderBulletinSlack(b))).not.toContain('<!channel>');
     const mail = renderBulletinEmail(b);

@@ -74,18 +74,21 @@ afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-describe.concurrent('route CLI on real payloads', () => {
+describe.concurrent('route CLI on the payload fixtures', () => {
   const fixtures = [
     ['metric-alarm.event.json', { kind: 'alarm', state: 'ALARM', region: 'us-east-1', severity: 'P2' }],
     ['metric-ok.alarm.json', { kind: 'alarm', state: 'OK', previousState: 'INSUFFICIENT_DATA', region: 'us-west-1' }],
     ['eu-west-1-empty-dimensions.alarm.json', { region: 'eu-west-1', dimensions: {} }],
     ['composite.event.json', { kind: 'alarm', namespace: null, metric: null, dimensions: {} }],
     ['anomaly-detection-ok.event.json', { state: 'OK', metric: 'TargetResponseTime' }],
-    ['insufficient-data.http.json', { state: 'INSUFFICIENT_DATA', region: 'us-east-1', incidentKey: '853553028582:US East (N. Virginia):insufficient test' }],
-    ['eventbridge-state-change.http.json', { alarmName: 'ServerCpuTooHigh', region: 'us-east-1' }],
+    [
+      'insufficient-data.http.json',
+      { state: 'INSUFFICIENT_DATA', region: 'us-east-1', incidentKey: '123456789012:US East (N. Virginia):putmetricdata call rate' },
+    ],
+    ['eventbridge-state-change.http.json', { alarmName: 'api-node-cpu-high', region: 'us-east-1' }],
     ['metrics-insights.constructed.http.json', { namespace: null, metric: null }],
     ['aws-budgets.event.json', { kind: 'message', state: null, severity: 'P2', channels: ['email', 'dashboard'] }],
-    ['custom-text.http.json', { kind: 'message', alarmName: 'My First Message' }],
+    ['custom-text.http.json', { kind: 'message', alarmName: 'Reports' }],
   ] as const;
 
   it.each(fixtures)('%s → exit 0, one JSON line with every contract key', async (file, want) => {
@@ -108,7 +111,7 @@ describe.concurrent('route CLI on real payloads', () => {
     expect(r.code, r.stderr).toBe(0);
     const out = lines(r.stdout).map((l) => JSON.parse(l));
     expect(out.map((l) => l.kind)).toEqual(['alarm', 'message', 'alarm']);
-    expect(out[2].alarmName).toBe('if-sim-app_427809481713_us-east-1-test_node_monitor');
+    expect(out[2].alarmName).toBe('orders-api-degraded');
   });
 
   it('routes a broken alarm inside an SNSEvent as a message and warns on stderr', async () => {
@@ -236,7 +239,7 @@ describe.concurrent('route CLI --config', () => {
   const shipped = () => readFileSync(join(ROOT, 'packages/core/policy/default.yaml'), 'utf8');
 
   it('a custom policy changes the severity', async () => {
-    const custom = shipped().replace('rules:\n', 'rules:\n  - { name: Node failures page, alarmName: "*metric_emitting_node_failure", severity: P0 }\n');
+    const custom = shipped().replace('rules:\n', 'rules:\n  - { name: Node failures page, alarmName: "*orders-api-payment-failures", severity: P0 }\n');
     expect(custom).not.toBe(shipped());
     const file = join(FIXTURES, 'metric-alarm.event.json');
     const [before, after, short] = await Promise.all([

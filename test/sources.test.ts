@@ -252,13 +252,16 @@ describe('AWS service messages through SNS: readable titles, key fields, source 
 
   it('AWS Budgets: its readable Subject stays the title; the prose gives the key fields', () => {
     const [n] = parseInput(load('alarms/aws-budgets.event.json')).notifications;
-    expect(n.alarmName).toBe('AWS Budgets: teste has exceeded your alert threshold');
-    expect(n.source).toMatchObject({ name: 'aws.budgets', fields: { budget: 'teste', alertType: 'ACTUAL', amount: '$41.45', threshold: '> $21.00' } });
+    expect(n.alarmName).toBe('AWS Budgets: platform-monthly has exceeded your alert threshold');
+    expect(n.source).toMatchObject({
+      name: 'aws.budgets',
+      fields: { budget: 'platform-monthly', alertType: 'ACTUAL', amount: '$812.40', threshold: '> $750.00' },
+    });
     const bare = parseInput({
       Type: 'Notification',
       Message: (load('alarms/aws-budgets.event.json') as { Records: { Sns: { Message: string } }[] }).Records[0].Sns.Message,
     }).notifications[0];
-    expect(bare.alarmName).toBe('AWS Budgets: teste actual $41.45 (threshold > $21.00)');
+    expect(bare.alarmName).toBe('AWS Budgets: platform-monthly actual $812.40 (threshold > $750.00)');
   });
 
   it('the security findings are P0 by their own severity, whatever severity-less topic they came through', () => {
@@ -296,7 +299,7 @@ describe('AWS service messages through SNS: readable titles, key fields, source 
   });
 });
 
-describe('webhook payloads (real vendor samples): parser and default classification', () => {
+describe('webhook payloads (vendor formats): parser and default classification', () => {
   it.each([
     [
       'webhooks/sentry-issue-alert.json',
@@ -412,7 +415,7 @@ describe('webhook payloads (real vendor samples): parser and default classificat
     const n = one(path);
     expect(n).toMatchObject({ ...want, alarmKind: 'webhook', region: null });
     expect(n.source?.name).toBe(source);
-    // GCP's sample has no severity: the policy's default (P2) applies
+    // The GCP fixtures carry no severity: the policy's default (P2) applies
     if (severity) expect(classify(n, policy)).toMatchObject({ severity, by: n.source?.severity ? 'source' : 'default' });
     if (source !== 'gcp' && n.state === 'ALARM') expect(n.source?.severity).not.toBeNull();
     if (url instanceof RegExp) expect(n.source?.url).toMatch(url);
