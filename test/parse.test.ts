@@ -41,6 +41,26 @@ interface Expected {
 
 const ARN = (region: string, account: string, name: string) => `arn:aws:cloudwatch:${region}:${account}:alarm:${name}`;
 
+/** The latency alarm with an extended statistic; its p99 twin differs only in the statistic. */
+const LATENCY: Expected = {
+  shape: 'sns-event',
+  kind: 'alarm',
+  alarmKind: 'metric',
+  alarmName: 'StatusPageStack-LatencyAlarm5E1F9C2A-7QK3ZP0M4N2B',
+  state: 'ALARM',
+  previousState: 'OK',
+  region: 'us-east-2',
+  regionName: 'US East (Ohio)',
+  account: '210987654321',
+  namespace: 'ExampleSynthetics',
+  metric: 'page_latency',
+  dimensions: { URL: 'status.example.com' },
+  incidentKey: ARN('us-east-2', '210987654321', 'StatusPageStack-LatencyAlarm5E1F9C2A-7QK3ZP0M4N2B'),
+  changedAt: '2026-11-24T09:18:02.917Z',
+  treatMissingData: null,
+  statistic: 'Average',
+};
+
 const CASES: [file: string, expected: Expected][] = [
   [
     'metric-alarm.event.json',
@@ -105,47 +125,8 @@ const CASES: [file: string, expected: Expected][] = [
       statistic: 'MAXIMUM',
     },
   ],
-  [
-    'extended-statistic.event.json',
-    {
-      shape: 'sns-event',
-      kind: 'alarm',
-      alarmKind: 'metric',
-      alarmName: 'StatusPageStack-LatencyAlarm5E1F9C2A-7QK3ZP0M4N2B',
-      state: 'ALARM',
-      previousState: 'OK',
-      region: 'us-east-2',
-      regionName: 'US East (Ohio)',
-      account: '210987654321',
-      namespace: 'ExampleSynthetics',
-      metric: 'page_latency',
-      dimensions: { URL: 'status.example.com' },
-      incidentKey: ARN('us-east-2', '210987654321', 'StatusPageStack-LatencyAlarm5E1F9C2A-7QK3ZP0M4N2B'),
-      changedAt: '2026-11-24T09:18:02.917Z',
-      treatMissingData: null,
-      statistic: 'Average',
-    },
-  ],
-  [
-    'extended-statistic-p99.derived.event.json',
-    {
-      shape: 'sns-event',
-      kind: 'alarm',
-      alarmKind: 'metric',
-      alarmName: 'StatusPageStack-LatencyAlarm5E1F9C2A-7QK3ZP0M4N2B',
-      state: 'ALARM',
-      previousState: 'OK',
-      region: 'us-east-2',
-      account: '210987654321',
-      namespace: 'ExampleSynthetics',
-      metric: 'page_latency',
-      dimensions: { URL: 'status.example.com' },
-      incidentKey: ARN('us-east-2', '210987654321', 'StatusPageStack-LatencyAlarm5E1F9C2A-7QK3ZP0M4N2B'),
-      changedAt: '2026-11-24T09:18:02.917Z',
-      treatMissingData: null,
-      statistic: 'p99',
-    },
-  ],
+  ['extended-statistic.event.json', LATENCY],
+  ['extended-statistic-p99.derived.event.json', { ...LATENCY, statistic: 'p99' }],
   [
     // placeholder ARN `arn:aws:cloudwatch:REGION:ACCOUNT_NUMBER:...` is no region code.
     'metric-math.event.json',
