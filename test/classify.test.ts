@@ -235,7 +235,7 @@ describe('rules', () => {
   it('first matching rule wins', () => {
     const p = withRules([
       { name: 'first', namespace: 'AWS/EC2', severity: 'P3' },
-      { name: 'second', alarmName: 'gci-*', severity: 'P0' },
+      { name: 'second', alarmName: 'web-frontend-*', severity: 'P0' },
     ]);
     const [n] = parseInput(load(`${FIXTURES}metric-ok.alarm.json`)).notifications;
     expect(classify(n, p)).toMatchObject({ severity: 'P3', detail: 'first' });
@@ -244,7 +244,7 @@ describe('rules', () => {
   it('composite alarms and plain messages only match by name', () => {
     const p = withRules([
       { namespace: 'AWS/EC2', severity: 'P0' },
-      { alarmName: '*test_node_monitor', severity: 'P1' },
+      { alarmName: '*-degraded', severity: 'P1' },
     ]);
     const [composite] = parseInput(load(`${FIXTURES}composite.event.json`)).notifications;
     expect(classify(composite, p)).toMatchObject({ severity: 'P1', by: 'rule' });

@@ -1,6 +1,6 @@
 /**
  * Alert hygiene over a seeded week. Every incident is made by the real pipeline on a controlled clock from
- * captured alarms (test/fixtures/alarms; state, state-change time and message id set per step): acks from
+ * the alarm fixtures (test/fixtures/alarms; state, state-change time and message id set per step): acks from
  * Slack and the dashboard, an escalation, a repeat alarm, a flapping alarm, one still open. The report is read
  * back through the store (by-day index) and every number is asserted, with the suggested change of each class.
  */
@@ -165,8 +165,8 @@ describe('alert hygiene over a seeded week (real pipeline, controlled clock)', (
     expect(
       weekly.selfResolving.map((a) => ({ name: a.alarmName, n: a.selfResolved, threshold: a.threshold, values: a.valuesSeen, periods: a.evaluationPeriods })),
     ).toEqual([
-      { name: NAME.network, n: 4, threshold: 0, values: [1234], periods: 1 },
-      { name: NAME.node, n: 3, threshold: 1, values: [1], periods: 1 },
+      { name: NAME.network, n: 4, threshold: 5e9, values: [6.4e9], periods: 1 },
+      { name: NAME.node, n: 3, threshold: 1, values: [3], periods: 1 },
     ]);
   });
 
@@ -184,13 +184,13 @@ describe('alert hygiene over a seeded week (real pipeline, controlled clock)', (
 
   it("suggests one change per alarm class, in the runbook's terms", () => {
     expect(weekly.suggestions.map(({ alarmName, class: c, change, from, to }) => ({ alarmName, c, change, from, to }))).toEqual([
-      { alarmName: NAME.network, c: 'flapping', change: 'threshold', from: 0, to: 1400 },
+      { alarmName: NAME.network, c: 'flapping', change: 'threshold', from: 5e9, to: 7.1e9 },
       { alarmName: NAME.node, c: 'self-resolving', change: 'evaluation-periods', from: 1, to: 2 },
       { alarmName: NAME.cpu, c: 'breached', change: 'severity', from: 'P2', to: 'P1' },
       { alarmName: NAME.telemetry, c: 'long-open', change: 'severity', from: 'P1', to: 'P2' },
-      { alarmName: NAME.latency, c: 'noisy', change: 'threshold', from: 0.28, to: 0.34 },
+      { alarmName: NAME.latency, c: 'noisy', change: 'threshold', from: 0.5, to: 0.6 },
     ]);
-    expect(weekly.suggestions[1].text).toContain('3 of 3 times (threshold 1; values seen 1): raise the evaluation periods from 1 to 2');
+    expect(weekly.suggestions[1].text).toContain('3 of 3 times (threshold 1; values seen 3): raise the evaluation periods from 1 to 2');
   });
 
   it('monthly: 30 days, the day before included, MTTA/MTTR per week', () => {

@@ -18,7 +18,7 @@ const FIXTURES = fileURLToPath(new URL('./fixtures/alarms/', import.meta.url));
 const fixtureText = (name: string): string => readFileSync(`${FIXTURES}${name}`, 'utf8');
 const fixture = (name: string): unknown => JSON.parse(fixtureText(name));
 
-/** What a fixture must parse to (see test/fixtures/alarms/SOURCES.md for where each payload comes from). */
+/** What a fixture must parse to (test/fixtures/alarms/SOURCES.md says which documented format each one follows). */
 interface Expected {
   shape: InputShape;
   kind: Notification['kind'];
@@ -41,6 +41,26 @@ interface Expected {
 
 const ARN = (region: string, account: string, name: string) => `arn:aws:cloudwatch:${region}:${account}:alarm:${name}`;
 
+/** The latency alarm with an extended statistic; its p99 twin differs only in the statistic. */
+const LATENCY: Expected = {
+  shape: 'sns-event',
+  kind: 'alarm',
+  alarmKind: 'metric',
+  alarmName: 'StatusPageStack-LatencyAlarm5E1F9C2A-7QK3ZP0M4N2B',
+  state: 'ALARM',
+  previousState: 'OK',
+  region: 'us-east-2',
+  regionName: 'US East (Ohio)',
+  account: '210987654321',
+  namespace: 'ExampleSynthetics',
+  metric: 'page_latency',
+  dimensions: { URL: 'status.example.com' },
+  incidentKey: ARN('us-east-2', '210987654321', 'StatusPageStack-LatencyAlarm5E1F9C2A-7QK3ZP0M4N2B'),
+  changedAt: '2026-11-24T09:18:02.917Z',
+  treatMissingData: null,
+  statistic: 'Average',
+};
+
 const CASES: [file: string, expected: Expected][] = [
   [
     'metric-alarm.event.json',
@@ -48,17 +68,17 @@ const CASES: [file: string, expected: Expected][] = [
       shape: 'sns-event',
       kind: 'alarm',
       alarmKind: 'metric',
-      alarmName: 'if-sim-app_427809481713_us-east-1-metric_emitting_node_failure',
+      alarmName: 'orders-api-payment-failures',
       state: 'ALARM',
       previousState: 'INSUFFICIENT_DATA',
       region: 'us-east-1',
       regionName: 'US East (N. Virginia)',
-      account: '427809481713',
-      namespace: 'sim-app_427809481713_us-east-1',
-      metric: 'IExecutionFailureHook',
-      dimensions: { MetricGroupId: 'routing_table.receive.hook', RouteID: 'metric_emitting_node' },
-      incidentKey: ARN('us-east-1', '427809481713', 'if-sim-app_427809481713_us-east-1-metric_emitting_node_failure'),
-      changedAt: '2021-11-10T02:45:55.640Z',
+      account: '123456789012',
+      namespace: 'OrdersApi/Payments',
+      metric: 'PaymentFailureCount',
+      dimensions: { Service: 'orders-api', Route: 'checkout-submit' },
+      incidentKey: ARN('us-east-1', '123456789012', 'orders-api-payment-failures'),
+      changedAt: '2026-11-24T06:12:30.640Z',
       treatMissingData: 'missing',
       statistic: 'SUM',
     },
@@ -69,17 +89,17 @@ const CASES: [file: string, expected: Expected][] = [
       shape: 'alarm',
       kind: 'alarm',
       alarmKind: 'metric',
-      alarmName: 'gci-aws07-web01 CPU over 60%',
+      alarmName: 'web-frontend-2 CPU over 75%',
       state: 'OK',
       previousState: 'INSUFFICIENT_DATA',
       region: 'us-west-1',
       regionName: 'US West (N. California)',
-      account: '481311441598',
+      account: '210987654321',
       namespace: 'AWS/EC2',
       metric: 'CPUUtilization',
-      dimensions: { InstanceId: 'i-0b8582b3ccdd2c421' },
-      incidentKey: ARN('us-west-1', '481311441598', 'gci-aws07-web01 CPU over 60%'),
-      changedAt: '2022-03-11T11:03:03.943Z',
+      dimensions: { InstanceId: 'i-0e4c8a2f6b1d3957a' },
+      incidentKey: ARN('us-west-1', '210987654321', 'web-frontend-2 CPU over 75%'),
+      changedAt: '2026-11-24T08:55:48.731Z',
       treatMissingData: null,
       statistic: 'Average',
     },
@@ -90,81 +110,42 @@ const CASES: [file: string, expected: Expected][] = [
       shape: 'alarm',
       kind: 'alarm',
       alarmKind: 'metric',
-      alarmName: 'CPU-UTILIZATION_GREATER_THAN_90_FOR_ALL_EC2',
+      alarmName: 'ALL-EC2-CPU-ABOVE-90',
       state: 'ALARM',
       previousState: 'OK',
       region: 'eu-west-1',
       regionName: 'EU (Ireland)',
-      account: '464661424927',
+      account: '123456789012',
       namespace: 'AWS/EC2',
       metric: 'CPUUtilization',
       dimensions: {},
-      incidentKey: ARN('eu-west-1', '464661424927', 'CPU-UTILIZATION_GREATER_THAN_90_FOR_ALL_EC2'),
-      changedAt: '2021-05-10T05:59:23.984Z',
+      incidentKey: ARN('eu-west-1', '123456789012', 'ALL-EC2-CPU-ABOVE-90'),
+      changedAt: '2026-11-24T07:40:17.052Z',
       treatMissingData: 'missing',
       statistic: 'MAXIMUM',
     },
   ],
+  ['extended-statistic.event.json', LATENCY],
+  ['extended-statistic-p99.derived.event.json', { ...LATENCY, statistic: 'p99' }],
   [
-    'extended-statistic.event.json',
-    {
-      shape: 'sns-event',
-      kind: 'alarm',
-      alarmKind: 'metric',
-      alarmName: 'SprintOneProjStack-LatencyAlarmD644240E-1H4NE9GDB0DI9',
-      state: 'ALARM',
-      previousState: 'OK',
-      region: 'us-east-2',
-      regionName: 'US East (Ohio)',
-      account: '315997497220',
-      namespace: 'SikandarWebHealth',
-      metric: 'url_latency',
-      dimensions: { URL: 'www.skipq.org' },
-      incidentKey: ARN('us-east-2', '315997497220', 'SprintOneProjStack-LatencyAlarmD644240E-1H4NE9GDB0DI9'),
-      changedAt: '2021-12-19T23:05:05.304Z',
-      treatMissingData: null,
-      statistic: 'Average',
-    },
-  ],
-  [
-    'extended-statistic-p99.derived.event.json',
-    {
-      shape: 'sns-event',
-      kind: 'alarm',
-      alarmKind: 'metric',
-      alarmName: 'SprintOneProjStack-LatencyAlarmD644240E-1H4NE9GDB0DI9',
-      state: 'ALARM',
-      previousState: 'OK',
-      region: 'us-east-2',
-      account: '315997497220',
-      namespace: 'SikandarWebHealth',
-      metric: 'url_latency',
-      dimensions: { URL: 'www.skipq.org' },
-      incidentKey: ARN('us-east-2', '315997497220', 'SprintOneProjStack-LatencyAlarmD644240E-1H4NE9GDB0DI9'),
-      changedAt: '2021-12-19T23:05:05.304Z',
-      treatMissingData: null,
-      statistic: 'p99',
-    },
-  ],
-  [
-    // aws-lambda-go sample: placeholder ARN `arn:aws:cloudwatch:REGION:ACCOUNT_NUMBER:...` is no region code.
+    // placeholder ARN `arn:aws:cloudwatch:REGION:ACCOUNT_NUMBER:...` is no region code.
     'metric-math.event.json',
     {
       shape: 'sns-event',
       kind: 'alarm',
       alarmKind: 'metric-math',
-      alarmName: 'EXAMPLE',
+      alarmName: 'egress-bits-high',
       state: 'ALARM',
       previousState: 'INSUFFICIENT_DATA',
       region: null,
-      account: 'EXAMPLE',
+      account: 'ACCOUNT_NUMBER',
       namespace: 'AWS/EC2',
       metric: 'NetworkOut',
-      dimensions: { InstanceId: 'TestInstance' },
-      incidentKey: 'arn:aws:cloudwatch:REGION:ACCOUNT_NUMBER:alarm:EXAMPLE',
-      changedAt: '2015-06-03T17:43:27.123Z',
+      dimensions: { InstanceId: 'i-0a7c3e9b5d1f2468b' },
+      incidentKey: 'arn:aws:cloudwatch:REGION:ACCOUNT_NUMBER:alarm:egress-bits-high',
+      changedAt: '2026-11-24T04:27:19.402Z',
       treatMissingData: 'missing',
-      expression: 'm1*1',
+      expression: 'm1*8/60',
     },
   ],
   [
@@ -173,16 +154,16 @@ const CASES: [file: string, expected: Expected][] = [
       shape: 'sns-event',
       kind: 'alarm',
       alarmKind: 'metric',
-      alarmName: 'EXAMPLE',
+      alarmName: 'nat-egress-bytes',
       state: 'ALARM',
       previousState: 'INSUFFICIENT_DATA',
       region: null,
       account: '123456789012',
       namespace: 'AWS/EC2',
       metric: 'NetworkOut',
-      dimensions: { InstanceId: 'TestInstance' },
-      incidentKey: 'arn:aws:cloudwatch:REGION:ACCOUNT_NUMBER:alarm:EXAMPLE',
-      changedAt: '2015-06-03T17:43:27.123Z',
+      dimensions: { InstanceId: 'i-0b5d9f3a7c1e4680d' },
+      incidentKey: 'arn:aws:cloudwatch:REGION:ACCOUNT_NUMBER:alarm:nat-egress-bytes',
+      changedAt: '2026-11-24T05:03:44.071Z',
       treatMissingData: 'missing',
       statistic: 'AVERAGE',
     },
@@ -193,39 +174,39 @@ const CASES: [file: string, expected: Expected][] = [
       shape: 'sns-event',
       kind: 'alarm',
       alarmKind: 'anomaly-detection',
-      alarmName: 'vibe-nonprod-lb-dev-alb-latency',
+      alarmName: 'checkout-alb-latency-anomaly',
       state: 'OK',
       previousState: 'ALARM',
       region: 'us-east-2',
-      account: '201123718756',
+      account: '210987654321',
       namespace: 'AWS/ApplicationELB',
       metric: 'TargetResponseTime',
-      dimensions: { LoadBalancer: 'app/lb-dev/699cf0a8ae9d6530' },
-      incidentKey: ARN('us-east-2', '201123718756', 'vibe-nonprod-lb-dev-alb-latency'),
-      changedAt: '2021-06-29T15:36:20.269Z',
+      dimensions: { LoadBalancer: 'app/checkout-alb/4f2a9c7e1b3d5a60' },
+      incidentKey: ARN('us-east-2', '210987654321', 'checkout-alb-latency-anomaly'),
+      changedAt: '2026-11-24T08:01:36.512Z',
       treatMissingData: 'ignore',
-      expression: 'ANOMALY_DETECTION_BAND(m1, 2)',
+      expression: 'ANOMALY_DETECTION_BAND(m1, 3)',
     },
   ],
   [
-    // The metric lives in another account (Metrics[0].AccountId 775096123702); the alarm belongs to 471112847654.
+    // The metric lives in another account (Metrics[0].AccountId 210987654321); the alarm belongs to 123456789012.
     'cross-account-anomaly.event.json',
     {
       shape: 'sns-event',
       kind: 'alarm',
       alarmKind: 'anomaly-detection',
-      alarmName: '# Error Api  |  Verificarseg  |  Inicio de Sesión',
+      alarmName: '# Errores API  |  Pagos  |  Autorización',
       state: 'ALARM',
       previousState: 'OK',
       region: 'us-east-1',
-      account: '471112847654',
+      account: '123456789012',
       namespace: 'AWS/ApiGateway',
       metric: 'Count',
-      dimensions: { ApiName: 'bmp-msp-verificarseg-pro', Resource: '/iniciarsesion', Stage: 'pro', Method: 'POST' },
-      incidentKey: ARN('us-east-1', '471112847654', '# Error Api  |  Verificarseg  |  Inicio de Sesión'),
-      changedAt: '2025-11-14T18:40:26.838Z',
+      dimensions: { ApiName: 'payments-gateway-prod', Resource: '/authorize', Stage: 'prod', Method: 'POST' },
+      incidentKey: ARN('us-east-1', '123456789012', '# Errores API  |  Pagos  |  Autorización'),
+      changedAt: '2026-11-24T09:32:27.604Z',
       treatMissingData: 'missing',
-      expression: 'ANOMALY_DETECTION_BAND(m1, 1.5)',
+      expression: 'ANOMALY_DETECTION_BAND(m1, 2.5)',
     },
   ],
   [
@@ -234,16 +215,16 @@ const CASES: [file: string, expected: Expected][] = [
       shape: 'sns-event',
       kind: 'alarm',
       alarmKind: 'composite',
-      alarmName: 'if-sim-app_427809481713_us-east-1-test_node_monitor',
+      alarmName: 'orders-api-degraded',
       state: 'ALARM',
       previousState: 'OK',
       region: 'us-east-1',
-      account: '427809481713',
+      account: '123456789012',
       namespace: null,
       metric: null,
       dimensions: {},
-      incidentKey: ARN('us-east-1', '427809481713', 'if-sim-app_427809481713_us-east-1-test_node_monitor'),
-      changedAt: '2021-11-10T02:45:55.640Z',
+      incidentKey: ARN('us-east-1', '123456789012', 'orders-api-degraded'),
+      changedAt: '2026-11-24T06:12:30.640Z',
       treatMissingData: null,
     },
   ],
@@ -253,17 +234,17 @@ const CASES: [file: string, expected: Expected][] = [
       shape: 'alarm',
       kind: 'alarm',
       alarmKind: 'metric',
-      alarmName: 'Telemetry rate DEV-TEST-7F7ATR312LER00015 - UNIT TEST',
+      alarmName: 'Failed logins ledger-admin - STAGING',
       state: 'ALARM',
       previousState: 'OK',
       region: 'us-west-2',
       regionName: 'US West (Oregon)',
-      account: '511596272857',
+      account: '210987654321',
       namespace: 'LogMetrics',
-      metric: 'Telemetry Message Rate for VIN DEV-7F7ATR312LER00015',
+      metric: 'Failed logins for ledger-admin',
       dimensions: {},
-      incidentKey: ARN('us-west-2', '511596272857', 'Telemetry rate DEV-7F7ATR312LER00015'),
-      changedAt: '2022-04-21T20:29:41.411Z',
+      incidentKey: ARN('us-west-2', '210987654321', 'Failed logins ledger-admin'),
+      changedAt: '2026-11-24T10:09:14.226Z',
       treatMissingData: null,
     },
   ],
@@ -273,17 +254,17 @@ const CASES: [file: string, expected: Expected][] = [
       shape: 'sns-notification',
       kind: 'alarm',
       alarmKind: 'metric',
-      alarmName: 'insufficient test',
+      alarmName: 'putmetricdata call rate',
       state: 'INSUFFICIENT_DATA',
       previousState: 'OK',
       region: 'us-east-1',
       regionName: 'US East (N. Virginia)',
-      account: '853553028582',
+      account: '123456789012',
       namespace: 'AWS/Usage',
-      metric: 'CallCount2',
+      metric: 'CallCount',
       dimensions: { Type: 'API', Resource: 'PutMetricData', Service: 'CloudWatch', Class: 'None' },
-      incidentKey: '853553028582:US East (N. Virginia):insufficient test',
-      changedAt: '2019-08-09T10:19:19.614Z',
+      incidentKey: '123456789012:US East (N. Virginia):putmetricdata call rate',
+      changedAt: '2026-11-24T03:20:05.861Z',
       treatMissingData: 'missing',
     },
   ],
@@ -293,17 +274,17 @@ const CASES: [file: string, expected: Expected][] = [
       shape: 'sns-notification',
       kind: 'alarm',
       alarmKind: 'metric',
-      alarmName: 'bucketbytesAlarm',
+      alarmName: 'exports-bucket-size',
       state: 'ALARM',
       previousState: 'INSUFFICIENT_DATA',
       region: 'eu-west-1',
       regionName: 'EU (Ireland)',
-      account: '1234567890',
+      account: '2109876543',
       namespace: 'AWS/S3',
       metric: 'BucketSizeBytes',
-      dimensions: { StorageType: 'StandardStorage', BucketName: 'try.alerta.io' },
-      incidentKey: '1234567890:EU (Ireland):bucketbytesAlarm',
-      changedAt: '2019-02-15T23:53:45.093Z',
+      dimensions: { StorageType: 'StandardStorage', BucketName: 'exports.example.com' },
+      incidentKey: '2109876543:EU (Ireland):exports-bucket-size',
+      changedAt: '2026-11-24T01:14:52.377Z',
       treatMissingData: null,
     },
   ],
@@ -313,16 +294,16 @@ const CASES: [file: string, expected: Expected][] = [
       shape: 'sns-notification',
       kind: 'alarm',
       alarmKind: 'metric',
-      alarmName: 'ServerCpuTooHigh',
+      alarmName: 'api-node-cpu-high',
       state: 'ALARM',
       previousState: 'OK',
       region: 'us-east-1',
       account: '123456789012',
       namespace: 'AWS/EC2',
       metric: 'CPUUtilization',
-      dimensions: { InstanceId: 'i-12345678901234567' },
-      incidentKey: ARN('us-east-1', '123456789012', 'ServerCpuTooHigh'),
-      changedAt: '2019-10-02T17:04:40.989Z',
+      dimensions: { InstanceId: 'i-0d3f7b1a5c9e2468f' },
+      incidentKey: ARN('us-east-1', '123456789012', 'api-node-cpu-high'),
+      changedAt: '2026-11-24T11:40:12.534Z',
       treatMissingData: null,
     },
   ],
@@ -332,7 +313,7 @@ const CASES: [file: string, expected: Expected][] = [
       shape: 'alarm',
       kind: 'alarm',
       alarmKind: 'metric-math',
-      alarmName: 'TotalNetworkTrafficTooHigh',
+      alarmName: 'edge-proxy-traffic-high',
       state: 'ALARM',
       previousState: 'INSUFFICIENT_DATA',
       region: 'us-east-1',
@@ -340,8 +321,8 @@ const CASES: [file: string, expected: Expected][] = [
       namespace: null,
       metric: null,
       dimensions: {},
-      incidentKey: ARN('us-east-1', '123456789012', 'TotalNetworkTrafficTooHigh'),
-      changedAt: '2019-10-02T17:20:48.554Z',
+      incidentKey: ARN('us-east-1', '123456789012', 'edge-proxy-traffic-high'),
+      changedAt: '2026-11-24T12:05:33.121Z',
       treatMissingData: null,
       expression: 'SUM(METRICS())',
     },
@@ -352,18 +333,18 @@ const CASES: [file: string, expected: Expected][] = [
       shape: 'alarm',
       kind: 'alarm',
       alarmKind: 'anomaly-detection',
-      alarmName: 'EC2 CPU Utilization Anomaly',
+      alarmName: 'ledger-worker CPU anomaly',
       state: 'ALARM',
       previousState: 'OK',
       region: 'us-east-1',
       account: '123456789012',
       namespace: 'AWS/EC2',
       metric: 'CPUUtilization',
-      dimensions: { InstanceId: 'i-12345678901234567' },
-      incidentKey: ARN('us-east-1', '123456789012', 'EC2 CPU Utilization Anomaly'),
-      changedAt: '2019-10-03T16:00:04.653Z',
+      dimensions: { InstanceId: 'i-0e6a0c4f8b2d1357a' },
+      incidentKey: ARN('us-east-1', '123456789012', 'ledger-worker CPU anomaly'),
+      changedAt: '2026-11-24T12:50:09.777Z',
       treatMissingData: null,
-      expression: 'ANOMALY_DETECTION_BAND(m1, 0.8)',
+      expression: 'ANOMALY_DETECTION_BAND(m1, 1.2)',
     },
   ],
   [
@@ -392,16 +373,16 @@ const CASES: [file: string, expected: Expected][] = [
       shape: 'sns-event',
       kind: 'message',
       alarmKind: 'message',
-      alarmName: 'AWS Budgets: teste has exceeded your alert threshold',
+      alarmName: 'AWS Budgets: platform-monthly has exceeded your alert threshold',
       state: null,
       previousState: null,
       region: 'us-east-2',
-      account: '058100963274',
+      account: '123456789012',
       namespace: null,
       metric: null,
       dimensions: {},
-      incidentKey: '058100963274:us-east-2:AWS Budgets: teste has exceeded your alert threshold',
-      changedAt: '2021-07-05T18:12:06.111Z',
+      incidentKey: '123456789012:us-east-2:AWS Budgets: platform-monthly has exceeded your alert threshold',
+      changedAt: '2026-11-24T13:30:18.442Z',
       treatMissingData: null,
     },
   ],
@@ -411,7 +392,7 @@ const CASES: [file: string, expected: Expected][] = [
       shape: 'sns-event',
       kind: 'message',
       alarmKind: 'message',
-      alarmName: 'TestInvoke',
+      alarmName: 'DeployNotice',
       state: null,
       previousState: null,
       region: null,
@@ -419,8 +400,8 @@ const CASES: [file: string, expected: Expected][] = [
       namespace: null,
       metric: null,
       dimensions: {},
-      incidentKey: 'unknown:unknown:TestInvoke',
-      changedAt: '2015-06-03T17:43:27.123Z',
+      incidentKey: 'unknown:unknown:DeployNotice',
+      changedAt: '2026-11-24T13:45:02.610Z',
       treatMissingData: null,
     },
   ],
@@ -430,22 +411,22 @@ const CASES: [file: string, expected: Expected][] = [
       shape: 'sns-notification',
       kind: 'message',
       alarmKind: 'message',
-      alarmName: 'My First Message',
+      alarmName: 'Reports',
       state: null,
       previousState: null,
       region: 'us-west-2',
-      account: '123456789012',
+      account: '210987654321',
       namespace: null,
       metric: null,
       dimensions: {},
-      incidentKey: '123456789012:us-west-2:My First Message',
-      changedAt: '2012-05-02T00:54:06.655Z',
+      incidentKey: '210987654321:us-west-2:Reports',
+      changedAt: '2026-11-24T02:00:41.309Z',
       treatMissingData: null,
     },
   ],
 ];
 
-describe('real payload fixtures', () => {
+describe('alarm payload fixtures', () => {
   it.each(CASES)('%s', (file, want) => {
     const { shape, notifications } = parseInput(fixture(file));
     expect(shape).toBe(want.shape);
@@ -510,12 +491,12 @@ describe('real payload fixtures', () => {
 
   it('keeps composite details: rule and triggering children', () => {
     const n = parseInput(fixture('composite.event.json')).notifications[0];
-    expect(n.alarmRule).toMatch(/^ALARM\(arn:aws:cloudwatch:us-east-1:427809481713:alarm:.*metric_emitting_node_failure\) OR ALARM\(/);
+    expect(n.alarmRule).toMatch(/^ALARM\(arn:aws:cloudwatch:us-east-1:123456789012:alarm:.*orders-api-payment-failures\) OR ALARM\(/);
     expect(n.triggeringChildren).toEqual([
       {
-        arn: 'arn:aws:cloudwatch:us-east-1:427809481713:alarm:if-sim-app_427809481713_us-east-1-metric_emitting_node_failure',
+        arn: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:orders-api-payment-failures',
         state: 'ALARM',
-        at: '2021-11-10T02:45:55.640Z',
+        at: '2026-11-24T06:12:30.640Z',
       },
     ]);
   });
@@ -523,12 +504,12 @@ describe('real payload fixtures', () => {
   it('keeps the SNS envelope facts and the prose of a Budgets message', () => {
     const n = parseInput(fixture('aws-budgets.event.json')).notifications[0];
     expect(n.sns).toEqual({
-      messageId: '62bd4c7d-8dda-5ef7-93f4-1520c06c8bee',
-      topicArn: 'arn:aws:sns:us-east-2:058100963274:budget',
-      subject: 'AWS Budgets: teste has exceeded your alert threshold',
-      timestamp: '2021-07-05T18:12:06.111Z',
+      messageId: '7c1e5a9d-3f8b-5c2e-b4a6-0e2c6a8d4f15',
+      topicArn: 'arn:aws:sns:us-east-2:123456789012:budget-alerts',
+      subject: 'AWS Budgets: platform-monthly has exceeded your alert threshold',
+      timestamp: '2026-11-24T13:30:18.442Z',
     });
-    expect(n.text).toContain('ACTUAL Amount: $41.45');
+    expect(n.text).toContain('ACTUAL Amount: $812.40');
   });
 
   it('routes every record of a multi-record SNSEvent', () => {
@@ -586,7 +567,7 @@ describe('region code from the alarm ARN, else the topic ARN, else the display n
     ['', 'us-west-1'],
   ])('arn:aws:cloudwatch:%s:… → %j', (region, want) => {
     const a = fixture('metric-ok.alarm.json') as Record<string, unknown>;
-    a.AlarmArn = `arn:aws:cloudwatch:${region}:481311441598:alarm:x`;
+    a.AlarmArn = `arn:aws:cloudwatch:${region}:210987654321:alarm:x`;
     const n = parseInput(a).notifications[0];
     expect(n.region).toBe(want);
     expect(n.regionName).toBe('US West (N. California)');
@@ -601,19 +582,19 @@ describe('region code from the alarm ARN, else the topic ARN, else the display n
     a.Region = 'EU (Ireland)';
     const n = parseInput(a).notifications[0];
     expect(n.region).toBe('eu-west-1');
-    expect(n.incidentKey).toBe('481311441598:EU (Ireland):gci-aws07-web01 CPU over 60%');
+    expect(n.incidentKey).toBe('210987654321:EU (Ireland):web-frontend-2 CPU over 75%');
   });
 
   it('the account comes from the ARN when AWSAccountId is absent', () => {
     const a = fixture('eu-west-1-empty-dimensions.alarm.json') as Record<string, unknown>;
     delete a.AWSAccountId;
-    expect(parseInput(a).notifications[0].account).toBe('464661424927');
+    expect(parseInput(a).notifications[0].account).toBe('123456789012');
   });
 });
 
 describe('small normalisers', () => {
   it.each([
-    ['2021-11-10T02:45:55.640+0000', '2021-11-10T02:45:55.640Z'],
+    ['2026-11-24T06:12:30.640+0000', '2026-11-24T06:12:30.640Z'],
     ['2019-10-02T17:04:40Z', '2019-10-02T17:04:40.000Z'],
     ['2024-01-15T12:11:58.402+0200', '2024-01-15T10:11:58.402Z'],
     ['not a time', null],
@@ -707,7 +688,7 @@ describe('junk input', () => {
     const [n] = parseInput(event).notifications;
     expect(n.kind).toBe('message');
     expect(n.state).toBeNull();
-    expect(n.alarmName).toBe('ALARM: "if-sim-app_427809481713_us-east-1-metric_emitting_node_failure" in US East (N. Virginia)');
+    expect(n.alarmName).toBe('ALARM: "orders-api-payment-failures" in US East (N. Virginia)');
     expect(n.warnings).toHaveLength(1);
     expect(n.warnings[0]).toContain('Records[0].Sns.Message.Trigger.Period');
     expect(routeLine(route(n, defaultPolicy()))).toMatchObject({ kind: 'message', state: null, severity: 'P2' });
@@ -790,7 +771,7 @@ describe('junk input', () => {
     it.each(names)('%s in an alarm name is kept as is', (_what, name) => {
       const a = fixture('metric-ok.alarm.json') as Record<string, unknown>;
       a.AlarmName = name;
-      a.AlarmArn = `arn:aws:cloudwatch:us-west-1:481311441598:alarm:${name}`;
+      a.AlarmArn = `arn:aws:cloudwatch:us-west-1:210987654321:alarm:${name}`;
       const [n] = parseInputText(JSON.stringify(a)).notifications;
       expect(n.alarmName).toBe(name);
       expect(n.incidentKey).toBe(a.AlarmArn);

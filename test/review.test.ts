@@ -1,6 +1,6 @@
 /**
  * The post-incident review draft. The golden incident is made by the real pipeline on a controlled clock from a
- * captured CloudWatch alarm (test/fixtures/alarms/metric-alarm.event.json) and the OK derived from it: the Slack
+ * CloudWatch alarm fixture (test/fixtures/alarms/metric-alarm.event.json) and the OK derived from it: the Slack
  * trigger fails four times and is resent by the Lambda retry, an escalation step runs, a person acknowledges,
  * another posts a stakeholder update, CloudWatch resolves. Its Markdown is held in test/fixtures/review/.
  * `UPDATE_GOLDEN=1 npx vitest run test/review.test.ts` rewrites the golden file after an intended change.
@@ -24,10 +24,10 @@ const FIXTURE = JSON.parse(readFileSync(resolve(ROOT, 'test/fixtures/alarms/metr
 /** The default policy with one rule that makes the fixture's alarm a P0 under the High Error Rate runbook. */
 function goldenPolicy(): Policy {
   const base = defaultPolicy();
-  return { ...base, rules: [{ name: 'Node failures', alarmName: '*metric_emitting_node_failure', severity: 'P0', runbook: 'high-error-rate' }, ...base.rules] };
+  return { ...base, rules: [{ name: 'Payment failures', alarmName: 'orders-api-payment-*', severity: 'P0', runbook: 'high-error-rate' }, ...base.rules] };
 }
 
-/** The captured ALARM, or the OK derived from it (state, previous state, time, reason and message id changed). */
+/** The fixture's ALARM, or the OK derived from it (state, previous state, time, reason and message id changed). */
 function fixtureEvent(state: 'ALARM' | 'OK', at?: string) {
   const record = structuredClone(FIXTURE.Records[0]);
   if (state === 'OK') {
@@ -37,7 +37,7 @@ function fixtureEvent(state: 'ALARM' | 'OK', at?: string) {
       OldStateValue: 'ALARM',
       StateChangeTime: at,
       NewStateReason:
-        'Threshold Crossed: 1 out of the last 1 datapoints [0.0 (10/11/21 03:00:00)] was not greater than or equal to the threshold (1.0) (minimum 1 datapoint for ALARM -> OK transition).',
+        'Threshold Crossed: 1 out of the last 1 datapoints [0.0 (24/11/26 06:25:00)] was not greater than or equal to the threshold (1.0) (minimum 1 datapoint for ALARM -> OK transition).',
     });
     record.Sns.Message = JSON.stringify(msg);
     record.Sns.MessageId = '57c992bc-21f6-5a74-bda5-c8b9155571cb';
@@ -51,7 +51,7 @@ const bob: Actor = { id: 'dashboard', name: 'bob', via: 'dashboard' };
 
 describe('review draft of the golden incident (real pipeline, controlled clock)', () => {
   let env: Awaited<ReturnType<typeof routerWithPeers>>;
-  let clock = new Date('2021-11-10T02:45:57.000Z');
+  let clock = new Date('2026-11-24T06:12:32.000Z');
   const at = (iso: string) => (clock = new Date(iso));
   let incident: Incident;
   let markdown: string;
@@ -73,27 +73,27 @@ describe('review draft of the golden incident (real pipeline, controlled clock)'
     const opened = await processNotification(alarm, env.rt);
     expect(opened).toMatchObject({ kind: 'opened', severity: 'P0', retryableFailure: true });
 
-    at('2021-11-10T02:46:27.000Z'); // Lambda retries the invocation: only the failed Slack notice is resent
+    at('2026-11-24T06:13:02.000Z'); // Lambda retries the invocation: only the failed Slack notice is resent
     expect(await processNotification(alarm, env.rt)).toMatchObject({ kind: 'resent', retryableFailure: false });
 
-    at('2021-11-10T02:51:10.000Z'); // past the 5-minute response time: the sweep takes step 1
+    at('2026-11-24T06:17:45.000Z'); // past the 5-minute response time: the sweep takes step 1
     expect((await runEscalations(env.rt)).escalated).toHaveLength(1);
 
-    at('2021-11-10T02:53:40.000Z');
+    at('2026-11-24T06:20:15.000Z');
     expect((await acknowledgeIncident(env.rt, opened.incidentId!, alice, { skip: ['slack'] })).kind).toBe('done');
 
     pagerdutyBeforeUpdate = env.pagerduty.received.length;
-    at('2021-11-10T03:01:00.000Z');
+    at('2026-11-24T06:27:35.000Z');
     const update = await postStakeholderUpdate(
       env.rt,
       opened.incidentId!,
       bob,
-      'Node failures on the routing table; failover under way. Next update 03:30 UTC.',
+      'Payment failures at checkout; the payment provider is failing over. Next update 06:50 UTC.',
     );
     expect(update.kind).toBe('posted');
 
-    at('2021-11-10T03:05:12.000Z');
-    const [ok] = parseInput(fixtureEvent('OK', '2021-11-10T03:05:11.200+0000')).notifications;
+    at('2026-11-24T06:31:47.000Z');
+    const [ok] = parseInput(fixtureEvent('OK', '2026-11-24T06:31:46.200+0000')).notifications;
     expect((await processNotification(ok, env.rt)).kind).toBe('resolved');
 
     const review = await loadReview(env.rt, opened.incidentId!.toLowerCase());
@@ -121,7 +121,7 @@ describe('review draft of the golden incident (real pipeline, controlled clock)'
       .split('## Timeline')[1]
       .split('\n## ')[0]
       .split('\n')
-      .filter((l) => /^\| 2021/.test(l));
+      .filter((l) => /^\| 2026/.test(l));
     const times = rows.map((r) => r.slice(2, 25));
     expect(times).toEqual([...times].sort());
     const what = rows.map((r) => r.split(' | ')[2].replace(/\\(.)/g, '$1'));
@@ -132,7 +132,7 @@ describe('review draft of the golden incident (real pipeline, controlled clock)'
       find(/^trigger notice via slack: delivered on resend after 1 attempt/),
       find(/^Escalated: step 1\/3: On-call engineer via pagerduty, slack/),
       find(/^Acknowledged/),
-      find(/^Stakeholder update: Node failures/),
+      find(/^Stakeholder update: Payment failures/),
       find(/^Resolved: Threshold Crossed/),
     ];
     expect(
@@ -145,7 +145,7 @@ describe('review draft of the golden incident (real pipeline, controlled clock)'
   });
 
   it("measures acknowledgement and resolution against the severity's response time", () => {
-    expect(markdown).toContain('| Time to acknowledge | 5 min (by 2021-11-10 02:50:57 UTC) | 7 min 43 s | **breached** by 2 min 43 s (acknowledged) |');
+    expect(markdown).toContain('| Time to acknowledge | 5 min (by 2026-11-24 06:17:32 UTC) | 7 min 43 s | **breached** by 2 min 43 s (acknowledged) |');
     expect(markdown).toContain('| Time to resolve | — | 19 min 15 s | resolved by CloudWatch |');
     expect(markdown).toContain('- **Threshold:** `1`');
     expect(markdown).toContain('**High Error Rate**');
@@ -157,7 +157,7 @@ describe('review draft of the golden incident (real pipeline, controlled clock)'
     const mail = env.smtp.messages.filter((m) => m.to.includes('exec@example.com'));
     expect(mail).toHaveLength(1);
     expect(mail[0].to.sort()).toEqual(['exec@example.com', 'support-lead@example.com']);
-    expect(mail[0].raw).toContain('Node failures on the routing table');
+    expect(mail[0].raw).toContain('Payment failures at checkout');
     expect(env.slack.received.some((r) => JSON.stringify(r.body).includes('Update on'))).toBe(true);
   });
 });

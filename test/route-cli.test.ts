@@ -74,18 +74,21 @@ afterAll(() => {
   rmSync(tmp, { recursive: true, force: true });
 });
 
-describe.concurrent('route CLI on real payloads', () => {
+describe.concurrent('route CLI on the payload fixtures', () => {
   const fixtures = [
     ['metric-alarm.event.json', { kind: 'alarm', state: 'ALARM', region: 'us-east-1', severity: 'P2' }],
     ['metric-ok.alarm.json', { kind: 'alarm', state: 'OK', previousState: 'INSUFFICIENT_DATA', region: 'us-west-1' }],
     ['eu-west-1-empty-dimensions.alarm.json', { region: 'eu-west-1', dimensions: {} }],
     ['composite.event.json', { kind: 'alarm', namespace: null, metric: null, dimensions: {} }],
     ['anomaly-detection-ok.event.json', { state: 'OK', metric: 'TargetResponseTime' }],
-    ['insufficient-data.http.json', { state: 'INSUFFICIENT_DATA', region: 'us-east-1', incidentKey: '853553028582:US East (N. Virginia):insufficient test' }],
-    ['eventbridge-state-change.http.json', { alarmName: 'ServerCpuTooHigh', region: 'us-east-1' }],
+    [
+      'insufficient-data.http.json',
+      { state: 'INSUFFICIENT_DATA', region: 'us-east-1', incidentKey: '123456789012:US East (N. Virginia):putmetricdata call rate' },
+    ],
+    ['eventbridge-state-change.http.json', { alarmName: 'api-node-cpu-high', region: 'us-east-1' }],
     ['metrics-insights.constructed.http.json', { namespace: null, metric: null }],
     ['aws-budgets.event.json', { kind: 'message', state: null, severity: 'P2', channels: ['email', 'dashboard'] }],
-    ['custom-text.http.json', { kind: 'message', alarmName: 'My First Message' }],
+    ['custom-text.http.json', { kind: 'message', alarmName: 'Reports' }],
   ] as const;
 
   it.each(fixtures)('%s → exit 0, one JSON line with every contract key', async (file, want) => {
@@ -108,7 +111,7 @@ describe.concurrent('route CLI on real payloads', () => {
     expect(r.code, r.stderr).toBe(0);
     const out = lines(r.stdout).map((l) => JSON.parse(l));
     expect(out.map((l) => l.kind)).toEqual(['alarm', 'message', 'alarm']);
-    expect(out[2].alarmName).toBe('if-sim-app_427809481713_us-east-1-test_node_monitor');
+    expect(out[2].alarmName).toBe('orders-api-degraded');
   });
 
   it('routes a broken alarm inside an SNSEvent as a message and warns on stderr', async () => {
@@ -134,32 +137,29 @@ describe.concurrent('route CLI on real payloads', () => {
 describe.concurrent('route CLI on webhook payloads and AWS service messages (recognised by shape)', () => {
   const SOURCES = join(ROOT, 'test/fixtures');
   const cases = [
-    ['webhooks/sentry-issue-alert.json', [{ kind: 'sentry', state: 'ALARM', severity: 'P1', incidentKey: 'sentry:issue:1117540176' }]],
+    ['webhooks/sentry-issue-alert.json', [{ kind: 'sentry', state: 'ALARM', severity: 'P1', incidentKey: 'sentry:issue:4810573921' }]],
     ['webhooks/sentry-metric-alert-critical.derived.json', [{ kind: 'sentry', state: 'ALARM', severity: 'P0', channels: ['pagerduty', 'slack', 'dashboard'] }]],
-    ['webhooks/sentry-metric-alert-resolved.json', [{ kind: 'sentry', state: 'OK', previousState: 'ALARM', incidentKey: 'sentry:metric-alert:4' }]],
-    ['webhooks/gcp-open.json', [{ kind: 'gcp', state: 'ALARM', severity: 'P2', incidentKey: 'gcp:0.ligwyr056k2l' }]],
-    ['webhooks/gcp-closed.json', [{ kind: 'gcp', state: 'OK', incidentKey: 'gcp:0.ligwyr056k2l' }]],
-    ['webhooks/azure-fired.json', [{ kind: 'azure', state: 'ALARM', severity: 'P3', alarmName: 'AcmeRule' }]],
-    ['webhooks/azure-resolved.json', [{ kind: 'azure', state: 'OK', alarmName: 'WCUS-R2-Gen2', metric: 'Percentage CPU' }]],
-    ['webhooks/alertmanager-firing.json', [{ kind: 'alertmanager', state: 'ALARM', severity: 'P1', incidentKey: 'alertmanager:948c667b1fc76492' }]],
-    ['webhooks/alertmanager-resolved.json', [{ kind: 'alertmanager', state: 'OK', incidentKey: 'alertmanager:fbab788ec4c1018b' }]],
+    ['webhooks/sentry-metric-alert-resolved.json', [{ kind: 'sentry', state: 'OK', previousState: 'ALARM', incidentKey: 'sentry:metric-alert:2931' }]],
+    ['webhooks/gcp-open.json', [{ kind: 'gcp', state: 'ALARM', severity: 'P2', incidentKey: 'gcp:0.n4k8q2w7x1zb' }]],
+    ['webhooks/gcp-closed.json', [{ kind: 'gcp', state: 'OK', incidentKey: 'gcp:0.n4k8q2w7x1zb' }]],
+    ['webhooks/azure-fired.json', [{ kind: 'azure', state: 'ALARM', severity: 'P3', alarmName: 'ledger-vm-heartbeat-missing' }]],
+    ['webhooks/azure-resolved.json', [{ kind: 'azure', state: 'OK', alarmName: 'ledger-vm-cpu-high', metric: 'Percentage CPU' }]],
+    ['webhooks/alertmanager-firing.json', [{ kind: 'alertmanager', state: 'ALARM', severity: 'P1', incidentKey: 'alertmanager:3a7f1c9e5b2d8046' }]],
+    ['webhooks/alertmanager-resolved.json', [{ kind: 'alertmanager', state: 'OK', incidentKey: 'alertmanager:d04b8e2f6a1c5937' }]],
     [
       'webhooks/grafana-firing.json',
       [
-        { kind: 'alertmanager', incidentKey: 'alertmanager:c6eadffa33fcdf37' },
-        { kind: 'alertmanager', incidentKey: 'alertmanager:bc97ff14869b13e3' },
+        { kind: 'alertmanager', incidentKey: 'alertmanager:5e1b9d3f7a2c6084' },
+        { kind: 'alertmanager', incidentKey: 'alertmanager:81c6a4e0d2f9b357' },
       ],
     ],
     ['webhooks/generic-trigger.constructed.json', [{ kind: 'generic', state: 'ALARM', severity: 'P1' }]],
     ['webhooks/generic-resolve.constructed.json', [{ kind: 'generic', state: 'OK', incidentKey: 'generic:export-job/nightly' }]],
     ['sns/guardduty-govcloud.event.json', [{ kind: 'message', severity: 'P0', region: 'us-gov-east-1', channels: ['pagerduty', 'slack', 'dashboard'] }]],
-    ['sns/guardduty-high.json', [{ kind: 'message', severity: 'P0', region: 'us-east-1' }]],
-    ['sns/securityhub-medium.json', [{ kind: 'message', severity: 'P1', region: 'us-west-2' }]],
+    ['sns/guardduty-high.json', [{ kind: 'message', severity: 'P0', region: 'eu-central-1' }]],
+    ['sns/securityhub-medium.json', [{ kind: 'message', severity: 'P1', region: 'eu-west-2' }]],
     ['sns/aws-health-scheduled.json', [{ kind: 'message', severity: 'P3', channels: ['dashboard'] }]],
-    [
-      'sns/ses-bounce.http.json',
-      [{ kind: 'message', alarmName: 'SES Bounce (Permanent/General) for bounce@simulator.amazonses.com from holmes@dclick.com.br' }],
-    ],
+    ['sns/ses-bounce.http.json', [{ kind: 'message', alarmName: 'SES Bounce (Permanent/General) for no-such-user@example.org from alerts@example.com' }]],
     ['sns/china-alarm.event.json', [{ kind: 'alarm', region: 'cn-north-1', state: 'ALARM' }]],
     ['sns/govcloud-alarm.derived.event.json', [{ kind: 'alarm', region: 'us-gov-west-1' }]],
   ] as const;
@@ -239,7 +239,7 @@ describe.concurrent('route CLI --config', () => {
   const shipped = () => readFileSync(join(ROOT, 'packages/core/policy/default.yaml'), 'utf8');
 
   it('a custom policy changes the severity', async () => {
-    const custom = shipped().replace('rules:\n', 'rules:\n  - { name: Node failures page, alarmName: "*metric_emitting_node_failure", severity: P0 }\n');
+    const custom = shipped().replace('rules:\n', 'rules:\n  - { name: Node failures page, alarmName: "*orders-api-payment-failures", severity: P0 }\n');
     expect(custom).not.toBe(shipped());
     const file = join(FIXTURES, 'metric-alarm.event.json');
     const [before, after, short] = await Promise.all([

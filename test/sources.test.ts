@@ -85,7 +85,7 @@ describe('region: alarm ARN, else topic ARN, else the display name (every partit
   it('the alarm ARN wins over the topic and the display name', () => {
     const body = load('sns/china-alarm.event.json') as { Records: { Sns: { Message: string } }[] };
     const m = JSON.parse(body.Records[0].Sns.Message);
-    m.AlarmArn = 'arn:aws-cn:cloudwatch:cn-northwest-1:377051238643:alarm:db_mem';
+    m.AlarmArn = 'arn:aws-cn:cloudwatch:cn-northwest-1:210987654321:alarm:ledger-db-freeable-memory';
     body.Records[0].Sns.Message = JSON.stringify(m);
     expect(parseInput(body).notifications[0].region).toBe('cn-northwest-1');
   });
@@ -96,115 +96,135 @@ describe('AWS service messages through SNS: readable titles, key fields, source 
     [
       'sns/guardduty-govcloud.event.json',
       {
-        title: /^GuardDuty Recon:EC2 PortProbeUnprotectedPort: SAMPLE Unprotected port/,
+        title: /^GuardDuty Backdoor:EC2\/C&CActivity\.B!DNS: EC2 instance i-0c5d8e2f4a6b1d3e7 is querying a domain name/,
         source: 'aws.guardduty',
         severity: 'P0',
         region: 'us-gov-east-1',
-        fields: { type: 'Recon:EC2 PortProbeUnprotectedPort', severity: '9' },
+        fields: { type: 'Backdoor:EC2/C&CActivity.B!DNS', severity: '9', instance: 'i-0c5d8e2f4a6b1d3e7' },
       },
     ],
     [
       'sns/guardduty-high.json',
-      { title: /^GuardDuty Recon:EC2 PortProbeUnprotectedPort:/, source: 'aws.guardduty', severity: 'P0', region: 'us-east-1', fields: { severity: '9' } },
+      {
+        title: /^GuardDuty Recon:EC2\/PortProbeUnprotectedPort: Unprotected port 5432 /,
+        source: 'aws.guardduty',
+        severity: 'P0',
+        region: 'eu-central-1',
+        fields: { severity: '9' },
+      },
     ],
-    ['sns/guardduty-medium.json', { title: /^GuardDuty /, source: 'aws.guardduty', severity: 'P1', region: 'us-east-1', fields: { severity: '5' } }],
-    ['sns/guardduty-low.json', { title: /^GuardDuty /, source: 'aws.guardduty', severity: 'P2', region: 'us-east-1', fields: { severity: '2' } }],
+    ['sns/guardduty-medium.json', { title: /^GuardDuty /, source: 'aws.guardduty', severity: 'P1', region: 'eu-central-1', fields: { severity: '5' } }],
+    ['sns/guardduty-low.json', { title: /^GuardDuty /, source: 'aws.guardduty', severity: 'P2', region: 'eu-central-1', fields: { severity: '2' } }],
     [
       'sns/securityhub-high.json',
       {
-        title: /^Security Hub HIGH finding: Google Suite Two-Factor Backup Codes uploaded to S3$/,
+        title: /^Security Hub HIGH finding: CVE-2026-31337 - libexample heap overflow in the orders-api image$/,
         source: 'aws.securityhub',
         severity: 'P0',
-        region: 'us-west-2',
-        fields: { severity: 'HIGH', resource: 'arn:aws:s3:::test-bucket-12', resourceType: 'AwsS3Bucket' },
+        region: 'eu-west-2',
+        fields: {
+          severity: 'HIGH',
+          resource: expect.stringMatching(/^arn:aws:ecr:eu-west-2:123456789012:repository\/orders-api\/sha256:/),
+          resourceType: 'AwsEcrContainerImage',
+        },
       },
     ],
     [
       'sns/securityhub-medium.json',
-      { title: /^Security Hub MEDIUM finding/, source: 'aws.securityhub', severity: 'P1', region: 'us-west-2', fields: { severity: 'MEDIUM' } },
+      { title: /^Security Hub MEDIUM finding/, source: 'aws.securityhub', severity: 'P1', region: 'eu-west-2', fields: { severity: 'MEDIUM' } },
     ],
     [
       'sns/securityhub-low.json',
-      { title: /^Security Hub LOW finding/, source: 'aws.securityhub', severity: 'P2', region: 'us-west-2', fields: { severity: 'LOW' } },
+      {
+        title: /^Security Hub LOW finding/,
+        source: 'aws.securityhub',
+        severity: 'P2',
+        region: 'eu-west-2',
+        fields: { severity: 'LOW', resource: 'arn:aws:s3:::example-reports-exports' },
+      },
     ],
     [
       'sns/aws-health-issue.json',
       {
-        title: /^AWS Health issue: EC2 AWS_EC2_INSTANCE_STORE_DRIVE_PERFORMANCE_DEGRADED$/,
+        title: /^AWS Health issue: EC2 AWS_EC2_OPERATIONAL_ISSUE$/,
         source: 'aws.health',
         severity: 'P1',
-        region: 'us-west-2',
-        fields: { service: 'EC2', category: 'issue', affected: 'i-abcd1111' },
+        region: 'eu-west-1',
+        fields: { service: 'EC2', category: 'issue', affected: 'i-0b3d5f7a9c1e2d4f6' },
       },
     ],
     [
       'sns/aws-health-scheduled.json',
       {
-        title: /^AWS Health scheduledChange: EC2 AWS_EC2_DEDICATED_HOST_NETWORK_MAINTENANCE_SCHEDULED$/,
+        title: /^AWS Health scheduledChange: EC2 AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED$/,
         source: 'aws.health',
         severity: 'P3',
-        region: 'us-east-1',
+        region: 'us-east-2',
         fields: { category: 'scheduledChange' },
       },
     ],
     [
       'sns/ses-bounce.http.json',
       {
-        title: /^SES Bounce \(Permanent\/General\) for bounce@simulator\.amazonses\.com from holmes@dclick\.com\.br$/,
+        title: /^SES Bounce \(Permanent\/General\) for no-such-user@example\.org from alerts@example\.com$/,
         source: 'aws.ses',
         severity: 'P2',
-        region: 'us-east-1',
+        region: 'eu-west-1',
         fields: { notificationType: 'Bounce', bounceType: 'Permanent' },
       },
     ],
     [
       'sns/cloudformation.event.json',
       {
-        title: /^CloudFormation stack redshift-r2 DELETE_COMPLETE$/,
+        title: /^CloudFormation stack orders-api-preview-417 DELETE_COMPLETE$/,
         source: 'aws.cloudformation',
         severity: 'P2',
-        region: 'eu-west-1',
-        fields: { stack: 'redshift-r2', resourceStatus: 'DELETE_COMPLETE' },
+        region: 'eu-central-1',
+        fields: { stack: 'orders-api-preview-417', resourceStatus: 'DELETE_COMPLETE' },
       },
     ],
     [
       'sns/autoscaling-terminate.http.json',
       {
-        title: /^Auto Scaling aaaaaaaaaaaaaaaaaaa: Terminating EC2 instance: i-aaaaaaa$/,
+        title: /^Auto Scaling checkout-web-asg: Terminating EC2 instance: i-0d4f6a8c0e2b4d6f8$/,
         source: 'aws.autoscaling',
         severity: 'P2',
-        region: 'us-east-1',
-        fields: { event: 'autoscaling:EC2_INSTANCE_TERMINATE', instance: 'i-fffffff' },
+        region: 'ca-central-1',
+        fields: { event: 'autoscaling:EC2_INSTANCE_TERMINATE', instance: 'i-0d4f6a8c0e2b4d6f8' },
       },
     ],
     [
       'sns/eventbridge-codebuild.json',
       {
-        title: /^CodeBuild Build State Change \(aws\.codebuild\): build\/my-sample-project:8745a7a9-c340-456a-9166-edf953571bEX — SUCCEEDED$/,
+        title: /^CodeBuild Build State Change \(aws\.codebuild\): build\/orders-api-ci:5f7b9d1e-3a2c-4e6f-8b0d-2c4e6a8f0b1d — FAILED$/,
         source: 'aws.codebuild',
         severity: 'P2',
-        region: 'us-west-2',
-        fields: { detailType: 'CodeBuild Build State Change', status: 'SUCCEEDED' },
+        region: 'eu-north-1',
+        fields: { detailType: 'CodeBuild Build State Change', status: 'FAILED' },
       },
     ],
     [
       'sns/eventbridge-autoscaling-launch-unsuccessful.json',
       {
-        title: /^EC2 Instance Launch Unsuccessful \(aws\.autoscaling\): auto-scaling-group-arn, instance-arn — Failed$/,
+        title:
+          /^EC2 Instance Launch Unsuccessful \(aws\.autoscaling\): autoScalingGroup:[0-9a-f-]+:autoScalingGroupName\/batch-workers-asg, instance\/i-0a1b3c5d7e9f2a4c6 — Failed$/,
         source: 'aws.autoscaling',
         severity: 'P2',
         region: 'us-west-2',
-        fields: { resources: 'auto-scaling-group-arn, instance-arn', status: 'Failed' },
+        fields: {
+          resources: expect.stringContaining('autoScalingGroupName/batch-workers-asg, arn:aws:ec2:us-west-2:123456789012:instance/i-0a1b3c5d7e9f2a4c6'),
+          status: 'Failed',
+        },
       },
     ],
     [
       'sns/rds-event.event.json',
       {
-        title: /^RDS dbinstanceid: Finished DB Instance backup$/,
+        title: /^RDS ledger-db-1: DB instance restarted$/,
         source: 'aws.rds',
         severity: 'P2',
         region: 'eu-west-1',
-        fields: { eventId: 'RDS-EVENT-0002', sourceId: 'dbinstanceid' },
+        fields: { eventId: 'RDS-EVENT-0006', sourceId: 'ledger-db-1' },
       },
     ],
   ] as const)('%s', (path, want) => {
@@ -226,19 +246,22 @@ describe('AWS service messages through SNS: readable titles, key fields, source 
       'AWS Backup BACKUP_JOB EXPIRED: An AWS Backup job failed to complete in time',
       'AWS Backup COPY_JOB FAILED: An AWS Copy job was completed but was failed or was aborted',
     ]);
-    expect(ns[1].source?.fields).toMatchObject({ state: 'FAILED', resource: 'arn:aws:ec2:us-west-1:123456789012:volume/vol-012f345df6789012e' });
-    expect(ns[1].region).toBe('us-west-1');
+    expect(ns[1].source?.fields).toMatchObject({ state: 'FAILED', resource: 'arn:aws:ec2:us-east-2:123456789012:volume/vol-0a4c6e8f1b3d5a7c9' });
+    expect(ns[1].region).toBe('us-east-2');
   });
 
   it('AWS Budgets: its readable Subject stays the title; the prose gives the key fields', () => {
     const [n] = parseInput(load('alarms/aws-budgets.event.json')).notifications;
-    expect(n.alarmName).toBe('AWS Budgets: teste has exceeded your alert threshold');
-    expect(n.source).toMatchObject({ name: 'aws.budgets', fields: { budget: 'teste', alertType: 'ACTUAL', amount: '$41.45', threshold: '> $21.00' } });
+    expect(n.alarmName).toBe('AWS Budgets: platform-monthly has exceeded your alert threshold');
+    expect(n.source).toMatchObject({
+      name: 'aws.budgets',
+      fields: { budget: 'platform-monthly', alertType: 'ACTUAL', amount: '$812.40', threshold: '> $750.00' },
+    });
     const bare = parseInput({
       Type: 'Notification',
       Message: (load('alarms/aws-budgets.event.json') as { Records: { Sns: { Message: string } }[] }).Records[0].Sns.Message,
     }).notifications[0];
-    expect(bare.alarmName).toBe('AWS Budgets: teste actual $41.45 (threshold > $21.00)');
+    expect(bare.alarmName).toBe('AWS Budgets: platform-monthly actual $812.40 (threshold > $750.00)');
   });
 
   it('the security findings are P0 by their own severity, whatever severity-less topic they came through', () => {
@@ -276,7 +299,7 @@ describe('AWS service messages through SNS: readable titles, key fields, source 
   });
 });
 
-describe('webhook payloads (real vendor samples): parser and default classification', () => {
+describe('webhook payloads (vendor formats): parser and default classification', () => {
   it.each([
     [
       'webhooks/sentry-issue-alert.json',
@@ -284,26 +307,32 @@ describe('webhook payloads (real vendor samples): parser and default classificat
       {
         kind: 'sentry',
         state: 'ALARM',
-        alarmName: 'ReferenceError: heck is not defined',
-        incidentKey: 'sentry:issue:1117540176',
-        changedAt: '2019-08-19T21:06:17.677Z',
+        alarmName: "TypeError: Cannot read properties of undefined (reading 'total')",
+        incidentKey: 'sentry:issue:4810573921',
+        changedAt: '2026-11-24T10:15:42.318Z',
       },
       'P1',
-      'https://sentry.io/organizations/test-org/issues/1117540176/events/e4874d664c3540c1a32eab185f12c5ab/',
+      'https://sentry.io/organizations/example-org/issues/4810573921/events/9d2e4f6a8b0c4e1fa3b5c7d9e1f2a4b6/',
     ],
     [
       'webhooks/sentry-metric-alert-critical.derived.json',
       'sentry',
-      { kind: 'sentry', state: 'ALARM', alarmName: 'Too many errors', incidentKey: 'sentry:metric-alert:4', changedAt: '2020-09-13T12:26:40.000Z' },
+      {
+        kind: 'sentry',
+        state: 'ALARM',
+        alarmName: 'Checkout 5xx rate above 2%',
+        incidentKey: 'sentry:metric-alert:2931',
+        changedAt: '2026-11-24T10:20:00.000Z',
+      },
       'P0',
-      'https://sentry.io/organizations/baz/alerts/1/',
+      'https://sentry.io/organizations/example-org/alerts/57/',
     ],
     [
       'webhooks/sentry-metric-alert-resolved.json',
       'sentry',
-      { kind: 'sentry', state: 'OK', incidentKey: 'sentry:metric-alert:4' },
+      { kind: 'sentry', state: 'OK', incidentKey: 'sentry:metric-alert:2931' },
       null,
-      'https://sentry.io/organizations/baz/alerts/1/',
+      'https://sentry.io/organizations/example-org/alerts/57/',
     ],
     [
       'webhooks/gcp-open.json',
@@ -311,24 +340,30 @@ describe('webhook payloads (real vendor samples): parser and default classificat
       {
         kind: 'gcp',
         state: 'ALARM',
-        alarmName: 'api - noc - users: Uptime Health Check on api-noc-users',
-        incidentKey: 'gcp:0.ligwyr056k2l',
-        changedAt: '2020-01-20T22:30:44.000Z',
+        alarmName: 'checkout - uptime: Uptime check on checkout.example.com',
+        incidentKey: 'gcp:0.n4k8q2w7x1zb',
+        changedAt: '2026-11-24T10:31:18.000Z',
       },
       'P2',
-      'https://app.google.stackdriver.com/incidents/0.ligwyr056k2l?project=XXXX',
+      'https://console.cloud.google.com/monitoring/alerting/incidents/0.n4k8q2w7x1zb?project=example-project-417',
     ],
     [
       'webhooks/gcp-closed.json',
       'gcp',
-      { kind: 'gcp', state: 'OK', incidentKey: 'gcp:0.ligwyr056k2l', changedAt: '2020-01-20T22:32:32.000Z' },
+      { kind: 'gcp', state: 'OK', incidentKey: 'gcp:0.n4k8q2w7x1zb', changedAt: '2026-11-24T10:48:02.000Z' },
       null,
-      'https://app.google.stackdriver.com/incidents/0.ligwyr056k2l?project=XXXX',
+      'https://console.cloud.google.com/monitoring/alerting/incidents/0.n4k8q2w7x1zb?project=example-project-417',
     ],
     [
       'webhooks/azure-fired.json',
       'azure',
-      { kind: 'azure', state: 'ALARM', alarmName: 'AcmeRule', changedAt: '2020-07-09T14:04:49.996Z', account: '12345a-1234b-123c-123d-12345678e' },
+      {
+        kind: 'azure',
+        state: 'ALARM',
+        alarmName: 'ledger-vm-heartbeat-missing',
+        changedAt: '2026-11-24T11:02:37.418Z',
+        account: '5f3c9a1e-7b2d-4e6f-8a0c-1d3e5f7a9b2c',
+      },
       'P3',
       /^https:\/\/portal\.azure\.com\//,
     ],
@@ -338,8 +373,8 @@ describe('webhook payloads (real vendor samples): parser and default classificat
       {
         kind: 'azure',
         state: 'OK',
-        alarmName: 'WCUS-R2-Gen2',
-        changedAt: '2019-03-22T14:03:16.224Z',
+        alarmName: 'ledger-vm-cpu-high',
+        changedAt: '2026-11-24T12:41:09.113Z',
         metric: 'Percentage CPU',
         namespace: 'Microsoft.Compute/virtualMachines',
       },
@@ -352,17 +387,17 @@ describe('webhook payloads (real vendor samples): parser and default classificat
       {
         kind: 'alertmanager',
         state: 'ALARM',
-        alarmName: 'HighValue: poc_metric above 0.5',
-        incidentKey: 'alertmanager:948c667b1fc76492',
-        changedAt: '2022-10-04T13:32:56.014Z',
+        alarmName: 'CheckoutLatencyHigh: p99 latency above 800ms',
+        incidentKey: 'alertmanager:3a7f1c9e5b2d8046',
+        changedAt: '2026-11-24T13:05:12.847Z',
       },
       'P1',
-      'http://9ef78e326c1f:9090/graph?g0.expr=poc_metric+%3E+0.5&g0.tab=1',
+      'http://prometheus.example.com:9090/graph?g0.expr=histogram_quantile%280.99%2C+rate%28http_request_duration_seconds_bucket%7Bjob%3D%22checkout-api%22%7D%5B5m%5D%29%29+%3E+0.8&g0.tab=1',
     ],
     [
       'webhooks/alertmanager-resolved.json',
       'alertmanager',
-      { kind: 'alertmanager', state: 'OK', incidentKey: 'alertmanager:fbab788ec4c1018b', changedAt: '2022-07-29T11:17:27.300Z' },
+      { kind: 'alertmanager', state: 'OK', incidentKey: 'alertmanager:d04b8e2f6a1c5937', changedAt: '2026-11-24T14:26:33.500Z' },
       'P2',
       'http://localhost:9093/',
     ],
@@ -380,7 +415,7 @@ describe('webhook payloads (real vendor samples): parser and default classificat
     const n = one(path);
     expect(n).toMatchObject({ ...want, alarmKind: 'webhook', region: null });
     expect(n.source?.name).toBe(source);
-    // GCP's sample has no severity: the policy's default (P2) applies
+    // The GCP fixtures carry no severity: the policy's default (P2) applies
     if (severity) expect(classify(n, policy)).toMatchObject({ severity, by: n.source?.severity ? 'source' : 'default' });
     if (source !== 'gcp' && n.state === 'ALARM') expect(n.source?.severity).not.toBeNull();
     if (url instanceof RegExp) expect(n.source?.url).toMatch(url);
@@ -390,10 +425,10 @@ describe('webhook payloads (real vendor samples): parser and default classificat
   it('Grafana: one notification per alert of the group, each keyed by its fingerprint', () => {
     const { notifications } = parseAnyInput(load('webhooks/grafana-firing.json'), { receivedAt: RECEIVED });
     expect(notifications.map((n) => [n.incidentKey, n.alarmName, n.state])).toEqual([
-      ['alertmanager:c6eadffa33fcdf37', 'High memory usage: This alert was triggered for zone us-1', 'ALARM'],
-      ['alertmanager:bc97ff14869b13e3', 'High CPU usage: This alert was triggered for zone eu-1', 'ALARM'],
+      ['alertmanager:5e1b9d3f7a2c6084', 'Disk almost full: Volume /data on ledger-db-2 is 93% full', 'ALARM'],
+      ['alertmanager:81c6a4e0d2f9b357', 'Replication lag high: Replica ledger-db-3 is 48s behind', 'ALARM'],
     ]);
-    expect(notifications[0].dimensions).toEqual({ team: 'blue', zone: 'us-1' });
+    expect(notifications[0].dimensions).toEqual({ team: 'payments', zone: 'eu-west' });
   });
 
   it('firing and resolved of one alert share the incident key (so the resolve closes what the firing opened)', () => {
@@ -440,9 +475,9 @@ describe('webhook payloads (real vendor samples): parser and default classificat
   it('a Sentry resource that is not an alert (installation, comment) is accepted and yields nothing', () => {
     expect(parseWebhook('sentry', { action: 'created', data: { installation: { uuid: 'x' } } }, RECEIVED, 'installation')).toEqual([]);
     expect(parseWebhook('sentry', { action: 'assigned', data: { issue: { id: '1' } } }, RECEIVED, 'issue')).toEqual([]);
-    expect(parseWebhook('sentry', { action: 'resolved', data: { issue: { id: '1117540176', title: 'ReferenceError' } } }, RECEIVED, 'issue')[0]).toMatchObject({
+    expect(parseWebhook('sentry', { action: 'resolved', data: { issue: { id: '4810573921', title: 'TypeError' } } }, RECEIVED, 'issue')[0]).toMatchObject({
       state: 'OK',
-      incidentKey: 'sentry:issue:1117540176',
+      incidentKey: 'sentry:issue:4810573921',
     });
   });
 
@@ -454,7 +489,7 @@ describe('webhook payloads (real vendor samples): parser and default classificat
     const [resolved] = parseWebhook('alertmanager', body, RECEIVED);
     expect(firing.incidentKey).toMatch(/^alertmanager:labels:[0-9a-f]{16}$/);
     expect(resolved.incidentKey).toBe(firing.incidentKey);
-    (body.alerts[0].labels as Record<string, string>).instance = 'api:8001';
+    (body.alerts[0].labels as Record<string, string>).instance = 'checkout-api:9103';
     expect(parseWebhook('alertmanager', body, RECEIVED)[0].incidentKey).not.toBe(firing.incidentKey);
     expect(detectWebhookSource({ alerts: [{ status: 'firing', labels: { alertname: 'TestAlert' } }] })).toBe('alertmanager');
   });
@@ -524,11 +559,11 @@ describe("webhook incidents in notifications: the source's own link, attacker te
 
   it('Slack, email and PagerDuty link to Sentry as "Sentry", not to a CloudWatch console', () => {
     const notice = noticeFor(one('webhooks/sentry-metric-alert-critical.derived.json'));
-    expect(notice.links).toMatchObject({ console: 'https://sentry.io/organizations/baz/alerts/1/', consoleLabel: 'Sentry' });
+    expect(notice.links).toMatchObject({ console: 'https://sentry.io/organizations/example-org/alerts/57/', consoleLabel: 'Sentry' });
     const slack = JSON.stringify(renderSlack(notice));
-    expect(slack).toContain('<https://sentry.io/organizations/baz/alerts/1/|Sentry>');
+    expect(slack).toContain('<https://sentry.io/organizations/example-org/alerts/57/|Sentry>');
     expect(slack).not.toContain('CloudWatch alarm');
-    expect(renderEmail(notice).html).toContain('href="https://sentry.io/organizations/baz/alerts/1/"');
+    expect(renderEmail(notice).html).toContain('href="https://sentry.io/organizations/example-org/alerts/57/"');
     expect(JSON.stringify(renderPagerDuty(notice, 'R0UT1NGKEY0000000000000000000000'))).toContain('"text":"Sentry"');
   });
 

@@ -98,22 +98,25 @@ describe('npm start: POST /webhooks/{source}', () => {
       fire: fixtureText('sentry-metric-alert-critical.derived.json'),
       resolve: fixtureText('sentry-metric-alert-resolved.json'),
       headers: (b) => ({ 'sentry-hook-resource': 'metric_alert', 'sentry-hook-signature': sign(b) }),
-      key: 'sentry:metric-alert:4',
+      key: 'sentry:metric-alert:2931',
       severity: 'P0',
-      name: 'Too many errors',
+      name: 'Checkout 5xx rate above 2%',
     });
   });
 
   it('Sentry issue alert (signed) opens a P1; the issue resolved webhook resolves it', async () => {
-    const resolve = JSON.stringify({ action: 'resolved', data: { issue: { id: '1117540176', title: 'ReferenceError: heck is not defined' } } });
+    const resolve = JSON.stringify({
+      action: 'resolved',
+      data: { issue: { id: '4810573921', title: "TypeError: Cannot read properties of undefined (reading 'total')" } },
+    });
     await lifecycle({
       path: '/webhooks/sentry',
       fire: fixtureText('sentry-issue-alert.json'),
       resolve,
       headers: (b) => ({ 'sentry-hook-resource': b === resolve ? 'issue' : 'event_alert', 'sentry-hook-signature': sign(b) }),
-      key: 'sentry:issue:1117540176',
+      key: 'sentry:issue:4810573921',
       severity: 'P1',
-      name: 'ReferenceError: heck is not defined',
+      name: "TypeError: Cannot read properties of undefined (reading 'total')",
     });
   });
 
@@ -124,9 +127,9 @@ describe('npm start: POST /webhooks/{source}', () => {
       fire: open,
       resolve: fixtureText('gcp-closed.json'),
       headers: (b): Record<string, string> => (b === open ? {} : { authorization: basic('monitoring', TOKEN) }),
-      key: 'gcp:0.ligwyr056k2l',
+      key: 'gcp:0.n4k8q2w7x1zb',
       severity: 'P2',
-      name: 'api - noc - users: Uptime Health Check on api-noc-users',
+      name: 'checkout - uptime: Uptime check on checkout.example.com',
     });
   });
 
@@ -135,7 +138,7 @@ describe('npm start: POST /webhooks/{source}', () => {
     // The same alert instance resolving: Azure sends the same essentials with monitorCondition Resolved.
     const resolved = structuredClone(fired);
     resolved.data.essentials.monitorCondition = 'Resolved';
-    resolved.data.essentials.resolvedDateTime = '2020-07-09T14:19:49.99645Z';
+    resolved.data.essentials.resolvedDateTime = '2026-11-24T11:17:52.0941776Z';
     await lifecycle({
       path: '/webhooks/azure',
       fire: JSON.stringify(fired),
@@ -143,7 +146,7 @@ describe('npm start: POST /webhooks/{source}', () => {
       headers: () => ({ authorization: `Bearer ${TOKEN}` }),
       key: `azure:${fired.data.essentials.alertId}`,
       severity: 'P3',
-      name: 'AcmeRule',
+      name: 'ledger-vm-heartbeat-missing',
     });
   });
 
@@ -152,15 +155,15 @@ describe('npm start: POST /webhooks/{source}', () => {
     const resolved = structuredClone(firing);
     resolved.status = 'resolved';
     resolved.alerts[0].status = 'resolved';
-    resolved.alerts[0].endsAt = '2022-10-04T13:42:56.014Z';
+    resolved.alerts[0].endsAt = '2026-11-24T13:21:42.847Z';
     await lifecycle({
       path: '/webhooks/alertmanager',
       fire: JSON.stringify(firing),
       resolve: JSON.stringify(resolved),
       headers: () => ({ authorization: `Bearer ${TOKEN}` }),
-      key: 'alertmanager:948c667b1fc76492',
+      key: 'alertmanager:3a7f1c9e5b2d8046',
       severity: 'P1',
-      name: 'HighValue: poc_metric above 0.5',
+      name: 'CheckoutLatencyHigh: p99 latency above 800ms',
     });
   });
 
@@ -181,7 +184,7 @@ describe('npm start: POST /webhooks/{source}', () => {
     const before = (await incidents()).length;
     const sentry = fixtureText('sentry-issue-alert.json');
     const wrongSecret = sign(sentry, 'not-the-client-secret');
-    const tampered = sentry.replace('Very Important Alert Rule!', 'Another rule');
+    const tampered = sentry.replace('Checkout errors page the on-call', 'Another rule');
     const refused = await Promise.all([
       post('/webhooks/sentry', sentry, { 'sentry-hook-resource': 'event_alert' }),
       post('/webhooks/sentry', sentry, { 'sentry-hook-resource': 'event_alert', 'sentry-hook-signature': wrongSecret }),
