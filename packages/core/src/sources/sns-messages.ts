@@ -319,7 +319,7 @@ function backup(textBody: string, attributes: Record<string, string>): MessageRe
   };
 }
 
-/** AWS Budgets writes prose with `Key: value` lines (`Budget Name: teste`, `ACTUAL Amount: $41.45`). */
+/** AWS Budgets writes prose with `Key: value` lines (`Budget Name: platform-monthly`, `ACTUAL Amount: $812.40`). */
 function budgets(textBody: string): MessageReading | null {
   if (!/^AWS Budget Notification\b/.test(textBody.trim())) return null;
   const kv = new Map<string, string>();
