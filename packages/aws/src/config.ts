@@ -1,4 +1,6 @@
+import type { SendChannel } from '@alert-router/core/channels';
 import { readEnv } from './env';
+import { channelSecrets, configuredChannels } from './notifiers/registry';
 
 /** Runtime configuration, read once per cold start from the environment (SST links or plain variables). */
 export interface RouterConfig {
@@ -62,17 +64,13 @@ export function readConfig(env: Env = process.env): RouterConfig {
 }
 
 /** Which channels really go out (the rest land in the local outbox). Never includes secret values. */
-export function liveChannels(c: RouterConfig): Record<'pagerduty' | 'slack' | 'email', boolean> {
-  return {
-    pagerduty: Boolean(c.pagerdutyRoutingKey),
-    slack: Boolean(c.slackWebhookUrl),
-    email: Boolean((c.smtpUrl || c.sesRegion) && c.emailFrom && c.emailTo.length > 0),
-  };
+export function liveChannels(c: RouterConfig): Record<SendChannel, boolean> {
+  return configuredChannels(c);
 }
 
 /** Every configured secret value, for log redaction and for the test that greps logs. */
 export function secretValues(c: RouterConfig): string[] {
-  return [c.slackWebhookUrl, c.slackSigningSecret, c.pagerdutyRoutingKey, c.smtpUrl, c.dashboardToken].filter((v): v is string => Boolean(v));
+  return [...channelSecrets(c), c.slackSigningSecret, c.dashboardToken].filter((v): v is string => Boolean(v));
 }
 
 /**

@@ -6,6 +6,7 @@ export * from './delivery';
 export * from './config';
 export * from './dynamo';
 export * from './alarm-pipeline';
+export * from './alarm-stages';
 export * from './sns-handler';
 export * from './runtime';
 export * from './observability';

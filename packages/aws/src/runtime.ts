@@ -43,17 +43,7 @@ export function buildRuntime(config: RouterConfig, overrides: Partial<Runtime> =
   }
   const policy: Policy = overrides.policy ?? defaultPolicy();
   const db = overrides.db ?? createDocumentClient({ region: config.region, endpoint: config.dynamoEndpoint });
-  const notifiers: Record<SendChannel, Notifier> =
-    overrides.notifiers ??
-    createNotifiers({
-      slackWebhookUrl: config.slackWebhookUrl ?? undefined,
-      pagerdutyRoutingKey: config.pagerdutyRoutingKey ?? undefined,
-      pagerdutyEventsUrl: config.pagerdutyEventsUrl ?? undefined,
-      smtpUrl: config.smtpUrl ?? undefined,
-      emailFrom: config.emailFrom ?? undefined,
-      emailTo: config.emailTo,
-      sesRegion: config.sesRegion ?? undefined,
-    });
+  const notifiers: Record<SendChannel, Notifier> = overrides.notifiers ?? createNotifiers(config);
   const silences = overrides.silences ?? new SilenceStore(db, config.tableName);
   const now = overrides.now ?? (() => new Date());
   const silenceCache = overrides.silenceCache ?? new SilenceCache(silences, policy, 15_000, () => now().getTime());

@@ -4,7 +4,7 @@
  * and response time counted from that moment. Called by every escalation sweep (one status-index query for the
  * held incidents); an incident that resolved during the silence is not listed, so nothing is sent for it.
  */
-import { addNotices, planRelease, type Incident, type SendChannel, type Silence } from '@alert-router/core';
+import { addNotices, isSendChannel, planRelease, type Incident, type SendChannel, type Silence } from '@alert-router/core';
 import { newClaim, sendNotices, type DeliveryDeps } from './delivery';
 
 /** Most held incidents one sweep reads; more wait for the next sweep. */
@@ -58,7 +58,7 @@ async function releaseOne(rt: ReleaseDeps, incident: Incident, silences: Silence
       if (cur.silencedBy !== incident.silencedBy) return null;
       const plan = planRelease(cur, silences, now, rt.policy);
       if (!plan) return null;
-      const notify = cur.channels.filter((c): c is SendChannel => c !== 'dashboard');
+      const notify = cur.channels.filter(isSendChannel);
       const released = { ...cur, silencedBy: null, releasedAt: now, escalation: plan.escalation };
       const added = addNotices(
         released,

@@ -1,5 +1,6 @@
 export * from './errors';
 export * from './types';
+export * from './channels';
 export * from './alarm-schema';
 export * from './parse';
 export * from './policy';

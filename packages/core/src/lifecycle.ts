@@ -8,6 +8,7 @@ import { deliveryKey } from './incident';
 import { pendingNotice, type Claim } from './notices';
 import type { Notification, SendChannel, Severity } from './types';
 import { originOf } from './sources/common';
+import { isSendChannel } from './channels';
 
 const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
@@ -111,7 +112,7 @@ export function isRecovery(n: Notification): boolean {
 }
 
 export function sendChannels(r: Routed): SendChannel[] {
-  return r.channels.filter((c): c is SendChannel => c !== 'dashboard');
+  return r.channels.filter(isSendChannel);
 }
 
 /** A new episode for a routed notification (not yet stored). Deliveries start `pending` under a lease. */

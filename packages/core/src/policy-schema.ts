@@ -32,13 +32,14 @@ import { minutesOfDay, WEEKDAY_KEYS, type WeekdayKey } from './business-calendar
 import { PolicyError } from './errors';
 import { GLOB_PROBLEMS, globProblem } from './glob';
 import { formatPath } from './parse';
-import { CHANNELS, SEVERITIES, type Severity } from './types';
+import { CHANNELS, SEND_CHANNELS } from './channels';
+import { SEVERITIES, type Severity } from './types';
 
 config(en());
 
 const severity = zEnum(SEVERITIES);
 const channel = zEnum(CHANNELS);
-const sendChannel = zEnum(['pagerduty', 'slack', 'email']);
+const sendChannel = zEnum(SEND_CHANNELS);
 
 /** `5m`, `15m`, `2h`, `1d`, `90s` → minutes; `next-business-day` is kept as a marker. */
 const responseTime = pipe(

@@ -1,11 +1,7 @@
 export const SEVERITIES = ['P0', 'P1', 'P2', 'P3'] as const;
 export type Severity = (typeof SEVERITIES)[number];
 
-/** Channel names in the order the route contract lists them. */
-export const CHANNELS = ['pagerduty', 'slack', 'email', 'dashboard'] as const;
-export type Channel = (typeof CHANNELS)[number];
-/** Channels that send something outside the store (the dashboard is the store itself). */
-export type SendChannel = Exclude<Channel, 'dashboard'>;
+export { CHANNELS, SEND_CHANNELS, type Channel, type SendChannel } from './channels';
 
 export const ALARM_STATES = ['ALARM', 'OK', 'INSUFFICIENT_DATA'] as const;
 export type AlarmState = (typeof ALARM_STATES)[number];

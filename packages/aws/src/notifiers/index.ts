@@ -6,3 +6,4 @@ export * from './outbox';
 export * from './pagerduty';
 export * from './retry';
 export * from './slack';
+export * from './registry';

@@ -4,6 +4,7 @@
  * with escapeSlack/slackText: alarm names are attacker-controlled and must never ping or link.
  */
 import {
+  channelLabel,
   durationText,
   escapeSlack,
   formatTime,
@@ -90,8 +91,6 @@ export function resolvedText(i: Incident, actor: Actor, note: string | null | un
   return text;
 }
 
-const CHANNEL_NAMES: Record<string, string> = { pagerduty: 'PagerDuty', email: 'email', slack: 'Slack' };
-
 /**
  * Channels that were not told of this ack/resolve (their delivery failed within the Slack path's budget).
  * The escalation sweep resends a retryable one within minutes, but the person is told now, to finish the job there
@@ -100,7 +99,7 @@ const CHANNEL_NAMES: Record<string, string> = { pagerduty: 'PagerDuty', email: '
 export function deliveryWarning(i: Incident, event: 'acknowledge' | 'resolve'): string {
   const failed = Object.entries(i.deliveries ?? {})
     .filter(([key, d]) => key.startsWith(`${event}:`) && d.status === 'failed')
-    .map(([key]) => CHANNEL_NAMES[key.slice(event.length + 1)] ?? key.slice(event.length + 1));
+    .map(([key]) => channelLabel(key.slice(event.length + 1)));
   if (failed.length === 0) return '';
   const verb = event === 'acknowledge' ? 'acknowledge' : 'resolve';
   return `\n:warning: ${failed.join(' and ')} did not confirm in time and was not updated: ${verb} it there too.`;
