@@ -8,15 +8,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDocumentClient, signSlackRequest, SilenceStore } from '@alert-router/aws';
+import { signSlackRequest, SilenceStore } from '@alert-router/aws';
 import { snsNotification, type DemoAlarm } from '../packages/local/src/demo';
-import { startDynalite } from '../packages/local/src/dynalite';
+import { LOCAL_TABLE, withDataDir } from './helpers/data-dir';
 import { startRouterProcess, type StartedRouter } from './helpers/npm-start';
 import { slashCommandBody } from './helpers/slack-requests';
 
 const SECRET = 'pattern-attack-signing-secret';
 const EVIL = '*a*a*a*a*a*a*a*a*a*a*a*a*b';
-const TABLE = 'alert-router-local';
 
 function alarm(name: string): DemoAlarm {
   return {
@@ -31,22 +30,10 @@ function alarm(name: string): DemoAlarm {
   };
 }
 
-/** The silences in the store of DIR (the router must be stopped: dynalite keeps one LevelDB open). */
-async function withSilenceStore<T>(dir: string, use: (s: SilenceStore) => Promise<T>): Promise<T> {
-  const dynamo = await startDynalite({ path: dir });
-  const doc = createDocumentClient({ region: 'us-east-1', endpoint: dynamo.endpoint });
-  try {
-    return await use(new SilenceStore(doc, TABLE));
-  } finally {
-    doc.destroy();
-    await dynamo.close();
-  }
-}
-
 describe('npm start: the silence pattern attack', () => {
   let dir: string;
   let app: StartedRouter | undefined;
-  const start = () => startRouterProcess(['--data', dir], { SLACK_SIGNING_SECRET: SECRET, ROUTER_TABLE: TABLE });
+  const start = () => startRouterProcess(['--data', dir], { SLACK_SIGNING_SECRET: SECRET, ROUTER_TABLE: LOCAL_TABLE });
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'alert-router-pattern-'));
@@ -92,13 +79,19 @@ describe('npm start: the silence pattern attack', () => {
     } finally {
       await app.stop();
     }
-    const stored = await withSilenceStore(dir, (s) => s.listActive(new Date().toISOString()));
+    const stored = await withDataDir(dir, (doc, table) => new SilenceStore(doc, table).listActive(new Date().toISOString()));
     expect(stored.filter((s) => s.match === pattern)).toEqual([]);
   });
 
   it('with that silence already in the store, every alarm routes and /health answers', async () => {
-    const legacy = await withSilenceStore(dir, (s) =>
-      s.create({ match: EVIL, reason: 'written before patterns were checked', author: 'legacy', minutes: 60, now: new Date().toISOString() }),
+    const legacy = await withDataDir(dir, (doc, table) =>
+      new SilenceStore(doc, table).create({
+        match: EVIL,
+        reason: 'written before patterns were checked',
+        author: 'legacy',
+        minutes: 60,
+        now: new Date().toISOString(),
+      }),
     );
     app = await start();
     const now = new Date();
