@@ -22,7 +22,9 @@ const N = Number(process.env.CRASH_N ?? 120);
 const CONCURRENCY = Number(process.env.CRASH_CONCURRENCY ?? 20);
 const SEED = Number(process.env.CRASH_SEED ?? Math.floor(Math.random() * 2 ** 31));
 /** A lease far above a loopback send, so a live sender is never overtaken; the dead one's lapse is awaited. */
-const LEASE_MS = 2000;
+const LEASE_MS = 6000;
+/** Under the lease (as in production: 8 s budget, 45 s lease): a live sender gives up before anyone may take over. */
+const BUDGET_MS = 5000;
 const TOPICS = ['Critical', 'High', 'Medium', 'Low'] as const;
 const TOPIC_SEVERITY: Record<DemoAlarm['topic'], Severity> = { Critical: 'P0', High: 'P1', Medium: 'P2', Low: 'P3' };
 const PAGED = ['pagerduty', 'slack', 'email'] as const;
@@ -147,6 +149,7 @@ describe(`kill -9 under load (npm start --data; N=${N}, seed ${SEED})`, () => {
     EMAIL_FROM: 'router@example.test',
     EMAIL_TO: 'oncall@example.test',
     DELIVERY_LEASE_MS: String(LEASE_MS),
+    DELIVERY_BUDGET_MS: String(BUDGET_MS),
   });
 
   beforeAll(async () => {
