@@ -17,6 +17,8 @@ export interface HttpPeer {
   /** Answers for the next requests, in order; when empty, `fallback` answers. */
   script: ScriptedResponse[];
   fallback: ScriptedResponse;
+  /** Called as each request is recorded, before it is answered (a test may crash the sender right there). */
+  onReceive?: () => void;
   close(): Promise<void>;
 }
 
@@ -37,6 +39,7 @@ async function startHttpPeer(fallback: ScriptedResponse): Promise<HttpPeer> {
       const answer = () => {
         if (res.destroyed) return;
         peer.received.push({ path: req.url ?? '/', headers: req.headers, body, at: Date.now() });
+        peer.onReceive?.();
         res.writeHead(r.status, { 'content-type': 'application/json', ...(r.headers ?? {}) });
         res.end(r.body ?? '');
       };
@@ -74,6 +77,8 @@ export interface SmtpPeer {
   messages: { from: string; to: string[]; raw: string }[];
   /** SMTP reply codes to give at DATA for the next messages (e.g. 451, 550); when empty, accept. */
   script: number[];
+  /** Called as each message is kept, before it is accepted. */
+  onReceive?: () => void;
   close(): Promise<void>;
 }
 
@@ -101,9 +106,14 @@ export async function startSmtpPeer(): Promise<SmtpPeer> {
           to: session.envelope.rcptTo.map((r) => r.address),
           raw: Buffer.concat(chunks).toString('utf8'),
         });
+        peer.onReceive?.();
         callback();
       });
     },
+  });
+  // A client that dies mid-session (a killed router) resets its connection: that is the client's failure, not the peer's.
+  server.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ECONNRESET' && err.code !== 'EPIPE') throw err;
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const port = (server.server.address() as AddressInfo).port;

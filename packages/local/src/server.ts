@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, SNSEvent } from 'aws-lambda';
-import { apiGatewayEvent, lambdaContext, snsEventFromHttp, type SnsHttpBody } from './lambda-events';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context, ScheduledEvent, SNSEvent } from 'aws-lambda';
+import { apiGatewayEvent, lambdaContext, scheduledEvent, snsEventFromHttp, type SnsHttpBody } from './lambda-events';
 
 type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2 | string | object | void>;
 type SnsHandler = (event: SNSEvent, context: Context) => Promise<unknown>;
+type ScheduledHandler = (event: ScheduledEvent, context: Context) => Promise<unknown>;
 
 export interface ServerHandlers {
   alarm: SnsHandler;
@@ -12,6 +13,8 @@ export interface ServerHandlers {
   slack?: HttpHandler;
   /** `POST /webhooks/{source}`: Sentry, Google Cloud Monitoring, Azure Monitor, Alertmanager/Grafana, generic JSON. */
   webhooks?: HttpHandler;
+  /** `POST /internal/sweep` (loopback callers only): one escalation sweep now, as the every-minute schedule runs it. */
+  escalate?: ScheduledHandler;
 }
 
 export interface LocalServerOptions {
@@ -69,6 +72,18 @@ function send(res: ServerResponse, status: number, body: unknown, headers: Recor
   res.end(text);
 }
 
+function isLoopback(address: string | undefined): boolean {
+  return address === '127.0.0.1' || address === '::1' || address === '::ffff:127.0.0.1';
+}
+
+/** `POST /internal/sweep`: run the escalation sweep now (tests, operators) instead of waiting for the minute. */
+async function handleSweep(req: IncomingMessage, h: ServerHandlers): Promise<unknown> {
+  if (req.method !== 'POST') throw new HttpError(405, 'POST /internal/sweep runs one escalation sweep');
+  if (!isLoopback(req.socket.remoteAddress)) throw new HttpError(403, '/internal/sweep answers loopback callers only');
+  if (!h.escalate) throw new HttpError(404, 'no escalation handler');
+  return (await h.escalate(scheduledEvent('local-sweep'), lambdaContext('escalate', 60_000))) ?? {};
+}
+
 const SNS_TYPES = new Set(['Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation']);
 
 /** `POST /sns`: an SNS HTTP delivery (or a bare CloudWatch alarm message, for curl users) → the alarm handler. */
@@ -114,6 +129,10 @@ export async function startLocalServer(opts: LocalServerOptions): Promise<LocalS
         if (method !== 'POST') throw new HttpError(405, 'POST an SNS notification to /sns');
         const r = await handleSns(body, req.headers, h, log);
         send(res, r.status, r.body);
+        return;
+      }
+      if (path === '/internal/sweep') {
+        send(res, 200, await handleSweep(req, h));
         return;
       }
       const fn = path.startsWith('/slack/') ? 'slack' : path.startsWith('/webhooks/') ? 'webhooks' : 'dashboard';
