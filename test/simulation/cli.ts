@@ -27,7 +27,19 @@ const dynalite = values.dynalite
     }
   : undefined;
 
-const totals = { steps: 0, crashes: 0, sends: 0, faults: 0, incidents: 0, failedForGood: 0, redeliveries: 0 };
+const totals = {
+  steps: 0,
+  crashes: 0,
+  sends: 0,
+  faults: 0,
+  incidents: 0,
+  failedForGood: 0,
+  redeliveries: 0,
+  silences: 0,
+  released: 0,
+  recoveredSilenced: 0,
+  resolvedUnderSilence: 0,
+};
 let failed = 0;
 for (let seed = first; seed < first + count; seed++) {
   const r = await simulate({ seed, store: dynalite, trace: values.trace });
