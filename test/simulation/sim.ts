@@ -537,7 +537,8 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
       if (mine.length > 0) v.push(`${i.id}: opened under ${held.id}, never released, yet sent ${mine.map((s) => `${s.event}:${s.channel}`).join(', ')}`);
       // ...and it did recover during the silence: no sweep ran to its end, silence-free, while it was unresolved.
       const missed = sweeps.find((w) => w.from >= created && w.to < resolved && !silencedDuring(i.alarmName, w.from, w.to));
-      if (missed) v.push(`${i.id}: opened under ${held.id}, still unresolved after the sweep at ${iso(missed.from)} that ran with no silence in force, never announced`);
+      if (missed)
+        v.push(`${i.id}: opened under ${held.id}, still unresolved after the sweep at ${iso(missed.from)} that ran with no silence in force, never announced`);
       return;
     }
     stats.released++;
@@ -545,14 +546,16 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     const releasedAt = Date.parse(i.releasedAt);
     if (!i.timeline.some((e) => e.type === 'silenced' && e.by === 'escalation' && e.detail?.includes(`was silenced by ${held.id} `)))
       v.push(`${i.id}: released without the "was silenced by ${held.id}" mark on its timeline`);
-    for (const s of mine.filter((x) => x.at < releasedAt)) v.push(`${i.id}: ${s.channel} got ${s.event} at ${iso(s.at)}, before its release at ${i.releasedAt}`);
+    for (const s of mine.filter((x) => x.at < releasedAt))
+      v.push(`${i.id}: ${s.channel} got ${s.event} at ${iso(s.at)}, before its release at ${i.releasedAt}`);
     for (const channel of channels) {
       const triggers = mine.filter((s) => s.channel === channel && s.event === 'trigger');
       const landed = triggers.filter((s) => s.accepted);
       // Announced at least once after the end (more than once only after a crash: the generic check), or on record why not.
       const d = i.deliveries[`trigger:${channel}`];
       const whyNot = d && ((d.status === 'failed' && d.retryable === false) || (d.status === 'skipped' && i.status === 'resolved'));
-      if (landed.length === 0 && !whyNot) v.push(`${i.id}: opened under ${held.id}, released at ${i.releasedAt}, never announced on ${channel} (${d?.status ?? 'no notice'})`);
+      if (landed.length === 0 && !whyNot)
+        v.push(`${i.id}: opened under ${held.id}, released at ${i.releasedAt}, never announced on ${channel} (${d?.status ?? 'no notice'})`);
       for (const t of triggers.filter((x) => x.at >= releasedAt && !x.note.includes(`was silenced by ${held.id} `)))
         v.push(`${i.id}: the release trigger on ${channel} does not say it was silenced by ${held.id} ("${t.note}")`);
       for (const t of triggers.filter((x) => holding.some((h) => Date.parse(h.endsAt) > x.at)))
