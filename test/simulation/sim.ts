@@ -118,12 +118,9 @@ const T0 = Date.parse('2026-11-20T10:00:00.000Z');
 const LEASE_MS = 45_000;
 const SNS_ATTEMPTS = 8;
 
-export async function simulate(opts: SimOptions): Promise<SimResult> {
-  const random = rng(opts.seed);
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
-  const chance = (p: number) => random() < p;
-  const trace: string[] = [];
-  const stats: SimResult['stats'] = {
+/** Every count at zero: one run's start, or the totals of many. */
+export function noStats(): SimResult['stats'] {
+  return {
     steps: 0,
     crashes: 0,
     sends: 0,
@@ -136,6 +133,14 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     recoveredSilenced: 0,
     resolvedUnderSilence: 0,
   };
+}
+
+export async function simulate(opts: SimOptions): Promise<SimResult> {
+  const random = rng(opts.seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
+  const chance = (p: number) => random() < p;
+  const trace: string[] = [];
+  const stats = noStats();
   const made = opts.store ? await opts.store() : { store: new MemoryIncidentStore(), close: async () => {} };
   const store = made.store;
 
