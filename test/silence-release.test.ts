@@ -118,6 +118,24 @@ describe('a silence that ends announces what it held', () => {
     expect(env.slack.received).toHaveLength(1);
   });
 
+  it('a silence created after a sweep started holds what it silenced (judged as of the silence read)', async () => {
+    // Found by the simulation (seed 56): the sweep took its time, then a silence and an alarm under it came before
+    // its reads; judged at the sweep's start the silence was not in force yet, so the alarm was announced at once.
+    const listHeld = env.rt.store.listHeld.bind(env.rt.store);
+    env.rt.store.listHeld = async (limit) => {
+      setMinutes(1);
+      await silence(60);
+      await processNotification(alarm(1), env.rt);
+      return listHeld(limit);
+    };
+    const run = await runEscalations(env.rt);
+    expect(run.released).toEqual([]);
+    expect(env.slack.received).toHaveLength(0);
+    expect(env.pagerduty.received).toHaveLength(0);
+    const [held] = await listHeld();
+    expect(heldBy(held.silencedBy)?.reason).toBe('planned maintenance');
+  });
+
   it('a silence refresh that fails releases nothing (a stale copy may not say a silence ended)', async () => {
     await heldThenEnded();
     const refresh = env.rt.silenceCache.refresh.bind(env.rt.silenceCache);

@@ -11,9 +11,9 @@ function report(r: SimResult): string {
   return `seed ${r.seed} broke ${r.violations.length} invariant(s):\n  ${r.violations.join('\n  ')}\nreplay: npm run simulate -- --seed ${r.seed} --trace\n${r.trace.slice(-400).join('\n')}`;
 }
 
-describe('deterministic simulation: concurrent ALARM/OK copies, redeliveries, sweeps, acks, channel faults, crashes', () => {
-  it(`${SEEDS} seeds on the in-memory store: nothing lost, nothing stuck, no unforced duplicate page`, async () => {
-    const totals = { steps: 0, crashes: 0, faults: 0, incidents: 0 };
+describe('deterministic simulation: concurrent ALARM/OK copies, redeliveries, sweeps, acks, channel faults, crashes, silences', () => {
+  it(`${SEEDS} seeds on the in-memory store: nothing lost, nothing stuck, no unforced duplicate page, silences released once`, async () => {
+    const totals = { steps: 0, crashes: 0, faults: 0, incidents: 0, released: 0, recoveredSilenced: 0, resolvedUnderSilence: 0 };
     for (let seed = FIRST; seed < FIRST + SEEDS; seed++) {
       const r = await simulate({ seed });
       if (r.violations.length > 0) expect.fail(report(r));
@@ -21,11 +21,18 @@ describe('deterministic simulation: concurrent ALARM/OK copies, redeliveries, sw
       totals.crashes += r.stats.crashes;
       totals.faults += r.stats.faults;
       totals.incidents += r.stats.incidents;
+      totals.released += r.stats.released;
+      totals.recoveredSilenced += r.stats.recoveredSilenced;
+      totals.resolvedUnderSilence += r.stats.resolvedUnderSilence;
     }
     // The runs did exercise what they claim to (crashes and faults happened, incidents were stored).
     expect(totals.crashes).toBeGreaterThan(SEEDS / 10);
     expect(totals.faults).toBeGreaterThan(SEEDS / 5);
     expect(totals.incidents).toBeGreaterThan(SEEDS);
+    // ...and silences: episodes announced when their silence ended, recovered under it, resolved under a later one.
+    expect(totals.released).toBeGreaterThan(SEEDS / 50);
+    expect(totals.recoveredSilenced).toBeGreaterThan(SEEDS / 10);
+    expect(totals.resolvedUnderSilence).toBeGreaterThan(SEEDS / 20);
   }, 600_000);
 
   it(`${DYNALITE_SEEDS} seeds on the DynamoDB adapter (dynalite)`, async () => {

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { DynamoIncidentStore } from '@alert-router/aws';
 import { localStore } from '../helpers/local-dynamo';
-import { simulate } from './sim';
+import { noStats, simulate } from './sim';
 
 const { values } = parseArgs({
   options: {
@@ -27,7 +27,7 @@ const dynalite = values.dynalite
     }
   : undefined;
 
-const totals = { steps: 0, crashes: 0, sends: 0, faults: 0, incidents: 0, failedForGood: 0, redeliveries: 0 };
+const totals = noStats();
 let failed = 0;
 for (let seed = first; seed < first + count; seed++) {
   const r = await simulate({ seed, store: dynalite, trace: values.trace });

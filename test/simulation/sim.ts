@@ -3,12 +3,25 @@
  *
  * One seed drives everything: which alarms fire, how many copies SNS delivers and in what order, which store
  * operation or channel send runs next, which channel answers 500 / 429 Retry-After / times out / refuses (4xx),
- * and where a process dies (a crash before any store operation or send: what was written stays, nothing after it
- * runs). Every store operation and send is a scheduling point: one runs at a time, picked by the seeded generator,
+ * where a process dies (a crash before any store operation or send: what was written stays, nothing after it
+ * runs), and which silences are created and when they end (expire, or are removed), matching some of the alarms. Every store operation and send is a scheduling point: one runs at a time, picked by the seeded generator,
  * so a seed replays exactly. After the storm, channels heal and redeliveries and sweeps run to quiescence; then
  * the invariants are checked against what the channels received and what the store holds.
  */
-import { defaultPolicy, noticeLinks, pagerDutyDedupKey, type Incident, type Notice, type Notifier, type SendChannel } from '@alert-router/core';
+import {
+  defaultPolicy,
+  escalationFor,
+  heldBy,
+  matchingSilence,
+  noticeLinks,
+  pagerDutyDedupKey,
+  silenceMatches,
+  type Incident,
+  type Notice,
+  type Notifier,
+  type SendChannel,
+  type Silence,
+} from '@alert-router/core';
 import { acknowledgeIncident, handleSnsEvent, MemoryIncidentStore, resolveIncident, runEscalations, type IncidentStore, type Runtime } from '@alert-router/aws';
 import { RUNBOOK_ALARMS, snsNotification, type DemoAlarm } from '../../packages/local/src/demo';
 import { snsEventFromHttp } from '../../packages/local/src/lambda-events';
@@ -49,6 +62,9 @@ interface Sent {
   dedupKey: string;
   accepted: boolean;
   fault: string;
+  /** The simulated clock when it was sent, and the notice's note (a release says "was silenced by SIL-…"). */
+  at: number;
+  note: string;
 }
 
 type Fault = 'ok' | '500' | '429' | 'timeout' | '4xx';
@@ -82,19 +98,49 @@ export interface SimResult {
   seed: number;
   violations: string[];
   trace: string[];
-  stats: { steps: number; crashes: number; sends: number; faults: number; incidents: number; failedForGood: number; redeliveries: number };
+  stats: {
+    steps: number;
+    crashes: number;
+    sends: number;
+    faults: number;
+    incidents: number;
+    failedForGood: number;
+    redeliveries: number;
+    /** Silences in force at some point; episodes opened under one and announced when it ended; those that recovered under it; announced ones whose OK came under a later silence. */
+    silences: number;
+    released: number;
+    recoveredSilenced: number;
+    resolvedUnderSilence: number;
+  };
 }
 
 const T0 = Date.parse('2026-11-20T10:00:00.000Z');
 const LEASE_MS = 45_000;
 const SNS_ATTEMPTS = 8;
 
+/** Every count at zero: one run's start, or the totals of many. */
+export function noStats(): SimResult['stats'] {
+  return {
+    steps: 0,
+    crashes: 0,
+    sends: 0,
+    faults: 0,
+    incidents: 0,
+    failedForGood: 0,
+    redeliveries: 0,
+    silences: 0,
+    released: 0,
+    recoveredSilenced: 0,
+    resolvedUnderSilence: 0,
+  };
+}
+
 export async function simulate(opts: SimOptions): Promise<SimResult> {
   const random = rng(opts.seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)];
   const chance = (p: number) => random() < p;
   const trace: string[] = [];
-  const stats: SimResult['stats'] = { steps: 0, crashes: 0, sends: 0, faults: 0, incidents: 0, failedForGood: 0, redeliveries: 0 };
+  const stats = noStats();
   const made = opts.store ? await opts.store() : { store: new MemoryIncidentStore(), close: async () => {} };
   const store = made.store;
 
@@ -125,6 +171,12 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
 
   const procs: Proc[] = [];
   const sent: Sent[] = [];
+  /** The silence store of this world (what `/incident silence` wrote); an early end rewrites `endsAt` and sets `endedBy`. */
+  const silences: Silence[] = [];
+  /** When each incident was first stored, and each sweep that ran to its end: started (its `now`) and finished. */
+  const storedAt = new Map<string, number>();
+  const sweeps: { from: number; to: number }[] = [];
+  const iso = (t: number) => new Date(t).toISOString();
   const metrics = new Map<string, number>();
   let owners = 0;
   const silent = { info() {}, warn() {}, error() {} };
@@ -144,7 +196,9 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
           await point(proc, `store.${String(prop)}(${typeof a[0] === 'string' ? a[0].slice(0, 60) : ((a[0] as Incident)?.id ?? '')})`);
           inflight++;
           try {
-            return await fn.apply(target, a);
+            const r = await fn.apply(target, a);
+            if (prop === 'createIncident' && r === true && !storedAt.has((a[0] as Incident).id)) storedAt.set((a[0] as Incident).id, clock);
+            return r;
           } finally {
             inflight--;
             if (inflight === 0) settled?.();
@@ -160,7 +214,17 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
       await point(proc, `send ${channel} ${notice.event} ${notice.incident.id}`);
       const fault: Fault = faultsOn && chance(faultRate) ? pick(['500', '429', 'timeout', '4xx'] as const) : 'ok';
       const accepted = fault === 'ok';
-      sent.push({ proc: proc.id, channel, event: notice.event, incidentId: notice.incident.id, dedupKey: pagerDutyDedupKey(notice.incident), accepted, fault });
+      sent.push({
+        proc: proc.id,
+        channel,
+        event: notice.event,
+        incidentId: notice.incident.id,
+        dedupKey: pagerDutyDedupKey(notice.incident),
+        accepted,
+        fault,
+        at: clock,
+        note: notice.note ?? '',
+      });
       proc.sent.push({ channel, incidentId: notice.incident.id, event: notice.event });
       stats.sends++;
       if (!accepted) stats.faults++;
@@ -187,8 +251,33 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     };
   }
 
+  /**
+   * A process's copy of the silences, read at a scheduling point like any store read: the alarm path asks at the
+   * moment it decides; a sweep's refresh takes a snapshot that may be stale by the time it is used.
+   */
+  function silencesFor(proc: Proc) {
+    let copy: Silence[] = [];
+    return {
+      silencedBy: async (n: { alarmName: string }) => {
+        await point(proc, `silences.match(${n.alarmName})`);
+        const s = matchingSilence(silences, n, iso(clock));
+        return s ? `${s.id} by ${s.author}: ${s.reason}` : null;
+      },
+      silenceCache: {
+        prefetch() {},
+        refresh: async () => {
+          await point(proc, 'silences.listActive');
+          copy = silences.filter((s) => s.endsAt > iso(clock)).map((s) => ({ ...s }));
+        },
+        match: (alarmName: string, now: string) => matchingSilence(copy, { alarmName }, now),
+        all: () => copy,
+      },
+    };
+  }
+
   function runtimeFor(proc: Proc): Runtime {
     const rt = {
+      ...silencesFor(proc),
       store: storeFor(proc),
       notifiers,
       policy,
@@ -200,7 +289,6 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
       metrics: { count: (name: string, value = 1) => metrics.set(name, (metrics.get(name) ?? 0) + value) },
       redact: (t: string) => t,
       newOwner: () => `owner-${++owners}`,
-      silenceCache: { prefetch() {}, refresh: async () => {}, match: () => null, all: () => [] },
     };
     return rt as unknown as Runtime;
   }
@@ -281,17 +369,72 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
       });
     }
   }
-  const sweep = (label: string) => spawn(`sweep ${label}`, (rt) => runEscalations(rt));
+  const sweep = (label: string) =>
+    spawn(`sweep ${label}`, async (rt) => {
+      const from = clock;
+      await runEscalations(rt);
+      sweeps.push({ from, to: clock });
+    });
+
+  // Silences: none, one or two, each matching one alarm or all of them; created before the storm (so ALARMs open
+  // under it) or at a random point of a later phase (so it holds incidents already announced), and ended at a
+  // random point of the same or a later phase: expired by the clock, or removed by a person (`/incident unsilence`).
+  const PHASES = ['storm', 'response', 'oks', 'quiescence'] as const;
+  type Phase = (typeof PHASES)[number];
+  /** Nominal start of each phase on the simulated clock (a phase lasts seconds; they are minutes apart). */
+  const phaseAt: Record<Phase, number> = { storm: T0, response: T0 + 6 * 60_000, oks: T0 + 8 * 60_000, quiescence: T0 + 13 * 60_000 };
+  type PlannedSilence = { id: string; match: string; from: Phase | 'before'; until: Phase; how: 'expire' | 'remove'; endsAt: number };
+  const planned: PlannedSilence[] = Array.from({ length: pick([0, 1, 1, 2]) }, (_, k) => {
+    const from = pick(['before', 'before', 'storm', 'response', 'oks'] as const);
+    const later = PHASES.slice(from === 'before' ? 0 : PHASES.indexOf(from));
+    const until = pick(later);
+    const how = chance(0.5) ? ('expire' as const) : ('remove' as const);
+    // An expiry lands anywhere from half a minute before its phase (between events) to a few seconds into it.
+    const endsAt = how === 'expire' ? phaseAt[until] - 30_000 + Math.floor(random() * 33_000) : phaseAt.quiescence + 3_600_000;
+    return { id: `SIL-S${k}`, match: chance(0.6) ? pick(alarms).name : 'Sim*', from, until, how, endsAt };
+  });
+  const putSilence = (p: PlannedSilence) => {
+    const s: Silence = {
+      id: p.id,
+      match: p.match,
+      reason: 'sim maintenance',
+      author: 'carol',
+      startsAt: iso(clock),
+      endsAt: iso(Math.max(p.endsAt, clock + 1)),
+      createdAt: iso(clock),
+    };
+    silences.push(s);
+    stats.silences++;
+    trace.push(`  silence ${s.id} ${s.match} from ${s.startsAt} until ${s.endsAt}`);
+  };
+  /** Starts and ends the silences planned for this phase, as processes that interleave with everything else. */
+  const silenceEvents = (phase: Phase) => {
+    for (const p of planned.filter((x) => x.from === phase))
+      spawn(`silence ${p.id} ${p.match}`, async (_rt, proc) => {
+        await point(proc, `silences.create(${p.id})`);
+        putSilence(p);
+      });
+    for (const p of planned.filter((x) => x.until === phase && x.how === 'remove'))
+      spawn(`unsilence ${p.id}`, async (_rt, proc) => {
+        await point(proc, `silences.end(${p.id})`);
+        const s = silences.find((x) => x.id === p.id);
+        if (s && !s.endedBy && s.endsAt > iso(clock)) Object.assign(s, { endedBy: 'dave', endsAt: iso(clock) });
+      });
+  };
+  for (const p of planned) trace.push(`  planned ${p.id} ${p.match}: from ${p.from}, ${p.how} in ${p.until}`);
+  for (const p of planned.filter((x) => x.from === 'before')) putSilence(p);
 
   try {
     // Phase 1: ALARMs (and some racing OKs), redeliveries, a sweep.
     for (const m of messages.filter((x) => x.early)) for (let c = 0; c < m.copies; c++) deliverMessage(m.body, m.label);
     sweep('during the storm');
+    silenceEvents('storm');
     await runToIdle();
 
     // Phase 2: response time passes: escalations (with faults), acknowledgements and resolves by people.
-    clock += 6 * 60_000;
+    clock = Math.max(clock + 60_000, phaseAt.response);
     sweep('after 6 min');
+    silenceEvents('response');
     for (const i of await store.listUnresolved()) {
       if (chance(0.3))
         spawn(`ack ${i.id}`, (rt) => acknowledgeIncident(rt, i.id, { id: 'U1', name: 'alice', via: 'slack' }, { skip: chance(0.5) ? ['slack'] : [] }));
@@ -300,7 +443,8 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     await runToIdle();
 
     // Phase 3: the OKs that had not come yet (and late copies of the ALARMs), with a sweep.
-    clock += 60_000;
+    clock = Math.max(clock + 60_000, phaseAt.oks);
+    silenceEvents('oks');
     for (const m of messages.filter((x) => !x.early)) for (let c = 0; c < m.copies; c++) deliverMessage(m.body, m.label);
     for (const m of messages.filter((x) => x.early && x.label.includes('ALARM'))) if (chance(0.3)) deliverMessage(m.body, `${m.label} late copy`);
     sweep('with the OKs');
@@ -311,8 +455,9 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     crashesOn = false;
     trace.push('-- quiescence');
     for (let round = 0; round < 40; round++) {
-      clock += 5 * 60_000;
+      clock = Math.max(clock + 5 * 60_000, round === 0 ? phaseAt.quiescence : 0);
       sweep(`quiescence ${round}`);
+      if (round === 0) silenceEvents('quiescence');
       await runToIdle();
       const due = await store.listDue(new Date(clock + 365 * 86_400_000).toISOString(), 1000);
       if (!due.some((i) => Object.values(i.deliveries).some((d) => d.status === 'pending' || (d.status === 'failed' && d.retryable !== false)))) break;
@@ -344,6 +489,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
           if (!d.error) v.push(`${i.id} notice ${key} failed for good without a reason`);
         }
       }
+      checkSilenced(i, v);
       const mine = sent.filter((s) => s.incidentId === i.id && s.accepted);
       for (const channel of ['pagerduty', 'slack', 'email'] as const) {
         const onChannel = mine.filter((s) => s.channel === channel);
@@ -369,5 +515,60 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     if ((metrics.get('NoticesFailedPermanently') ?? 0) < failedForGood)
       v.push(`metric NoticesFailedPermanently ${metrics.get('NoticesFailedPermanently') ?? 0} < ${failedForGood} notices failed for good`);
     return v;
+  }
+
+  /** A matching silence was in force at some moment of [from, to] (its final start and end, after any removal). */
+  function silencedDuring(alarmName: string, from: number, to: number): boolean {
+    return silences.some((s) => silenceMatches(s, alarmName) && Date.parse(s.startsAt) <= to && Date.parse(s.endsAt) > from);
+  }
+
+  /** The invariants of silences, for one incident. */
+  function checkSilenced(i: Incident, v: string[]): void {
+    const mine = sent.filter((s) => s.incidentId === i.id);
+    const opened = i.timeline.find((e) => e.type === 'silenced' && !e.by);
+    const held = opened ? heldBy(opened.detail ?? null) : null;
+    const channels = i.channels.filter((c): c is SendChannel => c !== 'dashboard');
+    if (!held) {
+      // If we notified, we resolve: an incident announced before a silence, whose OK came while it was in force.
+      const firstPage = mine.find((s) => s.accepted && s.event === 'trigger');
+      if (firstPage && i.resolvedAt && silencedDuring(i.alarmName, Date.parse(i.resolvedAt), Date.parse(i.resolvedAt))) stats.resolvedUnderSilence++;
+      return;
+    }
+    const created = storedAt.get(i.id) ?? T0;
+    const resolved = i.resolvedAt ? Date.parse(i.resolvedAt) : Infinity;
+    if (!i.releasedAt) {
+      // Recovered during the silence: nothing at all is sent.
+      stats.recoveredSilenced++;
+      if (mine.length > 0) v.push(`${i.id}: opened under ${held.id}, never released, yet sent ${mine.map((s) => `${s.event}:${s.channel}`).join(', ')}`);
+      // ...and it did recover during the silence: no sweep ran to its end, silence-free, while it was unresolved.
+      const missed = sweeps.find((w) => w.from >= created && w.to < resolved && !silencedDuring(i.alarmName, w.from, w.to));
+      if (missed)
+        v.push(`${i.id}: opened under ${held.id}, still unresolved after the sweep at ${iso(missed.from)} that ran with no silence in force, never announced`);
+      return;
+    }
+    stats.released++;
+    const holding = silences.filter((h) => silenceMatches(h, i.alarmName) && Date.parse(h.startsAt) <= created && Date.parse(h.endsAt) > created);
+    const releasedAt = Date.parse(i.releasedAt);
+    if (!i.timeline.some((e) => e.type === 'silenced' && e.by === 'escalation' && e.detail?.includes(`was silenced by ${held.id} `)))
+      v.push(`${i.id}: released without the "was silenced by ${held.id}" mark on its timeline`);
+    for (const s of mine.filter((x) => x.at < releasedAt))
+      v.push(`${i.id}: ${s.channel} got ${s.event} at ${iso(s.at)}, before its release at ${i.releasedAt}`);
+    for (const channel of channels) {
+      const triggers = mine.filter((s) => s.channel === channel && s.event === 'trigger');
+      const landed = triggers.filter((s) => s.accepted);
+      // Announced at least once after the end (more than once only after a crash: the generic check), or on record why not.
+      const d = i.deliveries[`trigger:${channel}`];
+      const whyNot = d && ((d.status === 'failed' && d.retryable === false) || (d.status === 'skipped' && i.status === 'resolved'));
+      if (landed.length === 0 && !whyNot)
+        v.push(`${i.id}: opened under ${held.id}, released at ${i.releasedAt}, never announced on ${channel} (${d?.status ?? 'no notice'})`);
+      for (const t of triggers.filter((x) => x.at >= releasedAt && !x.note.includes(`was silenced by ${held.id} `)))
+        v.push(`${i.id}: the release trigger on ${channel} does not say it was silenced by ${held.id} ("${t.note}")`);
+      for (const t of triggers.filter((x) => holding.some((h) => Date.parse(h.endsAt) > x.at)))
+        v.push(`${i.id}: ${channel} got its trigger at ${iso(t.at)} while a silence that held it since it opened was in force`);
+    }
+    // Its escalation counts from the release: no step before the release's first deadline.
+    const deadline = escalationFor(i.severity, i.releasedAt, policy)?.nextAt;
+    const early = i.timeline.filter((e) => e.type === 'escalated' && (!deadline || e.at < deadline));
+    if (early.length > 0) v.push(`${i.id}: escalated at ${early[0].at}, before its deadline from the release (${deadline ?? 'none'})`);
   }
 }

@@ -37,7 +37,7 @@ export interface SweepDeps extends DeliveryDeps {
  */
 export async function runEscalations(rt: SweepDeps, limit = 100): Promise<EscalationRun> {
   const now = rt.now().toISOString();
-  const released = await releaseEndedSilences(rt, now);
+  const released = await releaseEndedSilences(rt);
   const due = await rt.store.listDue(now, limit);
   const run: EscalationRun = { due: due.length, escalated: [], redelivered: [], skipped: [], failed: [], released };
   if (due.some((i) => i.status === 'open')) await freshSilences(rt);

@@ -22,7 +22,7 @@ export interface ReleaseDeps extends DeliveryDeps {
 }
 
 /** Never fails the sweep it is part of: what cannot be read or written now is released by a later sweep. */
-export async function releaseEndedSilences(rt: ReleaseDeps, now: string): Promise<Released[]> {
+export async function releaseEndedSilences(rt: ReleaseDeps): Promise<Released[]> {
   const redact = rt.redact ?? ((t: string) => t);
   let held: Incident[];
   try {
@@ -35,6 +35,8 @@ export async function releaseEndedSilences(rt: ReleaseDeps, now: string): Promis
     return [];
   }
   const silences = rt.silenceCache.all();
+  // As of the read, not of the sweep's start: a silence created since may already hold an incident listed here.
+  const now = rt.now().toISOString();
   const released = await Promise.all(
     held.map((i) =>
       releaseOne(rt, i, silences, now).catch((err: Error) => {
