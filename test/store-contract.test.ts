@@ -1,6 +1,7 @@
 /**
- * One contract for every IncidentStore adapter: the DynamoDB adapter (on dynalite) and the in-memory one that the
- * simulation drives must answer the same way, so that what the simulation proves holds for the real store.
+ * One contract for every IncidentStore adapter: the DynamoDB adapter (on dynalite), the SQLite one of the embedded
+ * default and the in-memory one that the simulation drives must answer the same way, so that what the simulation
+ * proves holds for the real stores.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pendingNotice, type Incident } from '@alert-router/core';
@@ -8,6 +9,7 @@ import { DynamoIncidentStore, MemoryIncidentStore, type IncidentStore } from '@a
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { makeIncident } from './helpers/incident-factory';
 import { localStore } from './helpers/local-dynamo';
+import { SqliteIncidentStore } from '../packages/local/src/sqlite-store';
 
 const KEY = 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:Contract';
 const T = (s: number) => new Date(Date.UTC(2026, 10, 20, 10, 0, s)).toISOString();
@@ -36,6 +38,17 @@ const adapters: Record<string, () => Promise<Adapter>> = {
       corrupt: async (id) =>
         void (await local.db.send(new PutCommand({ TableName: local.tableName, Item: { pk: `INC#${id}`, sk: 'INC', id, status: 'gone' } }))),
       close: local.close,
+    };
+  },
+  sqlite: async () => {
+    const store = new SqliteIncidentStore();
+    return {
+      store,
+      corrupt: async (id) =>
+        void (store as unknown as { db: { prepare(sql: string): { run(...a: unknown[]): unknown } } }).db
+          .prepare("INSERT INTO incidents (id, rev, body, day, day_key) VALUES (?, 1, ?, '2026-11-20', ?)")
+          .run(id, JSON.stringify({ id, status: 'gone' }), id),
+      close: async () => store.close(),
     };
   },
 };
