@@ -175,6 +175,17 @@ describe.each(Object.keys(adapters))('IncidentStore contract: %s', (name) => {
     expect((await a.store.listOpenedBetween(T(0), T(60))).map((i) => i.id)).toEqual(['INC-B', 'INC-A']);
   });
 
+  it('pages unresolved and by-day incidents with a keyset cursor (`before`, exclusive)', async () => {
+    for (let n = 1; n <= 5; n++) await a.store.createIncident(withPending(`INC-${n}`, 'o', T(n)));
+    const first = await a.store.listUnresolved(2);
+    expect(first.map((i) => i.id)).toEqual(['INC-5', 'INC-4']);
+    const cursor = `${first[1].openedAt}#${first[1].id}`;
+    expect((await a.store.listUnresolved(2, cursor)).map((i) => i.id)).toEqual(['INC-3', 'INC-2']);
+    const day = T(0).slice(0, 10);
+    expect((await a.store.listByDay(day, { before: cursor, newestFirst: true, limit: 10 })).map((i) => i.id)).toEqual(['INC-3', 'INC-2', 'INC-1']);
+    expect(await a.store.listUnresolved(10, `${T(1)}#INC-1`)).toEqual([]);
+  });
+
   it('keeps a raw message whole, however long', async () => {
     const raw = `${'é'.repeat(150_000)}${'x'.repeat(120_000)}`;
     await a.store.putDeadLetter({ at: T(0), reason: 'kept', source: 'sns', raw });

@@ -79,6 +79,8 @@ function withoutEpisode(l: Latch): Latch {
 }
 
 type Row = { body: string };
+/** Sorts after every key (keys are ISO time + '#' + id). */
+const END = '\uffff';
 
 export class SqliteIncidentStore extends RevisionedIncidentStore {
   private readonly db: Database.Database;
@@ -102,10 +104,10 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
       getIncident: s('SELECT body FROM incidents WHERE id = ?'),
       insertIncident: s(`INSERT INTO incidents (${cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
       replaceIncident: s('UPDATE incidents SET rev = ?, body = ?, day = ?, day_key = ?, open_key = ?, due_key = ?, held = ? WHERE id = ? AND rev = ?'),
-      unresolved: s('SELECT body FROM incidents WHERE open_key IS NOT NULL ORDER BY open_key DESC LIMIT ?'),
+      unresolved: s('SELECT body FROM incidents WHERE open_key IS NOT NULL AND open_key < ? ORDER BY open_key DESC LIMIT ?'),
       held: s('SELECT body FROM incidents WHERE open_key IS NOT NULL AND held = 1 ORDER BY open_key DESC LIMIT ?'),
-      byDayAsc: s('SELECT body FROM incidents WHERE day = ? AND day_key >= ? AND day_key <= ? ORDER BY day_key ASC LIMIT ?'),
-      byDayDesc: s('SELECT body FROM incidents WHERE day = ? AND day_key >= ? AND day_key <= ? ORDER BY day_key DESC LIMIT ?'),
+      byDayAsc: s('SELECT body FROM incidents WHERE day = ? AND day_key >= ? AND day_key <= ? AND day_key < ? ORDER BY day_key ASC LIMIT ?'),
+      byDayDesc: s('SELECT body FROM incidents WHERE day = ? AND day_key >= ? AND day_key <= ? AND day_key < ? ORDER BY day_key DESC LIMIT ?'),
       due: s('SELECT body FROM incidents WHERE due_key IS NOT NULL AND due_key <= ? ORDER BY due_key ASC LIMIT ?'),
       putDeadLetter: s('INSERT INTO dead_letters (day, at, reason, source, raw) VALUES (?, ?, ?, ?, ?)'),
       deadLetters: s('SELECT at, reason, source, raw FROM dead_letters WHERE day = ? ORDER BY at, seq'),
@@ -216,13 +218,13 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     return this.q.replaceIncident.run(stored.rev, JSON.stringify(stored), c.day, c.dayKey, c.openKey, c.dueKey, c.held, stored.id, expectedRev).changes === 1;
   }
 
-  async listUnresolved(limit = 500): Promise<Incident[]> {
-    return this.rows(this.q.unresolved.all(limit));
+  async listUnresolved(limit = 500, before?: string): Promise<Incident[]> {
+    return this.rows(this.q.unresolved.all(before ?? END, limit));
   }
 
   async listByDay(day: string, opts: DayQuery = {}): Promise<Incident[]> {
     const stmt = opts.newestFirst ? this.q.byDayDesc : this.q.byDayAsc;
-    return this.rows(stmt.all(day, opts.from ?? '', opts.to ? `${opts.to}~` : '\uffff', opts.limit ?? 10_000));
+    return this.rows(stmt.all(day, opts.from ?? '', opts.to ? `${opts.to}~` : END, opts.before ?? END, opts.limit ?? 10_000));
   }
 
   async listDue(now: string, limit = 100): Promise<Incident[]> {

@@ -107,9 +107,9 @@ export class MemoryIncidentStore extends RevisionedIncidentStore {
     return true;
   }
 
-  async listUnresolved(limit = 500): Promise<Incident[]> {
+  async listUnresolved(limit = 500, before?: string): Promise<Incident[]> {
     return this.all()
-      .filter((i) => i.status !== 'resolved')
+      .filter((i) => i.status !== 'resolved' && (!before || `${i.openedAt}#${i.id}` < before))
       .sort((a, b) => (b.openedAt + b.id).localeCompare(a.openedAt + a.id))
       .slice(0, limit);
   }
@@ -118,7 +118,10 @@ export class MemoryIncidentStore extends RevisionedIncidentStore {
     const sorted = this.all()
       .filter(
         (i) =>
-          i.openedAt.slice(0, 10) === day && (!opts.from || `${i.openedAt}#${i.id}` >= opts.from) && (!opts.to || `${i.openedAt}#${i.id}` <= `${opts.to}~`),
+          i.openedAt.slice(0, 10) === day &&
+          (!opts.from || `${i.openedAt}#${i.id}` >= opts.from) &&
+          (!opts.to || `${i.openedAt}#${i.id}` <= `${opts.to}~`) &&
+          (!opts.before || `${i.openedAt}#${i.id}` < opts.before),
       )
       .sort((a, b) => (a.openedAt + a.id).localeCompare(b.openedAt + b.id));
     if (opts.newestFirst) sorted.reverse();
