@@ -83,7 +83,8 @@ type Row = { body: string };
 const END = '\uffff';
 
 export class SqliteIncidentStore extends RevisionedIncidentStore {
-  private readonly db: Database.Database;
+  /** The database, shared with the silences and replay claims of the same file (sqlite-records.ts). */
+  readonly db: Database.Database;
   private readonly q: Record<string, Database.Statement>;
 
   /** `file`: a database file (WAL); omitted, the database lives in memory. */

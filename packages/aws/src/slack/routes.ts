@@ -11,7 +11,6 @@ import type { Runtime } from '../runtime';
 import { runSlashCommand, slashCommandForm } from './commands';
 import { handleInteraction, parseInteractionPayload } from './interactions';
 import { ephemeral, type SlackReply } from './replies';
-import { claimSlackSignature } from './replay-store';
 import { postToResponseUrl, SLACK_DEADLINE_MS } from './timing';
 import { formBody, ReplayCache, verifySlackRequest } from './verify';
 
@@ -116,7 +115,7 @@ export async function slackRoutes(event: HttpEvent, rt: Runtime): Promise<HttpRe
   const requestTimestamp = Number(header(event, 'x-slack-request-timestamp')!.trim());
   let first: boolean;
   try {
-    first = await claimSlackSignature(rt.db, rt.config.tableName, signature, { nowSeconds: Math.floor(now.getTime() / 1000), requestTimestamp });
+    first = await rt.replayClaims(signature, { nowSeconds: Math.floor(now.getTime() / 1000), requestTimestamp });
   } catch (err) {
     const e = err as Error;
     rt.logger.error('slack replay check failed; request not acted on', { error: rt.redact(e.message), name: e.name, path: event.rawPath });
