@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import Database from 'libsql';
 import { incidentDueAt, storedIncidentKey, type Incident } from '@alert-router/core';
 import {
+  advancedLatch,
   RevisionedIncidentStore,
   type DayQuery,
   type DeadLetter,
@@ -58,18 +59,6 @@ function indexColumns(i: Incident): { day: string; dayKey: string; openKey: stri
     openKey: i.status === 'resolved' ? null : key,
     dueKey: due ? `${due}#${i.id}` : null,
     held: i.silencedBy ? 1 : 0,
-  };
-}
-
-/** The latch after a newer state change: what every change writes. */
-function advanced(old: Latch | undefined, incidentKey: string, changedAt: string, f: { alarmName: string; messageId: string | null }): Latch {
-  return {
-    ...(old ?? {}),
-    lastChange: changedAt,
-    incidentKey,
-    alarmName: f.alarmName,
-    lastMessageId: f.messageId ?? '',
-    flips: [...(old?.flips ?? []), changedAt],
   };
 }
 
@@ -144,7 +133,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
       const old = this.latch(slot);
       if (old && !(old.lastChange < changedAt)) return { old, wrote: false };
       this.writeLatch(slot, {
-        ...advanced(old, incidentKey, changedAt, f),
+        ...advancedLatch(old, incidentKey, changedAt, f),
         openId: old?.openId ?? id,
         openedAt: old?.openedAt ?? f.now,
         severity: old?.severity ?? f.severity,
@@ -167,7 +156,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     const written = this.atomically(() => {
       const old = this.latch(slot);
       if (old && !(old.lastChange < changedAt)) return { old, wrote: false };
-      const next = advanced(old, incidentKey, changedAt, f);
+      const next = advancedLatch(old, incidentKey, changedAt, f);
       this.writeLatch(slot, old?.openId ? { ...withoutEpisode(next), closedId: old.openId, closedChange: changedAt } : next);
       return { old, wrote: true };
     });

@@ -1,20 +1,17 @@
 import { incidentDueAt, storedIncidentKey, type Incident } from '@alert-router/core';
-import { RevisionedIncidentStore, type DayQuery, type DeadLetter, type Latch, type ProblemFields, type ProblemResult, type RecoveryResult } from './port';
+import {
+  advancedLatch,
+  RevisionedIncidentStore,
+  type DayQuery,
+  type DeadLetter,
+  type Latch,
+  type ProblemFields,
+  type ProblemResult,
+  type RecoveryResult,
+} from './port';
 import { validIncident } from './validate';
 
 const copy = <T>(v: T): T => structuredClone(v);
-
-/** The latch after a newer state change: what every change writes. */
-function advanced(old: Latch | undefined, incidentKey: string, changedAt: string, f: { alarmName: string; messageId: string | null }): Latch {
-  return {
-    ...(old ?? {}),
-    lastChange: changedAt,
-    incidentKey,
-    alarmName: f.alarmName,
-    lastMessageId: f.messageId ?? '',
-    flips: [...(old?.flips ?? []), changedAt],
-  };
-}
 
 /**
  * The port in memory, with the DynamoDB adapter's semantics (conditional writes, what each write returns), for
@@ -34,7 +31,7 @@ export class MemoryIncidentStore extends RevisionedIncidentStore {
       return { kind: 'conflict', latch, incident };
     }
     const next: Latch = {
-      ...advanced(old, incidentKey, changedAt, f),
+      ...advancedLatch(old, incidentKey, changedAt, f),
       openId: old?.openId ?? id,
       openedAt: old?.openedAt ?? f.now,
       severity: old?.severity ?? f.severity,
@@ -53,7 +50,7 @@ export class MemoryIncidentStore extends RevisionedIncidentStore {
       const id = latch.closedChange === changedAt ? latch.closedId : latch.openId;
       return { kind: 'conflict', latch, incident: id ? await this.getIncident(id) : null };
     }
-    const next = advanced(old, incidentKey, changedAt, f);
+    const next = advancedLatch(old, incidentKey, changedAt, f);
     if (old?.openId) {
       next.closedId = old.openId;
       next.closedChange = changedAt;

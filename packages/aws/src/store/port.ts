@@ -212,3 +212,15 @@ export abstract class RevisionedIncidentStore implements IncidentStore {
 
 /** Chunk size of kept raw messages (characters: at most 3 bytes each in UTF-8, well under an item's 400 KB). */
 export const DEAD_LETTER_CHUNK = 100_000;
+
+/** The latch after a newer state change: what every change writes. */
+export function advancedLatch(old: Latch | undefined, incidentKey: string, changedAt: string, f: { alarmName: string; messageId: string | null }): Latch {
+  return {
+    ...(old ?? {}),
+    lastChange: changedAt,
+    incidentKey,
+    alarmName: f.alarmName,
+    lastMessageId: f.messageId ?? '',
+    flips: [...(old?.flips ?? []), changedAt],
+  };
+}
