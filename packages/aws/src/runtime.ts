@@ -11,7 +11,7 @@ import { createNotifiers } from './notifiers/channels';
 import { deliverWithRetry } from './notifiers/retry';
 import { powertoolsMetrics, reportStartupError, routerLogger, RouterMetrics } from './observability';
 import { DynamoSilenceStore, SilenceCache, type SilenceStore } from './silences';
-import { claimSlackSignature, type ReplayClaims } from './slack/replay-store';
+import type { ReplayClaims } from './slack/replay-store';
 import { DynamoIncidentStore } from './store';
 
 /** Everything a handler needs, built once per cold start from the environment. */
@@ -20,8 +20,8 @@ export interface Runtime extends PipelineDeps {
   db: DynamoDBDocumentClient;
   metrics: RouterMetrics;
   silences: SilenceStore;
-  /** Slack replay protection shared by every container (slack/replay-store.ts). */
-  replayClaims: ReplayClaims;
+  /** Slack replay protection shared by every container; default: the table (slack/replay-store.ts). */
+  replayClaims?: ReplayClaims;
   silenceCache: SilenceCache;
   /** Strips every configured secret from a text before it is logged, stored or thrown. */
   redact: (text: string) => string;
@@ -64,7 +64,7 @@ export function buildRuntime(config: RouterConfig, overrides: Partial<Runtime> =
     config,
     silences,
     silenceCache,
-    replayClaims: overrides.replayClaims ?? ((signature, opts) => claimSlackSignature(db, config.tableName, signature, opts)),
+    replayClaims: overrides.replayClaims,
     db,
     policy,
     notifiers,
