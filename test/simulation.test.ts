@@ -6,7 +6,7 @@ import { simulate, type SimResult } from './simulation/sim';
 
 const SEEDS = Number(process.env.SIM_SEEDS ?? 500);
 const DYNALITE_SEEDS = Number(process.env.SIM_DYNALITE_SEEDS ?? 6);
-const SQLITE_SEEDS = Number(process.env.SIM_SQLITE_SEEDS ?? 40);
+const SQLITE_SEEDS = Number(process.env.SIM_SQLITE_SEEDS ?? 200);
 const FIRST = Number(process.env.SIM_FIRST_SEED ?? 1);
 
 function report(r: SimResult): string {
