@@ -69,15 +69,14 @@ async function main(): Promise<void> {
   process.stdout.write = (() => true) as typeof process.stdout.write; // the outbox lines
   const { startRouter } = await import('../packages/local/src/router');
   const { RUNBOOK_ALARMS, snsNotification } = await import('../packages/local/src/demo');
-  const { createDocumentClient, DynamoIncidentStore } = await import('@alert-router/aws');
+  const { runtime } = await import('@alert-router/aws');
   const { makeIncident } = await import('../test/helpers/incident-factory');
   const { launchChromium } = await import('../test/helpers/browser');
 
   const router = await startRouter({ port: 0, demo: true, schedules: false, log: () => undefined });
   try {
     const url = router.url;
-    const db = createDocumentClient({ region: process.env.AWS_REGION ?? 'us-east-1', endpoint: router.dynamo.endpoint });
-    const store = new DynamoIncidentStore(db, process.env.ROUTER_TABLE!);
+    const { store } = await runtime(); // the router's own store, whichever it is
     for (const i of history(Date.now(), (o) => makeIncident(o))) await store.createIncident(i);
 
     const sns = async (body: unknown) => {

@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoIncidentStore } from '@alert-router/aws';
 import type { Incident } from '@alert-router/core';
 import { alarmMessage, snsNotification, type DemoAlarm } from '../packages/local/src/demo';
 import { withDataDir } from './helpers/data-dir';
@@ -77,7 +76,7 @@ describe('npm start: a 301 KB alarm', () => {
       await app.stop();
     }
 
-    const kept = await withDataDir(dir, (doc, table) => new DynamoIncidentStore(doc, table).listDeadLetters(at.toISOString().slice(0, 10)));
+    const kept = await withDataDir(dir, ({ incidents }) => incidents.listDeadLetters(at.toISOString().slice(0, 10)));
     const whole = kept.filter((d) => d.raw === sns.Message);
     expect(whole).toHaveLength(1);
     expect(whole[0].reason).toMatch(/an alarm message of \d+ characters; the incident keeps its fields trimmed/);

@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signSlackRequest, SilenceStore } from '@alert-router/aws';
+import { signSlackRequest } from '@alert-router/aws';
 import { snsNotification, type DemoAlarm } from '../packages/local/src/demo';
-import { LOCAL_TABLE, withDataDir } from './helpers/data-dir';
+import { withDataDir } from './helpers/data-dir';
 import { startRouterProcess, type StartedRouter } from './helpers/npm-start';
 import { slashCommandBody } from './helpers/slack-requests';
 
@@ -33,7 +33,7 @@ function alarm(name: string): DemoAlarm {
 describe('npm start: the silence pattern attack', () => {
   let dir: string;
   let app: StartedRouter | undefined;
-  const start = () => startRouterProcess(['--data', dir], { SLACK_SIGNING_SECRET: SECRET, ROUTER_TABLE: LOCAL_TABLE });
+  const start = () => startRouterProcess(['--data', dir], { SLACK_SIGNING_SECRET: SECRET });
 
   beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'alert-router-pattern-'));
@@ -79,13 +79,13 @@ describe('npm start: the silence pattern attack', () => {
     } finally {
       await app.stop();
     }
-    const stored = await withDataDir(dir, (doc, table) => new SilenceStore(doc, table).listActive(new Date().toISOString()));
+    const stored = await withDataDir(dir, ({ silences }) => silences.listActive(new Date().toISOString()));
     expect(stored.filter((s) => s.match === pattern)).toEqual([]);
   });
 
   it('with that silence already in the store, every alarm routes and /health answers', async () => {
-    const legacy = await withDataDir(dir, (doc, table) =>
-      new SilenceStore(doc, table).create({
+    const legacy = await withDataDir(dir, ({ silences }) =>
+      silences.create({
         match: EVIL,
         reason: 'written before patterns were checked',
         author: 'legacy',

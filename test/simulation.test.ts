@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { DynamoIncidentStore } from '@alert-router/aws';
+import { SqliteIncidentStore } from '../packages/local/src/sqlite-store';
 import { localStore } from './helpers/local-dynamo';
 import { simulate, type SimResult } from './simulation/sim';
 
 const SEEDS = Number(process.env.SIM_SEEDS ?? 500);
 const DYNALITE_SEEDS = Number(process.env.SIM_DYNALITE_SEEDS ?? 6);
+const SQLITE_SEEDS = Number(process.env.SIM_SQLITE_SEEDS ?? 200);
 const FIRST = Number(process.env.SIM_FIRST_SEED ?? 1);
 
 function report(r: SimResult): string {
@@ -42,6 +44,19 @@ describe('deterministic simulation: concurrent ALARM/OK copies, redeliveries, sw
         store: async () => {
           const local = await localStore();
           return { store: new DynamoIncidentStore(local.db, local.tableName), close: local.close };
+        },
+      });
+      if (r.violations.length > 0) expect.fail(report(r));
+    }
+  }, 600_000);
+
+  it(`${SQLITE_SEEDS} seeds on the SQLite adapter (in memory)`, async () => {
+    for (let seed = FIRST; seed < FIRST + SQLITE_SEEDS; seed++) {
+      const r = await simulate({
+        seed,
+        store: async () => {
+          const store = new SqliteIncidentStore();
+          return { store, close: async () => store.close() };
         },
       });
       if (r.violations.length > 0) expect.fail(report(r));

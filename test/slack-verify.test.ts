@@ -12,7 +12,7 @@ import {
   verifySlackRequest,
   type Runtime,
 } from '@alert-router/aws';
-import { REPLAY_TTL_SECONDS, replayKey } from '../packages/aws/src/slack/replay-store';
+import { claimSlackSignature, REPLAY_TTL_SECONDS, replayKey } from '../packages/aws/src/slack/replay-store';
 import { RUNBOOK_ALARMS, snsNotification } from '../packages/local/src/demo';
 import { apiGatewayEvent } from '../packages/local/src/lambda-events';
 import { routerWithPeers } from './helpers/router-runtime';
@@ -241,8 +241,8 @@ describe('Slack routes refuse unverified requests with 401 and change nothing', 
   });
 
   it('when the replay claim cannot be written, the request is not acted on and the person is told', async () => {
-    // Same table for the incident store, a missing one for the claim: the command would succeed if it ran.
-    const rt = { ...env.rt, config: { ...env.rt.config, tableName: 'no-such-table' } };
+    // The incident store works, the claim fails (its table unreachable): the command would succeed if it ran.
+    const rt = { ...env.rt, replayClaims: () => claimSlackSignature(env.rt.db, 'no-such-table', 'v0=x', { nowSeconds: 0, requestTimestamp: 0 }) };
     const before = await snapshot();
     const body = ackBody();
     const r = await slackRoutes(event(body, signSlackRequest(SECRET, body, Math.floor(clock / 1000))), rt);

@@ -1,13 +1,17 @@
 /**
- * One contract for every IncidentStore adapter: the DynamoDB adapter (on dynalite) and the in-memory one that the
- * simulation drives must answer the same way, so that what the simulation proves holds for the real store.
+ * One contract for every IncidentStore adapter: the DynamoDB adapter (on dynalite), the SQLite one of the embedded
+ * default and the in-memory one that the simulation drives must answer the same way, so that what the simulation
+ * proves holds for the real stores.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pendingNotice, type Incident } from '@alert-router/core';
-import { DynamoIncidentStore, MemoryIncidentStore, type IncidentStore } from '@alert-router/aws';
+import { DynamoIncidentStore, DynamoSilenceStore, MemoryIncidentStore, MemorySilenceStore, type IncidentStore, type SilenceStore } from '@alert-router/aws';
+import { claimSlackSignature, memoryReplayClaims, type ReplayClaims } from '@alert-router/aws/slack/replay-store';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { makeIncident } from './helpers/incident-factory';
 import { localStore } from './helpers/local-dynamo';
+import { SqliteIncidentStore } from '../packages/local/src/sqlite-store';
+import { SqliteSilenceStore, sqliteReplayClaims } from '../packages/local/src/sqlite-records';
 
 const KEY = 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:Contract';
 const T = (s: number) => new Date(Date.UTC(2026, 10, 20, 10, 0, s)).toISOString();
@@ -15,6 +19,8 @@ const fields = { now: T(0), severity: 'P0' as const, channels: ['pagerduty', 'sl
 
 interface Adapter {
   store: IncidentStore;
+  silences: SilenceStore;
+  replayClaims: ReplayClaims;
   /** Writes a damaged record straight into the backing store. */
   corrupt(id: string): Promise<void>;
   close(): Promise<void>;
@@ -25,6 +31,8 @@ const adapters: Record<string, () => Promise<Adapter>> = {
     const store = new MemoryIncidentStore();
     return {
       store,
+      silences: new MemorySilenceStore(),
+      replayClaims: memoryReplayClaims(),
       corrupt: async (id) => void store.incidents.set(id, { id, status: 'gone' } as unknown as Incident),
       close: async () => {},
     };
@@ -33,9 +41,24 @@ const adapters: Record<string, () => Promise<Adapter>> = {
     const local = await localStore();
     return {
       store: new DynamoIncidentStore(local.db, local.tableName),
+      silences: new DynamoSilenceStore(local.db, local.tableName),
+      replayClaims: (signature, opts) => claimSlackSignature(local.db, local.tableName, signature, { ...opts, timeoutMs: 10_000 }),
       corrupt: async (id) =>
         void (await local.db.send(new PutCommand({ TableName: local.tableName, Item: { pk: `INC#${id}`, sk: 'INC', id, status: 'gone' } }))),
       close: local.close,
+    };
+  },
+  sqlite: async () => {
+    const store = new SqliteIncidentStore();
+    return {
+      store,
+      silences: new SqliteSilenceStore(store.db),
+      replayClaims: sqliteReplayClaims(store.db),
+      corrupt: async (id) =>
+        void store.db
+          .prepare("INSERT INTO incidents (id, rev, body, day, day_key) VALUES (?, 1, ?, '2026-11-20', ?)")
+          .run(id, JSON.stringify({ id, status: 'gone' }), id),
+      close: async () => store.close(),
     };
   },
 };
@@ -162,6 +185,17 @@ describe.each(Object.keys(adapters))('IncidentStore contract: %s', (name) => {
     expect((await a.store.listOpenedBetween(T(0), T(60))).map((i) => i.id)).toEqual(['INC-B', 'INC-A']);
   });
 
+  it('pages unresolved and by-day incidents with a keyset cursor (`before`, exclusive)', async () => {
+    for (let n = 1; n <= 5; n++) await a.store.createIncident(withPending(`INC-${n}`, 'o', T(n)));
+    const first = await a.store.listUnresolved(2);
+    expect(first.map((i) => i.id)).toEqual(['INC-5', 'INC-4']);
+    const cursor = `${first[1].openedAt}#${first[1].id}`;
+    expect((await a.store.listUnresolved(2, cursor)).map((i) => i.id)).toEqual(['INC-3', 'INC-2']);
+    const day = T(0).slice(0, 10);
+    expect((await a.store.listByDay(day, { before: cursor, newestFirst: true, limit: 10 })).map((i) => i.id)).toEqual(['INC-3', 'INC-2', 'INC-1']);
+    expect(await a.store.listUnresolved(10, `${T(1)}#INC-1`)).toEqual([]);
+  });
+
   it('keeps a raw message whole, however long', async () => {
     const raw = `${'é'.repeat(150_000)}${'x'.repeat(120_000)}`;
     await a.store.putDeadLetter({ at: T(0), reason: 'kept', source: 'sns', raw });
@@ -172,5 +206,22 @@ describe.each(Object.keys(adapters))('IncidentStore contract: %s', (name) => {
   it('a damaged record is refused on read, not acted upon', async () => {
     await a.corrupt('INC-BAD');
     await expect(a.store.getIncident('INC-BAD')).rejects.toThrow(/stored incident INC-BAD is not valid/);
+  });
+
+  it('silences: created, listed while not ended, ended once', async () => {
+    const s = await a.silences.create({ match: 'Payments*', reason: 'deploy', author: 'carol', minutes: 60, now: T(0) });
+    expect(s).toMatchObject({ match: 'Payments*', startsAt: T(0), endsAt: new Date(Date.parse(T(0)) + 3_600_000).toISOString() });
+    expect((await a.silences.listActive(T(10))).map((x) => x.id)).toEqual([s.id]);
+    expect(await a.silences.end('SIL-NONE', 'alice', T(20))).toBeNull();
+    expect(await a.silences.end(s.id, 'alice', T(20))).toMatchObject({ id: s.id, endedBy: 'alice', endsAt: T(20) });
+    expect(await a.silences.end(s.id, 'bob', T(30))).toBeNull();
+    expect(await a.silences.listActive(T(30))).toEqual([]);
+  });
+
+  it('replay claims: the first claim of a signature wins, any other is a replay', async () => {
+    const times = { nowSeconds: 1_800_000_000, requestTimestamp: 1_800_000_000 };
+    expect(await a.replayClaims('v0=abc', times)).toBe(true);
+    expect(await a.replayClaims('V0=ABC ', { ...times, nowSeconds: times.nowSeconds + 60 })).toBe(false);
+    expect(await a.replayClaims('v0=def', times)).toBe(true);
   });
 });

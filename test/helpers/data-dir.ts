@@ -1,21 +1,20 @@
-import { createDocumentClient } from '@alert-router/aws';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { startDynalite } from '../../packages/local/src/dynalite';
+import { SqliteSilenceStore } from '../../packages/local/src/sqlite-records';
+import { SqliteIncidentStore } from '../../packages/local/src/sqlite-store';
 
-/** The table `npm start` creates in its store. */
-export const LOCAL_TABLE = 'alert-router-local';
+export interface DataDirStores {
+  incidents: SqliteIncidentStore;
+  silences: SqliteSilenceStore;
+}
 
 /**
- * Opens the store of `npm start -- --data DIR` from the test (the router must be stopped: dynalite keeps one
- * LevelDB open), to seed records the HTTP surface refuses or read ones it does not show.
+ * Opens the store of `npm start -- --data DIR` (SQLite, the default) from the test, with the router stopped, to seed
+ * records the HTTP surface refuses or read ones it does not show.
  */
-export async function withDataDir<T>(dir: string, use: (doc: DynamoDBDocumentClient, table: string) => Promise<T>): Promise<T> {
-  const dynamo = await startDynalite({ path: dir });
-  const doc = createDocumentClient({ region: 'us-east-1', endpoint: dynamo.endpoint });
+export async function withDataDir<T>(dir: string, use: (stores: DataDirStores) => Promise<T>): Promise<T> {
+  const incidents = SqliteIncidentStore.inDirectory(dir);
   try {
-    return await use(doc, LOCAL_TABLE);
+    return await use({ incidents, silences: new SqliteSilenceStore(incidents.db) });
   } finally {
-    doc.destroy();
-    await dynamo.close();
+    incidents.close();
   }
 }

@@ -1,10 +1,11 @@
 /**
- * `npm run simulate -- --seeds N [--from S] [--dynalite] [--seed S --trace]`: runs the deterministic simulation
+ * `npm run simulate -- --seeds N [--from S] [--dynalite | --sqlite] [--seed S --trace]`: runs the deterministic simulation
  * (see sim.ts) for as many seeds as asked; a failing seed prints its violations and a replayable trace. Exit 1 on
  * any violation.
  */
 import { parseArgs } from 'node:util';
 import { DynamoIncidentStore } from '@alert-router/aws';
+import { SqliteIncidentStore } from '../../packages/local/src/sqlite-store';
 import { localStore } from '../helpers/local-dynamo';
 import { noStats, simulate } from './sim';
 
@@ -15,22 +16,27 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     trace: { type: 'boolean', default: false },
     dynalite: { type: 'boolean', default: false },
+    sqlite: { type: 'boolean', default: false },
   },
 });
 
 const first = Number(values.seed ?? values.from);
 const count = values.seed ? 1 : Number(values.seeds);
-const dynalite = values.dynalite
-  ? async () => {
-      const local = await localStore();
-      return { store: new DynamoIncidentStore(local.db, local.tableName), close: local.close };
-    }
-  : undefined;
+const dynalite = async () => {
+  const local = await localStore();
+  return { store: new DynamoIncidentStore(local.db, local.tableName), close: local.close };
+};
+const sqlite = async () => {
+  const store = new SqliteIncidentStore();
+  return { store, close: async () => store.close() };
+};
+const store = values.dynalite ? dynalite : values.sqlite ? sqlite : undefined;
+const storeName = values.dynalite ? ' (dynalite)' : values.sqlite ? ' (sqlite)' : '';
 
 const totals = noStats();
 let failed = 0;
 for (let seed = first; seed < first + count; seed++) {
-  const r = await simulate({ seed, store: dynalite, trace: values.trace });
+  const r = await simulate({ seed, store, trace: values.trace });
   for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += r.stats[k];
   if (values.trace) console.log(r.trace.join('\n'));
   if (r.violations.length > 0) {
@@ -38,5 +44,5 @@ for (let seed = first; seed < first + count; seed++) {
     console.log(`seed ${seed}: ${r.violations.length} violation(s)\n  ${r.violations.join('\n  ')}\n  replay: npm run simulate -- --seed ${seed} --trace`);
   }
 }
-console.log(`${count} seeds from ${first}${values.dynalite ? ' (dynalite)' : ''}: ${failed} failed · ${JSON.stringify(totals)}`);
+console.log(`${count} seeds from ${first}${storeName}: ${failed} failed · ${JSON.stringify(totals)}`);
 process.exit(failed > 0 ? 1 : 0);

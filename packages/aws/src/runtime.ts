@@ -10,7 +10,8 @@ import { createDocumentClient } from './dynamo';
 import { createNotifiers } from './notifiers/channels';
 import { deliverWithRetry } from './notifiers/retry';
 import { powertoolsMetrics, reportStartupError, routerLogger, RouterMetrics } from './observability';
-import { SilenceCache, SilenceStore } from './silences';
+import { DynamoSilenceStore, SilenceCache, type SilenceStore } from './silences';
+import type { ReplayClaims } from './slack/replay-store';
 import { DynamoIncidentStore } from './store';
 
 /** Everything a handler needs, built once per cold start from the environment. */
@@ -19,6 +20,8 @@ export interface Runtime extends PipelineDeps {
   db: DynamoDBDocumentClient;
   metrics: RouterMetrics;
   silences: SilenceStore;
+  /** Slack replay protection shared by every container; default: the table (slack/replay-store.ts). */
+  replayClaims?: ReplayClaims;
   silenceCache: SilenceCache;
   /** Strips every configured secret from a text before it is logged, stored or thrown. */
   redact: (text: string) => string;
@@ -44,13 +47,14 @@ export function buildRuntime(config: RouterConfig, overrides: Partial<Runtime> =
   const policy: Policy = overrides.policy ?? defaultPolicy();
   const db = overrides.db ?? createDocumentClient({ region: config.region, endpoint: config.dynamoEndpoint });
   const notifiers: Record<SendChannel, Notifier> = overrides.notifiers ?? createNotifiers(config);
-  const silences = overrides.silences ?? new SilenceStore(db, config.tableName);
+  const silences = overrides.silences ?? new DynamoSilenceStore(db, config.tableName);
   const now = overrides.now ?? (() => new Date());
   const silenceCache = overrides.silenceCache ?? new SilenceCache(silences, policy, 15_000, () => now().getTime());
   return {
     config,
     silences,
     silenceCache,
+    replayClaims: overrides.replayClaims,
     db,
     policy,
     notifiers,

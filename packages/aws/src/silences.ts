@@ -6,23 +6,45 @@ import { TABLE } from './table';
 
 const PK = 'SILENCE';
 
+export interface NewSilence {
+  match: string;
+  reason: string;
+  author: string;
+  minutes: number;
+  now: string;
+}
+
+/** Where silences live: the DynamoDB table on AWS, SQLite in the embedded default, memory in tests. */
+export interface SilenceStore {
+  create(input: NewSilence): Promise<Silence>;
+  /** Ends a silence early; null when there is no such active silence. */
+  end(id: string, by: string, now: string): Promise<Silence | null>;
+  /** Silences that have not ended by `now` (in force or scheduled). */
+  listActive(now: string): Promise<Silence[]>;
+}
+
+/** A new silence's record: its id drawn here, so every adapter makes the same kind. */
+export function newSilence(input: NewSilence): Silence {
+  return {
+    id: `SIL-${randomBytes(3).toString('hex').toUpperCase()}`,
+    match: input.match,
+    reason: input.reason,
+    author: input.author,
+    startsAt: input.now,
+    endsAt: new Date(Date.parse(input.now) + input.minutes * 60_000).toISOString(),
+    createdAt: input.now,
+  };
+}
+
 /** Silences in the table (pk `SILENCE`, one partition: there are few). */
-export class SilenceStore {
+export class DynamoSilenceStore implements SilenceStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     private readonly tableName: string,
   ) {}
 
-  async create(input: { match: string; reason: string; author: string; minutes: number; now: string }): Promise<Silence> {
-    const s: Silence = {
-      id: `SIL-${randomBytes(3).toString('hex').toUpperCase()}`,
-      match: input.match,
-      reason: input.reason,
-      author: input.author,
-      startsAt: input.now,
-      endsAt: new Date(Date.parse(input.now) + input.minutes * 60_000).toISOString(),
-      createdAt: input.now,
-    };
+  async create(input: NewSilence): Promise<Silence> {
+    const s = newSilence(input);
     await this.db.send(
       new PutCommand({
         TableName: this.tableName,
@@ -65,6 +87,29 @@ export class SilenceStore {
       }),
     );
     return (r.Items ?? []).map((i) => strip(i)!).filter((s) => silenceIsActive(s, now) || s.startsAt > now);
+  }
+}
+
+/** Silences in memory, with the table's semantics (tests and the simulation). */
+export class MemorySilenceStore implements SilenceStore {
+  readonly silences = new Map<string, Silence>();
+
+  async create(input: NewSilence): Promise<Silence> {
+    const s = newSilence(input);
+    this.silences.set(s.id, s);
+    return { ...s };
+  }
+
+  async end(id: string, by: string, now: string): Promise<Silence | null> {
+    const s = this.silences.get(id);
+    if (!s || s.endedBy || !(s.endsAt > now)) return null;
+    const ended = { ...s, endedBy: by, endsAt: now };
+    this.silences.set(id, ended);
+    return { ...ended };
+  }
+
+  async listActive(now: string): Promise<Silence[]> {
+    return [...this.silences.values()].filter((s) => s.endsAt > now && !s.endedBy && (silenceIsActive(s, now) || s.startsAt > now)).map((s) => ({ ...s }));
   }
 }
 

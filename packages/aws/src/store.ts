@@ -224,15 +224,15 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
   }
 
   /** Unresolved incidents (open and acknowledged), newest first. */
-  async listUnresolved(limit = 500): Promise<Incident[]> {
+  async listUnresolved(limit = 500, before?: string): Promise<Incident[]> {
     const { byStatus } = TABLE.indexes;
     return this.queryAll(
       {
         TableName: this.tableName,
         IndexName: 'byStatus',
-        KeyConditionExpression: '#pk = :open',
-        ExpressionAttributeNames: { '#pk': byStatus.partitionKey },
-        ExpressionAttributeValues: { ':open': 'OPEN' },
+        KeyConditionExpression: before ? '#pk = :open AND #sk < :before' : '#pk = :open',
+        ExpressionAttributeNames: { '#pk': byStatus.partitionKey, ...(before ? { '#sk': byStatus.sortKey } : {}) },
+        ExpressionAttributeValues: { ':open': 'OPEN', ...(before ? { ':before': before } : {}) },
         ScanIndexForward: false,
       },
       limit,
@@ -244,7 +244,10 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
     const { byDay } = TABLE.indexes;
     const values: Record<string, unknown> = { ':day': `DAY#${day}` };
     let range = '';
-    if (opts.from && opts.to) {
+    if (opts.before) {
+      range = ' AND #sk < :before';
+      values[':before'] = opts.before;
+    } else if (opts.from && opts.to) {
       range = ' AND #sk BETWEEN :from AND :to';
       values[':from'] = opts.from;
       values[':to'] = `${opts.to}~`;

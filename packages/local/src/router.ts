@@ -1,15 +1,19 @@
-import { liveChannels, readConfig, readEnv } from '@alert-router/aws';
+import { buildRuntime, liveChannels, loadPolicy, readConfig, readEnv, setRuntime } from '@alert-router/aws';
 import { demoDeliveries } from './demo';
 import { ensureTable, startDynalite, type LocalDynamo } from './dynalite';
 import { LOCAL_HANDLERS } from './handlers';
+import { SqliteSilenceStore, sqliteReplayClaims } from './sqlite-records';
+import { SQLITE_FILE, SqliteIncidentStore } from './sqlite-store';
 import { startScheduler, type LocalScheduler } from './scheduler';
 import { startLocalServer, type LocalServer } from './server';
 
 export interface RouterOptions {
   port?: number;
   host?: string;
-  /** Keep the store in this folder (LevelDB) instead of memory. */
+  /** Keep the store in this folder (SQLite file, or LevelDB for dynalite) instead of memory. */
   dataDir?: string;
+  /** The embedded store: SQLite (default) or dynalite (a DynamoDB on this machine, the AWS adapter's peer). */
+  store?: LocalStoreKind;
   demo?: boolean;
   verbose?: boolean;
   /** Run the escalation/digest schedules (default true). */
@@ -17,16 +21,20 @@ export interface RouterOptions {
   log?: (line: string) => void;
 }
 
+export type LocalStoreKind = 'sqlite' | 'dynalite';
+export const LOCAL_STORES: readonly LocalStoreKind[] = ['sqlite', 'dynalite'];
+
 export interface RunningRouter {
   url: string;
   server: LocalServer;
-  dynamo: LocalDynamo;
+  /** Only with `store: 'dynalite'`. */
+  dynamo: LocalDynamo | null;
   scheduler: LocalScheduler | null;
   close(): Promise<void>;
 }
 
 /**
- * The embedded default: dynalite + the local HTTP surface + local schedules, all calling the same Lambda
+ * The embedded default: SQLite (or dynalite) + the local HTTP surface + local schedules, all calling the same Lambda
  * handlers as AWS. Configuration comes from the environment exactly as in Lambda.
  */
 export async function startRouter(opts: RouterOptions = {}): Promise<RunningRouter> {
@@ -34,14 +42,25 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   process.env.ROUTER_TABLE ||= 'alert-router-local';
   process.env.AWS_REGION ||= 'us-east-1';
   readEnv(); // every variable valid before anything starts
-  const dynamo = await startDynalite({ path: opts.dataDir });
-  process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
-  const { ROUTER_TABLE, AWS_REGION } = readEnv(process.env, ['ROUTER_TABLE', 'AWS_REGION']);
-  await ensureTable(dynamo.endpoint, ROUTER_TABLE, AWS_REGION ?? 'us-east-1');
+  const kind = opts.store ?? 'sqlite';
+  let dynamo: LocalDynamo | null = null;
+  let sqlite: SqliteIncidentStore | null = null;
+  if (kind === 'dynalite') {
+    dynamo = await startDynalite({ path: opts.dataDir });
+    process.env.DYNAMODB_ENDPOINT = dynamo.endpoint;
+    const { ROUTER_TABLE, AWS_REGION } = readEnv(process.env, ['ROUTER_TABLE', 'AWS_REGION']);
+    await ensureTable(dynamo.endpoint, ROUTER_TABLE, AWS_REGION ?? 'us-east-1');
+  } else {
+    sqlite = opts.dataDir ? SqliteIncidentStore.inDirectory(opts.dataDir) : new SqliteIncidentStore();
+  }
+  const policy = sqlite ? await loadPolicy(readConfig()) : null;
 
   const server = await startLocalServer({ handlers: LOCAL_HANDLERS, host: opts.host, port: opts.port ?? 3000, log });
   process.env.DASHBOARD_URL ||= server.url;
   const config = readConfig();
+  // Installed before the first request can be read (no await since listening): every handler runs on SQLite.
+  if (sqlite && policy)
+    setRuntime(buildRuntime(config, { policy, store: sqlite, silences: new SqliteSilenceStore(sqlite.db), replayClaims: sqliteReplayClaims(sqlite.db) }));
   const scheduler = opts.schedules === false ? null : startScheduler(LOCAL_HANDLERS, log);
 
   const live = liveChannels(config);
@@ -49,7 +68,10 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   log(`  dashboard  ${server.url}/`);
   log(`  SNS        POST ${server.url}/sns   (point an SNS HTTP subscription here, or curl an alarm JSON)`);
   log(`  webhooks   POST ${server.url}/webhooks/{sentry,gcp,azure,alertmanager,generic}   (SENTRY_CLIENT_SECRET, WEBHOOK_TOKEN)`);
-  log(`  store      dynalite ${opts.dataDir ? `in ${opts.dataDir}` : 'in memory (use --data DIR to keep incidents across restarts)'}`);
+  const where = opts.dataDir
+    ? `in ${kind === 'sqlite' ? `${opts.dataDir}/${SQLITE_FILE}` : opts.dataDir}`
+    : 'in memory (use --data DIR to keep incidents across restarts)';
+  log(`  store      ${kind} ${where}`);
   log(
     `  channels   ${Object.entries(live)
       .map(([c, on]) => `${c}: ${on ? 'live' : 'local outbox'}`)
@@ -77,7 +99,11 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
     close: async () => {
       scheduler?.stop();
       await server.close();
-      await dynamo.close();
+      if (sqlite) {
+        setRuntime(undefined);
+        sqlite.close();
+      }
+      await dynamo?.close();
     },
   };
 }

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-/** `npm start [-- --port 3000] [--data DIR] [--demo]`: the whole router on this machine. */
+/** `npm start [-- --port 3000] [--data DIR] [--store sqlite|dynalite] [--demo]`: the whole router on this machine. */
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: process.argv.slice(2),
@@ -10,6 +10,7 @@ async function main(): Promise<void> {
       port: { type: 'string', short: 'p' },
       host: { type: 'string' },
       data: { type: 'string' },
+      store: { type: 'string' },
       demo: { type: 'boolean', default: false },
       verbose: { type: 'boolean', short: 'v', default: false },
     },
@@ -24,8 +25,10 @@ async function main(): Promise<void> {
   applyLocalEnvDefaults({ verbose: values.verbose });
   const { readEnv } = await import('@alert-router/aws');
   const port = cliPort ?? readEnv(process.env, ['PORT']).PORT ?? 3000;
-  const { startRouter } = await import('./router');
-  const router = await startRouter({ port, host: values.host ?? '127.0.0.1', dataDir, demo: values.demo, verbose: values.verbose });
+  const { LOCAL_STORES, startRouter } = await import('./router');
+  const store = LOCAL_STORES.find((s) => s === (values.store ?? 'sqlite'));
+  if (!store) throw new Error(`--store: expected ${LOCAL_STORES.join(' or ')}, got "${values.store}"`);
+  const router = await startRouter({ port, host: values.host ?? '127.0.0.1', dataDir, store, demo: values.demo, verbose: values.verbose });
   const stop = async () => {
     await router.close();
     process.exit(0);

@@ -2,13 +2,11 @@
  * `GET /api/incidents` one page at a time: newest first (opened, then id), at most `limit` incidents and a `next`
  * cursor when more match. Keyset paging on the indexes' own sort key (`<openedAt>#<id>`): a page reads from
  * where the last one stopped, so every incident is reachable and none comes twice, however many there are.
- * Unresolved incidents come from the status index (any age), history from the by-day index over the window.
+ * Unresolved incidents come from the store's unresolved listing (any age), history from its by-day listing over the
+ * window, both through the store port.
  */
-import type { QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Incident, IncidentStatus, Severity } from '@alert-router/core';
-import { queryDescending } from '../index-query';
 import type { Runtime } from '../runtime';
-import { TABLE } from '../table';
 
 export const PAGE_LIMIT = { default: 100, max: 500 } as const;
 
@@ -47,26 +45,26 @@ export function decodeCursor(cursor: string): string | null {
 
 const sortKey = (i: Incident) => `${i.openedAt}#${i.id}`;
 
-function beforeCondition(pk: string, sk: string, pkValue: string, before: string): Omit<QueryCommandInput, 'TableName'> {
-  return {
-    KeyConditionExpression: '#pk = :pk AND #sk < :before',
-    ExpressionAttributeNames: { '#pk': pk, '#sk': sk },
-    ExpressionAttributeValues: { ':pk': pkValue, ':before': before },
-  };
+/** A store listing pulled page by page from `before` on, each page resuming after the last one's sort key. */
+async function* paged(page: (before: string) => Promise<Incident[]>, before: string, chunk: number): AsyncGenerator<Incident> {
+  for (let cursor = before; ;) {
+    const items = await page(cursor);
+    yield* items;
+    if (items.length < chunk) return;
+    cursor = sortKey(items[items.length - 1]);
+  }
 }
 
 function unresolved(rt: Runtime, before: string, chunk: number): AsyncGenerator<Incident> {
-  const { byStatus } = TABLE.indexes;
-  return queryDescending(rt, { IndexName: 'byStatus', ...beforeCondition(byStatus.partitionKey, byStatus.sortKey, 'OPEN', before) }, chunk);
+  return paged((b) => rt.store.listUnresolved(chunk, b), before, chunk);
 }
 
-/** The by-day index, day by day from `before`'s day back to `since`'s, stopping at `since`. */
+/** Day by day from `before`'s day back to `since`'s, stopping at `since`. */
 async function* history(rt: Runtime, since: string, before: string, chunk: number): AsyncGenerator<Incident> {
-  const { byDay } = TABLE.indexes;
   const first = Date.parse(`${since.slice(0, 10)}T00:00:00Z`);
   for (let t = Date.parse(`${before.slice(0, 10)}T00:00:00Z`); t >= first; t -= 86_400_000) {
     const day = new Date(t).toISOString().slice(0, 10);
-    for await (const i of queryDescending(rt, { IndexName: 'byDay', ...beforeCondition(byDay.partitionKey, byDay.sortKey, `DAY#${day}`, before) }, chunk)) {
+    for await (const i of paged((b) => rt.store.listByDay(day, { before: b, newestFirst: true, limit: chunk }), before, chunk)) {
       if (i.openedAt < since) return;
       yield i;
     }

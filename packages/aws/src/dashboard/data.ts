@@ -1,10 +1,9 @@
 /**
- * What the dashboard reads: unresolved incidents (status index), the incidents opened in the selected range plus
- * those opened up to a week earlier but resolved in it (by-day index, one query per day spanned) and the
+ * What the dashboard reads, through the store port: unresolved incidents, the incidents opened in the selected
+ * range plus those opened up to a week earlier but resolved in it (one by-day listing per day spanned) and the
  * silences. Never a scan.
  */
 import { createHash } from 'node:crypto';
-import { QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import {
   DASHBOARD_INCIDENT_FIELDS,
   INCIDENT_STATUSES,
@@ -23,7 +22,6 @@ import { query, type HttpEvent } from '../api/http';
 import { liveChannels } from '../config';
 import { defaultOutbox } from '../notifiers/outbox';
 import type { Runtime } from '../runtime';
-import { TABLE } from '../table';
 
 export const DEFAULT_RANGE_HOURS = 24;
 /** Most incidents one page reads from each index. */
@@ -69,48 +67,17 @@ export async function silencesInForce(rt: Runtime, now: string): Promise<Silence
     .sort((a, b) => a.endsAt.localeCompare(b.endsAt));
 }
 
-/**
- * The dashboard's reads project the list fields only (no timeline, deliveries or alarm snapshot): the same
- * index queries as the store's listUnresolved / listOpenedBetween, a fraction of the bytes to move and parse.
- */
-const PROJECTION = {
-  ProjectionExpression: DASHBOARD_INCIDENT_FIELDS.map((_, n) => `#f${n}`).join(', '),
-  names: Object.fromEntries(DASHBOARD_INCIDENT_FIELDS.map((f, n) => [`#f${n}`, f])),
-};
-
-async function queryRows(rt: Runtime, input: Omit<QueryCommandInput, 'TableName'>, limit: number): Promise<DashboardIncident[]> {
-  const out: DashboardIncident[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const r = await rt.db.send(
-      new QueryCommand({
-        ...input,
-        TableName: rt.config.tableName,
-        ProjectionExpression: PROJECTION.ProjectionExpression,
-        ExpressionAttributeNames: { ...PROJECTION.names, ...(input.ExpressionAttributeNames ?? {}) },
-        ExclusiveStartKey: start,
-        Limit: Math.min(limit - out.length, 1000),
-      }),
-    );
-    for (const item of r.Items ?? []) out.push(item as DashboardIncident);
-    start = r.LastEvaluatedKey;
-  } while (start && out.length < limit);
-  return out;
+/** The list fields of an incident: what the dashboard's pages and its JSON carry. */
+function row(i: Incident): DashboardIncident {
+  const out: Record<string, unknown> = {};
+  for (const f of DASHBOARD_INCIDENT_FIELDS)
+    if ((i as unknown as Record<string, unknown>)[f] !== undefined) out[f] = (i as unknown as Record<string, unknown>)[f];
+  return out as unknown as DashboardIncident;
 }
 
-/** Unresolved incidents (status index), newest first. */
-export function unresolvedRows(rt: Runtime, limit = READ_LIMIT): Promise<DashboardIncident[]> {
-  return queryRows(
-    rt,
-    {
-      IndexName: 'byStatus',
-      KeyConditionExpression: '#pk = :open',
-      ExpressionAttributeNames: { '#pk': TABLE.indexes.byStatus.partitionKey },
-      ExpressionAttributeValues: { ':open': 'OPEN' },
-      ScanIndexForward: false,
-    },
-    limit,
-  );
+/** Unresolved incidents, newest first. */
+export async function unresolvedRows(rt: Runtime, limit = READ_LIMIT): Promise<DashboardIncident[]> {
+  return (await rt.store.listUnresolved(limit)).map(row);
 }
 
 /** The UTC days [from, to] touches, newest first. */
@@ -121,39 +88,19 @@ function daysBetween(from: string, to: string): string[] {
   return days;
 }
 
-/** One by-day query per day [from, to) spans (sort key within [from, to]), newest opened first, with an optional filter. */
-async function byDayRows(
-  rt: Runtime,
-  from: string,
-  to: string,
-  filter: { expression: string; names: Record<string, string>; values: Record<string, unknown> } | null,
-  limit: number,
-): Promise<DashboardIncident[]> {
-  const { byDay } = TABLE.indexes;
-  const perDay = await Promise.all(
-    daysBetween(from, to).map((day) =>
-      queryRows(
-        rt,
-        {
-          IndexName: 'byDay',
-          KeyConditionExpression: '#pk = :day AND #sk BETWEEN :from AND :to',
-          ...(filter ? { FilterExpression: filter.expression } : {}),
-          ExpressionAttributeNames: { '#pk': byDay.partitionKey, '#sk': byDay.sortKey, ...(filter?.names ?? {}) },
-          ExpressionAttributeValues: { ':day': `DAY#${day}`, ':from': from, ':to': to, ...(filter?.values ?? {}) },
-          ScanIndexForward: false,
-        },
-        limit,
-      ),
-    ),
-  );
-  return perDay.flat().filter((i) => i.openedAt >= from && i.openedAt < to);
+/** One by-day listing per day [from, to) spans (sort key within [from, to]), newest opened first, with an optional filter. */
+async function byDayRows(rt: Runtime, from: string, to: string, keep: ((i: Incident) => boolean) | null, limit: number): Promise<DashboardIncident[]> {
+  const perDay = await Promise.all(daysBetween(from, to).map((day) => rt.store.listByDay(day, { from, to, newestFirst: true, limit })));
+  return perDay
+    .flat()
+    .filter((i) => i.openedAt >= from && i.openedAt < to && (!keep || keep(i)))
+    .map(row);
 }
 
 /** Incidents opened in [from, to) (by-day index, only the days the range spans), newest first; optionally only resolved ones. */
 export async function openedRows(rt: Runtime, from: string, to: string, opts: { resolvedOnly?: boolean; limit?: number } = {}): Promise<DashboardIncident[]> {
   const limit = opts.limit ?? READ_LIMIT;
-  const filter = opts.resolvedOnly ? { expression: '#st = :resolved', names: { '#st': 'status' }, values: { ':resolved': 'resolved' } } : null;
-  return (await byDayRows(rt, from, to, filter, limit)).slice(0, limit);
+  return (await byDayRows(rt, from, to, opts.resolvedOnly ? (i) => i.status === 'resolved' : null, limit)).slice(0, limit);
 }
 
 /**
@@ -174,18 +121,8 @@ export async function rangeRows(
 ): Promise<{ opened: DashboardIncident[]; earlier: DashboardIncident[] }> {
   const { from, to } = range;
   const openedFrom = range.openedFrom < from ? range.openedFrom : from;
-  const resolvedSince = '(#st = :resolved AND (#oa >= :since OR #ra >= :since))';
-  const rows = await byDayRows(
-    rt,
-    openedFrom,
-    to,
-    {
-      expression: range.all ? `#oa >= :since OR ${resolvedSince}` : resolvedSince,
-      names: { '#st': 'status', '#oa': 'openedAt', '#ra': 'resolvedAt' },
-      values: { ':resolved': 'resolved', ':since': from },
-    },
-    limit,
-  );
+  const resolvedSince = (i: Incident) => i.status === 'resolved' && (i.openedAt >= from || (i.resolvedAt ?? '') >= from);
+  const rows = await byDayRows(rt, openedFrom, to, range.all ? (i) => i.openedAt >= from || resolvedSince(i) : resolvedSince, limit);
   return {
     opened: rows.filter((i) => i.openedAt >= from).slice(0, limit),
     earlier: rows.filter((i) => i.openedAt < from && i.status === 'resolved' && (i.resolvedAt ?? '') >= from),

@@ -36,6 +36,20 @@ export const REPLAY_CLAIM_TIMEOUT_MS = 800;
 
 export const REPLAY_SORT_KEY = 'REPLAY';
 
+export interface ReplayClaimTimes {
+  nowSeconds: number;
+  requestTimestamp: number;
+  timeoutMs?: number;
+}
+
+/** Claims a verified signature for the whole deployment: true the first time, false for a replay; throws when it cannot tell. */
+export type ReplayClaims = (signature: string, opts: ReplayClaimTimes) => Promise<boolean>;
+
+/** How long a claim is kept, in seconds from the later of now and the request's timestamp. */
+export function replayClaimExpiry(opts: ReplayClaimTimes): number {
+  return Math.max(opts.nowSeconds, opts.requestTimestamp) + REPLAY_TTL_SECONDS;
+}
+
 /** The item key a signature is claimed under. */
 export function replayKey(signature: string): Record<string, string> {
   const hash = createHash('sha256').update(signature.trim().toLowerCase(), 'utf8').digest('hex');
@@ -47,17 +61,12 @@ export function replayKey(signature: string): Record<string, string> {
  * claimed (by this or another container), i.e. a replay. Throws on any other failure (DynamoDB unreachable,
  * throttled past the timeout...): the caller must then not act on the request.
  */
-export async function claimSlackSignature(
-  db: DynamoDBDocumentClient,
-  tableName: string,
-  signature: string,
-  opts: { nowSeconds: number; requestTimestamp: number; timeoutMs?: number },
-): Promise<boolean> {
+export async function claimSlackSignature(db: DynamoDBDocumentClient, tableName: string, signature: string, opts: ReplayClaimTimes): Promise<boolean> {
   try {
     await db.send(
       new PutCommand({
         TableName: tableName,
-        Item: { ...replayKey(signature), [TABLE.ttlAttribute]: Math.max(opts.nowSeconds, opts.requestTimestamp) + REPLAY_TTL_SECONDS },
+        Item: { ...replayKey(signature), [TABLE.ttlAttribute]: replayClaimExpiry(opts) },
         ConditionExpression: `attribute_not_exists(${TABLE.partitionKey})`,
       }),
       { abortSignal: AbortSignal.timeout(opts.timeoutMs ?? REPLAY_CLAIM_TIMEOUT_MS) },
@@ -67,4 +76,16 @@ export async function claimSlackSignature(
     if ((err as Error)?.name === 'ConditionalCheckFailedException') return false;
     throw err;
   }
+}
+
+/** Replay claims in memory (tests): the first claim of a signature wins until it expires. */
+export function memoryReplayClaims(): ReplayClaims {
+  const claims = new Map<string, number>();
+  return async (signature, opts) => {
+    const key = signature.trim().toLowerCase();
+    const expires = claims.get(key);
+    if (expires !== undefined && expires >= opts.nowSeconds) return false;
+    claims.set(key, replayClaimExpiry(opts));
+    return true;
+  };
 }

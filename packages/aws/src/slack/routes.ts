@@ -6,12 +6,12 @@
  * After that, Slack always gets a 200 with something a person can read: a failure of ours (DynamoDB down...)
  * is logged and answered with an ephemeral apology, never a 500 (Slack would show a bare "failed" error).
  */
+import { claimSlackSignature, type ReplayClaimTimes } from './replay-store';
 import { header, json, router, type HttpEvent, type HttpResult } from '../api/http';
 import type { Runtime } from '../runtime';
 import { runSlashCommand, slashCommandForm } from './commands';
 import { handleInteraction, parseInteractionPayload } from './interactions';
 import { ephemeral, type SlackReply } from './replies';
-import { claimSlackSignature } from './replay-store';
 import { postToResponseUrl, SLACK_DEADLINE_MS } from './timing';
 import { formBody, ReplayCache, verifySlackRequest } from './verify';
 
@@ -116,7 +116,8 @@ export async function slackRoutes(event: HttpEvent, rt: Runtime): Promise<HttpRe
   const requestTimestamp = Number(header(event, 'x-slack-request-timestamp')!.trim());
   let first: boolean;
   try {
-    first = await claimSlackSignature(rt.db, rt.config.tableName, signature, { nowSeconds: Math.floor(now.getTime() / 1000), requestTimestamp });
+    const claim = rt.replayClaims ?? ((sig: string, o: ReplayClaimTimes) => claimSlackSignature(rt.db, rt.config.tableName, sig, o));
+    first = await claim(signature, { nowSeconds: Math.floor(now.getTime() / 1000), requestTimestamp });
   } catch (err) {
     const e = err as Error;
     rt.logger.error('slack replay check failed; request not acted on', { error: rt.redact(e.message), name: e.name, path: event.rawPath });

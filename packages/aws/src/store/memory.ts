@@ -1,20 +1,17 @@
 import { incidentDueAt, storedIncidentKey, type Incident } from '@alert-router/core';
-import { RevisionedIncidentStore, type DayQuery, type DeadLetter, type Latch, type ProblemFields, type ProblemResult, type RecoveryResult } from './port';
+import {
+  advancedLatch,
+  RevisionedIncidentStore,
+  type DayQuery,
+  type DeadLetter,
+  type Latch,
+  type ProblemFields,
+  type ProblemResult,
+  type RecoveryResult,
+} from './port';
 import { validIncident } from './validate';
 
 const copy = <T>(v: T): T => structuredClone(v);
-
-/** The latch after a newer state change: what every change writes. */
-function advanced(old: Latch | undefined, incidentKey: string, changedAt: string, f: { alarmName: string; messageId: string | null }): Latch {
-  return {
-    ...(old ?? {}),
-    lastChange: changedAt,
-    incidentKey,
-    alarmName: f.alarmName,
-    lastMessageId: f.messageId ?? '',
-    flips: [...(old?.flips ?? []), changedAt],
-  };
-}
 
 /**
  * The port in memory, with the DynamoDB adapter's semantics (conditional writes, what each write returns), for
@@ -34,7 +31,7 @@ export class MemoryIncidentStore extends RevisionedIncidentStore {
       return { kind: 'conflict', latch, incident };
     }
     const next: Latch = {
-      ...advanced(old, incidentKey, changedAt, f),
+      ...advancedLatch(old, incidentKey, changedAt, f),
       openId: old?.openId ?? id,
       openedAt: old?.openedAt ?? f.now,
       severity: old?.severity ?? f.severity,
@@ -53,7 +50,7 @@ export class MemoryIncidentStore extends RevisionedIncidentStore {
       const id = latch.closedChange === changedAt ? latch.closedId : latch.openId;
       return { kind: 'conflict', latch, incident: id ? await this.getIncident(id) : null };
     }
-    const next = advanced(old, incidentKey, changedAt, f);
+    const next = advancedLatch(old, incidentKey, changedAt, f);
     if (old?.openId) {
       next.closedId = old.openId;
       next.closedChange = changedAt;
@@ -107,9 +104,9 @@ export class MemoryIncidentStore extends RevisionedIncidentStore {
     return true;
   }
 
-  async listUnresolved(limit = 500): Promise<Incident[]> {
+  async listUnresolved(limit = 500, before?: string): Promise<Incident[]> {
     return this.all()
-      .filter((i) => i.status !== 'resolved')
+      .filter((i) => i.status !== 'resolved' && (!before || `${i.openedAt}#${i.id}` < before))
       .sort((a, b) => (b.openedAt + b.id).localeCompare(a.openedAt + a.id))
       .slice(0, limit);
   }
@@ -118,7 +115,10 @@ export class MemoryIncidentStore extends RevisionedIncidentStore {
     const sorted = this.all()
       .filter(
         (i) =>
-          i.openedAt.slice(0, 10) === day && (!opts.from || `${i.openedAt}#${i.id}` >= opts.from) && (!opts.to || `${i.openedAt}#${i.id}` <= `${opts.to}~`),
+          i.openedAt.slice(0, 10) === day &&
+          (!opts.from || `${i.openedAt}#${i.id}` >= opts.from) &&
+          (!opts.to || `${i.openedAt}#${i.id}` <= `${opts.to}~`) &&
+          (!opts.before || `${i.openedAt}#${i.id}` < opts.before),
       )
       .sort((a, b) => (a.openedAt + a.id).localeCompare(b.openedAt + b.id));
     if (opts.newestFirst) sorted.reverse();

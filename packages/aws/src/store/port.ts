@@ -66,6 +66,8 @@ export interface DayQuery {
   to?: string;
   limit?: number;
   newestFirst?: boolean;
+  /** Only incidents whose `<openedAt>#<id>` sorts before this (a keyset cursor); not combined with from / to. */
+  before?: string;
 }
 
 /** A change computed from the incident as read; null: nothing to change. */
@@ -106,7 +108,8 @@ export interface IncidentStore {
   /** A newer transition folded into an open episode: counted, and on the timeline. */
   recordDuplicate(id: string, entry: TimelineEntry): Promise<boolean>;
 
-  listUnresolved(limit?: number): Promise<Incident[]>;
+  /** Unresolved incidents newest first; `before`: only those whose `<openedAt>#<id>` sorts before it (a keyset cursor). */
+  listUnresolved(limit?: number, before?: string): Promise<Incident[]>;
   listByDay(day: string, opts?: DayQuery): Promise<Incident[]>;
   listOpenedBetween(from: string, to: string, limit?: number): Promise<Incident[]>;
   /** Incidents that need the sweep at `now`: an escalation step or a notice due (lease expired, retry due). */
@@ -131,7 +134,7 @@ export abstract class RevisionedIncidentStore implements IncidentStore {
   abstract createIncident(incident: Incident): Promise<boolean>;
   abstract getIncident(id: string): Promise<Incident | null>;
   abstract replaceIncident(next: Incident, expectedRev: number): Promise<boolean>;
-  abstract listUnresolved(limit?: number): Promise<Incident[]>;
+  abstract listUnresolved(limit?: number, before?: string): Promise<Incident[]>;
   abstract listByDay(day: string, opts?: DayQuery): Promise<Incident[]>;
   abstract listDue(now: string, limit?: number): Promise<Incident[]>;
   abstract listHeld(limit?: number): Promise<Incident[]>;
@@ -209,3 +212,15 @@ export abstract class RevisionedIncidentStore implements IncidentStore {
 
 /** Chunk size of kept raw messages (characters: at most 3 bytes each in UTF-8, well under an item's 400 KB). */
 export const DEAD_LETTER_CHUNK = 100_000;
+
+/** The latch after a newer state change: what every change writes. */
+export function advancedLatch(old: Latch | undefined, incidentKey: string, changedAt: string, f: { alarmName: string; messageId: string | null }): Latch {
+  return {
+    ...(old ?? {}),
+    lastChange: changedAt,
+    incidentKey,
+    alarmName: f.alarmName,
+    lastMessageId: f.messageId ?? '',
+    flips: [...(old?.flips ?? []), changedAt],
+  };
+}

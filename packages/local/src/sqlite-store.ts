@@ -1,0 +1,244 @@
+/**
+ * The IncidentStore port on SQLite (libsql, better-sqlite3's API): the embedded default's store. It lives in
+ * packages/local so that no Lambda bundle ever pulls in a native module.
+ *
+ * In memory by default; on a file in WAL mode with `synchronous = NORMAL`: a commit is in the write-ahead log
+ * (the OS's page cache) before the call returns, so it survives the process being killed (`kill -9`, a crash);
+ * only a power loss or an OS crash may roll back the last commits, which FULL (an fsync per commit, ~1–10 ms
+ * on an ordinary disk) would also cover. A local router is one process on one machine; NORMAL is the trade.
+ *
+ * Conditional writes are transactions or guarded statements (`UPDATE … WHERE id = ? AND rev = ?`, then
+ * `changes`); the access patterns of the DynamoDB indexes are columns derived from the incident on every write
+ * (never stored separately from it), each with its own index. Records are read back validated.
+ */
+import { join } from 'node:path';
+import Database from 'libsql';
+import { incidentDueAt, storedIncidentKey, type Incident } from '@alert-router/core';
+import {
+  advancedLatch,
+  RevisionedIncidentStore,
+  type DayQuery,
+  type DeadLetter,
+  type Latch,
+  type ProblemFields,
+  type ProblemResult,
+  type RecoveryResult,
+} from '@alert-router/aws/store/port';
+import { validIncident } from '@alert-router/aws/store/validate';
+
+/** The database file `--data DIR` keeps incidents in. */
+export const SQLITE_FILE = 'alert-router.sqlite';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS latches (slot TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS incidents (
+  id TEXT PRIMARY KEY,
+  rev INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  day TEXT NOT NULL,
+  day_key TEXT NOT NULL,
+  open_key TEXT,
+  due_key TEXT,
+  held INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS incidents_by_day ON incidents (day, day_key);
+CREATE INDEX IF NOT EXISTS incidents_unresolved ON incidents (open_key) WHERE open_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS incidents_due ON incidents (due_key) WHERE due_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS incidents_held ON incidents (open_key) WHERE open_key IS NOT NULL AND held = 1;
+CREATE TABLE IF NOT EXISTS dead_letters (seq INTEGER PRIMARY KEY AUTOINCREMENT, day TEXT NOT NULL, at TEXT NOT NULL, reason TEXT NOT NULL, source TEXT NOT NULL, raw TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS dead_letters_by_day ON dead_letters (day, at, seq);
+`;
+
+/** The columns an incident row carries beside its body, derived from its fields on every write. */
+function indexColumns(i: Incident): { day: string; dayKey: string; openKey: string | null; dueKey: string | null; held: number } {
+  const key = `${i.openedAt}#${i.id}`;
+  const due = incidentDueAt(i);
+  return {
+    day: i.openedAt.slice(0, 10),
+    dayKey: key,
+    openKey: i.status === 'resolved' ? null : key,
+    dueKey: due ? `${due}#${i.id}` : null,
+    held: i.silencedBy ? 1 : 0,
+  };
+}
+
+function withoutEpisode(l: Latch): Latch {
+  const { openId: _id, openedAt: _at, severity: _sev, channels: _ch, ...rest } = l;
+  return rest;
+}
+
+type Row = { body: string };
+/** Sorts after every key (keys are ISO time + '#' + id). */
+const END = '\uffff';
+
+export class SqliteIncidentStore extends RevisionedIncidentStore {
+  /** The database, shared with the silences and replay claims of the same file (sqlite-records.ts). */
+  readonly db: Database.Database;
+  private readonly q: Record<string, Database.Statement>;
+
+  /** `file`: a database file (WAL); omitted, the database lives in memory. */
+  constructor(file?: string) {
+    super();
+    this.db = new Database(file ?? ':memory:');
+    if (file) {
+      this.db.pragma('journal_mode = WAL');
+      this.db.pragma('synchronous = NORMAL');
+    }
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    const s = (sql: string) => this.db.prepare(sql);
+    const cols = 'id, rev, body, day, day_key, open_key, due_key, held';
+    this.q = {
+      getLatch: s('SELECT body FROM latches WHERE slot = ?'),
+      putLatch: s('INSERT INTO latches (slot, body) VALUES (?, ?) ON CONFLICT (slot) DO UPDATE SET body = excluded.body'),
+      getIncident: s('SELECT body FROM incidents WHERE id = ?'),
+      insertIncident: s(`INSERT INTO incidents (${cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+      replaceIncident: s('UPDATE incidents SET rev = ?, body = ?, day = ?, day_key = ?, open_key = ?, due_key = ?, held = ? WHERE id = ? AND rev = ?'),
+      unresolved: s('SELECT body FROM incidents WHERE open_key IS NOT NULL AND open_key < ? ORDER BY open_key DESC LIMIT ?'),
+      held: s('SELECT body FROM incidents WHERE open_key IS NOT NULL AND held = 1 ORDER BY open_key DESC LIMIT ?'),
+      byDayAsc: s('SELECT body FROM incidents WHERE day = ? AND day_key >= ? AND day_key <= ? AND day_key < ? ORDER BY day_key ASC LIMIT ?'),
+      byDayDesc: s('SELECT body FROM incidents WHERE day = ? AND day_key >= ? AND day_key <= ? AND day_key < ? ORDER BY day_key DESC LIMIT ?'),
+      due: s('SELECT body FROM incidents WHERE due_key IS NOT NULL AND due_key <= ? ORDER BY due_key ASC LIMIT ?'),
+      putDeadLetter: s('INSERT INTO dead_letters (day, at, reason, source, raw) VALUES (?, ?, ?, ?, ?)'),
+      deadLetters: s('SELECT at, reason, source, raw FROM dead_letters WHERE day = ? ORDER BY at, seq'),
+    };
+  }
+
+  /** Opens (or creates) the store of a `--data` folder. */
+  static inDirectory(dir: string): SqliteIncidentStore {
+    return new SqliteIncidentStore(join(dir, SQLITE_FILE));
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private latch(slot: string): Latch | undefined {
+    const row = this.q.getLatch.get(slot) as Row | undefined;
+    return row ? (JSON.parse(row.body) as Latch) : undefined;
+  }
+
+  private writeLatch(slot: string, l: Latch): void {
+    this.q.putLatch.run(slot, JSON.stringify(l));
+  }
+
+  /** Runs `fn` in one write transaction (BEGIN IMMEDIATE: no other writer between its read and its write). */
+  private atomically<T>(fn: () => T): T {
+    return this.db.transaction(fn).immediate();
+  }
+
+  async recordProblem(incidentKey: string, changedAt: string, id: string, f: ProblemFields): Promise<ProblemResult> {
+    const slot = storedIncidentKey(incidentKey);
+    const written = this.atomically(() => {
+      const old = this.latch(slot);
+      if (old && !(old.lastChange < changedAt)) return { old, wrote: false };
+      this.writeLatch(slot, {
+        ...advancedLatch(old, incidentKey, changedAt, f),
+        openId: old?.openId ?? id,
+        openedAt: old?.openedAt ?? f.now,
+        severity: old?.severity ?? f.severity,
+        channels: old?.channels ?? f.channels,
+      });
+      return { old, wrote: true };
+    });
+    const { old } = written;
+    if (!written.wrote) {
+      const latch = old!;
+      const incident = (await this.getIncident(id)) ?? (latch.openId && latch.openId !== id ? await this.getIncident(latch.openId) : null);
+      return { kind: 'conflict', latch, incident };
+    }
+    const flips = old?.flips ?? [];
+    return old?.openId ? { kind: 'duplicate', openId: old.openId, openedAt: old.openedAt ?? null, flips } : { kind: 'opened', flips };
+  }
+
+  async recordRecovery(incidentKey: string, changedAt: string, f: { alarmName: string; messageId: string | null }): Promise<RecoveryResult> {
+    const slot = storedIncidentKey(incidentKey);
+    const written = this.atomically(() => {
+      const old = this.latch(slot);
+      if (old && !(old.lastChange < changedAt)) return { old, wrote: false };
+      const next = advancedLatch(old, incidentKey, changedAt, f);
+      this.writeLatch(slot, old?.openId ? { ...withoutEpisode(next), closedId: old.openId, closedChange: changedAt } : next);
+      return { old, wrote: true };
+    });
+    const { old } = written;
+    if (!written.wrote) {
+      const latch = old!;
+      const id = latch.closedChange === changedAt ? latch.closedId : latch.openId;
+      return { kind: 'conflict', latch, incident: id ? await this.getIncident(id) : null };
+    }
+    return old?.openId ? { kind: 'resolved', previous: old, flips: old.flips ?? [] } : { kind: 'no-episode', flips: old?.flips ?? [] };
+  }
+
+  async getLatch(incidentKey: string): Promise<Latch | null> {
+    return this.latch(storedIncidentKey(incidentKey)) ?? null;
+  }
+
+  async trimFlips(incidentKey: string, changedAt: string, keep: string[]): Promise<void> {
+    const slot = storedIncidentKey(incidentKey);
+    this.atomically(() => {
+      const l = this.latch(slot);
+      if (l && l.lastChange === changedAt) this.writeLatch(slot, { ...l, flips: [...keep] });
+    });
+  }
+
+  async releaseLatch(incidentKey: string, id: string): Promise<boolean> {
+    const slot = storedIncidentKey(incidentKey);
+    return this.atomically(() => {
+      const l = this.latch(slot);
+      if (!l || l.openId !== id) return false;
+      this.writeLatch(slot, withoutEpisode(l));
+      return true;
+    });
+  }
+
+  async createIncident(incident: Incident): Promise<boolean> {
+    const stored = { ...incident, rev: incident.rev ?? 1 };
+    const c = indexColumns(stored);
+    return this.q.insertIncident.run(stored.id, stored.rev, JSON.stringify(stored), c.day, c.dayKey, c.openKey, c.dueKey, c.held).changes === 1;
+  }
+
+  async getIncident(id: string): Promise<Incident | null> {
+    const row = this.q.getIncident.get(id) as Row | undefined;
+    return row ? this.parse(row) : null;
+  }
+
+  async replaceIncident(next: Incident, expectedRev: number): Promise<boolean> {
+    const stored = { ...next, rev: expectedRev + 1 };
+    const c = indexColumns(stored);
+    return this.q.replaceIncident.run(stored.rev, JSON.stringify(stored), c.day, c.dayKey, c.openKey, c.dueKey, c.held, stored.id, expectedRev).changes === 1;
+  }
+
+  async listUnresolved(limit = 500, before?: string): Promise<Incident[]> {
+    return this.rows(this.q.unresolved.all(before ?? END, limit));
+  }
+
+  async listByDay(day: string, opts: DayQuery = {}): Promise<Incident[]> {
+    const stmt = opts.newestFirst ? this.q.byDayDesc : this.q.byDayAsc;
+    return this.rows(stmt.all(day, opts.from ?? '', opts.to ? `${opts.to}~` : END, opts.before ?? END, opts.limit ?? 10_000));
+  }
+
+  async listDue(now: string, limit = 100): Promise<Incident[]> {
+    return this.rows(this.q.due.all(`${now}~`, limit));
+  }
+
+  async listHeld(limit = 500): Promise<Incident[]> {
+    return this.rows(this.q.held.all(limit));
+  }
+
+  /** One row however long: SQLite keeps up to 1 GB in a TEXT value, no need for the DynamoDB adapter's parts. */
+  async putDeadLetter(d: DeadLetter): Promise<void> {
+    this.q.putDeadLetter.run(d.at.slice(0, 10), d.at, d.reason, d.source, d.raw);
+  }
+
+  async listDeadLetters(day: string): Promise<DeadLetter[]> {
+    return this.q.deadLetters.all(day) as DeadLetter[];
+  }
+
+  private parse(row: Row): Incident {
+    return validIncident(JSON.parse(row.body) as Record<string, unknown>);
+  }
+
+  private rows(rows: unknown[]): Incident[] {
+    return (rows as Row[]).map((r) => this.parse(r));
+  }
+}
