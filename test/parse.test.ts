@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { ROUTE_LINE_KEYS } from './helpers/route-contract';
 import {
   cleanTreatMissingData,
   defaultPolicy,
@@ -469,23 +470,7 @@ describe('alarm payload fixtures', () => {
 
     // The route line carries the same facts, with every contract key present.
     const line = routeLine(route(n, defaultPolicy()));
-    expect(Object.keys(line).sort()).toEqual(
-      [
-        'kind',
-        'alarmName',
-        'state',
-        'previousState',
-        'severity',
-        'channels',
-        'incidentKey',
-        'account',
-        'region',
-        'namespace',
-        'metric',
-        'dimensions',
-        'reason',
-      ].sort(),
-    );
+    expect(Object.keys(line).sort()).toEqual([...ROUTE_LINE_KEYS].sort());
     expect(line).toMatchObject({ kind: want.kind, alarmName: want.alarmName, region: want.region, incidentKey: want.incidentKey, dimensions: want.dimensions });
   });
 

@@ -4,28 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ROUTE_LINE_KEYS } from './helpers/route-contract';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURES = join(ROOT, 'test/fixtures/alarms');
 const CONTRACT_CASES = join(ROOT, 'test/fixtures/contract');
 const TSX = join(ROOT, 'node_modules/.bin/tsx');
 const CLI = join(ROOT, 'packages/local/src/route-cli.ts');
-
-const CONTRACT_KEYS = [
-  'kind',
-  'alarmName',
-  'state',
-  'previousState',
-  'severity',
-  'channels',
-  'incidentKey',
-  'account',
-  'region',
-  'namespace',
-  'metric',
-  'dimensions',
-  'reason',
-];
 
 interface Run {
   code: number | null;
@@ -98,7 +83,7 @@ describe.concurrent('route CLI on the payload fixtures', () => {
     const out = lines(r.stdout);
     expect(out).toHaveLength(1);
     const line = JSON.parse(out[0]);
-    expect(Object.keys(line).sort()).toEqual([...CONTRACT_KEYS].sort());
+    expect(Object.keys(line).sort()).toEqual([...ROUTE_LINE_KEYS].sort());
     expect(line).toMatchObject(want);
     expect(['P0', 'P1', 'P2', 'P3']).toContain(line.severity);
   });
@@ -171,7 +156,7 @@ describe.concurrent('route CLI on webhook payloads and AWS service messages (rec
     const out = lines(r.stdout).map((l) => JSON.parse(l));
     expect(out).toHaveLength(want.length);
     out.forEach((line, i) => {
-      expect(Object.keys(line).sort()).toEqual([...CONTRACT_KEYS].sort());
+      expect(Object.keys(line).sort()).toEqual([...ROUTE_LINE_KEYS].sort());
       expect(line).toMatchObject(want[i]);
     });
   });
