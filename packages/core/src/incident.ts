@@ -4,8 +4,11 @@ import type { ClassifiedBy } from './classify';
 export const INCIDENT_STATUSES = ['open', 'acknowledged', 'resolved'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 
-/** What a notification tells people about: a new episode, its end, an ack, an escalation step. */
-export type NoticeEvent = 'trigger' | 'resolve' | 'acknowledge' | 'escalate';
+/**
+ * What a notification tells people about: a new episode, its end, an ack, an escalation step, or (groups) a change
+ * of its members since the last notice: alarms that joined, recovered or fired again, a severity raise.
+ */
+export type NoticeEvent = 'trigger' | 'resolve' | 'acknowledge' | 'escalate' | 'update';
 
 export type TimelineType =
   | 'opened'
@@ -33,7 +36,8 @@ export interface TimelineEntry {
   detail?: string;
 }
 
-export type DeliveryStatus = 'pending' | 'delivered' | 'failed' | 'skipped';
+/** `scheduled`: recorded, not sent before `retryAt` (a group's `group_wait`, an email batch's `group_interval`). */
+export type DeliveryStatus = 'scheduled' | 'pending' | 'delivered' | 'failed' | 'skipped';
 
 /**
  * One notice on one channel, recorded on its incident before it is sent (see notices.ts), keyed
@@ -53,7 +57,7 @@ export interface DeliveryRecord {
   leaseUntil?: string;
   /** While `pending`: the claim that owns it (only its owner records the outcome). */
   owner?: string;
-  /** Failed and retryable: when the notice is due again (Retry-After or backoff). */
+  /** Failed and retryable: when the notice is due again (Retry-After or backoff); scheduled: when it is due. */
   retryAt?: string;
   /** How many times the notice was sent (each send is one run of the retry rule). */
   rounds?: number;
@@ -115,6 +119,26 @@ export interface EscalationState {
   chain: { notify: SendChannel[]; tier: string; repeat: number; afterMinutes: number | null }[];
 }
 
+/** One alarm of a group (see grouping.ts): its own state, whatever the group's. */
+export interface GroupMember {
+  /** The member alarm's incident key (its ARN, or its name). */
+  incidentKey: string;
+  alarmName: string;
+  severity: Severity;
+  state: 'firing' | 'recovered';
+  /** The member's current episode: the id its incident would have if it were not grouped. */
+  episodeId: string;
+  /** The state change that made it fire (its latest ALARM). */
+  firedAt: string;
+  /** When it joined the group (first time). */
+  joinedAt: string;
+  recoveredAt: string | null;
+  /** How many times it fired while in this group (2 or more: it recovered and fired again). */
+  fired: number;
+  /** Its latest state reason, trimmed. */
+  reason: string | null;
+}
+
 export interface Incident {
   id: string;
   incidentKey: string;
@@ -143,6 +167,28 @@ export interface Incident {
   updatedAt: string;
   /** Revision: every write replaces the incident only if it still has the revision it was read with. */
   rev?: number;
+  /** Grouped incidents: the grouping key (policy `grouping`) and every alarm folded into it, first one first. */
+  groupKey?: string;
+  members?: GroupMember[];
+}
+
+/** An incident's members: its group's, or the incident's own alarm as the one member of an ungrouped incident. */
+export function membersOf(i: Incident): GroupMember[] {
+  if (i.members && i.members.length > 0) return i.members;
+  return [
+    {
+      incidentKey: i.incidentKey,
+      alarmName: i.alarmName,
+      severity: i.severity,
+      state: i.status === 'resolved' ? 'recovered' : 'firing',
+      episodeId: i.id,
+      firedAt: i.openedAt,
+      joinedAt: i.openedAt,
+      recoveredAt: i.resolvedAt,
+      fired: 1,
+      reason: i.alarm.reason ? i.alarm.reason.slice(0, 300) : null,
+    },
+  ];
 }
 
 export function deliveryKey(event: NoticeEvent, channel: SendChannel, step?: string): string {

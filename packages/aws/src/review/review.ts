@@ -8,10 +8,9 @@ export interface LoadedReview {
   markdown: string;
 }
 
-/** Member ids a grouped incident lists (`members: [...]`); none until grouping exists. */
-function memberIds(i: Incident): string[] {
-  const m = (i as Incident & { members?: unknown }).members;
-  return Array.isArray(m) ? m.filter((x): x is string => typeof x === 'string' && x !== i.id).slice(0, 50) : [];
+/** Incidents a review merges in beside the group's own timeline (members of a group live on it, not apart). */
+function memberIds(_i: Incident): string[] {
+  return [];
 }
 
 export async function loadReview(rt: Runtime, rawId: string): Promise<LoadedReview | null> {
