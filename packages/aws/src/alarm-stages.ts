@@ -69,7 +69,8 @@ export async function latchProblem(n: Notification, routed: Routed, deps: Pipeli
   });
   const trimming = r.kind === 'conflict' ? Promise.resolve() : trimFlips(n, r.flips, deps);
   void trimming.catch(() => undefined); // the composer awaits it; this only keeps an early throw below from orphaning it
-  if (r.kind === 'opened') return { step: { next: 'open', episode: { id, groupId: groupId ?? id, openedAt: nowIso, flips: r.flips }, kind: 'opened' }, trimming };
+  if (r.kind === 'opened')
+    return { step: { next: 'open', episode: { id, groupId: groupId ?? id, openedAt: nowIso, flips: r.flips }, kind: 'opened' }, trimming };
   if (r.kind === 'duplicate') {
     deps.metrics.count('Deduplicated');
     const entry: TimelineEntry = {
@@ -114,7 +115,6 @@ export async function latchProblem(n: Notification, routed: Routed, deps: Pipeli
 /** latch (OK): clears the latch in one write and names the episode it closed. */
 export async function latchRecovery(n: Notification, deps: PipelineDeps): Promise<Latched> {
   const r = await deps.store.recordRecovery(n.incidentKey, n.changedAt, { alarmName: n.alarmName, messageId: n.sns?.messageId ?? null });
-  console.log('RECOVERY', n.alarmName, n.changedAt, r.kind, JSON.stringify((r as { latch?: unknown }).latch ?? null).slice(0, 400));
   if (r.kind === 'conflict') {
     const { latch } = r;
     const trimming = Promise.resolve();

@@ -124,6 +124,15 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
    * (the condition tells the two apart; dynalite has no ReturnValuesOnConditionCheckFailure).
    */
   async recordRecovery(incidentKey: string, changedAt: string, fields: { alarmName: string; messageId: string | null }): Promise<RecoveryResult> {
+    // The two conditional writes below are two requests: an ALARM landing between them fails both, and the latch,
+    // read back, still holds an older change. Then it is tried again (the ALARM is in place now).
+    for (let attempt = 0; ; attempt++) {
+      const r = await this.recoveryAttempt(incidentKey, changedAt, fields);
+      if (r.kind !== 'conflict' || !r.latch || r.latch.lastChange >= changedAt || attempt === 4) return r;
+    }
+  }
+
+  private async recoveryAttempt(incidentKey: string, changedAt: string, fields: { alarmName: string; messageId: string | null }): Promise<RecoveryResult> {
     const newer = '(attribute_not_exists(lastChange) OR lastChange < :t)';
     const values = { ':t': changedAt, ':k': incidentKey, ':name': fields.alarmName, ':mid': fields.messageId ?? '', ':flip': [changedAt], ':none': [] };
     const common = 'lastChange = :t, incidentKey = :k, alarmName = :name, lastMessageId = :mid, flips = list_append(if_not_exists(flips, :none), :flip)';

@@ -209,9 +209,7 @@ export function joinGroup(cur: Incident, member: GroupMember, routed: Routed, o:
   const prior = members.find((m) => m.incidentKey === member.incidentKey);
   if (!prior && members.length >= o.plan.maxMembers) return { kind: 'closed', why: `full (${o.plan.maxMembers} members)` };
   const now = o.claim.now;
-  const nextMembers = prior
-    ? members.map((m) => (m === prior ? { ...m, ...member, joinedAt: m.joinedAt, fired: m.fired + 1 } : m))
-    : [...members, member];
+  const nextMembers = prior ? members.map((m) => (m === prior ? { ...m, ...member, joinedAt: m.joinedAt, fired: m.fired + 1 } : m)) : [...members, member];
   const severity = higher(cur.severity, member.severity);
   const raised = severity !== cur.severity;
   const channels = CHANNELS.filter((c) => cur.channels.includes(c) || (raised && routed.channels.includes(c))) as Channel[];
@@ -276,7 +274,12 @@ export function recoverMember(cur: Incident, member: GroupMember, resolve: Resol
     by: resolve.by,
     detail: found ? `${member.alarmName} recovered` : `${member.alarmName} recovered before it joined the group; not announced`,
   };
-  const base: Incident = { ...cur, members: nextMembers, timeline: boundTimeline([...cur.timeline, entry]), updatedAt: now > cur.updatedAt ? now : cur.updatedAt };
+  const base: Incident = {
+    ...cur,
+    members: nextMembers,
+    timeline: boundTimeline([...cur.timeline, entry]),
+    updatedAt: now > cur.updatedAt ? now : cur.updatedAt,
+  };
   if (cur.status === 'resolved' || !found) return { kind: 'recovered', incident: base, send: [], resolved: false };
   if (nextMembers.every((m) => m.state === 'recovered')) {
     const r = resolveWithNotices(base, resolve)!;
@@ -328,7 +331,8 @@ function withUpdates(cur: Incident, what: string, fresh: Set<SendChannel>, o: Gr
     const d = pendingNotice(spec, o.claim);
     if (trigger.status === 'pending' && (trigger.leaseUntil ?? '') > now) {
       // The first message is still in flight: the update follows it (sent by its sender once it landed).
-      deliveries[key] = due > now ? scheduled(d, due) : { ...d, after: deliveryKey('trigger', c), owner: trigger.owner, leaseUntil: trigger.leaseUntil, announced: true };
+      deliveries[key] =
+        due > now ? scheduled(d, due) : { ...d, after: deliveryKey('trigger', c), owner: trigger.owner, leaseUntil: trigger.leaseUntil, announced: true };
     } else if (due > now) deliveries[key] = scheduled(d, due);
     else {
       deliveries[key] = d;

@@ -188,9 +188,7 @@ const groupingRule = strictObject({
   /** `off`: alarms this rule matches are never grouped. */
   grouping: optional(literal('off')),
   ...groupingSettings,
-}).check(
-  refine((r) => Boolean(r.alarmName || r.namespace || r.source), 'a grouping rule needs at least one of alarmName, namespace, source'),
-);
+}).check(refine((r) => Boolean(r.alarmName || r.namespace || r.source), 'a grouping rule needs at least one of alarmName, namespace, source'));
 
 const groupingOn = strictObject({
   by: _default(array(groupByField).check(minLength(1)), GROUPING_DEFAULTS.by),
