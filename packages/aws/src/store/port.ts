@@ -152,7 +152,8 @@ export interface IncidentStore {
   listDeadLetters(day: string): Promise<DeadLetter[]>;
 }
 
-const MAX_UPDATE_TRIES = 20;
+/** Enough for every alarm of a storm joining one group at once (each round one writer wins). */
+const MAX_UPDATE_TRIES = 64;
 
 /** The notice operations, written once over the primitive read / conditional replace every adapter provides. */
 export abstract class RevisionedIncidentStore implements IncidentStore {
