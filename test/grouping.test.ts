@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultPolicy, parseSnsMessage, type Incident, type Policy } from '@alert-router/core';
-import { acknowledgeIncident, handleSnsEvent, processNotification, resolveIncident, runEscalations } from '@alert-router/aws';
+import { acknowledgeIncident, handleSnsEvent, processNotification, resolveIncident, runEscalations, splitOut } from '@alert-router/aws';
 import { RUNBOOK_ALARMS, snsNotification, type DemoAlarm } from '../packages/local/src/demo';
 import { snsEventFromHttp } from '../packages/local/src/lambda-events';
 import { routerWithPeers } from './helpers/router-runtime';
@@ -175,6 +175,35 @@ describe('grouping on the alarm path (shipped default policy)', () => {
       const next = await processNotification(note(a, 'ALARM', at(1)), env.rt);
       expect(next.kind).toBe('opened');
       expect(next.incidentId).not.toBe(id);
+    });
+  });
+
+  describe('splitting a member out', () => {
+    beforeEach(() => start());
+
+    it('the member becomes its own incident, announced; its OK resolves that one, the others resolve the group', async () => {
+      const a = named(errorRate, 'PaymentsErrors');
+      const b = named(errorRate, 'SearchErrors');
+      const id = (await processNotification(note(a, 'ALARM', at(0)), env.rt)).incidentId!;
+      await processNotification(note(b, 'ALARM', at(0)), env.rt);
+      const key = (await group(id)).members!.find((m) => m.alarmName === 'SearchErrors')!.incidentKey;
+      const who = { id: 'U1', name: 'alice', via: 'dashboard' as const };
+      const r = await splitOut(env.rt, id, key, who);
+      if (r.kind !== 'done') throw new Error(JSON.stringify(r));
+      expect(r.group.members!.map((m) => m.alarmName)).toEqual(['PaymentsErrors']);
+      expect(r.incident).toMatchObject({ alarmName: 'SearchErrors', status: 'open', severity: 'P0' });
+      expect(r.incident.deliveries['trigger:slack'].status).toBe('delivered');
+      expect(pd(env, 'trigger').map((t) => t.dedup_key)).toHaveLength(2);
+      expect(await splitOut(env.rt, id, key, who)).toMatchObject({ kind: 'refused' });
+      expect(await splitOut(env.rt, id, (await group(id)).members![0].incidentKey, who)).toMatchObject({ kind: 'refused' }); // the last member stays
+
+      advance(1);
+      await processNotification(note(b, 'OK', at(1)), env.rt);
+      expect((await group(r.incident.id)).status).toBe('resolved');
+      expect((await group(id)).status).toBe('open');
+      await processNotification(note(a, 'OK', at(1)), env.rt);
+      expect((await group(id)).status).toBe('resolved');
+      expect(pd(env, 'resolve')).toHaveLength(2);
     });
   });
 

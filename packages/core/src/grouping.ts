@@ -14,7 +14,7 @@ import { addMinutes } from './clock';
 import { globMatches } from './glob';
 import type { DeliveryRecord, GroupMember, Incident, TimelineEntry } from './incident';
 import { deliveryKey, noticeTarget } from './incident';
-import { escalationFor, newIncident, sendChannels, storedIncidentKey } from './lifecycle';
+import { escalationFor, incidentId, newIncident, sendChannels, storedIncidentKey } from './lifecycle';
 import { boundTimeline, isFinished, pendingNotice, resolveWithNotices, type Claim, type ResolveInput } from './notices';
 import type { Policy } from './policy';
 import type { Routed } from './route';
@@ -362,3 +362,68 @@ function latestSend(deliveries: Record<string, DeliveryRecord>, c: SendChannel):
 }
 
 const maxIso = (a: string, b: string) => (a > b ? a : b);
+
+/** The id of the incident a member is split out into (the same for every try, so a retry finds it). */
+export function splitIncidentId(member: GroupMember): string {
+  return incidentId(`${member.incidentKey}#split`, member.firedAt);
+}
+
+/**
+ * A person splits a firing member out of its group into an incident of its own: the group loses the member (and
+ * says so in an update; it resolves if no other member fires), the new incident is announced as any new one.
+ */
+export function splitMember(
+  group: Incident,
+  incidentKey: string,
+  o: { claim: Claim; policy: Policy; by: string; threads: boolean; plan: Pick<GroupingPlan, 'groupInterval' | 'maxMembers'>; resolve: ResolveInput },
+): { kind: 'split'; group: Incident; send: string[]; member: GroupMember; incident: Incident } | { kind: 'refused'; why: string } {
+  const member = group.members?.find((m) => m.incidentKey === incidentKey);
+  if (!member) return { kind: 'refused', why: 'no such member' };
+  if (group.status === 'resolved') return { kind: 'refused', why: 'the group is resolved' };
+  if (member.state !== 'firing') return { kind: 'refused', why: `${member.alarmName} has recovered` };
+  if ((group.members ?? []).length < 2) return { kind: 'refused', why: 'the group has no other member' };
+  const now = o.claim.now;
+  const id = splitIncidentId(member);
+  const members = group.members!.filter((m) => m !== member);
+  const entry: TimelineEntry = { at: now, type: 'member', by: o.by, detail: `${member.alarmName} split out into ${id}` };
+  let next: Incident = { ...group, members, timeline: boundTimeline([...group.timeline, entry]), updatedAt: now > group.updatedAt ? now : group.updatedAt };
+  let send: string[];
+  if (members.every((m) => m.state === 'recovered')) {
+    const r = resolveWithNotices(next, o.resolve)!;
+    next = r.incident;
+    send = r.send;
+  } else {
+    const u = withUpdates(next, `${member.alarmName} split out into ${id}`, new Set(), { ...o, plan: o.plan });
+    next = u.incident;
+    send = u.send;
+  }
+  const channels = o.policy.severities[member.severity].channels;
+  const alarm = { ...group.alarm, reason: member.reason, changedAt: member.firedAt, state: 'ALARM' as const };
+  const deliveries: Record<string, DeliveryRecord> = {};
+  for (const c of channels.filter(isSendChannel)) deliveries[deliveryKey('trigger', c)] = pendingNotice({ event: 'trigger', channel: c }, o.claim);
+  const incident: Incident = {
+    id,
+    incidentKey: member.incidentKey,
+    alarmName: member.alarmName,
+    severity: member.severity,
+    classifiedBy: group.classifiedBy,
+    status: 'open',
+    openedAt: now,
+    acknowledgedAt: null,
+    acknowledgedBy: null,
+    resolvedAt: null,
+    resolvedBy: null,
+    channels,
+    runbook: group.runbook,
+    alarm,
+    deliveries,
+    timeline: [{ at: now, type: 'opened', by: o.by, detail: `split out of ${group.id} (${member.alarmName} fired at ${member.firedAt})` }],
+    escalation: escalationFor(member.severity, now, o.policy),
+    silencedBy: null,
+    flapping: false,
+    duplicates: 0,
+    updatedAt: now,
+    rev: 1,
+  };
+  return { kind: 'split', group: next, send, member, incident };
+}

@@ -8,7 +8,6 @@ export interface LoadedReview {
   markdown: string;
 }
 
-
 export async function loadReview(rt: Runtime, rawId: string): Promise<LoadedReview | null> {
   const incident = await rt.store.getIncident(normaliseIncidentId(rawId) ?? rawId);
   if (!incident) return null;
