@@ -1,0 +1,190 @@
+/**
+ * Slack through the Web API (@slack/web-api) with a bot token: one message per incident, and everything after it
+ * (updates of a group, acknowledge, resolve, escalation) as a reply in that message's thread while the message
+ * itself is edited in place to show where the incident stands. The client's own retries and rate-limit waits are
+ * off: the shared retry rule (retry.ts) decides, from the DeliveryError this file makes of each failure.
+ */
+import type { FetchFunction, WebAPICallResult, WebClient } from '@slack/web-api';
+import { DeliveryError } from '@alert-router/core/errors';
+import type { Incident } from '@alert-router/core/incident';
+import type { Notice, Notifier, SendResult } from '@alert-router/core/notifier';
+import { renderSlack, renderSlackParent, type SlackMessage } from '@alert-router/core/render/slack';
+import { bodyExcerpt, httpDeliveryError, pooledFetch, requestDeliveryError, type FetchLike } from './http';
+
+export const SLACK_API_URL = 'https://slack.com/api/';
+
+export interface SlackWebApiNotifierOptions {
+  /** Bot token `xoxb-…` (a secret: never logged). */
+  token: string;
+  /** Channel ID (`C0123ABCD`) or name (`#incidents`) the bot posts in. */
+  channel: string;
+  /** Base URL of the Web API (a loopback peer in tests). */
+  apiUrl?: string;
+  /** fetch implementation (default: the shared keep-alive pool, http.ts pooledFetch). */
+  fetch?: FetchLike;
+  /** Told when the parent message could not be edited (the thread reply still goes out). */
+  onParentUpdateFailed?: (info: { ref: string; error: string }) => void;
+}
+
+/**
+ * Slack `ok: false` errors that may succeed later; every other code (invalid_auth, channel_not_found,
+ * not_in_channel, msg_too_long, invalid_blocks…) will not, whatever the number of tries.
+ */
+const RETRYABLE_ERRORS = new Set(['ratelimited', 'rate_limited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'team_added_to_org']);
+
+/** A message's reference as the router records it: `<channel id>:<ts>`. */
+export interface SlackMessageRef {
+  channel: string;
+  ts: string;
+}
+
+export function formatSlackRef(ref: SlackMessageRef): string {
+  return `${ref.channel}:${ref.ts}`;
+}
+
+/** The Web API reference in a delivery's `ref`, or null (a webhook delivery has none, the outbox's is `outbox:N`). */
+export function parseSlackRef(ref: string | undefined): SlackMessageRef | null {
+  const m = ref ? /^([A-Z0-9]+):(\d+\.\d+)$/i.exec(ref) : null;
+  return m ? { channel: m[1], ts: m[2] } : null;
+}
+
+/** The incident's first Slack message, when its trigger was delivered (or may have landed) with a Web API ref. */
+export function parentMessage(incident: Pick<Incident, 'deliveries'>): SlackMessageRef | null {
+  const d = incident.deliveries?.['trigger:slack'];
+  if (!d || !(d.status === 'delivered' || d.mayHaveLanded)) return null;
+  return parseSlackRef(d.ref);
+}
+
+let loaded: Promise<typeof import('@slack/web-api')> | null = null;
+/** The library loads on the first Slack send: a function that never posts to Slack never loads it. */
+function library(): Promise<typeof import('@slack/web-api')> {
+  loaded ??= import('@slack/web-api').catch((err: unknown) => {
+    loaded = null;
+    throw err;
+  });
+  return loaded;
+}
+
+const silentLogger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+  setLevel: () => undefined,
+  getLevel: () => 'error' as never,
+  setName: () => undefined,
+};
+
+/** What the last HTTP exchange of one call came to (the library's errors drop the Retry-After of an HTTP date). */
+interface LastResponse {
+  status: number | null;
+  retryAfter: string | null;
+}
+
+export class SlackWebApiNotifier implements Notifier {
+  readonly channel = 'slack' as const;
+  private readonly token: string;
+  private readonly target: string;
+  private readonly apiUrl: string;
+  private readonly fetchImpl: FetchLike;
+  private readonly onParentUpdateFailed?: SlackWebApiNotifierOptions['onParentUpdateFailed'];
+
+  constructor(options: SlackWebApiNotifierOptions) {
+    if (!options.token) throw new TypeError('SlackWebApiNotifier: token is required');
+    if (!options.channel) throw new TypeError('SlackWebApiNotifier: channel is required');
+    this.token = options.token;
+    this.target = options.channel;
+    const url = options.apiUrl ?? SLACK_API_URL;
+    this.apiUrl = url.endsWith('/') ? url : `${url}/`;
+    this.fetchImpl = options.fetch ?? pooledFetch;
+    this.onParentUpdateFailed = options.onParentUpdateFailed;
+  }
+
+  async send(notice: Notice, signal: AbortSignal): Promise<SendResult> {
+    signal.throwIfAborted();
+    const { WebClient } = await library();
+    const last: LastResponse = { status: null, retryAfter: null };
+    // Our AbortSignal on every request, and the response's status and Retry-After kept for the error.
+    const fetchFn: FetchFunction = async (url, init) => {
+      last.status = null;
+      last.retryAfter = null;
+      const res = await this.fetchImpl(url, { method: init?.method, headers: init?.headers, body: init?.body as string, redirect: 'error', signal });
+      last.status = res.status;
+      last.retryAfter = res.headers.get('retry-after');
+      return res as Awaited<ReturnType<FetchFunction>>;
+    };
+    const client = new WebClient(this.token, {
+      slackApiUrl: this.apiUrl,
+      fetch: fetchFn,
+      retryConfig: { retries: 0 },
+      rejectRateLimitedCalls: true,
+      timeout: 0,
+      allowAbsoluteUrls: false,
+      logger: silentLogger,
+    });
+    const call = (method: 'chat.postMessage' | 'chat.update', args: Record<string, unknown>) => this.call(client, method, args, last, signal);
+
+    const parent = notice.event === 'trigger' ? null : parentMessage(notice.incident);
+    if (!parent) {
+      return { ref: await call('chat.postMessage', { channel: this.target, ...payload(renderSlack(notice)) }) };
+    }
+    // The parent first: an edit is idempotent, so a retry after a failed reply repeats it harmlessly; a failed
+    // edit (message_not_found, cant_update_message, even a 429) never keeps the reply from going out.
+    try {
+      await call('chat.update', { channel: parent.channel, ts: parent.ts, ...payload(renderSlackParent(notice)) });
+    } catch (err) {
+      signal.throwIfAborted();
+      this.onParentUpdateFailed?.({ ref: formatSlackRef(parent), error: (err as Error).message });
+    }
+    const reply = renderSlack(notice);
+    return {
+      ref: await call('chat.postMessage', {
+        channel: parent.channel,
+        thread_ts: parent.ts,
+        // An escalation is also shown in the channel: it asks more people to look.
+        ...(notice.event === 'escalate' ? { reply_broadcast: true } : {}),
+        ...payload(reply),
+      }),
+    };
+  }
+
+  /** One Web API call; resolves with the message's ref, or throws a DeliveryError per the shared rule. */
+  private async call(client: WebClient, method: string, args: Record<string, unknown>, last: LastResponse, signal: AbortSignal): Promise<string> {
+    let result: WebAPICallResult & { channel?: string; ts?: string };
+    try {
+      result = await client.apiCall(method, args);
+    } catch (err) {
+      throw slackApiError(method, err, last, signal);
+    }
+    const channel = typeof result.channel === 'string' ? result.channel : String(args.channel);
+    return typeof result.ts === 'string' ? formatSlackRef({ channel, ts: result.ts }) : channel;
+  }
+}
+
+/** The message fields chat.postMessage and chat.update take (the webhook payload's, as they are). */
+function payload(m: SlackMessage): Record<string, unknown> {
+  return { text: m.text, blocks: m.blocks, attachments: m.attachments, unfurl_links: m.unfurl_links, unfurl_media: m.unfurl_media };
+}
+
+/** A failed Web API call as a DeliveryError: HTTP statuses per the shared rule, `ok: false` by its error code. */
+export function slackApiError(method: string, err: unknown, last: LastResponse, signal: AbortSignal): DeliveryError {
+  const e = err as { code?: string; data?: { error?: unknown }; statusCode?: number; body?: unknown; original?: unknown; retryAfter?: number } | null;
+  if (e?.code === 'slack_webapi_platform_error') {
+    const code = typeof e.data?.error === 'string' ? e.data.error : 'unknown_error';
+    const retryable = RETRYABLE_ERRORS.has(code);
+    return new DeliveryError(`slack: ${method}: ${bodyExcerpt(code, 80)}`, {
+      retryable,
+      status: last.status ?? undefined,
+      context: { channel: 'slack', method, slackError: code },
+    });
+  }
+  if (e?.code === 'slack_webapi_request_error') return requestDeliveryError('slack', e.original ?? err, signal);
+  const status = e?.statusCode ?? last.status;
+  if (status !== null && status !== undefined && status !== 200) {
+    // 429 (the library's rate-limited error, or its error for a Retry-After it cannot read) and other statuses.
+    const retryAfter = last.retryAfter ?? (typeof e?.retryAfter === 'number' ? String(e.retryAfter) : null);
+    const body = typeof e?.body === 'string' ? e.body : '';
+    return httpDeliveryError('slack', status, body, retryAfter, `${method}${body ? `: ${bodyExcerpt(body, 200)}` : ''}`);
+  }
+  return requestDeliveryError('slack', err, signal);
+}
