@@ -4,13 +4,14 @@
  * retry rule; the registry's choice between the bot token and the webhook.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { DeliveryRecord, Incident, Notice } from '@alert-router/core';
+import { parseSnsMessage, type DeliveryRecord, type Incident, type Notice } from '@alert-router/core';
 import {
   channelSecrets,
   createNotifiers,
   deliverWithRetry,
   parentMessage,
   parseSlackRef,
+  processNotification,
   readConfig,
   secretValues,
   SlackNotifier,
@@ -18,6 +19,9 @@ import {
   type SlackWebApiNotifierOptions,
 } from '@alert-router/aws';
 import { DeliveryError } from '@alert-router/core/errors';
+import { runSlashCommand } from '../packages/aws/src/slack/commands';
+import { RUNBOOK_ALARMS, snsNotification } from '../packages/local/src/demo';
+import { routerWithPeers } from './helpers/router-runtime';
 import { makeNotice } from './helpers/incident-factory';
 import { makeGroup } from './helpers/group-factory';
 import { startSlackWebApiPeer, type PeerMessage, type SlackWebApiPeer } from './helpers/slack-web-api-peer';
@@ -324,5 +328,40 @@ describe('the loopback peer', () => {
     expect(peer.find(ok.ts ?? '')?.blocks).toEqual([{ type: 'divider' }]);
     expect(await post({ channel: 'C0INCIDENT', text: 'hi' }, {})).toEqual({ ok: false, error: 'not_authed' });
     expect(await post({ channel: 'C0INCIDENT', text: 'x'.repeat(40_001) }, { authorization: `Bearer ${peer.token}` })).toEqual({ ok: false, error: 'msg_too_long' });
+  });
+});
+
+describe('through the router: alarm, slash-command ack, OK', () => {
+  it('one chat.postMessage per incident; the ack and the resolve are thread replies that edit the parent', async () => {
+    await start();
+    const env = await routerWithPeers({ SLACK_BOT_TOKEN: peer.token, SLACK_CHANNEL: '#incidents', SLACK_API_URL: peer.apiUrl, SLACK_WEBHOOK_URL: '' });
+    try {
+      expect(env.rt.notifiers.slack).toBeInstanceOf(SlackWebApiNotifier);
+      const at = new Date('2026-11-20T10:00:00.000Z');
+      const alarm = (state: 'ALARM' | 'OK', t: Date) => {
+        const body = snsNotification(RUNBOOK_ALARMS[0], state, t);
+        return parseSnsMessage({ ...body, Subject: body.Subject ?? null }, 'Sns');
+      };
+      const opened = await processNotification(alarm('ALARM', at), env.rt);
+      const id = opened.incidentId ?? '';
+      expect(peer.topLevel()).toHaveLength(1);
+      const parentTs = peer.topLevel()[0].ts;
+      expect((await env.rt.store.getIncident(id))?.deliveries['trigger:slack'].ref).toBe(`${peer.channelId}:${parentTs}`);
+      expect(env.slack.received).toEqual([]); // the webhook peer hears nothing
+
+      const reply = await runSlashCommand(env.rt, { command: '/incident', text: `ack ${id}`, userId: 'U024BE7LH', userName: 'alice', responseUrl: null });
+      expect(reply.text).toContain('@alice acknowledged');
+      expect(peer.replies(parentTs)).toHaveLength(1);
+      expect(peer.find(parentTs)?.text).toMatch(/^:eyes: \*Acknowledged\* by @alice at /);
+
+      await processNotification(alarm('OK', new Date(at.getTime() + 60_000)), env.rt);
+      expect((await env.rt.store.getIncident(id))?.status).toBe('resolved');
+      expect(peer.replies(parentTs)).toHaveLength(2);
+      expect(peer.find(parentTs)?.text).toMatch(/^:white_check_mark: \*Resolved\*/);
+      expect(peer.topLevel()).toHaveLength(1);
+      expect(peer.find(parentTs)?.edits).toHaveLength(2);
+    } finally {
+      await env.close();
+    }
   });
 });

@@ -201,10 +201,11 @@ export function groupSummary(incident: Pick<Incident, 'members'>, options: Group
   return `${head}${names}${tail}`;
 }
 
-/** `@alice` for a Slack user label (`slack:U123 (alice)`), other actors (`dashboard`, `cloudwatch`) as they are. */
+/** `@alice` for a Slack user (`slack:U123 (alice)`), `bob (dashboard)` for other people, the router's actors (`cloudwatch`) as they are. */
 export function personText(by: string): string {
-  const m = /^slack:\S+ \((.*)\)$/.exec(by);
-  return m ? `@${m[1]}` : by;
+  const m = /^(\w+):\S+ \((.*)\)$/.exec(by);
+  if (!m) return by;
+  return m[1] === 'slack' ? `@${m[2]}` : `${m[2]} (${m[1]})`;
 }
 
 /** `fired 10:05`, `recovered 10:07`: one member's state for lists. */
