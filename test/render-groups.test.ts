@@ -115,7 +115,8 @@ describe('Slack: groups and update notices', () => {
     expect(a.text.startsWith(':eyes: *Acknowledged* by @alice at 2024-01-15 10:42 UTC')).toBe(true);
     expect(slackTexts(a)).toContain('5 alarms:');
     expect(a.blocks[0]?.type).toBe('header'); // the trigger layout, not a follow-up
-    const buttonsOf = (m: SlackMessage) => m.attachments.flatMap((x) => x.blocks).flatMap((b) => (b.type === 'actions' ? b.elements.map((e) => e.action_id) : []));
+    const buttonsOf = (m: SlackMessage) =>
+      m.attachments.flatMap((x) => x.blocks).flatMap((b) => (b.type === 'actions' ? b.elements.map((e) => e.action_id) : []));
     expect(buttonsOf(a)).toEqual(['incident_resolve']);
 
     const res = makeGroup(FIVE, { status: 'resolved', resolvedBy: 'cloudwatch', resolvedAt: '2024-01-15T11:00:00.000Z' });

@@ -14,7 +14,6 @@ import {
   renderPagerDuty,
   renderSlack,
   runbookUrl,
-  SLACK_LIMITS,
   truncate,
   truncateEscaped,
   truncateUnits,

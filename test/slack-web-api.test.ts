@@ -88,7 +88,10 @@ describe('SlackWebApiNotifier: one message per incident, the rest in its thread'
 
     // Three more alarms join, one recovers.
     group = announced(makeGroup(FIVE), first.ref ?? '');
-    const upd = await deliverWithRetry(notifier(), makeNotice({ event: 'update', incident: group, note: 'joined: Api5xx, DBCpu, QueueDepth; recovered: Api5xx' }));
+    const upd = await deliverWithRetry(
+      notifier(),
+      makeNotice({ event: 'update', incident: group, note: 'joined: Api5xx, DBCpu, QueueDepth; recovered: Api5xx' }),
+    );
     expect(upd.status).toBe('delivered');
     expect(peer.topLevel()).toHaveLength(1);
     expect(peer.replies(parentTs)).toHaveLength(1);
@@ -177,16 +180,19 @@ describe('SlackWebApiNotifier: faults through the shared retry rule', () => {
     expect(JSON.stringify(r)).not.toContain('xoxb-wrong-secret-token');
   });
 
-  it.each(['channel_not_found', 'not_in_channel', 'msg_too_long', 'invalid_blocks', 'is_archived'])('ok:false %s → failed at once, not retryable, the code in the error', async (code) => {
-    await start();
-    peer.faults.push({ error: code });
-    const { waits, sleep } = recordingSleep();
-    const r = await deliverWithRetry(notifier(), makeNotice(), { sleep });
-    expect(r).toMatchObject({ status: 'failed', attempts: 1, retryable: false });
-    expect(r.error).toBe(`slack: chat.postMessage: ${code}`);
-    expect(waits).toEqual([]);
-    expect(peer.messages).toEqual([]);
-  });
+  it.each(['channel_not_found', 'not_in_channel', 'msg_too_long', 'invalid_blocks', 'is_archived'])(
+    'ok:false %s → failed at once, not retryable, the code in the error',
+    async (code) => {
+      await start();
+      peer.faults.push({ error: code });
+      const { waits, sleep } = recordingSleep();
+      const r = await deliverWithRetry(notifier(), makeNotice(), { sleep });
+      expect(r).toMatchObject({ status: 'failed', attempts: 1, retryable: false });
+      expect(r.error).toBe(`slack: chat.postMessage: ${code}`);
+      expect(waits).toEqual([]);
+      expect(peer.messages).toEqual([]);
+    },
+  );
 
   it('a channel the peer does not know really answers channel_not_found', async () => {
     await start();
@@ -327,7 +333,10 @@ describe('the loopback peer', () => {
     expect(ok).toMatchObject({ ok: true });
     expect(peer.find(ok.ts ?? '')?.blocks).toEqual([{ type: 'divider' }]);
     expect(await post({ channel: 'C0INCIDENT', text: 'hi' }, {})).toEqual({ ok: false, error: 'not_authed' });
-    expect(await post({ channel: 'C0INCIDENT', text: 'x'.repeat(40_001) }, { authorization: `Bearer ${peer.token}` })).toEqual({ ok: false, error: 'msg_too_long' });
+    expect(await post({ channel: 'C0INCIDENT', text: 'x'.repeat(40_001) }, { authorization: `Bearer ${peer.token}` })).toEqual({
+      ok: false,
+      error: 'msg_too_long',
+    });
   });
 });
 

@@ -149,7 +149,10 @@ describe.each(CORPUS)('%s', (_label, name) => {
   it('a group with this name among 60 members: Slack (every event and the parent), email update and PagerDuty neutral and bounded', () => {
     const members = Array.from({ length: 60 }, (_, n) => makeMember({ name: n % 2 ? name : `Alarm${n}`, recovered: n % 3 === 0 }, n));
     const group = makeNotice({ incident: { ...incident, members } }, { dashboardUrl: DASHBOARD });
-    const slack = [...(['trigger', 'escalate', 'acknowledge', 'resolve', 'update'] as const).map((event) => renderSlack({ ...group, event, note: name })), renderSlackParent(group)];
+    const slack = [
+      ...(['trigger', 'escalate', 'acknowledge', 'resolve', 'update'] as const).map((event) => renderSlack({ ...group, event, note: name })),
+      renderSlackParent(group),
+    ];
     for (const m of slack) {
       expectNeutral(m.text, 'text', false);
       expect(m.text.length).toBeLessThanOrEqual(SLACK_LIMITS.fallbackText);

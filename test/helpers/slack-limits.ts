@@ -52,4 +52,3 @@ export function slackViolations(m: SlackMessage): string[] {
   });
   return v;
 }
-

@@ -30,7 +30,15 @@ export interface SlackWebApiNotifierOptions {
  * Slack `ok: false` errors that may succeed later; every other code (invalid_auth, channel_not_found,
  * not_in_channel, msg_too_long, invalid_blocks…) will not, whatever the number of tries.
  */
-const RETRYABLE_ERRORS = new Set(['ratelimited', 'rate_limited', 'internal_error', 'fatal_error', 'service_unavailable', 'request_timeout', 'team_added_to_org']);
+const RETRYABLE_ERRORS = new Set([
+  'ratelimited',
+  'rate_limited',
+  'internal_error',
+  'fatal_error',
+  'service_unavailable',
+  'request_timeout',
+  'team_added_to_org',
+]);
 
 /** A message's reference as the router records it: `<channel id>:<ts>`. */
 export interface SlackMessageRef {
@@ -131,7 +139,8 @@ export class SlackWebApiNotifier implements Notifier {
     // The parent first: an edit is idempotent, so a retry after a failed reply repeats it harmlessly; a failed
     // edit (message_not_found, cant_update_message, even a 429) never keeps the reply from going out.
     try {
-      await call('chat.update', { channel: parent.channel, ts: parent.ts, ...payload(renderSlackParent(notice)) });
+      const { text, blocks, attachments } = payload(renderSlackParent(notice));
+      await call('chat.update', { channel: parent.channel, ts: parent.ts, text, blocks, attachments });
     } catch (err) {
       signal.throwIfAborted();
       this.onParentUpdateFailed?.({ ref: formatSlackRef(parent), error: (err as Error).message });
