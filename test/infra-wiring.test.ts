@@ -33,7 +33,10 @@ const API_URL = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
 const EXPECTED_FUNCTIONS = {
   AlarmHandler: { handler: 'functions/alarm.handler', secrets: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackBotToken', 'SmtpUrl'] },
   SlackHandler: { handler: 'functions/slack.handler', secrets: ['SlackSigningSecret', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackBotToken', 'SmtpUrl'] },
-  DashboardHandler: { handler: 'functions/dashboard.handler', secrets: ['DashboardToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackBotToken', 'SmtpUrl'] },
+  DashboardHandler: {
+    handler: 'functions/dashboard.handler',
+    secrets: ['DashboardToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackBotToken', 'SmtpUrl'],
+  },
   EscalateHandler: { handler: 'functions/escalate.handler', secrets: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackBotToken', 'SmtpUrl'] },
   DigestHandler: { handler: 'functions/digest.handler', secrets: ['SlackWebhookUrl', 'SmtpUrl'] },
   HygieneHandler: { handler: 'functions/hygiene.handler', secrets: ['SlackWebhookUrl', 'SmtpUrl'] },
@@ -42,7 +45,16 @@ const EXPECTED_FUNCTIONS = {
     secrets: ['SentryClientSecret', 'WebhookToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackBotToken', 'SmtpUrl'],
   },
 } as const;
-const ALL_SECRETS = ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackSigningSecret', 'SlackBotToken', 'SmtpUrl', 'DashboardToken', 'SentryClientSecret', 'WebhookToken'];
+const ALL_SECRETS = [
+  'PagerDutyRoutingKey',
+  'SlackWebhookUrl',
+  'SlackSigningSecret',
+  'SlackBotToken',
+  'SmtpUrl',
+  'DashboardToken',
+  'SentryClientSecret',
+  'WebhookToken',
+];
 const WEBHOOK_ROUTES = ['POST /webhooks/sentry', 'POST /webhooks/gcp', 'POST /webhooks/azure', 'POST /webhooks/alertmanager', 'POST /webhooks/generic'];
 const SLACK_ROUTES = ['POST /slack/commands', 'POST /slack/interactions'];
 const DASHBOARD_ROUTES = [
