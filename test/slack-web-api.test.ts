@@ -255,6 +255,22 @@ describe('SlackWebApiNotifier: faults through the shared retry rule', () => {
     expect(peer.messages).toEqual([]);
   });
 
+  it('concurrent sends on one notifier keep their own signals; clients are reused afterwards', async () => {
+    await start();
+    const n = notifier();
+    peer.faults.push({ hang: true });
+    const first = new AbortController();
+    const hanging = n.send(makeNotice(), first.signal).catch((e: unknown) => e);
+    await expect.poll(() => peer.calls.length, { timeout: 20_000, interval: 5 }).toBe(1);
+    const second = await n.send(makeNotice(), new AbortController().signal);
+    expect(parseSlackRef(second.ref)).not.toBeNull();
+    first.abort(new Error('first cancelled'));
+    expect(await hanging).toBeInstanceOf(DeliveryError);
+    const third = await n.send(makeNotice(), new AbortController().signal);
+    expect(parseSlackRef(third.ref)).not.toBeNull();
+    expect(peer.messages).toHaveLength(2);
+  });
+
   it('an attempt that hangs times out under the retry rule and the next one lands', async () => {
     await start();
     peer.faults.push({ hang: true });
