@@ -121,13 +121,24 @@ describe('Slack: groups and update notices', () => {
 
     const res = makeGroup(FIVE, { status: 'resolved', resolvedBy: 'cloudwatch', resolvedAt: '2024-01-15T11:00:00.000Z' });
     const r = renderSlackParent(makeNotice({ event: 'resolve', incident: res }));
-    expect(r.text.startsWith(':white_check_mark: *Resolved* by cloudwatch at 2024-01-15 11:00 UTC')).toBe(true);
+    expect(r.text.startsWith(':white_check_mark: *Resolved*: all alarms recovered at 2024-01-15 11:00 UTC')).toBe(true);
+    const byHand = renderSlackParent(makeNotice({ event: 'resolve', incident: { ...res, resolvedBy: 'dashboard:web (bob)' } }));
+    expect(byHand.text.startsWith(':white_check_mark: *Resolved* by bob (dashboard) at 2024-01-15 11:00 UTC')).toBe(true);
     expect(buttonsOf(r)).toEqual([]);
 
     const e = renderSlackParent(makeNotice({ event: 'escalate', incident: group, tier: 'teamLead' }));
     expect(e.text).toMatch(/^:arrow_double_up: \*Escalated\* to .*\(teamLead\)/);
     const open = renderSlackParent(makeNotice({ event: 'update', incident: group }));
     expect(open.text).toBe(renderSlack(makeNotice({ incident: group })).text);
+    // Once a step ran, later edits keep saying so.
+    const chain = [
+      { notify: ['slack' as const], tier: 'onCall', repeat: 1, afterMinutes: 5 },
+      { notify: ['slack' as const], tier: 'teamLead', repeat: 1, afterMinutes: 15 },
+    ];
+    const escalated = { ...group, escalation: { step: 1, count: 0, nextAt: '2024-01-15T10:30:00.000Z', chain } };
+    expect(renderSlackParent(makeNotice({ event: 'update', incident: escalated })).text).toMatch(/^:arrow_double_up: \*Escalated\* to .*\(onCall\) — /);
+    const again = { ...escalated, escalation: { ...escalated.escalation, count: 1 } };
+    expect(renderSlackParent(makeNotice({ event: 'update', incident: again })).text).toMatch(/^:arrow_double_up: \*Escalated\* to .*\(teamLead\) — /);
   });
 
   it('a mention-like actor name is inert in the status line', () => {

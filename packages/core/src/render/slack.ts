@@ -346,19 +346,30 @@ function fullMessage(notice: Notice, status: string | null): SlackMessage {
   };
 }
 
+/** The tier the incident was last escalated to: this notice's, or the last step its escalation ran; undefined when none ran. */
+function escalatedTo(notice: Notice): string | undefined {
+  if (notice.event === 'escalate') return notice.tier ?? 'the next tier';
+  const e = notice.incident.escalation;
+  const ran = e ? (e.count > 0 ? e.chain[e.step] : e.step > 0 ? e.chain[e.step - 1] : undefined) : undefined;
+  return ran?.tier;
+}
+
 /**
- * Where the incident stands, for the top of its parent message: `Acknowledged by @alice at 10:42`, `Resolved`,
- * `Escalated to Team lead (teamLead)`. Null while it is open and nothing happened to it.
+ * Where the incident stands, for the top of its parent message: `Acknowledged by @alice at 10:42`, `Resolved: all
+ * alarms recovered`, `Escalated to Team lead (teamLead)`. Null while it is open and nothing happened to it.
  */
 export function slackStatusLine(notice: Notice): string | null {
   const i = notice.incident;
   const who = (by: string | null | undefined) => (by ? ` by ${slackText(personText(headerSafe(by)), 200)}` : '');
   const when = (at: string | null | undefined) => (at ? ` at ${formatTime(at)}` : '');
-  if (i.status === 'resolved') return `:white_check_mark: *Resolved*${who(i.resolvedBy)}${when(i.resolvedAt)}`;
+  if (i.status === 'resolved') {
+    const recovered = i.resolvedBy === 'cloudwatch' ? `: ${groupMembers(i) ? 'all alarms recovered' : 'the alarm recovered'}` : who(i.resolvedBy);
+    return `:white_check_mark: *Resolved*${recovered}${when(i.resolvedAt)}`;
+  }
   if (i.status === 'acknowledged') return `:eyes: *Acknowledged*${who(i.acknowledgedBy)}${when(i.acknowledgedAt)}`;
-  if (notice.event === 'escalate') {
-    const tier = tierText(notice.tier, notice.policy);
-    return `:arrow_double_up: *Escalated*${tier ? ` to ${slackText(tier, 200)}` : ''}${when(i.updatedAt)}`;
+  const tier = escalatedTo(notice);
+  if (tier !== undefined) {
+    return `:arrow_double_up: *Escalated* to ${slackText(tierText(tier, notice.policy) ?? tier, 200)}${notice.event === 'escalate' ? when(i.updatedAt) : ''}`;
   }
   return null;
 }
