@@ -217,14 +217,13 @@ function payload(m: SlackMessage): Record<string, unknown> {
 }
 
 /** A failed Web API call as a DeliveryError: HTTP statuses per the shared rule, `ok: false` by its error code. */
-export function slackApiError(method: string, err: unknown, last: LastResponse, signal: AbortSignal): DeliveryError {
+function slackApiError(method: string, err: unknown, last: LastResponse, signal: AbortSignal): DeliveryError {
   const e = err as { code?: string; data?: { error?: unknown }; statusCode?: number; body?: unknown; original?: unknown; retryAfter?: number } | null;
   if (e?.code === 'slack_webapi_platform_error') {
     const code = typeof e.data?.error === 'string' ? e.data.error : 'unknown_error';
     const retryable = RETRYABLE_ERRORS.has(code);
     return new DeliveryError(`slack: ${method}: ${bodyExcerpt(code, 80)}`, {
       retryable,
-      status: last.status ?? undefined,
       context: { channel: 'slack', method, slackError: code },
     });
   }
