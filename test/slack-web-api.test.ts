@@ -129,6 +129,41 @@ describe('SlackWebApiNotifier: one message per incident, the rest in its thread'
     expect(peer.replies(parseSlackRef(first.ref)?.ts ?? '')).toHaveLength(1);
   });
 
+  it('an incident Slack first heard of by an escalation (P2 → team lead): later notices thread under that message', async () => {
+    await start();
+    const p2 = makeNotice().incident;
+    const first = await send(makeNotice({ event: 'escalate', incident: p2, tier: 'teamLead' }));
+    const escalated: Incident = {
+      ...p2,
+      deliveries: {
+        'escalate#0.1:slack': { status: 'delivered', attempts: 1, at: '2024-01-15T12:05:00.000Z', ref: first.ref, event: 'escalate', channel: 'slack' },
+        'escalate#1.1:slack': {
+          status: 'delivered',
+          attempts: 1,
+          at: '2024-01-15T12:35:00.000Z',
+          ref: 'C0INCIDENT:1799999999.000001',
+          event: 'escalate',
+          channel: 'slack',
+        },
+      },
+    };
+    expect(parentMessage(escalated)).toEqual(parseSlackRef(first.ref));
+    await send(
+      makeNotice({ event: 'resolve', incident: { ...escalated, status: 'resolved', resolvedBy: 'cloudwatch', resolvedAt: '2024-01-15T13:00:00.000Z' } }),
+    );
+    const parentTs = parseSlackRef(first.ref)?.ts ?? '';
+    expect(peer.topLevel()).toHaveLength(1);
+    expect(peer.replies(parentTs)).toHaveLength(1);
+    expect(peer.find(parentTs)?.text).toMatch(/^:white_check_mark: \*Resolved\*: the alarm recovered/);
+    // A trigger that did not land leaves the escalation the parent; one that landed is the parent.
+    const failedTrigger: DeliveryRecord = { status: 'failed', attempts: 1, at: p2.openedAt, retryable: false, ref: 'C0INCIDENT:1600000000.000001' };
+    expect(parentMessage({ deliveries: { ...escalated.deliveries, 'trigger:slack': failedTrigger } })).toEqual(parseSlackRef(first.ref));
+    expect(parentMessage({ deliveries: { ...escalated.deliveries, 'trigger:slack': { ...failedTrigger, status: 'delivered' } } })).toEqual({
+      channel: 'C0INCIDENT',
+      ts: '1600000000.000001',
+    });
+  });
+
   it('without a parent ref (webhook or outbox trigger, or none yet): a top-level message', async () => {
     await start();
     for (const ref of [undefined, 'outbox:3', 'not a ref']) {

@@ -6,7 +6,7 @@
  */
 import type { FetchFunction, WebAPICallResult, WebClient } from '@slack/web-api';
 import { DeliveryError } from '@alert-router/core/errors';
-import type { Incident } from '@alert-router/core/incident';
+import { noticeTarget, type DeliveryRecord, type Incident } from '@alert-router/core/incident';
 import type { Notice, Notifier, SendResult } from '@alert-router/core/notifier';
 import { renderSlack, renderSlackParent, type SlackMessage } from '@alert-router/core/render/slack';
 import { bodyExcerpt, httpDeliveryError, pooledFetch, requestDeliveryError, type FetchLike } from './http';
@@ -56,11 +56,21 @@ export function parseSlackRef(ref: string | undefined): SlackMessageRef | null {
   return m ? { channel: m[1], ts: m[2] } : null;
 }
 
-/** The incident's first Slack message, when its trigger was delivered (or may have landed) with a Web API ref. */
+const landedRef = (d: DeliveryRecord | undefined): SlackMessageRef | null => (d && (d.status === 'delivered' || d.mayHaveLanded) ? parseSlackRef(d.ref) : null);
+
+/**
+ * The incident's first Slack message: its trigger's, when that was delivered (or may have landed) with a Web API
+ * ref; else, for an incident Slack first heard of by an escalation (a P2 escalated to the team lead), the first
+ * escalation that landed (posted top-level, as it had no parent then). Null when Slack has no message of it.
+ */
 export function parentMessage(incident: Pick<Incident, 'deliveries'>): SlackMessageRef | null {
-  const d = incident.deliveries?.['trigger:slack'];
-  if (!d || !(d.status === 'delivered' || d.mayHaveLanded)) return null;
-  return parseSlackRef(d.ref);
+  const deliveries = incident.deliveries ?? {};
+  const trigger = landedRef(deliveries['trigger:slack']);
+  if (trigger) return trigger;
+  const first = Object.entries(deliveries)
+    .filter(([key, d]) => noticeTarget(key, d).channel === 'slack' && noticeTarget(key, d).event === 'escalate' && landedRef(d))
+    .sort(([, a], [, b]) => a.at.localeCompare(b.at))[0];
+  return first ? landedRef(first[1]) : null;
 }
 
 let loaded: Promise<typeof import('@slack/web-api')> | null = null;
