@@ -174,6 +174,28 @@ describe('SlackWebApiNotifier: one message per incident, the rest in its thread'
     expect(peer.calls.every((c) => c.method === 'chat.postMessage' && c.args.thread_ts === undefined)).toBe(true);
   });
 
+  it('an update whose incident has no first message yet waits for it (retryable, Retry-After beyond the budget), posting nothing', async () => {
+    await start();
+    const group = makeGroup(FIVE);
+    for (const trigger of [
+      { status: 'failed', attempts: 4, at: group.openedAt, retryable: true, error: 'slack: HTTP 500' },
+      { status: 'pending', attempts: 0, at: group.openedAt, leaseUntil: '2024-01-15T10:06:00.000Z', owner: 'other' },
+    ] satisfies DeliveryRecord[]) {
+      const incident = { ...group, deliveries: { 'trigger:slack': trigger } };
+      const r = await deliverWithRetry(notifier(), makeNotice({ event: 'update', incident, note: 'joined: DBCpu' }), { sleep: recordingSleep().sleep });
+      expect(r).toMatchObject({ status: 'failed', attempts: 1, retryable: true, retryAfterMs: 60_000 });
+      expect(r.error).toContain('first message has not landed yet');
+    }
+    expect(peer.calls).toEqual([]);
+    // A trigger that failed for good (or went through the webhook) leaves a message of its own as the only way.
+    const failed = {
+      ...group,
+      deliveries: { 'trigger:slack': { status: 'failed', attempts: 1, at: group.openedAt, retryable: false } satisfies DeliveryRecord },
+    };
+    expect((await deliverWithRetry(notifier(), makeNotice({ event: 'update', incident: failed }))).status).toBe('delivered');
+    expect(peer.topLevel()).toHaveLength(1);
+  });
+
   it('a failed chat.update (message_not_found, cant_update_message) does not lose the reply', async () => {
     await start();
     const first = await send(makeNotice());

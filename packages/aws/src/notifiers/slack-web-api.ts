@@ -73,6 +73,15 @@ export function parentMessage(incident: Pick<Incident, 'deliveries'>): SlackMess
   return first ? landedRef(first[1]) : null;
 }
 
+/** How long an update waits for its incident's first message before it is tried again (the sweep runs every minute). */
+const WAIT_FOR_PARENT_MS = 60_000;
+
+/** The incident's Slack trigger is recorded and may still land (pending, scheduled, or failed but retried). */
+function firstMessageComing(incident: Pick<Incident, 'deliveries'>): boolean {
+  const d = incident.deliveries?.['trigger:slack'];
+  return !!d && (d.status === 'pending' || d.status === 'scheduled' || (d.status === 'failed' && d.retryable !== false));
+}
+
 let loaded: Promise<typeof import('@slack/web-api')> | null = null;
 /** The library loads on the first Slack send: a function that never posts to Slack never loads it. */
 function library(): Promise<typeof import('@slack/web-api')> {
@@ -106,15 +115,28 @@ interface ClientLease {
 
 /** Clients kept for reuse between sends (one per concurrent send at most). */
 const IDLE_CLIENTS_MAX = 16;
+/** Parent messages whose last edit is remembered (the least recently edited are forgotten first). */
+const PARENTS_REMEMBERED = 500;
+
+/** Rejects when `signal` aborts (with its reason); never resolves. */
+function aborted(signal: AbortSignal): Promise<never> {
+  return new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+}
 
 export class SlackWebApiNotifier implements Notifier {
   readonly channel = 'slack' as const;
+  readonly threads = true;
   private readonly token: string;
   private readonly target: string;
   private readonly apiUrl: string;
   private readonly fetchImpl: FetchLike;
   private readonly onParentUpdateFailed?: SlackWebApiNotifierOptions['onParentUpdateFailed'];
   private readonly idle: ClientLease[] = [];
+  /** Per parent message (`<channel>:<ts>`): the newest incident revision an edit showed, and the edit queue. */
+  private readonly parents = new Map<string, { shownRev: number | null; queue: Promise<void> }>();
 
   constructor(options: SlackWebApiNotifierOptions) {
     if (!options.token) throw new TypeError('SlackWebApiNotifier: token is required');
@@ -184,14 +206,25 @@ export class SlackWebApiNotifier implements Notifier {
     const call = (method: 'chat.postMessage' | 'chat.update', args: Record<string, unknown>) => this.call(client, method, args, last, signal);
 
     const parent = notice.event === 'trigger' ? null : parentMessage(notice.incident);
+    if (!parent && notice.event === 'update' && firstMessageComing(notice.incident)) {
+      // Posted now it would be a message of its own; once the first one lands (its retry names every member
+      // anyway) this goes in its thread. A Retry-After beyond any budget leaves it to a later run at once.
+      throw new DeliveryError(`slack: the incident's first message has not landed yet; the update waits for it`, {
+        retryable: true,
+        retryAfterMs: WAIT_FOR_PARENT_MS,
+        context: { channel: 'slack', waiting: 'trigger:slack' },
+      });
+    }
     if (!parent) {
       return { ref: await call('chat.postMessage', { channel: this.target, ...payload(renderSlack(notice)) }) };
     }
     // The parent first: an edit is idempotent, so a retry after a failed reply repeats it harmlessly; a failed
     // edit (message_not_found, cant_update_message, even a 429) never keeps the reply from going out.
     try {
-      const { text, blocks, attachments } = payload(renderSlackParent(notice));
-      await call('chat.update', { channel: parent.channel, ts: parent.ts, text, blocks, attachments });
+      await this.editParent(parent, notice, signal, () => {
+        const { text, blocks, attachments } = payload(renderSlackParent(notice));
+        return call('chat.update', { channel: parent.channel, ts: parent.ts, text, blocks, attachments });
+      });
     } catch (err) {
       signal.throwIfAborted();
       this.onParentUpdateFailed?.({ ref: formatSlackRef(parent), error: (err as Error).message });
@@ -206,6 +239,28 @@ export class SlackWebApiNotifier implements Notifier {
         ...payload(reply),
       }),
     };
+  }
+
+  /**
+   * Edits of one message run one at a time in this process, and an edit showing an older revision of the incident
+   * than the message already shows is left out: notices of a storm sent concurrently would otherwise leave the
+   * message reading whichever state landed last. (Across processes the next notice's edit catches up.)
+   */
+  private async editParent(parent: SlackMessageRef, notice: Notice, signal: AbortSignal, edit: () => Promise<unknown>): Promise<void> {
+    const key = formatSlackRef(parent);
+    const entry = this.parents.get(key) ?? { shownRev: null, queue: Promise.resolve() };
+    this.parents.delete(key); // re-inserted last: the map forgets the least recently edited first
+    this.parents.set(key, entry);
+    if (this.parents.size > PARENTS_REMEMBERED) this.parents.delete(this.parents.keys().next().value as string);
+    const rev = notice.incident.rev;
+    const run = entry.queue.then(async () => {
+      signal.throwIfAborted();
+      if (rev !== undefined && entry.shownRev !== null && rev < entry.shownRev) return;
+      await edit();
+      if (rev !== undefined) entry.shownRev = Math.max(rev, entry.shownRev ?? rev);
+    });
+    entry.queue = run.catch(() => undefined);
+    await Promise.race([run, aborted(signal)]);
   }
 
   /** One Web API call; resolves with the message's ref, or throws a DeliveryError per the shared rule. */

@@ -3,7 +3,6 @@ import { parseIncidentCommand, type IncidentCommand } from '@alert-router/core';
 import { acknowledgeIncident, actorLabel, resolveIncident, type Actor } from '../actions';
 import { loadReview } from '../review/review';
 import { postStakeholderUpdate } from '../review/updates';
-import { SlackWebApiNotifier } from '../notifiers/slack-web-api';
 import type { Runtime } from '../runtime';
 import { reviewReply, updateReply } from './review-replies';
 import {
@@ -60,7 +59,7 @@ export async function runSlashCommand(rt: Runtime, form: SlashCommandForm): Prom
  * reply, but the Web API threads it under the incident's message and edits that message in place.
  */
 function commandSkips(rt: Runtime): ['slack'] | [] {
-  return rt.notifiers.slack instanceof SlackWebApiNotifier ? [] : ['slack'];
+  return rt.notifiers.slack.threads === true ? [] : ['slack'];
 }
 
 async function execute(rt: Runtime, cmd: Exclude<IncidentCommand, { kind: 'help' }>, actor: Actor): Promise<SlackReply> {
