@@ -21,7 +21,17 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 export async function startRouterProcess(args: string[] = [], env: Record<string, string> = {}): Promise<StartedRouter> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'packages/local/src/start.ts', '--port', '0', ...args], {
     cwd: ROOT,
-    env: { ...process.env, SLACK_WEBHOOK_URL: '', PAGERDUTY_ROUTING_KEY: '', SMTP_URL: '', PORT: '', ROUTER_POLICY_FILE: ungroupedPolicyFile(), ...env },
+    env: {
+      ...process.env,
+      SLACK_WEBHOOK_URL: '',
+      SLACK_BOT_TOKEN: '',
+      SLACK_CHANNEL: '',
+      PAGERDUTY_ROUTING_KEY: '',
+      SMTP_URL: '',
+      PORT: '',
+      ROUTER_POLICY_FILE: ungroupedPolicyFile(),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
