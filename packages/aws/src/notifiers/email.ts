@@ -29,7 +29,13 @@ function isTransporter(t: EmailNotifierOptions['transport']): t is AnyTransporte
   return typeof t === 'object' && t !== null && typeof (t as AnyTransporter).sendMail === 'function';
 }
 
-const loadMailer = () => import('./mailer');
+let mailer: Promise<typeof import('./mailer')> | undefined;
+/** nodemailer on first use, then the same module: each `import()` still costs a loader round trip (under tsx, a worker message). */
+const loadMailer = () =>
+  (mailer ??= import('./mailer').catch((err: unknown) => {
+    mailer = undefined;
+    throw err;
+  }));
 
 /** The transporter for an EmailNotifierOptions.transport, made when first needed. */
 function transportMaker(t: EmailNotifierOptions['transport']): LazyTransport {
