@@ -2,6 +2,7 @@
  * Email notifier (nodemailer): SMTP by URL or options, an existing transporter, or one made on first use
  * (Amazon SES). nodemailer itself is loaded on the first send (mailer.ts), not when the notifier is made.
  */
+import { randomUUID } from 'node:crypto';
 import { DeliveryError } from '@alert-router/core/errors';
 import type { Notice, Notifier, SendResult } from '@alert-router/core/notifier';
 import { renderEmail } from '@alert-router/core/render/email';
@@ -85,6 +86,8 @@ export function emailDeliveryError(err: unknown, signal?: AbortSignal): Delivery
 export class EmailNotifier implements Notifier {
   readonly channel = 'email' as const;
   private readonly from: string;
+  /** The sender's domain, for Message-IDs. */
+  private readonly domain: string;
   private readonly to: string[];
   private readonly makeTransport: LazyTransport;
   private transporter: Promise<AnyTransporter> | undefined;
@@ -96,6 +99,7 @@ export class EmailNotifier implements Notifier {
     const to = (options.to ?? []).map((t) => t.trim()).filter(Boolean);
     if (to.length === 0) throw new TypeError('EmailNotifier: at least one recipient (to) is required');
     this.from = options.from;
+    this.domain = /@([^\s>]+)/.exec(options.from)?.[1] ?? 'localhost';
     this.to = to;
     this.makeTransport = transportMaker(options.transport);
   }
@@ -119,6 +123,8 @@ export class EmailNotifier implements Notifier {
           subject,
           text,
           html,
+          // Ours, not nodemailer's (five randomBytes calls per message): unique per notice, kept by its retries.
+          messageId: `<${randomUUID()}@${this.domain}>`,
           priority: notice.incident.severity === 'P0' || notice.incident.severity === 'P1' ? 'high' : 'normal',
           headers: {
             'X-Alert-Router-Incident': notice.incident.id,
