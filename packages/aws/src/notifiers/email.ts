@@ -123,8 +123,11 @@ export class EmailNotifier implements Notifier {
           subject,
           text,
           html,
-          // Ours, not nodemailer's (five randomBytes calls per message): unique per notice, kept by its retries.
+          // Ours, not nodemailer's (a randomBytes call per id and per MIME part): unique per notice, kept by its retries.
           messageId: `<${randomUUID()}@${this.domain}>`,
+          baseBoundary: randomUUID().replaceAll('-', ''),
+          // Named, so nodemailer does not scan each part to choose (our bodies are mostly ASCII: it picks this anyway).
+          textEncoding: 'quoted-printable',
           priority: notice.incident.severity === 'P0' || notice.incident.severity === 'P1' ? 'high' : 'normal',
           headers: {
             'X-Alert-Router-Incident': notice.incident.id,
