@@ -117,6 +117,24 @@ describe('npm start: the SNS answer once recorded, fan-out in the background', (
     }
   });
 
+  it('with --background 0 the answer waits for the sends, as the Lambda does', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'alert-router-bg-'));
+    app = await startRouterProcess(['--data', dir, '--background', '0'], env());
+    const held = gate();
+    slack.script = [{ status: 200, body: 'ok', until: held.opened }];
+    const arrived = nextArrival(slack);
+    try {
+      const answer = postAlarm(app.url, probe());
+      await arrived;
+      held.open(); // Slack answers only now: an answer that shows it delivered waited for it
+      const r = await answer;
+      expect(r.status).toBe(200);
+      expect(r.body.outcomes[0].deliveries['trigger:slack']).toMatchObject({ status: 'delivered' });
+    } finally {
+      held.open();
+    }
+  });
+
   it('a stop finishes the send in flight and records it before the store closes', async () => {
     dir = mkdtempSync(join(tmpdir(), 'alert-router-bg-'));
     app = await startRouterProcess(['--data', dir], env());

@@ -239,7 +239,7 @@ export async function claimDue(incident: Incident, deps: PipelineDeps): Promise<
 /** fan-out: sends the notices `owner` holds, all channels in parallel, and records what each came to (or, with `background`, answers with them pending). */
 export async function fanOut(deps: PipelineDeps, incident: Incident, owner: string, keys: string[]): Promise<SendReport> {
   const sending = sendNotices(deps, incident, owner, keys);
-  if (!deps.background) return sending;
+  if (!deps.background || keys.length === 0) return sending;
   await deps.background(sending);
   return { deliveries: Object.fromEntries(keys.map((k) => [k, incident.deliveries[k]])), retryableFailure: false };
 }

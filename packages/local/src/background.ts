@@ -5,7 +5,7 @@
  * A send that never finishes (the process died) stays pending under its lease: the sweep resends it.
  */
 /** Fan-outs in flight before an SNS answer waits for one to finish (npm start's default). */
-export const BACKGROUND_LIMIT = 64;
+export const BACKGROUND_LIMIT = 8;
 
 export class BackgroundSends {
   private readonly running = new Set<Promise<unknown>>();

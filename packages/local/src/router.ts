@@ -19,7 +19,10 @@ export interface RouterOptions {
   verbose?: boolean;
   /** Run the escalation/digest schedules (default true). */
   schedules?: boolean;
-  /** Fan-outs in the background before an SNS answer waits for one to finish (default BACKGROUND_LIMIT). */
+  /**
+   * Fan-outs in the background before an SNS answer waits for one to finish (default BACKGROUND_LIMIT); 0 answers
+   * after the sends, as the Lambda does (a failed send is then a 502).
+   */
   backgroundLimit?: number;
   log?: (line: string) => void;
 }
@@ -66,11 +69,12 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   const config = readConfig();
   // Installed before the first request can be read (no await since listening): every handler runs on this runtime.
   let rt: Runtime | undefined;
-  const background = new BackgroundSends(opts.backgroundLimit ?? BACKGROUND_LIMIT, (err) =>
+  const limit = opts.backgroundLimit ?? BACKGROUND_LIMIT;
+  const background = new BackgroundSends(limit, (err) =>
     rt?.logger.error('background fan-out failed; its notices stay recorded and the sweep resends them', { error: rt.redact(String(err)) }),
   );
   const stores = sqlite ? { store: sqlite, silences: new SqliteSilenceStore(sqlite.db), replayClaims: sqliteReplayClaims(sqlite.db) } : {};
-  rt = { ...buildRuntime(config, { policy, ...stores }), background: background.add };
+  rt = { ...buildRuntime(config, { policy, ...stores }), background: limit > 0 ? background.add : undefined };
   setRuntime(rt);
   const scheduler = opts.schedules === false ? null : startScheduler(LOCAL_HANDLERS, log);
 
