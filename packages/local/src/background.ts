@@ -1,31 +1,31 @@
 /**
  * The local server's fan-outs in the background: `POST /sns` is answered once the incident and its notices are
- * recorded pending, and the sends finish here. A bounded backlog (the answer waits for room, so a flood slows its
- * sender instead of piling up sends), and drained on shutdown so that a stop loses no send in flight.
+ * recorded pending, and the sends finish here. Bounded: with `limit` fan-outs running after their answer, the next
+ * answer waits for its own sends again (so a flood slows its sender instead of piling up sends); drained on
+ * shutdown so that a stop loses no send in flight.
  * A send that never finishes (the process died) stays pending under its lease: the sweep resends it.
  */
-/** Fan-outs in flight before an SNS answer waits for one to finish (npm start's default). */
+/** Fan-outs running after their answer before the next answer waits for its own sends (npm start's default). */
 export const BACKGROUND_LIMIT = 8;
 
 export class BackgroundSends {
   private readonly running = new Set<Promise<unknown>>();
-  private readonly waiting: (() => void)[] = [];
 
   constructor(
-    /** Sends in flight before an answer waits for one to finish. */
+    /** Fan-outs that may run after their answer at once. */
     private readonly limit: number,
     private readonly onError: (err: unknown) => void,
   ) {}
 
-  /** Takes a send that has started; resolves at once, or once the backlog has room again. */
-  readonly add = (sending: Promise<unknown>): Promise<void> | undefined => {
-    const task: Promise<unknown> = sending.catch(this.onError).finally(() => {
-      this.running.delete(task);
-      this.waiting.shift()?.();
-    });
+  /**
+   * Takes a send that has started to finish in the background (true), or leaves it to the caller (false) when
+   * `limit` already run: that answer then waits for its own sends, as it would on AWS.
+   */
+  readonly take = (sending: Promise<unknown>): boolean => {
+    if (this.running.size >= this.limit) return false;
+    const task: Promise<unknown> = sending.catch(this.onError).finally(() => this.running.delete(task));
     this.running.add(task);
-    if (this.running.size <= this.limit) return undefined;
-    return new Promise<void>((resolve) => this.waiting.push(resolve));
+    return true;
   };
 
   /** Sends in flight. */

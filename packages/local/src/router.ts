@@ -20,8 +20,8 @@ export interface RouterOptions {
   /** Run the escalation/digest schedules (default true). */
   schedules?: boolean;
   /**
-   * Fan-outs in the background before an SNS answer waits for one to finish (default BACKGROUND_LIMIT); 0 answers
-   * after the sends, as the Lambda does (a failed send is then a 502).
+   * Fan-outs that may run after their answer at once (default BACKGROUND_LIMIT); past it, and with 0 always, an
+   * answer waits for its own sends, as the Lambda does (a failed send is then a 502).
    */
   backgroundLimit?: number;
   log?: (line: string) => void;
@@ -74,7 +74,7 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
     rt?.logger.error('background fan-out failed; its notices stay recorded and the sweep resends them', { error: rt.redact(String(err)) }),
   );
   const stores = sqlite ? { store: sqlite, silences: new SqliteSilenceStore(sqlite.db), replayClaims: sqliteReplayClaims(sqlite.db) } : {};
-  rt = { ...buildRuntime(config, { policy, ...stores }), background: limit > 0 ? background.add : undefined };
+  rt = { ...buildRuntime(config, { policy, ...stores }), background: limit > 0 ? background.take : undefined };
   setRuntime(rt);
   const scheduler = opts.schedules === false ? null : startScheduler(LOCAL_HANDLERS, log);
 
