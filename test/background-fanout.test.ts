@@ -70,8 +70,9 @@ const slackText = (peer: HttpPeer) => peer.received.map((r) => JSON.stringify(r.
 describe('npm start: the SNS answer once recorded, fan-out in the background', () => {
   let slack: HttpPeer;
   let pd: HttpPeer;
-  let dir: string;
+  let dir: string | undefined;
   let app: StartedRouter | undefined;
+  let held = gate();
   // A lease of 2 s (budget under it): after a kill -9 the dead sender's lease lapses soon (awaited on the record).
   const env = () => ({
     SLACK_WEBHOOK_URL: slack.url,
@@ -81,114 +82,95 @@ describe('npm start: the SNS answer once recorded, fan-out in the background', (
     DELIVERY_BUDGET_MS: '1500',
   });
 
+  /** npm start on a fresh --data DIR, its next Slack page held open by the test until `held.open()`. */
+  async function startWithSlackHeld(args: string[] = []): Promise<StartedRouter> {
+    dir = mkdtempSync(join(tmpdir(), 'alert-router-bg-'));
+    app = await startRouterProcess(['--data', dir, ...args], env());
+    held = gate();
+    slack.script = [{ status: 200, body: 'ok', until: held.opened }];
+    return app;
+  }
+
+  /** An alarm answered 200 whose Slack page has reached the peer (unanswered); and the process's exit. */
+  async function pageAtSlack(router: StartedRouter): Promise<{ id: string; alarm: DemoAlarm; exited: Promise<unknown> }> {
+    const arrived = nextArrival(slack);
+    const alarm = probe();
+    const r = await postAlarm(router.url, alarm);
+    expect(r.status).toBe(200);
+    await arrived;
+    return { id: r.body.outcomes[0].incidentId, alarm, exited: new Promise((resolve) => router.proc.once('exit', resolve)) };
+  }
+
   beforeAll(async () => {
     [slack, pd] = await Promise.all([startSlackPeer(), startPagerDutyPeer()]);
   });
   afterEach(async () => {
+    held.open();
     await app?.stop();
     app = undefined;
     slack.script = [];
     slack.onArrive = undefined;
     if (dir) rmSync(dir, { recursive: true, force: true });
+    dir = undefined;
   });
   afterAll(async () => {
     await Promise.all([slack?.close(), pd?.close()]);
   });
 
   it('answers 200 with the pages recorded pending while Slack has not answered; the page is delivered after', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'alert-router-bg-'));
-    app = await startRouterProcess(['--data', dir], env());
-    const held = gate();
-    slack.script = [{ status: 200, body: 'ok', until: held.opened }];
+    const router = await startWithSlackHeld();
     const alarm = probe();
-    try {
-      const r = await postAlarm(app.url, alarm);
-      // Slack is still held: an answer that waited for it could not have come.
-      expect(r.status).toBe(200);
-      expect(r.body.outcomes[0]).toMatchObject({ kind: 'opened', deliveries: { 'trigger:slack': { status: 'pending' } } });
-      expect(slackText(slack).filter((t) => t.includes(alarm.name))).toEqual([]);
-      const id = r.body.outcomes[0].incidentId;
-      expect((await incident(app.url, id)).deliveries['trigger:slack']).toMatchObject({ status: 'pending' });
-      held.open();
-      await expect.poll(async () => (await incident(app!.url, id)).deliveries['trigger:slack'].status, { timeout: 20_000 }).toBe('delivered');
-      expect(slackText(slack).filter((t) => t.includes(alarm.name))).toHaveLength(1);
-    } finally {
-      held.open();
-    }
+    const r = await postAlarm(router.url, alarm);
+    // Slack is still held: an answer that waited for it could not have come.
+    expect(r.status).toBe(200);
+    expect(r.body.outcomes[0]).toMatchObject({ kind: 'opened', deliveries: { 'trigger:slack': { status: 'pending' } } });
+    expect(slackText(slack).filter((t) => t.includes(alarm.name))).toEqual([]);
+    const id = r.body.outcomes[0].incidentId;
+    expect((await incident(router.url, id)).deliveries['trigger:slack']).toMatchObject({ status: 'pending' });
+    held.open();
+    await expect.poll(async () => (await incident(router.url, id)).deliveries['trigger:slack'].status, { timeout: 20_000 }).toBe('delivered');
+    expect(slackText(slack).filter((t) => t.includes(alarm.name))).toHaveLength(1);
   });
 
   it('with --background 0 the answer waits for the sends, as the Lambda does', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'alert-router-bg-'));
-    app = await startRouterProcess(['--data', dir, '--background', '0'], env());
-    const held = gate();
-    slack.script = [{ status: 200, body: 'ok', until: held.opened }];
+    const router = await startWithSlackHeld(['--background', '0']);
     const arrived = nextArrival(slack);
-    try {
-      const answer = postAlarm(app.url, probe());
-      await arrived;
-      held.open(); // Slack answers only now: an answer that shows it delivered waited for it
-      const r = await answer;
-      expect(r.status).toBe(200);
-      expect(r.body.outcomes[0].deliveries['trigger:slack']).toMatchObject({ status: 'delivered' });
-    } finally {
-      held.open();
-    }
+    const answer = postAlarm(router.url, probe());
+    await arrived;
+    held.open(); // Slack answers only now: an answer that shows it delivered waited for it
+    const r = await answer;
+    expect(r.status).toBe(200);
+    expect(r.body.outcomes[0].deliveries['trigger:slack']).toMatchObject({ status: 'delivered' });
   });
 
   it('a stop finishes the send in flight and records it before the store closes', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'alert-router-bg-'));
-    app = await startRouterProcess(['--data', dir], env());
-    const held = gate();
-    slack.script = [{ status: 200, body: 'ok', until: held.opened }];
-    const arrived = nextArrival(slack);
-    const alarm = probe();
-    try {
-      const r = await postAlarm(app.url, alarm);
-      expect(r.status).toBe(200);
-      const id = r.body.outcomes[0].incidentId;
-      await arrived;
-      const exited = new Promise((resolve) => app!.proc.once('exit', resolve));
-      app.proc.kill('SIGTERM');
-      await app.waitForOutput('stopping: finishing 1 send in flight');
-      held.open();
-      expect(await exited).toBe(0);
-      const stored = await withDataDir(dir, ({ incidents }) => incidents.getIncident(id));
-      expect(stored?.deliveries['trigger:slack']).toMatchObject({ status: 'delivered', attempts: 1 });
-      expect(stored?.deliveries['trigger:pagerduty']).toMatchObject({ status: 'delivered' });
-    } finally {
-      held.open();
-    }
+    const router = await startWithSlackHeld();
+    const { id, exited } = await pageAtSlack(router);
+    router.proc.kill('SIGTERM');
+    await router.waitForOutput('stopping: finishing 1 send in flight');
+    held.open();
+    expect(await exited).toBe(0);
+    const stored = await withDataDir(dir!, ({ incidents }) => incidents.getIncident(id));
+    expect(stored?.deliveries['trigger:slack']).toMatchObject({ status: 'delivered', attempts: 1 });
+    expect(stored?.deliveries['trigger:pagerduty']).toMatchObject({ status: 'delivered' });
   });
 
   it('kill -9 while Slack holds the page: the restarted router resends it from the record, nothing lost', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'alert-router-bg-'));
-    app = await startRouterProcess(['--data', dir], env());
-    const held = gate();
-    slack.script = [{ status: 200, body: 'ok', until: held.opened }];
-    const arrived = nextArrival(slack);
-    const alarm = probe();
-    try {
-      const r = await postAlarm(app.url, alarm);
-      expect(r.status).toBe(200);
-      const id = r.body.outcomes[0].incidentId;
-      await arrived;
-      const exited = new Promise((resolve) => app!.proc.once('exit', resolve));
-      app.proc.kill('SIGKILL');
-      await exited;
-      // The held request dies with its sender; the peer never answered it, so it counts as not received.
-      held.open();
+    const first = await startWithSlackHeld();
+    const { id, alarm, exited } = await pageAtSlack(first);
+    first.proc.kill('SIGKILL');
+    await exited;
+    // The held request dies with its sender; the peer never answered it, so it counts as not received.
+    held.open();
 
-      app = await startRouterProcess(['--data', dir], env());
-      const pending = (await incident(app.url, id)).deliveries['trigger:slack'];
-      expect(pending).toMatchObject({ status: 'pending' });
-      const lapse = Date.parse(pending.leaseUntil!);
-      await expect.poll(() => Date.now() > lapse, { timeout: 30_000, interval: 50 }).toBe(true);
-      const sweep = await fetch(`${app.url}/internal/sweep`, { method: 'POST' });
-      expect(sweep.status).toBe(200);
-      await expect.poll(async () => (await incident(app!.url, id)).deliveries['trigger:slack'].status, { timeout: 20_000 }).toBe('delivered');
-      expect(slackText(slack).filter((t) => t.includes(alarm.name))).toHaveLength(1);
-    } finally {
-      held.open();
-    }
+    const second = (app = await startRouterProcess(['--data', dir!], env()));
+    const pending = (await incident(second.url, id)).deliveries['trigger:slack'];
+    expect(pending).toMatchObject({ status: 'pending' });
+    const lapse = Date.parse(pending.leaseUntil!);
+    await expect.poll(() => Date.now() > lapse, { timeout: 30_000, interval: 50 }).toBe(true);
+    const sweep = await fetch(`${second.url}/internal/sweep`, { method: 'POST' });
+    expect(sweep.status).toBe(200);
+    await expect.poll(async () => (await incident(second.url, id)).deliveries['trigger:slack'].status, { timeout: 20_000 }).toBe('delivered');
+    expect(slackText(slack).filter((t) => t.includes(alarm.name))).toHaveLength(1);
   });
 });
