@@ -68,13 +68,12 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   process.env.DASHBOARD_URL ||= server.url;
   const config = readConfig();
   // Installed before the first request can be read (no await since listening): every handler runs on this runtime.
-  let rt: Runtime | undefined;
   const limit = opts.backgroundLimit ?? BACKGROUND_LIMIT;
   const background = new BackgroundSends(limit, (err) =>
-    rt?.logger.error('background fan-out failed; its notices stay recorded and the sweep resends them', { error: rt.redact(String(err)) }),
+    rt.logger.error('background fan-out failed; its notices stay recorded and the sweep resends them', { error: rt.redact(String(err)) }),
   );
   const stores = sqlite ? { store: sqlite, silences: new SqliteSilenceStore(sqlite.db), replayClaims: sqliteReplayClaims(sqlite.db) } : {};
-  rt = { ...buildRuntime(config, { policy, ...stores }), background: limit > 0 ? background.take : undefined };
+  const rt: Runtime = { ...buildRuntime(config, { policy, ...stores }), background: limit > 0 ? background.take : undefined };
   setRuntime(rt);
   const scheduler = opts.schedules === false ? null : startScheduler(LOCAL_HANDLERS, log);
 
