@@ -6,7 +6,7 @@
  * A send that never finishes (the process died) stays pending under its lease: the sweep resends it.
  */
 /** Fan-outs running after their answer before the next answer waits for its own sends (npm start's default). */
-export const BACKGROUND_LIMIT = 8;
+export const BACKGROUND_LIMIT = 2;
 
 export class BackgroundSends {
   private readonly running = new Set<Promise<unknown>>();
