@@ -89,6 +89,9 @@ async function handleSweep(req: IncomingMessage, h: ServerHandlers): Promise<unk
   return (await h.escalate(scheduledEvent('local-sweep'), lambdaContext('escalate', 60_000))) ?? {};
 }
 
+/** How long a stop waits for the requests in hand to be answered. */
+const CLOSE_GRACE_MS = 15_000;
+
 const SNS_TYPES = new Set(['Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation']);
 
 /** `POST /sns`: an SNS HTTP delivery (or a bare CloudWatch alarm message, for curl users) → the alarm handler. */
@@ -171,11 +174,14 @@ export async function startLocalServer(opts: LocalServerOptions): Promise<LocalS
   return {
     server,
     url: `http://${address}:${port}`,
-    // New connections are refused at once; requests being handled get their answer first.
+    // New connections are refused at once; requests being handled get their answer first (for a grace period:
+    // every handler has a deadline of its own, this only bounds a stop behind a handler that forgot one).
     close: async () => {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      await Promise.allSettled([...inFlight]);
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => (grace = setTimeout(resolve, CLOSE_GRACE_MS)))]);
+      clearTimeout(grace);
       server.closeAllConnections();
       await closed;
     },
