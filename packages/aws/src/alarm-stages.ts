@@ -22,6 +22,12 @@ import { newClaim, sendNotices, type DeliveryDeps, type SendReport } from './del
 export interface PipelineDeps extends DeliveryDeps {
   /** Name of the silence that matches (notifications are then recorded, not sent), or null. */
   silencedBy?: (n: Notification, severity: string) => string | null | Promise<string | null>;
+  /**
+   * Local mode only: takes the fan-out (its notices already recorded pending) to finish in the background (true),
+   * so the answer does not wait for the channels; false: the answer waits for it. Unset on AWS: the Lambda
+   * finishes its sends before it returns.
+   */
+  background?: (sending: Promise<SendReport>) => boolean;
 }
 
 /** An episode this delivery is to store: its id, when it opened, the alarm's recent flips, a note for its timeline. */
@@ -273,9 +279,11 @@ export async function claimDue(incident: Incident, deps: PipelineDeps): Promise<
   return { incident: c.kind === 'missing' ? incident : c.incident, owner: claim.owner, send: [] };
 }
 
-/** fan-out: sends the notices `owner` holds, all channels in parallel, and records what each came to. */
-export function fanOut(deps: DeliveryDeps, incident: Incident, owner: string, keys: string[]): Promise<SendReport> {
-  return sendNotices(deps, incident, owner, keys);
+/** fan-out: sends the notices `owner` holds, all channels in parallel, and records what each came to (or, with `background`, answers with them pending). */
+export function fanOut(deps: PipelineDeps, incident: Incident, owner: string, keys: string[]): Promise<SendReport> {
+  const sending = sendNotices(deps, incident, owner, keys);
+  if (!deps.background || keys.length === 0 || !deps.background(sending)) return sending;
+  return Promise.resolve({ deliveries: Object.fromEntries(keys.map((k) => [k, incident.deliveries[k]])), retryableFailure: false });
 }
 
 /** Trims the flapping history once it is long (a second write, after the decision, not before fan-out). */

@@ -106,6 +106,9 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
       due: s('SELECT body FROM incidents WHERE due_key IS NOT NULL AND due_key <= ? ORDER BY due_key ASC LIMIT ?'),
       putDeadLetter: s('INSERT INTO dead_letters (day, at, reason, source, raw) VALUES (?, ?, ?, ?, ?)'),
       deadLetters: s('SELECT at, reason, source, raw FROM dead_letters WHERE day = ? ORDER BY at, seq'),
+      begin: s('BEGIN IMMEDIATE'),
+      commit: s('COMMIT'),
+      rollback: s('ROLLBACK'),
     };
   }
 
@@ -127,9 +130,20 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     this.q.putLatch.run(slot, JSON.stringify(l));
   }
 
-  /** Runs `fn` in one write transaction (BEGIN IMMEDIATE: no other writer between its read and its write). */
+  /**
+   * Runs `fn` in one write transaction (BEGIN IMMEDIATE: no other writer between its read and its write), through
+   * prepared statements: `db.transaction(fn)` builds four wrappers and compiles BEGIN and COMMIT on every call.
+   */
   private atomically<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    this.q.begin.run();
+    try {
+      const result = fn();
+      this.q.commit.run();
+      return result;
+    } catch (err) {
+      if (this.db.inTransaction) this.q.rollback.run();
+      throw err;
+    }
   }
 
   async recordProblem(incidentKey: string, changedAt: string, id: string, f: ProblemFields): Promise<ProblemResult> {
