@@ -190,8 +190,10 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   let owners = 0;
   const silent = { info() {}, warn() {}, error() {} };
   const policy: Policy = opts.grouped ? defaultPolicy() : { ...defaultPolicy(), grouping: 'off' };
+  // Slack with threads (the Web API: updates at once) or without (the webhook: batched), per seed.
+  const threads = opts.grouped === true && random() < 0.5;
   const notifiers = Object.fromEntries(
-    (['pagerduty', 'slack', 'email'] as const).map((c) => [c, { channel: c, send: async () => ({}) } satisfies Notifier]),
+    (['pagerduty', 'slack', 'email'] as const).map((c) => [c, { channel: c, threads: c === 'slack' && threads, send: async () => ({}) } satisfies Notifier]),
   ) as unknown as Record<SendChannel, Notifier>;
 
   function storeFor(proc: Proc): IncidentStore {

@@ -319,7 +319,8 @@ function withUpdates(cur: Incident, what: string, fresh: Set<SendChannel>, o: Gr
     const trigger = deliveries[deliveryKey('trigger', c)];
     if (!trigger || trigger.status === 'scheduled' || trigger.status === 'skipped' || (trigger.status === 'failed' && trigger.retryable === false)) continue;
     const updates = Object.entries(deliveries).filter(([k, d]) => noticeTarget(k, d).channel === c && noticeTarget(k, d).event === 'update');
-    const waiting = updates.find(([, d]) => d.status === 'scheduled');
+    // Not sent yet (scheduled, or waiting for the notice before it): it takes the new line.
+    const waiting = updates.find(([, d]) => d.status === 'scheduled' || (d.status === 'pending' && d.after));
     if (waiting) {
       const [k, d] = waiting;
       deliveries[k] = { ...d, note: appendLine(d.note, what) };
@@ -331,12 +332,18 @@ function withUpdates(cur: Incident, what: string, fresh: Set<SendChannel>, o: Gr
     const lastSent = latestSend(deliveries, c);
     const due = immediate || !lastSent ? now : maxIso(now, addMinutes(lastSent, o.plan.groupInterval));
     const d = pendingNotice(spec, o.claim);
+    const inFlight = updates.find(([, u]) => u.status === 'pending' && !u.after && (u.leaseUntil ?? '') > now);
     if (trigger.status === 'pending' && (trigger.leaseUntil ?? '') > now) {
       // The first message is still in flight: the update follows it (sent by its sender once it landed).
       deliveries[key] =
         due > now ? scheduled(d, due) : { ...d, after: deliveryKey('trigger', c), owner: trigger.owner, leaseUntil: trigger.leaseUntil, announced: true };
     } else if (due > now) deliveries[key] = scheduled(d, due);
-    else {
+    else if (inFlight) {
+      // An update is being sent on the channel: this one follows it from the same sender, taking the lines that
+      // come meanwhile (one thread reply per send, not one per member, in a storm).
+      const [leader, l] = inFlight;
+      deliveries[key] = { ...d, after: leader, owner: l.owner, leaseUntil: l.leaseUntil, announced: true };
+    } else {
       deliveries[key] = d;
       send.push(key);
     }
