@@ -748,9 +748,9 @@ describe('storage', () => {
     expect(args.primaryIndex).toEqual({ hashKey: 'pk', rangeKey: 'sk' });
     expect(args.primaryIndex).toEqual({ hashKey: TABLE.partitionKey, rangeKey: TABLE.sortKey });
     expect(args.globalIndexes).toEqual({
-      byStatus: { hashKey: 'gsi1pk', rangeKey: 'gsi1sk', projection: 'all' },
-      byDay: { hashKey: 'gsi2pk', rangeKey: 'gsi2sk', projection: 'all' },
-      byDue: { hashKey: 'gsi3pk', rangeKey: 'gsi3sk', projection: 'all' },
+      byStatus: { hashKey: 'gsi1pk', rangeKey: 'gsi1sk', projection: ['silencedBy'] },
+      byDay: { hashKey: 'gsi2pk', rangeKey: 'gsi2sk', projection: 'keys-only' },
+      byDue: { hashKey: 'gsi3pk', rangeKey: 'gsi3sk', projection: 'keys-only' },
     });
     expect(args.ttl).toBe('expiresAt');
     expect(args.ttl).toBe(TABLE.ttlAttribute);
@@ -761,6 +761,10 @@ describe('storage', () => {
     expect(Object.keys(args.fields).sort()).toEqual(local.AttributeDefinitions.map((a) => a.AttributeName).sort());
     expect(Object.values(args.fields).every((t) => t === 'string')).toBe(true);
     expect(Object.keys(args.globalIndexes).sort()).toEqual(local.GlobalSecondaryIndexes.map((i) => i.IndexName).sort());
+    for (const i of local.GlobalSecondaryIndexes) {
+      const deployed = (args.globalIndexes as Record<string, { projection: unknown }>)[i.IndexName].projection;
+      expect(deployed).toEqual(i.Projection.ProjectionType === 'KEYS_ONLY' ? 'keys-only' : i.Projection.NonKeyAttributes);
+    }
   });
 
   it('has no deletion protection outside production', async () => {

@@ -1,6 +1,11 @@
 /**
  * The single DynamoDB table: its keys and indexes. The store queries exactly these, the local runner
  * creates them in dynalite, and the storage stack deploys them; a wiring test keeps the three in step.
+ *
+ * The indexes hold keys, not incidents (`projection`): an index write then costs one unit and happens only when
+ * the incident enters, leaves or moves in the index, instead of a copy of the whole item (several KB) into each
+ * index it is in on every write. A listing reads the keys from the index and the incidents with BatchGetItem
+ * (docs/capacity.md has the trade, measured).
  */
 export const TABLE = {
   partitionKey: 'pk',
@@ -8,16 +13,26 @@ export const TABLE = {
   /** Epoch seconds; enabled as the table's TTL attribute when deployed (dynalite has no TTL). */
   ttlAttribute: 'expiresAt',
   indexes: {
-    /** Unresolved incidents (open or acknowledged): pk `OPEN`, sk `openedAt#id`. */
-    byStatus: { partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+    /**
+     * Unresolved incidents (open or acknowledged): pk `OPEN`, sk `openedAt#id`. Carries `silencedBy` so that the
+     * held ones (silence releases) are filtered in the index and only those are read.
+     */
+    byStatus: { partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: ['silencedBy'] },
     /** Incidents by the UTC day they opened: pk `DAY#2024-01-15`, sk `openedAt#id` (digest, dashboard history). */
-    byDay: { partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+    byDay: { partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: 'keys' },
     /** Unacknowledged incidents with a next escalation step: pk `DUE`, sk `nextAt#id`. */
-    byDue: { partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
+    byDue: { partitionKey: 'gsi3pk', sortKey: 'gsi3sk', projection: 'keys' },
   },
 } as const;
 
 export type IndexName = keyof typeof TABLE.indexes;
+/** What an index holds beside the table's and its own keys: nothing (`keys`) or the attributes named. */
+export type IndexProjection = 'keys' | readonly string[];
+
+/** DynamoDB's Projection for an index definition. */
+export function dynamoProjection(p: IndexProjection): { ProjectionType: 'KEYS_ONLY' } | { ProjectionType: 'INCLUDE'; NonKeyAttributes: string[] } {
+  return p === 'keys' ? { ProjectionType: 'KEYS_ONLY' } : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...p] };
+}
 
 /** AWS CreateTable input (also used for dynalite). */
 export function createTableInput(tableName: string) {
@@ -37,7 +52,7 @@ export function createTableInput(tableName: string) {
         { AttributeName: i.partitionKey, KeyType: 'HASH' as const },
         { AttributeName: i.sortKey, KeyType: 'RANGE' as const },
       ],
-      Projection: { ProjectionType: 'ALL' as const },
+      Projection: dynamoProjection(i.projection),
     })),
   };
 }
