@@ -196,6 +196,26 @@ describe.each(Object.keys(adapters))('IncidentStore contract: %s', (name) => {
     expect(await a.store.listUnresolved(10, `${T(1)}#INC-1`)).toEqual([]);
   });
 
+  it('lists whole incidents past 100 at a time (DynamoDB: keys from the index, items 100 to a batch); held ones alone', async () => {
+    const ids = Array.from({ length: 130 }, (_, n) => `INC-L${String(n).padStart(3, '0')}`);
+    const at = (n: number) => new Date(Date.UTC(2026, 10, 20, 10, 0, 0, n * 10)).toISOString();
+    for (const [n, id] of ids.entries()) await a.store.createIncident(withPending(id, 'o', at(n)));
+    const held = ids.filter((_, n) => n % 40 === 0);
+    for (const id of held) await a.store.updateIncident(id, (cur) => ({ incident: { ...cur, silencedBy: 'SIL-1' } }));
+    const byDay = await a.store.listByDay(T(0).slice(0, 10));
+    expect(byDay.map((i) => i.id)).toEqual(ids);
+    expect(byDay[129]).toEqual(await a.store.getIncident(ids[129]));
+    expect((await a.store.listUnresolved(120)).map((i) => i.id)).toEqual([...ids].reverse().slice(0, 120));
+    expect((await a.store.listHeld()).map((i) => i.id)).toEqual([...held].reverse());
+    await a.store.resolveIncident(ids[129], {
+      at: T(70),
+      by: 'alice',
+      entry: { at: T(70), type: 'resolved' },
+      claim: { owner: 'r', now: T(70), leaseMs: 1000 },
+    });
+    expect((await a.store.listUnresolved(1)).map((i) => i.id)).toEqual([ids[128]]);
+  });
+
   it('keeps a raw message whole, however long', async () => {
     const raw = `${'é'.repeat(150_000)}${'x'.repeat(120_000)}`;
     await a.store.putDeadLetter({ at: T(0), reason: 'kept', source: 'sns', raw });

@@ -1,0 +1,71 @@
+/**
+ * Store requests and capacity units of the alarm path on the DynamoDB adapter (issue 12 part 4): a new alarm always
+ * costs the same writes, a redelivery one read after its failed condition, and the indexes (keys only) are written
+ * only when an incident enters, leaves or moves in them.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { CapacityTally } from '@alert-router/aws/capacity-meter';
+import { ALARM_STEPS, measureAlarmCosts, type AlarmStep, type StepCost } from './helpers/alarm-costs';
+
+const READS = new Set(['GetItemCommand', 'BatchGetItemCommand', 'QueryCommand']);
+const WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand']);
+const count = (t: CapacityTally, kinds: Set<string>) => Object.entries(t.requests).reduce((n, [k, v]) => n + (kinds.has(k) ? v : 0), 0);
+const indexUnits = (u: Record<string, number>) => Object.entries(u).reduce((n, [k, v]) => n + (k === 'table' ? 0 : v), 0);
+
+describe('what the alarm path costs the table (dynalite, loopback channels)', () => {
+  let costs: Record<AlarmStep, StepCost>;
+  beforeAll(async () => {
+    costs = await measureAlarmCosts(3);
+  }, 60_000);
+
+  it('each step did what it is named after', () => {
+    const kinds = Object.fromEntries(ALARM_STEPS.map((s) => [s, [...new Set(costs[s].outcomes)]]));
+    expect(kinds).toEqual({
+      'new alarm': ['opened'],
+      redelivery: ['redelivery'],
+      'later ALARM (duplicate)': ['duplicate'],
+      'its redelivery': ['redelivery'],
+      OK: ['resolved'],
+      'OK redelivered': ['redelivery'],
+    });
+  });
+
+  it('a new alarm always costs the same requests: the latch, the incident with its pages pending, the outcomes', () => {
+    for (const t of costs['new alarm'].tallies) {
+      expect(t.requests).toEqual({ UpdateItemCommand: 1, PutItemCommand: 2 });
+      expect(t.failedConditions).toBe(0);
+    }
+  });
+
+  it.each(['redelivery', 'its redelivery', 'OK redelivered'] as const)('%s: one failed conditional write, then one read, no other write', (step) => {
+    for (const t of costs[step].tallies) {
+      expect(t.failedConditions).toBe(1);
+      expect(count(t, WRITES)).toBe(1);
+      expect(count(t, READS)).toBe(1);
+      expect(indexUnits(t.write)).toBe(0);
+    }
+  });
+
+  it('the indexes are written when an incident enters, leaves or moves in them, not on every incident write', () => {
+    for (const t of costs['new alarm'].tallies) {
+      expect(t.write.byDay).toBe(1); // entered once; the outcome's write leaves it where it is
+      expect(t.write.byStatus).toBe(1);
+      expect(t.writeIfAll.byDay).toBeGreaterThanOrEqual(2); // a copy of the whole incident on both incident writes
+    }
+    for (const t of costs.OK.tallies) {
+      expect(t.write.byDay ?? 0).toBe(0);
+      expect(t.write.byStatus).toBe(1); // it leaves the unresolved index
+    }
+    for (const t of costs['later ALARM (duplicate)'].tallies) expect(indexUnits(t.write)).toBe(0);
+    for (const step of ALARM_STEPS) for (const t of costs[step].tallies) expect(indexUnits(t.write)).toBeLessThanOrEqual(indexUnits(t.writeIfAll));
+  });
+
+  it("the model's table units agree with what dynalite reports for the requests it reports on", () => {
+    for (const step of ALARM_STEPS)
+      for (const t of costs[step].tallies) {
+        expect(t.read.table ?? 0).toBe(t.reportedRead.table ?? 0);
+        const failed = t.failedConditions; // dynalite reports nothing for a failed condition
+        expect((t.write.table ?? 0) - failed).toBe(t.reportedWrite.table ?? 0);
+      }
+  });
+});
