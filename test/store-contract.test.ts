@@ -9,6 +9,7 @@ import { DynamoIncidentStore, DynamoSilenceStore, MemoryIncidentStore, MemorySil
 import { claimSlackSignature, memoryReplayClaims, type ReplayClaims } from '@alert-router/aws/slack/replay-store';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { makeIncident } from './helpers/incident-factory';
+import { rowOf } from '@alert-router/aws/store/row';
 import { localStore } from './helpers/local-dynamo';
 import { SqliteIncidentStore } from '../packages/local/src/sqlite-store';
 import { SqliteSilenceStore, sqliteReplayClaims } from '../packages/local/src/sqlite-records';
@@ -214,6 +215,20 @@ describe.each(Object.keys(adapters))('IncidentStore contract: %s', (name) => {
       claim: { owner: 'r', now: T(70), leaseMs: 1000 },
     });
     expect((await a.store.listUnresolved(1)).map((i) => i.id)).toEqual([ids[128]]);
+  });
+
+  it("rows (the dashboard's listings) are the listed incidents' row fields", async () => {
+    for (let n = 1; n <= 3; n++) await a.store.createIncident(withPending(`INC-${n}`, 'o', T(n)));
+    await a.store.acknowledgeIncident('INC-2', {
+      at: T(9),
+      by: 'alice',
+      entry: { at: T(9), type: 'acknowledged' },
+      claim: { owner: 'a', now: T(9), leaseMs: 1000 },
+    });
+    const day = T(0).slice(0, 10);
+    expect(await a.store.listUnresolvedRows(2)).toEqual((await a.store.listUnresolved(2)).map(rowOf));
+    expect(await a.store.listRowsByDay(day, { newestFirst: true })).toEqual((await a.store.listByDay(day, { newestFirst: true })).map(rowOf));
+    expect((await a.store.listRowsByDay(day))[1]).toMatchObject({ id: 'INC-2', status: 'acknowledged', acknowledgedBy: 'alice' });
   });
 
   it('keeps a raw message whole, however long', async () => {

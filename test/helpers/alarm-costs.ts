@@ -5,7 +5,8 @@
  * loopback); test/store-requests.test.ts asserts on it and bench/store-ops.ts prints it.
  */
 import { parseSnsMessage } from '@alert-router/core';
-import { createDocumentClient, processNotification } from '@alert-router/aws';
+import { createDocumentClient, indexAttributes, processNotification } from '@alert-router/aws';
+import { itemBytes, queryUnits } from '@alert-router/aws/capacity';
 import { meterCapacity, type CapacityTally } from '@alert-router/aws/capacity-meter';
 import { RUNBOOK_ALARMS, snsNotification, type DemoAlarm } from '../../packages/local/src/demo';
 import { routerWithPeers } from './router-runtime';
@@ -71,4 +72,65 @@ export function meanTally(tallies: CapacityTally[]): CapacityTally {
     reportedRead: mean((t) => t.reportedRead),
     failedConditions: tallies.reduce((n, t) => n + t.failedConditions, 0) / tallies.length,
   };
+}
+
+export interface ListingCost {
+  name: string;
+  listed: number;
+  tally: CapacityTally;
+  /** Read units the same listing took when the index projected ALL: its query pages over whole incidents. */
+  readIfAll: number;
+}
+
+/** Opens `open` alarms through the alarm path, then meters the listings the dashboard, digest and sweep run. */
+export async function measureListingCosts(open: number): Promise<ListingCost[]> {
+  const env = await routerWithPeers();
+  const peek = createDocumentClient({ region: 'us-east-1', endpoint: env.local.endpoint });
+  const meter = meterCapacity(env.local.db, peek, env.local.tableName);
+  try {
+    for (let n = 0; n < open; n++) {
+      const body = snsNotification({ ...RUNBOOK_ALARMS[n % 4], name: `ListProbe${n}` }, 'ALARM', new Date(T0 + n * 1000));
+      await processNotification(parseSnsMessage({ ...body, Subject: body.Subject ?? null }, 'Sns'), env.rt);
+    }
+    const day = new Date(T0).toISOString().slice(0, 10);
+    const future = new Date(T0 + 86_400_000).toISOString();
+    const listings: [string, () => Promise<{ id: string }[]>][] = [
+      ['listUnresolvedRows(100): the dashboard, rows from the index', () => env.local.store.listUnresolvedRows(100)],
+      [`listRowsByDay: the dashboard's history, one day of ${open}`, () => env.local.store.listRowsByDay(day)],
+      ['listUnresolved(100): digest, /incident list, /api/incidents', () => env.local.store.listUnresolved(100)],
+      [`listByDay: digest, hygiene, one day of ${open}`, () => env.local.store.listByDay(day)],
+      ['listDue(100): the escalation sweep, all due', () => env.local.store.listDue(future, 100)],
+    ];
+    const out: ListingCost[] = [];
+    for (const [name, list] of listings) {
+      meter.reset();
+      const listed = await list();
+      const tally = structuredClone(meter.tally());
+      const whole = await Promise.all(
+        listed.map(async ({ id }) => {
+          const i = (await env.local.store.getIncident(id))!;
+          return itemBytes({ pk: `INC#${i.id}`, sk: 'INC', ...indexAttributes(i), ...i });
+        }),
+      );
+      out.push({ name, listed: listed.length, tally, readIfAll: queryPagesUnits(whole) });
+    }
+    return out;
+  } finally {
+    peek.destroy();
+    await env.close();
+  }
+}
+
+/** Read units of a query over items of these sizes: pages of at most 1,000 items (the store's page) and 1 MB. */
+function queryPagesUnits(sizes: number[]): number {
+  let units = 0;
+  let page: number[] = [];
+  for (const size of sizes) {
+    if (page.length === 1000 || page.reduce((a, b) => a + b, 0) + size > 1024 * 1024) {
+      units += queryUnits(page, false);
+      page = [];
+    }
+    page.push(size);
+  }
+  return units + queryUnits(page, false);
 }

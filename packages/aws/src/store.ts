@@ -14,7 +14,8 @@ import {
   type RecoveryResult,
 } from './store/port';
 import { batchGetItems } from './store/batch-get';
-import { validIncident } from './store/validate';
+import type { IncidentRow } from './store/row';
+import { validIncident, validRow } from './store/validate';
 import { TABLE } from './table';
 
 const INC = (id: string) => ({ [TABLE.partitionKey]: `INC#${id}`, [TABLE.sortKey]: 'INC' });
@@ -63,6 +64,12 @@ const INDEX_ATTRS = new Set<string>([
   TABLE.ttlAttribute,
   ...Object.values(TABLE.indexes).flatMap((i) => [i.partitionKey, i.sortKey]),
 ]);
+
+function toRow(item: Record<string, unknown>): IncidentRow {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(item)) if (!INDEX_ATTRS.has(k)) out[k] = v;
+  return validRow(out);
+}
 
 export function toIncident(item: Record<string, unknown> | undefined): Incident | null {
   if (!item) return null;
@@ -259,23 +266,37 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
 
   /** Unresolved incidents (open and acknowledged), newest first. */
   async listUnresolved(limit = 500, before?: string): Promise<Incident[]> {
-    const { byStatus } = TABLE.indexes;
-    return this.listThrough(
-      {
-        TableName: this.tableName,
-        IndexName: 'byStatus',
-        KeyConditionExpression: before ? '#pk = :open AND #sk < :before' : '#pk = :open',
-        ExpressionAttributeNames: { '#pk': byStatus.partitionKey, ...(before ? { '#sk': byStatus.sortKey } : {}) },
-        ExpressionAttributeValues: { ':open': 'OPEN', ...(before ? { ':before': before } : {}) },
-        ScanIndexForward: false,
-      },
-      limit,
-      (i) => i.status !== 'resolved',
-    );
+    return this.listThrough(this.unresolvedQuery(before), limit, (i) => i.status !== 'resolved');
+  }
+
+  /** Their rows, from the status index alone (it projects them). */
+  override async listUnresolvedRows(limit = 500, before?: string): Promise<IncidentRow[]> {
+    return this.indexRows(this.unresolvedQuery(before), limit);
   }
 
   /** Incidents opened on one UTC day (YYYY-MM-DD), optionally from a given instant on, oldest first. */
   async listByDay(day: string, opts: DayQuery = {}): Promise<Incident[]> {
+    return this.listThrough(this.dayQuery(day, opts), opts.limit ?? 10_000);
+  }
+
+  /** Their rows, from the by-day index alone (it projects them). */
+  override async listRowsByDay(day: string, opts: DayQuery = {}): Promise<IncidentRow[]> {
+    return this.indexRows(this.dayQuery(day, opts), opts.limit ?? 10_000);
+  }
+
+  private unresolvedQuery(before?: string): QueryCommandInput {
+    const { byStatus } = TABLE.indexes;
+    return {
+      TableName: this.tableName,
+      IndexName: 'byStatus',
+      KeyConditionExpression: before ? '#pk = :open AND #sk < :before' : '#pk = :open',
+      ExpressionAttributeNames: { '#pk': byStatus.partitionKey, ...(before ? { '#sk': byStatus.sortKey } : {}) },
+      ExpressionAttributeValues: { ':open': 'OPEN', ...(before ? { ':before': before } : {}) },
+      ScanIndexForward: false,
+    };
+  }
+
+  private dayQuery(day: string, opts: DayQuery): QueryCommandInput {
     const { byDay } = TABLE.indexes;
     const values: Record<string, unknown> = { ':day': `DAY#${day}` };
     let range = '';
@@ -293,17 +314,14 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
       range = ' AND #sk <= :to';
       values[':to'] = `${opts.to}~`;
     }
-    return this.listThrough(
-      {
-        TableName: this.tableName,
-        IndexName: 'byDay',
-        KeyConditionExpression: `#pk = :day${range}`,
-        ExpressionAttributeNames: { '#pk': byDay.partitionKey, ...(range ? { '#sk': byDay.sortKey } : {}) },
-        ExpressionAttributeValues: values,
-        ScanIndexForward: !opts.newestFirst,
-      },
-      opts.limit ?? 10_000,
-    );
+    return {
+      TableName: this.tableName,
+      IndexName: 'byDay',
+      KeyConditionExpression: `#pk = :day${range}`,
+      ExpressionAttributeNames: { '#pk': byDay.partitionKey, ...(range ? { '#sk': byDay.sortKey } : {}) },
+      ExpressionAttributeValues: values,
+      ScanIndexForward: !opts.newestFirst,
+    };
   }
 
   /** Incidents whose next escalation step or earliest unfinished notice is due at or before `now`. */
@@ -394,6 +412,18 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
 
   private expiry(at: string): number {
     return Math.floor(Date.parse(at) / 1000) + this.retentionDays * 86_400;
+  }
+
+  /** Rows straight from an index that projects them (no item read). */
+  private async indexRows(input: QueryCommandInput, limit: number): Promise<IncidentRow[]> {
+    const out: IncidentRow[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const r = await this.db.send(new QueryCommand({ ...input, ExclusiveStartKey: start, Limit: Math.min(limit - out.length, 1000) }));
+      for (const item of r.Items ?? []) out.push(toRow(item));
+      start = r.LastEvaluatedKey;
+    } while (start && out.length < limit);
+    return out;
   }
 
   /**

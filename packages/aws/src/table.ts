@@ -1,11 +1,13 @@
+import { ROW_FIELDS } from './store/row';
+
 /**
  * The single DynamoDB table: its keys and indexes. The store queries exactly these, the local runner
  * creates them in dynalite, and the storage stack deploys them; a wiring test keeps the three in step.
  *
- * The indexes hold keys, not incidents (`projection`): an index write then costs one unit and happens only when
- * the incident enters, leaves or moves in the index, instead of a copy of the whole item (several KB) into each
- * index it is in on every write. A listing reads the keys from the index and the incidents with BatchGetItem
- * (docs/capacity.md has the trade, measured).
+ * No index holds whole incidents (`projection`): the status and by-day indexes keep the listing row (ROW_FIELDS,
+ * ~0.5 KB: 1 unit per index write, and the dashboard, which polls them, reads rows from the index alone); the due
+ * index keeps keys only (written when an incident enters, leaves or moves in it). Whoever needs the incidents
+ * reads them by key with BatchGetItem (docs/capacity.md has the trade, measured).
  */
 export const TABLE = {
   partitionKey: 'pk',
@@ -13,13 +15,10 @@ export const TABLE = {
   /** Epoch seconds; enabled as the table's TTL attribute when deployed (dynalite has no TTL). */
   ttlAttribute: 'expiresAt',
   indexes: {
-    /**
-     * Unresolved incidents (open or acknowledged): pk `OPEN`, sk `openedAt#id`. Carries `silencedBy` so that the
-     * held ones (silence releases) are filtered in the index and only those are read.
-     */
-    byStatus: { partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: ['silencedBy'] },
-    /** Incidents by the UTC day they opened: pk `DAY#2024-01-15`, sk `openedAt#id` (digest, dashboard history). */
-    byDay: { partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: 'keys' },
+    /** Unresolved incidents (open or acknowledged): pk `OPEN`, sk `openedAt#id`; rows (held ones filtered on `silencedBy`). */
+    byStatus: { partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: ROW_FIELDS },
+    /** Incidents by the UTC day they opened: pk `DAY#2024-01-15`, sk `openedAt#id` (digest, dashboard history); rows. */
+    byDay: { partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: ROW_FIELDS },
     /** Unacknowledged incidents with a next escalation step: pk `DUE`, sk `nextAt#id`. */
     byDue: { partitionKey: 'gsi3pk', sortKey: 'gsi3sk', projection: 'keys' },
   },
