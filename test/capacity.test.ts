@@ -101,3 +101,27 @@ describe('listing rows', () => {
     expect(TABLE.indexes.byDay.projection).toBe(ROW_FIELDS);
   });
 });
+
+describe('listings through a keys index', () => {
+  it('drop an incident that changed since the index was read (resolved, or no longer due), keeping the index order', async () => {
+    const { DynamoIncidentStore } = await import('@alert-router/aws');
+    const { makeIncident } = await import('./helpers/incident-factory');
+    const at = '2026-12-01T10:00:00.000Z';
+    const items = {
+      'INC-A': makeIncident({ id: 'INC-A', openedAt: at, status: 'open', escalation: { step: 0, count: 0, nextAt: at, chain: [] } }),
+      'INC-B': makeIncident({ id: 'INC-B', openedAt: at, status: 'resolved', resolvedAt: at }), // resolved after the index read
+      'INC-C': makeIncident({ id: 'INC-C', openedAt: at, status: 'open', escalation: { step: 0, count: 0, nextAt: '2026-12-01T11:00:00.000Z', chain: [] } }),
+    };
+    const db = {
+      send: async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+        if (command.constructor.name === 'QueryCommand') return { Items: ['INC-C', 'INC-B', 'INC-A'].map((id) => ({ pk: `INC#${id}`, sk: 'INC' })) };
+        const keys = (command.input.RequestItems as Record<string, { Keys: { pk: string }[] }>).t.Keys;
+        return { Responses: { t: keys.map((k) => ({ pk: k.pk, sk: 'INC', ...items[k.pk.slice(4) as keyof typeof items] })).reverse() } };
+      },
+    };
+    const store = new DynamoIncidentStore(db as never, 't');
+    expect((await store.listUnresolved()).map((i) => i.id)).toEqual(['INC-C', 'INC-A']);
+    expect((await store.listByDay('2026-12-01')).map((i) => i.id)).toEqual(['INC-C', 'INC-B', 'INC-A']);
+    expect((await store.listDue(at)).map((i) => i.id)).toEqual(['INC-A']); // C's next step moved past `at`, B resolved
+  });
+});

@@ -7,7 +7,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pendingNotice, type Incident } from '@alert-router/core';
 import { DynamoIncidentStore, DynamoSilenceStore, MemoryIncidentStore, MemorySilenceStore, type IncidentStore, type SilenceStore } from '@alert-router/aws';
 import { claimSlackSignature, memoryReplayClaims, type ReplayClaims } from '@alert-router/aws/slack/replay-store';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { makeIncident } from './helpers/incident-factory';
 import { rowOf } from '@alert-router/aws/store/row';
 import { localStore } from './helpers/local-dynamo';
@@ -38,16 +39,21 @@ const adapters: Record<string, () => Promise<Adapter>> = {
       close: async () => {},
     };
   },
-  dynamodb: async () => {
+  dynamodb: async () => dynamoAdapter(await localStore()),
+  // dynalite over its loopback socket, without the worker's ReturnValuesOnConditionCheckFailure: the store's
+  // fallback (it reads the latch) answers the same.
+  'dynamodb, peer without the failed item': async () => {
     const local = await localStore();
-    return {
-      store: new DynamoIncidentStore(local.db, local.tableName),
-      silences: new DynamoSilenceStore(local.db, local.tableName),
-      replayClaims: (signature, opts) => claimSlackSignature(local.db, local.tableName, signature, { ...opts, timeoutMs: 10_000 }),
-      corrupt: async (id) =>
-        void (await local.db.send(new PutCommand({ TableName: local.tableName, Item: { pk: `INC#${id}`, sk: 'INC', id, status: 'gone' } }))),
-      close: local.close,
+    const plain = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ region: 'us-east-1', endpoint: local.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+      { marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false, allowImpreciseNumbers: true } },
+    );
+    const adapter = dynamoAdapter(local, plain);
+    const close = async () => {
+      plain.destroy();
+      await adapter.close();
     };
+    return { ...adapter, close };
   },
   sqlite: async () => {
     const store = new SqliteIncidentStore();
@@ -63,6 +69,16 @@ const adapters: Record<string, () => Promise<Adapter>> = {
     };
   },
 };
+
+function dynamoAdapter(local: Awaited<ReturnType<typeof localStore>>, storeClient = local.db): Adapter {
+  return {
+    store: new DynamoIncidentStore(storeClient, local.tableName),
+    silences: new DynamoSilenceStore(local.db, local.tableName),
+    replayClaims: (signature, opts) => claimSlackSignature(local.db, local.tableName, signature, { ...opts, timeoutMs: 10_000 }),
+    corrupt: async (id) => void (await local.db.send(new PutCommand({ TableName: local.tableName, Item: { pk: `INC#${id}`, sk: 'INC', id, status: 'gone' } }))),
+    close: local.close,
+  };
+}
 
 function withPending(id: string, owner = 'o1', at = T(0)): Incident {
   const claim = { owner, now: at, leaseMs: 45_000 };
