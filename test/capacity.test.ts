@@ -92,13 +92,12 @@ describe('batchGetItems', () => {
 });
 
 describe('listing rows', () => {
-  it('carry exactly the fields of the dashboard rows (what the status and by-day indexes project)', async () => {
-    const { DASHBOARD_INCIDENT_FIELDS } = await import('@alert-router/core');
+  it('are what the status and by-day indexes project', async () => {
     const { ROW_FIELDS } = await import('@alert-router/aws/store/row');
     const { TABLE } = await import('@alert-router/aws/table');
-    expect([...ROW_FIELDS].sort()).toEqual([...DASHBOARD_INCIDENT_FIELDS].sort());
     expect(TABLE.indexes.byStatus.projection).toBe(ROW_FIELDS);
     expect(TABLE.indexes.byDay.projection).toBe(ROW_FIELDS);
+    expect(ROW_FIELDS).toContain('silencedBy'); // listHeld filters on it in the index
   });
 });
 
