@@ -29,6 +29,7 @@ import {
   type PipelineDeps,
 } from '@alert-router/aws';
 import { RUNBOOK_ALARMS, snsNotification } from '../packages/local/src/demo';
+import { ungroupedPolicy } from './helpers/policies';
 
 const T0 = Date.parse('2026-11-20T10:00:00.000Z');
 const iso = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
@@ -65,7 +66,7 @@ function world(): World {
   });
   const deps: PipelineDeps = {
     store,
-    policy: defaultPolicy(),
+    policy: ungroupedPolicy(),
     notifiers: Object.fromEntries(SEND_CHANNELS.map((c) => [c, notifier(c)])) as Record<SendChannel, Notifier>,
     deliver: async (n, notice) => {
       try {
@@ -160,7 +161,7 @@ describe('the latch alone', () => {
 });
 
 describe('the silence / flapping stage alone', () => {
-  const policy = defaultPolicy(); // flapping: more than 4 changes in 30 min
+  const policy = ungroupedPolicy(); // flapping: more than 4 changes in 30 min
 
   it('a quiet alarm is announced', async () => {
     expect(await holdBack(alarm(0), [], 'P0', iso(0), { policy })).toEqual({ silencedBy: null, flapping: null });

@@ -19,6 +19,7 @@ import {
   type Incident,
   type Notice,
   type Notifier,
+  type Policy,
   type SendChannel,
   type Silence,
 } from '@alert-router/core';
@@ -75,6 +76,9 @@ const PRIMITIVES = new Set([
   'getLatch',
   'trimFlips',
   'releaseLatch',
+  'setLatchGroup',
+  'lookupGroup',
+  'putGroupRecord',
   'createIncident',
   'getIncident',
   'replaceIncident',
@@ -180,7 +184,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   const metrics = new Map<string, number>();
   let owners = 0;
   const silent = { info() {}, warn() {}, error() {} };
-  const policy = defaultPolicy();
+  const policy: Policy = { ...defaultPolicy(), grouping: 'off' };
   const notifiers = Object.fromEntries(
     (['pagerduty', 'slack', 'email'] as const).map((c) => [c, { channel: c, send: async () => ({}) } satisfies Notifier]),
   ) as unknown as Record<SendChannel, Notifier>;

@@ -124,6 +124,8 @@ function eventText(e: TimelineEntry, resent: boolean): string {
       return `Flapping${detail ? `: ${detail}` : ''}`;
     case 'update':
       return `Stakeholder update${detail ? `: ${detail}` : ''}`;
+    case 'member':
+      return `Group${detail ? `: ${detail}` : ''}`;
     case 'note':
       return `Note${detail ? `: ${detail}` : ''}`;
     default:

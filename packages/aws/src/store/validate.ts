@@ -5,7 +5,7 @@ import { SEVERITIES } from '@alert-router/core/types';
 import type { IncidentRow } from './row';
 
 const deliverySchema = looseObject({
-  status: zEnum(['pending', 'delivered', 'failed', 'skipped']),
+  status: zEnum(['scheduled', 'pending', 'delivered', 'failed', 'skipped']),
   attempts: number(),
   at: string(),
   leaseUntil: optional(string()),
@@ -27,6 +27,10 @@ const incidentSchema = looseObject({
   deliveries: record(string(), deliverySchema),
   timeline: array(looseObject({ at: string(), type: string() })),
   rev: optional(int().check(nonnegative())),
+  groupKey: optional(string()),
+  members: optional(
+    array(looseObject({ incidentKey: string(), alarmName: string(), severity: zEnum(SEVERITIES), state: zEnum(['firing', 'recovered']), episodeId: string() })),
+  ),
 });
 
 const rowSchema = looseObject({
