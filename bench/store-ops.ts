@@ -19,7 +19,7 @@ import type { Units } from '@alert-router/aws/capacity-meter';
 const { SqliteIncidentStore } = await import('../packages/local/src/sqlite-store');
 const { localStore } = await import('../test/helpers/local-dynamo');
 const { makeIncident } = await import('../test/helpers/incident-factory');
-const { ALARM_STEPS, meanTally, measureAlarmCosts, measureListingCosts } = await import('../test/helpers/alarm-costs');
+const { meanTally, measureAlarmCosts, measureListingCosts } = await import('../test/helpers/alarm-costs');
 
 const N = Number(process.argv[2] ?? 2000);
 const ALARMS = Number(process.argv[3] ?? 50);
@@ -67,21 +67,28 @@ const fmt = (n: number | undefined) => (n ? String(Math.round(n * 100) / 100) : 
 const units = (u: Units) => [fmt(u.table), ...INDEXES.map((i) => fmt(u[i]))].join(' / ');
 const sum = (u: Units) => Object.values(u).reduce((a, b) => a + b, 0);
 
-async function capacity(): Promise<void> {
-  console.log(`\nDynamoDB adapter: requests and capacity units per step, mean of ${ALARMS} P0 alarms (PagerDuty + Slack)`);
-  console.log('write units: table / byStatus / byDay / byDue, by the capacity model; "ALL": had the indexes projected ALL');
+async function stepTable(title: string, grouped: boolean): Promise<void> {
+  console.log(`\n${title}, mean of ${ALARMS} P0 alarms (PagerDuty + Slack)`);
   console.log('| step | requests | write units (indexes as defined) | write units if ALL | read units | dynalite reported (write, read) |');
   console.log('|---|---|---|---|---|---|');
-  const costs = await measureAlarmCosts(ALARMS);
-  for (const step of ALARM_STEPS) {
-    const t = meanTally(costs[step].tallies);
+  const costs = await measureAlarmCosts(ALARMS, { grouped });
+  for (const [step, cost] of Object.entries(costs)) {
+    const t = meanTally(cost.tallies);
     const requests = Object.entries(t.requests)
       .map(([k, v]) => `${fmt(v)} ${k.replace(/Command$/, '')}${k === 'UpdateItemCommand' && t.failedConditions ? ` (${fmt(t.failedConditions)} failed)` : ''}`)
       .join(', ');
+    const outcomes = [...new Set(cost.outcomes)].join('/');
     console.log(
-      `| ${step} | ${requests} | ${units(t.write)} = **${fmt(sum(t.write))}** | ${units(t.writeIfAll)} = ${fmt(sum(t.writeIfAll))} | ${fmt(sum(t.read))} | ${fmt(sum(t.reportedWrite))}, ${fmt(sum(t.reportedRead))} |`,
+      `| ${step} (${outcomes}) | ${requests} | ${units(t.write)} = **${fmt(sum(t.write))}** | ${units(t.writeIfAll)} = ${fmt(sum(t.writeIfAll))} | ${fmt(sum(t.read))} | ${fmt(sum(t.reportedWrite))}, ${fmt(sum(t.reportedRead))} |`,
     );
   }
+}
+
+async function capacity(): Promise<void> {
+  console.log('\nDynamoDB adapter: requests and capacity units per step, by the capacity model');
+  console.log('write units: table / byStatus / byDay / byDue; "if ALL": had the indexes projected ALL');
+  await stepTable('One incident per alarm (grouping off)', false);
+  await stepTable('The shipped policy (grouping on: the first alarm opens a group, the second joins it)', true);
   console.log('\nListings (eventually consistent): rows from the index alone; incidents by the index query, then BatchGetItem 100 keys at a time');
   console.log('| listing | incidents | requests | read units (index + table) | read units if ALL |');
   console.log('|---|---|---|---|---|');

@@ -4,7 +4,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { CapacityTally } from '@alert-router/aws/capacity-meter';
-import { ALARM_STEPS, measureAlarmCosts, type AlarmStep, type StepCost } from './helpers/alarm-costs';
+import { ALARM_STEPS, measureAlarmCosts, type StepCost } from './helpers/alarm-costs';
 
 const READS = new Set(['GetItemCommand', 'BatchGetItemCommand', 'QueryCommand']);
 const WRITES = new Set(['PutItemCommand', 'UpdateItemCommand', 'DeleteItemCommand']);
@@ -12,9 +12,9 @@ const count = (t: CapacityTally, kinds: Set<string>) => Object.entries(t.request
 const indexUnits = (u: Record<string, number>) => Object.entries(u).reduce((n, [k, v]) => n + (k === 'table' ? 0 : v), 0);
 
 describe('what the alarm path costs the table (dynalite, loopback channels)', () => {
-  let costs: Record<AlarmStep, StepCost>;
+  let costs: Record<(typeof ALARM_STEPS)[number], StepCost>;
   beforeAll(async () => {
-    costs = await measureAlarmCosts(3);
+    costs = (await measureAlarmCosts(3)) as typeof costs;
   }, 60_000);
 
   it('each step did what it is named after', () => {
@@ -69,4 +69,15 @@ describe('what the alarm path costs the table (dynalite, loopback channels)', ()
         expect((t.write.table ?? 0) - failed).toBe(t.reportedWrite.table ?? 0);
       }
   });
+});
+
+describe('on the shipped policy (grouping on)', () => {
+  it('every first alarm of a group costs the same requests, and so does every alarm that joins one', async () => {
+    const costs = await measureAlarmCosts(3, { grouped: true });
+    for (const step of ['new alarm', 'second alarm (joins the group)'] as const) {
+      const [first, ...rest] = costs[step]!.tallies;
+      expect(costs[step]!.outcomes).toEqual(['opened', 'opened', 'opened']);
+      for (const t of rest) expect(t.requests).toEqual(first.requests);
+    }
+  }, 60_000);
 });

@@ -4,7 +4,7 @@
  * redelivered OK. The alarm path runs for real (processNotification on dynalite, Slack / PagerDuty / SMTP peers on
  * loopback); test/store-requests.test.ts asserts on it and bench/store-ops.ts prints it.
  */
-import { parseSnsMessage } from '@alert-router/core';
+import { defaultPolicy, parseSnsMessage } from '@alert-router/core';
 import { createDocumentClient, indexAttributes, processNotification } from '@alert-router/aws';
 import { itemBytes, queryUnits } from '@alert-router/aws/capacity';
 import { meterCapacity, type CapacityTally } from '@alert-router/aws/capacity-meter';
@@ -12,7 +12,9 @@ import { RUNBOOK_ALARMS, snsNotification, type DemoAlarm } from '../../packages/
 import { routerWithPeers } from './router-runtime';
 
 export const ALARM_STEPS = ['new alarm', 'redelivery', 'later ALARM (duplicate)', 'its redelivery', 'OK', 'OK redelivered'] as const;
-export type AlarmStep = (typeof ALARM_STEPS)[number];
+/** With grouping on, a second alarm of the same account and region joins the first one's group. */
+export const GROUPED_STEPS = ['new alarm', 'redelivery', 'second alarm (joins the group)', 'its redelivery', 'OK', 'OK redelivered'] as const;
+export type AlarmStep = (typeof ALARM_STEPS)[number] | (typeof GROUPED_STEPS)[number];
 
 export interface StepCost {
   /** What each alarm's step came to (the pipeline's outcome kind), to show the step did what it says. */
@@ -23,31 +25,43 @@ export interface StepCost {
 
 const T0 = Date.UTC(2026, 11, 1, 9, 0, 0);
 
-/** Runs `alarms` alarms (P0: PagerDuty + Slack) through every step, one at a time, metering each step. */
-export async function measureAlarmCosts(alarms: number): Promise<Record<AlarmStep, StepCost>> {
-  const env = await routerWithPeers();
+/**
+ * Runs `alarms` alarms (P0: PagerDuty + Slack) through every step, one at a time and an hour apart on the router's
+ * clock, metering each step. `grouped`: on the shipped policy (grouping on) instead of one incident per alarm.
+ */
+export async function measureAlarmCosts(alarms: number, opts: { grouped?: boolean } = {}): Promise<Partial<Record<AlarmStep, StepCost>>> {
+  let clock = T0;
+  // Each reading of the clock moves it 1 ms on: writes within a step carry distinct times, as they would.
+  const env = await routerWithPeers({}, { now: () => new Date((clock += 1)), ...(opts.grouped ? { policy: defaultPolicy() } : {}) });
   const peek = createDocumentClient({ region: 'us-east-1', endpoint: env.local.endpoint });
   const meter = meterCapacity(env.local.db, peek, env.local.tableName);
-  const out = Object.fromEntries(ALARM_STEPS.map((s) => [s, { outcomes: [], tallies: [] }])) as unknown as Record<AlarmStep, StepCost>;
+  const steps = opts.grouped ? GROUPED_STEPS : ALARM_STEPS;
+  const out: Partial<Record<AlarmStep, StepCost>> = Object.fromEntries(steps.map((s) => [s, { outcomes: [], tallies: [] }]));
   try {
-    await env.rt.silenceCache.refresh(); // a warm container: the silences are cached, not read beside the latch
     for (let n = 0; n < alarms; n++) {
       const alarm: DemoAlarm = { ...RUNBOOK_ALARMS[0], name: `CostProbe${n}` };
-      const at = (minutes: number) => new Date(T0 + n * 3_600_000 + minutes * 60_000);
-      const step = async (name: AlarmStep, state: 'ALARM' | 'OK', minutes: number, messageId: string) => {
-        await env.rt.silenceCache.refresh();
-        const body = snsNotification(alarm, state, at(minutes), messageId);
+      const step = async (name: AlarmStep, a: DemoAlarm, state: 'ALARM' | 'OK', minutes: number, messageId: string) => {
+        const at = T0 + n * 3_600_000 + minutes * 60_000;
+        clock = at + 2000;
+        await env.rt.silenceCache.refresh(); // a warm container: the silences are cached, not read beside the latch
+        const body = snsNotification(a, state, new Date(at), messageId);
         meter.reset();
         const r = await processNotification(parseSnsMessage({ ...body, Subject: body.Subject ?? null }, 'Sns'), env.rt);
-        out[name].outcomes.push(r.kind);
-        out[name].tallies.push(structuredClone(meter.tally()));
+        out[name]!.outcomes.push(r.kind);
+        out[name]!.tallies.push(structuredClone(meter.tally()));
       };
-      await step('new alarm', 'ALARM', 0, `a-${n}`);
-      await step('redelivery', 'ALARM', 0, `a-${n}`);
-      await step('later ALARM (duplicate)', 'ALARM', 5, `b-${n}`);
-      await step('its redelivery', 'ALARM', 5, `b-${n}`);
-      await step('OK', 'OK', 10, `c-${n}`);
-      await step('OK redelivered', 'OK', 10, `c-${n}`);
+      await step('new alarm', alarm, 'ALARM', 0, `a-${n}`);
+      await step('redelivery', alarm, 'ALARM', 0, `a-${n}`);
+      if (opts.grouped) {
+        const second: DemoAlarm = { ...RUNBOOK_ALARMS[0], name: `CostProbe${n}Second` };
+        await step('second alarm (joins the group)', second, 'ALARM', 1, `b-${n}`);
+        await step('its redelivery', second, 'ALARM', 1, `b-${n}`);
+      } else {
+        await step('later ALARM (duplicate)', alarm, 'ALARM', 5, `b-${n}`);
+        await step('its redelivery', alarm, 'ALARM', 5, `b-${n}`);
+      }
+      await step('OK', alarm, 'OK', 10, `c-${n}`);
+      await step('OK redelivered', alarm, 'OK', 10, `c-${n}`);
     }
   } finally {
     peek.destroy();
