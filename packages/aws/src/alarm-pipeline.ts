@@ -1,5 +1,6 @@
 import type { DeliveryRecord, Incident } from '@alert-router/core/incident';
-import { isRecovery, latchKey } from '@alert-router/core/lifecycle';
+import { groupingFor } from '@alert-router/core/grouping';
+import { episodeId, isRecovery, latchKey } from '@alert-router/core/lifecycle';
 import { unfinishedNotices } from '@alert-router/core/notices';
 import type { Routed } from '@alert-router/core/route';
 import type { Channel, Notification } from '@alert-router/core/types';
@@ -17,7 +18,7 @@ import {
   type PipelineDeps,
 } from './alarm-stages';
 import type { SendReport } from './delivery';
-import { groupIntent, recordInGroup, type GroupIntent } from './group-stages';
+import { groupIntent, recordInGroup, reserveGroup, type GroupIntent } from './group-stages';
 
 export type { Deliver, PipelineLogger, PipelineMetrics } from './delivery';
 export type { PipelineDeps } from './alarm-stages';
@@ -54,9 +55,12 @@ export async function processNotification(n: Notification, deps: PipelineDeps): 
   const routed = classifyStage(n, deps);
   const base: Base = { severity: routed.classification.severity, channels: routed.channels };
   deps.metrics.count('AlarmsReceived', 1, { severity: base.severity });
-  const intent = isRecovery(n) ? null : await groupIntent(n, routed, deps);
-  const candidate = intent?.candidate.kind === 'join' ? intent.candidate.groupId : undefined;
-  const latched = isRecovery(n) ? await latchRecovery(n, deps) : await latchProblem(n, routed, deps, candidate);
+  // Grouped: the key's open group and the silences, read side by side before the latch write, which records both
+  // decisions (the group to join, or held back on its own) for every copy of the delivery to follow.
+  const plan = isRecovery(n) ? null : groupingFor(n, routed.classification.severity, deps.policy);
+  const [intent, silenced] = plan ? await Promise.all([groupIntent(n, plan, deps), deps.silencedBy?.(n, base.severity) ?? null]) : [null, null];
+  const decided = intent && { groupId: silenced ? undefined : await reserveGroup(n, intent, episodeId(n), deps), solo: Boolean(silenced) };
+  const latched = isRecovery(n) ? await latchRecovery(n, deps) : await latchProblem(n, routed, deps, decided ?? undefined);
   const [outcome] = await Promise.all([afterLatch(n, routed, latched.step, intent, deps, base), latched.trimming]);
   return outcome;
 }
@@ -85,15 +89,22 @@ async function open(
 ): Promise<Outcome> {
   const now = deps.now().toISOString();
   const held = await holdBack(n, episode.flips, routed.classification.severity, now, deps);
-  if (intent && !held.silencedBy) {
-    const g = await recordInGroup(n, routed, episode, intent, kind === 'opened', deps);
+  // A grouped alarm joins its group unless the latch says it was held back when it opened, or it still flaps (the
+  // same for every copy: both come from the latch); a silence that began since does not take it out of its group.
+  if (intent && !episode.solo && !held.stillFlapping) {
+    const g = await recordInGroup(n, routed, episode, intent, deps);
     if (g.kind === 'over') return settled('no-episode', episode.id, base);
     if (g.kind === 'member') return resendDue(g.stored, deps, base);
     return sent(kind, g.incident.id, base, await fanOut(deps, g.incident, g.owner, g.send));
   }
-  // Held back (silenced, flapping): its own incident, not the group's; the latch names it before it is stored.
-  if (episode.groupId && episode.groupId !== episode.id && !(await deps.store.setLatchGroup(latchKey(n), episode.id, episode.id)))
-    return settled('no-episode', episode.id, base);
+  // Held back (silenced, flapping): its own incident, not a group's; the latch names it before it is stored.
+  const current = episode.groupId ?? episode.id;
+  if (current !== episode.id && !(await deps.store.setLatchGroup(latchKey(n), episode.id, current, episode.id))) {
+    const latch = await deps.store.getLatch(latchKey(n));
+    if (latch?.openId !== episode.id) return settled('no-episode', episode.id, base);
+    const stored = (latch.groupId ?? latch.openId) !== episode.id ? await deps.store.getIncident(latch.groupId!) : null;
+    if (stored) return resendDue(stored, deps, base);
+  }
   const rec = await recordEpisode(routed, episode, held, { opened: kind === 'opened', now }, deps);
   if (!rec.created) return resendDue(rec.stored, deps, base);
   return sent(kind, rec.incident.id, base, await fanOut(deps, rec.incident, rec.owner, rec.send));

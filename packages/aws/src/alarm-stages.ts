@@ -29,6 +29,8 @@ export interface Episode {
   id: string;
   /** The group the latch names for it (grouped alarms; its own id when it opens one). */
   groupId?: string;
+  /** Held back by a silence when it opened: its own incident (the latch says so to every copy). */
+  solo?: boolean;
   openedAt: string;
   flips: string[];
   note?: string;
@@ -56,7 +58,8 @@ export function classifyStage(n: Notification, deps: Pick<PipelineDeps, 'policy'
 }
 
 /** latch (ALARM): the one conditional write on the alarm's latch decides whether this delivery opened an episode. */
-export async function latchProblem(n: Notification, routed: Routed, deps: PipelineDeps, groupId?: string): Promise<Latched> {
+export async function latchProblem(n: Notification, routed: Routed, deps: PipelineDeps, group?: { groupId?: string; solo: boolean }): Promise<Latched> {
+  const groupId = group?.groupId;
   const id = episodeId(n);
   const nowIso = deps.now().toISOString();
   const r = await deps.store.recordProblem(latchKey(n), n.changedAt, id, {
@@ -66,11 +69,12 @@ export async function latchProblem(n: Notification, routed: Routed, deps: Pipeli
     alarmName: n.alarmName,
     messageId: n.sns?.messageId ?? null,
     groupId: groupId ?? id,
+    solo: group?.solo,
   });
   const trimming = r.kind === 'conflict' ? Promise.resolve() : trimFlips(n, r.flips, deps);
   void trimming.catch(() => undefined); // the composer awaits it; this only keeps an early throw below from orphaning it
   if (r.kind === 'opened')
-    return { step: { next: 'open', episode: { id, groupId: groupId ?? id, openedAt: nowIso, flips: r.flips }, kind: 'opened' }, trimming };
+    return { step: { next: 'open', episode: { id, groupId: groupId ?? id, solo: group?.solo, openedAt: nowIso, flips: r.flips }, kind: 'opened' }, trimming };
   if (r.kind === 'duplicate') {
     deps.metrics.count('Deduplicated');
     const entry: TimelineEntry = {
@@ -99,6 +103,7 @@ export async function latchProblem(n: Notification, routed: Routed, deps: Pipeli
     const episode: Episode = {
       id,
       groupId: latch.groupId ?? id,
+      solo: latch.solo === true,
       openedAt: latch.openedAt ?? nowIso,
       flips: (latch.flips ?? []).filter((t) => t < n.changedAt),
       note: 'stored by a redelivery: the first worker stopped before storing the incident',
@@ -139,7 +144,7 @@ export async function holdBack(
   severity: string,
   now: string,
   deps: Pick<PipelineDeps, 'policy' | 'silencedBy'>,
-): Promise<{ silencedBy: string | null; flapping: TimelineEntry | null }> {
+): Promise<{ silencedBy: string | null; flapping: TimelineEntry | null; stillFlapping: boolean }> {
   const flap = flapState(flips, n.changedAt, deps.policy);
   const window = deps.policy.flapping.windowMinutes;
   const stillFlapping = flap.wasFlapping ? `flapping: ${flap.changes} state changes in ${window} min` : null;
@@ -147,7 +152,7 @@ export async function holdBack(
   const detail = flap.wasFlapping
     ? `still flapping (${flap.changes} changes): recorded, not notified`
     : `started flapping (${flap.changes} changes in ${window} min): notified once, then summarised in the digest`;
-  return { silencedBy, flapping: flap.flapping ? { at: now, type: 'flapping', detail } : null };
+  return { silencedBy, flapping: flap.flapping ? { at: now, type: 'flapping', detail } : null, stillFlapping: flap.wasFlapping };
 }
 
 export type Held = Awaited<ReturnType<typeof holdBack>>;

@@ -14,7 +14,6 @@ import {
   candidateGroup,
   extendedRecord,
   groupIdFor,
-  groupingFor,
   joinGroup,
   memberFor,
   newGroupIncident,
@@ -41,9 +40,7 @@ export interface GroupIntent {
 }
 
 /** Before the latch (one read): the group a new alarm of this key is to join, or none (it opens one). */
-export async function groupIntent(n: Notification, routed: Routed, deps: PipelineDeps): Promise<GroupIntent | null> {
-  const plan = groupingFor(n, routed.classification.severity, deps.policy);
-  if (!plan) return null;
+export async function groupIntent(n: Notification, plan: GroupingPlan, deps: PipelineDeps): Promise<GroupIntent> {
   const children = n.alarmKind === 'composite' ? n.triggeringChildren.map((c) => c.arn) : [];
   const read = await deps.store.lookupGroup(plan.key, latchKey(n), children);
   return { plan, candidate: candidateGroup(groupLookup(read), deps.now().toISOString()), record: read.record };
@@ -64,72 +61,86 @@ export type GroupRecorded =
   | { kind: 'over' };
 
 /**
- * record (grouped): the member joins the group its latch names (`episode.groupId`), or opens a new one (`fresh`: the
- * latch write just opened the episode; otherwise a redelivery finishes what a stopped worker began).
+ * Before the latch write: the group a new episode is to join. The key's open group if there is one (and it is not
+ * one this worker found closed); otherwise the episode opens one, its group record written first (conditional on
+ * the version read, so that of the alarms of an outage arriving together one opens it and the others join it).
  */
-export async function recordInGroup(
+export async function reserveGroup(
   n: Notification,
-  routed: Routed,
-  episode: Episode,
   intent: GroupIntent,
-  fresh: boolean,
+  groupId: string,
   deps: PipelineDeps,
-): Promise<GroupRecorded> {
+  closed: Set<string> = new Set(),
+): Promise<string> {
+  const now = deps.now().toISOString();
+  let record = intent.record;
+  let candidate = intent.candidate;
+  for (let step = 0; step < MAX_STEPS; step++) {
+    if (candidate.kind === 'join' && !closed.has(candidate.groupId)) return candidate.groupId;
+    if (await deps.store.putGroupRecord(openedRecord(intent.plan, groupId, now, record), record?.version ?? 0)) return groupId;
+    record = (await deps.store.lookupGroup(intent.plan.key, latchKey(n), [])).record;
+    candidate = candidateGroup({ record, lastGroupId: null, childGroups: [] }, now);
+  }
+  throw new Error(`alarm ${n.alarmName}: no group settled after ${MAX_STEPS} tries (concurrent writers); the redelivery retries`);
+}
+
+/**
+ * record (grouped): the member joins the group its latch names (`episode.groupId`, reserved before the latch write),
+ * storing it when nobody has yet. The first worker of the episode and any copy of its delivery (or a redelivery after
+ * a crash) do the same: they follow the latch, and the latch moves (compare-and-set) only away from a group that
+ * refused the member (resolved, full), so the member ends up in exactly one group.
+ */
+export async function recordInGroup(n: Notification, routed: Routed, episode: Episode, intent: GroupIntent, deps: PipelineDeps): Promise<GroupRecorded> {
   const claim = newClaim(deps);
   const now = claim.now;
   const { plan } = intent;
+  const key = latchKey(n);
   const member = memberFor(n, routed.classification.severity, episode.id, now);
   const options = changeOptions(n, plan, deps, claim);
-  let record = intent.record;
-  let attempt = 0;
-  const target = episode.groupId ?? episode.id;
-  let next: { op: 'join' | 'create'; id: string } = { op: fresh && target === episode.id && record?.groupId !== target ? 'create' : 'join', id: target };
+  const closed = new Set<string>();
+  let target = episode.groupId ?? episode.id;
   for (let step = 0; step < MAX_STEPS; step++) {
-    if (next.op === 'create') {
-      if (!(await deps.store.putGroupRecord(openedRecord(plan, next.id, now, record), record?.version ?? 0))) {
-        // Another alarm of the outage opened a group first: join it instead.
-        record = (await deps.store.lookupGroup(plan.key, latchKey(n), [])).record;
-        const c = candidateGroup({ record, lastGroupId: null, childGroups: [] }, now);
-        if (c.kind === 'join') {
-          if (c.groupId !== next.id && !(await deps.store.setLatchGroup(latchKey(n), episode.id, c.groupId))) return over(deps, episode);
-          next = { op: 'join', id: c.groupId };
-        }
-        continue;
-      }
-      record = openedRecord(plan, next.id, now, record);
-      const incident = newGroupIncident(routed, member, plan, deps.policy, { claim, groupId: next.id, openedAt: episode.openedAt });
-      if (episode.note) incident.timeline.push({ at: now, type: 'note', detail: episode.note });
-      if (await deps.store.createIncident(incident)) return created(incident, claim.owner, deps);
-      next = { op: 'join', id: next.id };
-      continue;
-    }
-    const r = await deps.store.updateIncident<{ send: string[]; raised: boolean }>(next.id, (cur) => {
+    const r = await deps.store.updateIncident<{ send: string[]; raised: boolean }>(target, (cur) => {
       const j = joinGroup(cur, member, routed, options);
       return j.kind === 'joined' ? { incident: j.incident, send: j.send, raised: j.raised } : null;
     });
     if (r.kind === 'updated') {
       deps.metrics.count('GroupedAlarms', 1, { severity: member.severity });
       if (r.raised) deps.metrics.count('GroupSeverityRaised', 1, { severity: r.incident.severity });
-      if (record && record.groupId === next.id) {
-        const extended = extendedRecord(record, plan, now);
-        if (extended) await deps.store.putGroupRecord(extended, record.version); // best effort: a lost race only shortens the window
+      if (intent.record?.groupId === target) {
+        const extended = extendedRecord(intent.record, plan, now);
+        if (extended) await deps.store.putGroupRecord(extended, intent.record.version); // best effort: a lost race only shortens the window
       }
       return { kind: 'recorded', incident: r.incident, owner: claim.owner, send: r.send };
     }
     if (r.kind === 'missing') {
-      // The record names a group nobody stored yet (its creator stopped, or is a few ms behind): store it, this alarm first.
-      const incident = newGroupIncident(routed, member, plan, deps.policy, { claim, groupId: next.id, openedAt: now });
+      // Reserved, not stored yet (this episode opens it, or its opener stopped or is a few ms behind): store it, this
+      // alarm first; whoever else was to store it finds it stored and joins.
+      const opener = target === episode.id;
+      const incident = newGroupIncident(routed, member, plan, deps.policy, { claim, groupId: target, openedAt: opener ? episode.openedAt : now });
+      if (opener && episode.note) incident.timeline.push({ at: now, type: 'note', detail: episode.note });
       if (await deps.store.createIncident(incident)) return created(incident, claim.owner, deps);
       continue;
     }
     const j = joinGroup(r.incident, member, routed, options);
     if (j.kind === 'already') return { kind: 'member', stored: r.incident };
-    // Resolved or full: this alarm opens a new group, the latch naming it first.
-    attempt += 1;
-    const id = groupIdFor(episode.id, attempt, (suffix) => incidentId(`${latchKey(n)}${suffix}`, n.changedAt));
-    if (!(await deps.store.setLatchGroup(latchKey(n), episode.id, id))) return over(deps, episode);
-    if (record?.groupId !== next.id) record = (await deps.store.lookupGroup(plan.key, latchKey(n), [])).record;
-    next = { op: 'create', id };
+    // Resolved or full: another group (the key's open one, or a new one), the latch moved there first.
+    closed.add(target);
+    const fresh = await deps.store.lookupGroup(plan.key, key, []);
+    const derived = groupIdFor(episode.id, step + 1, (suffix) => incidentId(`${key}${suffix}`, n.changedAt));
+    const next = await reserveGroup(
+      n,
+      { plan, record: fresh.record, candidate: candidateGroup({ record: fresh.record, lastGroupId: null, childGroups: [] }, now) },
+      derived,
+      deps,
+      closed,
+    );
+    if (!(await deps.store.setLatchGroup(key, episode.id, target, next))) {
+      // Another worker of this episode moved it (follow the latch), or its OK came (nothing left to do).
+      const latch = await deps.store.getLatch(key);
+      if (!latch || latch.openId !== episode.id) return over(deps, episode);
+      target = latch.groupId ?? latch.openId;
+    } else target = next;
   }
   throw new Error(`alarm ${n.alarmName}: no group settled after ${MAX_STEPS} tries (concurrent writers); the redelivery retries`);
 }

@@ -104,7 +104,7 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
           Key: LATCH(incidentKey),
           ConditionExpression: 'attribute_not_exists(lastChange) OR lastChange < :t',
           UpdateExpression:
-            'SET lastChange = :t, incidentKey = :k, alarmName = :name, lastMessageId = :mid, openId = if_not_exists(openId, :id), groupId = if_not_exists(groupId, :gid), openedAt = if_not_exists(openedAt, :now), severity = if_not_exists(severity, :sev), channels = if_not_exists(channels, :ch), flips = list_append(if_not_exists(flips, :none), :flip)',
+            'SET lastChange = :t, incidentKey = :k, alarmName = :name, lastMessageId = :mid, openId = if_not_exists(openId, :id), groupId = if_not_exists(groupId, :gid), solo = if_not_exists(solo, :solo), openedAt = if_not_exists(openedAt, :now), severity = if_not_exists(severity, :sev), channels = if_not_exists(channels, :ch), flips = list_append(if_not_exists(flips, :none), :flip)',
           ExpressionAttributeValues: {
             ':t': changedAt,
             ':flip': [changedAt],
@@ -114,6 +114,7 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
             ':mid': fields.messageId ?? '',
             ':id': id,
             ':gid': fields.groupId ?? id,
+            ':solo': fields.solo === true,
             ':now': fields.now,
             ':sev': fields.severity,
             ':ch': fields.channels,
@@ -126,7 +127,7 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
       const flips = old?.flips ?? [];
       if (!old?.openId) return { kind: 'opened', flips };
       // A latch written before groups existed has no groupId: the write above gave it this delivery's; put back its own.
-      if (!old.groupId && (fields.groupId ?? id) !== old.openId) await this.setLatchGroup(incidentKey, old.openId, old.openId);
+      if (!old.groupId && (fields.groupId ?? id) !== old.openId) await this.setLatchGroup(incidentKey, old.openId, fields.groupId ?? id, old.openId);
       return { kind: 'duplicate', openId: old.openId, groupId: old.groupId ?? old.openId, openedAt: old.openedAt ?? null, flips };
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
@@ -160,7 +161,7 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
         TableName: this.tableName,
         Key: LATCH(incidentKey),
         ConditionExpression: `${newer} AND attribute_exists(openId)`,
-        UpdateExpression: `SET ${common}, closedId = openId, closedGroupId = if_not_exists(groupId, openId), closedChange = :t REMOVE openId, groupId, openedAt, severity, channels`,
+        UpdateExpression: `SET ${common}, closedId = openId, closedGroupId = if_not_exists(groupId, openId), closedChange = :t REMOVE openId, groupId, solo, openedAt, severity, channels`,
         ExpressionAttributeValues: values,
         ReturnValues: 'ALL_OLD',
         ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
@@ -239,21 +240,21 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
           TableName: this.tableName,
           Key: LATCH(incidentKey),
           ConditionExpression: 'openId = :id',
-          UpdateExpression: 'REMOVE openId, groupId, openedAt, severity, channels',
+          UpdateExpression: 'REMOVE openId, groupId, solo, openedAt, severity, channels',
           ExpressionAttributeValues: { ':id': id },
         }),
       )) !== null
     );
   }
 
-  async setLatchGroup(incidentKey: string, openId: string, groupId: string): Promise<boolean> {
+  async setLatchGroup(incidentKey: string, openId: string, from: string, to: string): Promise<boolean> {
     const r = await this.sendIf(
       new UpdateCommand({
         TableName: this.tableName,
         Key: LATCH(incidentKey),
-        ConditionExpression: 'openId = :id',
+        ConditionExpression: 'openId = :id AND (groupId = :from OR (attribute_not_exists(groupId) AND openId = :from))',
         UpdateExpression: 'SET groupId = :g',
-        ExpressionAttributeValues: { ':id': openId, ':g': groupId },
+        ExpressionAttributeValues: { ':id': openId, ':from': from, ':g': to },
       }),
     );
     return r !== null;

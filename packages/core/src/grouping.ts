@@ -203,7 +203,9 @@ export interface GroupChangeOptions {
 
 /** A member joins (or fires again in) the group: members, severity, channels, escalation and the notices that tell it. */
 export function joinGroup(cur: Incident, member: GroupMember, routed: Routed, o: GroupChangeOptions): JoinResult {
-  const members = cur.members ?? [];
+  // An incident of its own (held back when it opened): the episode is there; another alarm's is not a group.
+  if (!cur.members) return cur.id === member.episodeId ? { kind: 'already' } : { kind: 'closed', why: 'not a group' };
+  const members = cur.members;
   if (members.some((m) => m.episodeId === member.episodeId)) return { kind: 'already' };
   if (cur.status === 'resolved') return { kind: 'closed', why: 'resolved' };
   const prior = members.find((m) => m.incidentKey === member.incidentKey);

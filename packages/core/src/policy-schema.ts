@@ -265,13 +265,27 @@ function businessHoursIssues(bh: output<typeof businessHours>): { path: (string 
 export type Policy = output<typeof policySchema>;
 export type EscalationStep = Policy['severities'][Severity]['escalation'][number];
 
+type Issue = NonNullable<ReturnType<typeof policySchema.safeParse>['error']>['issues'][number];
+
+/** `grouping: off | {...}`: a union's issue is the issues of the branch that got furthest (the object's keys). */
+function unionBranch(i: Issue): Issue[] {
+  if (i.code !== 'invalid_union' || !('errors' in i) || !Array.isArray(i.errors) || i.errors.length === 0) return [i];
+  const depth = (issues: Issue[]) => Math.max(0, ...issues.map((x) => x.path.length));
+  const best = (i.errors as Issue[][]).reduce((a, b) => (depth(b) > depth(a) ? b : a));
+  if (depth(best) === 0) return [i];
+  return best.map((x) => ({ ...x, path: [...i.path, ...x.path] }) as Issue).flatMap(unionBranch);
+}
+
 /** Validates a parsed policy; the error names the exact key and why. */
 export function validatePolicy(value: unknown, source = 'policy'): Policy {
   const r = policySchema.safeParse(value);
   if (r.success) return r.data;
-  const lines = r.error.issues.slice(0, 5).flatMap((i) => {
-    if (i.code === 'unrecognized_keys') return i.keys.map((k) => `${formatPath('', [...i.path, k])}: unknown key`);
-    return [`${formatPath('', i.path) || '(top level)'}: ${i.message}`];
-  });
+  const lines = r.error.issues
+    .flatMap(unionBranch)
+    .slice(0, 5)
+    .flatMap((i) => {
+      if (i.code === 'unrecognized_keys') return i.keys.map((k) => `${formatPath('', [...i.path, k])}: unknown key`);
+      return [`${formatPath('', i.path) || '(top level)'}: ${i.message}`];
+    });
   throw new PolicyError(`${source}: ${lines.join('; ')}`, { context: { issues: r.error.issues } });
 }

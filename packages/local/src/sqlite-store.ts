@@ -65,7 +65,7 @@ function indexColumns(i: Incident): { day: string; dayKey: string; openKey: stri
 }
 
 function withoutEpisode(l: Latch): Latch {
-  const { openId: _id, groupId: _g, openedAt: _at, severity: _sev, channels: _ch, ...rest } = l;
+  const { openId: _id, groupId: _g, solo: _s, openedAt: _at, severity: _sev, channels: _ch, ...rest } = l;
   return rest;
 }
 
@@ -141,6 +141,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
         ...advancedLatch(old, incidentKey, changedAt, f),
         openId: old?.openId ?? id,
         groupId: old?.openId ? (old.groupId ?? old.openId) : (f.groupId ?? id),
+        ...((old?.openId ? old.solo : f.solo) ? { solo: true } : {}),
         openedAt: old?.openedAt ?? f.now,
         severity: old?.severity ?? f.severity,
         channels: old?.channels ?? f.channels,
@@ -203,12 +204,12 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     });
   }
 
-  async setLatchGroup(incidentKey: string, openId: string, groupId: string): Promise<boolean> {
+  async setLatchGroup(incidentKey: string, openId: string, from: string, to: string): Promise<boolean> {
     const slot = storedIncidentKey(incidentKey);
     return this.atomically(() => {
       const l = this.latch(slot);
-      if (!l || l.openId !== openId) return false;
-      this.writeLatch(slot, { ...l, groupId });
+      if (!l || l.openId !== openId || (l.groupId ?? l.openId) !== from) return false;
+      this.writeLatch(slot, { ...l, groupId: to });
       return true;
     });
   }

@@ -37,6 +37,7 @@ export class MemoryIncidentStore extends RevisionedIncidentStore {
       ...advancedLatch(old, incidentKey, changedAt, f),
       openId: old?.openId ?? id,
       groupId: old?.openId ? (old.groupId ?? old.openId) : (f.groupId ?? id),
+      ...((old?.openId ? old.solo : f.solo) ? { solo: true } : {}),
       openedAt: old?.openedAt ?? f.now,
       severity: old?.severity ?? f.severity,
       channels: old?.channels ?? f.channels,
@@ -63,6 +64,7 @@ export class MemoryIncidentStore extends RevisionedIncidentStore {
       next.closedGroupId = old.groupId ?? old.openId;
       delete next.openId;
       delete next.groupId;
+      delete next.solo;
       delete next.openedAt;
       delete next.severity;
       delete next.channels;
@@ -89,16 +91,17 @@ export class MemoryIncidentStore extends RevisionedIncidentStore {
     if (!l || l.openId !== id) return false;
     delete l.openId;
     delete l.groupId;
+    delete l.solo;
     delete l.openedAt;
     delete l.severity;
     delete l.channels;
     return true;
   }
 
-  async setLatchGroup(incidentKey: string, openId: string, groupId: string): Promise<boolean> {
+  async setLatchGroup(incidentKey: string, openId: string, from: string, to: string): Promise<boolean> {
     const l = this.latches.get(storedIncidentKey(incidentKey));
-    if (!l || l.openId !== openId) return false;
-    l.groupId = groupId;
+    if (!l || l.openId !== openId || (l.groupId ?? l.openId) !== from) return false;
+    l.groupId = to;
     return true;
   }
 

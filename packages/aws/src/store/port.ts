@@ -26,6 +26,8 @@ export interface Latch {
   openId?: string;
   /** The group the open episode is a member of (grouping.ts); absent: its incident is its own (id openId). */
   groupId?: string;
+  /** The open episode was held back (silenced) when it opened: its own incident, never a group's. */
+  solo?: boolean;
   openedAt?: string;
   severity?: Severity;
   channels?: string[];
@@ -61,6 +63,8 @@ export interface ProblemFields {
   messageId: string | null;
   /** The group a new episode is to join (kept if one is open already). */
   groupId?: string;
+  /** The new episode is held back by a silence: it keeps its own incident (every copy of the delivery follows). */
+  solo?: boolean;
 }
 
 export interface DeadLetter {
@@ -111,8 +115,8 @@ export interface IncidentStore {
   /** OK: ends the unresolved episode, remembering it as the one this change closed. */
   recordRecovery(incidentKey: string, changedAt: string, fields: { alarmName: string; messageId: string | null }): Promise<RecoveryResult>;
   getLatch(incidentKey: string): Promise<Latch | null>;
-  /** Moves the open episode `openId` to group `groupId`; false when that episode is no longer open. */
-  setLatchGroup(incidentKey: string, openId: string, groupId: string): Promise<boolean>;
+  /** Moves the open episode `openId` from group `from` to `to`; false when it is no longer open or no longer in `from`. */
+  setLatchGroup(incidentKey: string, openId: string, from: string, to: string): Promise<boolean>;
   /** What a new grouped alarm decides on (one read): the key's group record, the alarm's and its children's latches. */
   lookupGroup(groupKey: string, incidentKey: string, childKeys: string[]): Promise<GroupLookupRead>;
   /** Writes the group record if it still has `expectedVersion` (0: there is none). */
@@ -165,7 +169,7 @@ export abstract class RevisionedIncidentStore implements IncidentStore {
   abstract recordProblem(incidentKey: string, changedAt: string, id: string, fields: ProblemFields): Promise<ProblemResult>;
   abstract recordRecovery(incidentKey: string, changedAt: string, fields: { alarmName: string; messageId: string | null }): Promise<RecoveryResult>;
   abstract getLatch(incidentKey: string): Promise<Latch | null>;
-  abstract setLatchGroup(incidentKey: string, openId: string, groupId: string): Promise<boolean>;
+  abstract setLatchGroup(incidentKey: string, openId: string, from: string, to: string): Promise<boolean>;
   abstract lookupGroup(groupKey: string, incidentKey: string, childKeys: string[]): Promise<GroupLookupRead>;
   abstract putGroupRecord(next: GroupRecord, expectedVersion: number): Promise<boolean>;
   abstract trimFlips(incidentKey: string, changedAt: string, keep: string[]): Promise<void>;
