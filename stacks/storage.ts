@@ -1,4 +1,4 @@
-import { TABLE } from '../packages/aws/src/table';
+import { TABLE, type IndexProjection } from '../packages/aws/src/table';
 
 /**
  * The incident table. Keys, indexes and the TTL attribute come from packages/aws/src/table.ts, the same
@@ -14,10 +14,15 @@ export function storage() {
     fields,
     primaryIndex: { hashKey: TABLE.partitionKey, rangeKey: TABLE.sortKey },
     globalIndexes: Object.fromEntries(
-      Object.entries(TABLE.indexes).map(([name, i]) => [name, { hashKey: i.partitionKey, rangeKey: i.sortKey, projection: 'all' as const }]),
+      Object.entries(TABLE.indexes).map(([name, i]) => [name, { hashKey: i.partitionKey, rangeKey: i.sortKey, projection: sstProjection(i.projection) }]),
     ),
     ttl: TABLE.ttlAttribute,
     deletionProtection: $app.stage === 'production',
   });
   return { table };
+}
+
+/** SST's spelling of an index projection: `keys-only`, or the non-key attributes to include. */
+function sstProjection(p: IndexProjection): 'keys-only' | string[] {
+  return p === 'keys' ? 'keys-only' : [...p];
 }

@@ -15,6 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { loadPolicyFile, parseInput, route } from '@alert-router/core';
 import { createTableInput, TABLE } from '../packages/aws/src/table';
+import { ROW_FIELDS } from '../packages/aws/src/store/row';
 import { DASHBOARD_HTTP_ROUTES, dashboardRoutes } from '../packages/aws/src/dashboard/routes';
 import { WEBHOOK_HTTP_ROUTES } from '../packages/aws/src/webhooks/routes';
 import type { HttpEvent } from '../packages/aws/src/api/http';
@@ -769,9 +770,9 @@ describe('storage', () => {
     expect(args.primaryIndex).toEqual({ hashKey: 'pk', rangeKey: 'sk' });
     expect(args.primaryIndex).toEqual({ hashKey: TABLE.partitionKey, rangeKey: TABLE.sortKey });
     expect(args.globalIndexes).toEqual({
-      byStatus: { hashKey: 'gsi1pk', rangeKey: 'gsi1sk', projection: 'all' },
-      byDay: { hashKey: 'gsi2pk', rangeKey: 'gsi2sk', projection: 'all' },
-      byDue: { hashKey: 'gsi3pk', rangeKey: 'gsi3sk', projection: 'all' },
+      byStatus: { hashKey: 'gsi1pk', rangeKey: 'gsi1sk', projection: [...ROW_FIELDS] },
+      byDay: { hashKey: 'gsi2pk', rangeKey: 'gsi2sk', projection: [...ROW_FIELDS] },
+      byDue: { hashKey: 'gsi3pk', rangeKey: 'gsi3sk', projection: 'keys-only' },
     });
     expect(args.ttl).toBe('expiresAt');
     expect(args.ttl).toBe(TABLE.ttlAttribute);
@@ -782,6 +783,10 @@ describe('storage', () => {
     expect(Object.keys(args.fields).sort()).toEqual(local.AttributeDefinitions.map((a) => a.AttributeName).sort());
     expect(Object.values(args.fields).every((t) => t === 'string')).toBe(true);
     expect(Object.keys(args.globalIndexes).sort()).toEqual(local.GlobalSecondaryIndexes.map((i) => i.IndexName).sort());
+    for (const i of local.GlobalSecondaryIndexes) {
+      const deployed = (args.globalIndexes as Record<string, { projection: unknown }>)[i.IndexName].projection;
+      expect(deployed).toEqual(i.Projection.ProjectionType === 'KEYS_ONLY' ? 'keys-only' : i.Projection.NonKeyAttributes);
+    }
   });
 
   it('has no deletion protection outside production', async () => {

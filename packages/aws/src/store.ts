@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { incidentDueAt, type GroupRecord, type Incident } from '@alert-router/core';
 import {
@@ -13,7 +14,9 @@ import {
   type ProblemResult,
   type RecoveryResult,
 } from './store/port';
-import { validIncident } from './store/validate';
+import { batchGetItems } from './store/batch-get';
+import type { IncidentRow } from './store/row';
+import { validIncident, validRow } from './store/validate';
 import { TABLE } from './table';
 
 const INC = (id: string) => ({ [TABLE.partitionKey]: `INC#${id}`, [TABLE.sortKey]: 'INC' });
@@ -31,6 +34,12 @@ const GROUP = (groupKey: string) => ({ [TABLE.partitionKey]: `GROUP#${groupKey}`
 
 function isConditionFailure(err: unknown): boolean {
   return err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException';
+}
+
+/** The latch a failed condition returned (ReturnValuesOnConditionCheckFailure); null when the failure carries none. */
+function failedLatch(err: unknown): Latch | null {
+  const item = (err as ConditionalCheckFailedException).Item;
+  return item ? (unmarshall(item) as Latch) : null;
 }
 
 /** Index attributes an incident item carries, derived from its fields (never stored separately). */
@@ -58,6 +67,12 @@ const INDEX_ATTRS = new Set<string>([
   TABLE.ttlAttribute,
   ...Object.values(TABLE.indexes).flatMap((i) => [i.partitionKey, i.sortKey]),
 ]);
+
+function toRow(item: Record<string, unknown>): IncidentRow {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(item)) if (!INDEX_ATTRS.has(k)) out[k] = v;
+  return validRow(out);
+}
 
 export function toIncident(item: Record<string, unknown> | undefined): Incident | null {
   if (!item) return null;
@@ -105,6 +120,7 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
             ':ch': fields.channels,
           },
           ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
       const old = r.Attributes as Latch | undefined;
@@ -115,14 +131,17 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
       return { kind: 'duplicate', openId: old.openId, groupId: old.groupId ?? old.openId, openedAt: old.openedAt ?? null, flips };
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
-      return { kind: 'conflict', ...(await this.conflictState(incidentKey, id)) };
+      // The condition failed on an existing latch: it came back with the failure, unless the peer does not return it.
+      const latch = failedLatch(err) ?? (await this.getLatch(incidentKey));
+      return { kind: 'conflict', latch, incident: await this.conflictIncident(id, latch) };
     }
   }
 
   /**
    * OK: ends the unresolved episode in one round trip and names it on the latch as the one this change closed, so
-   * that a repeated OK can finish a resolve that was interrupted. With no episode open it takes a second
-   * (the condition tells the two apart; dynalite has no ReturnValuesOnConditionCheckFailure).
+   * that a repeated OK can finish a resolve that was interrupted. The latch that failed the condition comes back
+   * with the failure: a repeated or older OK then reads only its incident; with no episode open a second write
+   * records the change (dynalite has no ReturnValuesOnConditionCheckFailure: the local worker adds it).
    */
   async recordRecovery(incidentKey: string, changedAt: string, fields: { alarmName: string; messageId: string | null }): Promise<RecoveryResult> {
     // The two conditional writes below are two requests: an ALARM landing between them fails both, and the latch,
@@ -137,7 +156,7 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
     const newer = '(attribute_not_exists(lastChange) OR lastChange < :t)';
     const values = { ':t': changedAt, ':k': incidentKey, ':name': fields.alarmName, ':mid': fields.messageId ?? '', ':flip': [changedAt], ':none': [] };
     const common = 'lastChange = :t, incidentKey = :k, alarmName = :name, lastMessageId = :mid, flips = list_append(if_not_exists(flips, :none), :flip)';
-    const closing = await this.sendIf(
+    const closing = await this.latchWrite(
       new UpdateCommand({
         TableName: this.tableName,
         Key: LATCH(incidentKey),
@@ -145,33 +164,54 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
         UpdateExpression: `SET ${common}, closedId = openId, closedGroupId = if_not_exists(groupId, openId), closedChange = :t REMOVE openId, groupId, solo, openedAt, severity, channels`,
         ExpressionAttributeValues: values,
         ReturnValues: 'ALL_OLD',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
       }),
     );
-    if (closing) {
-      const old = closing.Attributes as unknown as Latch;
+    if (closing.written) {
+      const old = closing.old as Latch;
       return { kind: 'resolved', previous: old, flips: old.flips ?? [] };
     }
-    const quiet = await this.sendIf(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: LATCH(incidentKey),
-        ConditionExpression: `${newer} AND attribute_not_exists(openId)`,
-        UpdateExpression: `SET ${common}`,
-        ExpressionAttributeValues: values,
-        ReturnValues: 'ALL_OLD',
-      }),
-    );
-    if (quiet) return { kind: 'no-episode', flips: (quiet.Attributes as Latch | undefined)?.flips ?? [] };
-    const latch = await this.getLatch(incidentKey);
+    let latch = closing.current;
+    if (!latch || latch.lastChange < changedAt) {
+      // No latch came back (none exists, or the peer does not return it) or it is older: no episode is open.
+      const quiet = await this.latchWrite(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: LATCH(incidentKey),
+          ConditionExpression: `${newer} AND attribute_not_exists(openId)`,
+          UpdateExpression: `SET ${common}`,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_OLD',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+      );
+      if (quiet.written) return { kind: 'no-episode', flips: quiet.old?.flips ?? [] };
+      latch = quiet.current ?? (await this.getLatch(incidentKey)) ?? undefined;
+    }
     const id = latch?.closedChange === changedAt ? (latch.closedGroupId ?? latch.closedId) : (latch?.groupId ?? latch?.openId);
-    return { kind: 'conflict', latch, incident: id ? await this.getIncident(id) : null };
+    return { kind: 'conflict', latch: latch ?? null, incident: id ? await this.getIncident(id) : null };
   }
 
-  private async conflictState(incidentKey: string, id: string): Promise<{ latch: Latch | null; incident: Incident | null }> {
-    const [latch, incident] = await Promise.all([this.getLatch(incidentKey), this.getIncident(id)]);
-    const target = latch?.groupId ?? latch?.openId;
-    if (incident || !target || target === id) return { latch, incident };
-    return { latch, incident: await this.getIncident(target) };
+  /**
+   * The incident a failed ALARM condition answers with, in one read: its own episode's, else the open one's (its
+   * group's; both asked for in one BatchGetItem when they differ, the own one preferred).
+   */
+  private async conflictIncident(id: string, latch: Latch | null): Promise<Incident | null> {
+    const open = latch?.groupId ?? latch?.openId;
+    if (!open || open === id) return this.getIncident(id);
+    const items = await batchGetItems(this.db, this.tableName, [INC(id), INC(open)], [TABLE.partitionKey, TABLE.sortKey], { consistent: true });
+    return toIncident(items[0]);
+  }
+
+  /** A conditional latch update: what it replaced, or, when its condition failed, the latch as it was (if returned). */
+  private async latchWrite(command: UpdateCommand): Promise<{ written: true; old: Latch | undefined } | { written: false; current: Latch | undefined }> {
+    try {
+      const r = await this.db.send(command);
+      return { written: true, old: r.Attributes as Latch | undefined };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      return { written: false, current: failedLatch(err) ?? undefined };
+    }
   }
 
   async getLatch(incidentKey: string): Promise<Latch | null> {
@@ -297,22 +337,37 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
 
   /** Unresolved incidents (open and acknowledged), newest first. */
   async listUnresolved(limit = 500, before?: string): Promise<Incident[]> {
-    const { byStatus } = TABLE.indexes;
-    return this.queryAll(
-      {
-        TableName: this.tableName,
-        IndexName: 'byStatus',
-        KeyConditionExpression: before ? '#pk = :open AND #sk < :before' : '#pk = :open',
-        ExpressionAttributeNames: { '#pk': byStatus.partitionKey, ...(before ? { '#sk': byStatus.sortKey } : {}) },
-        ExpressionAttributeValues: { ':open': 'OPEN', ...(before ? { ':before': before } : {}) },
-        ScanIndexForward: false,
-      },
-      limit,
-    );
+    return this.listThrough(this.unresolvedQuery(before), limit, (i) => i.status !== 'resolved');
+  }
+
+  /** Their rows, from the status index alone (it projects them). */
+  override async listUnresolvedRows(limit = 500, before?: string): Promise<IncidentRow[]> {
+    return this.indexRows(this.unresolvedQuery(before), limit);
   }
 
   /** Incidents opened on one UTC day (YYYY-MM-DD), optionally from a given instant on, oldest first. */
   async listByDay(day: string, opts: DayQuery = {}): Promise<Incident[]> {
+    return this.listThrough(this.dayQuery(day, opts), opts.limit ?? 10_000);
+  }
+
+  /** Their rows, from the by-day index alone (it projects them). */
+  override async listRowsByDay(day: string, opts: DayQuery = {}): Promise<IncidentRow[]> {
+    return this.indexRows(this.dayQuery(day, opts), opts.limit ?? 10_000);
+  }
+
+  private unresolvedQuery(before?: string): QueryCommandInput {
+    const { byStatus } = TABLE.indexes;
+    return {
+      TableName: this.tableName,
+      IndexName: 'byStatus',
+      KeyConditionExpression: before ? '#pk = :open AND #sk < :before' : '#pk = :open',
+      ExpressionAttributeNames: { '#pk': byStatus.partitionKey, ...(before ? { '#sk': byStatus.sortKey } : {}) },
+      ExpressionAttributeValues: { ':open': 'OPEN', ...(before ? { ':before': before } : {}) },
+      ScanIndexForward: false,
+    };
+  }
+
+  private dayQuery(day: string, opts: DayQuery): QueryCommandInput {
     const { byDay } = TABLE.indexes;
     const values: Record<string, unknown> = { ':day': `DAY#${day}` };
     let range = '';
@@ -330,23 +385,20 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
       range = ' AND #sk <= :to';
       values[':to'] = `${opts.to}~`;
     }
-    return this.queryAll(
-      {
-        TableName: this.tableName,
-        IndexName: 'byDay',
-        KeyConditionExpression: `#pk = :day${range}`,
-        ExpressionAttributeNames: { '#pk': byDay.partitionKey, ...(range ? { '#sk': byDay.sortKey } : {}) },
-        ExpressionAttributeValues: values,
-        ScanIndexForward: !opts.newestFirst,
-      },
-      opts.limit ?? 10_000,
-    );
+    return {
+      TableName: this.tableName,
+      IndexName: 'byDay',
+      KeyConditionExpression: `#pk = :day${range}`,
+      ExpressionAttributeNames: { '#pk': byDay.partitionKey, ...(range ? { '#sk': byDay.sortKey } : {}) },
+      ExpressionAttributeValues: values,
+      ScanIndexForward: !opts.newestFirst,
+    };
   }
 
   /** Incidents whose next escalation step or earliest unfinished notice is due at or before `now`. */
   async listDue(now: string, limit = 100): Promise<Incident[]> {
     const { byDue } = TABLE.indexes;
-    return this.queryAll(
+    return this.listThrough(
       {
         TableName: this.tableName,
         IndexName: 'byDue',
@@ -355,12 +407,16 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
         ExpressionAttributeValues: { ':due': 'DUE', ':now': `${now}~` },
       },
       limit,
+      (i) => {
+        const due = incidentDueAt(i);
+        return due !== null && due <= now;
+      },
     );
   }
 
   async listHeld(limit = 500): Promise<Incident[]> {
     const { byStatus } = TABLE.indexes;
-    return this.queryAll(
+    return this.listThrough(
       {
         TableName: this.tableName,
         IndexName: 'byStatus',
@@ -371,6 +427,7 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
         ScanIndexForward: false,
       },
       limit,
+      (i) => i.status !== 'resolved' && Boolean(i.silencedBy),
     );
   }
 
@@ -428,12 +485,32 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
     return Math.floor(Date.parse(at) / 1000) + this.retentionDays * 86_400;
   }
 
-  private async queryAll(input: QueryCommandInput, limit: number): Promise<Incident[]> {
+  /** Rows straight from an index that projects them (no item read). */
+  private async indexRows(input: QueryCommandInput, limit: number): Promise<IncidentRow[]> {
+    const out: IncidentRow[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const r = await this.db.send(new QueryCommand({ ...input, ExclusiveStartKey: start, Limit: Math.min(limit - out.length, 1000) }));
+      for (const item of r.Items ?? []) out.push(toRow(item));
+      start = r.LastEvaluatedKey;
+    } while (start && out.length < limit);
+    return out;
+  }
+
+  /**
+   * A listing: the keys from the index (which holds no incidents, see table.ts), then the incidents themselves in
+   * the index's order. An incident that changed since the index was read is kept only if it still `matches`.
+   */
+  private async listThrough(input: QueryCommandInput, limit: number, matches: (i: Incident) => boolean = () => true): Promise<Incident[]> {
     const out: Incident[] = [];
     let start: Record<string, unknown> | undefined;
     do {
       const r = await this.db.send(new QueryCommand({ ...input, ExclusiveStartKey: start, Limit: Math.min(limit - out.length, 1000) }));
-      for (const item of r.Items ?? []) out.push(toIncident(item)!);
+      const keys = (r.Items ?? []).map((k) => ({ [TABLE.partitionKey]: String(k[TABLE.partitionKey]), [TABLE.sortKey]: String(k[TABLE.sortKey]) }));
+      for (const item of await batchGetItems(this.db, this.tableName, keys, [TABLE.partitionKey, TABLE.sortKey])) {
+        const incident = toIncident(item)!;
+        if (matches(incident)) out.push(incident);
+      }
       start = r.LastEvaluatedKey;
     } while (start && out.length < limit);
     return out;

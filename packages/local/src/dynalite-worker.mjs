@@ -14,7 +14,7 @@ const dynalite = require('dynalite');
 const server = dynalite({ path: workerData.path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
 const listener = server.listeners('request')[0];
 
-function handle({ id, method, path, headers, body }) {
+function serve({ id, method, path, headers, body }, done) {
   // Just enough of IncomingMessage for dynalite: headers, method, url and one 'data' + 'end'.
   const req = Object.assign(new EventEmitter(), { headers, method, url: path });
   const out = {};
@@ -24,7 +24,7 @@ function handle({ id, method, path, headers, body }) {
     getHeader: (k) => out[k.toLowerCase()],
     removeHeader: (k) => void delete out[k.toLowerCase()],
     end(data) {
-      parentPort.postMessage({ id, statusCode: this.statusCode, headers: out, body: data == null ? '' : String(data) });
+      done({ id, statusCode: this.statusCode, headers: out, body: data == null ? '' : String(data) });
     },
   };
   try {
@@ -32,8 +32,33 @@ function handle({ id, method, path, headers, body }) {
     if (body) req.emit('data', Buffer.from(body));
     req.emit('end');
   } catch (err) {
-    parentPort.postMessage({ id, statusCode: 500, headers: {}, body: JSON.stringify({ __type: 'InternalFailure', message: String(err) }) });
+    done({ id, statusCode: 500, headers: {}, body: JSON.stringify({ __type: 'InternalFailure', message: String(err) }) });
   }
+}
+
+const post = (reply) => parentPort.postMessage(reply);
+
+// DynamoDB hands back the item that failed a write's condition when asked (ReturnValuesOnConditionCheckFailure:
+// ALL_OLD), which saves the caller a read; dynalite 4 ignores the parameter. For UpdateItem and DeleteItem (they
+// name their key) the worker adds it, read right after the failure on this same thread.
+function handle(msg) {
+  const target = msg.headers['x-amz-target'] ?? '';
+  const op = target.slice(target.indexOf('.') + 1);
+  const input = (op === 'UpdateItem' || op === 'DeleteItem') && msg.body.includes('ReturnValuesOnConditionCheckFailure') ? JSON.parse(msg.body) : null;
+  if (input?.ReturnValuesOnConditionCheckFailure !== 'ALL_OLD') return serve(msg, post);
+  serve(msg, (reply) => {
+    if (reply.statusCode !== 400 || !reply.body.includes('ConditionalCheckFailedException')) return post(reply);
+    const get = { ...msg, headers: { ...msg.headers, 'x-amz-target': target.replace(op, 'GetItem') } };
+    get.body = JSON.stringify({ TableName: input.TableName, Key: input.Key, ConsistentRead: true });
+    serve(get, (got) => {
+      const item = got.statusCode === 200 ? JSON.parse(got.body).Item : undefined;
+      if (!item) return post(reply);
+      const body = JSON.stringify({ ...JSON.parse(reply.body), Item: item });
+      const headers = { ...reply.headers, 'content-length': String(Buffer.byteLength(body)) };
+      delete headers['x-amz-crc32'];
+      post({ ...reply, headers, body });
+    });
+  });
 }
 
 parentPort.on('message', (msg) => {

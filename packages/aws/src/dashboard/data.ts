@@ -5,7 +5,6 @@
  */
 import { createHash } from 'node:crypto';
 import {
-  DASHBOARD_INCIDENT_FIELDS,
   INCIDENT_STATUSES,
   RANGE_HOURS,
   SEVERITIES,
@@ -67,17 +66,9 @@ export async function silencesInForce(rt: Runtime, now: string): Promise<Silence
     .sort((a, b) => a.endsAt.localeCompare(b.endsAt));
 }
 
-/** The list fields of an incident: what the dashboard's pages and its JSON carry. */
-function row(i: Incident): DashboardIncident {
-  const out: Record<string, unknown> = {};
-  for (const f of DASHBOARD_INCIDENT_FIELDS)
-    if ((i as unknown as Record<string, unknown>)[f] !== undefined) out[f] = (i as unknown as Record<string, unknown>)[f];
-  return out as unknown as DashboardIncident;
-}
-
 /** Unresolved incidents, newest first. */
 export async function unresolvedRows(rt: Runtime, limit = READ_LIMIT): Promise<DashboardIncident[]> {
-  return (await rt.store.listUnresolved(limit)).map(row);
+  return rt.store.listUnresolvedRows(limit);
 }
 
 /** The UTC days [from, to] touches, newest first. */
@@ -89,12 +80,9 @@ function daysBetween(from: string, to: string): string[] {
 }
 
 /** One by-day listing per day [from, to) spans (sort key within [from, to]), newest opened first, with an optional filter. */
-async function byDayRows(rt: Runtime, from: string, to: string, keep: ((i: Incident) => boolean) | null, limit: number): Promise<DashboardIncident[]> {
-  const perDay = await Promise.all(daysBetween(from, to).map((day) => rt.store.listByDay(day, { from, to, newestFirst: true, limit })));
-  return perDay
-    .flat()
-    .filter((i) => i.openedAt >= from && i.openedAt < to && (!keep || keep(i)))
-    .map(row);
+async function byDayRows(rt: Runtime, from: string, to: string, keep: ((i: DashboardIncident) => boolean) | null, limit: number): Promise<DashboardIncident[]> {
+  const perDay = await Promise.all(daysBetween(from, to).map((day) => rt.store.listRowsByDay(day, { from, to, newestFirst: true, limit })));
+  return perDay.flat().filter((i) => i.openedAt >= from && i.openedAt < to && (!keep || keep(i)));
 }
 
 /** Incidents opened in [from, to) (by-day index, only the days the range spans), newest first; optionally only resolved ones. */
@@ -121,7 +109,7 @@ export async function rangeRows(
 ): Promise<{ opened: DashboardIncident[]; earlier: DashboardIncident[] }> {
   const { from, to } = range;
   const openedFrom = range.openedFrom < from ? range.openedFrom : from;
-  const resolvedSince = (i: Incident) => i.status === 'resolved' && (i.openedAt >= from || (i.resolvedAt ?? '') >= from);
+  const resolvedSince = (i: DashboardIncident) => i.status === 'resolved' && (i.openedAt >= from || (i.resolvedAt ?? '') >= from);
   const rows = await byDayRows(rt, openedFrom, to, range.all ? (i) => i.openedAt >= from || resolvedSince(i) : resolvedSince, limit);
   return {
     opened: rows.filter((i) => i.openedAt >= from).slice(0, limit),

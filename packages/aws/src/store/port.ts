@@ -16,6 +16,7 @@ import {
   type GroupLookup,
   type GroupRecord,
 } from '@alert-router/core';
+import { rowOf, type IncidentRow } from './row';
 
 /** The per-alarm record that serialises episodes: one conditional write decides new / duplicate / stale. */
 export interface Latch {
@@ -150,6 +151,10 @@ export interface IncidentStore {
   listDue(now: string, limit?: number): Promise<Incident[]>;
   /** Unresolved incidents held by a silence (or flapping) since they opened, newest first. */
   listHeld(limit?: number): Promise<Incident[]>;
+  /** listUnresolved's rows only (the dashboard): an adapter may serve them from an index without reading incidents. */
+  listUnresolvedRows(limit?: number, before?: string): Promise<IncidentRow[]>;
+  /** listByDay's rows only (the dashboard's history). */
+  listRowsByDay(day: string, opts?: DayQuery): Promise<IncidentRow[]>;
 
   /** Keeps a message whole (chunked when large): unreadable input, or the full text an incident keeps trimmed. */
   putDeadLetter(d: DeadLetter): Promise<void>;
@@ -233,6 +238,14 @@ export abstract class RevisionedIncidentStore implements IncidentStore {
       },
     }));
     return r.kind === 'updated';
+  }
+
+  async listUnresolvedRows(limit?: number, before?: string): Promise<IncidentRow[]> {
+    return (await this.listUnresolved(limit, before)).map(rowOf);
+  }
+
+  async listRowsByDay(day: string, opts?: DayQuery): Promise<IncidentRow[]> {
+    return (await this.listByDay(day, opts)).map(rowOf);
   }
 
   /** Incidents opened in [from, to), newest first, reading only the days it spans. */

@@ -2,6 +2,7 @@ import { array, boolean, enum as zEnum, int, looseObject, minLength, nonnegative
 import { RouterError } from '@alert-router/core/errors';
 import { INCIDENT_STATUSES, type Incident } from '@alert-router/core/incident';
 import { SEVERITIES } from '@alert-router/core/types';
+import type { IncidentRow } from './row';
 
 const deliverySchema = looseObject({
   status: zEnum(['scheduled', 'pending', 'delivered', 'failed', 'skipped']),
@@ -32,12 +33,31 @@ const incidentSchema = looseObject({
   ),
 });
 
+const rowSchema = looseObject({
+  id: incidentSchema.shape.id,
+  incidentKey: incidentSchema.shape.incidentKey,
+  alarmName: incidentSchema.shape.alarmName,
+  severity: incidentSchema.shape.severity,
+  status: incidentSchema.shape.status,
+  openedAt: incidentSchema.shape.openedAt,
+  updatedAt: incidentSchema.shape.updatedAt,
+});
+
+/** A listing row as read back from an index (store/row.ts): checked like an incident, on the fields it has. */
+export function validRow(item: Record<string, unknown>): IncidentRow {
+  return checked(rowSchema, item) as unknown as IncidentRow;
+}
+
 /** An incident as read back from a store: checked, so that a damaged record is reported, not acted upon. */
 export function validIncident(item: Record<string, unknown>): Incident {
-  const r = incidentSchema.safeParse(item);
+  return checked(incidentSchema, item) as unknown as Incident;
+}
+
+function checked(schema: typeof rowSchema | typeof incidentSchema, item: Record<string, unknown>): Record<string, unknown> {
+  const r = schema.safeParse(item);
   if (!r.success) {
     const issue = r.error.issues[0];
     throw new RouterError(`stored incident ${String(item.id ?? '?')} is not valid: ${issue.path.join('.')}: ${issue.message}`, { context: { id: item.id } });
   }
-  return item as unknown as Incident;
+  return item;
 }

@@ -12,6 +12,7 @@ import { responseDeadline } from '../clock';
 import { GLOB_RULES } from '../glob';
 import { responseTrend, countByBucket, secondsText, type HourBucket, type TrendPoint } from '../digest';
 import type { Incident, IncidentStatus, TimelineEntry } from '../incident';
+import { DASHBOARD_INCIDENT_FIELDS, type DashboardIncident } from '../incident-row';
 import type { Policy } from '../policy';
 import type { Silence } from '../silence';
 import { SEVERITIES, type Severity } from '../types';
@@ -85,26 +86,7 @@ export interface Flash {
   text: string;
 }
 
-/** The fields of an incident the dashboard's lists and charts show (what its reads project). */
-export const DASHBOARD_INCIDENT_FIELDS = [
-  'id',
-  'incidentKey',
-  'alarmName',
-  'severity',
-  'status',
-  'openedAt',
-  'acknowledgedAt',
-  'acknowledgedBy',
-  'resolvedAt',
-  'resolvedBy',
-  'escalation',
-  'silencedBy',
-  'flapping',
-  'duplicates',
-  'updatedAt',
-] as const;
-
-export type DashboardIncident = Pick<Incident, (typeof DASHBOARD_INCIDENT_FIELDS)[number]>;
+export { DASHBOARD_INCIDENT_FIELDS, type DashboardIncident };
 
 export interface DashboardModel {
   now: string;
