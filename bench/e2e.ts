@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { httpClient, runLoad, waitFor } from './lib/load';
+import { ungroupedPolicyFile } from '../test/helpers/policies';
 import { freePort, machineBusySeconds, ownCpuSeconds, processCpuSeconds, sampleMemory, spawnTracked, spawnUntil, stop } from './lib/procs';
 import type { Arrivals, Sinks } from './lib/sinks';
 import { summarize, type Summary } from './lib/stats';
@@ -91,6 +92,8 @@ export async function runRouterE2e(o: RouterRunOptions): Promise<E2eResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...o.sinks.routerEnv() };
   delete env.PORT;
   delete env.NODE_OPTIONS;
+  // Each alarm its own incident, as Alertmanager's `group_by: ['...']` here (grouping has its own tests and costs).
+  env.ROUTER_POLICY_FILE = ungroupedPolicyFile();
   // BENCH_ROUTER_ARGS: more `npm start` flags, e.g. `--background 0` to answer after the sends (the Lambda's way).
   const extra = (process.env.BENCH_ROUTER_ARGS ?? '').split(/\s+/).filter(Boolean);
   const args = [

@@ -464,7 +464,7 @@ function report(x: {
     L.push('## 2. End to end, embedded default (`npm start`)');
     L.push('');
     L.push(
-      "`node --import tsx packages/local/src/start.ts --port 0` as a child process (what `npm start` runs), SLACK_WEBHOOK_URL, PAGERDUTY_ROUTING_KEY + PAGERDUTY_EVENTS_URL, SMTP_URL + EMAIL_FROM + EMAIL_TO pointing at the bench's loopback sinks, so every channel really goes out; the store is the router’s own in-memory SQLite (the default; `--store dynalite` picks the DynamoDB adapter). One alarm per POST /sns (an SNS HTTP notification), 25 warm-up alarms first (not counted).",
+      "`node --import tsx packages/local/src/start.ts --port 0` as a child process (what `npm start` runs), SLACK_WEBHOOK_URL, PAGERDUTY_ROUTING_KEY + PAGERDUTY_EVENTS_URL, SMTP_URL + EMAIL_FROM + EMAIL_TO pointing at the bench's loopback sinks, so every channel really goes out; the store is the router’s own in-memory SQLite (the default; `--store dynalite` picks the DynamoDB adapter); the policy is the shipped one with `grouping: off` (each alarm its own incident, as Alertmanager's `group_by: ['...']`). One alarm per POST /sns (an SNS HTTP notification), 25 warm-up alarms first (not counted).",
     );
     L.push('');
     for (const r of ours) {
