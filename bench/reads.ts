@@ -1,0 +1,161 @@
+/**
+ * Reads that scale, and memory that stays flat (issue 12): the router started like `npm start --data DIR` (SQLite
+ * file, no channel configured: the local outbox), alarms posted to /sns, each of its own account so that no
+ * grouping rule folds them; then
+ *
+ *   - RSS (VmRSS) after 1,000 and after 12,000 alarms, beside the size of what is stored (the SQLite file + WAL);
+ *   - with 5,000 open incidents: `GET /`, `GET /api/incidents`, `GET /api/digest` (N tries each, one at a time;
+ *     the digest's first answer is its cold one, the others come from its 30 s cache).
+ *
+ * `npx tsx bench/reads.ts` runs it alone (BENCH_READS_N=12000, BENCH_READS_OPEN=5000, BENCH_READS_TRIES=20);
+ * bench/run.ts runs it unless BENCH_SKIP has `reads`. A measurement to print and record, not a test.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RUNBOOK_ALARMS, snsNotification } from '../packages/local/src/demo';
+import { httpClient, runLoad } from './lib/load';
+import { spawnUntil, stop } from './lib/procs';
+import { ms, summarize, type Summary } from './lib/stats';
+
+const ROOT = new URL('..', import.meta.url).pathname;
+
+export interface ReadTiming {
+  route: string;
+  tries: number;
+  /** Milliseconds of each try, in order (the first is the cold one). */
+  summary: Summary;
+  firstMs: number;
+  bytes: number;
+}
+
+export interface RssPoint {
+  alarms: number;
+  rssMiB: number;
+  /** SQLite file + WAL at that point. */
+  storedMiB: number;
+}
+
+export interface ReadsReport {
+  open: number;
+  reads: ReadTiming[];
+  rss: RssPoint[];
+  peakRssMiB: number;
+}
+
+/** One ALARM of alarm `n`, from account `n` (distinct accounts: no default grouping folds them together). */
+function alarmBody(n: number, at: Date): string {
+  const t = RUNBOOK_ALARMS[n % RUNBOOK_ALARMS.length];
+  const sns = snsNotification({ ...t, name: `ReadsBench-${String(n).padStart(6, '0')}-${t.name}` }, 'ALARM', at);
+  const account = String(100_000_000_000 + n);
+  const msg = JSON.parse(sns.Message) as Record<string, unknown>;
+  const message = { ...msg, AWSAccountId: account, AlarmArn: String(msg.AlarmArn).replace(/:\d{12}:/, `:${account}:`) };
+  return JSON.stringify({ ...sns, Message: JSON.stringify(message) });
+}
+
+function kib(pid: number, field: 'VmRSS' | 'VmHWM'): number {
+  try {
+    const s = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return Number(new RegExp(`${field}:\\s+(\\d+)`).exec(s)?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+function storedMiB(dir: string): number {
+  let total = 0;
+  for (const f of ['alert-router.sqlite', 'alert-router.sqlite-wal']) {
+    try {
+      total += statSync(join(dir, f)).size;
+    } catch {
+      /* not there */
+    }
+  }
+  return total / 1024 / 1024;
+}
+
+export async function runReadsBench(o: { alarms?: number; open?: number; tries?: number; log?: (line: string) => void } = {}): Promise<ReadsReport> {
+  const total = o.alarms ?? 12_000;
+  const open = Math.min(o.open ?? 5000, total);
+  const tries = o.tries ?? 20;
+  const log = o.log ?? ((l: string) => process.stdout.write(`${l}\n`));
+  const dir = mkdtempSync(join(tmpdir(), 'bench-reads-'));
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const k of Object.keys(env))
+    if (/^(PAGERDUTY|SLACK|SMTP|EMAIL|SES|DASHBOARD_TOKEN|PORT$|NODE_OPTIONS$)/.test(k)) delete env[k];
+  const { child, output } = await spawnUntil(process.execPath, ['--import', 'tsx', 'packages/local/src/start.ts', '--port', '0', '--data', dir], {
+    cwd: ROOT,
+    env,
+    ready: /channels\s+(.*)\n/,
+    label: 'alert-router --data',
+    timeoutMs: 60_000,
+  });
+  const url = /listening on (http:\/\/[\d.]+:\d+)/.exec(output())?.[1];
+  if (!url) throw new Error(`alert-router: no URL in its output:\n${output()}`);
+  const pid = child.pid!;
+  const client = httpClient(8);
+  const headers = { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' };
+  const base = Date.now() - 6 * 3_600_000;
+  let posted = 0;
+  const postUpTo = async (n: number) => {
+    const items = Array.from({ length: n - posted }, (_, k) => posted + k);
+    const r = await runLoad(items, 8, 30 * 60_000, async (k) => {
+      const res = await client.post(`${url}/sns`, alarmBody(k, new Date(base + k * 1000)), headers);
+      if (res.status !== 200) throw new Error(`POST /sns: HTTP ${res.status} ${res.body.slice(0, 200)}`);
+    });
+    if (r.errors > 0) throw new Error(`posting alarms: ${r.errors} failed, first: ${String(r.firstError)}`);
+    posted = n;
+  };
+  const rss: RssPoint[] = [];
+  const point = () => {
+    const p = { alarms: posted, rssMiB: kib(pid, 'VmRSS') / 1024, storedMiB: storedMiB(dir) };
+    rss.push(p);
+    log(`  after ${posted} alarms: RSS ${p.rssMiB.toFixed(0)} MiB, stored ${p.storedMiB.toFixed(1)} MiB`);
+  };
+  const time = async (route: string): Promise<ReadTiming> => {
+    const times: number[] = [];
+    let bytes = 0;
+    for (let k = 0; k < tries; k++) {
+      const t0 = performance.now();
+      const r = await client.get(`${url}${route}`, 60_000);
+      times.push(performance.now() - t0);
+      if (r.status !== 200) throw new Error(`GET ${route}: HTTP ${r.status} ${r.body.slice(0, 200)}`);
+      bytes = r.body.length;
+    }
+    const t: ReadTiming = { route, tries, summary: summarize(times), firstMs: times[0], bytes };
+    log(`  GET ${route.padEnd(16)} median ${ms(t.summary.p50)}, max ${ms(t.summary.max)}, first ${ms(t.firstMs)} (${(bytes / 1024).toFixed(0)} KiB)`);
+    return t;
+  };
+  try {
+    await postUpTo(Math.min(1000, total));
+    point();
+    await postUpTo(open);
+    point();
+    log(`  ${open} open incidents; ${tries} tries each, one at a time:`);
+    const reads = [await time('/'), await time('/api/incidents'), await time('/api/digest')];
+    if (total > open) {
+      await postUpTo(total);
+      point();
+    }
+    return { open, reads, rss, peakRssMiB: kib(pid, 'VmHWM') / 1024 };
+  } finally {
+    client.close();
+    await stop(child);
+    if (process.env.BENCH_READS_KEEP === '1') log(`  data kept in ${dir}`);
+    else rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const e = process.env;
+  runReadsBench({ alarms: Number(e.BENCH_READS_N ?? 12_000), open: Number(e.BENCH_READS_OPEN ?? 5000), tries: Number(e.BENCH_READS_TRIES ?? 20) }).then(
+    (r) => {
+      process.stdout.write(`${JSON.stringify(r)}\n`);
+      process.exit(0);
+    },
+    (err: Error) => {
+      process.stderr.write(`bench/reads: ${err.stack ?? err.message}\n`);
+      process.exit(1);
+    },
+  );
+}
