@@ -51,7 +51,7 @@ describe('scanUnresolved', () => {
       expect(pages).toBeLessThan(100);
       store.reads.incidents = 0;
       const r = await scanUnresolved(store, keep, { page: 50, scan: 300, chunk: 70, before });
-      expect(store.reads.incidents).toBeLessThanOrEqual(300);
+      expect(store.reads.incidents).toBeLessThanOrEqual(301); // the one past the budget says whether there are more
       seen.push(...r.matched.slice(0, 50).map((i) => i.id));
       if (!r.next) {
         expect(r.exhausted).toBe(true);
@@ -66,12 +66,17 @@ describe('scanUnresolved', () => {
     const small = fakeStore(40, rng(SEED + 1));
     const r = await scanUnresolved(small, () => true, { page: 100, scan: 500 });
     expect(r).toMatchObject({ exhausted: true, next: null });
+    expect(small.reads.calls).toBe(1);
     expect(r.matched).toHaveLength(40);
     const big = fakeStore(900, rng(SEED + 2));
     const b = await scanUnresolved(big, () => true, { page: 500, scan: 500 });
     expect(b.exhausted).toBe(false);
     expect(b.matched).toHaveLength(500);
-    expect(big.reads.incidents).toBe(500);
+    expect(big.reads.incidents).toBe(501);
+    // Exactly the budget: all read, and known to be all.
+    const exact = await scanUnresolved(fakeStore(500, rng(SEED + 3)), () => true, { page: 100, scan: 500 });
+    expect(exact.exhausted).toBe(true);
+    expect(exact.matched).toHaveLength(500);
   });
 });
 

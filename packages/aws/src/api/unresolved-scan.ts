@@ -1,7 +1,8 @@
 /**
  * A bounded read of unresolved incidents: newest first from a keyset cursor, in chunks through the store's
  * unresolved listing, keeping those that match, until `page` matched or `scan` were read. What the dashboard and
- * Slack's `/incident list` show, so neither reads every open incident however many there are.
+ * Slack's `/incident list` show, so neither reads every open incident however many there are (at most `scan` + 1:
+ * the one past the budget only says whether there are more).
  */
 import type { Incident } from '@alert-router/core';
 import type { IncidentStore } from '../store/port';
@@ -26,16 +27,21 @@ export async function scanUnresolved(
   let cursor = opts.before ?? undefined;
   let scanned = 0;
   let exhausted = false;
-  while (scanned < opts.scan) {
-    const want = Math.min(opts.chunk ?? 250, opts.scan - scanned);
-    const chunk = await store.listUnresolved(want, cursor);
-    scanned += chunk.length;
-    for (const i of chunk) if (i.status !== 'resolved' && keep(i)) matched.push(i);
-    if (chunk.length < want) {
+  for (;;) {
+    const left = opts.scan - scanned;
+    const want = Math.min(opts.chunk ?? 250, left);
+    // The last chunk asks for one more, only to learn whether anything is left beyond the budget.
+    const ask = want === left ? want + 1 : want;
+    const chunk = await store.listUnresolved(ask, cursor);
+    const used = chunk.slice(0, want);
+    scanned += used.length;
+    for (const i of used) if (i.status !== 'resolved' && keep(i)) matched.push(i);
+    if (chunk.length < ask) {
       exhausted = true;
       break;
     }
-    cursor = sortKeyOf(chunk[chunk.length - 1]);
+    cursor = sortKeyOf(used[used.length - 1]);
+    if (scanned >= opts.scan) break;
   }
   const next = matched.length > opts.page ? sortKeyOf(matched[opts.page - 1]) : exhausted ? null : (cursor ?? null);
   return { matched, exhausted, next };
