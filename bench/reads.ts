@@ -3,7 +3,8 @@
  * file, no channel configured: the local outbox), alarms posted to /sns, each of its own account so that no
  * grouping rule folds them; then
  *
- *   - RSS (VmRSS) after 1,000 and after 12,000 alarms, beside the size of what is stored (the SQLite file + WAL);
+ *   - RSS (VmRSS, the lowest of 10 samples over the 5 s after posting stopped) after 1,000, 5,000 and 12,000
+ *     alarms, beside the size of what is stored (the SQLite file + WAL), and the peak (VmHWM);
  *   - with 5,000 open incidents: `GET /`, `GET /api/incidents`, `GET /api/digest` (N tries each, one at a time;
  *     the digest's first answer is its cold one, the others come from its 30 s cache).
  *
@@ -81,8 +82,7 @@ export async function runReadsBench(o: { alarms?: number; open?: number; tries?:
   const log = o.log ?? ((l: string) => process.stdout.write(`${l}\n`));
   const dir = mkdtempSync(join(tmpdir(), 'bench-reads-'));
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env))
-    if (/^(PAGERDUTY|SLACK|SMTP|EMAIL|SES|DASHBOARD_TOKEN|PORT$|NODE_OPTIONS$)/.test(k)) delete env[k];
+  for (const k of Object.keys(env)) if (/^(PAGERDUTY|SLACK|SMTP|EMAIL|SES|DASHBOARD_TOKEN|PORT$|NODE_OPTIONS$)/.test(k)) delete env[k];
   const { child, output } = await spawnUntil(process.execPath, ['--import', 'tsx', 'packages/local/src/start.ts', '--port', '0', '--data', dir], {
     cwd: ROOT,
     env,
@@ -107,8 +107,14 @@ export async function runReadsBench(o: { alarms?: number; open?: number; tries?:
     posted = n;
   };
   const rss: RssPoint[] = [];
-  const point = () => {
-    const p = { alarms: posted, rssMiB: kib(pid, 'VmRSS') / 1024, storedMiB: storedMiB(dir) };
+  // RSS once the load stopped: the lowest of 10 samples over 5 s (V8 shrinks its heap lazily after a burst).
+  const point = async () => {
+    let low = Infinity;
+    for (let k = 0; k < 10; k++) {
+      await new Promise((r) => setTimeout(r, 500));
+      low = Math.min(low, kib(pid, 'VmRSS') / 1024);
+    }
+    const p = { alarms: posted, rssMiB: low, storedMiB: storedMiB(dir) };
     rss.push(p);
     log(`  after ${posted} alarms: RSS ${p.rssMiB.toFixed(0)} MiB, stored ${p.storedMiB.toFixed(1)} MiB`);
   };
@@ -128,14 +134,14 @@ export async function runReadsBench(o: { alarms?: number; open?: number; tries?:
   };
   try {
     await postUpTo(Math.min(1000, total));
-    point();
+    await point();
     await postUpTo(open);
-    point();
+    await point();
     log(`  ${open} open incidents; ${tries} tries each, one at a time:`);
     const reads = [await time('/'), await time('/api/incidents'), await time('/api/digest')];
     if (total > open) {
       await postUpTo(total);
-      point();
+      await point();
     }
     return { open, reads, rss, peakRssMiB: kib(pid, 'VmHWM') / 1024 };
   } finally {

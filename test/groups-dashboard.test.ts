@@ -78,7 +78,9 @@ describe('groups on the dashboard and the API', () => {
     const r = await call(rt, '/api/incidents');
     expect(r.status).toBe(200);
     const byId = new Map((r.json().incidents as (Incident & { members: unknown[] })[]).map((i) => [i.id, i.members]));
-    expect(byId.get('INC-GRP00001')).toEqual(GROUP.members!.map(({ incidentKey, alarmName, state, severity }) => ({ incidentKey, alarmName, state, severity })));
+    expect(byId.get('INC-GRP00001')).toEqual(
+      GROUP.members!.map(({ incidentKey, alarmName, state, severity }) => ({ incidentKey, alarmName, state, severity })),
+    );
     // An ungrouped incident: its own alarm is its one member.
     expect(byId.get('INC-SNG00001')).toEqual([{ incidentKey: SINGLE.incidentKey, alarmName: 'DiskFull', state: 'firing', severity: 'P2' }]);
     const one = await call(rt, '/api/incidents/INC-SNG00001');

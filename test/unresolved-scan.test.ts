@@ -24,7 +24,12 @@ function fakeStore(n: number, rnd: () => number) {
   const sev: Severity[] = ['P0', 'P1', 'P2', 'P3'];
   const all: Incident[] = Array.from({ length: n }, (_, k) => {
     const openedAt = new Date(Date.UTC(2026, 11, 1) - Math.floor(rnd() * 86_400_000)).toISOString();
-    return makeIncident({ id: `INC-${String(k).padStart(8, '0')}`, openedAt, severity: sev[Math.floor(rnd() * 4)], status: rnd() < 0.3 ? 'acknowledged' : 'open' });
+    return makeIncident({
+      id: `INC-${String(k).padStart(8, '0')}`,
+      openedAt,
+      severity: sev[Math.floor(rnd() * 4)],
+      status: rnd() < 0.3 ? 'acknowledged' : 'open',
+    });
   }).sort((a, b) => (sortKeyOf(a) < sortKeyOf(b) ? 1 : -1));
   const reads = { calls: 0, incidents: 0 };
   return {

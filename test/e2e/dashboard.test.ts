@@ -434,7 +434,9 @@ function contrastScript() {
     expect(await rows.nth(0).locator('td:nth-child(5)').textContent()).toBe('—');
     expect(await page.locator('img[src="x"], main script').count()).toBe(0);
     expect(dialogs).toEqual([]);
-    const list = (await (await fetch(`${router.url}/api/incidents`)).json()) as { incidents: { id: string; members: { alarmName: string; state: string }[] }[] };
+    const list = (await (await fetch(`${router.url}/api/incidents`)).json()) as {
+      incidents: { id: string; members: { alarmName: string; state: string }[] }[];
+    };
     expect(list.incidents.find((i) => i.id === GROUP_ID)?.members.map((m) => [m.alarmName, m.state])).toEqual([
       ['HighErrorRate', 'firing'],
       [HOSTILE_NAME, 'firing'],

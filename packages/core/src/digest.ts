@@ -127,7 +127,18 @@ export interface DigestReport {
  */
 export type DigestIncident = Pick<
   Incident,
-  'id' | 'incidentKey' | 'alarmName' | 'severity' | 'status' | 'openedAt' | 'acknowledgedAt' | 'acknowledgedBy' | 'resolvedAt' | 'silencedBy' | 'flapping' | 'duplicates'
+  | 'id'
+  | 'incidentKey'
+  | 'alarmName'
+  | 'severity'
+  | 'status'
+  | 'openedAt'
+  | 'acknowledgedAt'
+  | 'acknowledgedBy'
+  | 'resolvedAt'
+  | 'silencedBy'
+  | 'flapping'
+  | 'duplicates'
 > &
   Partial<Pick<Incident, 'releasedAt' | 'members' | 'deliveries'>> & {
     /** How many alarms it holds (digestRow fills it; else members' count, or 1). */

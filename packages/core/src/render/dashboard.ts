@@ -307,7 +307,8 @@ function summary(m: DashboardModel): SafeHtml {
     const open = read ? read.counts[s].open : m.active.filter((i) => i.severity === s && i.status === 'open').length;
     const acked = read ? read.counts[s].acknowledged : m.active.filter((i) => i.severity === s && i.status === 'acknowledged').length;
     return html`<li class="card card-${s}">
-      <span class="sev sev-${s}">${s}</span> <span class="card-label">${severityLabel(s, m.policy)}</span> <span class="card-num">${open}${open ? plus : ''}</span>
+      <span class="sev sev-${s}">${s}</span> <span class="card-label">${severityLabel(s, m.policy)}</span>
+      <span class="card-num">${open}${open ? plus : ''}</span>
       <span class="card-sub">open</span>${acked ? html` <span class="card-sub">· ${acked}${plus} acknowledged</span>` : ''}
     </li>`;
   });
@@ -316,9 +317,10 @@ function summary(m: DashboardModel): SafeHtml {
     : plus
       ? html`<p class="muted small">Counts of the newest unresolved incidents read; there are more.</p>`
       : '';
-  return html`${scope}<ul class="cards" aria-label="Unresolved incidents by severity">
-    ${cards}
-  </ul>`;
+  return html`${scope}
+    <ul class="cards" aria-label="Unresolved incidents by severity">
+      ${cards}
+    </ul>`;
 }
 
 /** "Older" link under the unresolved list, when there are more. */
@@ -336,7 +338,9 @@ function groupTag(i: Pick<Incident, 'members'>): SafeHtml | '' {
   const members = i.members ?? [];
   if (members.length < 2) return '';
   const recovered = members.filter((x) => x.state === 'recovered').length;
-  return html` <span class="tag tag-group" title="alarms grouped into this incident">${members.length} alarms${recovered ? ` · ${recovered} recovered` : ''}</span>`;
+  return html` <span class="tag tag-group" title="alarms grouped into this incident"
+    >${members.length} alarms${recovered ? ` · ${recovered} recovered` : ''}</span
+  >`;
 }
 
 /** Row buttons submit this one form (`form=` / `formaction=`): one CSRF field per page, not per row. */
@@ -518,20 +522,22 @@ function chartsSection(m: DashboardModel): SafeHtml {
       </tbody>
     </table>
   </details>`;
-  const bounded = m.activeRead && !m.activeRead.historyComplete ? html`<p class="muted small">The newest ${m.history.length} incidents opened in the range.</p>` : '';
-  return html`${bounded}<div class="charts">
-    <figure>
-      <figcaption>Incidents opened per hour, by severity (${range})</figcaption>
-      ${legend}${raw(hourlyChartSvg(c.hourly, { id: 'ch-hourly', title: `Incidents opened per hour by severity, ${range}`, timeZone: tz }))}${table}
-    </figure>
-    <figure>
-      <figcaption>
-        Mean time to acknowledge <span class="key key-mtta" aria-hidden="true"></span> MTTA and to resolve
-        <span class="key key-mttr" aria-hidden="true"></span> MTTR, per ${c.trendBucketHours === 24 ? 'day' : `${c.trendBucketHours} h`} (${range})
-      </figcaption>
-      ${raw(trendChartSvg(c.trend, { id: 'ch-trend', title: `MTTA and MTTR trend, ${range}`, timeZone: tz, bucketHours: c.trendBucketHours }))}${trendTable}
-    </figure>
-  </div>`;
+  const bounded =
+    m.activeRead && !m.activeRead.historyComplete ? html`<p class="muted small">The newest ${m.history.length} incidents opened in the range.</p>` : '';
+  return html`${bounded}
+    <div class="charts">
+      <figure>
+        <figcaption>Incidents opened per hour, by severity (${range})</figcaption>
+        ${legend}${raw(hourlyChartSvg(c.hourly, { id: 'ch-hourly', title: `Incidents opened per hour by severity, ${range}`, timeZone: tz }))}${table}
+      </figure>
+      <figure>
+        <figcaption>
+          Mean time to acknowledge <span class="key key-mtta" aria-hidden="true"></span> MTTA and to resolve
+          <span class="key key-mttr" aria-hidden="true"></span> MTTR, per ${c.trendBucketHours === 24 ? 'day' : `${c.trendBucketHours} h`} (${range})
+        </figcaption>
+        ${raw(trendChartSvg(c.trend, { id: 'ch-trend', title: `MTTA and MTTR trend, ${range}`, timeZone: tz, bucketHours: c.trendBucketHours }))}${trendTable}
+      </figure>
+    </div>`;
 }
 
 function silencesList(m: DashboardModel): SafeHtml {
@@ -836,7 +842,9 @@ function timelineTable(i: Incident): SafeHtml {
 /** A delivery's status; a scheduled one says when it goes out (it is waiting, not failing). */
 function outcomeCell(d: DeliveryRecord): SafeHtml {
   if (d.status === 'scheduled')
-    return html`<span class="outcome outcome-scheduled">scheduled${d.retryAt ? html` for <time datetime="${d.retryAt}" title="${formatTime(d.retryAt)}">${clockTime(d.retryAt)}</time>` : ''}</span>`;
+    return html`<span class="outcome outcome-scheduled"
+      >scheduled${d.retryAt ? html` for <time datetime="${d.retryAt}" title="${formatTime(d.retryAt)}">${clockTime(d.retryAt)}</time>` : ''}</span
+    >`;
   return html`<span class="outcome outcome-${d.status}">${d.status}</span>`;
 }
 
@@ -902,7 +910,10 @@ function membersTable(i: Incident, m: IncidentPageModel): SafeHtml {
         ${members.map(
           (x) =>
             html`<tr class="member-${x.state}">
-              <td class="alarm"><span class="alarm-name">${shortName(x.alarmName)}</span>${x.reason ? html`<br /><span class="muted small">${truncateUnits(x.reason, 300)}</span>` : ''}</td>
+              <td class="alarm">
+                <span class="alarm-name">${shortName(x.alarmName)}</span
+                >${x.reason ? html`<br /><span class="muted small">${truncateUnits(x.reason, 300)}</span>` : ''}
+              </td>
               <td>${sevBadge(x.severity, m.policy)}</td>
               <td><span class="state state-member-${x.state}">${x.state}</span></td>
               <td><time datetime="${x.firedAt}">${formatTime(x.firedAt)}</time></td>
