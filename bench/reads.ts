@@ -4,7 +4,9 @@
  * grouping rule folds them; then
  *
  *   - RSS (VmRSS, the lowest of 10 samples over the 5 s after posting stopped) after 1,000, 5,000 and 12,000
- *     alarms, beside the size of what is stored (the SQLite file + WAL), and the peak (VmHWM);
+ *     alarms, beside the live JS heap after a full GC (bench/lib/heap-probe.mjs, on SIGUSR2: V8 gives memory back
+ *     lazily, so RSS alone cannot tell a leak from garbage not yet collected), the size of what is stored (the
+ *     SQLite file + WAL) and the peak (VmHWM);
  *   - with 5,000 open incidents: `GET /`, `GET /api/incidents`, `GET /api/digest` (N tries each, one at a time;
  *     the digest's first answer is its cold one, the others come from its 30 s cache).
  *
@@ -33,6 +35,8 @@ export interface ReadTiming {
 export interface RssPoint {
   alarms: number;
   rssMiB: number;
+  /** Live JS heap after a full GC (bench/lib/heap-probe.mjs), MiB. */
+  heapMiB: number | null;
   /** SQLite file + WAL at that point. */
   storedMiB: number;
 }
@@ -83,13 +87,17 @@ export async function runReadsBench(o: { alarms?: number; open?: number; tries?:
   const dir = mkdtempSync(join(tmpdir(), 'bench-reads-'));
   const env: NodeJS.ProcessEnv = { ...process.env };
   for (const k of Object.keys(env)) if (/^(PAGERDUTY|SLACK|SMTP|EMAIL|SES|DASHBOARD_TOKEN|PORT$|NODE_OPTIONS$)/.test(k)) delete env[k];
-  const { child, output } = await spawnUntil(process.execPath, ['--import', 'tsx', 'packages/local/src/start.ts', '--port', '0', '--data', dir], {
-    cwd: ROOT,
-    env,
-    ready: /channels\s+(.*)\n/,
-    label: 'alert-router --data',
-    timeoutMs: 60_000,
-  });
+  const { child, output } = await spawnUntil(
+    process.execPath,
+    ['--expose-gc', '--import', './bench/lib/heap-probe.mjs', '--import', 'tsx', 'packages/local/src/start.ts', '--port', '0', '--data', dir],
+    {
+      cwd: ROOT,
+      env,
+      ready: /channels\s+(.*)\n/,
+      label: 'alert-router --data',
+      timeoutMs: 60_000,
+    },
+  );
   const url = /listening on (http:\/\/[\d.]+:\d+)/.exec(output())?.[1];
   if (!url) throw new Error(`alert-router: no URL in its output:\n${output()}`);
   const pid = child.pid!;
@@ -114,9 +122,19 @@ export async function runReadsBench(o: { alarms?: number; open?: number; tries?:
       await new Promise((r) => setTimeout(r, 500));
       low = Math.min(low, kib(pid, 'VmRSS') / 1024);
     }
-    const p = { alarms: posted, rssMiB: low, storedMiB: storedMiB(dir) };
+    const p = { alarms: posted, rssMiB: low, heapMiB: await liveHeap(), storedMiB: storedMiB(dir) };
     rss.push(p);
-    log(`  after ${posted} alarms: RSS ${p.rssMiB.toFixed(0)} MiB, stored ${p.storedMiB.toFixed(1)} MiB`);
+    log(`  after ${posted} alarms: RSS ${p.rssMiB.toFixed(0)} MiB (live JS heap ${p.heapMiB?.toFixed(0) ?? '?'} MiB), stored ${p.storedMiB.toFixed(1)} MiB`);
+  };
+  const liveHeap = async (): Promise<number | null> => {
+    const seen = (output().match(/heap-probe: heapUsed=/g) ?? []).length;
+    child.kill('SIGUSR2');
+    for (let k = 0; k < 50; k++) {
+      const lines = [...output().matchAll(/heap-probe: heapUsed=([\d.]+)/g)];
+      if (lines.length > seen) return Number(lines[lines.length - 1][1]);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return null;
   };
   const time = async (route: string): Promise<ReadTiming> => {
     const times: number[] = [];

@@ -616,8 +616,13 @@ function readsSection(r: ReadsReport): string[] {
     ),
     '',
     table(
-      ['alarms posted', 'RSS', 'stored (SQLite + WAL)'],
-      r.rss.map((p) => [num(p.alarms), `${p.rssMiB.toFixed(0)} MiB`, `${p.storedMiB.toFixed(1)} MiB`]),
+      ['alarms posted', 'RSS (settled)', 'live JS heap after GC', 'stored (SQLite + WAL)'],
+      r.rss.map((p) => [
+        num(p.alarms),
+        `${p.rssMiB.toFixed(0)} MiB`,
+        p.heapMiB === null ? '?' : `${p.heapMiB.toFixed(0)} MiB`,
+        `${p.storedMiB.toFixed(1)} MiB`,
+      ]),
     ),
     '',
     `Peak RSS ${r.peakRssMiB.toFixed(0)} MiB.`,
