@@ -841,11 +841,9 @@ function timelineTable(i: Incident): SafeHtml {
 
 /** A delivery's status; a scheduled one says when it goes out (it is waiting, not failing). */
 function outcomeCell(d: DeliveryRecord): SafeHtml {
-  if (d.status === 'scheduled')
-    return html`<span class="outcome outcome-scheduled"
-      >scheduled${d.retryAt ? html` for <time datetime="${d.retryAt}" title="${formatTime(d.retryAt)}">${clockTime(d.retryAt)}</time>` : ''}</span
-    >`;
-  return html`<span class="outcome outcome-${d.status}">${d.status}</span>`;
+  if (d.status !== 'scheduled') return html`<span class="outcome outcome-${d.status}">${d.status}</span>`;
+  const when = d.retryAt ? html` for <time datetime="${d.retryAt}" title="${formatTime(d.retryAt)}">${clockTime(d.retryAt)}</time>` : '';
+  return html`<span class="outcome outcome-scheduled">scheduled${when}</span>`;
 }
 
 /** `10:42 UTC`: a time later today, as deliveries show when they are due. */
@@ -886,6 +884,14 @@ function deliveriesTable(i: Incident): SafeHtml {
   </table>`;
 }
 
+function columnHeads(names: string[]): SafeHtml {
+  return html`<thead>
+    <tr>
+      ${names.map((n) => html`<th scope="col">${n}</th>`)}
+    </tr>
+  </thead>`;
+}
+
 /** A group's alarms, each with its own state (only grouped incidents have a members list). */
 function membersTable(i: Incident, m: IncidentPageModel): SafeHtml {
   const members = i.members ?? [];
@@ -896,16 +902,7 @@ function membersTable(i: Incident, m: IncidentPageModel): SafeHtml {
       <caption class="visually-hidden">
         Alarms grouped into this incident
       </caption>
-      <thead>
-        <tr>
-          <th scope="col">Alarm</th>
-          <th scope="col">Severity</th>
-          <th scope="col">State</th>
-          <th scope="col">Fired at</th>
-          <th scope="col">Recovered at</th>
-          <th scope="col">Fired</th>
-        </tr>
-      </thead>
+      ${columnHeads(['Alarm', 'Severity', 'State', 'Fired at', 'Recovered at', 'Fired'])}
       <tbody>
         ${members.map(
           (x) =>
