@@ -80,9 +80,10 @@ function storedMiB(dir: string): number {
 }
 
 export async function runReadsBench(o: { alarms?: number; open?: number; tries?: number; log?: (line: string) => void } = {}): Promise<ReadsReport> {
-  const total = o.alarms ?? 12_000;
-  const open = Math.min(o.open ?? 5000, total);
-  const tries = o.tries ?? 20;
+  const e = process.env;
+  const total = o.alarms ?? Number(e.BENCH_READS_N ?? 12_000);
+  const open = Math.min(o.open ?? Number(e.BENCH_READS_OPEN ?? 5000), total);
+  const tries = o.tries ?? Number(e.BENCH_READS_TRIES ?? 20);
   const log = o.log ?? ((l: string) => process.stdout.write(`${l}\n`));
   const dir = mkdtempSync(join(tmpdir(), 'bench-reads-'));
   const env: NodeJS.ProcessEnv = { ...process.env };
@@ -171,8 +172,7 @@ export async function runReadsBench(o: { alarms?: number; open?: number; tries?:
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const e = process.env;
-  runReadsBench({ alarms: Number(e.BENCH_READS_N ?? 12_000), open: Number(e.BENCH_READS_OPEN ?? 5000), tries: Number(e.BENCH_READS_TRIES ?? 20) }).then(
+  runReadsBench().then(
     (r) => {
       process.stdout.write(`${JSON.stringify(r)}\n`);
       process.exit(0);

@@ -16,9 +16,9 @@
  * a saved run: each run saves its raw results in node_modules/.cache/alert-router-bench-last-run.json).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { measureBundles, type BundleReport } from './bundle';
 import { ALERTMANAGER_BIN, ALERTMANAGER_INSTALL_HINT, alertmanagerVersion, ROOT, runAlertmanagerE2e, runRouterE2e, type E2eResult } from './e2e';
 import type { HandlerReport } from './handler';
@@ -212,6 +212,7 @@ async function main(): Promise<void> {
       batch: BATCH,
       command: commandLine(),
     };
+    mkdirSync(dirname(LAST_RUN), { recursive: true });
     writeFileSync(LAST_RUN, JSON.stringify(results));
     publish(results);
   } finally {
