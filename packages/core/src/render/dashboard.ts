@@ -328,7 +328,7 @@ function pager(m: DashboardModel): SafeHtml {
   const older = m.activeRead?.older;
   if (!older) return raw('');
   return html`<p class="pager">
-    Showing the newest ${m.active.length} unresolved incidents${m.activeRead?.newest ? ' of this page' : ''}.
+    Showing ${m.activeRead?.newest ? m.active.length : `the newest ${m.active.length}`} unresolved incidents${m.activeRead?.newest ? ' from this point' : ''}.
     <a href="${older}" id="older-link" rel="next">Older unresolved incidents →</a>
   </p>`;
 }
