@@ -322,7 +322,9 @@ export function computeDigest(input: DigestInput): DigestReport {
 
   const { mtta, mttr } = responseStats(inWindow);
 
-  const breaches = inWindow
+  // Oldest first: P3 deadlines are then one calendar walk per business opening (clock.ts).
+  const breaches = [...inWindow]
+    .sort((a, b) => (a.openedAt < b.openedAt ? -1 : a.openedAt > b.openedAt ? 1 : 0))
     .map((i) => breachOf(i, policy, to))
     .filter((b): b is DigestBreach => b !== null)
     .sort((a, b) => b.lateSeconds - a.lateSeconds || SEV_RANK[a.severity] - SEV_RANK[b.severity] || a.id.localeCompare(b.id));
