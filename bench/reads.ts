@@ -16,8 +16,9 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RUNBOOK_ALARMS, snsNotification } from '../packages/local/src/demo';
+import { snsNotification } from '../packages/local/src/demo';
 import { httpClient, runLoad } from './lib/load';
+import { TEMPLATES } from './lib/workload';
 import { spawnUntil, stop } from './lib/procs';
 import { ms, summarize, type Summary } from './lib/stats';
 
@@ -48,9 +49,9 @@ export interface ReadsReport {
   peakRssMiB: number;
 }
 
-/** One ALARM of alarm `n`, from account `n` (distinct accounts: no default grouping folds them together). */
+/** One ALARM of alarm `n` (the bench's P0–P3 mix), from account `n` (distinct accounts: no default grouping folds them). */
 function alarmBody(n: number, at: Date): string {
-  const t = RUNBOOK_ALARMS[n % RUNBOOK_ALARMS.length];
+  const t = TEMPLATES[n % TEMPLATES.length].alarm; // P0, P1, P1, P2, P3
   const sns = snsNotification({ ...t, name: `ReadsBench-${String(n).padStart(6, '0')}-${t.name}` }, 'ALARM', at);
   const account = String(100_000_000_000 + n);
   const msg = JSON.parse(sns.Message) as Record<string, unknown>;
