@@ -114,9 +114,9 @@ export async function activePage(rt: Runtime, keep: (i: Incident) => boolean, be
 export const RESOLVED_LOOKBACK_HOURS = 7 * 24;
 
 /**
- * One bounded pass over the by-day index: the incidents opened in [from, to) the page needs (the newest
- * HISTORY_READ; `opened`: the resolved ones, or every one when `all`), and among the LOOKBACK_READ opened last
- * before `from` (down to `openedFrom`), those resolved at or after `from` (`earlier`).
+ * Two bounded reads of the by-day index: the newest HISTORY_READ incidents opened in [from, to) (`opened`, the
+ * charts; `complete` when that was all of them), and among the LOOKBACK_READ opened last before `from` (down to
+ * `openedFrom`), those resolved at or after `from` (`earlier`).
  */
 export async function rangeRows(
   rt: Runtime,
