@@ -36,7 +36,8 @@ export interface ReadTiming {
 export interface RssPoint {
   alarms: number;
   rssMiB: number;
-  /** Live JS heap after a full GC (bench/lib/heap-probe.mjs), MiB. */
+  /** RSS right after a full GC, and the live JS heap then (bench/lib/heap-probe.mjs), MiB. */
+  rssAfterGcMiB: number | null;
   heapMiB: number | null;
   /** SQLite file + WAL at that point. */
   storedMiB: number;
@@ -117,23 +118,28 @@ export async function runReadsBench(o: { alarms?: number; open?: number; tries?:
     posted = n;
   };
   const rss: RssPoint[] = [];
-  // RSS once the load stopped: the lowest of 10 samples over 5 s (V8 shrinks its heap lazily after a burst).
+  // RSS once the load stopped: the lowest of 10 samples over 5 s (V8 shrinks its heap lazily after a burst), and
+  // again right after a full GC with the live JS heap (bench/lib/heap-probe.mjs).
   const point = async () => {
     let low = Infinity;
     for (let k = 0; k < 10; k++) {
       await new Promise((r) => setTimeout(r, 500));
       low = Math.min(low, kib(pid, 'VmRSS') / 1024);
     }
-    const p = { alarms: posted, rssMiB: low, heapMiB: await liveHeap(), storedMiB: storedMiB(dir) };
+    const gc = await afterGc();
+    const p = { alarms: posted, rssMiB: low, rssAfterGcMiB: gc?.rss ?? null, heapMiB: gc?.heap ?? null, storedMiB: storedMiB(dir) };
     rss.push(p);
-    log(`  after ${posted} alarms: RSS ${p.rssMiB.toFixed(0)} MiB (live JS heap ${p.heapMiB?.toFixed(0) ?? '?'} MiB), stored ${p.storedMiB.toFixed(1)} MiB`);
+    log(
+      `  after ${posted} alarms: RSS ${p.rssMiB.toFixed(0)} MiB, after a full GC ${p.rssAfterGcMiB?.toFixed(0) ?? '?'} MiB (live JS heap ${p.heapMiB?.toFixed(0) ?? '?'} MiB), stored ${p.storedMiB.toFixed(1)} MiB`,
+    );
   };
-  const liveHeap = async (): Promise<number | null> => {
-    const seen = (output().match(/heap-probe: heapUsed=/g) ?? []).length;
+  const afterGc = async (): Promise<{ heap: number; rss: number } | null> => {
+    const probe = /heap-probe: heapUsed=([\d.]+) external=[\d.]+ rss=([\d.]+)/g;
+    const seen = [...output().matchAll(probe)].length;
     child.kill('SIGUSR2');
     for (let k = 0; k < 50; k++) {
-      const lines = [...output().matchAll(/heap-probe: heapUsed=([\d.]+)/g)];
-      if (lines.length > seen) return Number(lines[lines.length - 1][1]);
+      const lines = [...output().matchAll(probe)];
+      if (lines.length > seen) return { heap: Number(lines[lines.length - 1][1]), rss: Number(lines[lines.length - 1][2]) };
       await new Promise((r) => setTimeout(r, 100));
     }
     return null;
