@@ -622,7 +622,7 @@ function readsSection(r: ReadsReport): string[] {
       r.rss.map((p) => [num(p.alarms), mib(p.rssMiB), mib(p.rssAfterGcMiB), mib(p.heapMiB), `${p.storedMiB.toFixed(1)} MiB`]),
     ),
     '',
-    `Peak RSS ${r.peakRssMiB.toFixed(0)} MiB.`,
+    `An instance that only took alarms (peak RSS ${r.peakRssMiB.toFixed(0)} MiB); the reads ran on a second one${r.afterReads ? `, ${mib(r.afterReads.rssMiB)} RSS after them (live JS heap ${mib(r.afterReads.heapMiB)})` : ''}.`,
   ];
 }
 

@@ -9,5 +9,5 @@ process.on('SIGUSR2', () => {
   globalThis.gc?.();
   const m = process.memoryUsage();
   const mib = (n) => (n / 1048576).toFixed(1);
-  writeSync(2, `heap-probe: heapUsed=${mib(m.heapUsed)} external=${mib(m.external)} rss=${mib(m.rss)}\n`);
+  writeSync(2, `heap-probe: heapUsed=${mib(m.heapUsed)} external=${mib(m.external)} rss=${mib(m.rss)} heapTotal=${mib(m.heapTotal)}\n`);
 });
