@@ -83,9 +83,9 @@ function row(i: Incident): DashboardIncident {
 /** Unresolved incidents shown per page of the dashboard (newest first; older ones behind the "older" link). */
 export const ACTIVE_PAGE = 100;
 /** Most unresolved incidents one page load reads (its counts say "N+" when there are more). */
-export const ACTIVE_SCAN = 1000;
+export const ACTIVE_SCAN = 500;
 /** Most incidents opened in the range one page load reads for the charts and the resolved list. */
-export const HISTORY_READ = 2000;
+export const HISTORY_READ = 1500;
 /** Most incidents opened before the range read to find those resolved in it. */
 export const LOOKBACK_READ = 500;
 
