@@ -91,7 +91,17 @@ export async function runRouterE2e(o: RouterRunOptions): Promise<E2eResult> {
   const env: NodeJS.ProcessEnv = { ...process.env, ...o.sinks.routerEnv() };
   delete env.PORT;
   delete env.NODE_OPTIONS;
-  const args = [...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []), '--import', 'tsx', 'packages/local/src/start.ts', '--port', '0'];
+  // BENCH_ROUTER_ARGS: more `npm start` flags, e.g. `--background 0` to answer after the sends (the Lambda's way).
+  const extra = (process.env.BENCH_ROUTER_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const args = [
+    ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []),
+    '--import',
+    'tsx',
+    'packages/local/src/start.ts',
+    '--port',
+    '0',
+    ...extra,
+  ];
   const { child, match, output } = await spawnUntil(process.execPath, args, {
     cwd: ROOT,
     env,

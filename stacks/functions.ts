@@ -60,6 +60,7 @@ function environmentFor(key: FunctionKey, deps: FunctionDeps): Record<string, $u
   const { tuning } = settings;
   const optional: Record<string, string | null> = {
     SES_REGION: settings.sesRegion,
+    SLACK_CHANNEL: settings.slackChannel,
     PAGERDUTY_EVENTS_URL: tuning.pagerdutyEventsUrl,
     DELIVERY_BUDGET_MS: tuning.deliveryBudgetMs === null ? null : String(tuning.deliveryBudgetMs),
     DELIVERY_LEASE_MS: tuning.deliveryLeaseMs === null ? null : String(tuning.deliveryLeaseMs),

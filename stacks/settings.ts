@@ -47,6 +47,7 @@ export const SECRET_NAMES = [
   'PagerDutyRoutingKey',
   'SlackWebhookUrl',
   'SlackSigningSecret',
+  'SlackBotToken',
   'SmtpUrl',
   'DashboardToken',
   'SentryClientSecret',
@@ -63,6 +64,7 @@ const SECRET_CHECKS: Partial<Record<SecretName, { ok: (v: string) => boolean; ex
   PagerDutyRoutingKey: { ok: (v) => /^\S+$/.test(v), expected: 'an Events API v2 integration key (no spaces)' },
   SlackWebhookUrl: { ok: (v) => urlWith(v, ['https:']), expected: 'an https URL (the incoming webhook)' },
   SlackSigningSecret: { ok: (v) => /^\S+$/.test(v), expected: "the Slack app's signing secret (no spaces)" },
+  SlackBotToken: { ok: (v) => /^xox[a-z]-\S+$/.test(v), expected: "the Slack app's bot token (xoxb-…)" },
   SmtpUrl: { ok: (v) => urlWith(v, ['smtp:', 'smtps:']), expected: 'an smtp:// or smtps:// URL' },
   DashboardToken: { ok: (v) => v.length >= 16 && /^\S+$/.test(v), expected: 'at least 16 characters without spaces (e.g. openssl rand -hex 32)' },
 };
@@ -87,12 +89,12 @@ function checkSecrets(stage: string, env: Env): void {
 
 /** Least privilege: each function is linked to the table and to these secrets only. */
 export const FUNCTION_SECRETS: Record<FunctionKey, readonly SecretName[]> = {
-  alarm: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'],
-  slack: ['SlackSigningSecret', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'],
-  dashboard: ['DashboardToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'],
-  escalate: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'],
+  alarm: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackBotToken', 'SmtpUrl'],
+  slack: ['SlackSigningSecret', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackBotToken', 'SmtpUrl'],
+  dashboard: ['DashboardToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackBotToken', 'SmtpUrl'],
+  escalate: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackBotToken', 'SmtpUrl'],
   digest: ['SlackWebhookUrl', 'SmtpUrl'],
-  webhooks: ['SentryClientSecret', 'WebhookToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'],
+  webhooks: ['SentryClientSecret', 'WebhookToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackBotToken', 'SmtpUrl'],
   hygiene: ['SlackWebhookUrl', 'SmtpUrl'],
 };
 
@@ -150,6 +152,8 @@ export interface Settings {
   timeouts: Record<FunctionKey, number>;
   emailFrom: string;
   emailTo: string[];
+  /** SLACK_CHANNEL: where the Slack Web API posts (with the SlackBotToken secret); null = the webhook only. */
+  slackChannel: string | null;
   /** STAKEHOLDER_EMAILS: P0/P1 stakeholder updates go here (slack and dashboard functions). */
   stakeholderEmails: string[];
   logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
@@ -358,6 +362,10 @@ export function readSettings(stage: string, env: Env = process.env): Settings {
   );
 
   const sesRegion = text(env, 'SES_REGION');
+  const slackChannel = text(env, 'SLACK_CHANNEL');
+  if (slackChannel !== undefined && !/^(#[a-z0-9._-]{1,80}|[CG][A-Z0-9]{2,})$/.test(slackChannel)) {
+    throw new SettingsError(`SLACK_CHANNEL: expected a channel ID (C0123ABCD) or #name, got "${slackChannel}"`);
+  }
   return {
     stage,
     ops,
@@ -367,6 +375,7 @@ export function readSettings(stage: string, env: Env = process.env): Settings {
     emailFrom: emailFrom ?? '',
     emailTo,
     stakeholderEmails: emailList(env, 'STAKEHOLDER_EMAILS'),
+    slackChannel: slackChannel ?? null,
     logLevel: level as Settings['logLevel'],
     digestTime: parseDigestTime('DIGEST_TIME', text(env, 'DIGEST_TIME') ?? '08:00'),
     digestTimezone: timezone('DIGEST_TIMEZONE', text(env, 'DIGEST_TIMEZONE') ?? 'UTC'),

@@ -29,6 +29,7 @@ import {
   type PipelineDeps,
 } from '@alert-router/aws';
 import { RUNBOOK_ALARMS, snsNotification } from '../packages/local/src/demo';
+import { ungroupedPolicy } from './helpers/policies';
 
 const T0 = Date.parse('2026-11-20T10:00:00.000Z');
 const iso = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
@@ -65,7 +66,7 @@ function world(): World {
   });
   const deps: PipelineDeps = {
     store,
-    policy: defaultPolicy(),
+    policy: ungroupedPolicy(),
     notifiers: Object.fromEntries(SEND_CHANNELS.map((c) => [c, notifier(c)])) as Record<SendChannel, Notifier>,
     deliver: async (n, notice) => {
       try {
@@ -85,7 +86,7 @@ function world(): World {
   return { deps, store, sent, failing, counts, clock };
 }
 
-const quiet = { silencedBy: null, flapping: null };
+const quiet = { silencedBy: null, flapping: null, stillFlapping: false };
 
 /** Latch and record a new episode the way the pipeline does, returning the stored incident and its pending keys. */
 async function stored(w: World, n: Notification) {
@@ -160,10 +161,10 @@ describe('the latch alone', () => {
 });
 
 describe('the silence / flapping stage alone', () => {
-  const policy = defaultPolicy(); // flapping: more than 4 changes in 30 min
+  const policy = ungroupedPolicy(); // flapping: more than 4 changes in 30 min
 
   it('a quiet alarm is announced', async () => {
-    expect(await holdBack(alarm(0), [], 'P0', iso(0), { policy })).toEqual({ silencedBy: null, flapping: null });
+    expect(await holdBack(alarm(0), [], 'P0', iso(0), { policy })).toEqual({ silencedBy: null, flapping: null, stillFlapping: false });
   });
 
   it('a matching silence holds it back, by name', async () => {
@@ -208,7 +209,7 @@ describe('record alone', () => {
 
   it('a held-back episode is stored with its triggers skipped and the flapping note on its timeline', async () => {
     const n = alarm(0);
-    const held = { silencedBy: 'SIL-1 by U1: deploy', flapping: { at: iso(0), type: 'flapping' as const, detail: 'started flapping' } };
+    const held = { silencedBy: 'SIL-1 by U1: deploy', flapping: { at: iso(0), type: 'flapping' as const, detail: 'started flapping' }, stillFlapping: false };
     const rec = await recordEpisode(classifyStage(n, w.deps), episode(n), held, { opened: true, now: iso(0) }, w.deps);
     expect(rec.created && rec.send).toEqual([]);
     const kept = (await w.store.getIncident(episodeId(n)))!;

@@ -116,7 +116,7 @@ describe('issue 11 losses, reproduced', () => {
 
   it('loss 1: a repeated OK finishes a resolve whose worker died after the latch write', async () => {
     const a = await processNotification(note(responseTime, 'ALARM', at(0)), env.rt);
-    crashAt(env.rt, 'resolveIncident');
+    crashAt(env.rt, 'updateIncident');
     await expect(processNotification(note(responseTime, 'OK', at(1)), env.rt)).rejects.toThrow(/crash/);
     const again = await processNotification(note(responseTime, 'OK', at(1)), env.rt);
     expect(again.kind).toBe('resolved');

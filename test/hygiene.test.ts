@@ -33,6 +33,7 @@ import {
 } from '@alert-router/aws';
 import { makeIncident } from './helpers/incident-factory';
 import { routerWithPeers } from './helpers/router-runtime';
+import { ungroupedPolicy } from './helpers/policies';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -53,7 +54,7 @@ const FIXTURES = {
 const NAME = Object.fromEntries(Object.entries(FIXTURES).map(([k, m]) => [k, m.AlarmName as string])) as Record<keyof typeof FIXTURES, string>;
 
 function policy(): Policy {
-  const base = defaultPolicy();
+  const base = ungroupedPolicy();
   return {
     ...base,
     rules: [

@@ -31,18 +31,30 @@ const API_URL = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
 
 /** The brief's contract, written out rather than imported from stacks/ so the test cannot agree with a typo. */
 const EXPECTED_FUNCTIONS = {
-  AlarmHandler: { handler: 'functions/alarm.handler', secrets: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'] },
-  SlackHandler: { handler: 'functions/slack.handler', secrets: ['SlackSigningSecret', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'] },
-  DashboardHandler: { handler: 'functions/dashboard.handler', secrets: ['DashboardToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'] },
-  EscalateHandler: { handler: 'functions/escalate.handler', secrets: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'] },
+  AlarmHandler: { handler: 'functions/alarm.handler', secrets: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackBotToken', 'SmtpUrl'] },
+  SlackHandler: { handler: 'functions/slack.handler', secrets: ['SlackSigningSecret', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackBotToken', 'SmtpUrl'] },
+  DashboardHandler: {
+    handler: 'functions/dashboard.handler',
+    secrets: ['DashboardToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackBotToken', 'SmtpUrl'],
+  },
+  EscalateHandler: { handler: 'functions/escalate.handler', secrets: ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackBotToken', 'SmtpUrl'] },
   DigestHandler: { handler: 'functions/digest.handler', secrets: ['SlackWebhookUrl', 'SmtpUrl'] },
   HygieneHandler: { handler: 'functions/hygiene.handler', secrets: ['SlackWebhookUrl', 'SmtpUrl'] },
   WebhookHandler: {
     handler: 'functions/webhooks.handler',
-    secrets: ['SentryClientSecret', 'WebhookToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SmtpUrl'],
+    secrets: ['SentryClientSecret', 'WebhookToken', 'PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackBotToken', 'SmtpUrl'],
   },
 } as const;
-const ALL_SECRETS = ['PagerDutyRoutingKey', 'SlackWebhookUrl', 'SlackSigningSecret', 'SmtpUrl', 'DashboardToken', 'SentryClientSecret', 'WebhookToken'];
+const ALL_SECRETS = [
+  'PagerDutyRoutingKey',
+  'SlackWebhookUrl',
+  'SlackSigningSecret',
+  'SlackBotToken',
+  'SmtpUrl',
+  'DashboardToken',
+  'SentryClientSecret',
+  'WebhookToken',
+];
 const WEBHOOK_ROUTES = ['POST /webhooks/sentry', 'POST /webhooks/gcp', 'POST /webhooks/azure', 'POST /webhooks/alertmanager', 'POST /webhooks/generic'];
 const SLACK_ROUTES = ['POST /slack/commands', 'POST /slack/interactions'];
 const DASHBOARD_ROUTES = [
@@ -69,6 +81,7 @@ const SETTING_KEYS = [
   'EMAIL_FROM',
   'EMAIL_TO',
   'STAKEHOLDER_EMAILS',
+  'SLACK_CHANNEL',
   'LOG_LEVEL',
   'DIGEST_TIME',
   'DIGEST_TIMEZONE',
@@ -322,6 +335,14 @@ describe('functions', () => {
     // The code reads the same variable.
     const { readConfig } = await import('../packages/aws/src/config');
     expect(readConfig({ ROUTER_TABLE: 't', ...d.fn('DigestHandler').args.environment, DASHBOARD_URL: API_URL }).sesRegion).toBe('eu-west-1');
+  });
+
+  it('passes SLACK_CHANNEL when set (the Web API posts there with the SlackBotToken secret), and nothing otherwise', async () => {
+    const d = await deploy('production', { SLACK_CHANNEL: 'C0INCIDENT' });
+    for (const f of d.sst.all('sst.aws.Function')) expect(f.args.environment.SLACK_CHANNEL, f.name).toBe('C0INCIDENT');
+    const { readConfig } = await import('../packages/aws/src/config');
+    expect(readConfig({ ROUTER_TABLE: 't', ...d.fn('AlarmHandler').args.environment, DASHBOARD_URL: API_URL }).slackChannel).toBe('C0INCIDENT');
+    for (const f of (await production()).sst.all('sst.aws.Function')) expect(f.args.environment, f.name).not.toHaveProperty('SLACK_CHANNEL');
   });
 
   it('passes the runtime tuning variables when set, DASHBOARD_POLL_MS to the dashboard only', async () => {
@@ -700,7 +721,7 @@ describe('the deploy guide (docs/deploy.md, linked from the README)', () => {
         s.name,
       ).toBe(true);
     // The Slack values do not exist yet: placeholders first.
-    for (const name of ['SlackWebhookUrl', 'SlackSigningSecret'])
+    for (const name of ['SlackWebhookUrl', 'SlackSigningSecret', 'SlackBotToken'])
       expect(
         before.find((l) => l.startsWith(`npx sst secret set ${name} `)),
         name,
@@ -1044,6 +1065,7 @@ describe('deploy-time settings', () => {
     [{ PAGERDUTY_EVENTS_URL: 'http://127.0.0.1:4010/v2/enqueue' }, 'PAGERDUTY_EVENTS_URL: a deployed function needs an https URL'],
     [{ DELIVERY_BUDGET_MS: '8s' }, 'DELIVERY_BUDGET_MS: expected an integer number of milliseconds, got "8s"'],
     [{ DASHBOARD_POLL_MS: '500' }, 'DASHBOARD_POLL_MS: expected an integer number of milliseconds of at least 1000, got "500"'],
+    [{ SLACK_CHANNEL: 'incidents channel' }, 'SLACK_CHANNEL: expected a channel ID (C0123ABCD) or #name, got "incidents channel"'],
   ])('rejects %o naming the key', (env, message) => {
     expect(() => readSettings('production', { OPS_EMAIL, ...env })).toThrow(SettingsError);
     expect(() => readSettings('production', { OPS_EMAIL, ...env })).toThrow(message);
@@ -1055,6 +1077,7 @@ describe('deploy-time settings', () => {
     ['SmtpUrl', 'email-smtp.eu-west-1.amazonaws.com:465', 'an smtp:// or smtps:// URL'],
     ['DashboardToken', 'short', 'at least 16 characters'],
     ['PagerDutyRoutingKey', 'R0123 456', 'an Events API v2 integration key'],
+    ['SlackBotToken', 'T0123-not-a-token', "the Slack app's bot token"],
   ])('refuses a secret %s that would stop every function at start, without quoting it', (name, value, expected) => {
     const run = () => readSettings('production', { OPS_EMAIL, [`SST_SECRET_${name}`]: value });
     expect(run).toThrow(SettingsError);

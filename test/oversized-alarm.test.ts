@@ -61,9 +61,14 @@ describe('npm start: a 301 KB alarm', () => {
       const out = (await r.json()) as { outcomes: { kind: string; incidentId: string }[] };
       expect(out.outcomes[0]).toMatchObject({ kind: 'opened' });
 
-      const got = await fetch(`${app.url}/api/incidents/${out.outcomes[0].incidentId}`);
-      expect(got.status).toBe(200);
-      incident = ((await got.json()) as { incident: Incident }).incident;
+      // The answer comes once the incident and its pages are recorded; the pages go out right after it.
+      const read = async () => {
+        const got = await fetch(`${app.url}/api/incidents/${out.outcomes[0].incidentId}`);
+        expect(got.status).toBe(200);
+        return ((await got.json()) as { incident: Incident }).incident;
+      };
+      await expect.poll(async () => Object.values((await read()).deliveries).filter((d) => d.status === 'pending').length, { timeout: 20_000 }).toBe(0);
+      incident = await read();
       expect(incident).toMatchObject({ alarmName: probe.name, severity: 'P0', status: 'open' });
       expect(Object.entries(incident.deliveries).map(([k, d]) => `${k}:${d.status}`)).toEqual(
         expect.arrayContaining(['trigger:pagerduty:delivered', 'trigger:slack:delivered']),

@@ -14,6 +14,7 @@ import { buildReview, defaultPolicy, parseInput, renderReviewMarkdown, renderRev
 import { acknowledgeIncident, deliverWithRetry, loadReview, postStakeholderUpdate, processNotification, runEscalations, type Actor } from '@alert-router/aws';
 import { makeIncident } from './helpers/incident-factory';
 import { routerWithPeers } from './helpers/router-runtime';
+import { ungroupedPolicy } from './helpers/policies';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const GOLDEN = resolve(ROOT, 'test/fixtures/review/golden-incident.md');
@@ -23,7 +24,7 @@ const FIXTURE = JSON.parse(readFileSync(resolve(ROOT, 'test/fixtures/alarms/metr
 
 /** The default policy with one rule that makes the fixture's alarm a P0 under the High Error Rate runbook. */
 function goldenPolicy(): Policy {
-  const base = defaultPolicy();
+  const base = ungroupedPolicy();
   return { ...base, rules: [{ name: 'Payment failures', alarmName: 'orders-api-payment-*', severity: 'P0', runbook: 'high-error-rate' }, ...base.rules] };
 }
 

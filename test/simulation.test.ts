@@ -7,6 +7,7 @@ import { simulate, type SimResult } from './simulation/sim';
 const SEEDS = Number(process.env.SIM_SEEDS ?? 500);
 const DYNALITE_SEEDS = Number(process.env.SIM_DYNALITE_SEEDS ?? 6);
 const SQLITE_SEEDS = Number(process.env.SIM_SQLITE_SEEDS ?? 200);
+const GROUPED_SEEDS = Number(process.env.SIM_GROUPED_SEEDS ?? 300);
 const FIRST = Number(process.env.SIM_FIRST_SEED ?? 1);
 
 function report(r: SimResult): string {
@@ -61,6 +62,29 @@ describe('deterministic simulation: concurrent ALARM/OK copies, redeliveries, sw
       });
       if (r.violations.length > 0) expect.fail(report(r));
     }
+  }, 600_000);
+
+  it(`${GROUPED_SEEDS} seeds with grouping on (memory), 60 of them on SQLite: members join and recover concurrently`, async () => {
+    let grouped = 0;
+    for (let seed = FIRST; seed < FIRST + GROUPED_SEEDS; seed++) {
+      const sqlite = seed - FIRST < 60;
+      const r = await simulate({
+        seed,
+        grouped: true,
+        ...(sqlite
+          ? {
+              store: async () => {
+                const store = new SqliteIncidentStore();
+                return { store, close: async () => store.close() };
+              },
+            }
+          : {}),
+      });
+      if (r.violations.length > 0) expect.fail(report(r));
+      grouped += r.stats.groupedMembers;
+    }
+    // The runs did group: alarms joined groups other alarms opened.
+    expect(grouped).toBeGreaterThan(GROUPED_SEEDS / 2);
   }, 600_000);
 
   it('a seed replays exactly', async () => {

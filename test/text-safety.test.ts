@@ -24,6 +24,7 @@ import {
   renderReviewMarkdown,
   renderReviewPage,
   renderSlack,
+  renderSlackParent,
   stakeholderBulletin,
   safeCut,
   SLACK_LIMITS,
@@ -35,6 +36,7 @@ import {
 } from '@alert-router/core';
 import { listReply, showReply, resolvedText, silencedText, ephemeral } from '../packages/aws/src/slack/replies';
 import { makeIncident, makeNotice } from './helpers/incident-factory';
+import { makeMember } from './helpers/group-factory';
 
 const BIDI = ['\u202A', '\u202B', '\u202C', '\u202D', '\u202E', '\u2066', '\u2067', '\u2068', '\u2069', '\u200E', '\u200F', '\u061C'];
 const INVISIBLE = [
@@ -142,6 +144,35 @@ describe.each(CORPUS)('%s', (_label, name) => {
     const context = blocks.filter((b) => b.type === 'context').flatMap((b) => (b.type === 'context' ? b.elements.map((e) => e.text) : []));
     expect(context.join(' ')).toContain(`<${DASHBOARD}/incidents/${incident.id}|Dashboard>`);
     if (event === 'trigger') expect(context.join(' ')).toContain(`<${notice.links.runbook}|Runbook>`);
+  });
+
+  it('a group with this name among 60 members: Slack (every event and the parent), email update and PagerDuty neutral and bounded', () => {
+    const members = Array.from({ length: 60 }, (_, n) => makeMember({ name: n % 2 ? name : `Alarm${n}`, recovered: n % 3 === 0 }, n));
+    const group = makeNotice({ incident: { ...incident, members } }, { dashboardUrl: DASHBOARD });
+    const slack = [
+      ...(['trigger', 'escalate', 'acknowledge', 'resolve', 'update'] as const).map((event) => renderSlack({ ...group, event, note: name })),
+      renderSlackParent(group),
+    ];
+    for (const m of slack) {
+      expectNeutral(m.text, 'text', false);
+      expect(m.text.length).toBeLessThanOrEqual(SLACK_LIMITS.fallbackText);
+      const blocks = [...m.blocks, ...m.attachments.flatMap((a) => a.blocks)];
+      expect(blocks.length).toBeLessThanOrEqual(SLACK_LIMITS.blocks);
+      for (const t of slackTexts(blocks)) {
+        expect(t.text.length, t.where).toBeLessThanOrEqual(t.max);
+        expectNeutral(t.text, t.where, !t.where.includes('header'));
+        expectWholeSlackLinks(t.text, t.where, links);
+      }
+    }
+    const email = renderEmail({ ...group, event: 'update', note: name });
+    expectNeutral(email.subject, 'subject', false);
+    expect(email.subject.length).toBeLessThanOrEqual(EMAIL_SUBJECT_MAX);
+    expect(Buffer.byteLength(email.html)).toBeLessThanOrEqual(EMAIL_BODY_MAX_BYTES);
+    expectNeutral(email.html, 'html');
+    const pd = renderPagerDuty(group, 'R'.repeat(32)) as PagerDutyTriggerEvent;
+    expect(pd.payload.summary.length).toBeLessThanOrEqual(PAGERDUTY_LIMITS.summary);
+    expectNeutral(pd.payload.summary, 'summary', false);
+    expectNeutral(JSON.stringify(pd.payload.custom_details).replace(/\\[nt]/g, ' '), 'custom_details');
   });
 
   it('PagerDuty: summary, dedup_key, source and details neutral and within limits', () => {

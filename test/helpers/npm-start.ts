@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { ungroupedPolicyFile } from './policies';
 
 export interface StartedRouter {
   url: string;
@@ -15,12 +16,22 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 /**
  * `npm start` as a new user runs it (a child process on a free port, HTTP only from here). Resolves when it
  * prints that it listens: an awaited event, so a slow machine only takes longer (the test's hook timeout is
- * the one deadline).
+ * the one deadline). Grouping is off (the tests of one incident per alarm) unless `env` names ROUTER_POLICY_FILE.
  */
 export async function startRouterProcess(args: string[] = [], env: Record<string, string> = {}): Promise<StartedRouter> {
   const proc = spawn(process.execPath, ['--import', 'tsx', 'packages/local/src/start.ts', '--port', '0', ...args], {
     cwd: ROOT,
-    env: { ...process.env, SLACK_WEBHOOK_URL: '', PAGERDUTY_ROUTING_KEY: '', SMTP_URL: '', PORT: '', ...env },
+    env: {
+      ...process.env,
+      SLACK_WEBHOOK_URL: '',
+      SLACK_BOT_TOKEN: '',
+      SLACK_CHANNEL: '',
+      PAGERDUTY_ROUTING_KEY: '',
+      SMTP_URL: '',
+      PORT: '',
+      ROUTER_POLICY_FILE: ungroupedPolicyFile(),
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

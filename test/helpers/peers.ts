@@ -8,6 +8,8 @@ export interface ScriptedResponse {
   headers?: Record<string, string>;
   /** Wait this long before answering (a slow or hanging peer). */
   delayMs?: number;
+  /** Answer only once this settles (a peer the test holds open). */
+  until?: Promise<unknown>;
 }
 
 export interface HttpPeer {
@@ -19,6 +21,8 @@ export interface HttpPeer {
   fallback: ScriptedResponse;
   /** Called as each request is recorded, before it is answered (a test may crash the sender right there). */
   onReceive?: () => void;
+  /** Called as each request has arrived, before any delay or hold. */
+  onArrive?: () => void;
   close(): Promise<void>;
 }
 
@@ -43,7 +47,9 @@ async function startHttpPeer(fallback: ScriptedResponse): Promise<HttpPeer> {
         res.writeHead(r.status, { 'content-type': 'application/json', ...(r.headers ?? {}) });
         res.end(r.body ?? '');
       };
-      if (r.delayMs) setTimeout(answer, r.delayMs);
+      peer.onArrive?.();
+      if (r.until) void r.until.then(answer, answer);
+      else if (r.delayMs) setTimeout(answer, r.delayMs);
       else answer();
     });
   });

@@ -1,8 +1,9 @@
 import { buildRuntime, readConfig, type Runtime } from '@alert-router/aws';
 import { localStore } from './local-dynamo';
 import { startPagerDutyPeer, startSlackPeer, startSmtpPeer } from './peers';
+import { ungroupedPolicy } from './policies';
 
-/** A runtime wired to dynalite and to real Slack / PagerDuty / SMTP peers on loopback. */
+/** A runtime wired to dynalite and to real Slack / PagerDuty / SMTP peers on loopback (grouping off unless `overrides.policy`). */
 export async function routerWithPeers(
   envOrFn: Record<string, string> | ((peers: { slackUrl: string; pagerdutyUrl: string; smtpHost: string }) => Record<string, string>) = {},
   overrides: Partial<Runtime> = {},
@@ -21,7 +22,7 @@ export async function routerWithPeers(
     DELIVERY_BUDGET_MS: '3000',
     ...env,
   });
-  const rt = buildRuntime(config, { db: local.db, store: local.store, ...overrides });
+  const rt = buildRuntime(config, { db: local.db, store: local.store, policy: ungroupedPolicy(), ...overrides });
   return {
     rt,
     local,

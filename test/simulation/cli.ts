@@ -1,5 +1,5 @@
 /**
- * `npm run simulate -- --seeds N [--from S] [--dynalite | --sqlite] [--seed S --trace]`: runs the deterministic simulation
+ * `npm run simulate -- --seeds N [--from S] [--dynalite | --sqlite] [--grouped] [--seed S --trace]`: runs the deterministic simulation
  * (see sim.ts) for as many seeds as asked; a failing seed prints its violations and a replayable trace. Exit 1 on
  * any violation.
  */
@@ -17,6 +17,7 @@ const { values } = parseArgs({
     trace: { type: 'boolean', default: false },
     dynalite: { type: 'boolean', default: false },
     sqlite: { type: 'boolean', default: false },
+    grouped: { type: 'boolean', default: false },
   },
 });
 
@@ -31,12 +32,12 @@ const sqlite = async () => {
   return { store, close: async () => store.close() };
 };
 const store = values.dynalite ? dynalite : values.sqlite ? sqlite : undefined;
-const storeName = values.dynalite ? ' (dynalite)' : values.sqlite ? ' (sqlite)' : '';
+const storeName = `${values.dynalite ? ' (dynalite)' : values.sqlite ? ' (sqlite)' : ''}${values.grouped ? ' (grouped)' : ''}`;
 
 const totals = noStats();
 let failed = 0;
 for (let seed = first; seed < first + count; seed++) {
-  const r = await simulate({ seed, store, trace: values.trace });
+  const r = await simulate({ seed, store, trace: values.trace, grouped: values.grouped });
   for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += r.stats[k];
   if (values.trace) console.log(r.trace.join('\n'));
   if (r.violations.length > 0) {

@@ -19,6 +19,7 @@ import {
   type Incident,
   type Notice,
   type Notifier,
+  type Policy,
   type SendChannel,
   type Silence,
 } from '@alert-router/core';
@@ -75,6 +76,9 @@ const PRIMITIVES = new Set([
   'getLatch',
   'trimFlips',
   'releaseLatch',
+  'setLatchGroup',
+  'lookupGroup',
+  'putGroupRecord',
   'createIncident',
   'getIncident',
   'replaceIncident',
@@ -92,6 +96,8 @@ export interface SimOptions {
   store?: () => Promise<{ store: IncidentStore; close(): Promise<void> }>;
   /** Keep the whole trace (default: only on failure). */
   trace?: boolean;
+  /** Run on the shipped grouping (the world's alarms share an account and region: they fold into groups). */
+  grouped?: boolean;
 }
 
 export interface SimResult {
@@ -111,6 +117,8 @@ export interface SimResult {
     released: number;
     recoveredSilenced: number;
     resolvedUnderSilence: number;
+    /** Members of groups beyond each group's first (alarms folded into another's incident). */
+    groupedMembers: number;
   };
 }
 
@@ -132,6 +140,7 @@ export function noStats(): SimResult['stats'] {
     released: 0,
     recoveredSilenced: 0,
     resolvedUnderSilence: 0,
+    groupedMembers: 0,
   };
 }
 
@@ -180,7 +189,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   const metrics = new Map<string, number>();
   let owners = 0;
   const silent = { info() {}, warn() {}, error() {} };
-  const policy = defaultPolicy();
+  const policy: Policy = opts.grouped ? defaultPolicy() : { ...defaultPolicy(), grouping: 'off' };
   const notifiers = Object.fromEntries(
     (['pagerduty', 'slack', 'email'] as const).map((c) => [c, { channel: c, send: async () => ({}) } satisfies Notifier]),
   ) as unknown as Record<SendChannel, Notifier>;
@@ -460,7 +469,9 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
       if (round === 0) silenceEvents('quiescence');
       await runToIdle();
       const due = await store.listDue(new Date(clock + 365 * 86_400_000).toISOString(), 1000);
-      if (!due.some((i) => Object.values(i.deliveries).some((d) => d.status === 'pending' || (d.status === 'failed' && d.retryable !== false)))) break;
+      const unfinished = (d: Incident['deliveries'][string]) =>
+        d.status === 'pending' || d.status === 'scheduled' || (d.status === 'failed' && d.retryable !== false);
+      if (!due.some((i) => Object.values(i.deliveries).some(unfinished))) break;
     }
     await Promise.all(tasks);
 
@@ -482,7 +493,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
       // No incident stays open after its OK (every alarm's newest change is an OK).
       if (i.status !== 'resolved') v.push(`${i.id} (${i.alarmName}) is ${i.status} after its OK`);
       for (const [key, d] of Object.entries(i.deliveries)) {
-        if (d.status === 'pending' || (d.status === 'failed' && d.retryable !== false))
+        if (d.status === 'pending' || d.status === 'scheduled' || (d.status === 'failed' && d.retryable !== false))
           v.push(`${i.id} notice ${key} ends ${d.status} (not delivered, not failed for good)`);
         if (d.status === 'failed' && d.retryable === false) {
           failedForGood++;
@@ -490,6 +501,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
         }
       }
       checkSilenced(i, v);
+      checkMembers(i, v);
       const mine = sent.filter((s) => s.incidentId === i.id && s.accepted);
       for (const channel of ['pagerduty', 'slack', 'email'] as const) {
         const onChannel = mine.filter((s) => s.channel === channel);
@@ -510,11 +522,33 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
         }
       }
     }
+    // Groups: every episode is in one incident at most, and PagerDuty never gets a group's updates.
+    const homes = new Map<string, string>();
+    for (const i of incidents)
+      for (const m of i.members ?? []) {
+        const home = homes.get(m.episodeId);
+        if (home && home !== i.id) v.push(`episode ${m.episodeId} (${m.alarmName}) is a member of ${home} and of ${i.id}`);
+        homes.set(m.episodeId, i.id);
+      }
+    for (const x of sent.filter((y) => y.channel === 'pagerduty' && y.event === 'update')) v.push(`${x.incidentId}: PagerDuty got an update notice`);
     stats.failedForGood = failedForGood;
     // Every notice that failed for good is visible in a metric too.
     if ((metrics.get('NoticesFailedPermanently') ?? 0) < failedForGood)
       v.push(`metric NoticesFailedPermanently ${metrics.get('NoticesFailedPermanently') ?? 0} < ${failedForGood} notices failed for good`);
     return v;
+  }
+
+  /** A group resolves only when every member recovered, or a person resolved it; a member recovered has its time. */
+  function checkMembers(i: Incident, v: string[]): void {
+    if (!i.members) return;
+    stats.groupedMembers += i.members.length - 1;
+    const byPerson = i.resolvedBy !== null && !i.resolvedBy.startsWith('cloudwatch');
+    if (i.status === 'resolved' && !byPerson) {
+      for (const m of i.members.filter((x) => x.state !== 'recovered')) v.push(`${i.id} resolved by ${i.resolvedBy} while ${m.alarmName} still fires`);
+    }
+    if (i.status !== 'resolved' && i.members.every((m) => m.state === 'recovered')) v.push(`${i.id}: every member recovered, yet ${i.status}`);
+    for (const m of i.members) if (m.state === 'recovered' && !m.recoveredAt) v.push(`${i.id}: member ${m.alarmName} recovered without a time`);
+    if (new Set(i.members.map((m) => m.incidentKey)).size !== i.members.length) v.push(`${i.id}: an alarm is listed twice among its members`);
   }
 
   /** A matching silence was in force at some moment of [from, to] (its final start and end, after any removal). */

@@ -1,4 +1,4 @@
-import type { Incident, SendChannel, TimelineEntry } from '@alert-router/core';
+import { firingMembers, type Incident, type SendChannel, type TimelineEntry } from '@alert-router/core';
 import { newClaim, sendNotices, type DeliveryDeps } from './delivery';
 
 export { announcedChannels } from '@alert-router/core';
@@ -57,7 +57,9 @@ export async function resolveIncident(rt: DeliveryDeps, id: string, actor: Actor
   });
   if (r.kind === 'missing') return { kind: 'not-found' };
   if (r.kind === 'unchanged') return already(r.incident);
-  await rt.store.releaseLatch(r.incident.incidentKey, id);
+  // Frees every alarm still firing in it for a new episode (a group: each member's own).
+  const episodes = r.incident.members?.length ? firingMembers(r.incident) : [{ incidentKey: r.incident.incidentKey, episodeId: id }];
+  await Promise.all(episodes.map((m) => rt.store.releaseLatch(m.incidentKey, m.episodeId)));
   await sendNotices(rt, r.incident, claim.owner, r.send);
   rt.metrics.count('IncidentsResolved', 1, { severity: r.incident.severity });
   return { kind: 'done', incident: (await rt.store.getIncident(id)) ?? r.incident };

@@ -1,5 +1,6 @@
 import type { DeliveryRecord, Incident } from '@alert-router/core/incident';
-import { isRecovery } from '@alert-router/core/lifecycle';
+import { groupingFor } from '@alert-router/core/grouping';
+import { episodeId, isRecovery, latchKey } from '@alert-router/core/lifecycle';
 import { unfinishedNotices } from '@alert-router/core/notices';
 import type { Routed } from '@alert-router/core/route';
 import type { Channel, Notification } from '@alert-router/core/types';
@@ -17,11 +18,12 @@ import {
   type PipelineDeps,
 } from './alarm-stages';
 import type { SendReport } from './delivery';
+import { groupIntent, recordInGroup, reserveGroup, type GroupIntent } from './group-stages';
 
 export type { Deliver, PipelineLogger, PipelineMetrics } from './delivery';
 export type { PipelineDeps } from './alarm-stages';
 
-export type OutcomeKind = 'opened' | 'duplicate' | 'redelivery' | 'resent' | 'in-progress' | 'stale' | 'resolved' | 'no-episode';
+export type OutcomeKind = 'opened' | 'duplicate' | 'redelivery' | 'resent' | 'in-progress' | 'stale' | 'resolved' | 'recovered' | 'no-episode';
 
 export interface Outcome {
   kind: OutcomeKind;
@@ -53,27 +55,56 @@ export async function processNotification(n: Notification, deps: PipelineDeps): 
   const routed = classifyStage(n, deps);
   const base: Base = { severity: routed.classification.severity, channels: routed.channels };
   deps.metrics.count('AlarmsReceived', 1, { severity: base.severity });
-  const latched = isRecovery(n) ? await latchRecovery(n, deps) : await latchProblem(n, routed, deps);
-  const [outcome] = await Promise.all([afterLatch(n, routed, latched.step, deps, base), latched.trimming]);
+  // Grouped: the key's open group and the silences, read side by side before the latch write, which records both
+  // decisions (the group to join, or held back on its own) for every copy of the delivery to follow.
+  const plan = isRecovery(n) ? null : groupingFor(n, routed.classification.severity, deps.policy);
+  const [intent, silenced] = plan ? await Promise.all([groupIntent(n, plan, deps), deps.silencedBy?.(n, base.severity) ?? null]) : [null, null];
+  const decided = intent && { groupId: silenced ? undefined : await reserveGroup(n, intent, episodeId(n), deps), solo: Boolean(silenced) };
+  const latched = isRecovery(n) ? await latchRecovery(n, deps) : await latchProblem(n, routed, deps, decided ?? undefined);
+  const [outcome] = await Promise.all([afterLatch(n, routed, latched.step, intent, deps, base), latched.trimming]);
   return outcome;
 }
 
-function afterLatch(n: Notification, routed: Routed, step: LatchStep, deps: PipelineDeps, base: Base): Promise<Outcome> {
+function afterLatch(n: Notification, routed: Routed, step: LatchStep, intent: GroupIntent | null, deps: PipelineDeps, base: Base): Promise<Outcome> {
   switch (step.next) {
     case 'done':
       return Promise.resolve(settled(step.kind, step.incidentId, base));
     case 'resend':
       return resendDue(step.incident, deps, base);
     case 'open':
-      return open(n, routed, step.episode, step.kind, deps, base);
+      return open(n, routed, step.episode, step.kind, intent, deps, base);
     case 'resolve':
       return resolve(n, routed, step, deps, base);
   }
 }
 
-async function open(n: Notification, routed: Routed, episode: Episode, kind: 'opened' | 'resent', deps: PipelineDeps, base: Base): Promise<Outcome> {
+async function open(
+  n: Notification,
+  routed: Routed,
+  episode: Episode,
+  kind: 'opened' | 'resent',
+  intent: GroupIntent | null,
+  deps: PipelineDeps,
+  base: Base,
+): Promise<Outcome> {
   const now = deps.now().toISOString();
   const held = await holdBack(n, episode.flips, routed.classification.severity, now, deps);
+  // A grouped alarm joins its group unless the latch says it was held back when it opened, or it still flaps (the
+  // same for every copy: both come from the latch); a silence that began since does not take it out of its group.
+  if (intent && !episode.solo && !held.stillFlapping) {
+    const g = await recordInGroup(n, routed, episode, intent, deps);
+    if (g.kind === 'over') return settled('no-episode', episode.id, base);
+    if (g.kind === 'member') return resendDue(g.stored, deps, base);
+    return sent(kind, g.incident.id, base, await fanOut(deps, g.incident, g.owner, g.send));
+  }
+  // Held back (silenced, flapping): its own incident, not a group's; the latch names it before it is stored.
+  const current = episode.groupId ?? episode.id;
+  if (current !== episode.id && !(await deps.store.setLatchGroup(latchKey(n), episode.id, current, episode.id))) {
+    const latch = await deps.store.getLatch(latchKey(n));
+    if (latch?.openId !== episode.id) return settled('no-episode', episode.id, base);
+    const stored = (latch.groupId ?? latch.openId) !== episode.id ? await deps.store.getIncident(latch.groupId!) : null;
+    if (stored) return resendDue(stored, deps, base);
+  }
   const rec = await recordEpisode(routed, episode, held, { opened: kind === 'opened', now }, deps);
   if (!rec.created) return resendDue(rec.stored, deps, base);
   return sent(kind, rec.incident.id, base, await fanOut(deps, rec.incident, rec.owner, rec.send));
@@ -83,6 +114,7 @@ async function resolve(n: Notification, routed: Routed, episode: Extract<LatchSt
   const rec = await recordResolve(n, routed, episode, deps);
   if (rec.kind === 'stored-resolved') return settled('resolved', episode.id, base);
   if (rec.kind === 'already-resolved') return resendDue(rec.incident, deps, base);
+  if (rec.kind === 'recovered') return sent('recovered', rec.incident.id, base, await fanOut(deps, rec.incident, rec.owner, rec.send));
   return sent('resolved', episode.id, base, await fanOut(deps, rec.incident, rec.owner, rec.send));
 }
 

@@ -9,8 +9,10 @@
  * the store does not know about, and the fan-out records every outcome on the incident it sent from.
  */
 import { flapState } from '@alert-router/core/escalation';
-import type { Incident, TimelineEntry } from '@alert-router/core/incident';
+import type { GroupMember, Incident, TimelineEntry } from '@alert-router/core/incident';
 import { episodeId, latchKey, newIncident } from '@alert-router/core/lifecycle';
+import { GROUPING_DEFAULTS } from '@alert-router/core/grouping-defaults';
+import { groupingFor, memberFor, recoverMember, type GroupChangeOptions } from '@alert-router/core/grouping';
 import { resolveWithNotices, type Claim, type ResolveInput } from '@alert-router/core/notices';
 import { route, type Routed } from '@alert-router/core/route';
 import { originOf, resolutionActor } from '@alert-router/core/sources/common';
@@ -20,11 +22,21 @@ import { newClaim, sendNotices, type DeliveryDeps, type SendReport } from './del
 export interface PipelineDeps extends DeliveryDeps {
   /** Name of the silence that matches (notifications are then recorded, not sent), or null. */
   silencedBy?: (n: Notification, severity: string) => string | null | Promise<string | null>;
+  /**
+   * Local mode only: takes the fan-out (its notices already recorded pending) to finish in the background (true),
+   * so the answer does not wait for the channels; false: the answer waits for it. Unset on AWS: the Lambda
+   * finishes its sends before it returns.
+   */
+  background?: (sending: Promise<SendReport>) => boolean;
 }
 
 /** An episode this delivery is to store: its id, when it opened, the alarm's recent flips, a note for its timeline. */
 export interface Episode {
   id: string;
+  /** The group the latch names for it (grouped alarms; its own id when it opens one). */
+  groupId?: string;
+  /** Held back by a silence when it opened: its own incident (the latch says so to every copy). */
+  solo?: boolean;
   openedAt: string;
   flips: string[];
   note?: string;
@@ -36,8 +48,8 @@ export type LatchStep =
   | { next: 'open'; episode: Episode; kind: 'opened' | 'resent' }
   /** The incident is stored: send what it has due. */
   | { next: 'resend'; incident: Incident }
-  /** OK: resolve this episode (`known`: the incident as the latch read it back). */
-  | { next: 'resolve'; id: string; openedAt: string | null; known?: Incident | null }
+  /** OK: resolve this episode, or end it in its group (`known`: the incident as the latch read it back). */
+  | { next: 'resolve'; id: string; groupId?: string; openedAt: string | null; known?: Incident | null }
   | { next: 'done'; kind: 'duplicate' | 'redelivery' | 'stale' | 'no-episode'; incidentId: string | null };
 
 export interface Latched {
@@ -52,7 +64,8 @@ export function classifyStage(n: Notification, deps: Pick<PipelineDeps, 'policy'
 }
 
 /** latch (ALARM): the one conditional write on the alarm's latch decides whether this delivery opened an episode. */
-export async function latchProblem(n: Notification, routed: Routed, deps: PipelineDeps): Promise<Latched> {
+export async function latchProblem(n: Notification, routed: Routed, deps: PipelineDeps, group?: { groupId?: string; solo: boolean }): Promise<Latched> {
+  const groupId = group?.groupId;
   const id = episodeId(n);
   const nowIso = deps.now().toISOString();
   const r = await deps.store.recordProblem(latchKey(n), n.changedAt, id, {
@@ -61,10 +74,13 @@ export async function latchProblem(n: Notification, routed: Routed, deps: Pipeli
     channels: routed.channels,
     alarmName: n.alarmName,
     messageId: n.sns?.messageId ?? null,
+    groupId: groupId ?? id,
+    solo: group?.solo,
   });
   const trimming = r.kind === 'conflict' ? Promise.resolve() : trimFlips(n, r.flips, deps);
   void trimming.catch(() => undefined); // the composer awaits it; this only keeps an early throw below from orphaning it
-  if (r.kind === 'opened') return { step: { next: 'open', episode: { id, openedAt: nowIso, flips: r.flips }, kind: 'opened' }, trimming };
+  if (r.kind === 'opened')
+    return { step: { next: 'open', episode: { id, groupId: groupId ?? id, solo: group?.solo, openedAt: nowIso, flips: r.flips }, kind: 'opened' }, trimming };
   if (r.kind === 'duplicate') {
     deps.metrics.count('Deduplicated');
     const entry: TimelineEntry = {
@@ -73,21 +89,27 @@ export async function latchProblem(n: Notification, routed: Routed, deps: Pipeli
       by: originOf(n),
       detail: `${n.state ?? n.rawState ?? 'message'} at ${n.changedAt}${n.reason ? `: ${n.reason.slice(0, 300)}` : ''}`,
     };
-    const done: Latched = { step: { next: 'done', kind: 'duplicate', incidentId: r.openId }, trimming };
-    if (await deps.store.recordDuplicate(r.openId, entry)) return done;
+    const target = r.groupId ?? r.openId;
+    const done: Latched = { step: { next: 'done', kind: 'duplicate', incidentId: target }, trimming };
+    if (await deps.store.recordDuplicate(target, entry)) return done;
     // The episode's incident was never stored (its worker died and its redeliveries ran out): this alarm stores it.
     const stranded = r.openedAt && Date.parse(nowIso) - Date.parse(r.openedAt) >= deps.leaseMs;
     if (!stranded) return done;
     const note = 'stored by a later ALARM: the worker that opened the episode stopped before storing it';
-    return { step: { next: 'open', episode: { id: r.openId, openedAt: r.openedAt!, flips: r.flips, note }, kind: 'resent' }, trimming };
+    const episode: Episode = { id: r.openId, groupId: target, openedAt: r.openedAt!, flips: r.flips, note };
+    return { step: { next: 'open', episode, kind: 'resent' }, trimming };
   }
   const { latch, incident } = r;
-  if (incident) return { step: { next: 'resend', incident }, trimming };
+  // A member whose worker stopped between naming its group on the latch and joining it: this delivery joins.
+  const notInItsGroup = latch?.openId === id && incident?.members && !incident.members.some((m) => m.episodeId === id);
+  if (incident && !notInItsGroup) return { step: { next: 'resend', incident }, trimming };
   if (latch?.openId === id) {
     // This change opened the episode, but its incident was never stored (the first worker died or is a few ms
     // behind): store it. The store's conditional create decides who owns the pages, so nobody sends twice.
     const episode: Episode = {
       id,
+      groupId: latch.groupId ?? id,
+      solo: latch.solo === true,
       openedAt: latch.openedAt ?? nowIso,
       flips: (latch.flips ?? []).filter((t) => t < n.changedAt),
       note: 'stored by a redelivery: the first worker stopped before storing the incident',
@@ -109,13 +131,13 @@ export async function latchRecovery(n: Notification, deps: PipelineDeps): Promis
     const trimming = Promise.resolve();
     // The OK that closed this episode, again: finish its resolve (store it, resend what failed).
     if (latch?.closedId && latch.closedChange === n.changedAt)
-      return { step: { next: 'resolve', id: latch.closedId, openedAt: null, known: r.incident }, trimming };
+      return { step: { next: 'resolve', id: latch.closedId, groupId: latch.closedGroupId, openedAt: null, known: r.incident }, trimming };
     if (latch && latch.lastChange > n.changedAt) return { step: { next: 'done', kind: 'stale', incidentId: null }, trimming };
     return { step: r.incident ? { next: 'resend', incident: r.incident } : { next: 'done', kind: 'redelivery', incidentId: null }, trimming };
   }
   const trimming = trimFlips(n, r.flips, deps);
   if (r.kind === 'no-episode') return { step: { next: 'done', kind: 'no-episode', incidentId: null }, trimming };
-  return { step: { next: 'resolve', id: r.previous.openId!, openedAt: r.previous.openedAt ?? null }, trimming };
+  return { step: { next: 'resolve', id: r.previous.openId!, groupId: r.previous.groupId, openedAt: r.previous.openedAt ?? null }, trimming };
 }
 
 /**
@@ -128,7 +150,7 @@ export async function holdBack(
   severity: string,
   now: string,
   deps: Pick<PipelineDeps, 'policy' | 'silencedBy'>,
-): Promise<{ silencedBy: string | null; flapping: TimelineEntry | null }> {
+): Promise<{ silencedBy: string | null; flapping: TimelineEntry | null; stillFlapping: boolean }> {
   const flap = flapState(flips, n.changedAt, deps.policy);
   const window = deps.policy.flapping.windowMinutes;
   const stillFlapping = flap.wasFlapping ? `flapping: ${flap.changes} state changes in ${window} min` : null;
@@ -136,7 +158,7 @@ export async function holdBack(
   const detail = flap.wasFlapping
     ? `still flapping (${flap.changes} changes): recorded, not notified`
     : `started flapping (${flap.changes} changes in ${window} min): notified once, then summarised in the digest`;
-  return { silencedBy, flapping: flap.flapping ? { at: now, type: 'flapping', detail } : null };
+  return { silencedBy, flapping: flap.flapping ? { at: now, type: 'flapping', detail } : null, stillFlapping: flap.wasFlapping };
 }
 
 export type Held = Awaited<ReturnType<typeof holdBack>>;
@@ -173,7 +195,11 @@ export async function recordEpisode(
 
 /** What `recordResolve` came to: resolve notices to send, nothing to send, or an earlier resolve whose due notices to send. */
 export type ResolveRecorded =
-  { kind: 'resolved'; incident: Incident; owner: string; send: string[] } | { kind: 'stored-resolved' } | { kind: 'already-resolved'; incident: Incident };
+  | { kind: 'resolved'; incident: Incident; owner: string; send: string[] }
+  /** A member of a group recovered; the group is still open (its update notices to send). */
+  | { kind: 'recovered'; incident: Incident; owner: string; send: string[] }
+  | { kind: 'stored-resolved' }
+  | { kind: 'already-resolved'; incident: Incident };
 
 /**
  * record (OK): resolves the episode the OK closed, with resolve notices where the alarm was announced. When the
@@ -183,10 +209,11 @@ export type ResolveRecorded =
 export async function recordResolve(
   n: Notification,
   routed: Routed,
-  episode: { id: string; openedAt: string | null; known?: Incident | null },
+  episode: { id: string; groupId?: string; openedAt: string | null; known?: Incident | null },
   deps: PipelineDeps,
 ): Promise<ResolveRecorded> {
-  const { id, openedAt, known } = episode;
+  const { openedAt, known } = episode;
+  const id = episode.groupId ?? episode.id;
   const at = deps.now().toISOString();
   const claim: Claim = newClaim(deps);
   const input: ResolveInput = {
@@ -202,9 +229,24 @@ export async function recordResolve(
     actor: resolutionActor(n),
     recovery: { state: n.state, previousState: n.previousState, reason: n.reason ? n.reason.slice(0, 2000) : null, changedAt: n.changedAt },
   };
-  let r = await deps.store.resolveIncident(id, input, known ?? undefined);
+  const severity = routed.classification.severity;
+  const member = memberFor(n, severity, episode.id, at);
+  const plan = groupingFor(n, severity, deps.policy);
+  const options: GroupChangeOptions = {
+    claim,
+    policy: deps.policy,
+    plan: plan ?? { groupInterval: GROUPING_DEFAULTS.groupInterval, maxMembers: GROUPING_DEFAULTS.maxMembers },
+    threads: deps.notifiers.slack?.threads === true,
+    by: originOf(n),
+  };
+  const end = (cur: Incident) => (cur.members?.length ? endMember(cur, member, input, options) : resolveWithNotices(cur, input));
+  let r = await deps.store.updateIncident(id, end, known ?? undefined);
   if (r.kind === 'missing') {
     const unannounced = newIncident(routed, openedAt ?? at, deps.policy, { claim, id });
+    if (plan || id !== episode.id) {
+      unannounced.groupKey = plan?.key ?? 'unknown';
+      unannounced.members = [{ ...member, state: 'recovered', recoveredAt: at }];
+    }
     for (const [k, d] of Object.entries(unannounced.deliveries))
       unannounced.deliveries[k] = { ...d, status: 'skipped', error: 'the alarm recovered before its incident was stored; not announced' };
     unannounced.timeline.push({ at, type: 'note', detail: 'stored by its OK: the alarm recovered before the ALARM was recorded' });
@@ -213,13 +255,20 @@ export async function recordResolve(
       deps.metrics.count('IncidentsResolved', 1, { severity: resolved.severity });
       return { kind: 'stored-resolved' };
     }
-    r = await deps.store.resolveIncident(id, input);
+    r = await deps.store.updateIncident(id, end);
     if (r.kind === 'missing') throw new Error(`incident ${id} was neither created nor found`);
   }
   // Already resolved (by a person, or by an earlier copy of this OK): what that resolve left due is sent.
   if (r.kind === 'unchanged') return { kind: 'already-resolved', incident: r.incident };
+  if (r.incident.status !== 'resolved') return { kind: 'recovered', incident: r.incident, owner: claim.owner, send: r.send };
   deps.metrics.count('IncidentsResolved', 1, { severity: r.incident.severity });
   return { kind: 'resolved', incident: r.incident, owner: claim.owner, send: r.send };
+}
+
+/** A member's OK in its group: marked recovered; the group resolves with the last one. Null: recovered already. */
+function endMember(cur: Incident, member: GroupMember, input: ResolveInput, o: GroupChangeOptions) {
+  const r = recoverMember(cur, member, input, o);
+  return r.kind === 'recovered' ? { incident: r.incident, send: r.send } : null;
 }
 
 /** record (a redelivery): claims what the stored incident has due (failed and due again, or abandoned by a dead sender). */
@@ -230,9 +279,11 @@ export async function claimDue(incident: Incident, deps: PipelineDeps): Promise<
   return { incident: c.kind === 'missing' ? incident : c.incident, owner: claim.owner, send: [] };
 }
 
-/** fan-out: sends the notices `owner` holds, all channels in parallel, and records what each came to. */
-export function fanOut(deps: DeliveryDeps, incident: Incident, owner: string, keys: string[]): Promise<SendReport> {
-  return sendNotices(deps, incident, owner, keys);
+/** fan-out: sends the notices `owner` holds, all channels in parallel, and records what each came to (or, with `background`, answers with them pending). */
+export function fanOut(deps: PipelineDeps, incident: Incident, owner: string, keys: string[]): Promise<SendReport> {
+  const sending = sendNotices(deps, incident, owner, keys);
+  if (!deps.background || keys.length === 0 || !deps.background(sending)) return sending;
+  return Promise.resolve({ deliveries: Object.fromEntries(keys.map((k) => [k, incident.deliveries[k]])), retryableFailure: false });
 }
 
 /** Trims the flapping history once it is long (a second write, after the decision, not before fan-out). */

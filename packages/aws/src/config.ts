@@ -11,6 +11,11 @@ export interface RouterConfig {
   policyFile: string | null;
   slackWebhookUrl: string | null;
   slackSigningSecret: string | null;
+  /** Slack Web API: bot token and channel (both set: threads and in-place updates instead of the webhook). */
+  slackBotToken: string | null;
+  slackChannel: string | null;
+  /** Slack Web API base URL (a loopback peer in tests; default https://slack.com/api/). */
+  slackApiUrl: string | null;
   pagerdutyRoutingKey: string | null;
   pagerdutyEventsUrl: string | null;
   smtpUrl: string | null;
@@ -46,6 +51,9 @@ export function readConfig(env: Env = process.env): RouterConfig {
     policyFile: e.ROUTER_POLICY_FILE ?? null,
     slackWebhookUrl: e.SLACK_WEBHOOK_URL ?? null,
     slackSigningSecret: e.SLACK_SIGNING_SECRET ?? null,
+    slackBotToken: e.SLACK_BOT_TOKEN ?? null,
+    slackChannel: e.SLACK_CHANNEL ?? null,
+    slackApiUrl: e.SLACK_API_URL ?? null,
     pagerdutyRoutingKey: e.PAGERDUTY_ROUTING_KEY ?? null,
     pagerdutyEventsUrl: e.PAGERDUTY_EVENTS_URL ?? null,
     smtpUrl: e.SMTP_URL ?? null,

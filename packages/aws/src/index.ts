@@ -25,3 +25,4 @@ export * from './env';
 export * from './review/review';
 export * from './review/hygiene';
 export * from './review/updates';
+export * from './split';

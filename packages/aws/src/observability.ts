@@ -32,10 +32,10 @@ export const powertoolsMetrics = new Metrics({
  */
 export class RouterMetrics implements PipelineMetrics {
   readonly totals = new Map<string, number>();
-  /** Dimensioned metrics need a Metrics object each (singleMetric): skipped when metrics are off (local mode). */
-  private readonly dimensioned: boolean;
+  /** EMF is off (local mode): only the totals are kept, nothing is stored in Powertools to be dropped at each flush. */
+  private readonly emfOn: boolean;
   constructor(private readonly emf: Metrics | null) {
-    this.dimensioned = !readEnv(process.env, ['POWERTOOLS_METRICS_DISABLED']).POWERTOOLS_METRICS_DISABLED;
+    this.emfOn = !readEnv(process.env, ['POWERTOOLS_METRICS_DISABLED']).POWERTOOLS_METRICS_DISABLED;
   }
 
   count(name: string, value = 1, dimensions?: Record<string, string>): void {
@@ -45,9 +45,9 @@ export class RouterMetrics implements PipelineMetrics {
           .join(',')}}`
       : name;
     this.totals.set(key, (this.totals.get(key) ?? 0) + value);
-    if (!this.emf) return;
+    if (!this.emf || !this.emfOn) return;
     this.emf.addMetric(name, MetricUnit.Count, value);
-    if (dimensions && this.dimensioned) {
+    if (dimensions) {
       const single = this.emf.singleMetric();
       for (const [k, v] of Object.entries(dimensions)) single.addDimension(k, v);
       single.addMetric(name, MetricUnit.Count, value);

@@ -1,12 +1,13 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { incidentDueAt, type Incident } from '@alert-router/core';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { incidentDueAt, type GroupRecord, type Incident } from '@alert-router/core';
 import {
   DEAD_LETTER_CHUNK,
   RevisionedIncidentStore,
   type DayQuery,
   type DeadLetter,
+  type GroupLookupRead,
   type Latch,
   type ProblemFields,
   type ProblemResult,
@@ -25,6 +26,8 @@ function latchPartition(incidentKey: string): string {
   return `KEY#sha256:${createHash('sha256').update(incidentKey).digest('hex')}`;
 }
 const LATCH = (incidentKey: string) => ({ [TABLE.partitionKey]: latchPartition(incidentKey), [TABLE.sortKey]: 'LATCH' });
+/** Group keys are at most 512 bytes (grouping.ts hashes longer ones). */
+const GROUP = (groupKey: string) => ({ [TABLE.partitionKey]: `GROUP#${groupKey}`, [TABLE.sortKey]: 'GROUP' });
 
 function isConditionFailure(err: unknown): boolean {
   return err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException';
@@ -86,7 +89,7 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
           Key: LATCH(incidentKey),
           ConditionExpression: 'attribute_not_exists(lastChange) OR lastChange < :t',
           UpdateExpression:
-            'SET lastChange = :t, incidentKey = :k, alarmName = :name, lastMessageId = :mid, openId = if_not_exists(openId, :id), openedAt = if_not_exists(openedAt, :now), severity = if_not_exists(severity, :sev), channels = if_not_exists(channels, :ch), flips = list_append(if_not_exists(flips, :none), :flip)',
+            'SET lastChange = :t, incidentKey = :k, alarmName = :name, lastMessageId = :mid, openId = if_not_exists(openId, :id), groupId = if_not_exists(groupId, :gid), solo = if_not_exists(solo, :solo), openedAt = if_not_exists(openedAt, :now), severity = if_not_exists(severity, :sev), channels = if_not_exists(channels, :ch), flips = list_append(if_not_exists(flips, :none), :flip)',
           ExpressionAttributeValues: {
             ':t': changedAt,
             ':flip': [changedAt],
@@ -95,6 +98,8 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
             ':name': fields.alarmName,
             ':mid': fields.messageId ?? '',
             ':id': id,
+            ':gid': fields.groupId ?? id,
+            ':solo': fields.solo === true,
             ':now': fields.now,
             ':sev': fields.severity,
             ':ch': fields.channels,
@@ -104,7 +109,10 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
       );
       const old = r.Attributes as Latch | undefined;
       const flips = old?.flips ?? [];
-      return old?.openId ? { kind: 'duplicate', openId: old.openId, openedAt: old.openedAt ?? null, flips } : { kind: 'opened', flips };
+      if (!old?.openId) return { kind: 'opened', flips };
+      // A latch written before groups existed has no groupId: the write above gave it this delivery's; put back its own.
+      if (!old.groupId && (fields.groupId ?? id) !== old.openId) await this.setLatchGroup(incidentKey, old.openId, fields.groupId ?? id, old.openId);
+      return { kind: 'duplicate', openId: old.openId, groupId: old.groupId ?? old.openId, openedAt: old.openedAt ?? null, flips };
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
       return { kind: 'conflict', ...(await this.conflictState(incidentKey, id)) };
@@ -117,6 +125,15 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
    * (the condition tells the two apart; dynalite has no ReturnValuesOnConditionCheckFailure).
    */
   async recordRecovery(incidentKey: string, changedAt: string, fields: { alarmName: string; messageId: string | null }): Promise<RecoveryResult> {
+    // The two conditional writes below are two requests: an ALARM landing between them fails both, and the latch,
+    // read back, still holds an older change. Then it is tried again (the ALARM is in place now).
+    for (let attempt = 0; ; attempt++) {
+      const r = await this.recoveryAttempt(incidentKey, changedAt, fields);
+      if (r.kind !== 'conflict' || !r.latch || r.latch.lastChange >= changedAt || attempt === 4) return r;
+    }
+  }
+
+  private async recoveryAttempt(incidentKey: string, changedAt: string, fields: { alarmName: string; messageId: string | null }): Promise<RecoveryResult> {
     const newer = '(attribute_not_exists(lastChange) OR lastChange < :t)';
     const values = { ':t': changedAt, ':k': incidentKey, ':name': fields.alarmName, ':mid': fields.messageId ?? '', ':flip': [changedAt], ':none': [] };
     const common = 'lastChange = :t, incidentKey = :k, alarmName = :name, lastMessageId = :mid, flips = list_append(if_not_exists(flips, :none), :flip)';
@@ -125,7 +142,7 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
         TableName: this.tableName,
         Key: LATCH(incidentKey),
         ConditionExpression: `${newer} AND attribute_exists(openId)`,
-        UpdateExpression: `SET ${common}, closedId = openId, closedChange = :t REMOVE openId, openedAt, severity, channels`,
+        UpdateExpression: `SET ${common}, closedId = openId, closedGroupId = if_not_exists(groupId, openId), closedChange = :t REMOVE openId, groupId, solo, openedAt, severity, channels`,
         ExpressionAttributeValues: values,
         ReturnValues: 'ALL_OLD',
       }),
@@ -146,14 +163,15 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
     );
     if (quiet) return { kind: 'no-episode', flips: (quiet.Attributes as Latch | undefined)?.flips ?? [] };
     const latch = await this.getLatch(incidentKey);
-    const id = latch?.closedChange === changedAt ? latch.closedId : latch?.openId;
+    const id = latch?.closedChange === changedAt ? (latch.closedGroupId ?? latch.closedId) : (latch?.groupId ?? latch?.openId);
     return { kind: 'conflict', latch, incident: id ? await this.getIncident(id) : null };
   }
 
   private async conflictState(incidentKey: string, id: string): Promise<{ latch: Latch | null; incident: Incident | null }> {
     const [latch, incident] = await Promise.all([this.getLatch(incidentKey), this.getIncident(id)]);
-    if (incident || !latch?.openId || latch.openId === id) return { latch, incident };
-    return { latch, incident: await this.getIncident(latch.openId) };
+    const target = latch?.groupId ?? latch?.openId;
+    if (incident || !target || target === id) return { latch, incident };
+    return { latch, incident: await this.getIncident(target) };
   }
 
   async getLatch(incidentKey: string): Promise<Latch | null> {
@@ -182,11 +200,65 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
           TableName: this.tableName,
           Key: LATCH(incidentKey),
           ConditionExpression: 'openId = :id',
-          UpdateExpression: 'REMOVE openId, openedAt, severity, channels',
+          UpdateExpression: 'REMOVE openId, groupId, solo, openedAt, severity, channels',
           ExpressionAttributeValues: { ':id': id },
         }),
       )) !== null
     );
+  }
+
+  async setLatchGroup(incidentKey: string, openId: string, from: string, to: string): Promise<boolean> {
+    const r = await this.sendIf(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: LATCH(incidentKey),
+        ConditionExpression: 'openId = :id AND (groupId = :from OR (attribute_not_exists(groupId) AND openId = :from))',
+        UpdateExpression: 'SET groupId = :g',
+        ExpressionAttributeValues: { ':id': openId, ':from': from, ':g': to },
+      }),
+    );
+    return r !== null;
+  }
+
+  /** One BatchGetItem: the group record, the alarm's latch and its children's (unprocessed keys asked again). */
+  async lookupGroup(groupKey: string, incidentKey: string, childKeys: string[]): Promise<GroupLookupRead> {
+    const own = LATCH(incidentKey);
+    const keys = [GROUP(groupKey), own, ...[...new Set(childKeys)].slice(0, 20).map(LATCH)];
+    const found: Record<string, unknown>[] = [];
+    let pending: Record<string, unknown>[] = keys;
+    for (let round = 0; pending.length > 0; round++) {
+      if (round === 10) throw new Error('group lookup: keys left unprocessed after 10 rounds');
+      const r = await this.db.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }));
+      found.push(...(r.Responses?.[this.tableName] ?? []));
+      pending = (r.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+    }
+    const pk = (item: Record<string, unknown>) => item[TABLE.partitionKey];
+    const groupItem = found.find((i) => pk(i) === `GROUP#${groupKey}`);
+    const latch = (found.find((i) => pk(i) === own[TABLE.partitionKey]) as Latch | undefined) ?? null;
+    const childPks = new Set(keys.slice(2).map(pk));
+    const children = found.filter((i) => childPks.has(pk(i)) && pk(i) !== own[TABLE.partitionKey]) as unknown as Latch[];
+    const record = groupItem
+      ? {
+          groupKey,
+          groupId: groupItem.groupId as string,
+          openedAt: groupItem.openedAt as string,
+          windowEnd: groupItem.windowEnd as string,
+          version: groupItem.version as number,
+        }
+      : null;
+    return { record, latch, children };
+  }
+
+  async putGroupRecord(next: GroupRecord, expectedVersion: number): Promise<boolean> {
+    const r = await this.sendIf(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: { ...GROUP(next.groupKey), ...next, [TABLE.ttlAttribute]: this.expiry(next.windowEnd) },
+        ConditionExpression: expectedVersion === 0 ? `attribute_not_exists(${TABLE.partitionKey})` : 'version = :v',
+        ...(expectedVersion === 0 ? {} : { ExpressionAttributeValues: { ':v': expectedVersion } }),
+      }),
+    );
+    return r !== null;
   }
 
   async createIncident(incident: Incident): Promise<boolean> {

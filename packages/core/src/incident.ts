@@ -21,6 +21,8 @@ export type TimelineType =
   | 'silenced'
   | 'flapping'
   | 'note'
+  /** A group's member joined, fired again or recovered. */
+  | 'member'
   /** A stakeholder update a person posted (Slack `/incident update`, the dashboard). */
   | 'update';
 

@@ -26,3 +26,4 @@ export * from './sources/index';
 export * from './review';
 export * from './hygiene';
 export * from './stakeholder';
+export * from './grouping';

@@ -58,6 +58,7 @@ export function isFinished(d: DeliveryRecord): boolean {
 export function noticeDueAt(d: DeliveryRecord): string | null {
   if (d.status === 'pending') return d.leaseUntil ?? d.at;
   if (d.status === 'failed' && d.retryable !== false) return d.retryAt ?? d.at;
+  if (d.status === 'scheduled') return d.retryAt ?? d.at;
   return null;
 }
 
@@ -333,7 +334,10 @@ export function resolveWithNotices(incident: Incident, r: ResolveInput): ClaimRe
     } else if (!isFinished(d)) deliveries[key] = skip(d, r.at, 'incident resolved before it was delivered');
   }
   for (const [key, d] of Object.entries(deliveries)) {
-    if (d.status !== 'pending' && !isFinished(d) && noticeTarget(key, d).event === 'acknowledge')
+    if (isFinished(d)) continue;
+    const event = noticeTarget(key, d).event;
+    // An update not yet sent (scheduled, or waiting for its first message) has nothing left to say: the resolve says it.
+    if ((event === 'acknowledge' && d.status !== 'pending') || (event === 'update' && (d.status !== 'pending' || d.after)))
       deliveries[key] = skip(d, r.at, 'incident resolved before it was delivered');
   }
   for (const [channel, s] of byChannel) {

@@ -37,5 +37,7 @@ export interface SendResult {
  */
 export interface Notifier {
   readonly channel: SendChannel;
+  /** Later notices of an incident go in its first message's thread, which is updated in place (Slack's Web API). */
+  readonly threads?: boolean;
   send(notice: Notice, signal: AbortSignal): Promise<SendResult>;
 }

@@ -21,6 +21,7 @@ import {
   strictObject,
   superRefine,
   transform,
+  union,
   url,
   gte,
   lte,
@@ -32,6 +33,7 @@ import { minutesOfDay, WEEKDAY_KEYS, type WeekdayKey } from './business-calendar
 import { PolicyError } from './errors';
 import { GLOB_PROBLEMS, globProblem } from './glob';
 import { formatPath } from './parse';
+import { GROUPING_DEFAULTS } from './grouping-defaults';
 import { CHANNELS, SEND_CHANNELS } from './channels';
 import { SEVERITIES, type Severity } from './types';
 
@@ -145,6 +147,59 @@ const silence = strictObject({
 
 const runbook = strictObject({ title: string(), anchor: optStr, steps: array(string()).check(minLength(1)) });
 
+/** What a group key may be built from (grouping.ts): a notification field, `dimension:<Name>` or `field:<name>`. */
+export const GROUP_BY_FIELDS = ['account', 'region', 'topic', 'namespace', 'metric', 'source', 'alarmName', 'severity'] as const;
+const groupByField = string().check(
+  refine((v: string) => (GROUP_BY_FIELDS as readonly string[]).includes(v) || /^(dimension|field):[^\s]{1,255}$/.test(v), {
+    message: `expected one of ${GROUP_BY_FIELDS.join(', ')}, dimension:<Name> or field:<name>`,
+  }),
+);
+
+/** `10m`, `4h`, `30s` → minutes, at most a day (a group window, a wait). */
+const shortDuration = pipe(
+  duration,
+  transform((v: number, ctx): number => {
+    if (v > 24 * 60) {
+      ctx.issues.push({ code: 'custom', input: v, message: 'expected at most 24h' });
+      return NEVER;
+    }
+    return v;
+  }),
+);
+
+const groupingSettings = {
+  /** Alarms whose key fields agree belong together. */
+  by: optional(array(groupByField).check(minLength(1))),
+  /** A new member joins while the newest member is younger than this... */
+  window: optional(shortDuration),
+  /** ...and the group younger than this. */
+  maxAge: optional(shortDuration),
+  /** P1–P3: the first notice waits this long so that it names the alarms that fire together (P0 pages at once). */
+  groupWait: optional(shortDuration),
+  /** Later members: an email batch (and a Slack webhook follow-up) at most this often. */
+  groupInterval: optional(shortDuration),
+};
+
+const groupingRule = strictObject({
+  name: optStr,
+  alarmName: optional(alarmGlob),
+  namespace: optStr,
+  source: optStr,
+  /** `off`: alarms this rule matches are never grouped. */
+  grouping: optional(literal('off')),
+  ...groupingSettings,
+}).check(refine((r) => Boolean(r.alarmName || r.namespace || r.source), 'a grouping rule needs at least one of alarmName, namespace, source'));
+
+const groupingOn = strictObject({
+  by: _default(array(groupByField).check(minLength(1)), GROUPING_DEFAULTS.by),
+  window: _default(shortDuration, GROUPING_DEFAULTS.window),
+  maxAge: _default(shortDuration, GROUPING_DEFAULTS.maxAge),
+  groupWait: _default(shortDuration, GROUPING_DEFAULTS.groupWait),
+  groupInterval: _default(shortDuration, GROUPING_DEFAULTS.groupInterval),
+  maxMembers: _default(int().check(gte(2), lte(500)), GROUPING_DEFAULTS.maxMembers),
+  rules: _default(array(groupingRule), []),
+});
+
 export const policySchema = strictObject({
   version: literal(1),
   timezone: _default(string(), 'UTC'),
@@ -161,6 +216,8 @@ export const policySchema = strictObject({
   flapping: _default(strictObject({ transitions: int().check(gte(2)), windowMinutes: number().check(positive()) }), { transitions: 4, windowMinutes: 30 }),
   silences: _default(array(silence), []),
   runbooks: _default(record(string(), runbook), {}),
+  /** Alarms that fire together are one incident (grouping.ts); `off`: every alarm is its own incident. */
+  grouping: _default(union([literal('off'), groupingOn]), GROUPING_DEFAULTS),
 }).check(
   superRefine((p, ctx) => {
     try {
@@ -174,6 +231,9 @@ export const policySchema = strictObject({
         ctx.addIssue({ code: 'custom', path: ['rules', i, 'runbook'], message: `no runbook named "${r.runbook}" under runbooks` });
       }
     });
+    if (p.grouping !== 'off' && p.grouping.window > p.grouping.maxAge) {
+      ctx.addIssue({ code: 'custom', path: ['grouping', 'window'], message: `expected at most maxAge (${p.grouping.maxAge} min)` });
+    }
     for (const s of SEVERITIES) {
       p.severities[s].escalation.forEach((step, i) => {
         if (!p.contacts[step.tier]) {
@@ -205,13 +265,27 @@ function businessHoursIssues(bh: output<typeof businessHours>): { path: (string 
 export type Policy = output<typeof policySchema>;
 export type EscalationStep = Policy['severities'][Severity]['escalation'][number];
 
+type Issue = NonNullable<ReturnType<typeof policySchema.safeParse>['error']>['issues'][number];
+
+/** `grouping: off | {...}`: a union's issue is the issues of the branch that got furthest (the object's keys). */
+function unionBranch(i: Issue): Issue[] {
+  if (i.code !== 'invalid_union' || !('errors' in i) || !Array.isArray(i.errors) || i.errors.length === 0) return [i];
+  const depth = (issues: Issue[]) => Math.max(0, ...issues.map((x) => x.path.length));
+  const best = (i.errors as Issue[][]).reduce((a, b) => (depth(b) > depth(a) ? b : a));
+  if (depth(best) === 0) return [i];
+  return best.map((x) => ({ ...x, path: [...i.path, ...x.path] }) as Issue).flatMap(unionBranch);
+}
+
 /** Validates a parsed policy; the error names the exact key and why. */
 export function validatePolicy(value: unknown, source = 'policy'): Policy {
   const r = policySchema.safeParse(value);
   if (r.success) return r.data;
-  const lines = r.error.issues.slice(0, 5).flatMap((i) => {
-    if (i.code === 'unrecognized_keys') return i.keys.map((k) => `${formatPath('', [...i.path, k])}: unknown key`);
-    return [`${formatPath('', i.path) || '(top level)'}: ${i.message}`];
-  });
+  const lines = r.error.issues
+    .flatMap(unionBranch)
+    .slice(0, 5)
+    .flatMap((i) => {
+      if (i.code === 'unrecognized_keys') return i.keys.map((k) => `${formatPath('', [...i.path, k])}: unknown key`);
+      return [`${formatPath('', i.path) || '(top level)'}: ${i.message}`];
+    });
   throw new PolicyError(`${source}: ${lines.join('; ')}`, { context: { issues: r.error.issues } });
 }

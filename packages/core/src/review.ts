@@ -124,6 +124,8 @@ function eventText(e: TimelineEntry, resent: boolean): string {
       return `Flapping${detail ? `: ${detail}` : ''}`;
     case 'update':
       return `Stakeholder update${detail ? `: ${detail}` : ''}`;
+    case 'member':
+      return `Group${detail ? `: ${detail}` : ''}`;
     case 'note':
       return `Note${detail ? `: ${detail}` : ''}`;
     default:
@@ -219,7 +221,9 @@ export function buildReview(incident: Incident, policy: Policy, opts: ReviewOpti
       arn: a.alarmArn,
     },
     runbook: rb ? { title: rb.title, url: runbookUrl(incident, policy), steps: rb.steps } : null,
-    members: members.map((m) => ({ id: m.id, alarmName: m.alarmName, severity: m.severity, openedAt: m.openedAt, resolvedAt: m.resolvedAt })),
+    members: incident.members?.length
+      ? incident.members.map((m) => ({ id: m.episodeId, alarmName: m.alarmName, severity: m.severity, openedAt: m.firedAt, resolvedAt: m.recoveredAt }))
+      : members.map((m) => ({ id: m.id, alarmName: m.alarmName, severity: m.severity, openedAt: m.openedAt, resolvedAt: m.resolvedAt })),
     timeline,
     actors,
     updates: entries

@@ -1,4 +1,5 @@
-import { buildRuntime, liveChannels, loadPolicy, readConfig, readEnv, setRuntime } from '@alert-router/aws';
+import { buildRuntime, liveChannels, loadPolicy, readConfig, readEnv, setRuntime, type Runtime } from '@alert-router/aws';
+import { BACKGROUND_LIMIT, BackgroundSends } from './background';
 import { demoDeliveries } from './demo';
 import { ensureTable, startDynalite, type LocalDynamo } from './dynalite';
 import { LOCAL_HANDLERS } from './handlers';
@@ -18,6 +19,11 @@ export interface RouterOptions {
   verbose?: boolean;
   /** Run the escalation/digest schedules (default true). */
   schedules?: boolean;
+  /**
+   * Fan-outs that may run after their answer at once (default BACKGROUND_LIMIT); past it, and with 0 always, an
+   * answer waits for its own sends, as the Lambda does (a failed send is then a 502).
+   */
+  backgroundLimit?: number;
   log?: (line: string) => void;
 }
 
@@ -30,6 +36,9 @@ export interface RunningRouter {
   /** Only with `store: 'dynalite'`. */
   dynamo: LocalDynamo | null;
   scheduler: LocalScheduler | null;
+  /** The alarm path's sends still in flight after their answer. */
+  background: BackgroundSends;
+  /** Stops taking requests, finishes the sends in flight, then closes the store. */
   close(): Promise<void>;
 }
 
@@ -53,14 +62,19 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   } else {
     sqlite = opts.dataDir ? SqliteIncidentStore.inDirectory(opts.dataDir) : new SqliteIncidentStore();
   }
-  const policy = sqlite ? await loadPolicy(readConfig()) : null;
+  const policy = await loadPolicy(readConfig());
 
   const server = await startLocalServer({ handlers: LOCAL_HANDLERS, host: opts.host, port: opts.port ?? 3000, log });
   process.env.DASHBOARD_URL ||= server.url;
   const config = readConfig();
-  // Installed before the first request can be read (no await since listening): every handler runs on SQLite.
-  if (sqlite && policy)
-    setRuntime(buildRuntime(config, { policy, store: sqlite, silences: new SqliteSilenceStore(sqlite.db), replayClaims: sqliteReplayClaims(sqlite.db) }));
+  // Installed before the first request can be read (no await since listening): every handler runs on this runtime.
+  const limit = opts.backgroundLimit ?? BACKGROUND_LIMIT;
+  const background = new BackgroundSends(limit, (err) =>
+    rt.logger.error('background fan-out failed; its notices stay recorded and the sweep resends them', { error: rt.redact(String(err)) }),
+  );
+  const stores = sqlite ? { store: sqlite, silences: new SqliteSilenceStore(sqlite.db), replayClaims: sqliteReplayClaims(sqlite.db) } : {};
+  const rt: Runtime = { ...buildRuntime(config, { policy, ...stores }), background: limit > 0 ? background.take : undefined };
+  setRuntime(rt);
   const scheduler = opts.schedules === false ? null : startScheduler(LOCAL_HANDLERS, log);
 
   const live = liveChannels(config);
@@ -96,13 +110,14 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
     server,
     dynamo,
     scheduler,
+    background,
     close: async () => {
       scheduler?.stop();
       await server.close();
-      if (sqlite) {
-        setRuntime(undefined);
-        sqlite.close();
-      }
+      if (background.size > 0) log(`stopping: finishing ${background.size} send${background.size === 1 ? '' : 's'} in flight`);
+      await background.drain();
+      setRuntime(undefined);
+      sqlite?.close();
       await dynamo?.close();
     },
   };

@@ -18,13 +18,14 @@ function digestPattern({ hour, minute }: { hour: number; minute: number }): stri
 type ScheduledName = 'escalate' | 'digest' | 'hygiene';
 
 /**
- * The schedules the stacks deploy (escalation every minute, the daily digest, the weekly alert hygiene on
+ * The schedules the stacks deploy (escalation every minute — every 10 s here, so that a group_wait of 30 s is kept
+ * closely — the daily digest, the weekly alert hygiene on
  * Mondays and its monthly variant on the 1st, both at the digest's time), run locally with croner.
  */
 export function localSchedules(): { name: ScheduledName; pattern: string; detail?: Record<string, unknown> }[] {
   const daily = digestPattern(readEnv(process.env, ['DIGEST_TIME']).DIGEST_TIME);
   return [
-    { name: 'escalate', pattern: '0 * * * * *' },
+    { name: 'escalate', pattern: '*/10 * * * * *' },
     { name: 'digest', pattern: daily },
     { name: 'hygiene', pattern: daily.replace(/\* \* \*$/, '* * 1') },
     { name: 'hygiene', pattern: daily.replace(/\* \* \*$/, '1 * *'), detail: { days: 30 } },

@@ -68,7 +68,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
-  res.writeHead(status, { 'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8', ...headers });
+  // With its length known the answer goes out in one write, not as chunked frames.
+  res.writeHead(status, {
+    'content-type': typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
+    'content-length': String(Buffer.byteLength(text)),
+    ...headers,
+  });
   res.end(text);
 }
 
@@ -83,6 +88,9 @@ async function handleSweep(req: IncomingMessage, h: ServerHandlers): Promise<unk
   if (!h.escalate) throw new HttpError(404, 'no escalation handler');
   return (await h.escalate(scheduledEvent('local-sweep'), lambdaContext('escalate', 60_000))) ?? {};
 }
+
+/** How long a stop waits for the requests in hand to be answered. */
+const CLOSE_GRACE_MS = 15_000;
 
 const SNS_TYPES = new Set(['Notification', 'SubscriptionConfirmation', 'UnsubscribeConfirmation']);
 
@@ -152,7 +160,11 @@ export async function startLocalServer(opts: LocalServerOptions): Promise<LocalS
       send(res, e.name === 'RetryableDeliveryFailure' ? 502 : 500, { error: `${e.name}: ${e.message}` });
     }
   };
-  const server = createServer((req, res) => void serve(req, res));
+  const inFlight = new Set<Promise<void>>();
+  const server = createServer((req, res) => {
+    const handling = serve(req, res).finally(() => inFlight.delete(handling));
+    inFlight.add(handling);
+  });
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -162,11 +174,17 @@ export async function startLocalServer(opts: LocalServerOptions): Promise<LocalS
   return {
     server,
     url: `http://${address}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    // New connections are refused at once; requests being handled get their answer first (for a grace period:
+    // every handler has a deadline of its own, this only bounds a stop behind a handler that forgot one).
+    close: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      let grace: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...inFlight]), new Promise((resolve) => (grace = setTimeout(resolve, CLOSE_GRACE_MS)))]);
+      clearTimeout(grace);
+      server.closeAllConnections();
+      await closed;
+    },
   };
 }
 

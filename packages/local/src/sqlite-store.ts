@@ -13,12 +13,13 @@
  */
 import { join } from 'node:path';
 import Database from 'libsql';
-import { incidentDueAt, storedIncidentKey, type Incident } from '@alert-router/core';
+import { incidentDueAt, storedIncidentKey, type GroupRecord, type Incident } from '@alert-router/core';
 import {
   advancedLatch,
   RevisionedIncidentStore,
   type DayQuery,
   type DeadLetter,
+  type GroupLookupRead,
   type Latch,
   type ProblemFields,
   type ProblemResult,
@@ -31,6 +32,7 @@ export const SQLITE_FILE = 'alert-router.sqlite';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS latches (slot TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS group_records (group_key TEXT PRIMARY KEY, version INTEGER NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS incidents (
   id TEXT PRIMARY KEY,
   rev INTEGER NOT NULL,
@@ -63,7 +65,7 @@ function indexColumns(i: Incident): { day: string; dayKey: string; openKey: stri
 }
 
 function withoutEpisode(l: Latch): Latch {
-  const { openId: _id, openedAt: _at, severity: _sev, channels: _ch, ...rest } = l;
+  const { openId: _id, groupId: _g, solo: _s, openedAt: _at, severity: _sev, channels: _ch, ...rest } = l;
   return rest;
 }
 
@@ -91,6 +93,9 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     this.q = {
       getLatch: s('SELECT body FROM latches WHERE slot = ?'),
       putLatch: s('INSERT INTO latches (slot, body) VALUES (?, ?) ON CONFLICT (slot) DO UPDATE SET body = excluded.body'),
+      getGroup: s('SELECT body FROM group_records WHERE group_key = ?'),
+      insertGroup: s('INSERT INTO group_records (group_key, version, body) VALUES (?, ?, ?) ON CONFLICT (group_key) DO NOTHING'),
+      updateGroup: s('UPDATE group_records SET version = ?, body = ? WHERE group_key = ? AND version = ?'),
       getIncident: s('SELECT body FROM incidents WHERE id = ?'),
       insertIncident: s(`INSERT INTO incidents (${cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
       replaceIncident: s('UPDATE incidents SET rev = ?, body = ?, day = ?, day_key = ?, open_key = ?, due_key = ?, held = ? WHERE id = ? AND rev = ?'),
@@ -101,6 +106,9 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
       due: s('SELECT body FROM incidents WHERE due_key IS NOT NULL AND due_key <= ? ORDER BY due_key ASC LIMIT ?'),
       putDeadLetter: s('INSERT INTO dead_letters (day, at, reason, source, raw) VALUES (?, ?, ?, ?, ?)'),
       deadLetters: s('SELECT at, reason, source, raw FROM dead_letters WHERE day = ? ORDER BY at, seq'),
+      begin: s('BEGIN IMMEDIATE'),
+      commit: s('COMMIT'),
+      rollback: s('ROLLBACK'),
     };
   }
 
@@ -122,9 +130,20 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     this.q.putLatch.run(slot, JSON.stringify(l));
   }
 
-  /** Runs `fn` in one write transaction (BEGIN IMMEDIATE: no other writer between its read and its write). */
+  /**
+   * Runs `fn` in one write transaction (BEGIN IMMEDIATE: no other writer between its read and its write), through
+   * prepared statements: `db.transaction(fn)` builds four wrappers and compiles BEGIN and COMMIT on every call.
+   */
   private atomically<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    this.q.begin.run();
+    try {
+      const result = fn();
+      this.q.commit.run();
+      return result;
+    } catch (err) {
+      if (this.db.inTransaction) this.q.rollback.run();
+      throw err;
+    }
   }
 
   async recordProblem(incidentKey: string, changedAt: string, id: string, f: ProblemFields): Promise<ProblemResult> {
@@ -135,6 +154,8 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
       this.writeLatch(slot, {
         ...advancedLatch(old, incidentKey, changedAt, f),
         openId: old?.openId ?? id,
+        groupId: old?.openId ? (old.groupId ?? old.openId) : (f.groupId ?? id),
+        ...((old?.openId ? old.solo : f.solo) ? { solo: true } : {}),
         openedAt: old?.openedAt ?? f.now,
         severity: old?.severity ?? f.severity,
         channels: old?.channels ?? f.channels,
@@ -144,11 +165,14 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     const { old } = written;
     if (!written.wrote) {
       const latch = old!;
-      const incident = (await this.getIncident(id)) ?? (latch.openId && latch.openId !== id ? await this.getIncident(latch.openId) : null);
+      const target = latch.groupId ?? latch.openId;
+      const incident = (await this.getIncident(id)) ?? (target && target !== id ? await this.getIncident(target) : null);
       return { kind: 'conflict', latch, incident };
     }
     const flips = old?.flips ?? [];
-    return old?.openId ? { kind: 'duplicate', openId: old.openId, openedAt: old.openedAt ?? null, flips } : { kind: 'opened', flips };
+    return old?.openId
+      ? { kind: 'duplicate', openId: old.openId, groupId: old.groupId ?? old.openId, openedAt: old.openedAt ?? null, flips }
+      : { kind: 'opened', flips };
   }
 
   async recordRecovery(incidentKey: string, changedAt: string, f: { alarmName: string; messageId: string | null }): Promise<RecoveryResult> {
@@ -157,13 +181,16 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
       const old = this.latch(slot);
       if (old && !(old.lastChange < changedAt)) return { old, wrote: false };
       const next = advancedLatch(old, incidentKey, changedAt, f);
-      this.writeLatch(slot, old?.openId ? { ...withoutEpisode(next), closedId: old.openId, closedChange: changedAt } : next);
+      this.writeLatch(
+        slot,
+        old?.openId ? { ...withoutEpisode(next), closedId: old.openId, closedChange: changedAt, closedGroupId: old.groupId ?? old.openId } : next,
+      );
       return { old, wrote: true };
     });
     const { old } = written;
     if (!written.wrote) {
       const latch = old!;
-      const id = latch.closedChange === changedAt ? latch.closedId : latch.openId;
+      const id = latch.closedChange === changedAt ? (latch.closedGroupId ?? latch.closedId) : (latch.groupId ?? latch.openId);
       return { kind: 'conflict', latch, incident: id ? await this.getIncident(id) : null };
     }
     return old?.openId ? { kind: 'resolved', previous: old, flips: old.flips ?? [] } : { kind: 'no-episode', flips: old?.flips ?? [] };
@@ -189,6 +216,28 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
       this.writeLatch(slot, withoutEpisode(l));
       return true;
     });
+  }
+
+  async setLatchGroup(incidentKey: string, openId: string, from: string, to: string): Promise<boolean> {
+    const slot = storedIncidentKey(incidentKey);
+    return this.atomically(() => {
+      const l = this.latch(slot);
+      if (!l || l.openId !== openId || (l.groupId ?? l.openId) !== from) return false;
+      this.writeLatch(slot, { ...l, groupId: to });
+      return true;
+    });
+  }
+
+  async lookupGroup(groupKey: string, incidentKey: string, childKeys: string[]): Promise<GroupLookupRead> {
+    const row = this.q.getGroup.get(groupKey) as Row | undefined;
+    const children = [...new Set(childKeys)].slice(0, 20).flatMap((k) => this.latch(storedIncidentKey(k)) ?? []);
+    return { record: row ? (JSON.parse(row.body) as GroupRecord) : null, latch: this.latch(storedIncidentKey(incidentKey)) ?? null, children };
+  }
+
+  async putGroupRecord(next: GroupRecord, expectedVersion: number): Promise<boolean> {
+    const body = JSON.stringify(next);
+    if (expectedVersion === 0) return this.q.insertGroup.run(next.groupKey, next.version, body).changes === 1;
+    return this.q.updateGroup.run(next.version, body, next.groupKey, expectedVersion).changes === 1;
   }
 
   async createIncident(incident: Incident): Promise<boolean> {

@@ -2,6 +2,7 @@
  * Email notifier (nodemailer): SMTP by URL or options, an existing transporter, or one made on first use
  * (Amazon SES). nodemailer itself is loaded on the first send (mailer.ts), not when the notifier is made.
  */
+import { randomUUID } from 'node:crypto';
 import { DeliveryError } from '@alert-router/core/errors';
 import type { Notice, Notifier, SendResult } from '@alert-router/core/notifier';
 import { renderEmail } from '@alert-router/core/render/email';
@@ -29,7 +30,13 @@ function isTransporter(t: EmailNotifierOptions['transport']): t is AnyTransporte
   return typeof t === 'object' && t !== null && typeof (t as AnyTransporter).sendMail === 'function';
 }
 
-const loadMailer = () => import('./mailer');
+let mailer: Promise<typeof import('./mailer')> | undefined;
+/** nodemailer on first use, then the same module: each `import()` still costs a loader round trip (under tsx, a worker message). */
+const loadMailer = () =>
+  (mailer ??= import('./mailer').catch((err: unknown) => {
+    mailer = undefined;
+    throw err;
+  }));
 
 /** The transporter for an EmailNotifierOptions.transport, made when first needed. */
 function transportMaker(t: EmailNotifierOptions['transport']): LazyTransport {
@@ -79,6 +86,8 @@ export function emailDeliveryError(err: unknown, signal?: AbortSignal): Delivery
 export class EmailNotifier implements Notifier {
   readonly channel = 'email' as const;
   private readonly from: string;
+  /** The sender's domain, for Message-IDs. */
+  private readonly domain: string;
   private readonly to: string[];
   private readonly makeTransport: LazyTransport;
   private transporter: Promise<AnyTransporter> | undefined;
@@ -90,6 +99,7 @@ export class EmailNotifier implements Notifier {
     const to = (options.to ?? []).map((t) => t.trim()).filter(Boolean);
     if (to.length === 0) throw new TypeError('EmailNotifier: at least one recipient (to) is required');
     this.from = options.from;
+    this.domain = /@([^\s>]+)/.exec(options.from)?.[1] ?? 'localhost';
     this.to = to;
     this.makeTransport = transportMaker(options.transport);
   }
@@ -113,6 +123,11 @@ export class EmailNotifier implements Notifier {
           subject,
           text,
           html,
+          // Ours, not nodemailer's (a randomBytes call per id and per MIME part): unique per notice, kept by its retries.
+          messageId: `<${randomUUID()}@${this.domain}>`,
+          baseBoundary: randomUUID().replaceAll('-', ''),
+          // Named, so nodemailer does not scan each part to choose (our bodies are mostly ASCII: it picks this anyway).
+          textEncoding: 'quoted-printable',
           priority: notice.incident.severity === 'P0' || notice.incident.severity === 'P1' ? 'high' : 'normal',
           headers: {
             'X-Alert-Router-Incident': notice.incident.id,

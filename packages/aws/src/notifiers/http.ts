@@ -239,6 +239,17 @@ function send(target: URL, init: FetchLikeInit, retryStale: boolean): Promise<Fe
   });
 }
 
+/** A process sends to a handful of webhook URLs: each is parsed once (never mutated after). */
+const parsedUrls = new Map<string, URL>();
+function parsedUrl(url: string): URL {
+  let parsed = parsedUrls.get(url);
+  if (!parsed) {
+    parsed = new URL(url);
+    if (parsedUrls.size < 32) parsedUrls.set(url, parsed);
+  }
+  return parsed;
+}
+
 /**
  * fetch's shape over node:http(s) with the shared keep-alive pool: several times less CPU per request than
  * global fetch here. The AbortSignal really aborts (the socket is destroyed, before or during the response);
@@ -246,7 +257,7 @@ function send(target: URL, init: FetchLikeInit, retryStale: boolean): Promise<Fe
  * is sent once more on a fresh one.
  */
 export const pooledFetch: FetchLike = async (url, init = {}) => {
-  const target = typeof url === 'string' ? new URL(url) : url;
+  const target = typeof url === 'string' ? parsedUrl(url) : url;
   if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new TypeError(`unsupported protocol ${target.protocol}`);
   return send(target, init, true);
 };

@@ -6,4 +6,5 @@ export * from './outbox';
 export * from './pagerduty';
 export * from './retry';
 export * from './slack';
+export * from './slack-web-api';
 export * from './registry';

@@ -4,6 +4,7 @@
  */
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
 import nodemailer, { type SendMailOptions, type SMTPTransportOptions, type Transporter } from 'nodemailer';
+import addressparser from 'nodemailer/lib/addressparser';
 
 /**
  * Bounds for every SMTP wait, so a server that accepts the TCP connection and then says nothing
@@ -49,9 +50,23 @@ export interface ComposedMail {
 
 let composer: Transporter | undefined;
 
+/** Sender and recipients are the same on every email: parsed once, handed to nodemailer as address objects. */
+const parsedAddresses = new Map<string, addressparser.Address[]>();
+function parsed(list: string | string[]): addressparser.Address[] {
+  return (Array.isArray(list) ? list : [list]).flatMap((one) => {
+    let known = parsedAddresses.get(one);
+    if (!known) {
+      known = addressparser(one, { flatten: true });
+      if (parsedAddresses.size < 64) parsedAddresses.set(one, known);
+    }
+    return known;
+  });
+}
+
 /** Compiles mail options to MIME with nodemailer's own pipeline (priority, headers), without sending. */
-export async function composeMail(mail: SendMailOptions): Promise<ComposedMail> {
+export async function composeMail(mail: Omit<SendMailOptions, 'from' | 'to'> & { from: string; to: string[] }): Promise<ComposedMail> {
   composer ??= nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
-  const info = (await composer.sendMail(mail)) as { message: Buffer; envelope: ComposedMail['envelope']; messageId: string };
+  const options: SendMailOptions = { ...mail, from: parsed(mail.from)[0] ?? mail.from, to: parsed(mail.to) };
+  const info = (await composer.sendMail(options)) as { message: Buffer; envelope: ComposedMail['envelope']; messageId: string };
   return { raw: info.message, envelope: info.envelope, messageId: info.messageId };
 }

@@ -2,7 +2,7 @@
 import type { NoticeEvent } from '@alert-router/core/incident';
 import type { Notice, Notifier, SendResult } from '@alert-router/core/notifier';
 import { headerSafe } from '@alert-router/core/render/escape';
-import { headline } from '@alert-router/core/render/format';
+import { groupSummary, headline } from '@alert-router/core/render/format';
 import type { SendChannel } from '@alert-router/core/types';
 
 export interface OutboxEntry {
@@ -75,6 +75,21 @@ export interface OutboxNotifierOptions {
 
 const SUMMARY_MAX = 300;
 
+/** What follows the headline: the escalation tier, the group's change and summary, the alarm's reason, or who acted. */
+function outboxDetail(notice: Notice): string | null | undefined {
+  const group = groupSummary(notice.incident, { max: 200 });
+  switch (notice.event) {
+    case 'escalate':
+      return notice.tier ? `to ${notice.tier}` : null;
+    case 'update':
+      return [notice.note, group].filter(Boolean).join(' — ') || null;
+    case 'trigger':
+      return group ?? notice.incident.alarm.reason;
+    default:
+      return notice.actor;
+  }
+}
+
 export class OutboxNotifier implements Notifier {
   readonly channel: SendChannel;
   readonly buffer: OutboxBuffer<OutboxEntry>;
@@ -91,7 +106,7 @@ export class OutboxNotifier implements Notifier {
   async send(notice: Notice, signal: AbortSignal): Promise<SendResult> {
     signal.throwIfAborted();
     const i = notice.incident;
-    const detail = notice.event === 'escalate' ? (notice.tier ? `to ${notice.tier}` : null) : notice.event === 'trigger' ? i.alarm.reason : notice.actor;
+    const detail = outboxDetail(notice);
     // headerSafe strips control characters: alarm text cannot move the cursor or recolour the terminal.
     let summary = headerSafe(headline(notice) + (detail ? ` - ${detail}` : ''));
     if (summary.length > SUMMARY_MAX) summary = `${summary.slice(0, SUMMARY_MAX - 1)}…`;

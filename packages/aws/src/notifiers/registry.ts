@@ -12,10 +12,15 @@ import { SLACK_LIMITS } from '@alert-router/core/render/slack';
 import { EmailNotifier } from './email';
 import { PagerDutyNotifier } from './pagerduty';
 import { SlackNotifier } from './slack';
+import { SlackWebApiNotifier } from './slack-web-api';
 
 /** Channel configuration (read from the environment by the caller, not here); RouterConfig fits it as it is. */
 export interface NotifiersConfig {
   slackWebhookUrl?: string | null;
+  /** Slack Web API (chosen over the webhook when both the bot token and the channel are set). */
+  slackBotToken?: string | null;
+  slackChannel?: string | null;
+  slackApiUrl?: string | null;
   pagerdutyRoutingKey?: string | null;
   pagerdutyEventsUrl?: string | null;
   smtpUrl?: string | null;
@@ -36,6 +41,14 @@ export interface ChannelAdapter {
 
 export type RegisteredChannel = ChannelFacts & ChannelAdapter & { name: SendChannel };
 
+/** The Web API with a bot token and a channel (threads, messages edited in place); else the incoming webhook. */
+function slackNotifier(config: NotifiersConfig): Notifier | null {
+  if (config.slackBotToken && config.slackChannel) {
+    return new SlackWebApiNotifier({ token: config.slackBotToken, channel: config.slackChannel, apiUrl: config.slackApiUrl ?? undefined });
+  }
+  return config.slackWebhookUrl ? new SlackNotifier({ webhookUrl: config.slackWebhookUrl }) : null;
+}
+
 function emailNotifier(config: NotifiersConfig): Notifier | null {
   const to = (config.emailTo ?? []).map((t) => t.trim()).filter(Boolean);
   if (!config.emailFrom || to.length === 0) return null;
@@ -53,8 +66,8 @@ const ADAPTERS: { [C in SendChannel]: ChannelAdapter } = {
     limits: PAGERDUTY_LIMITS,
   },
   slack: {
-    create: (c) => (c.slackWebhookUrl ? new SlackNotifier({ webhookUrl: c.slackWebhookUrl }) : null),
-    secrets: (c) => [c.slackWebhookUrl],
+    create: slackNotifier,
+    secrets: (c) => [c.slackWebhookUrl, c.slackBotToken],
     limits: SLACK_LIMITS,
   },
   email: {

@@ -79,15 +79,29 @@ type AttemptResult = { ok: true; ref?: string } | { ok: false; error: DeliveryEr
 
 type AttemptTimer = NonNullable<RetryOptions['attemptTimer']>;
 
-async function attempt(notifier: Notifier, notice: Notice, timeoutMs: number, timer: AttemptTimer, outer?: AbortSignal): Promise<AttemptResult> {
-  const ctrl = new AbortController();
+/** Why an attempt's clock was stopped (a constant: `abort()` without a reason builds a DOMException each time). */
+const ATTEMPT_ENDED = 'attempt ended';
+
+/** Starts one attempt's clock, calling `onTimeout` when it runs out; the returned function stops it. */
+function startAttemptClock(timer: AttemptTimer | undefined, ms: number, onTimeout: () => void): () => void {
+  if (!timer) {
+    const t = setTimeout(onTimeout, ms);
+    return () => clearTimeout(t);
+  }
   const ended = new AbortController();
-  timer(Math.max(1, Math.round(timeoutMs)), ended.signal).then(
+  timer(ms, ended.signal).then(
     () => {
-      if (!ended.signal.aborted) ctrl.abort(new DOMException(`attempt timed out after ${Math.round(timeoutMs)} ms`, 'TimeoutError'));
+      if (!ended.signal.aborted) onTimeout();
     },
     () => undefined,
   );
+  return () => ended.abort(ATTEMPT_ENDED);
+}
+
+async function attempt(notifier: Notifier, notice: Notice, timeoutMs: number, timer: AttemptTimer | undefined, outer?: AbortSignal): Promise<AttemptResult> {
+  const ctrl = new AbortController();
+  const ms = Math.max(1, Math.round(timeoutMs));
+  const stopClock = startAttemptClock(timer, ms, () => ctrl.abort(new DOMException(`attempt timed out after ${Math.round(timeoutMs)} ms`, 'TimeoutError')));
   const onOuter = () => ctrl.abort(outer?.reason ?? new DOMException('delivery cancelled', 'AbortError'));
   if (outer?.aborted) onOuter();
   else outer?.addEventListener('abort', onOuter, { once: true });
@@ -114,7 +128,7 @@ async function attempt(notifier: Notifier, notice: Notice, timeoutMs: number, ti
     }
     return { ok: false, error: requestDeliveryError(notifier.channel, err, ctrl.signal) };
   } finally {
-    ended.abort();
+    stopClock();
     outer?.removeEventListener('abort', onOuter);
   }
 }
@@ -140,7 +154,7 @@ export async function deliverWithRetry(notifier: Notifier, notice: Notice, optio
     const budgetMs = num(options.budgetMs, RETRY_DEFAULTS.budgetMs);
     const attemptTimeoutMs = num(options.attemptTimeoutMs, RETRY_DEFAULTS.attemptTimeoutMs, 1);
     const sleep = options.sleep ?? defaultSleep;
-    const attemptTimer = options.attemptTimer ?? defaultSleep;
+    const attemptTimer = options.attemptTimer;
     const random = options.random ?? Math.random;
     const signal = options.signal;
     const remaining = () => budgetMs - (now() - start);

@@ -8,15 +8,10 @@ export interface LoadedReview {
   markdown: string;
 }
 
-/** Incidents a review merges in beside the group's own timeline (members of a group live on it, not apart). */
-function memberIds(_i: Incident): string[] {
-  return [];
-}
-
 export async function loadReview(rt: Runtime, rawId: string): Promise<LoadedReview | null> {
   const incident = await rt.store.getIncident(normaliseIncidentId(rawId) ?? rawId);
   if (!incident) return null;
-  const members = (await Promise.all(memberIds(incident).map((id) => rt.store.getIncident(id)))).filter((m): m is Incident => m !== null);
-  const model = buildReview(incident, rt.policy, { members });
+  // A group's members live on it (their joins and recoveries are on its timeline), so the review reads nothing more.
+  const model = buildReview(incident, rt.policy);
   return { incident, model, markdown: renderReviewMarkdown(model) };
 }

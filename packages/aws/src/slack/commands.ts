@@ -58,18 +58,26 @@ export async function runSlashCommand(rt: Runtime, form: SlashCommandForm): Prom
   return execute(slackRuntime(rt), cmd, slackActor(form.userId, form.userName));
 }
 
+/**
+ * Channels a command's ack or resolve is not sent to: the webhook's notice would only repeat the command's own
+ * reply, but the Web API threads it under the incident's message and edits that message in place.
+ */
+function commandSkips(rt: Runtime): ['slack'] | [] {
+  return rt.notifiers.slack.threads === true ? [] : ['slack'];
+}
+
 async function execute(rt: Runtime, cmd: Exclude<IncidentCommand, { kind: 'help' }>, actor: Actor): Promise<SlackReply> {
   const now = rt.now();
   switch (cmd.kind) {
     case 'ack': {
-      const r = await acknowledgeIncident(rt, cmd.id, actor, { skip: ['slack'] });
+      const r = await acknowledgeIncident(rt, cmd.id, actor, { skip: commandSkips(rt) });
       if (r.kind === 'not-found') return notFoundReply(cmd.id);
       if (r.kind === 'already-resolved') return ephemeral(`:information_source: ${alreadyResolvedText(r.incident)} Nothing to acknowledge.`);
       if (r.kind === 'already-acknowledged') return ephemeral(`:information_source: ${alreadyAcknowledgedText(r.incident)}`);
       return inChannel(acknowledgedText(r.incident, actor) + deliveryWarning(r.incident, 'acknowledge'));
     }
     case 'resolve': {
-      const r = await resolveIncident(rt, cmd.id, actor, { note: cmd.note ?? undefined, skip: ['slack'] });
+      const r = await resolveIncident(rt, cmd.id, actor, { note: cmd.note ?? undefined, skip: commandSkips(rt) });
       if (r.kind === 'not-found') return notFoundReply(cmd.id);
       if (r.kind === 'already-resolved') return ephemeral(`:information_source: ${alreadyResolvedText(r.incident)}`);
       if (r.kind === 'already-acknowledged') {

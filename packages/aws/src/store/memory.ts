@@ -1,9 +1,10 @@
-import { incidentDueAt, storedIncidentKey, type Incident } from '@alert-router/core';
+import { incidentDueAt, storedIncidentKey, type GroupRecord, type Incident } from '@alert-router/core';
 import {
   advancedLatch,
   RevisionedIncidentStore,
   type DayQuery,
   type DeadLetter,
+  type GroupLookupRead,
   type Latch,
   type ProblemFields,
   type ProblemResult,
@@ -21,25 +22,31 @@ export class MemoryIncidentStore extends RevisionedIncidentStore {
   readonly latches = new Map<string, Latch>();
   readonly incidents = new Map<string, Incident>();
   readonly deadLetters: DeadLetter[] = [];
+  readonly groups = new Map<string, GroupRecord>();
 
   async recordProblem(incidentKey: string, changedAt: string, id: string, f: ProblemFields): Promise<ProblemResult> {
     const slot = storedIncidentKey(incidentKey);
     const old = this.latches.get(slot);
     if (old && !(old.lastChange < changedAt)) {
       const latch = copy(old);
-      const incident = (await this.getIncident(id)) ?? (latch.openId && latch.openId !== id ? await this.getIncident(latch.openId) : null);
+      const target = latch.groupId ?? latch.openId;
+      const incident = (await this.getIncident(id)) ?? (target && target !== id ? await this.getIncident(target) : null);
       return { kind: 'conflict', latch, incident };
     }
     const next: Latch = {
       ...advancedLatch(old, incidentKey, changedAt, f),
       openId: old?.openId ?? id,
+      groupId: old?.openId ? (old.groupId ?? old.openId) : (f.groupId ?? id),
+      ...((old?.openId ? old.solo : f.solo) ? { solo: true } : {}),
       openedAt: old?.openedAt ?? f.now,
       severity: old?.severity ?? f.severity,
       channels: old?.channels ?? f.channels,
     };
     this.latches.set(slot, next);
     const flips = copy(old?.flips ?? []);
-    return old?.openId ? { kind: 'duplicate', openId: old.openId, openedAt: old.openedAt ?? null, flips } : { kind: 'opened', flips };
+    return old?.openId
+      ? { kind: 'duplicate', openId: old.openId, groupId: old.groupId ?? old.openId, openedAt: old.openedAt ?? null, flips }
+      : { kind: 'opened', flips };
   }
 
   async recordRecovery(incidentKey: string, changedAt: string, f: { alarmName: string; messageId: string | null }): Promise<RecoveryResult> {
@@ -47,14 +54,17 @@ export class MemoryIncidentStore extends RevisionedIncidentStore {
     const old = this.latches.get(slot);
     if (old && !(old.lastChange < changedAt)) {
       const latch = copy(old);
-      const id = latch.closedChange === changedAt ? latch.closedId : latch.openId;
+      const id = latch.closedChange === changedAt ? (latch.closedGroupId ?? latch.closedId) : (latch.groupId ?? latch.openId);
       return { kind: 'conflict', latch, incident: id ? await this.getIncident(id) : null };
     }
     const next = advancedLatch(old, incidentKey, changedAt, f);
     if (old?.openId) {
       next.closedId = old.openId;
       next.closedChange = changedAt;
+      next.closedGroupId = old.groupId ?? old.openId;
       delete next.openId;
+      delete next.groupId;
+      delete next.solo;
       delete next.openedAt;
       delete next.severity;
       delete next.channels;
@@ -80,9 +90,34 @@ export class MemoryIncidentStore extends RevisionedIncidentStore {
     const l = this.latches.get(slot);
     if (!l || l.openId !== id) return false;
     delete l.openId;
+    delete l.groupId;
+    delete l.solo;
     delete l.openedAt;
     delete l.severity;
     delete l.channels;
+    return true;
+  }
+
+  async setLatchGroup(incidentKey: string, openId: string, from: string, to: string): Promise<boolean> {
+    const l = this.latches.get(storedIncidentKey(incidentKey));
+    if (!l || l.openId !== openId || (l.groupId ?? l.openId) !== from) return false;
+    l.groupId = to;
+    return true;
+  }
+
+  async lookupGroup(groupKey: string, incidentKey: string, childKeys: string[]): Promise<GroupLookupRead> {
+    const record = this.groups.get(groupKey);
+    const children = childKeys.flatMap((k) => {
+      const l = this.latches.get(storedIncidentKey(k));
+      return l ? [copy(l)] : [];
+    });
+    return { record: record ? copy(record) : null, latch: (await this.getLatch(incidentKey)) ?? null, children };
+  }
+
+  async putGroupRecord(next: GroupRecord, expectedVersion: number): Promise<boolean> {
+    const cur = this.groups.get(next.groupKey);
+    if ((cur?.version ?? 0) !== expectedVersion) return false;
+    this.groups.set(next.groupKey, copy(next));
     return true;
   }
 

@@ -13,6 +13,8 @@ import {
   type SendOutcome,
   type Severity,
   type TimelineEntry,
+  type GroupLookup,
+  type GroupRecord,
 } from '@alert-router/core';
 
 /** The per-alarm record that serialises episodes: one conditional write decides new / duplicate / stale. */
@@ -21,6 +23,10 @@ export interface Latch {
   /** Newest state change seen for the alarm (ISO); older or equal changes are redeliveries. */
   lastChange: string;
   openId?: string;
+  /** The group the open episode is a member of (grouping.ts); absent: its incident is its own (id openId). */
+  groupId?: string;
+  /** The open episode was held back (silenced) when it opened: its own incident, never a group's. */
+  solo?: boolean;
   openedAt?: string;
   severity?: Severity;
   channels?: string[];
@@ -29,6 +35,8 @@ export interface Latch {
   /** The episode the last OK closed, and that OK's state change: a repeated OK can finish its resolve. */
   closedId?: string;
   closedChange?: string;
+  /** The group of the episode the last OK closed (a member that fires again rejoins it while it is open). */
+  closedGroupId?: string;
   /** Recent state change times, for flapping detection (trimmed off the alarm path). */
   flips?: string[];
 }
@@ -37,7 +45,7 @@ export type ProblemResult =
   /** This delivery opened the episode: the caller creates the incident and notifies. */
   | { kind: 'opened'; flips: string[] }
   /** A newer transition of an alarm whose episode is still unresolved. */
-  | { kind: 'duplicate'; openId: string; openedAt: string | null; flips: string[] }
+  | { kind: 'duplicate'; openId: string; groupId: string | null; openedAt: string | null; flips: string[] }
   /** The same or an older state change: a redelivery, a concurrent delivery, or out of order. */
   | { kind: 'conflict'; latch: Latch | null; incident: Incident | null };
 
@@ -52,6 +60,10 @@ export interface ProblemFields {
   channels: string[];
   alarmName: string;
   messageId: string | null;
+  /** The group a new episode is to join (kept if one is open already). */
+  groupId?: string;
+  /** The new episode is held back by a silence: it keeps its own incident (every copy of the delivery follows). */
+  solo?: boolean;
 }
 
 export interface DeadLetter {
@@ -70,6 +82,22 @@ export interface DayQuery {
   before?: string;
 }
 
+/** The records a grouped alarm's decision reads together. */
+export interface GroupLookupRead {
+  record: GroupRecord | null;
+  latch: Latch | null;
+  children: Latch[];
+}
+
+/** The lookup as grouping.ts's candidateGroup takes it. */
+export function groupLookup(r: GroupLookupRead): GroupLookup {
+  return {
+    record: r.record,
+    lastGroupId: r.latch?.openId ? null : (r.latch?.closedGroupId ?? null),
+    childGroups: r.children.flatMap((c) => (c.openId ? [c.groupId ?? c.openId] : [])),
+  };
+}
+
 /** A change computed from the incident as read; null: nothing to change. */
 export type IncidentChange<T> = (current: Incident) => (T & { incident: Incident }) | null;
 
@@ -86,6 +114,12 @@ export interface IncidentStore {
   /** OK: ends the unresolved episode, remembering it as the one this change closed. */
   recordRecovery(incidentKey: string, changedAt: string, fields: { alarmName: string; messageId: string | null }): Promise<RecoveryResult>;
   getLatch(incidentKey: string): Promise<Latch | null>;
+  /** Moves the open episode `openId` from group `from` to `to`; false when it is no longer open or no longer in `from`. */
+  setLatchGroup(incidentKey: string, openId: string, from: string, to: string): Promise<boolean>;
+  /** What a new grouped alarm decides on (one read): the key's group record, the alarm's and its children's latches. */
+  lookupGroup(groupKey: string, incidentKey: string, childKeys: string[]): Promise<GroupLookupRead>;
+  /** Writes the group record if it still has `expectedVersion` (0: there is none). */
+  putGroupRecord(next: GroupRecord, expectedVersion: number): Promise<boolean>;
   trimFlips(incidentKey: string, changedAt: string, keep: string[]): Promise<void>;
   /** Frees the alarm for a new episode after a person resolved it (only if this episode still holds it). */
   releaseLatch(incidentKey: string, id: string): Promise<boolean>;
@@ -122,13 +156,17 @@ export interface IncidentStore {
   listDeadLetters(day: string): Promise<DeadLetter[]>;
 }
 
-const MAX_UPDATE_TRIES = 20;
+/** Enough for every alarm of a storm joining one group at once (each round one writer wins). */
+const MAX_UPDATE_TRIES = 64;
 
 /** The notice operations, written once over the primitive read / conditional replace every adapter provides. */
 export abstract class RevisionedIncidentStore implements IncidentStore {
   abstract recordProblem(incidentKey: string, changedAt: string, id: string, fields: ProblemFields): Promise<ProblemResult>;
   abstract recordRecovery(incidentKey: string, changedAt: string, fields: { alarmName: string; messageId: string | null }): Promise<RecoveryResult>;
   abstract getLatch(incidentKey: string): Promise<Latch | null>;
+  abstract setLatchGroup(incidentKey: string, openId: string, from: string, to: string): Promise<boolean>;
+  abstract lookupGroup(groupKey: string, incidentKey: string, childKeys: string[]): Promise<GroupLookupRead>;
+  abstract putGroupRecord(next: GroupRecord, expectedVersion: number): Promise<boolean>;
   abstract trimFlips(incidentKey: string, changedAt: string, keep: string[]): Promise<void>;
   abstract releaseLatch(incidentKey: string, id: string): Promise<boolean>;
   abstract createIncident(incident: Incident): Promise<boolean>;

@@ -4,7 +4,7 @@ import { INCIDENT_STATUSES, type Incident } from '@alert-router/core/incident';
 import { SEVERITIES } from '@alert-router/core/types';
 
 const deliverySchema = looseObject({
-  status: zEnum(['pending', 'delivered', 'failed', 'skipped']),
+  status: zEnum(['scheduled', 'pending', 'delivered', 'failed', 'skipped']),
   attempts: number(),
   at: string(),
   leaseUntil: optional(string()),
@@ -26,6 +26,10 @@ const incidentSchema = looseObject({
   deliveries: record(string(), deliverySchema),
   timeline: array(looseObject({ at: string(), type: string() })),
   rev: optional(int().check(nonnegative())),
+  groupKey: optional(string()),
+  members: optional(
+    array(looseObject({ incidentKey: string(), alarmName: string(), severity: zEnum(SEVERITIES), state: zEnum(['firing', 'recovered']), episodeId: string() })),
+  ),
 });
 
 /** An incident as read back from a store: checked, so that a damaged record is reported, not acted upon. */

@@ -12,6 +12,9 @@ import {
   durationText,
   eventWord,
   formatTime,
+  groupMembers,
+  groupSummary,
+  memberStateText,
   metricName,
   RESOLVED_COLOR,
   ACK_COLOR,
@@ -33,6 +36,8 @@ export const EMAIL_SUBJECT_MAX = 250;
 /** Each of the text and HTML parts stays within this many bytes (UTF-8); the full text stays on the dashboard. */
 export const EMAIL_BODY_MAX_BYTES = 100 * 1024;
 const MAX_DIMENSIONS = 30;
+/** Members listed in one email (the rest are counted; all of them are on the dashboard). */
+const MAX_MEMBERS = 100;
 
 /** Field limits (characters) at full size; halved until both parts fit EMAIL_BODY_MAX_BYTES (shrinkToFit). */
 const FULL: Limits = { name: 500, long: 8000, fact: 1000, line: 300, steps: 1000 };
@@ -48,9 +53,17 @@ interface Limits {
   steps: number;
 }
 
-/** `[P0] ALARM: HighErrorRate (INC-7F3A9K2M)`; the alarm name is what gets cut when too long. */
+/**
+ * `[P0] ALARM: HighErrorRate (INC-7F3A9K2M)`; a group's update (one batch email):
+ * `[P1] UPDATED: 5 alarms in INC-7F3A9K2M HighErrorRate`. The alarm name is what gets cut when too long.
+ */
 export function emailSubject(notice: Notice): string {
   const i = notice.incident;
+  const members = groupMembers(i);
+  if (notice.event === 'update' && members) {
+    const head = `[${i.severity}] UPDATED: ${members.length} alarms in ${truncateUnits(headerSafe(i.id), 40)} `;
+    return truncateUnits(`${head}${headerSafe(i.alarmName) || '(unnamed alarm)'}`, EMAIL_SUBJECT_MAX);
+  }
   const prefix = `[${i.severity}] ${headerSafe(eventWord(notice))}: `;
   const suffix = ` (${truncateUnits(headerSafe(i.id), 40)})`;
   const room = EMAIL_SUBJECT_MAX - prefix.length - suffix.length;
@@ -101,8 +114,15 @@ function model(notice: Notice, limits: Limits): Model & { cut: boolean } {
   const followUp = notice.event === 'resolve' || notice.event === 'acknowledge';
   let intro: string | null = null;
   let color = SEVERITY_STYLE[i.severity].color;
+  const summary = groupSummary(i, { max: limits.fact });
 
-  if (followUp) {
+  if (notice.event === 'update') {
+    intro = summary ? `The group changed: ${summary}.` : 'The incident changed.';
+    push('Incident', i.id);
+    push('Severity', `${i.severity} ${severityLabel(i.severity, policy)}`);
+    push('Opened', formatTime(i.openedAt));
+    if (i.acknowledgedBy) push('Acknowledged by', i.acknowledgedBy);
+  } else if (followUp) {
     const { by, at } = actorAndTime(notice);
     const resolved = notice.event === 'resolve';
     color = resolved ? RESOLVED_COLOR : ACK_COLOR;
@@ -114,6 +134,7 @@ function model(notice: Notice, limits: Limits): Model & { cut: boolean } {
     push('Severity', `${i.severity} ${severityLabel(i.severity, policy)}`);
     push('Opened', formatTime(i.openedAt));
     if (resolved && a.state === 'OK' && a.reason) sections.push({ title: 'Reason', lines: [long(a.reason)] });
+    if (summary) push('Alarms', summary);
   } else {
     if (notice.event === 'escalate') {
       const waited = durationText(i.openedAt, i.updatedAt);
@@ -125,6 +146,7 @@ function model(notice: Notice, limits: Limits): Model & { cut: boolean } {
     push('Where', whereText(a));
     push('Metric', metricName(a));
     push('Condition', conditionText(a));
+    if (summary) push('Alarms', summary);
     if (i.acknowledgedBy) push('Acknowledged by', i.acknowledgedBy);
     if (i.flapping) push('Flapping', 'yes: the alarm keeps changing state');
     const dims = dimensionLines(a.dimensions);
@@ -146,7 +168,13 @@ function model(notice: Notice, limits: Limits): Model & { cut: boolean } {
     if (rb)
       sections.push({ title: `Runbook: ${bounded(rb.title, limits.line)}`, lines: rb.steps.slice(0, 50).map((s) => bounded(s, limits.steps)), ordered: true });
   }
-  if (notice.note) sections.push({ title: 'Note', lines: [long(notice.note)] });
+  if (notice.note) sections.push({ title: notice.event === 'update' ? 'Changes' : 'Note', lines: [long(notice.note)] });
+  const members = groupMembers(i);
+  if (members) {
+    const lines = members.slice(0, MAX_MEMBERS).map((m) => bounded(`${m.alarmName} (${m.severity}): ${memberStateText(m)}`, limits.line));
+    if (members.length > MAX_MEMBERS) lines.push(`…and ${members.length - MAX_MEMBERS} more on the dashboard`);
+    sections.push({ title: 'Alarms in this incident', lines });
+  }
 
   const links = [
     { label: notice.links.consoleLabel ?? 'CloudWatch alarm', url: notice.links.console },

@@ -1,8 +1,9 @@
 /** Plain-text facts shared by the Slack, email and PagerDuty renderers (raw text: callers escape). */
-import type { AlarmSnapshot, Incident } from '../incident';
+import type { AlarmSnapshot, GroupMember, Incident } from '../incident';
 import type { Notice } from '../notifier';
 import type { Policy } from '../policy';
 import type { Severity } from '../types';
+import { ELLIPSIS, headerSafe, truncateUnits } from './escape';
 
 export interface SeverityStyle {
   emoji: string;
@@ -44,6 +45,8 @@ export function eventWord(notice: Pick<Notice, 'event' | 'incident'>): string {
       return 'ACKNOWLEDGED';
     case 'escalate':
       return 'ESCALATED';
+    case 'update':
+      return 'UPDATED';
     default:
       return stateText(notice.incident.alarm);
   }
@@ -152,4 +155,61 @@ export function tierText(tier: string | undefined, policy: Policy): string | nul
 export function headline(notice: Pick<Notice, 'event' | 'incident'>): string {
   const i = notice.incident;
   return `[${i.severity}] ${eventWord(notice)}: ${i.alarmName} (${i.id})`;
+}
+
+/** A grouped incident (two alarms or more); an ungrouped one, or a group of one, is shown as the alarm it is. */
+export function groupMembers(incident: Pick<Incident, 'members'>): GroupMember[] | null {
+  return incident.members && incident.members.length > 1 ? incident.members : null;
+}
+
+export interface GroupSummaryOptions {
+  /** The channel's escaping of one alarm name (Slack mrkdwn, HTML…); default: none (plain text). */
+  escape?: (raw: string) => string;
+  /** Longest result, in UTF-16 units (default 300). */
+  max?: number;
+}
+
+const NAME_MAX = 120;
+
+/**
+ * `5 alarms: HighErrorRate, HighResponseTime, … — 2 recovered`, within `max` units: names are escaped one by one
+ * and dropped whole (never cut inside an escape) when they do not fit; the count and the recovered tail always
+ * stay. Null for an incident that is not a group.
+ */
+export function groupSummary(incident: Pick<Incident, 'members'>, options: GroupSummaryOptions = {}): string | null {
+  const members = groupMembers(incident);
+  if (!members) return null;
+  const escape = options.escape ?? ((raw: string) => raw);
+  const max = options.max ?? 300;
+  const recovered = members.filter((m) => m.state === 'recovered').length;
+  const head = `${members.length} alarms: `;
+  const tail = recovered === 0 ? '' : recovered === members.length ? ' — all recovered' : ` — ${recovered} recovered`;
+  const more = `, ${ELLIPSIS}`;
+  const room = max - head.length - tail.length;
+  let names = '';
+  let shown = 0;
+  for (const m of members) {
+    const raw = headerSafe(m.alarmName) || '(unnamed)';
+    const name = escape(truncateUnits(raw, NAME_MAX));
+    const next = shown === 0 ? name : `${names}, ${name}`;
+    const reserve = shown + 1 < members.length ? more.length : 0;
+    if (next.length + reserve > room) break;
+    names = next;
+    shown++;
+  }
+  if (shown < members.length) names = shown === 0 ? ELLIPSIS : `${names}${more}`;
+  return `${head}${names}${tail}`;
+}
+
+/** `@alice` for a Slack user (`slack:U123 (alice)`), `bob (dashboard)` for other people, the router's actors (`cloudwatch`) as they are. */
+export function personText(by: string): string {
+  const m = /^(\w+):\S+ \((.*)\)$/.exec(by);
+  if (!m) return by;
+  return m[1] === 'slack' ? `@${m[2]}` : `${m[2]} (${m[1]})`;
+}
+
+/** `fired 10:05`, `recovered 10:07`: one member's state for lists. */
+export function memberStateText(m: GroupMember): string {
+  const again = m.fired > 1 ? ` (fired ${m.fired} times)` : '';
+  return m.state === 'recovered' ? `recovered ${formatTime(m.recoveredAt)}` : `firing since ${formatTime(m.firedAt)}${again}`;
 }

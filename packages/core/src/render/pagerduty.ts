@@ -6,12 +6,14 @@ import { createHash } from 'node:crypto';
 import type { Incident } from '../incident';
 import type { Notice } from '../notifier';
 import { headerSafe, isHttpUrl, neutralize, stripControls, truncateUnits, visibleEscape } from './escape';
-import { conditionText, eventWord, metricName, SEVERITY_STYLE, severityLabel, tierText, transitionText } from './format';
+import { conditionText, eventWord, groupMembers, groupSummary, metricName, SEVERITY_STYLE, severityLabel, tierText, transitionText } from './format';
 import { runbookFor } from './links';
 
 export const PAGERDUTY_LIMITS = { dedupKey: 255, summary: 1024, source: 255, field: 255 } as const;
 /** Each long text in custom_details is cut to this (the whole event must stay under 512 KB). */
 const DETAIL_MAX = 4000;
+/** Members listed in custom_details (the rest are counted). */
+const MEMBERS_MAX = 50;
 
 export type PagerDutySeverity = 'critical' | 'error' | 'warning' | 'info';
 export type PagerDutyAction = 'trigger' | 'acknowledge' | 'resolve';
@@ -73,8 +75,11 @@ function detail(value: string | null | undefined): string | null {
 function summary(notice: Notice): string {
   const i = notice.incident;
   const a = i.alarm;
-  const head = `[${i.severity}] ${eventWord(notice)}: ${headerSafe(i.alarmName)} (${i.id})`;
-  const tail = notice.event === 'escalate' ? tierText(notice.tier, notice.policy) : (a.reason ?? a.text);
+  const group = groupSummary(i, { max: 600 });
+  // A group's name is cut so that its member count always shows.
+  const name = group ? truncateUnits(headerSafe(i.alarmName), PAGERDUTY_LIMITS.field) : headerSafe(i.alarmName);
+  const head = `[${i.severity}] ${eventWord(notice)}: ${name} (${i.id})`;
+  const tail = notice.event === 'escalate' ? tierText(notice.tier, notice.policy) : (group ?? a.reason ?? a.text);
   const s = tail ? `${head} - ${headerSafe(tail)}` : head;
   return truncateUnits(s, PAGERDUTY_LIMITS.summary);
 }
@@ -85,8 +90,30 @@ function source(incident: Incident): string {
   return truncateUnits(headerSafe(s), PAGERDUTY_LIMITS.source);
 }
 
-/** The Events API v2 body for a notice; acknowledge/resolve carry only routing_key, dedup_key, event_action. */
-export function renderPagerDuty(notice: Notice, routingKey: string): PagerDutyEvent {
+/** A group's members for custom_details: the first MEMBERS_MAX, each field bounded. */
+function memberDetails(incident: Incident): Record<string, unknown> | undefined {
+  const members = groupMembers(incident);
+  if (!members) return undefined;
+  return {
+    members_total: members.length,
+    members_recovered: members.filter((m) => m.state === 'recovered').length,
+    members: members.slice(0, MEMBERS_MAX).map((m) => ({
+      alarm_name: truncateUnits(oneLine(m.alarmName), PAGERDUTY_LIMITS.field),
+      severity: m.severity,
+      state: m.state,
+      fired_at: m.firedAt,
+      ...(m.recoveredAt ? { recovered_at: m.recoveredAt } : {}),
+    })),
+  };
+}
+
+/**
+ * The Events API v2 body for a notice; acknowledge/resolve carry only routing_key, dedup_key, event_action.
+ * PagerDuty is never sent `update` notices (a group's severity raise is a new trigger); should one come, it is
+ * rendered as the trigger it stands for, with the same dedup_key.
+ */
+export function renderPagerDuty(given: Notice, routingKey: string): PagerDutyEvent {
+  const notice: Notice = given.event === 'update' ? { ...given, event: 'trigger' } : given;
   const i = notice.incident;
   const a = i.alarm;
   const dedup_key = pagerDutyDedupKey(i);
@@ -118,6 +145,7 @@ export function renderPagerDuty(notice: Notice, routingKey: string): PagerDutyEv
     classified_by: i.classifiedBy,
     escalation_tier: notice.event === 'escalate' ? tierText(notice.tier, notice.policy) : undefined,
     note: detail(notice.note),
+    ...memberDetails(i),
     runbook: rb
       ? { title: truncateUnits(headerSafe(rb.title), 255), steps: rb.steps.map((s) => truncateUnits(stripControls(s), 1000)).slice(0, 20) }
       : undefined,

@@ -3,7 +3,9 @@
  *
  * Layout: a header block (severity emoji, label, alarm name) at the top level, then one attachment
  * whose `color` is the severity colour and whose blocks hold the facts, runbook, links and the
- * Acknowledge / Resolve buttons. Acknowledge/resolve notices are a one-section follow-up.
+ * Acknowledge / Resolve buttons. Acknowledge/resolve/update notices are a short follow-up. A group (several
+ * alarms in one incident) adds its summary and a bounded list of its members. `renderSlackParent` is the
+ * trigger message as it should read now (status, members), for the Web API's in-place update.
  *
  * Everything the alarm controls is escaped (`& < >`) and every text is cut to Slack's limits.
  */
@@ -16,11 +18,16 @@ import {
   dimensionLines,
   durationText,
   formatTime,
+  groupMembers,
+  groupSummary,
   headline,
+  memberStateText,
+  personText,
   metricName,
   RESOLVED_COLOR,
   SEVERITY_STYLE,
   severityLabel,
+  tierText,
   transitionText,
   whereText,
 } from './format';
@@ -90,6 +97,10 @@ export interface SlackMessage {
 const MAX_DIMENSIONS = 10;
 const MAX_STEPS = 10;
 const MAX_CHILDREN = 5;
+/** Members listed in one message (the rest are counted; all of them are on the dashboard). */
+const MAX_MEMBER_LINES = 15;
+/** The group summary's share of a section or a fallback text. */
+const SUMMARY_MAX = 600;
 
 function mrkdwn(text: string, max: number = SLACK_LIMITS.sectionText): SlackTextObject {
   // verbatim: Slack does not auto-link URLs or #channel names in alarm text.
@@ -133,7 +144,29 @@ function contactMention(slack: string | undefined): string | null {
 /** The one-line headline as escaped mrkdwn. */
 function fallbackText(notice: Notice): string {
   const style = SEVERITY_STYLE[notice.incident.severity];
-  return truncateEscaped(`${style.emoji} ${escapeSlack(headerSafe(headline(notice)))}`, SLACK_LIMITS.fallbackText);
+  const summary = summaryText(notice);
+  return truncateEscaped(`${style.emoji} ${escapeSlack(headerSafe(headline(notice)))}${summary ? ` — ${summary}` : ''}`, SLACK_LIMITS.fallbackText);
+}
+
+/** The group summary as escaped mrkdwn, or null for an ungrouped incident. */
+function summaryText(notice: Notice): string | null {
+  return groupSummary(notice.incident, { escape: escapeSlack, max: SUMMARY_MAX });
+}
+
+/** The group's summary and its first members, one line each, within one section. */
+function groupBlock(notice: Notice): SlackBlock | null {
+  const members = groupMembers(notice.incident);
+  const summary = summaryText(notice);
+  if (!members || !summary) return null;
+  const head = `*Alarms:* ${summary}`;
+  const lines = members.slice(0, MAX_MEMBER_LINES).map((m) => {
+    const emoji = m.state === 'recovered' ? ':white_check_mark:' : ':red_circle:';
+    return `${emoji} ${slackText(headerSafe(m.alarmName), 200)} (${m.severity}, ${memberStateText(m)})`;
+  });
+  const reserve = `\n…and ${members.length} more on the dashboard`.length;
+  const { text, kept } = joinWithin(lines, '\n', SLACK_LIMITS.sectionText - head.length - 1 - reserve);
+  const rest = members.length - kept;
+  return section(`${head}${kept > 0 ? `\n${text}` : ''}${rest > 0 ? `\n…and ${rest} more on the dashboard` : ''}`);
 }
 
 function headerBlock(notice: Notice): SlackBlock {
@@ -172,6 +205,8 @@ function detailBlocks(notice: Notice): SlackBlock[] {
   const i = notice.incident;
   const a = i.alarm;
   const blocks: SlackBlock[] = [];
+  const group = groupBlock(notice);
+  if (group) blocks.push(group);
   const reason = a.reason ?? (a.text && a.text !== i.alarmName ? a.text : null);
   if (reason) blocks.push(section(`*Reason*\n${slackText(reason, 2900)}`));
   if (a.description) blocks.push(section(`*Description*\n${slackText(a.description, 2900)}`));
@@ -243,37 +278,55 @@ function actionsBlock(notice: Notice): SlackBlock | null {
   return { type: 'actions', block_id: truncateUnits(`incident:${i.id}`, SLACK_LIMITS.blockId, ''), elements: buttons };
 }
 
-function followUp(notice: Notice): SlackMessage {
+const FOLLOW_UP = {
+  resolve: { emoji: ':white_check_mark:', verb: 'Resolved' },
+  acknowledge: { emoji: ':eyes:', verb: 'Acknowledged' },
+  update: { emoji: ':arrows_counterclockwise:', verb: 'Updated' },
+} as const;
+
+function followUp(notice: Notice & { event: keyof typeof FOLLOW_UP }): SlackMessage {
   const i = notice.incident;
   const { by, at } = actorAndTime(notice);
   const resolved = notice.event === 'resolve';
-  const emoji = resolved ? ':white_check_mark:' : ':eyes:';
-  const verb = resolved ? 'Resolved' : 'Acknowledged';
+  const update = notice.event === 'update';
+  const { emoji, verb } = FOLLOW_UP[notice.event];
   let line = `${emoji} *${verb}:* ${slackText(headerSafe(i.alarmName), 500)} (${slackText(i.id, 64)}, ${i.severity})`;
-  if (by) line += ` by ${slackText(headerSafe(by), 200)}`;
-  if (at) line += ` at ${formatTime(at)}`;
-  const took = durationText(i.openedAt, resolved ? i.resolvedAt : i.acknowledgedAt);
+  if (by && !update) line += ` by ${slackText(headerSafe(by), 200)}`;
+  if (at && !update) line += ` at ${formatTime(at)}`;
+  const took = update ? null : durationText(i.openedAt, resolved ? i.resolvedAt : i.acknowledgedAt);
   if (took) line += ` — ${resolved ? 'open' : 'unacknowledged'} for ${took}`;
   const blocks: SlackBlock[] = [section(line)];
   if (resolved && i.alarm.reason && i.alarm.state === 'OK') blocks.push(section(`*Reason*\n${slackText(i.alarm.reason, 2000)}`));
-  if (notice.note) blocks.push(section(`*Note*\n${slackText(notice.note, 2000)}`));
+  if (notice.note) blocks.push(section(`*${update ? 'Changes' : 'Note'}*\n${slackText(notice.note, 2000)}`));
+  const summary = summaryText(notice);
+  if (summary) blocks.push(section(`*Alarms:* ${summary}`));
   const context = linksContext([link(notice.links.dashboard, 'Dashboard'), link(notice.links.console, notice.links.consoleLabel ?? 'CloudWatch alarm')]);
   if (context) blocks.push(context);
   const action = !resolved ? actionsBlock(notice) : null;
   if (action) blocks.push(action);
+  const color = resolved ? RESOLVED_COLOR : update ? SEVERITY_STYLE[i.severity].color : ACK_COLOR;
   return {
-    text: truncateEscaped(line, SLACK_LIMITS.fallbackText),
+    text: truncateEscaped(summary ? `${line} — ${summary}` : line, SLACK_LIMITS.fallbackText),
     blocks: [],
-    attachments: [{ color: resolved ? RESOLVED_COLOR : ACK_COLOR, fallback: truncateEscaped(escapeSlack(headerSafe(headline(notice))), 300), blocks }],
+    attachments: [{ color, fallback: truncateEscaped(escapeSlack(headerSafe(headline(notice))), 300), blocks }],
     unfurl_links: false,
     unfurl_media: false,
   };
 }
 
+function isFollowUp(notice: Notice): notice is Notice & { event: keyof typeof FOLLOW_UP } {
+  return Object.hasOwn(FOLLOW_UP, notice.event);
+}
+
 /** The incoming-webhook payload for a notice. */
 export function renderSlack(notice: Notice): SlackMessage {
-  if (notice.event === 'resolve' || notice.event === 'acknowledge') return followUp(notice);
-  const details = [factsBlock(notice), ...detailBlocks(notice)];
+  if (isFollowUp(notice)) return followUp(notice);
+  return fullMessage(notice, null);
+}
+
+/** The full message: header, then the facts, details and buttons; `status` (escaped mrkdwn) leads them. */
+function fullMessage(notice: Notice, status: string | null): SlackMessage {
+  const details = [...(status ? [section(status)] : []), factsBlock(notice), ...detailBlocks(notice)];
   const actions = actionsBlock(notice);
   if (actions) details.push(actions);
   // Never more than 50 blocks in all (header + attachment blocks); we build far fewer.
@@ -283,7 +336,7 @@ export function renderSlack(notice: Notice): SlackMessage {
     blocks: [headerBlock(notice)],
     attachments: [
       {
-        color: SEVERITY_STYLE[notice.incident.severity].color,
+        color: notice.incident.status === 'resolved' ? RESOLVED_COLOR : SEVERITY_STYLE[notice.incident.severity].color,
         fallback: truncateEscaped(escapeSlack(headerSafe(headline(notice))), 300),
         blocks: attachmentBlocks,
       },
@@ -291,4 +344,42 @@ export function renderSlack(notice: Notice): SlackMessage {
     unfurl_links: false,
     unfurl_media: false,
   };
+}
+
+/** The tier the incident was last escalated to: this notice's, or the last step its escalation ran; undefined when none ran. */
+function escalatedTo(notice: Notice): string | undefined {
+  if (notice.event === 'escalate') return notice.tier ?? 'the next tier';
+  const e = notice.incident.escalation;
+  const ran = e ? (e.count > 0 ? e.chain[e.step] : e.step > 0 ? e.chain[e.step - 1] : undefined) : undefined;
+  return ran?.tier;
+}
+
+/**
+ * Where the incident stands, for the top of its parent message: `Acknowledged by @alice at 10:42`, `Resolved: all
+ * alarms recovered`, `Escalated to Team lead (teamLead)`. Null while it is open and nothing happened to it.
+ */
+export function slackStatusLine(notice: Notice): string | null {
+  const i = notice.incident;
+  const who = (by: string | null | undefined) => (by ? ` by ${slackText(personText(headerSafe(by)), 200)}` : '');
+  const when = (at: string | null | undefined) => (at ? ` at ${formatTime(at)}` : '');
+  if (i.status === 'resolved') {
+    const recovered = i.resolvedBy === 'cloudwatch' ? `: ${groupMembers(i) ? 'all alarms recovered' : 'the alarm recovered'}` : who(i.resolvedBy);
+    return `:white_check_mark: *Resolved*${recovered}${when(i.resolvedAt)}`;
+  }
+  if (i.status === 'acknowledged') return `:eyes: *Acknowledged*${who(i.acknowledgedBy)}${when(i.acknowledgedAt)}`;
+  const tier = escalatedTo(notice);
+  if (tier !== undefined) {
+    return `:arrow_double_up: *Escalated* to ${slackText(tierText(tier, notice.policy) ?? tier, 200)}${notice.event === 'escalate' ? when(i.updatedAt) : ''}`;
+  }
+  return null;
+}
+
+/**
+ * The incident's first message as it should read now (chat.update of the parent): the trigger layout with the
+ * current severity, members and buttons, led by its status line.
+ */
+export function renderSlackParent(notice: Notice): SlackMessage {
+  const status = slackStatusLine(notice);
+  const message = fullMessage({ ...notice, event: 'trigger', note: undefined }, status);
+  return status ? { ...message, text: truncateEscaped(`${status} — ${message.text}`, SLACK_LIMITS.fallbackText) } : message;
 }

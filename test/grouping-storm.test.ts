@@ -1,0 +1,100 @@
+/**
+ * Issue 13's storm, black-box: `npm start` on the shipped policy (grouping on) with Slack (webhook), PagerDuty and
+ * SMTP peers on loopback. 50 distinct alarms of one account, region and topic (P0) posted together are one incident
+ * with 50 members: one PagerDuty trigger, at most 3 Slack messages, at most 2 emails; their 50 OKs one PagerDuty
+ * resolve; redelivering all 100 messages changes nothing.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_POLICY_PATH } from '@alert-router/core';
+import { snsNotification, type DemoAlarm } from '../packages/local/src/demo';
+import type { SnsHttpBody } from '../packages/local/src/lambda-events';
+import { startRouterProcess, type StartedRouter } from './helpers/npm-start';
+import { startPagerDutyPeer, startSlackPeer, startSmtpPeer, type HttpPeer, type SmtpPeer } from './helpers/peers';
+
+const N = 50;
+
+async function postSns(url: string, body: SnsHttpBody): Promise<number> {
+  const r = await fetch(`${url}/sns`, {
+    method: 'POST',
+    body: JSON.stringify(body),
+    headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' },
+  });
+  await r.arrayBuffer();
+  return r.status;
+}
+
+/** SNS delivers until it gets a 2xx. */
+async function deliver(url: string, body: SnsHttpBody): Promise<void> {
+  for (let i = 0; i < 10; i++) if ((await postSns(url, body)) < 300) return;
+  throw new Error(`${body.MessageId}: not accepted after 10 deliveries`);
+}
+
+type ApiIncident = { id: string; status: string; members: { incidentKey: string; alarmName: string; state: string; severity: string }[] };
+
+describe('npm start: an alarm storm is one page', () => {
+  let app: StartedRouter;
+  let slack: HttpPeer;
+  let pd: HttpPeer;
+  let smtp: SmtpPeer;
+  const now = new Date();
+  const alarms: DemoAlarm[] = Array.from({ length: N }, (_, i) => ({
+    name: `Storm${String(i).padStart(2, '0')}`,
+    topic: 'Critical',
+    namespace: 'AWS/ApplicationELB',
+    metric: 'HTTPCode_Target_5XX_Count',
+    dimensions: { LoadBalancer: `app/storm/${i}` },
+    threshold: 10,
+    statistic: 'SUM',
+    description: 'storm member',
+  }));
+  const problems = alarms.map((a, i) => snsNotification(a, 'ALARM', now, `storm-alarm-${i}`));
+  const recoveries = alarms.map((a, i) => snsNotification(a, 'OK', new Date(now.getTime() + 60_000), `storm-ok-${i}`));
+  const pdActions = (action: string) => pd.received.filter((r) => (r.body as { event_action: string }).event_action === action);
+  const incidents = async () => ((await (await fetch(`${app.url}/api/incidents?limit=100`)).json()) as { incidents: ApiIncident[] }).incidents;
+
+  beforeAll(async () => {
+    [slack, pd, smtp] = await Promise.all([startSlackPeer(), startPagerDutyPeer(), startSmtpPeer()]);
+    app = await startRouterProcess([], {
+      ROUTER_POLICY_FILE: DEFAULT_POLICY_PATH,
+      SLACK_WEBHOOK_URL: `${slack.url}/services/T000/B000/XXXX`,
+      PAGERDUTY_ROUTING_KEY: 'R0UT1NGKEY0000000000000000000000',
+      PAGERDUTY_EVENTS_URL: pd.url,
+      SMTP_URL: smtp.url,
+      EMAIL_FROM: 'router@example.test',
+      EMAIL_TO: 'oncall@example.test',
+    });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await Promise.all([slack?.close(), pd?.close(), smtp?.close()]);
+  });
+
+  it('50 alarms → one incident with 50 members, one page; 50 OKs → one resolve; 100 redeliveries change nothing', async () => {
+    await Promise.all(problems.map((b) => deliver(app.url, b)));
+    await expect.poll(async () => (await incidents()).find((i) => i.members?.length === N)?.members.length, { timeout: 60_000 }).toBe(N);
+    const open = (await incidents()).filter((i) => i.status !== 'resolved');
+    expect(open).toHaveLength(1);
+    const [group] = open;
+    expect(new Set(group.members.map((m) => m.alarmName))).toEqual(new Set(alarms.map((a) => a.name)));
+    expect(group.members.every((m) => m.state === 'firing' && m.severity === 'P0')).toBe(true);
+    await expect.poll(() => pdActions('trigger').length, { timeout: 30_000 }).toBe(1);
+    expect(slack.received.length).toBeLessThanOrEqual(3);
+    expect(smtp.messages.length).toBeLessThanOrEqual(2);
+
+    await Promise.all(recoveries.map((b) => deliver(app.url, b)));
+    await expect.poll(async () => (await incidents()).find((i) => i.id === group.id)?.status, { timeout: 60_000 }).toBe('resolved');
+    await expect.poll(() => pdActions('resolve').length, { timeout: 30_000 }).toBe(1);
+    const dedup = (r: HttpPeer['received'][number]) => (r.body as { dedup_key: string }).dedup_key;
+    expect(dedup(pdActions('resolve')[0])).toBe(dedup(pdActions('trigger')[0]));
+    expect(slack.received.length).toBeLessThanOrEqual(3);
+    expect(smtp.messages.length).toBeLessThanOrEqual(2);
+
+    const seen = { pd: pd.received.length, slack: slack.received.length, smtp: smtp.messages.length };
+    for (const b of [...problems, ...recoveries]) await deliver(app.url, b);
+    await fetch(`${app.url}/internal/sweep`, { method: 'POST' });
+    expect({ pd: pd.received.length, slack: slack.received.length, smtp: smtp.messages.length }).toEqual(seen);
+    const after = await incidents();
+    expect(after.filter((i) => i.status !== 'resolved')).toHaveLength(0);
+    expect(after.filter((i) => (i.members ?? []).some((m) => m.alarmName.startsWith('Storm')))).toHaveLength(1);
+  });
+});
