@@ -6,21 +6,24 @@
  *  2. end to end: the router started like `npm start`, real channels to loopback sinks (bench/e2e.ts)
  *  3. Prometheus Alertmanager, same alarms, same concurrency, same run (skipped, with a hint, when not installed)
  *  4. a CPU profile of the router under load (node --cpu-prof), summarised
+ *  5. reads and memory on `npm start --data DIR` (bench/reads.ts): RSS after 1,000 and 12,000 alarms; GET /,
+ *     /api/incidents, /api/digest with 5,000 open incidents
  *
  * Knobs (environment): BENCH_N (alarms at concurrency 50, default 10000), BENCH_N_C1 (at concurrency 1, default
  * BENCH_N), BENCH_TIME_LIMIT_S (hard cap per load loop, default 180), BENCH_BATCH (Alertmanager batch
  * size, default 100), BENCH_PROFILE_N (alarms under the profiler, default 2000; 0 skips), BENCH_SKIP (comma list
- * of handler,bundle,e2e,alertmanager,profile), BENCH_WRITE=0 (print only), BENCH_FROM=FILE (re-render the report from
+ * of handler,bundle,e2e,alertmanager,profile,reads), BENCH_WRITE=0 (print only), BENCH_FROM=FILE (re-render the report from
  * a saved run: each run saves its raw results in node_modules/.cache/alert-router-bench-last-run.json).
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { measureBundles, type BundleReport } from './bundle';
 import { ALERTMANAGER_BIN, ALERTMANAGER_INSTALL_HINT, alertmanagerVersion, ROOT, runAlertmanagerE2e, runRouterE2e, type E2eResult } from './e2e';
 import type { HandlerReport } from './handler';
 import { summarizeProfile, type ProfileSummary } from './lib/cpuprofile';
+import { runReadsBench, type ReadsReport } from './reads';
 import { stopAll, track } from './lib/procs';
 import { startSinks } from './lib/sinks';
 import { bytes, ms, num, ratio, table } from './lib/stats';
@@ -191,6 +194,11 @@ async function main(): Promise<void> {
         rmSync(dir, { recursive: true, force: true });
       }
     }
+    let reads: ReadsReport | null = null;
+    if (!SKIP.has('reads')) {
+      log(`\n[5/5] reads and memory on npm start --data DIR (${elapsed()})`);
+      reads = await runReadsBench({ log: (l) => log(l) });
+    }
     const results: Results = {
       m: { ...m, loadEnd: loadavg()[0] },
       amVersion,
@@ -198,11 +206,13 @@ async function main(): Promise<void> {
       bundle,
       e2e,
       profile,
+      reads,
       plan: PLAN,
       timeLimitMs: TIME_LIMIT_MS,
       batch: BATCH,
       command: commandLine(),
     };
+    mkdirSync(dirname(LAST_RUN), { recursive: true });
     writeFileSync(LAST_RUN, JSON.stringify(results));
     publish(results);
   } finally {
@@ -252,6 +262,7 @@ function report(x: {
   bundle: BundleReport | null;
   e2e: E2eResult[];
   profile: { summary: ProfileSummary; dynalite?: ProfileSummary | null; run: E2eResult } | null;
+  reads?: ReadsReport | null;
 }): string {
   const { m } = x;
   const L: string[] = [];
@@ -586,10 +597,33 @@ function report(x: {
     }
   }
 
+  if (x.reads) L.push(...readsSection(x.reads), '');
+
   const notes = readFileSync(join(ROOT, 'bench', 'notes.md'), 'utf8');
   L.push(notes.trim());
   L.push('');
   return L.join('\n');
+}
+
+function readsSection(r: ReadsReport): string[] {
+  const mib = (v: number | null | undefined) => (v === null || v === undefined ? '?' : `${v.toFixed(0)} MiB`);
+  return [
+    `## Reads and memory (\`npm start --data DIR\`, bench/reads.ts)`,
+    '',
+    `With ${num(r.open)} open incidents in the SQLite file, ${r.reads[0]?.tries ?? 0} tries of each route, one at a time (the digest's first answer is cold, the rest come from its 30 s cache):`,
+    '',
+    table(
+      ['route', 'median', 'max', 'first', 'body'],
+      r.reads.map((t) => [`GET ${t.route}`, ms(t.summary.p50), ms(t.summary.max), ms(t.firstMs), bytes(t.bytes)]),
+    ),
+    '',
+    table(
+      ['alarms posted', 'RSS (settled)', 'RSS after a full GC', 'live JS heap', 'stored (SQLite + WAL)'],
+      r.rss.map((p) => [num(p.alarms), mib(p.rssMiB), mib(p.rssAfterGcMiB), mib(p.heapMiB), `${p.storedMiB.toFixed(1)} MiB`]),
+    ),
+    '',
+    `An instance that only took alarms (peak RSS ${r.peakRssMiB.toFixed(0)} MiB); the reads ran on a second one${r.afterReads ? `, ${mib(r.afterReads.rssMiB)} RSS after them (live JS heap ${mib(r.afterReads.heapMiB)})` : ''}.`,
+  ];
 }
 
 main().then(

@@ -104,6 +104,40 @@ describe('next business day (P3) = next business morning + grace, in the policy 
   });
 });
 
+describe('responseDeadline remembers P3 deadlines by stretch between openings', () => {
+  it('gives what the calendar walk gives, at and around every opening and at random instants (seeded)', () => {
+    const seed = Number(process.env.TEST_SEED ?? Date.now() % 100_000);
+    console.log(`business-calendar memo seed: ${seed} (TEST_SEED to replay)`);
+    let s = seed || 1;
+    const rnd = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+    const calendars: Calendar[] = [
+      {},
+      { timezone: 'America/New_York', businessHours: { start: '08:30', end: '16:45', grace: 90 } },
+      { timezone: 'Asia/Kolkata', holidays: ['2026-03-30'] }, // a +05:30 zone
+    ];
+    for (const c of calendars) {
+      const p = {
+        ...policy(c),
+        severities: { ...defaultPolicy().severities, P3: { ...defaultPolicy().severities.P3, responseTime: 'next-business-day' as const } },
+      };
+      const instants: number[] = [];
+      // Around the openings of a fortnight that crosses the spring DST change (Europe 29 March, US 8 March).
+      for (let d = 0; d < 14; d++)
+        for (const open of ['07:00:00', '08:00:00', '08:30:00', '09:00:00', '12:30:00', '13:30:00']) {
+          const t = Date.parse(`2026-03-${String(23 + (d % 9)).padStart(2, '0')}T${open}.000Z`);
+          instants.push(t - 1, t, t + 1, t + 59_999, t + 60_000);
+        }
+      for (let k = 0; k < 300; k++) instants.push(Date.parse('2026-03-01T00:00:00.000Z') + Math.floor(rnd() * 60 * 86_400_000));
+      // Ascending (as the digest asks), then in the seeded order: remembered stretches must hold either way.
+      instants.push(...[...instants].sort((a, b) => a - b));
+      for (const t of instants) {
+        const at = new Date(t).toISOString();
+        expect(responseDeadline('P3', at, p), at).toBe(nextBusinessDayDeadline(at, p));
+      }
+    }
+  });
+});
+
 describe('the calendar is validated at load; errors name the key', () => {
   const base = `version: 1\nseverities:\n${['P0', 'P1', 'P2', 'P3'].map((s) => `  ${s}: { label: ${s}, channels: [dashboard], responseTime: next-business-day }`).join('\n')}\n`;
   const errorOf = (extra: string) => {

@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { escapeHtml, GLOB_PROBLEMS, type Incident } from '@alert-router/core';
 import { buildRuntime, DASHBOARD_HTTP_ROUTES, dashboardRoutes, readConfig, type Runtime } from '@alert-router/aws';
+import { ACTIVE_PAGE } from '../packages/aws/src/dashboard/data';
 import { authenticate, DASHBOARD_DISABLED, issueSession, sessionKey } from '../packages/aws/src/dashboard/auth';
 import { apiGatewayEvent } from '../packages/local/src/lambda-events';
 import { makeIncident } from './helpers/incident-factory';
@@ -682,10 +683,24 @@ describe('1,000 incidents', () => {
     local.requests.reset();
     const r = await call(rt, 'GET', '/', { headers: bearer });
     expect(r.status).toBe(200);
-    expect(r.body.match(/<tr class="row-open"/g)).toHaveLength(400);
+    // One page of the 400 unresolved (the newest), counted in full: the cards add up to 400, with no "N+".
+    expect(r.body.match(/<tr class="row-open"/g)).toHaveLength(ACTIVE_PAGE);
+    const cards = [...r.body.matchAll(/class="card-num">(\d+)(\+?)</g)];
+    expect(cards.reduce((n, m) => n + Number(m[1]), 0)).toBe(400);
+    expect(cards.every((m) => m[2] === '')).toBe(true);
     // The status index (a page or two) and the by-day index once per UTC day of the week: about 10, not 1,000.
     expect([...local.requests.byCommand.keys()]).toEqual(['QueryCommand']);
-    expect(local.requests.total).toBeLessThanOrEqual(12);
+    expect(local.requests.total).toBeLessThanOrEqual(14);
+    // The "older" links reach every unresolved incident once, newest first.
+    const seen: string[] = [];
+    for (let path: string | null = '/', pages = 0; path; pages++) {
+      expect(pages).toBeLessThan(10);
+      const page = await call(rt, 'GET', path, { headers: bearer });
+      seen.push(...[...page.body.matchAll(/<tr class="row-open" data-id="([^"]+)"/g)].map((m) => m[1]));
+      path = /href="([^"]+)" id="older-link"/.exec(page.body)?.[1]?.replaceAll('&amp;', '&') ?? null;
+    }
+    expect(seen).toHaveLength(400);
+    expect(new Set(seen).size).toBe(400);
     const digest = await call(rt, 'GET', '/api/digest', { headers: bearer });
     expect((digest.json() as { total: number }).total).toBe(1000);
     expect((digest.json() as { mtta: { all: { meanSeconds: number } } }).mtta.all.meanSeconds).toBe(120);

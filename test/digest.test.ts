@@ -4,6 +4,7 @@ import {
   breachOf,
   computeDigest,
   crc32,
+  digestRow,
   defaultPolicy,
   digestSubject,
   emptyDigestLine,
@@ -13,6 +14,7 @@ import {
   renderDigestSlack,
   secondsText,
   SEVERITY_STYLE,
+  type GroupMember,
   type Incident,
   type Silence,
 } from '@alert-router/core';
@@ -230,6 +232,60 @@ describe('computeDigest on a fixed day', () => {
     expect(at('2024-01-15T10:00:00.000Z')).toEqual({ P0: 1, P1: 0, P2: 0, P3: 0 });
     expect(at('2024-01-16T05:00:00.000Z')).toEqual({ P0: 0, P1: 0, P2: 1, P3: 0 });
     expect(r.hourly.reduce((n, b) => n + b.counts.P0 + b.counts.P1 + b.counts.P2 + b.counts.P3, 0)).toBe(9);
+  });
+});
+
+describe('alarms folded into incidents and pages', () => {
+  const member = (n: number, state: GroupMember['state'] = 'firing'): GroupMember => ({
+    incidentKey: `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:Storm${n}`,
+    alarmName: `Storm${n}`,
+    severity: 'P0',
+    state,
+    episodeId: `INC-STORM${String(n).padStart(3, '0')}`,
+    firedAt: '2024-01-15T10:00:00.000Z',
+    joinedAt: '2024-01-15T10:00:00.000Z',
+    recoveredAt: state === 'recovered' ? '2024-01-15T10:30:00.000Z' : null,
+    fired: 1,
+    reason: null,
+  });
+  const sent = (status: 'delivered' | 'skipped' | 'failed') => ({ status, attempts: 1, at: '2024-01-15T10:00:01.000Z' });
+  // A storm of 50 alarms as one group that paged; one alarm paged on its own; one whose page was skipped (silenced); one on Slack only.
+  const storm = inc('INC-STORM000', 'Storm0', 'P0', '2024-01-15T10:00:00.000Z', {
+    members: Array.from({ length: 50 }, (_, n) => member(n, n < 20 ? 'recovered' : 'firing')),
+    groupKey: '123456789012/eu-west-1',
+    deliveries: { 'trigger:pagerduty': sent('delivered'), 'trigger:slack': sent('delivered') },
+  });
+  const single = inc('INC-SINGLE01', 'DiskFull', 'P0', '2024-01-15T11:00:00.000Z', { deliveries: { 'trigger:pagerduty': sent('failed') } });
+  const silenced = inc('INC-SILENCED', 'Quiet', 'P0', '2024-01-15T12:00:00.000Z', { deliveries: { 'trigger:pagerduty': sent('skipped') } });
+  const slackOnly = inc('INC-SLACK001', 'Slow', 'P1', '2024-01-15T13:00:00.000Z', {
+    deliveries: { 'trigger:slack': sent('delivered'), 'escalate#1.1:slack': sent('delivered') },
+  });
+  const escalated = inc('INC-ESCAL001', 'Slower', 'P1', '2024-01-15T14:00:00.000Z', { deliveries: { 'escalate#2.1:pagerduty': sent('delivered') } });
+  const before = inc('INC-BEFORE01', 'Old', 'P0', '2024-01-15T07:00:00.000Z', { deliveries: { 'trigger:pagerduty': sent('delivered') } });
+  const all = [storm, single, silenced, slackOnly, escalated, before];
+  const input = (incidents: Parameters<typeof computeDigest>[0]['incidents']) => ({ incidents, unresolved: [], silences: [], policy, from: FROM, to: TO });
+
+  it('counts every member of a group, and the incidents that paged through PagerDuty', () => {
+    const r = computeDigest(input(all));
+    // 50 + 1 + 1 + 1 + 1 alarms (the one before the window is not counted), into 5 incidents, 3 of which paged.
+    expect(r.folding).toEqual({ alarms: 54, incidents: 5, grouped: 1, paged: 3 });
+  });
+
+  it('the slim rows the digest reads in pages give the same report as the incidents', () => {
+    const rows = all.map(digestRow);
+    expect(rows.every((row) => !('members' in row) && !('deliveries' in row) && !('alarm' in row))).toBe(true);
+    expect(computeDigest(input(rows))).toEqual(computeDigest(input(all)));
+  });
+
+  it('Slack, email text and HTML say how many alarms were folded into how many incidents and pages', () => {
+    const r = computeDigest(input(all));
+    const line = '54 alarms folded into 5 incidents, 3 pages';
+    expect(JSON.stringify(renderDigestSlack(r, { policy }).blocks)).toContain(line);
+    const mail = renderDigestEmail(r, { policy });
+    expect(mail.text).toContain(`Grouping: ${line}`);
+    expect(mail.html).toContain(`Grouping: ${line}`);
+    const one = computeDigest(input([single]));
+    expect(renderDigestEmail(one, { policy }).text).toContain('1 alarm folded into 1 incident, 1 page');
   });
 });
 

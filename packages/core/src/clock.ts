@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { nextBusinessDayDeadline } from './business-calendar';
+import { addBusinessMinutes, nextBusinessDayDeadline, nextBusinessMorning } from './business-calendar';
 import type { Policy } from './policy';
 import type { Severity } from './types';
 
@@ -9,12 +9,37 @@ import type { Severity } from './types';
  */
 export function responseDeadline(severity: Severity, openedAt: string, policy: Policy): string {
   const rt = policy.severities[severity].responseTime;
-  if (rt !== 'next-business-day')
-    return DateTime.fromISO(openedAt, { zone: 'utc' })
-      .plus({ milliseconds: Math.round(rt * 60_000) })
-      .toUTC()
-      .toISO()!;
-  return nextBusinessDayDeadline(openedAt, policy);
+  // Plain UTC arithmetic: the digest computes one per incident of the day.
+  if (rt !== 'next-business-day') return addMinutes(openedAt, rt);
+  return businessDeadline(openedAt, policy);
+}
+
+/** A stretch of time whose next business opening is `opening`: every instant in [from, opening) has that deadline. */
+interface BusinessSpan {
+  from: number;
+  opening: number;
+  deadline: string;
+}
+
+const businessSpans = new WeakMap<Policy, BusinessSpan[]>();
+const SPANS_KEPT = 64;
+
+/**
+ * nextBusinessDayDeadline, remembered by stretch: if `t0` ≤ t < opening, where opening is the first one after
+ * `t0`, no opening lies between t and it, so t has the same deadline. Asked in ascending time order (the digest
+ * does), a day of thousands of P3s costs one calendar walk per business opening instead of one per incident.
+ */
+function businessDeadline(openedAt: string, policy: Policy): string {
+  const t = Date.parse(openedAt);
+  if (Number.isNaN(t)) return nextBusinessDayDeadline(openedAt, policy);
+  let spans = businessSpans.get(policy);
+  if (!spans) businessSpans.set(policy, (spans = []));
+  for (const s of spans) if (s.from <= t && t < s.opening) return s.deadline;
+  const morning = nextBusinessMorning(DateTime.fromMillis(t, { zone: 'utc' }), policy);
+  const deadline = addBusinessMinutes(morning, policy.businessHours.grace, policy).toUTC().toISO()!;
+  if (spans.length >= SPANS_KEPT) spans.shift();
+  spans.push({ from: t, opening: morning.toMillis(), deadline });
+  return deadline;
 }
 
 export function addMinutes(iso: string, minutes: number): string {

@@ -4,7 +4,7 @@
  * and the silences, and passes them in.
  */
 import { responseDeadline } from './clock';
-import { INCIDENT_STATUSES, type Incident, type IncidentStatus } from './incident';
+import { INCIDENT_STATUSES, noticeTarget, type Incident, type IncidentStatus } from './incident';
 import type { Policy } from './policy';
 import { silenceIsActive, type Silence } from './silence';
 import { SEVERITIES, type Severity } from './types';
@@ -79,6 +79,17 @@ export interface HourBucket {
   counts: Record<Severity, number>;
 }
 
+/** How many alarms were folded into how many incidents, and how many of those paged (incidents opened in the window). */
+export interface DigestFolding {
+  /** Alarms across the incidents: a group counts each of its members, an ungrouped incident its one alarm. */
+  alarms: number;
+  incidents: number;
+  /** Incidents of more than one alarm. */
+  grouped: number;
+  /** Incidents that paged someone through PagerDuty (a trigger or escalation notice there, not skipped). */
+  paged: number;
+}
+
 export interface DigestReport {
   from: string;
   to: string;
@@ -106,13 +117,72 @@ export interface DigestReport {
   silences: DigestSilence[];
   /** Incidents opened per hour of the window, by severity. */
   hourly: HourBucket[];
+  /** Alarms folded into incidents and pages (grouping). */
+  folding: DigestFolding;
+}
+
+/**
+ * What the digest reads of an incident: an Incident, or its slim row (digestRow) so that a day of thousands of
+ * incidents is held as small records while it is read page by page.
+ */
+export type DigestIncident = Pick<
+  Incident,
+  | 'id'
+  | 'incidentKey'
+  | 'alarmName'
+  | 'severity'
+  | 'status'
+  | 'openedAt'
+  | 'acknowledgedAt'
+  | 'acknowledgedBy'
+  | 'resolvedAt'
+  | 'silencedBy'
+  | 'flapping'
+  | 'duplicates'
+> &
+  Partial<Pick<Incident, 'releasedAt' | 'members' | 'deliveries'>> & {
+    /** How many alarms it holds (digestRow fills it; else members' count, or 1). */
+    alarms?: number;
+    /** Whether it paged (digestRow fills it; else read from deliveries). */
+    paged?: boolean;
+  };
+
+function pagedVia(deliveries: Incident['deliveries'] | undefined): boolean {
+  return Object.entries(deliveries ?? {}).some(([key, d]) => {
+    const { event, channel } = noticeTarget(key, d);
+    return channel === 'pagerduty' && (event === 'trigger' || event === 'escalate') && d.status !== 'skipped';
+  });
+}
+
+const alarmsOf = (i: DigestIncident) => i.alarms ?? (i.members?.length || 1);
+const pagedOf = (i: DigestIncident) => i.paged ?? pagedVia(i.deliveries);
+
+/** The slim row of an incident the digest keeps (no alarm snapshot, timeline, deliveries or members). */
+export function digestRow(i: Incident): DigestIncident {
+  return {
+    id: i.id,
+    incidentKey: i.incidentKey,
+    alarmName: i.alarmName,
+    severity: i.severity,
+    status: i.status,
+    openedAt: i.openedAt,
+    acknowledgedAt: i.acknowledgedAt,
+    acknowledgedBy: i.acknowledgedBy,
+    resolvedAt: i.resolvedAt,
+    silencedBy: i.silencedBy,
+    releasedAt: i.releasedAt ?? null,
+    flapping: i.flapping,
+    duplicates: i.duplicates,
+    alarms: alarmsOf(i),
+    paged: pagedOf(i),
+  };
 }
 
 export interface DigestInput {
   /** Incidents opened in [from, to) (others are ignored, so a whole day's partition may be passed). */
-  incidents: Incident[];
+  incidents: DigestIncident[];
   /** Unresolved incidents (status index). */
-  unresolved: Incident[];
+  unresolved: DigestIncident[];
   silences: Silence[];
   policy: Policy;
   from: string;
@@ -174,7 +244,7 @@ export function responseStats(incidents: IncidentTimes[]): { mtta: DigestReport[
  * the acknowledgement, else the resolution (nobody acknowledged it), else `now`. Silenced incidents were never
  * notified and do not count; one released when its silence ended counts from the release. An alarm that recovered on its own before the deadline is no breach.
  */
-export function breachOf(i: Incident, policy: Policy, now: string): DigestBreach | null {
+export function breachOf(i: DigestIncident, policy: Policy, now: string): DigestBreach | null {
   if (i.silencedBy) return null;
   const deadline = responseDeadline(i.severity, i.releasedAt ?? i.openedAt, policy);
   const end = i.acknowledgedAt ?? (i.status === 'resolved' ? i.resolvedAt : null) ?? now;
@@ -252,7 +322,9 @@ export function computeDigest(input: DigestInput): DigestReport {
 
   const { mtta, mttr } = responseStats(inWindow);
 
-  const breaches = inWindow
+  // Oldest first: P3 deadlines are then one calendar walk per business opening (clock.ts).
+  const breaches = [...inWindow]
+    .sort((a, b) => (a.openedAt < b.openedAt ? -1 : a.openedAt > b.openedAt ? 1 : 0))
     .map((i) => breachOf(i, policy, to))
     .filter((b): b is DigestBreach => b !== null)
     .sort((a, b) => b.lateSeconds - a.lateSeconds || SEV_RANK[a.severity] - SEV_RANK[b.severity] || a.id.localeCompare(b.id));
@@ -309,6 +381,14 @@ export function computeDigest(input: DigestInput): DigestReport {
     .map(({ id, match, reason, author, startsAt, endsAt }) => ({ id, match, reason, author, startsAt, endsAt }))
     .sort((a, b) => a.endsAt.localeCompare(b.endsAt));
 
+  const folding: DigestFolding = { alarms: 0, incidents: inWindow.length, grouped: 0, paged: 0 };
+  for (const i of inWindow) {
+    const n = alarmsOf(i);
+    folding.alarms += n;
+    if (n > 1) folding.grouped++;
+    if (pagedOf(i)) folding.paged++;
+  }
+
   const hours = Math.round(((toMs - fromMs) / HOUR_MS) * 100) / 100;
   const hourly = countByBucket(inWindow, from, HOUR_MS, Math.max(1, Math.ceil((toMs - fromMs) / HOUR_MS)));
 
@@ -328,6 +408,7 @@ export function computeDigest(input: DigestInput): DigestReport {
     stillOpen,
     silences,
     hourly,
+    folding,
   };
 }
 

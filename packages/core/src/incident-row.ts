@@ -20,6 +20,8 @@ export const DASHBOARD_INCIDENT_FIELDS = [
   'flapping',
   'duplicates',
   'updatedAt',
+  /** A group's members ("12 alarms · 3 recovered"); absent on an incident of its own. */
+  'members',
 ] as const;
 
 export type DashboardIncident = Pick<Incident, (typeof DASHBOARD_INCIDENT_FIELDS)[number]>;

@@ -1,4 +1,4 @@
-import { INCIDENT_STATUSES, SEVERITIES, type IncidentStatus, type Severity } from '@alert-router/core';
+import { INCIDENT_STATUSES, membersOf, SEVERITIES, type GroupMember, type Incident, type IncidentStatus, type Severity } from '@alert-router/core';
 import { liveChannels } from '../config';
 import type { Runtime } from '../runtime';
 import { json, query, type HttpEvent, type HttpResult } from './http';
@@ -45,16 +45,25 @@ export function parseFilter(event: HttpEvent, now: Date): PageFilter | string {
   };
 }
 
-/** `{"incidents": [...], "next": cursor | null}`: one page, newest first (incident-pages.ts). */
+/** What the list says of each alarm of an incident (its group's members, or its own alarm). */
+export type MemberSummary = Pick<GroupMember, 'incidentKey' | 'alarmName' | 'state' | 'severity'>;
+
+export function memberSummaries(i: Incident): MemberSummary[] {
+  return membersOf(i).map(({ incidentKey, alarmName, state, severity }) => ({ incidentKey, alarmName, state, severity }));
+}
+
+/** `{"incidents": [...], "next": cursor | null}`: one page, newest first (incident-pages.ts), each with its `members`. */
 export async function listIncidentsRoute(event: HttpEvent, rt: Runtime): Promise<HttpResult> {
   const f = parseFilter(event, rt.now());
   if (typeof f === 'string') return json(400, { error: f });
-  return json(200, await incidentPage(rt, f));
+  const page = await incidentPage(rt, f);
+  return json(200, { ...page, incidents: page.incidents.map((i) => ({ ...i, members: memberSummaries(i) })) });
 }
 
+/** `{"incident": …}` with its `members` in full (membersOf: an ungrouped incident's own alarm is its one member). */
 export async function getIncidentRoute(id: string, rt: Runtime): Promise<HttpResult> {
   const incident = await rt.store.getIncident(id);
-  return incident ? json(200, { incident }) : json(404, { error: `no incident ${id}` });
+  return incident ? json(200, { incident: { ...incident, members: membersOf(incident) } }) : json(404, { error: `no incident ${id}` });
 }
 
 export async function healthRoute(rt: Runtime): Promise<HttpResult> {

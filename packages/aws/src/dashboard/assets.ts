@@ -117,6 +117,9 @@ pre.review-markdown { white-space: pre-wrap; overflow-wrap: anywhere; background
 .crumbs { margin: 0; }
 .id { font-size: 1rem; font-weight: 400; }
 .outcome-delivered { color: var(--ok); font-weight: 600; } .outcome-failed { color: #b3261e; font-weight: 600; }
+.outcome-scheduled { color: #5f4b00; font-style: italic; }
+.state-member-firing { color: #b3261e; font-weight: 600; } .state-member-recovered { color: var(--ok); }
+.pager { margin: .8rem 0; }
 .tl-failed td { background: #fdecea; }
 table.timeline td:first-child { white-space: nowrap; }
 @media (max-width: 700px) { main { padding: .6rem; } td.actions { white-space: normal; } dl.facts div { grid-template-columns: 1fr; } }

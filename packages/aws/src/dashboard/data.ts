@@ -1,10 +1,12 @@
 /**
- * What the dashboard reads, through the store port: unresolved incidents, the incidents opened in the selected
- * range plus those opened up to a week earlier but resolved in it (one by-day listing per day spanned) and the
- * silences. Never a scan.
+ * What the dashboard reads, through the store port, bounded whatever the store holds: one page of unresolved
+ * incidents (newest first, ACTIVE_PAGE shown of at most ACTIVE_SCAN read, an "older" cursor for the rest), the
+ * newest HISTORY_READ incidents opened in the selected range, the LOOKBACK_READ opened last before it (those
+ * resolved in the range are "recently resolved" too) and the silences. Never a scan.
  */
 import { createHash } from 'node:crypto';
 import {
+  type ActiveRead,
   INCIDENT_STATUSES,
   RANGE_HOURS,
   SEVERITIES,
@@ -18,13 +20,13 @@ import {
   type Silence,
 } from '@alert-router/core';
 import { query, type HttpEvent } from '../api/http';
+import { decodeCursor, encodeCursor } from '../api/incident-pages';
+import { scanUnresolved } from '../api/unresolved-scan';
 import { liveChannels } from '../config';
 import { defaultOutbox } from '../notifiers/outbox';
 import type { Runtime } from '../runtime';
 
 export const DEFAULT_RANGE_HOURS = 24;
-/** Most incidents one page reads from each index. */
-export const READ_LIMIT = 5000;
 
 /** Filters from the query string; anything invalid falls back to the default (the page never 400s on a filter). */
 export function dashboardFilters(event: HttpEvent): DashboardFilters {
@@ -32,11 +34,13 @@ export function dashboardFilters(event: HttpEvent): DashboardFilters {
   const status = query(event, 'status');
   const alarm = query(event, 'alarm')?.trim().slice(0, 200) || null;
   const hours = Number(query(event, 'hours'));
+  const cursor = query(event, 'before');
   return {
     severity: sev && (SEVERITIES as readonly string[]).includes(sev) ? (sev as Severity) : null,
     status: status && (INCIDENT_STATUSES as readonly string[]).includes(status) ? (status as IncidentStatus) : null,
     alarm,
     hours: (RANGE_HOURS as readonly number[]).includes(hours) ? hours : DEFAULT_RANGE_HOURS,
+    before: cursor ? decodeCursor(cursor) : null,
   };
 }
 
@@ -47,11 +51,12 @@ export function filtersQuery(f: DashboardFilters): string {
   if (f.status) p.set('status', f.status);
   if (f.alarm) p.set('alarm', f.alarm);
   if (f.hours !== DEFAULT_RANGE_HOURS) p.set('hours', String(f.hours));
+  if (f.before) p.set('before', encodeCursor(f.before));
   const s = p.toString();
   return s ? `?${s}` : '';
 }
 
-function matches(i: DashboardIncident, f: DashboardFilters): boolean {
+function matches(i: Pick<Incident, 'severity' | 'alarmName'>, f: DashboardFilters): boolean {
   if (f.severity && i.severity !== f.severity) return false;
   if (f.alarm && !i.alarmName.toLowerCase().includes(f.alarm.toLowerCase())) return false;
   return true;
@@ -66,59 +71,81 @@ export async function silencesInForce(rt: Runtime, now: string): Promise<Silence
     .sort((a, b) => a.endsAt.localeCompare(b.endsAt));
 }
 
-/** Unresolved incidents, newest first. */
-export async function unresolvedRows(rt: Runtime, limit = READ_LIMIT): Promise<DashboardIncident[]> {
-  return rt.store.listUnresolvedRows(limit);
+/** Unresolved incidents shown per page of the dashboard (newest first; older ones behind the "older" link). */
+export const ACTIVE_PAGE = 100;
+/** Most unresolved incidents one page load reads (its counts say "N+" when there are more). */
+export const ACTIVE_SCAN = 500;
+/** Most incidents opened in the range one page load reads for the charts and the resolved list. */
+export const HISTORY_READ = 1500;
+/** Most incidents opened before the range read to find those resolved in it. */
+export const LOOKBACK_READ = 500;
+
+export interface ActivePage {
+  /** The unresolved incidents of this page that match the filters (at most ACTIVE_PAGE). */
+  rows: DashboardIncident[];
+  /** Every matching unresolved incident read (the page's counts). */
+  counted: DashboardIncident[];
+  /** Nothing older matched or was left unread: the counts are the whole set. */
+  complete: boolean;
+  /** Sort key the next (older) page starts before; null on the last page. */
+  next: string | null;
 }
 
-/** The UTC days [from, to] touches, newest first. */
-function daysBetween(from: string, to: string): string[] {
-  const days: string[] = [];
-  for (let t = Date.parse(`${to.slice(0, 10)}T00:00:00Z`); t >= Date.parse(`${from.slice(0, 10)}T00:00:00Z`); t -= 86_400_000)
-    days.push(new Date(t).toISOString().slice(0, 10));
-  return days;
+/** One page of unresolved incidents matching `keep`, newest first from `before` (api/unresolved-scan.ts). */
+export async function activePage(rt: Runtime, keep: (i: DashboardIncident) => boolean, before?: string | null): Promise<ActivePage> {
+  // Listing rows: on DynamoDB the status index alone answers (no incident item is read).
+  const r = await scanUnresolved<DashboardIncident>((limit, cursor) => rt.store.listUnresolvedRows(limit, cursor), keep, {
+    page: ACTIVE_PAGE,
+    scan: ACTIVE_SCAN,
+    before,
+  });
+  const counted = r.matched;
+  return { rows: counted.slice(0, ACTIVE_PAGE), counted, complete: r.exhausted && !before, next: r.next };
 }
 
-/** One by-day listing per day [from, to) spans (sort key within [from, to]), newest opened first, with an optional filter. */
-async function byDayRows(rt: Runtime, from: string, to: string, keep: ((i: DashboardIncident) => boolean) | null, limit: number): Promise<DashboardIncident[]> {
-  const perDay = await Promise.all(daysBetween(from, to).map((day) => rt.store.listRowsByDay(day, { from, to, newestFirst: true, limit })));
-  return perDay.flat().filter((i) => i.openedAt >= from && i.openedAt < to && (!keep || keep(i)));
-}
-
-/** Incidents opened in [from, to) (by-day index, only the days the range spans), newest first; optionally only resolved ones. */
-export async function openedRows(rt: Runtime, from: string, to: string, opts: { resolvedOnly?: boolean; limit?: number } = {}): Promise<DashboardIncident[]> {
-  const limit = opts.limit ?? READ_LIMIT;
-  return (await byDayRows(rt, from, to, opts.resolvedOnly ? (i) => i.status === 'resolved' : null, limit)).slice(0, limit);
+/** Listing rows of incidents opened in [from, to), newest first, reading only the days it spans (by-day index rows). */
+async function openedRows(rt: Runtime, from: string, to: string, limit: number): Promise<DashboardIncident[]> {
+  const out: DashboardIncident[] = [];
+  const firstDay = Date.parse(`${from.slice(0, 10)}T00:00:00Z`);
+  for (let t = Date.parse(`${to.slice(0, 10)}T00:00:00Z`); t >= firstDay && out.length < limit; t -= 86_400_000) {
+    const day = new Date(t).toISOString().slice(0, 10);
+    const rows = await rt.store.listRowsByDay(day, { from, limit: limit - out.length, newestFirst: true });
+    out.push(...rows.filter((i) => i.openedAt < to));
+  }
+  return out;
 }
 
 /**
- * How long before the range an incident resolved in it may have opened and still be listed as recently resolved:
- * the by-day index is keyed by opening day, so this bounds the days read (one query each).
+ * How long before the range an incident resolved in it may have opened and still be listed as recently resolved
+ * (and at most LOOKBACK_READ of those: the by-day index is keyed by opening day).
  */
 export const RESOLVED_LOOKBACK_HOURS = 7 * 24;
 
 /**
- * One pass over the by-day index for [min(from, now - lookback), to): the incidents opened in [from, to) the
- * page needs (`opened`: the resolved ones, or every one when `all`), and the ones opened earlier but resolved
- * at or after `from` (`earlier`). Each day read once; the filter keeps the rest of the older days off the wire.
+ * Two bounded reads of the by-day index: the newest HISTORY_READ incidents opened in [from, to) (`opened`, the
+ * charts; `complete` when that was all of them), and among the LOOKBACK_READ opened last before `from` (down to
+ * `openedFrom`), those resolved at or after `from` (`earlier`).
  */
 export async function rangeRows(
   rt: Runtime,
-  range: { from: string; to: string; openedFrom: string; all?: boolean },
-  limit = READ_LIMIT,
-): Promise<{ opened: DashboardIncident[]; earlier: DashboardIncident[] }> {
+  range: { from: string; to: string; openedFrom: string },
+): Promise<{ opened: DashboardIncident[]; earlier: DashboardIncident[]; complete: boolean }> {
   const { from, to } = range;
-  const openedFrom = range.openedFrom < from ? range.openedFrom : from;
-  const resolvedSince = (i: DashboardIncident) => i.status === 'resolved' && (i.openedAt >= from || (i.resolvedAt ?? '') >= from);
-  const rows = await byDayRows(rt, openedFrom, to, range.all ? (i) => i.openedAt >= from || resolvedSince(i) : resolvedSince, limit);
+  const [inRange, before] = await Promise.all([
+    openedRows(rt, from, to, HISTORY_READ),
+    range.openedFrom < from ? openedRows(rt, range.openedFrom, from, LOOKBACK_READ) : Promise.resolve([]),
+  ]);
   return {
-    opened: rows.filter((i) => i.openedAt >= from).slice(0, limit),
-    earlier: rows.filter((i) => i.openedAt < from && i.status === 'resolved' && (i.resolvedAt ?? '') >= from),
+    opened: inRange,
+    earlier: before.filter((i) => i.status === 'resolved' && (i.resolvedAt ?? '') >= from),
+    complete: inRange.length < HISTORY_READ,
   };
 }
 
 export interface DashboardData {
   active: DashboardIncident[];
+  /** How the active list was read: counts, whether they are the whole set, the older page's cursor. */
+  activeRead: ActiveRead;
   resolved: DashboardIncident[];
   history: DashboardIncident[];
   silences: Silence[];
@@ -131,49 +158,61 @@ export async function loadDashboard(rt: Runtime, f: DashboardFilters, now: Date)
   const nowIso = now.toISOString();
   const from = new Date(now.getTime() - f.hours * 3_600_000).toISOString();
   const until = new Date(now.getTime() + 60_000).toISOString();
-  // The unresolved ones come from the status index anyway: the range query needs only the resolved ones
-  // (unless only resolved incidents are wanted).
   // "Recently resolved" means resolved in the range, whenever the incident opened (within the lookback).
   const openedFrom = new Date(now.getTime() - RESOLVED_LOOKBACK_HOURS * 3_600_000).toISOString();
   const onlyResolved = f.status === 'resolved';
-  const [unresolved, { opened, earlier }, silences] = await Promise.all([
-    onlyResolved ? Promise.resolve([] as DashboardIncident[]) : unresolvedRows(rt),
-    rangeRows(rt, { from, to: until, openedFrom, all: onlyResolved }),
+  const keep = (i: DashboardIncident) => matches(i, f) && (!f.status || i.status === f.status);
+  const [page, { opened, earlier, complete: historyComplete }, silences] = await Promise.all([
+    onlyResolved ? Promise.resolve(null) : activePage(rt, keep, f.before),
+    rangeRows(rt, { from, to: until, openedFrom }),
     silencesInForce(rt, nowIso),
   ]);
-  const active = unresolved.filter((i) => i.status !== 'resolved' && matches(i, f) && (!f.status || i.status === f.status));
+  const active = page?.rows ?? [];
   // Indexes are eventually consistent: an incident may show up in both; keep its newest version.
   const byId = new Map<string, DashboardIncident>();
-  const keep = (i: DashboardIncident) => {
+  const keepNewest = (i: DashboardIncident) => {
     const seen = byId.get(i.id);
     if (!seen || i.updatedAt > seen.updatedAt) byId.set(i.id, i);
   };
-  for (const i of [...opened, ...unresolved.filter((u) => u.openedAt >= from && u.openedAt < until)]) keep(i);
+  for (const i of [...opened, ...active.filter((u) => u.openedAt >= from && u.openedAt < until)]) keepNewest(i);
   const history = [...byId.values()].filter((i) => matches(i, f));
   // Opened before the range but resolved in it: the resolved list only (the charts stay "opened in the range").
-  for (const i of earlier) keep(i);
+  for (const i of earlier) keepNewest(i);
   const resolved = [...byId.values()]
     .filter((i) => i.status === 'resolved' && matches(i, f))
-    .sort((a, b) => ((a.resolvedAt ?? '') < (b.resolvedAt ?? '') ? 1 : (a.resolvedAt ?? '') > (b.resolvedAt ?? '') ? -1 : 0))
-    .slice(0, READ_LIMIT);
+    .sort((a, b) => ((a.resolvedAt ?? '') < (b.resolvedAt ?? '') ? 1 : (a.resolvedAt ?? '') > (b.resolvedAt ?? '') ? -1 : 0));
+  const activeRead: ActiveRead = {
+    counts: countsOf(page?.counted ?? []),
+    complete: page?.complete ?? true,
+    older: page?.next ? `/${filtersQuery({ ...f, before: page.next })}` : null,
+    newest: f.before ? `/${filtersQuery({ ...f, before: null })}` : null,
+    historyComplete,
+  };
   const live = liveChannels(rt.config);
   const outbox = Object.values(live).every(Boolean) ? null : { channels: live, entries: defaultOutbox.latest(50) };
   const signature = JSON.stringify([
     f,
     Math.floor(now.getTime() / 3_600_000),
+    activeRead,
     active.map((i) => [i.id, i.updatedAt, i.status]),
     history.map((i) => [i.id, i.updatedAt]),
     resolved.map((i) => [i.id, i.updatedAt]),
     silences.map((s) => [s.id, s.endsAt]),
     outbox ? defaultOutbox.pushed : -1,
   ]);
-  return { active, resolved, history, silences, outbox, etag: createHash('sha256').update(signature).digest('base64url').slice(0, 22) };
+  return { active, activeRead, resolved, history, silences, outbox, etag: createHash('sha256').update(signature).digest('base64url').slice(0, 22) };
+}
+
+function countsOf(rows: DashboardIncident[]): ActiveRead['counts'] {
+  const counts = Object.fromEntries(SEVERITIES.map((s) => [s, { open: 0, acknowledged: 0 }])) as ActiveRead['counts'];
+  for (const i of rows) if (i.status !== 'resolved') counts[i.severity][i.status]++;
+  return counts;
 }
 
 /** Version of one incident as its page shows it. */
 export function incidentEtag(i: Incident): string {
   return createHash('sha256')
-    .update(JSON.stringify([i.updatedAt, i.status, i.timeline?.length ?? 0, i.deliveries, i.escalation?.nextAt ?? null]))
+    .update(JSON.stringify([i.updatedAt, i.status, i.timeline?.length ?? 0, i.deliveries, i.escalation?.nextAt ?? null, i.members ?? null]))
     .digest('base64url')
     .slice(0, 22);
 }

@@ -38,7 +38,7 @@ import {
 import { acknowledgeIncident, resolveIncident, type ActionResult, type Actor } from '../actions';
 import { bodyText, header, json, query, router, type HttpEvent, type HttpResult, type Route } from '../api/http';
 import { getIncidentRoute, healthRoute, listIncidentsRoute, rangedNumber } from '../api/incidents-api';
-import { loadDigest } from '../digest/digest';
+import { loadDigestCached } from '../digest/digest';
 import { hygieneRoute, reviewRoute, stakeholderUpdate } from './review-routes';
 import type { Runtime } from '../runtime';
 import { ASSETS } from './assets';
@@ -277,7 +277,7 @@ const DIGEST_HOURS = { min: 1, max: 720 } as const;
 async function digestRoute(event: HttpEvent, rt: Runtime): Promise<HttpResult> {
   const hours = rangedNumber(event, 'hours', DIGEST_HOURS, 24);
   if (typeof hours === 'string') return json(400, { error: hours });
-  return json(200, await loadDigest(rt, { hours }));
+  return json(200, await loadDigestCached(rt, hours));
 }
 
 /** The routes behind authentication (and, for POST, the CSRF check). */

@@ -1,10 +1,22 @@
 /**
- * The daily digest: read the window's incidents through the by-day index (only the days the window spans),
- * the unresolved ones through the status index and the silences; compute (core/digest.ts); send to Slack
+ * The daily digest: read the window's incidents through the by-day index (only the days the window spans, each in
+ * pages of DIGEST_PAGE, kept as slim rows), the unresolved ones opened before the window through the status index
+ * (those opened in it are among the window's) and the silences; compute (core/digest.ts); send to Slack
  * (incoming webhook, Block Kit) and email (HTML + plain text + the chart as an inline PNG). Channels that are
  * not configured print to the local outbox instead, as the notifiers do.
  */
-import { computeDigest, digestSubject, hourlyChartPng, renderDigestEmail, renderDigestSlack, type DigestReport, type Policy } from '@alert-router/core';
+import {
+  computeDigest,
+  digestRow,
+  digestSubject,
+  hourlyChartPng,
+  renderDigestEmail,
+  renderDigestSlack,
+  type DigestIncident,
+  type DigestReport,
+  type Incident,
+  type Policy,
+} from '@alert-router/core';
 import { silencesInForce } from '../dashboard/data';
 import type { Runtime } from '../runtime';
 import { broadcast, type BroadcastDeps, type BroadcastResult } from './broadcast';
@@ -15,18 +27,91 @@ export * from './broadcast';
 export const DIGEST_READ_LIMIT = 20_000;
 export const CHART_CID = 'digest-chart@alert-router';
 
+/** Incidents one store request of the digest reads. */
+export const DIGEST_PAGE = 500;
+/** How long `GET /api/digest` answers from the report it computed last (per window length). */
+export const DIGEST_CACHE_MS = 30_000;
+
+const sortKey = (i: Incident) => `${i.openedAt}#${i.id}`;
+
+/**
+ * Up to `limit` slim rows of a listing read in pages (`first`, then `next` before the last row's sort key), newest
+ * first, until one sorts before `from`. Rows at or after `to` are skipped.
+ */
+async function pagedRows(
+  pages: { first: () => Promise<Incident[]>; next: (before: string) => Promise<Incident[]> },
+  range: { from: string; to: string },
+  limit: number,
+): Promise<DigestIncident[]> {
+  const out: DigestIncident[] = [];
+  for (let items = await pages.first(); ; items = await pages.next(sortKey(items[items.length - 1]))) {
+    for (const i of items) {
+      if (i.openedAt < range.from || out.length === limit) return out;
+      if (i.openedAt < range.to) out.push(digestRow(i));
+    }
+    if (items.length < DIGEST_PAGE) return out;
+  }
+}
+
+/** Incidents opened in [from, to), newest first: the by-day index day by day from `to`'s back to `from`'s. */
+async function windowRows(rt: Runtime, from: string, to: string): Promise<DigestIncident[]> {
+  const out: DigestIncident[] = [];
+  const firstDay = Date.parse(`${from.slice(0, 10)}T00:00:00Z`);
+  for (let t = Date.parse(`${to.slice(0, 10)}T00:00:00Z`); t >= firstDay && out.length < DIGEST_READ_LIMIT; t -= 86_400_000) {
+    const day = new Date(t).toISOString().slice(0, 10);
+    // The first page is bounded by the window; a day with more than a page goes on before the last row read.
+    const rows = await pagedRows(
+      {
+        first: () => rt.store.listByDay(day, { from, to, newestFirst: true, limit: DIGEST_PAGE }),
+        next: (before) => rt.store.listByDay(day, { before, newestFirst: true, limit: DIGEST_PAGE }),
+      },
+      { from, to },
+      DIGEST_READ_LIMIT - out.length,
+    );
+    out.push(...rows);
+  }
+  return out;
+}
+
 /** The digest of the `hours` before `to` (default: the last 24 hours until now). */
 export async function loadDigest(rt: Runtime, opts: { hours?: number; to?: Date } = {}): Promise<DigestReport> {
   const to = opts.to ?? rt.now();
   const hours = opts.hours ?? 24;
   const toIso = to.toISOString();
   const fromIso = new Date(to.getTime() - hours * 3_600_000).toISOString();
-  const [incidents, unresolved, silences] = await Promise.all([
-    rt.store.listOpenedBetween(fromIso, toIso, DIGEST_READ_LIMIT),
-    rt.store.listUnresolved(DIGEST_READ_LIMIT),
+  const [incidents, olderOpen, silences] = await Promise.all([
+    windowRows(rt, fromIso, toIso),
+    // Unresolved and opened before the window (`from` sorts before every `<from>#<id>`); the window's are read above.
+    pagedRows(
+      { first: () => rt.store.listUnresolved(DIGEST_PAGE, fromIso), next: (before) => rt.store.listUnresolved(DIGEST_PAGE, before) },
+      { from: '', to: fromIso },
+      DIGEST_READ_LIMIT,
+    ),
     silencesInForce(rt, toIso),
   ]);
+  const unresolved = [...incidents.filter((i) => i.status !== 'resolved'), ...olderOpen];
   return computeDigest({ incidents, unresolved, silences, policy: rt.policy, from: fromIso, to: toIso });
+}
+
+const cached = new WeakMap<Runtime, Map<number, { at: number; report: Promise<DigestReport> }>>();
+
+/**
+ * `GET /api/digest`: the report of the last `hours`, computed at most once per DIGEST_CACHE_MS per runtime (callers
+ * within that time, and concurrent ones, share it), so a page that polls does not read the day again each time.
+ */
+export function loadDigestCached(rt: Runtime, hours: number): Promise<DigestReport> {
+  const now = rt.now().getTime();
+  let perHours = cached.get(rt);
+  if (!perHours) cached.set(rt, (perHours = new Map()));
+  const hit = perHours.get(hours);
+  if (hit && now - hit.at < DIGEST_CACHE_MS && now >= hit.at) return hit.report;
+  const report = loadDigest(rt, { hours });
+  const entry = { at: now, report };
+  perHours.set(hours, entry);
+  report.catch(() => {
+    if (perHours.get(hours) === entry) perHours.delete(hours);
+  });
+  return report;
 }
 
 export interface DigestEmailOptions {

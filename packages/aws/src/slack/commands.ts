@@ -1,6 +1,7 @@
 /** `/incident …`: one signed slash-command request → one reply (see timing.ts for the 3-second rule). */
 import { parseIncidentCommand, type IncidentCommand } from '@alert-router/core';
 import { acknowledgeIncident, actorLabel, resolveIncident, type Actor } from '../actions';
+import { scanUnresolved } from '../api/unresolved-scan';
 import { loadReview } from '../review/review';
 import { postStakeholderUpdate } from '../review/updates';
 import type { Runtime } from '../runtime';
@@ -22,6 +23,9 @@ import {
   type SlackReply,
 } from './replies';
 import { SLACK_CHANNEL_BUDGET_MS, slackRuntime } from './timing';
+
+/** Most unresolved incidents `/incident list` reads (the newest; with more, the reply says "N+"). */
+export const LIST_SCAN = 500;
 
 /** The form fields of a slash command that we use. */
 export interface SlashCommandForm {
@@ -83,9 +87,8 @@ async function execute(rt: Runtime, cmd: Exclude<IncidentCommand, { kind: 'help'
       return inChannel(resolvedText(r.incident, actor, cmd.note) + deliveryWarning(r.incident, 'resolve'));
     }
     case 'list': {
-      const unresolved = await rt.store.listUnresolved();
-      const shown = unresolved.filter((i) => i.status !== 'resolved' && (!cmd.severity || i.severity === cmd.severity));
-      return listReply(shown, cmd.severity, now, rt.config.dashboardUrl);
+      const r = await scanUnresolved(rt.store, (i) => !cmd.severity || i.severity === cmd.severity, { page: LIST_SCAN, scan: LIST_SCAN });
+      return listReply(r.matched, cmd.severity, now, rt.config.dashboardUrl, !r.exhausted);
     }
     case 'show': {
       const i = await rt.store.getIncident(cmd.id);

@@ -113,8 +113,11 @@ function statusText(i: Incident): string {
 
 const SEVERITY_ORDER: Record<string, number> = { P0: 0, P1: 1, P2: 2, P3: 3 };
 
-/** Unresolved incidents, most severe then oldest first, at most LIST_MAX_LINES lines. */
-export function listReply(incidents: Incident[], severity: string | null, now: Date, dashboardUrl: string | null): SlackReply {
+/**
+ * Unresolved incidents, most severe then oldest first, at most LIST_MAX_LINES lines. `truncated`: these are the newest
+ * read of a larger set (the count says "N+", and older ones may be missing from the lines).
+ */
+export function listReply(incidents: Incident[], severity: string | null, now: Date, dashboardUrl: string | null, truncated = false): SlackReply {
   const scope = severity ? `${severity} ` : '';
   if (incidents.length === 0) return ephemeral(`:white_check_mark: No unresolved ${scope}incidents.`);
   const sorted = [...incidents].sort(
@@ -124,9 +127,10 @@ export function listReply(incidents: Incident[], severity: string | null, now: D
   const lines = sorted.slice(0, LIST_MAX_LINES).map((i) => {
     const age = durationText(i.openedAt, nowIso) ?? '?';
     const silenced = i.silencedBy ? ' :no_bell:' : '';
-    return `${SEVERITY_STYLE[i.severity]?.emoji ?? ''} \`${escapeSlack(i.id)}\` ${i.severity} ${alarmText(i, 80)} — ${statusText(i)}, ${age} old${silenced}`;
+    const alarms = i.members && i.members.length > 1 ? ` (${i.members.length} alarms)` : '';
+    return `${SEVERITY_STYLE[i.severity]?.emoji ?? ''} \`${escapeSlack(i.id)}\` ${i.severity} ${alarmText(i, 80)}${alarms} — ${statusText(i)}, ${age} old${silenced}`;
   });
-  const head = `*${sorted.length} unresolved ${scope}incident${sorted.length === 1 ? '' : 's'}*`;
+  const head = `*${sorted.length}${truncated ? '+' : ''} unresolved ${scope}incident${sorted.length === 1 && !truncated ? '' : 's'}*${truncated ? ` (the newest ${sorted.length})` : ''}`;
   const tailFor = (more: number) =>
     more > 0 ? `\n…and ${more} more${dashboardUrl ? ` on the dashboard: ${escapeSlack(dashboardUrl)}` : ` (\`/incident list P0\` narrows it)`}` : '';
   // Whole lines only, and room kept for the "…and N more" line (its longest form: every incident left out).

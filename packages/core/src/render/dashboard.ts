@@ -11,7 +11,7 @@
 import { responseDeadline } from '../clock';
 import { GLOB_RULES } from '../glob';
 import { responseTrend, countByBucket, secondsText, type HourBucket, type TrendPoint } from '../digest';
-import type { Incident, IncidentStatus, TimelineEntry } from '../incident';
+import type { DeliveryRecord, Incident, IncidentStatus, TimelineEntry } from '../incident';
 import { DASHBOARD_INCIDENT_FIELDS, type DashboardIncident } from '../incident-row';
 import type { Policy } from '../policy';
 import type { Silence } from '../silence';
@@ -62,6 +62,22 @@ export interface DashboardFilters {
   alarm: string | null;
   /** Time range of the history (resolved list, charts). */
   hours: number;
+  /** Older page of the unresolved list: only those whose `<openedAt>#<id>` sorts before this. */
+  before?: string | null;
+}
+
+/** How the dashboard's reads were bounded (the unresolved list is one page of a bounded read). */
+export interface ActiveRead {
+  /** Unresolved incidents read that match the filters, by severity and state (the cards). */
+  counts: Record<Severity, { open: number; acknowledged: number }>;
+  /** The counts are every unresolved incident (else: "N+", the newest ones read). */
+  complete: boolean;
+  /** Link (path and query) to the next, older page of unresolved incidents; null: none. */
+  older: string | null;
+  /** On an older page: link back to the newest (the list and counts start before the newest); else null. */
+  newest: string | null;
+  /** The charts and the resolved list hold every incident opened in the range (else: the newest ones read). */
+  historyComplete: boolean;
 }
 
 export interface OutboxLine {
@@ -92,8 +108,10 @@ export interface DashboardModel {
   now: string;
   policy: Policy;
   filters: DashboardFilters;
-  /** Unresolved incidents matching the filters. */
+  /** Unresolved incidents matching the filters (one page). */
   active: DashboardIncident[];
+  /** How `active` was read; absent: `active` is every unresolved incident. */
+  activeRead?: ActiveRead;
   /** Resolved in the range, matching the filters, newest first. */
   resolved: DashboardIncident[];
   /** Every incident opened in the range (charts), severity/alarm filters applied. */
@@ -264,17 +282,46 @@ function filtersForm(f: DashboardFilters): SafeHtml {
 }
 
 function summary(m: DashboardModel): SafeHtml {
+  const read = m.activeRead;
+  const plus = read && !read.complete ? '+' : '';
   const cards = SEVERITIES.map((s) => {
-    const open = m.active.filter((i) => i.severity === s && i.status === 'open').length;
-    const acked = m.active.filter((i) => i.severity === s && i.status === 'acknowledged').length;
+    const open = read ? read.counts[s].open : m.active.filter((i) => i.severity === s && i.status === 'open').length;
+    const acked = read ? read.counts[s].acknowledged : m.active.filter((i) => i.severity === s && i.status === 'acknowledged').length;
     return html`<li class="card card-${s}">
-      <span class="sev sev-${s}">${s}</span> <span class="card-label">${severityLabel(s, m.policy)}</span> <span class="card-num">${open}</span>
-      <span class="card-sub">open</span>${acked ? html` <span class="card-sub">· ${acked} acknowledged</span>` : ''}
+      <span class="sev sev-${s}">${s}</span> <span class="card-label">${severityLabel(s, m.policy)}</span>
+      <span class="card-num">${open}${open ? plus : ''}</span>
+      <span class="card-sub">open</span>${acked ? html` <span class="card-sub">· ${acked}${plus} acknowledged</span>` : ''}
     </li>`;
   });
-  return html`<ul class="cards" aria-label="Unresolved incidents by severity">
-    ${cards}
-  </ul>`;
+  const scope = read?.newest
+    ? html`<p class="muted" id="older-note">Older unresolved incidents (counts from here on). <a href="${read.newest}" id="newest-link">← Newest</a></p>`
+    : plus
+      ? html`<p class="muted small">Counts of the newest unresolved incidents read; there are more.</p>`
+      : '';
+  return html`${scope}
+    <ul class="cards" aria-label="Unresolved incidents by severity">
+      ${cards}
+    </ul>`;
+}
+
+/** "Older" link under the unresolved list, when there are more. */
+function pager(m: DashboardModel): SafeHtml {
+  const older = m.activeRead?.older;
+  if (!older) return raw('');
+  return html`<p class="pager">
+    Showing ${m.activeRead?.newest ? m.active.length : `the newest ${m.active.length}`} unresolved incidents${m.activeRead?.newest ? ' from this point' : ''}.
+    <a href="${older}" id="older-link" rel="next">Older unresolved incidents →</a>
+  </p>`;
+}
+
+/** "5 alarms · 2 recovered" for a group (nothing for a single alarm). */
+function groupTag(i: Pick<Incident, 'members'>): SafeHtml | '' {
+  const members = i.members ?? [];
+  if (members.length < 2) return '';
+  const recovered = members.filter((x) => x.state === 'recovered').length;
+  return html` <span class="tag tag-group" title="alarms grouped into this incident"
+    >${members.length} alarms${recovered ? ` · ${recovered} recovered` : ''}</span
+  >`;
 }
 
 /** Row buttons submit this one form (`form=` / `formaction=`): one CSRF field per page, not per row. */
@@ -286,6 +333,7 @@ function rowActionsForm(m: DashboardModel, redirect: string): SafeHtml {
 function activeRow(i: DashboardIncident, m: DashboardModel): SafeHtml {
   const canAck = i.status === 'open' && m.session.csrf !== null;
   const tags = [
+    groupTag(i),
     i.flapping ? html` <span class="tag">flapping</span>` : '',
     i.silencedBy ? html` <span class="tag">silenced</span>` : '',
     i.duplicates > 0 ? html` <span class="tag" title="repeat ALARMs folded into this incident">×${i.duplicates + 1}</span>` : '',
@@ -346,7 +394,7 @@ function activeSection(m: DashboardModel): SafeHtml {
     m.active.length === 0
       ? html`<p class="empty">No open or acknowledged incidents${m.filters.severity || m.filters.alarm || m.filters.status ? ' matching the filters' : ''}.</p>`
       : '';
-  return html`${summary(m)}${none}${groups}`;
+  return html`${summary(m)}${none}${groups}${pager(m)}`;
 }
 
 function resolvedSection(m: DashboardModel): SafeHtml {
@@ -373,7 +421,7 @@ function resolvedSection(m: DashboardModel): SafeHtml {
             html`<tr data-id="${i.id}">
               <td><a href="${incidentHref(i.id)}">${i.id}</a></td>
               <td>${sevBadge(i.severity, m.policy)}</td>
-              <td class="alarm"><span class="alarm-name">${shortName(i.alarmName)}</span></td>
+              <td class="alarm"><span class="alarm-name">${shortName(i.alarmName)}</span>${groupTag(i)}</td>
               <td>${i.resolvedAt ? relTime(i.resolvedAt, m.now, 'age') : '—'}${i.resolvedAt ? ' ago' : ''}</td>
               <td>${i.resolvedBy ?? '—'}</td>
               <td>${i.resolvedAt ? secondsText((Date.parse(i.resolvedAt) - Date.parse(i.openedAt)) / 1000) : '—'}</td>
@@ -455,19 +503,22 @@ function chartsSection(m: DashboardModel): SafeHtml {
       </tbody>
     </table>
   </details>`;
-  return html`<div class="charts">
-    <figure>
-      <figcaption>Incidents opened per hour, by severity (${range})</figcaption>
-      ${legend}${raw(hourlyChartSvg(c.hourly, { id: 'ch-hourly', title: `Incidents opened per hour by severity, ${range}`, timeZone: tz }))}${table}
-    </figure>
-    <figure>
-      <figcaption>
-        Mean time to acknowledge <span class="key key-mtta" aria-hidden="true"></span> MTTA and to resolve
-        <span class="key key-mttr" aria-hidden="true"></span> MTTR, per ${c.trendBucketHours === 24 ? 'day' : `${c.trendBucketHours} h`} (${range})
-      </figcaption>
-      ${raw(trendChartSvg(c.trend, { id: 'ch-trend', title: `MTTA and MTTR trend, ${range}`, timeZone: tz, bucketHours: c.trendBucketHours }))}${trendTable}
-    </figure>
-  </div>`;
+  const bounded =
+    m.activeRead && !m.activeRead.historyComplete ? html`<p class="muted small">The newest ${m.history.length} incidents opened in the range.</p>` : '';
+  return html`${bounded}
+    <div class="charts">
+      <figure>
+        <figcaption>Incidents opened per hour, by severity (${range})</figcaption>
+        ${legend}${raw(hourlyChartSvg(c.hourly, { id: 'ch-hourly', title: `Incidents opened per hour by severity, ${range}`, timeZone: tz }))}${table}
+      </figure>
+      <figure>
+        <figcaption>
+          Mean time to acknowledge <span class="key key-mtta" aria-hidden="true"></span> MTTA and to resolve
+          <span class="key key-mttr" aria-hidden="true"></span> MTTR, per ${c.trendBucketHours === 24 ? 'day' : `${c.trendBucketHours} h`} (${range})
+        </figcaption>
+        ${raw(trendChartSvg(c.trend, { id: 'ch-trend', title: `MTTA and MTTR trend, ${range}`, timeZone: tz, bucketHours: c.trendBucketHours }))}${trendTable}
+      </figure>
+    </div>`;
 }
 
 function silencesList(m: DashboardModel): SafeHtml {
@@ -769,6 +820,18 @@ function timelineTable(i: Incident): SafeHtml {
   </table>`;
 }
 
+/** A delivery's status; a scheduled one says when it goes out (it is waiting, not failing). */
+function outcomeCell(d: DeliveryRecord): SafeHtml {
+  if (d.status !== 'scheduled') return html`<span class="outcome outcome-${d.status}">${d.status}</span>`;
+  const when = d.retryAt ? html` for <time datetime="${d.retryAt}" title="${formatTime(d.retryAt)}">${clockTime(d.retryAt)}</time>` : '';
+  return html`<span class="outcome outcome-scheduled">scheduled${when}</span>`;
+}
+
+/** `10:42 UTC`: a time later today, as deliveries show when they are due. */
+function clockTime(iso: string): string {
+  return formatTime(iso).slice(11);
+}
+
 function deliveriesTable(i: Incident): SafeHtml {
   const rows = Object.entries(i.deliveries ?? {}).sort(([a], [b]) => a.localeCompare(b));
   if (rows.length === 0) return html`<p class="empty">No channel deliveries (dashboard only).</p>`;
@@ -792,7 +855,7 @@ function deliveriesTable(i: Incident): SafeHtml {
         return html`<tr>
           <td>${event}</td>
           <td>${channel}</td>
-          <td><span class="outcome outcome-${d.status}">${d.status}</span></td>
+          <td>${outcomeCell(d)}</td>
           <td>${d.attempts}</td>
           <td>${formatTime(d.at)}</td>
           <td class="pre">${d.error ? truncateUnits(d.error, 500) : ''}</td>
@@ -800,6 +863,44 @@ function deliveriesTable(i: Incident): SafeHtml {
       })}
     </tbody>
   </table>`;
+}
+
+function columnHeads(names: string[]): SafeHtml {
+  return html`<thead>
+    <tr>
+      ${names.map((n) => html`<th scope="col">${n}</th>`)}
+    </tr>
+  </thead>`;
+}
+
+/** A group's alarms, each with its own state (only grouped incidents have a members list). */
+function membersTable(i: Incident, m: IncidentPageModel): SafeHtml {
+  const members = i.members ?? [];
+  if (members.length === 0) return raw('');
+  const recovered = members.filter((x) => x.state === 'recovered').length;
+  return html`<p>${members.length} alarm${members.length === 1 ? '' : 's'} in this incident${recovered ? `, ${recovered} recovered` : ''}.</p>
+    <table class="incidents members">
+      <caption class="visually-hidden">
+        Alarms grouped into this incident
+      </caption>
+      ${columnHeads(['Alarm', 'Severity', 'State', 'Fired at', 'Recovered at', 'Fired'])}
+      <tbody>
+        ${members.map(
+          (x) =>
+            html`<tr class="member-${x.state}">
+              <td class="alarm">
+                <span class="alarm-name">${shortName(x.alarmName)}</span
+                >${x.reason ? html`<br /><span class="muted small">${truncateUnits(x.reason, 300)}</span>` : ''}
+              </td>
+              <td>${sevBadge(x.severity, m.policy)}</td>
+              <td><span class="state state-member-${x.state}">${x.state}</span></td>
+              <td><time datetime="${x.firedAt}">${formatTime(x.firedAt)}</time></td>
+              <td>${x.recoveredAt ? html`<time datetime="${x.recoveredAt}">${formatTime(x.recoveredAt)}</time>` : '—'}</td>
+              <td>${x.fired === 1 ? 'once' : `${x.fired} times`}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>`;
 }
 
 function actionsSection(i: Incident, m: IncidentPageModel): SafeHtml {
@@ -841,7 +942,9 @@ function reviewAndUpdates(i: Incident, m: IncidentPageModel): SafeHtml {
 /** The live parts of the incident page. */
 export function renderIncidentSections(m: IncidentPageModel): Record<string, string> {
   const i = m.incident;
-  return { facts: factsList(i, m).value, timeline: timelineTable(i).value, deliveries: deliveriesTable(i).value };
+  const sections: Record<string, string> = { facts: factsList(i, m).value, timeline: timelineTable(i).value, deliveries: deliveriesTable(i).value };
+  if (i.members?.length) sections.members = membersTable(i, m).value;
+  return sections;
 }
 
 export function renderIncidentPage(m: IncidentPageModel, opts: { poll: string; etag?: string | null; pollMs?: number }): string {
@@ -855,6 +958,14 @@ export function renderIncidentPage(m: IncidentPageModel, opts: { poll: string; e
       <h3 class="visually-hidden">Actions</h3>
       ${actionsSection(i, m)}
     </section>
+    ${
+      i.members?.length
+        ? html`<section aria-labelledby="members-h" id="members">
+            <h2 id="members-h">Alarms</h2>
+            <div data-live="members">${raw(s.members)}</div>
+          </section>`
+        : ''
+    }
     <section aria-labelledby="updates-h">
       <h2 id="updates-h">Updates and review</h2>
       ${reviewAndUpdates(i, m)}

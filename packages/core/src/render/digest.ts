@@ -57,6 +57,12 @@ export function digestSummary(r: DigestReport): string {
   return `${plural(r.total, 'incident')} (${sev}), ${plural(r.breaches.length, 'response-time breach', 'response-time breaches')}, ${r.stillOpen.length} still open`;
 }
 
+/** `50 alarms folded into 2 incidents, 1 page` (grouping: alarms across the window's incidents, and those that paged). */
+export function foldingText(r: DigestReport): string {
+  const f = r.folding;
+  return `${plural(f.alarms, 'alarm')} folded into ${plural(f.incidents, 'incident')}, ${plural(f.paged, 'page')}`;
+}
+
 export function digestSubject(r: DigestReport): string {
   if (r.empty) return `Alert digest, ${hoursText(r)}: no incidents`;
   return headerSafe(`Alert digest, ${hoursText(r)}: ${digestSummary(r)}`);
@@ -113,6 +119,7 @@ export function renderDigestSlack(r: DigestReport, opts: DigestRenderOptions): D
         mrkdwn(`*By state*\n${INCIDENT_STATUSES.map((s) => `${s} ${r.byState[s]}`).join(' · ')}`),
         mrkdwn(`*Response-time breaches*\n${r.breaches.length}`),
         mrkdwn(`*Still open*\n${r.stillOpen.length}`),
+        mrkdwn(`*Grouping*\n${foldingText(r)}`),
         mrkdwn(`*Silences in force*\n${r.silences.length}`),
       ],
     },
@@ -177,7 +184,7 @@ export function renderDigestSlack(r: DigestReport, opts: DigestRenderOptions): D
 function textReport(r: DigestReport, opts: DigestRenderOptions): string {
   if (r.empty) return `${emptyDigestLine(r)}\n`;
   const out: string[] = [`Alert digest, ${hoursText(r)}`, windowText(r), '', digestSummary(r), ''];
-  out.push(`By state: ${INCIDENT_STATUSES.map((s) => `${s} ${r.byState[s]}`).join(', ')}`, '');
+  out.push(`By state: ${INCIDENT_STATUSES.map((s) => `${s} ${r.byState[s]}`).join(', ')}`, `Grouping: ${foldingText(r)}`, '');
   out.push('Response times (mean, incidents opened in the window):');
   out.push(`  ${'sev'.padEnd(5)}${'MTTA'.padEnd(24)}MTTR`);
   for (const s of ['all' as const, ...SEVERITIES]) out.push(`  ${s.padEnd(5)}${statsRow(r.mtta[s]).padEnd(24)}${statsRow(r.mttr[s])}`);
@@ -269,6 +276,7 @@ function htmlReport(r: DigestReport, opts: DigestRenderOptions & { chartCid?: st
     ),
   );
   parts.push(`<p>By state: ${INCIDENT_STATUSES.map((s) => `${s} <strong>${r.byState[s]}</strong>`).join(' · ')}</p>`);
+  parts.push(`<p>Grouping: ${e(foldingText(r))}</p>`);
   const list = (title: string, headRow: string[], rows: string[][], total: number, limit: number) => {
     if (rows.length === 0) return;
     parts.push(`<h2 style="font-size:16px;margin:16px 0 0 0">${escapeHtml(title)}</h2>`);
