@@ -5,9 +5,9 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { defaultPolicy, parseSnsMessage, type Incident, type Policy } from '@alert-router/core';
-import { acknowledgeIncident, handleSnsEvent, processNotification, resolveIncident, runEscalations, splitOut } from '@alert-router/aws';
+import { acknowledgeIncident, dashboardRoutes, handleSnsEvent, processNotification, resolveIncident, runEscalations, splitOut } from '@alert-router/aws';
 import { RUNBOOK_ALARMS, snsNotification, type DemoAlarm } from '../packages/local/src/demo';
-import { snsEventFromHttp } from '../packages/local/src/lambda-events';
+import { apiGatewayEvent, snsEventFromHttp } from '../packages/local/src/lambda-events';
 import { routerWithPeers } from './helpers/router-runtime';
 
 const [errorRate, responseTime, , dbCpu] = RUNBOOK_ALARMS;
@@ -205,6 +205,33 @@ describe('grouping on the alarm path (shipped default policy)', () => {
       await processNotification(note(a, 'OK', at(1)), env.rt);
       expect((await group(id)).status).toBe('resolved');
       expect(pd(env, 'resolve')).toHaveLength(2);
+    });
+  });
+
+  describe('splitting a member out over HTTP (POST /api/incidents/{id}/split)', () => {
+    it('answers the new incident, 409 for the last member firing, 404 for no incident', async () => {
+      clock = at(1).getTime();
+      env = await routerWithPeers(
+        { DELIVERY_BUDGET_MS: '30000', DASHBOARD_TOKEN: 'tok-0123456789abcdef0123' },
+        { now: () => new Date(clock), policy: defaultPolicy() },
+      );
+      const id = (await processNotification(note(named(errorRate, 'CartErrors'), 'ALARM', at(0)), env.rt)).incidentId!;
+      await processNotification(note(named(errorRate, 'CartLatency'), 'ALARM', at(0)), env.rt);
+      const key = (await group(id)).members!.find((m) => m.alarmName === 'CartLatency')!.incidentKey;
+      const post = async (path: string, body: unknown) => {
+        const headers = { host: '127.0.0.1', authorization: 'Bearer tok-0123456789abcdef0123', 'content-type': 'application/json' };
+        const r = await dashboardRoutes(
+          apiGatewayEvent({ method: 'POST', url: path, headers, body: Buffer.from(JSON.stringify(body)), sourceIp: '127.0.0.1' }),
+          env.rt,
+        );
+        return { status: r.statusCode ?? 200, json: JSON.parse(r.body ?? 'null') as Record<string, Incident & { error?: string }> };
+      };
+      const ok = await post(`/api/incidents/${id}/split`, { incidentKey: key });
+      expect(ok.status).toBe(200);
+      expect(ok.json.incident).toMatchObject({ alarmName: 'CartLatency', status: 'open' });
+      const last = await post(`/api/incidents/${id}/split`, { incidentKey: (await group(id)).members![0].incidentKey });
+      expect(last.status).toBe(409);
+      expect((await post('/api/incidents/INC-00000000/split', { incidentKey: key })).status).toBe(404);
     });
   });
 

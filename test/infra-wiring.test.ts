@@ -71,6 +71,7 @@ const DASHBOARD_ROUTES = [
   'GET /api/incidents/{id}',
   'POST /api/incidents/{id}/ack',
   'POST /api/incidents/{id}/resolve',
+  'POST /api/incidents/{id}/split',
   'POST /api/silences',
   'GET /api/digest',
   'GET /incidents/{id}/review',

@@ -11,6 +11,7 @@
  *   GET  /api/incidents[?status=…]        {"incidents": [...], "next": cursor|null}, newest first, paged
  *   GET  /api/incidents/{id}              {"incident": …} (?sections=1: the detail page's live regions)
  *   POST /api/incidents/{id}/ack|resolve  JSON in → JSON out; form in → 303 back to the page
+ *   POST /api/incidents/{id}/split        a group's member (`incidentKey`) into an incident of its own
  *   POST /api/silences                    JSON or form
  *   GET  /api/digest?hours=24             the digest's numbers
  *   GET  /incidents/{id}/review           review draft (HTML; ?format=md or Accept: text/markdown → Markdown)
@@ -36,6 +37,7 @@ import {
   type Incident,
 } from '@alert-router/core';
 import { acknowledgeIncident, resolveIncident, type ActionResult, type Actor } from '../actions';
+import { splitOut } from '../split';
 import { bodyText, header, json, query, router, type HttpEvent, type HttpResult, type Route } from '../api/http';
 import { getIncidentRoute, healthRoute, listIncidentsRoute, rangedNumber } from '../api/incidents-api';
 import { loadDigestCached } from '../digest/digest';
@@ -114,6 +116,8 @@ function flashFrom(event: HttpEvent): Flash | null {
   if (done === 'ack') return { kind: 'ok', text: `${shown} acknowledged.` };
   if (done === 'resolve') return { kind: 'ok', text: `${shown} resolved.` };
   if (done === 'update') return { kind: 'ok', text: `Update on ${shown} posted.` };
+  if (done === 'split') return { kind: 'ok', text: `Split out into ${shown}.` };
+  if (error === 'split-refused') return { kind: 'error', text: 'That alarm cannot be split out (it recovered, or it is the last one firing).' };
   if (error === 'update-invalid') return { kind: 'error', text: 'An update needs some text (up to 1000 characters).' };
   if (error === 'timeline-full') return { kind: 'error', text: `${shown} has too many timeline entries for more updates.` };
   if (done === 'silence') return { kind: 'ok', text: `Silence ${id && FLASH_ID.test(id) ? id : ''} created.`.replace('  ', ' ') };
@@ -236,6 +240,24 @@ async function incidentAction(kind: 'ack' | 'resolve', rawId: string, ctx: Ctx):
   return json(409, { error: `${id} ${CONFLICT[r.kind]}`, incident: r.incident });
 }
 
+/** Splits a member out of its group; the form goes back to the new incident's page. */
+async function splitAction(rawId: string, ctx: Ctx): Promise<HttpResult> {
+  const id = normaliseIncidentId(rawId) ?? rawId;
+  const incidentKey = str(ctx.body.incidentKey, 2048);
+  if (!incidentKey)
+    return ctx.form
+      ? redirect(withFlash(`/incidents/${encodeURIComponent(id)}`, { error: 'split-refused', id }))
+      : json(400, { error: "incidentKey: expected the member alarm's key" });
+  const r = await splitOut(ctx.rt, id, incidentKey, actorFor(ctx));
+  if (ctx.form) {
+    if (r.kind === 'done') return redirect(withFlash(`/incidents/${encodeURIComponent(r.incident.id)}`, { done: 'split', id: r.incident.id }));
+    return redirect(withFlash(`/incidents/${encodeURIComponent(id)}`, { error: r.kind === 'not-found' ? 'not-found' : 'split-refused', id }));
+  }
+  if (r.kind === 'done') return json(200, { group: r.group, incident: r.incident });
+  if (r.kind === 'not-found') return json(404, { error: `no incident ${rawId}` });
+  return json(409, { error: r.why });
+}
+
 async function createSilence(ctx: Ctx): Promise<HttpResult> {
   const match = str(ctx.body.match, GLOB_RULES.maxLength + 1);
   const reason = str(ctx.body.reason, 500);
@@ -289,6 +311,7 @@ const ROUTE_TABLE: Route<Ctx>[] = [
   { method: 'GET', path: '/api/incidents/{id}', handler: (e, p, c) => incidentJson(e, p.id, c) },
   { method: 'POST', path: '/api/incidents/{id}/ack', handler: (_e, p, c) => incidentAction('ack', p.id, c) },
   { method: 'POST', path: '/api/incidents/{id}/resolve', handler: (_e, p, c) => incidentAction('resolve', p.id, c) },
+  { method: 'POST', path: '/api/incidents/{id}/split', handler: (_e, p, c) => splitAction(p.id, c) },
   { method: 'POST', path: '/api/silences', handler: (_e, _p, c) => createSilence(c) },
   { method: 'GET', path: '/api/digest', handler: (e, _p, c) => digestRoute(e, c.rt) },
   { method: 'GET', path: '/incidents/{id}/review', handler: (e, p, c) => reviewRoute(e, p.id, c.rt, sessionView(c)) },

@@ -878,12 +878,20 @@ function membersTable(i: Incident, m: IncidentPageModel): SafeHtml {
   const members = i.members ?? [];
   if (members.length === 0) return raw('');
   const recovered = members.filter((x) => x.state === 'recovered').length;
+  // A firing member can be split out into an incident of its own (not the last one, not once resolved).
+  const canSplit = (x: (typeof members)[number]) => m.session.csrf !== null && i.status !== 'resolved' && x.state === 'firing' && members.length > 1;
+  const splitForm = (x: (typeof members)[number]) =>
+    canSplit(x)
+      ? html`<form method="post" action="/api${incidentHref(i.id)}/split">
+          ${csrfField(m.session)}<input type="hidden" name="incidentKey" value="${x.incidentKey}" /><button type="submit" class="link">Split out</button>
+        </form>`
+      : '';
   return html`<p>${members.length} alarm${members.length === 1 ? '' : 's'} in this incident${recovered ? `, ${recovered} recovered` : ''}.</p>
     <table class="incidents members">
       <caption class="visually-hidden">
         Alarms grouped into this incident
       </caption>
-      ${columnHeads(['Alarm', 'Severity', 'State', 'Fired at', 'Recovered at', 'Fired'])}
+      ${columnHeads(['Alarm', 'Severity', 'State', 'Fired at', 'Recovered at', 'Fired', 'Split'])}
       <tbody>
         ${members.map(
           (x) =>
@@ -897,6 +905,7 @@ function membersTable(i: Incident, m: IncidentPageModel): SafeHtml {
               <td><time datetime="${x.firedAt}">${formatTime(x.firedAt)}</time></td>
               <td>${x.recoveredAt ? html`<time datetime="${x.recoveredAt}">${formatTime(x.recoveredAt)}</time>` : '—'}</td>
               <td>${x.fired === 1 ? 'once' : `${x.fired} times`}</td>
+              <td>${splitForm(x)}</td>
             </tr>`,
         )}
       </tbody>
