@@ -10,6 +10,7 @@ import { snsNotification, type DemoAlarm } from '../packages/local/src/demo';
 import type { SnsHttpBody } from '../packages/local/src/lambda-events';
 import { startRouterProcess, type StartedRouter } from './helpers/npm-start';
 import { startPagerDutyPeer, startSlackPeer, startSmtpPeer, type HttpPeer, type SmtpPeer } from './helpers/peers';
+import { startSlackWebApiPeer, type SlackWebApiPeer } from './helpers/slack-web-api-peer';
 
 const N = 50;
 
@@ -27,6 +28,15 @@ async function postSns(url: string, body: SnsHttpBody): Promise<number> {
 async function deliver(url: string, body: SnsHttpBody): Promise<void> {
   for (let i = 0; i < 10; i++) if ((await postSns(url, body)) < 300) return;
   throw new Error(`${body.MessageId}: not accepted after 10 deliveries`);
+}
+
+/** Resolves once the incident has no notice left pending or scheduled (every send recorded). */
+async function settled(url: string, id: string): Promise<void> {
+  const unfinished = async () => {
+    const { incident } = (await (await fetch(`${url}/api/incidents/${id}`)).json()) as { incident: { deliveries: Record<string, { status: string }> } };
+    return Object.values(incident.deliveries).filter((d) => d.status === 'pending' || d.status === 'scheduled').length;
+  };
+  await expect.poll(unfinished, { timeout: 30_000 }).toBe(0);
 }
 
 type ApiIncident = { id: string; status: string; members: { incidentKey: string; alarmName: string; state: string; severity: string }[] };
@@ -89,6 +99,7 @@ describe('npm start: an alarm storm is one page', () => {
     expect(slack.received.length).toBeLessThanOrEqual(3);
     expect(smtp.messages.length).toBeLessThanOrEqual(2);
 
+    await settled(app.url, group.id);
     const seen = { pd: pd.received.length, slack: slack.received.length, smtp: smtp.messages.length };
     for (const b of [...problems, ...recoveries]) await deliver(app.url, b);
     await fetch(`${app.url}/internal/sweep`, { method: 'POST' });
@@ -96,5 +107,67 @@ describe('npm start: an alarm storm is one page', () => {
     const after = await incidents();
     expect(after.filter((i) => i.status !== 'resolved')).toHaveLength(0);
     expect(after.filter((i) => (i.members ?? []).some((m) => m.alarmName.startsWith('Storm')))).toHaveLength(1);
+  });
+});
+
+describe('npm start: the same storm through the Slack Web API', () => {
+  let app: StartedRouter;
+  let slack: SlackWebApiPeer;
+  let pd: HttpPeer;
+  const now = new Date();
+  const alarms: DemoAlarm[] = Array.from({ length: N }, (_, i) => ({
+    name: `ThreadStorm${String(i).padStart(2, '0')}`,
+    topic: 'Critical',
+    namespace: 'AWS/ApplicationELB',
+    metric: 'HTTPCode_Target_5XX_Count',
+    dimensions: { LoadBalancer: `app/thread-storm/${i}` },
+    threshold: 10,
+    statistic: 'SUM',
+    description: 'storm member',
+  }));
+  const problems = alarms.map((a, i) => snsNotification(a, 'ALARM', now, `thread-alarm-${i}`));
+  const recoveries = alarms.map((a, i) => snsNotification(a, 'OK', new Date(now.getTime() + 60_000), `thread-ok-${i}`));
+  const pdActions = (action: string) => pd.received.filter((r) => (r.body as { event_action: string }).event_action === action);
+  const incidents = async () => ((await (await fetch(`${app.url}/api/incidents?limit=100`)).json()) as { incidents: ApiIncident[] }).incidents;
+
+  beforeAll(async () => {
+    [slack, pd] = await Promise.all([startSlackWebApiPeer(), startPagerDutyPeer()]);
+    app = await startRouterProcess([], {
+      ROUTER_POLICY_FILE: DEFAULT_POLICY_PATH,
+      SLACK_BOT_TOKEN: slack.token,
+      SLACK_CHANNEL: '#incidents',
+      SLACK_API_URL: slack.apiUrl,
+      PAGERDUTY_ROUTING_KEY: 'R0UT1NGKEY0000000000000000000000',
+      PAGERDUTY_EVENTS_URL: pd.url,
+    });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await Promise.all([slack?.close(), pd?.close()]);
+  });
+
+  it('one chat.postMessage for the group; later members as thread replies and chat.updates; one resolve', async () => {
+    await Promise.all(problems.map((b) => deliver(app.url, b)));
+    await expect.poll(async () => (await incidents()).find((i) => i.members?.length === N)?.members.length, { timeout: 60_000 }).toBe(N);
+    await expect.poll(() => pdActions('trigger').length, { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => slack.topLevel().length, { timeout: 30_000 }).toBe(1);
+    const parent = slack.topLevel()[0];
+    await expect.poll(() => slack.replies(parent.ts).length, { timeout: 30_000 }).toBeGreaterThan(0);
+    expect(parent.edits.length).toBeGreaterThan(0);
+    expect(slack.calls.filter((c) => c.method === 'chat.postMessage' && !c.args.thread_ts)).toHaveLength(1);
+
+    await Promise.all(recoveries.map((b) => deliver(app.url, b)));
+    await expect.poll(async () => (await incidents()).find((i) => i.members?.length === N)?.status, { timeout: 60_000 }).toBe('resolved');
+    await expect.poll(() => pdActions('resolve').length, { timeout: 30_000 }).toBe(1);
+    await expect.poll(() => parent.text, { timeout: 30_000 }).toMatch(/Resolved/);
+    expect(slack.topLevel()).toHaveLength(1);
+    // Every notice of the group recorded (the resolve's edit and its thread reply both sent) before counting.
+    await settled(app.url, (await incidents()).find((i) => i.members?.length === N)!.id);
+
+    const calls = slack.calls.length;
+    const pages = pd.received.length;
+    for (const b of [...problems, ...recoveries]) await deliver(app.url, b);
+    await fetch(`${app.url}/internal/sweep`, { method: 'POST' });
+    expect({ slack: slack.calls.length, pd: pd.received.length }).toEqual({ slack: calls, pd: pages });
   });
 });
