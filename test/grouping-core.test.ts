@@ -185,6 +185,42 @@ describe('joinGroup / recoverMember', () => {
     expect(a.incident.deliveries['update#1:slack'].status).toBe('skipped'); // the batch still waiting: the resolve says it
   });
 
+  it('a group stays within the store limit: it refuses members once its record nears 250 KB, and keeps 20 finished updates a channel', () => {
+    let g = announcedGroup(errorRate);
+    const long = 'k'.repeat(1000);
+    let refused = '';
+    for (let i = 0; i < 200 && !refused; i++) {
+      const n = note(named(errorRate, `${'n'.repeat(200)}${i}`));
+      const j = joinGroup(g, memberFor(n, 'P0', `INC-${i}`, T0), route(n, defaultPolicy()), { ...options(), plan: { ...plan(), maxMembers: 200 } });
+      if (j.kind === 'closed') refused = j.why;
+      else if (j.kind === 'joined')
+        g = {
+          ...j.incident,
+          members: j.incident.members!.map((m, k) =>
+            k === j.incident.members!.length - 1 ? { ...m, incidentKey: `${long}${i}`, reason: 'r'.repeat(300) } : m,
+          ),
+        };
+    }
+    expect(refused).toMatch(/near the store limit/);
+    expect(JSON.stringify(g).length).toBeLessThan(300_000);
+
+    let t = announcedGroup(errorRate);
+    for (let i = 0; i < 40; i++) {
+      const j = joinGroup(
+        t,
+        memberFor(note(named(errorRate, `U${i}`)), 'P0', `INC-U${i}`, plus(i)),
+        route(note(errorRate), defaultPolicy()),
+        options(plus(i), true),
+      );
+      if (j.kind !== 'joined') throw new Error(j.kind);
+      t = j.incident;
+      for (const k of j.send) t.deliveries[k] = { ...t.deliveries[k], status: 'delivered' };
+    }
+    const updates = Object.keys(t.deliveries).filter((k) => k.startsWith('update#'));
+    expect(updates.length).toBeLessThanOrEqual(21);
+    expect(updates).toContain('update#40:slack');
+  });
+
   it('an OK that overtakes its ALARM: the member is kept as recovered, and its join then does nothing', () => {
     const g = announcedGroup(errorRate);
     const ok = note(responseTime, 'OK', plus(1));

@@ -210,6 +210,8 @@ export function joinGroup(cur: Incident, member: GroupMember, routed: Routed, o:
   if (cur.status === 'resolved') return { kind: 'closed', why: 'resolved' };
   const prior = members.find((m) => m.incidentKey === member.incidentKey);
   if (!prior && members.length >= o.plan.maxMembers) return { kind: 'closed', why: `full (${o.plan.maxMembers} members)` };
+  // Whatever the members' key and name lengths, the incident must stay well within DynamoDB's 400 KB item.
+  if (!prior && JSON.stringify(cur).length > GROUP_SIZE_LIMIT) return { kind: 'closed', why: 'full (its record is near the store limit)' };
   const now = o.claim.now;
   const nextMembers = prior ? members.map((m) => (m === prior ? { ...m, ...member, joinedAt: m.joinedAt, fired: m.fired + 1 } : m)) : [...members, member];
   const severity = higher(cur.severity, member.severity);
@@ -303,6 +305,10 @@ export function firingMembers(i: Incident): GroupMember[] {
 }
 
 const UPDATE_NOTE_MAX = 1000;
+/** Characters of JSON a group may reach before it refuses new members (a DynamoDB item holds 400 KB). */
+export const GROUP_SIZE_LIMIT = 250_000;
+/** Finished update notices a channel keeps on the incident (older ones are dropped: they are on the timeline). */
+const UPDATES_KEPT = 20;
 
 /**
  * Records the update notices that tell `what` on every channel that announced the group (or is announcing it):
@@ -326,7 +332,10 @@ function withUpdates(cur: Incident, what: string, fresh: Set<SendChannel>, o: Gr
       deliveries[k] = { ...d, note: appendLine(d.note, what) };
       continue;
     }
-    const key = deliveryKey('update', c, String(updates.length + 1));
+    const numbers = updates.map(([k]) => Number(/#(\d+):/.exec(k)?.[1] ?? 0));
+    const key = deliveryKey('update', c, String(Math.max(0, ...numbers) + 1));
+    const finished = updates.filter(([, u]) => isFinished(u)).sort(([a], [b]) => Number(/#(\d+):/.exec(a)?.[1] ?? 0) - Number(/#(\d+):/.exec(b)?.[1] ?? 0));
+    for (const [old] of finished.slice(0, Math.max(0, finished.length - UPDATES_KEPT))) delete deliveries[old];
     const spec = { event: 'update' as const, channel: c, note: appendLine(undefined, what) };
     const immediate = c === 'slack' && o.threads;
     const lastSent = latestSend(deliveries, c);

@@ -196,7 +196,7 @@ const groupingOn = strictObject({
   maxAge: _default(shortDuration, GROUPING_DEFAULTS.maxAge),
   groupWait: _default(shortDuration, GROUPING_DEFAULTS.groupWait),
   groupInterval: _default(shortDuration, GROUPING_DEFAULTS.groupInterval),
-  maxMembers: _default(int().check(gte(2), lte(500)), GROUPING_DEFAULTS.maxMembers),
+  maxMembers: _default(int().check(gte(2), lte(200)), GROUPING_DEFAULTS.maxMembers),
   rules: _default(array(groupingRule), []),
 });
 
