@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import {
   candidateGroup,
   defaultPolicy,
+  fitToStore,
   groupingFor,
+  INCIDENT_BYTES_MAX,
   joinGroup,
   memberFor,
   newGroupIncident,
@@ -219,6 +221,26 @@ describe('joinGroup / recoverMember', () => {
     const updates = Object.keys(t.deliveries).filter((k) => k.startsWith('update#'));
     expect(updates.length).toBeLessThanOrEqual(21);
     expect(updates).toContain('update#40:slack');
+  });
+
+  it("an old episode's OK, arriving after the alarm fired again, leaves the member (its newer episode) as it is", () => {
+    const g = announcedGroup(errorRate);
+    const j = join(g, named(errorRate, 'B'), 'INC-B2');
+    if (j.kind !== 'joined') throw new Error(j.kind);
+    const ok = note(named(errorRate, 'B'), 'OK', plus(1));
+    const input = { at: plus(1), by: 'cloudwatch', entry: { at: plus(1), type: 'resolved' as const }, claim: claim(plus(1)) };
+    expect(recoverMember(j.incident, memberFor(ok, 'P0', 'INC-B1', plus(1)), input, options(plus(1))).kind).toBe('unchanged');
+  });
+
+  it('fitToStore trims the middle of a timeline that outgrew the item in bytes, noting it', () => {
+    const g = announcedGroup(errorRate);
+    const big = { ...g, timeline: Array.from({ length: 600 }, (_, i) => ({ at: plus(i), type: 'member' as const, detail: `é${'x'.repeat(800)}${i}` })) };
+    const fit = fitToStore(big);
+    expect(Buffer.byteLength(JSON.stringify(fit), 'utf8')).toBeLessThanOrEqual(INCIDENT_BYTES_MAX);
+    expect(fit.timeline[0]).toEqual(big.timeline[0]);
+    expect(fit.timeline.at(-1)).toEqual(big.timeline.at(-1));
+    expect(fit.timeline.some((e) => e.detail?.includes('older entries not kept'))).toBe(true);
+    expect(fitToStore(g)).toBe(g);
   });
 
   it('an OK that overtakes its ALARM: the member is kept as recovered, and its join then does nothing', () => {

@@ -166,6 +166,32 @@ describe('grouping on the alarm path (shipped default policy)', () => {
       expect(pd(env, 'resolve')).toHaveLength(1);
     });
 
+    it('a member that fires again after the group is older than maxAge pages anew (a new group), whatever lingers in the old one', async () => {
+      const db = named(errorRate, 'DbDown');
+      const id = (await processNotification(note(db, 'ALARM', at(0)), env.rt)).incidentId!;
+      await processNotification(note(named(dbCpu, 'DiskAlmostFull'), 'ALARM', at(0)), env.rt); // stays in ALARM for days
+      await acknowledgeIncident(env.rt, id, { id: 'U1', name: 'alice', via: 'slack' });
+      advance(30);
+      await processNotification(note(db, 'OK', at(30)), env.rt);
+      expect((await group(id)).status).toBe('acknowledged');
+      advance(5 * 60); // next morning, well past the 4 h cap
+      const again = await processNotification(note(db, 'ALARM', at(330)), env.rt);
+      expect(again.incidentId).not.toBe(id);
+      expect(pd(env, 'trigger')).toHaveLength(2);
+    });
+
+    it('a redelivery does not reserve a group: the key keeps pointing at the open one', async () => {
+      const a = named(errorRate, 'RedeliveredA');
+      const id = (await processNotification(note(a, 'ALARM', at(0)), env.rt)).incidentId!;
+      advance(11); // the window has passed; the group is still open
+      expect((await processNotification(note(a, 'ALARM', at(0)), env.rt)).kind).not.toBe('opened');
+      const next = await processNotification(note(named(errorRate, 'NewB'), 'ALARM', at(11)), env.rt);
+      expect(next.incidentId).not.toBe(id);
+      expect((await group(next.incidentId!)).members!.map((m) => m.alarmName)).toEqual(['NewB']);
+      const later = await processNotification(note(named(errorRate, 'NewC'), 'ALARM', at(11)), env.rt);
+      expect(later.incidentId).toBe(next.incidentId);
+    });
+
     it('a person resolving the group ends every member episode: their next ALARM opens a new group', async () => {
       const a = named(errorRate, 'DiskFull');
       const id = (await processNotification(note(a, 'ALARM', at(0)), env.rt)).incidentId!;
@@ -205,6 +231,34 @@ describe('grouping on the alarm path (shipped default policy)', () => {
       await processNotification(note(a, 'OK', at(1)), env.rt);
       expect((await group(id)).status).toBe('resolved');
       expect(pd(env, 'resolve')).toHaveLength(2);
+    });
+
+    it('splitting the P0 member out lowers the group to its members highest severity; a group resolved meanwhile refuses', async () => {
+      const p0 = named(errorRate, 'OrdersDown');
+      const id = (await processNotification(note(named(responseTime, 'OrdersSlow'), 'ALARM', at(0)), env.rt)).incidentId!;
+      await processNotification(note(p0, 'ALARM', at(0)), env.rt);
+      expect((await group(id)).severity).toBe('P0');
+      const key = (await group(id)).members!.find((m) => m.alarmName === 'OrdersDown')!.incidentKey;
+      const r = await splitOut(env.rt, id, key, { id: 'U1', name: 'alice', via: 'dashboard' });
+      if (r.kind !== 'done') throw new Error(JSON.stringify(r));
+      expect(r.group.severity).toBe('P1');
+      expect(r.group.escalation?.chain[0].tier).toBe('teamLead'); // the P1 chain
+      expect(r.incident.alarm.metric).toBeNull(); // not the group's first alarm's facts
+
+      const x = named(errorRate, 'PayX');
+      const g2 = (await processNotification(note(x, 'ALARM', at(1)), env.rt)).incidentId!;
+      await processNotification(note(named(errorRate, 'PayY'), 'ALARM', at(1)), env.rt);
+      const xKey = (await group(g2)).members!.find((m) => m.alarmName === 'PayX')!.incidentKey;
+      const store = env.rt.store as unknown as { setLatchGroup: (...a: unknown[]) => Promise<boolean> };
+      const original = store.setLatchGroup.bind(env.rt.store);
+      store.setLatchGroup = async (...a: unknown[]) => {
+        const moved = await original(...a);
+        await resolveIncident(env.rt, g2, { id: 'U2', name: 'bob', via: 'slack' }); // a person resolves it in between
+        store.setLatchGroup = original;
+        return moved;
+      };
+      expect(await splitOut(env.rt, g2, xKey, { id: 'U1', name: 'alice', via: 'dashboard' })).toMatchObject({ kind: 'refused' });
+      expect((await env.rt.store.listUnresolved()).map((i) => i.alarmName)).not.toContain('PayX');
     });
   });
 

@@ -59,7 +59,10 @@ export async function processNotification(n: Notification, deps: PipelineDeps): 
   // decisions (the group to join, or held back on its own) for every copy of the delivery to follow.
   const plan = isRecovery(n) ? null : groupingFor(n, routed.classification.severity, deps.policy);
   const [intent, silenced] = plan ? await Promise.all([groupIntent(n, plan, deps), deps.silencedBy?.(n, base.severity) ?? null]) : [null, null];
-  const decided = intent && { groupId: silenced ? undefined : await reserveGroup(n, intent, episodeId(n), deps), solo: Boolean(silenced) };
+  // Only a delivery that can open an episode reserves a group (a copy, a redelivery or a newer change of an open
+  // episode would otherwise point the key's record at a group of its own).
+  const canOpen = intent && !intent.latch?.openId && !(intent.latch && intent.latch.lastChange >= n.changedAt);
+  const decided = intent && { groupId: silenced || !canOpen ? undefined : await reserveGroup(n, intent, episodeId(n), deps), solo: Boolean(silenced) };
   const latched = isRecovery(n) ? await latchRecovery(n, deps) : await latchProblem(n, routed, deps, decided ?? undefined);
   const [outcome] = await Promise.all([afterLatch(n, routed, latched.step, intent, deps, base), latched.trimming]);
   return outcome;

@@ -91,9 +91,22 @@ export async function latchProblem(n: Notification, routed: Routed, deps: Pipeli
     };
     const target = r.groupId ?? r.openId;
     const done: Latched = { step: { next: 'done', kind: 'duplicate', incidentId: target }, trimming };
-    if (await deps.store.recordDuplicate(target, entry)) return done;
-    // The episode's incident was never stored (its worker died and its redeliveries ran out): this alarm stores it.
     const stranded = r.openedAt && Date.parse(nowIso) - Date.parse(r.openedAt) >= deps.leaseMs;
+    if (await deps.store.recordDuplicate(target, entry)) {
+      // Its group is stored, but the worker that was to join it stopped before it did (its retries ran out): join now.
+      if (!stranded || target === r.openId) return done;
+      const group = await deps.store.getIncident(target);
+      if (!group?.members || group.members.some((m) => m.episodeId === r.openId)) return done;
+      const episode: Episode = {
+        id: r.openId,
+        groupId: target,
+        openedAt: r.openedAt!,
+        flips: r.flips,
+        note: 'joined by a later ALARM: its worker stopped first',
+      };
+      return { step: { next: 'open', episode, kind: 'resent' }, trimming };
+    }
+    // The episode's incident was never stored (its worker died and its redeliveries ran out): this alarm stores it.
     if (!stranded) return done;
     const note = 'stored by a later ALARM: the worker that opened the episode stopped before storing it';
     const episode: Episode = { id: r.openId, groupId: target, openedAt: r.openedAt!, flips: r.flips, note };

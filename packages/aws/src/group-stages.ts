@@ -30,20 +30,22 @@ import { originOf } from '@alert-router/core/sources/common';
 import type { Notification } from '@alert-router/core/types';
 import { newClaim } from './delivery';
 import type { Episode, PipelineDeps } from './alarm-stages';
-import { groupLookup } from './store/port';
+import { groupLookup, type Latch } from './store/port';
 
 /** What the grouping stage decided before the latch: the plan, and the group the latch is to name. */
 export interface GroupIntent {
   plan: GroupingPlan;
   candidate: Candidate;
   record: GroupRecord | null;
+  /** The alarm's latch as the lookup read it: whether this delivery can open an episode at all. */
+  latch?: Latch | null;
 }
 
 /** Before the latch (one read): the group a new alarm of this key is to join, or none (it opens one). */
 export async function groupIntent(n: Notification, plan: GroupingPlan, deps: PipelineDeps): Promise<GroupIntent> {
   const children = n.alarmKind === 'composite' ? n.triggeringChildren.map((c) => c.arn) : [];
   const read = await deps.store.lookupGroup(plan.key, latchKey(n), children);
-  return { plan, candidate: candidateGroup(groupLookup(read), deps.now().toISOString()), record: read.record };
+  return { plan, candidate: candidateGroup(groupLookup(read), deps.now().toISOString(), plan.maxAge), record: read.record, latch: read.latch };
 }
 
 function changeOptions(n: Notification, plan: GroupingPlan, deps: PipelineDeps, claim: GroupChangeOptions['claim']): GroupChangeOptions {
@@ -79,7 +81,7 @@ export async function reserveGroup(
     if (candidate.kind === 'join' && !closed.has(candidate.groupId)) return candidate.groupId;
     if (await deps.store.putGroupRecord(openedRecord(intent.plan, groupId, now, record), record?.version ?? 0)) return groupId;
     record = (await deps.store.lookupGroup(intent.plan.key, latchKey(n), [])).record;
-    candidate = candidateGroup({ record, lastGroupId: null, childGroups: [] }, now);
+    candidate = candidateGroup({ record, lastGroupId: null, childGroups: [] }, now, intent.plan.maxAge);
   }
   throw new Error(`alarm ${n.alarmName}: no group settled after ${MAX_STEPS} tries (concurrent writers); the redelivery retries`);
 }
@@ -130,7 +132,7 @@ export async function recordInGroup(n: Notification, routed: Routed, episode: Ep
     const derived = groupIdFor(episode.id, step + 1, (suffix) => incidentId(`${key}${suffix}`, n.changedAt));
     const next = await reserveGroup(
       n,
-      { plan, record: fresh.record, candidate: candidateGroup({ record: fresh.record, lastGroupId: null, childGroups: [] }, now) },
+      { plan, record: fresh.record, candidate: candidateGroup({ record: fresh.record, lastGroupId: null, childGroups: [] }, now, plan.maxAge) },
       derived,
       deps,
       closed,

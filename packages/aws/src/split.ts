@@ -34,6 +34,9 @@ export async function splitOut(rt: DeliveryDeps, groupId: string, incidentKey: s
     return s.kind === 'split' ? { incident: s.group, send: s.send } : null;
   });
   if (r.kind === 'missing') return { kind: 'not-found' };
+  // The group refused (resolved meanwhile, by a person whose resolve freed the member): nothing is created.
+  const letGo = r.kind === 'updated' || (r.incident.status !== 'resolved' && !r.incident.members?.some((m) => m.incidentKey === incidentKey));
+  if (!letGo) return { kind: 'refused', why: `${groupId} was resolved meanwhile` };
   const created = first.incident;
   const stored = await rt.store.createIncident(created);
   if (r.kind === 'updated') await sendNotices(rt, r.incident, claim.owner, r.send);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { incidentDueAt, type GroupRecord, type Incident } from '@alert-router/core';
 import {
   DEAD_LETTER_CHUNK,
@@ -260,18 +260,11 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
     return r !== null;
   }
 
-  /** One BatchGetItem: the group record, the alarm's latch and its children's (unprocessed keys asked again). */
+  /** One BatchGetItem: the group record, the alarm's latch and its children's (unprocessed keys asked again, with a pause). */
   async lookupGroup(groupKey: string, incidentKey: string, childKeys: string[]): Promise<GroupLookupRead> {
     const own = LATCH(incidentKey);
     const keys = [GROUP(groupKey), own, ...[...new Set(childKeys)].slice(0, 20).map(LATCH)];
-    const found: Record<string, unknown>[] = [];
-    let pending: Record<string, unknown>[] = keys;
-    for (let round = 0; pending.length > 0; round++) {
-      if (round === 10) throw new Error('group lookup: keys left unprocessed after 10 rounds');
-      const r = await this.db.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }));
-      found.push(...(r.Responses?.[this.tableName] ?? []));
-      pending = (r.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
-    }
+    const found = await batchGetItems(this.db, this.tableName, keys as Record<string, string>[], [TABLE.partitionKey, TABLE.sortKey], { consistent: true });
     const pk = (item: Record<string, unknown>) => item[TABLE.partitionKey];
     const groupItem = found.find((i) => pk(i) === `GROUP#${groupKey}`);
     const latch = (found.find((i) => pk(i) === own[TABLE.partitionKey]) as Latch | undefined) ?? null;
@@ -311,6 +304,12 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
         }),
       )) !== null
     );
+  }
+
+  /** Many writers of one item (an alarm storm joining one group): back off, jittered, so they do not all retry at once. */
+  protected override contended(attempt: number): Promise<void> {
+    const ms = Math.random() * Math.min(200, 5 * 2 ** attempt);
+    return new Promise((resolve) => setTimeout(resolve, ms));
   }
 
   async getIncident(id: string): Promise<Incident | null> {

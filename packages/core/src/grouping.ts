@@ -121,9 +121,11 @@ export function groupingFor(n: Notification, severity: Severity, policy: Policy)
  * of when that still is the key's open group (it fired again: it rejoins, whatever the window); the key's open
  * group while its window lasts; else a new group. Joining re-checks (resolved, full) under the incident's revision.
  */
-export function candidateGroup(l: GroupLookup, now: string): Candidate {
+export function candidateGroup(l: GroupLookup, now: string, maxAgeMinutes = Infinity): Candidate {
   if (l.childGroups.length > 0) return { kind: 'join', groupId: l.childGroups[0], why: 'composite' };
-  if (l.record && l.lastGroupId && l.record.groupId === l.lastGroupId) return { kind: 'join', groupId: l.record.groupId, why: 'rejoin' };
+  // A member that fires again rejoins after the window, but not a group older than maxAge (then it pages anew).
+  const young = l.record !== null && Date.parse(now) < Date.parse(l.record.openedAt) + maxAgeMinutes * 60_000;
+  if (l.record && young && l.lastGroupId && l.record.groupId === l.lastGroupId) return { kind: 'join', groupId: l.record.groupId, why: 'rejoin' };
   if (l.record && now < l.record.windowEnd) return { kind: 'join', groupId: l.record.groupId, why: 'window' };
   return { kind: 'new' };
 }
@@ -211,7 +213,7 @@ export function joinGroup(cur: Incident, member: GroupMember, routed: Routed, o:
   const prior = members.find((m) => m.incidentKey === member.incidentKey);
   if (!prior && members.length >= o.plan.maxMembers) return { kind: 'closed', why: `full (${o.plan.maxMembers} members)` };
   // Whatever the members' key and name lengths, the incident must stay well within DynamoDB's 400 KB item.
-  if (!prior && JSON.stringify(cur).length > GROUP_SIZE_LIMIT) return { kind: 'closed', why: 'full (its record is near the store limit)' };
+  if (!prior && Buffer.byteLength(JSON.stringify(cur), 'utf8') > GROUP_SIZE_LIMIT) return { kind: 'closed', why: 'full (its record is near the store limit)' };
   const now = o.claim.now;
   const nextMembers = prior ? members.map((m) => (m === prior ? { ...m, ...member, joinedAt: m.joinedAt, fired: m.fired + 1 } : m)) : [...members, member];
   const severity = higher(cur.severity, member.severity);
@@ -229,8 +231,8 @@ export function joinGroup(cur: Incident, member: GroupMember, routed: Routed, o:
         fresh.add(c);
       }
     }
-    if (severity === 'P0') {
-      // P0 pages at once: a trigger still waiting for group_wait goes now.
+    if (raised) {
+      // A raise notifies at once: a trigger still waiting for group_wait goes now.
       for (const [k, d] of Object.entries(deliveries)) {
         if (d.status === 'scheduled' && noticeTarget(k, d).event === 'trigger') {
           deliveries[k] = pendingNotice({ event: 'trigger', channel: noticeTarget(k, d).channel }, o.claim);
@@ -270,6 +272,8 @@ export function recoverMember(cur: Incident, member: GroupMember, resolve: Resol
   const members = cur.members ?? [];
   const found = members.find((m) => m.episodeId === member.episodeId);
   if (found?.state === 'recovered') return { kind: 'unchanged' };
+  // The alarm fired again since (a later episode is the member now): this OK is about the earlier one, already over.
+  if (!found && members.some((m) => m.incidentKey === member.incidentKey)) return { kind: 'unchanged' };
   const recovered: GroupMember = { ...(found ?? member), state: 'recovered', recoveredAt: now };
   const nextMembers = found ? members.map((m) => (m === found ? recovered : m)) : [...members, recovered];
   const entry: TimelineEntry = {
@@ -305,7 +309,7 @@ export function firingMembers(i: Incident): GroupMember[] {
 }
 
 const UPDATE_NOTE_MAX = 1000;
-/** Characters of JSON a group may reach before it refuses new members (a DynamoDB item holds 400 KB). */
+/** Bytes of JSON (UTF-8) a group may reach before it refuses new members (a DynamoDB item holds 400 KB). */
 export const GROUP_SIZE_LIMIT = 250_000;
 /** Finished update notices a channel keeps on the incident (older ones are dropped: they are on the timeline). */
 const UPDATES_KEPT = 20;
@@ -412,9 +416,33 @@ export function splitMember(
     const u = withUpdates(next, `${member.alarmName} split out into ${id}`, new Set(), { ...o, plan: o.plan });
     next = u.incident;
     send = u.send;
+    // Its severity is its members' highest again: a lower one runs its own escalation chain from now.
+    const severity = members.map((x) => x.severity).reduce(higher);
+    if (severity !== next.severity) next = { ...next, severity, escalation: next.status === 'open' ? escalationFor(severity, now, o.policy) : next.escalation };
   }
   const channels = o.policy.severities[member.severity].channels;
-  const alarm = { ...group.alarm, reason: member.reason, changedAt: member.firedAt, state: 'ALARM' as const };
+  // The group's alarm facts are its first alarm's: only what the member shares with it is kept (where, which topic).
+  const alarm: Incident['alarm'] = {
+    ...group.alarm,
+    alarmArn: member.incidentKey.startsWith('arn:') ? member.incidentKey : null,
+    description: null,
+    reason: member.reason,
+    changedAt: member.firedAt,
+    state: 'ALARM',
+    previousState: null,
+    rawState: 'ALARM',
+    namespace: null,
+    metric: null,
+    dimensions: {},
+    threshold: null,
+    comparison: null,
+    evaluationPeriods: null,
+    period: null,
+    statistic: null,
+    expression: null,
+    alarmRule: null,
+    triggeringChildren: [],
+  };
   const deliveries: Record<string, DeliveryRecord> = {};
   for (const c of channels.filter(isSendChannel)) deliveries[deliveryKey('trigger', c)] = pendingNotice({ event: 'trigger', channel: c }, o.claim);
   const incident: Incident = {

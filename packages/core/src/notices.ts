@@ -131,6 +131,29 @@ export function boundTimeline(timeline: TimelineEntry[]): TimelineEntry[] {
   return [...timeline.slice(0, 10), { at: timeline[10].at, type: 'note', detail: `${dropped} older entries not kept` }, ...timeline.slice(10 + dropped)];
 }
 
+/** Bytes (UTF-8 JSON) an incident is kept under: a DynamoDB item holds 400 KB, attribute names and indexes included. */
+export const INCIDENT_BYTES_MAX = 350_000;
+
+/**
+ * The incident trimmed to fit the store: a long-lived group's timeline (members joining, recovering, every delivery)
+ * can outgrow the entry bound in bytes; its middle entries go first (the first ten and the newest stay), noted.
+ */
+export function fitToStore(i: Incident): Incident {
+  if (!i.members && i.timeline.length < 100) return i;
+  let next = i;
+  while (Buffer.byteLength(JSON.stringify(next), 'utf8') > INCIDENT_BYTES_MAX && next.timeline.length > 40) {
+    const t = next.timeline;
+    const drop = Math.ceil((t.length - 20) / 2);
+    const kept = [
+      ...t.slice(0, 10),
+      { at: t[10].at, type: 'note' as const, detail: `${drop} older entries not kept (the incident must fit the store)` },
+      ...t.slice(10 + drop),
+    ];
+    next = { ...next, timeline: kept };
+  }
+  return next;
+}
+
 export interface ClaimResult {
   incident: Incident;
   /** Notices this claim now owns and must send. */

@@ -4,6 +4,7 @@ import {
   completeNotices,
   resolveWithNotices,
   boundTimeline,
+  fitToStore,
   type Claim,
   type ClaimResult,
   type CompleteResult,
@@ -191,11 +192,17 @@ export abstract class RevisionedIncidentStore implements IncidentStore {
       const r = change(current);
       if (!r) return { kind: 'unchanged', incident: current };
       const rev = current.rev ?? 0;
-      const next: Incident = { ...r.incident, rev: rev + 1 };
+      const next: Incident = fitToStore({ ...r.incident, rev: rev + 1 });
       if (await this.replaceIncident(next, rev)) return { ...r, kind: 'updated', incident: next };
+      await this.contended(i);
       current = await this.getIncident(id);
     }
     throw new Error(`incident ${id}: too many concurrent writers`);
+  }
+
+  /** After a lost race on an incident: an adapter with real latency waits a little (jittered) before reading again. */
+  protected contended(_attempt: number): Promise<void> {
+    return Promise.resolve();
   }
 
   claimNotices(id: string, claim: Claim, known?: Incident, only?: (key: string, d: DeliveryRecord) => boolean): Promise<Updated<ClaimResult>> {
