@@ -1,12 +1,14 @@
 /**
  * Sends one message that is not an incident notice (the daily digest, the hygiene report, a stakeholder update)
- * to the incident channel's Slack webhook and to an email list, each independently and through the shared retry
- * rule. A channel that is not configured prints to the local outbox instead, as the notifiers do.
+ * to the incident channel on Slack and to an email list, each independently and through the shared retry rule.
+ * Slack goes through the Web API when the bot token and channel are set (as incident notices do), else through the
+ * incoming webhook. A channel that is not configured prints to the local outbox instead, as the notifiers do.
  */
 import type { Notice, Notifier } from '@alert-router/core';
 import { IncomingWebhook, IncomingWebhookHTTPError, IncomingWebhookRequestError, type FetchFunction } from '@slack/webhook';
 import { emailDeliveryError, type AnyTransporter } from '../notifiers/email';
 import { httpDeliveryError, requestDeliveryError } from '../notifiers/http';
+import { SlackWebApiNotifier, type SlackMessageRef, type SlackPost } from '../notifiers/slack-web-api';
 import { deliverWithRetry, type RetryOptions } from '../notifiers/retry';
 import type { Runtime } from '../runtime';
 
@@ -42,7 +44,7 @@ export interface BroadcastResult {
 }
 
 export interface BroadcastDeps {
-  /** fetch for the Slack webhook (tests). */
+  /** fetch for the Slack webhook (tests; the Web API uses its notifier's). */
   fetch?: typeof fetch;
   /** Email transport (default: SMTP from SMTP_URL, else Amazon SES in SES_REGION, as the email notifier). */
   transport?: AnyTransporter;
@@ -55,7 +57,9 @@ export interface BroadcastDeps {
 /** What to send: each channel's message is built only when that channel is live; null skips the channel. */
 export interface BroadcastMessage {
   headline: string;
-  slack: (() => object) | null;
+  slack: (() => SlackPost) | null;
+  /** Through the Web API, post as a reply in this message's thread (an incident's first message), else top level. */
+  slackThread?: SlackMessageRef | null;
   /** Mail options for nodemailer (`from`, `to` filled in from the arguments). */
   email: ((from: string, to: string[]) => Record<string, unknown>) | null;
   /** Recipients (default: EMAIL_TO). */
@@ -92,6 +96,14 @@ export function redactedError(err: unknown, redact: (text: string) => string): E
   return err;
 }
 
+/** The Web API notifier incident notices go through (its clients and pool), when the bot token and channel are set. */
+function slackWebApi(rt: Runtime): SlackWebApiNotifier | null {
+  const { slackBotToken: token, slackChannel: channel, slackApiUrl } = rt.config;
+  if (!token || !channel) return null;
+  const live = rt.notifiers.slack;
+  return live instanceof SlackWebApiNotifier ? live : new SlackWebApiNotifier({ token, channel, apiUrl: slackApiUrl ?? undefined });
+}
+
 export async function broadcast(rt: Runtime, msg: BroadcastMessage, deps: BroadcastDeps = {}): Promise<BroadcastResult> {
   const redact = rt.redact;
   const print = deps.print ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -101,20 +113,17 @@ export async function broadcast(rt: Runtime, msg: BroadcastMessage, deps: Broadc
 
   const slack = async (): Promise<ChannelResult> => {
     if (!msg.slack) return { status: 'skipped' };
-    if (!rt.config.slackWebhookUrl) {
+    const webApi = slackWebApi(rt);
+    const url = rt.config.slackWebhookUrl;
+    if (!webApi && !url) {
       print(`[outbox] ${at} slack     ${msg.headline}`);
       return { status: 'outbox' };
     }
     const message = msg.slack();
-    const url = rt.config.slackWebhookUrl;
-    return result(
-      await deliverWithRetry(
-        once('slack', (signal) => postDigest(url, message, { fetch: deps.fetch, signal })),
-        NO_NOTICE,
-        retry,
-      ),
-      redact,
-    );
+    const send = webApi
+      ? async (signal: AbortSignal) => void (await webApi.post(message, signal, msg.slackThread))
+      : (signal: AbortSignal) => postDigest(url!, message, { fetch: deps.fetch, signal });
+    return result(await deliverWithRetry(once('slack', send), NO_NOTICE, retry), redact);
   };
 
   const email = async (): Promise<ChannelResult> => {

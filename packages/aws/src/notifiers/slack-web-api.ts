@@ -150,11 +150,24 @@ export class SlackWebApiNotifier implements Notifier {
   }
 
   async send(notice: Notice, signal: AbortSignal): Promise<SendResult> {
+    return this.withClient(signal, (lease) => this.sendWith(lease, notice, signal));
+  }
+
+  /**
+   * Posts a message that is not an incident notice (the digest, the hygiene report, a stakeholder update): top level
+   * in the channel, or as a reply in `thread`. Resolves with its ref; throws a DeliveryError as `send` does.
+   */
+  async post(message: SlackPost, signal: AbortSignal, thread?: SlackMessageRef | null): Promise<string> {
+    const where = thread ? { channel: thread.channel, thread_ts: thread.ts } : { channel: this.target };
+    return this.withClient(signal, ({ client, state }) => this.call(client, 'chat.postMessage', { ...where, ...payload(message) }, state.last, signal));
+  }
+
+  private async withClient<T>(signal: AbortSignal, use: (lease: ClientLease) => Promise<T>): Promise<T> {
     signal.throwIfAborted();
     const lease = await this.lease();
     lease.state.signal = signal;
     try {
-      return await this.sendWith(lease, notice, signal);
+      return await use(lease);
     } finally {
       this.release(lease);
     }
@@ -276,8 +289,11 @@ export class SlackWebApiNotifier implements Notifier {
   }
 }
 
+/** A message other than an incident notice (digest and bulletins carry no attachments). */
+export type SlackPost = Omit<SlackMessage, 'attachments'> & { attachments?: SlackMessage['attachments'] };
+
 /** The message fields chat.postMessage and chat.update take (the webhook payload's, as they are). */
-function payload(m: SlackMessage): Record<string, unknown> {
+function payload(m: SlackPost): Record<string, unknown> {
   return { text: m.text, blocks: m.blocks, attachments: m.attachments, unfurl_links: m.unfurl_links, unfurl_media: m.unfurl_media };
 }
 

@@ -1,6 +1,6 @@
 /**
  * The alert-hygiene report: the window's incidents through the by-day index (only the days it spans), the maths
- * in core/hygiene.ts, sent like the digest (Slack webhook + EMAIL_TO) by the weekly schedule.
+ * in core/hygiene.ts, sent like the digest (Slack + EMAIL_TO) by the weekly schedule.
  */
 import { computeHygiene, hygieneBulletin, renderBulletinEmail, renderBulletinSlack, type HygieneReport } from '@alert-router/core';
 import { DIGEST_READ_LIMIT } from '../digest/digest';

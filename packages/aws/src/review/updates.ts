@@ -14,6 +14,7 @@ import {
 } from '@alert-router/core';
 import { actorLabel, type Actor } from '../actions';
 import { broadcast, bulletinMail, type BroadcastDeps, type BroadcastResult } from '../digest/broadcast';
+import { parentMessage } from '../notifiers/slack-web-api';
 import type { Runtime } from '../runtime';
 
 export type UpdateResult = { kind: 'posted'; incident: Incident; sent: BroadcastResult } | { kind: 'not-found' } | { kind: 'timeline-full' };
@@ -44,6 +45,7 @@ export async function postStakeholderUpdate(rt: Runtime, id: string, actor: Acto
     {
       headline: bulletin.subject,
       slack: () => renderBulletinSlack(bulletin),
+      slackThread: parentMessage(updated),
       email: emailsStakeholders(updated.severity) ? (from, to) => bulletinMail(from, to, renderBulletinEmail(bulletin), 'stakeholder-update') : null,
       emailTo: rt.config.stakeholderEmails,
     },
