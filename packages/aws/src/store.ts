@@ -308,7 +308,8 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
 
   /** Many writers of one item (an alarm storm joining one group): back off, jittered, so they do not all retry at once. */
   protected override contended(attempt: number): Promise<void> {
-    const ms = Math.random() * Math.min(200, 5 * 2 ** attempt);
+    if (attempt < 2) return Promise.resolve(); // two writers: retry at once
+    const ms = Math.random() * Math.min(100, 5 * 2 ** (attempt - 2));
     return new Promise((resolve) => setTimeout(resolve, ms));
   }
 
