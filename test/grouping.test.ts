@@ -315,11 +315,29 @@ describe('grouping on the alarm path (shipped default policy)', () => {
       delete message.Trigger;
       message.AlarmRule = `ALARM("${childArn}")`;
       message.TriggeringChildren = [{ Arn: childArn, State: { Value: 'ALARM', Timestamp: at(0).toISOString().replace('Z', '+0000') } }];
-      const composite = await handleSnsEvent(snsEventFromHttp({ ...b, Message: JSON.stringify(message) }), env.rt);
-      void composite;
+      await handleSnsEvent(snsEventFromHttp({ ...b, Message: JSON.stringify(message) }), env.rt);
       const g = await group(id);
       expect(g.members!.map((m) => m.alarmName)).toEqual(['OrdersLatency', 'OrdersDegraded']);
       expect(g.severity).toBe('P0');
+    });
+
+    it("alarms a composite named, firing after it, join the composite's group, whatever their own key", async () => {
+      const base = defaultPolicy();
+      await start({ ...base, grouping: { ...(base.grouping as Exclude<Policy['grouping'], 'off'>), by: ['account', 'region', 'namespace'] } });
+      const child = named(responseTime, 'CheckoutLatency');
+      const childArn = note(child, 'ALARM', at(0)).incidentKey;
+      const b = body(named(errorRate, 'CheckoutDegraded'), 'ALARM', at(0));
+      const message = JSON.parse(b.Message) as Record<string, unknown>;
+      delete message.Trigger;
+      message.AlarmRule = `ALARM("${childArn}")`;
+      message.TriggeringChildren = [{ Arn: childArn, State: { Value: 'ALARM', Timestamp: at(0).toISOString().replace('Z', '+0000') } }];
+      const composite = await handleSnsEvent(snsEventFromHttp({ ...b, Message: JSON.stringify(message) }), env.rt);
+      const id = composite.outcomes[0].incidentId!;
+      advance(0.5);
+      expect((await processNotification(note(child, 'ALARM', at(0.5)), env.rt)).incidentId).toBe(id);
+      expect((await group(id)).members!.map((m) => m.alarmName)).toEqual(['CheckoutDegraded', 'CheckoutLatency']);
+      // Another alarm of the child's namespace, not named by the composite, keeps its own key's group.
+      expect((await processNotification(note(named(responseTime, 'SearchLatency'), 'ALARM', at(0.5)), env.rt)).incidentId).not.toBe(id);
     });
 
     it('grouping off (everywhere, or by a rule): every alarm is its own incident', async () => {

@@ -124,6 +124,35 @@ describe.each(Object.keys(adapters))('IncidentStore contract: %s', (name) => {
     expect(await a.store.recordProblem(KEY, T(50), 'INC-N', fields)).toMatchObject({ kind: 'opened' });
   });
 
+  it('groups: the record by version, the latch names the group (moved by compare-and-set), the OK remembers it; pointers', async () => {
+    const record = { groupKey: 'default|account=1|region=eu-west-1', groupId: 'INC-G', openedAt: T(0), windowEnd: T(600), version: 1 };
+    expect(await a.store.putGroupRecord(record, 0)).toBe(true);
+    expect(await a.store.putGroupRecord({ ...record, groupId: 'INC-H' }, 0)).toBe(false);
+    expect(await a.store.putGroupRecord({ ...record, windowEnd: T(900), version: 2 }, 1)).toBe(true);
+    expect(await a.store.putGroupRecord({ ...record, version: 3 }, 1)).toBe(false);
+
+    expect(await a.store.recordProblem(KEY, T(10), 'INC-A', { ...fields, groupId: 'INC-G' })).toMatchObject({ kind: 'opened' });
+    const child = `${KEY}-child`;
+    await a.store.recordProblem(child, T(10), 'INC-C', { ...fields, groupId: 'INC-G' });
+    await a.store.pointChildren([KEY], { groupId: 'INC-P', until: T(700) });
+    const read = await a.store.lookupGroup(record.groupKey, KEY, [child]);
+    expect(read.record).toMatchObject({ groupId: 'INC-G', windowEnd: T(900), version: 2 });
+    expect(read.latch).toMatchObject({ openId: 'INC-A', groupId: 'INC-G' });
+    expect(read.children.map((c) => c.openId)).toEqual(['INC-C']);
+    expect(read.pointer).toEqual({ groupId: 'INC-P', until: T(700) });
+
+    expect(await a.store.setLatchGroup(KEY, 'INC-A', 'INC-X', 'INC-H')).toBe(false); // not in INC-X
+    expect(await a.store.setLatchGroup(KEY, 'INC-B', 'INC-G', 'INC-H')).toBe(false); // not its episode
+    expect(await a.store.setLatchGroup(KEY, 'INC-A', 'INC-G', 'INC-H')).toBe(true);
+    expect(await a.store.recordProblem(KEY, T(20), 'INC-B', { ...fields, groupId: 'INC-Z' })).toMatchObject({ kind: 'duplicate', groupId: 'INC-H' });
+    expect(await a.store.recordRecovery(KEY, T(30), { alarmName: 'Contract', messageId: 'ok' })).toMatchObject({
+      kind: 'resolved',
+      previous: { groupId: 'INC-H' },
+    });
+    expect(await a.store.getLatch(KEY)).toMatchObject({ closedGroupId: 'INC-H' });
+    expect((await a.store.getLatch(KEY))?.groupId).toBeUndefined();
+  });
+
   it('releaseLatch frees the alarm only for the episode that holds it', async () => {
     await a.store.recordProblem(KEY, T(10), 'INC-A', fields);
     expect(await a.store.releaseLatch(KEY, 'INC-X')).toBe(false);

@@ -79,6 +79,7 @@ const PRIMITIVES = new Set([
   'setLatchGroup',
   'lookupGroup',
   'putGroupRecord',
+  'pointChildren',
   'createIncident',
   'getIncident',
   'replaceIncident',

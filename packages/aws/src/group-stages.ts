@@ -23,6 +23,7 @@ import {
   type GroupingPlan,
   type GroupRecord,
 } from '@alert-router/core/grouping';
+import { addMinutes } from '@alert-router/core/clock';
 import type { Incident } from '@alert-router/core/incident';
 import { incidentId, latchKey } from '@alert-router/core/lifecycle';
 import type { Routed } from '@alert-router/core/route';
@@ -113,6 +114,7 @@ export async function recordInGroup(n: Notification, routed: Routed, episode: Ep
         const extended = extendedRecord(intent.record, plan, now);
         if (extended) await deps.store.putGroupRecord(extended, intent.record.version); // best effort: a lost race only shortens the window
       }
+      await pointChildren(n, target, plan, now, deps);
       return { kind: 'recorded', incident: r.incident, owner: claim.owner, send: r.send };
     }
     if (r.kind === 'missing') {
@@ -121,7 +123,10 @@ export async function recordInGroup(n: Notification, routed: Routed, episode: Ep
       const opener = target === episode.id;
       const incident = newGroupIncident(routed, member, plan, deps.policy, { claim, groupId: target, openedAt: opener ? episode.openedAt : now });
       if (opener && episode.note) incident.timeline.push({ at: now, type: 'note', detail: episode.note });
-      if (await deps.store.createIncident(incident)) return created(incident, claim.owner, deps);
+      if (await deps.store.createIncident(incident)) {
+        await pointChildren(n, target, plan, now, deps);
+        return created(incident, claim.owner, deps);
+      }
       continue;
     }
     const j = joinGroup(r.incident, member, routed, options);
@@ -145,6 +150,15 @@ export async function recordInGroup(n: Notification, routed: Routed, episode: Ep
     } else target = next;
   }
   throw new Error(`alarm ${n.alarmName}: no group settled after ${MAX_STEPS} tries (concurrent writers); the redelivery retries`);
+}
+
+/** A composite alarm in a group: its triggering children that fire within the window join that group too. */
+async function pointChildren(n: Notification, groupId: string, plan: GroupingPlan, now: string, deps: PipelineDeps): Promise<void> {
+  if (n.alarmKind !== 'composite' || n.triggeringChildren.length === 0) return;
+  await deps.store.pointChildren(
+    n.triggeringChildren.map((c) => c.arn),
+    { groupId, until: addMinutes(now, plan.window) },
+  );
 }
 
 function created(incident: Incident, owner: string, deps: PipelineDeps): GroupRecorded {

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-import { incidentDueAt, type GroupRecord, type Incident } from '@alert-router/core';
+import { incidentDueAt, type GroupPointer, type GroupRecord, type Incident } from '@alert-router/core';
 import {
   DEAD_LETTER_CHUNK,
   RevisionedIncidentStore,
@@ -31,6 +31,8 @@ function latchPartition(incidentKey: string): string {
 const LATCH = (incidentKey: string) => ({ [TABLE.partitionKey]: latchPartition(incidentKey), [TABLE.sortKey]: 'LATCH' });
 /** Group keys are at most 512 bytes (grouping.ts hashes longer ones). */
 const GROUP = (groupKey: string) => ({ [TABLE.partitionKey]: `GROUP#${groupKey}`, [TABLE.sortKey]: 'GROUP' });
+/** A composite's pointer to its group, beside the child's latch (same partition). */
+const POINTER = (incidentKey: string) => ({ [TABLE.partitionKey]: latchPartition(incidentKey), [TABLE.sortKey]: 'PTR' });
 
 function isConditionFailure(err: unknown): boolean {
   return err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException';
@@ -263,13 +265,16 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
   /** One BatchGetItem: the group record, the alarm's latch and its children's (unprocessed keys asked again, with a pause). */
   async lookupGroup(groupKey: string, incidentKey: string, childKeys: string[]): Promise<GroupLookupRead> {
     const own = LATCH(incidentKey);
-    const keys = [GROUP(groupKey), own, ...[...new Set(childKeys)].slice(0, 20).map(LATCH)];
+    const keys = [GROUP(groupKey), own, POINTER(incidentKey), ...[...new Set(childKeys)].slice(0, 20).map(LATCH)];
     const found = await batchGetItems(this.db, this.tableName, keys as Record<string, string>[], [TABLE.partitionKey, TABLE.sortKey], { consistent: true });
     const pk = (item: Record<string, unknown>) => item[TABLE.partitionKey];
+    const sk = (item: Record<string, unknown>) => item[TABLE.sortKey];
     const groupItem = found.find((i) => pk(i) === `GROUP#${groupKey}`);
-    const latch = (found.find((i) => pk(i) === own[TABLE.partitionKey]) as Latch | undefined) ?? null;
-    const childPks = new Set(keys.slice(2).map(pk));
-    const children = found.filter((i) => childPks.has(pk(i)) && pk(i) !== own[TABLE.partitionKey]) as unknown as Latch[];
+    const latch = (found.find((i) => pk(i) === own[TABLE.partitionKey] && sk(i) === 'LATCH') as Latch | undefined) ?? null;
+    const pointerItem = found.find((i) => pk(i) === own[TABLE.partitionKey] && sk(i) === 'PTR');
+    const childPks = new Set(keys.slice(3).map(pk));
+    const children = found.filter((i) => childPks.has(pk(i)) && sk(i) === 'LATCH' && pk(i) !== own[TABLE.partitionKey]) as unknown as Latch[];
+    const pointer = pointerItem ? { groupId: pointerItem.groupId as string, until: pointerItem.until as string } : null;
     const record = groupItem
       ? {
           groupKey,
@@ -279,7 +284,17 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
           version: groupItem.version as number,
         }
       : null;
-    return { record, latch, children };
+    return { record, latch, children, pointer };
+  }
+
+  async pointChildren(childKeys: string[], pointer: GroupPointer): Promise<void> {
+    await Promise.all(
+      [...new Set(childKeys)]
+        .slice(0, 20)
+        .map((k) =>
+          this.db.send(new PutCommand({ TableName: this.tableName, Item: { ...POINTER(k), ...pointer, [TABLE.ttlAttribute]: this.expiry(pointer.until) } })),
+        ),
+    );
   }
 
   async putGroupRecord(next: GroupRecord, expectedVersion: number): Promise<boolean> {

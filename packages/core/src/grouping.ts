@@ -50,6 +50,14 @@ export interface GroupLookup {
   lastGroupId: string | null;
   /** Groups a composite alarm's triggering children are firing in. */
   childGroups: string[];
+  /** A composite alarm named this one among its triggering children: the group it is in, until when. */
+  pointer?: { groupId: string; until: string } | null;
+}
+
+/** What a composite alarm leaves for each of its triggering children (they join its group while it lasts). */
+export interface GroupPointer {
+  groupId: string;
+  until: string;
 }
 
 export type Candidate = { kind: 'join'; groupId: string; why: 'window' | 'rejoin' | 'composite' } | { kind: 'new' };
@@ -123,6 +131,8 @@ export function groupingFor(n: Notification, severity: Severity, policy: Policy)
  */
 export function candidateGroup(l: GroupLookup, now: string, maxAgeMinutes = Infinity): Candidate {
   if (l.childGroups.length > 0) return { kind: 'join', groupId: l.childGroups[0], why: 'composite' };
+  // A child named by a composite that fired first joins the composite's group, whatever its own key.
+  if (l.pointer && now < l.pointer.until) return { kind: 'join', groupId: l.pointer.groupId, why: 'composite' };
   // A member that fires again rejoins after the window, but not a group older than maxAge (then it pages anew).
   const young = l.record !== null && Date.parse(now) < Date.parse(l.record.openedAt) + maxAgeMinutes * 60_000;
   if (l.record && young && l.lastGroupId && l.record.groupId === l.lastGroupId) return { kind: 'join', groupId: l.record.groupId, why: 'rejoin' };

@@ -13,7 +13,7 @@
  */
 import { join } from 'node:path';
 import Database from 'libsql';
-import { incidentDueAt, storedIncidentKey, type GroupRecord, type Incident } from '@alert-router/core';
+import { incidentDueAt, storedIncidentKey, type GroupPointer, type GroupRecord, type Incident } from '@alert-router/core';
 import {
   advancedLatch,
   RevisionedIncidentStore,
@@ -33,6 +33,7 @@ export const SQLITE_FILE = 'alert-router.sqlite';
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS latches (slot TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS group_records (group_key TEXT PRIMARY KEY, version INTEGER NOT NULL, body TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS group_pointers (slot TEXT PRIMARY KEY, body TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS incidents (
   id TEXT PRIMARY KEY,
   rev INTEGER NOT NULL,
@@ -94,6 +95,8 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
       getLatch: s('SELECT body FROM latches WHERE slot = ?'),
       putLatch: s('INSERT INTO latches (slot, body) VALUES (?, ?) ON CONFLICT (slot) DO UPDATE SET body = excluded.body'),
       getGroup: s('SELECT body FROM group_records WHERE group_key = ?'),
+      getPointer: s('SELECT body FROM group_pointers WHERE slot = ?'),
+      putPointer: s('INSERT INTO group_pointers (slot, body) VALUES (?, ?) ON CONFLICT (slot) DO UPDATE SET body = excluded.body'),
       insertGroup: s('INSERT INTO group_records (group_key, version, body) VALUES (?, ?, ?) ON CONFLICT (group_key) DO NOTHING'),
       updateGroup: s('UPDATE group_records SET version = ?, body = ? WHERE group_key = ? AND version = ?'),
       getIncident: s('SELECT body FROM incidents WHERE id = ?'),
@@ -231,7 +234,19 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   async lookupGroup(groupKey: string, incidentKey: string, childKeys: string[]): Promise<GroupLookupRead> {
     const row = this.q.getGroup.get(groupKey) as Row | undefined;
     const children = [...new Set(childKeys)].slice(0, 20).flatMap((k) => this.latch(storedIncidentKey(k)) ?? []);
-    return { record: row ? (JSON.parse(row.body) as GroupRecord) : null, latch: this.latch(storedIncidentKey(incidentKey)) ?? null, children };
+    const pointer = this.q.getPointer.get(storedIncidentKey(incidentKey)) as Row | undefined;
+    return {
+      record: row ? (JSON.parse(row.body) as GroupRecord) : null,
+      latch: this.latch(storedIncidentKey(incidentKey)) ?? null,
+      children,
+      pointer: pointer ? (JSON.parse(pointer.body) as GroupPointer) : null,
+    };
+  }
+
+  async pointChildren(childKeys: string[], pointer: GroupPointer): Promise<void> {
+    this.atomically(() => {
+      for (const k of childKeys.slice(0, 20)) this.q.putPointer.run(storedIncidentKey(k), JSON.stringify(pointer));
+    });
   }
 
   async putGroupRecord(next: GroupRecord, expectedVersion: number): Promise<boolean> {

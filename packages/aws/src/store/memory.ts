@@ -1,4 +1,4 @@
-import { incidentDueAt, storedIncidentKey, type GroupRecord, type Incident } from '@alert-router/core';
+import { incidentDueAt, storedIncidentKey, type GroupPointer, type GroupRecord, type Incident } from '@alert-router/core';
 import {
   advancedLatch,
   RevisionedIncidentStore,
@@ -23,6 +23,7 @@ export class MemoryIncidentStore extends RevisionedIncidentStore {
   readonly incidents = new Map<string, Incident>();
   readonly deadLetters: DeadLetter[] = [];
   readonly groups = new Map<string, GroupRecord>();
+  readonly pointers = new Map<string, GroupPointer>();
 
   async recordProblem(incidentKey: string, changedAt: string, id: string, f: ProblemFields): Promise<ProblemResult> {
     const slot = storedIncidentKey(incidentKey);
@@ -111,7 +112,12 @@ export class MemoryIncidentStore extends RevisionedIncidentStore {
       const l = this.latches.get(storedIncidentKey(k));
       return l ? [copy(l)] : [];
     });
-    return { record: record ? copy(record) : null, latch: (await this.getLatch(incidentKey)) ?? null, children };
+    const pointer = this.pointers.get(storedIncidentKey(incidentKey));
+    return { record: record ? copy(record) : null, latch: (await this.getLatch(incidentKey)) ?? null, children, pointer: pointer ? copy(pointer) : null };
+  }
+
+  async pointChildren(childKeys: string[], pointer: GroupPointer): Promise<void> {
+    for (const k of childKeys.slice(0, 20)) this.pointers.set(storedIncidentKey(k), copy(pointer));
   }
 
   async putGroupRecord(next: GroupRecord, expectedVersion: number): Promise<boolean> {

@@ -15,6 +15,7 @@ import {
   type Severity,
   type TimelineEntry,
   type GroupLookup,
+  type GroupPointer,
   type GroupRecord,
 } from '@alert-router/core';
 import { rowOf, type IncidentRow } from './row';
@@ -89,6 +90,8 @@ export interface GroupLookupRead {
   record: GroupRecord | null;
   latch: Latch | null;
   children: Latch[];
+  /** A composite alarm's pointer to its group, left for this alarm (one of its triggering children). */
+  pointer?: GroupPointer | null;
 }
 
 /** The lookup as grouping.ts's candidateGroup takes it. */
@@ -97,6 +100,7 @@ export function groupLookup(r: GroupLookupRead): GroupLookup {
     record: r.record,
     lastGroupId: r.latch?.openId ? null : (r.latch?.closedGroupId ?? null),
     childGroups: r.children.flatMap((c) => (c.openId ? [c.groupId ?? c.openId] : [])),
+    pointer: r.pointer ?? null,
   };
 }
 
@@ -122,6 +126,8 @@ export interface IncidentStore {
   lookupGroup(groupKey: string, incidentKey: string, childKeys: string[]): Promise<GroupLookupRead>;
   /** Writes the group record if it still has `expectedVersion` (0: there is none). */
   putGroupRecord(next: GroupRecord, expectedVersion: number): Promise<boolean>;
+  /** A composite's group, left for its triggering children (read back by their lookupGroup); last writer wins. */
+  pointChildren(childKeys: string[], pointer: GroupPointer): Promise<void>;
   trimFlips(incidentKey: string, changedAt: string, keep: string[]): Promise<void>;
   /** Frees the alarm for a new episode after a person resolved it (only if this episode still holds it). */
   releaseLatch(incidentKey: string, id: string): Promise<boolean>;
@@ -173,6 +179,7 @@ export abstract class RevisionedIncidentStore implements IncidentStore {
   abstract setLatchGroup(incidentKey: string, openId: string, from: string, to: string): Promise<boolean>;
   abstract lookupGroup(groupKey: string, incidentKey: string, childKeys: string[]): Promise<GroupLookupRead>;
   abstract putGroupRecord(next: GroupRecord, expectedVersion: number): Promise<boolean>;
+  abstract pointChildren(childKeys: string[], pointer: GroupPointer): Promise<void>;
   abstract trimFlips(incidentKey: string, changedAt: string, keep: string[]): Promise<void>;
   abstract releaseLatch(incidentKey: string, id: string): Promise<boolean>;
   abstract createIncident(incident: Incident): Promise<boolean>;
