@@ -12,6 +12,7 @@ import {
   parsePolicyYaml,
   parseSnsMessage,
   recoverMember,
+  resolveWithNotices,
   route,
   type GroupChangeOptions,
   type Incident,
@@ -221,6 +222,17 @@ describe('joinGroup / recoverMember', () => {
     const updates = Object.keys(t.deliveries).filter((k) => k.startsWith('update#'));
     expect(updates.length).toBeLessThanOrEqual(21);
     expect(updates).toContain('update#40:slack');
+  });
+
+  it('a resolve while a thread update is being sent follows it from the same sender (its edit cannot land after the resolve)', () => {
+    const g = announcedGroup(errorRate);
+    const j = join(g, named(errorRate, 'B'), 'INC-B', plus(1), true);
+    if (j.kind !== 'joined') throw new Error(j.kind);
+    expect(j.incident.deliveries['update#1:slack'].status).toBe('pending');
+    const input = { at: plus(1), by: 'cloudwatch', entry: { at: plus(1), type: 'resolved' as const }, claim: { owner: 'w2', now: plus(1), leaseMs: 45_000 } };
+    const r = resolveWithNotices(j.incident, input)!;
+    expect(r.incident.deliveries['resolve:slack']).toMatchObject({ after: 'update#1:slack', owner: 'w1', announced: true });
+    expect(r.send).toEqual(['resolve:pagerduty']);
   });
 
   it("an old episode's OK, arriving after the alarm fired again, leaves the member (its newer episode) as it is", () => {

@@ -356,6 +356,13 @@ export function resolveWithNotices(incident: Incident, r: ResolveInput): ClaimRe
       s.delivered = true;
     } else if (!isFinished(d)) deliveries[key] = skip(d, r.at, 'incident resolved before it was delivered');
   }
+  // A group's update being sent on a channel already announced: the resolve follows it from the same sender, so the
+  // update's in-place edit cannot land after the resolve's (on Lambda every invocation is its own process).
+  for (const [key, d] of Object.entries(deliveries)) {
+    const t = noticeTarget(key, d);
+    const s = byChannel.get(t.channel);
+    if (t.event === 'update' && s?.delivered && !s.inFlight && d.status === 'pending' && !d.after && (d.leaseUntil ?? '') > r.at) s.inFlight = key;
+  }
   for (const [key, d] of Object.entries(deliveries)) {
     if (isFinished(d)) continue;
     const event = noticeTarget(key, d).event;
