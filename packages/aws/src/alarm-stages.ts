@@ -11,13 +11,13 @@
 import { flapState } from '@alert-router/core/escalation';
 import type { GroupMember, Incident, TimelineEntry } from '@alert-router/core/incident';
 import { episodeId, latchKey, newIncident } from '@alert-router/core/lifecycle';
-import { GROUPING_DEFAULTS } from '@alert-router/core/grouping-defaults';
-import { groupingFor, memberFor, recoverMember, type GroupChangeOptions } from '@alert-router/core/grouping';
+import { groupingFor, groupTimings, memberFor, recoverMember, type GroupChangeOptions } from '@alert-router/core/grouping';
 import { resolveWithNotices, type Claim, type ResolveInput } from '@alert-router/core/notices';
 import { route, type Routed } from '@alert-router/core/route';
 import { originOf, resolutionActor } from '@alert-router/core/sources/common';
 import type { Notification } from '@alert-router/core/types';
 import { newClaim, sendNotices, type DeliveryDeps, type SendReport } from './delivery';
+import { changeOptions } from './group-stages';
 
 export interface PipelineDeps extends DeliveryDeps {
   /** Name of the silence that matches (notifications are then recorded, not sent), or null. */
@@ -245,13 +245,7 @@ export async function recordResolve(
   const severity = routed.classification.severity;
   const member = memberFor(n, severity, episode.id, at);
   const plan = groupingFor(n, severity, deps.policy);
-  const options: GroupChangeOptions = {
-    claim,
-    policy: deps.policy,
-    plan: plan ?? { groupInterval: GROUPING_DEFAULTS.groupInterval, maxMembers: GROUPING_DEFAULTS.maxMembers },
-    threads: deps.notifiers.slack?.threads === true,
-    by: originOf(n),
-  };
+  const options = changeOptions(n, plan ?? groupTimings(deps.policy), deps, claim);
   const end = (cur: Incident) => (cur.members?.length ? endMember(cur, member, input, options) : resolveWithNotices(cur, input));
   let r = await deps.store.updateIncident(id, end, known ?? undefined);
   if (r.kind === 'missing') {

@@ -49,7 +49,13 @@ export async function groupIntent(n: Notification, plan: GroupingPlan, deps: Pip
   return { plan, candidate: candidateGroup(groupLookup(read), deps.now().toISOString(), plan.maxAge), record: read.record, latch: read.latch };
 }
 
-function changeOptions(n: Notification, plan: GroupingPlan, deps: PipelineDeps, claim: GroupChangeOptions['claim']): GroupChangeOptions {
+/** What a group change needs beside the incident: the claim its notices go under, the timings, Slack's threads. */
+export function changeOptions(
+  n: Pick<Notification, 'kind'>,
+  plan: GroupChangeOptions['plan'],
+  deps: Pick<PipelineDeps, 'policy' | 'notifiers'>,
+  claim: GroupChangeOptions['claim'],
+): GroupChangeOptions {
   return { claim, policy: deps.policy, plan, threads: deps.notifiers.slack?.threads === true, by: originOf(n) };
 }
 

@@ -1,8 +1,8 @@
-import { GROUPING_DEFAULTS } from '@alert-router/core/grouping-defaults';
-import { splitIncidentId, splitMember } from '@alert-router/core/grouping';
+import { groupTimings, splitIncidentId, splitMember } from '@alert-router/core/grouping';
 import type { Incident, TimelineEntry } from '@alert-router/core/incident';
 import { actorLabel, type Actor } from './actions';
 import { newClaim, sendNotices, type DeliveryDeps } from './delivery';
+import { changeOptions } from './group-stages';
 
 export type SplitResult = { kind: 'done'; group: Incident; incident: Incident } | { kind: 'not-found' } | { kind: 'refused'; why: string };
 
@@ -22,7 +22,7 @@ export async function splitOut(rt: DeliveryDeps, groupId: string, incidentKey: s
   const at = claim.now;
   const by = actorLabel(actor);
   const resolve = { at, by, entry: { at, type: 'resolved', by, detail: 'last firing member split out' } as TimelineEntry, claim };
-  const options = { claim, policy: rt.policy, by, threads: rt.notifiers.slack?.threads === true, plan: GROUPING_DEFAULTS, resolve };
+  const options = { ...changeOptions({ kind: 'alarm' }, groupTimings(rt.policy), rt, claim), by, resolve };
   const first = splitMember(group, incidentKey, options);
   if (first.kind === 'refused') return { kind: 'refused', why: first.why };
   if (!(await rt.store.setLatchGroup(member.incidentKey, member.episodeId, groupId, id))) {

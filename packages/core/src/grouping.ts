@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto';
 import { CHANNELS, isSendChannel } from './channels';
 import { addMinutes } from './clock';
 import { globMatches } from './glob';
+import { GROUPING_DEFAULTS } from './grouping-defaults';
 import type { DeliveryRecord, GroupMember, Incident, TimelineEntry } from './incident';
 import { deliveryKey, noticeTarget } from './incident';
 import { escalationFor, incidentId, newIncident, sendChannels, storedIncidentKey } from './lifecycle';
@@ -122,6 +123,12 @@ export function groupingFor(n: Notification, severity: Severity, policy: Policy)
     groupInterval: rule?.groupInterval ?? g.groupInterval,
     maxMembers: g.maxMembers,
   };
+}
+
+/** The update timings of the policy's grouping (its defaults when grouping is off: a group stored before it was). */
+export function groupTimings(policy: Policy): Pick<GroupingPlan, 'groupInterval' | 'maxMembers'> {
+  const g = policy.grouping && policy.grouping !== 'off' ? policy.grouping : GROUPING_DEFAULTS;
+  return { groupInterval: g.groupInterval, maxMembers: g.maxMembers };
 }
 
 /**
@@ -308,11 +315,6 @@ export function recoverMember(cur: Incident, member: GroupMember, resolve: Resol
   return { kind: 'recovered', incident: updated.incident, send: updated.send, resolved: false };
 }
 
-/** Whether the group's members are all recovered (a group is open while one fires). */
-export function allRecovered(i: Incident): boolean {
-  return (i.members ?? []).every((m) => m.state === 'recovered');
-}
-
 /** Episodes still firing in the group (a person's resolve ends each of them). */
 export function firingMembers(i: Incident): GroupMember[] {
   return (i.members ?? []).filter((m) => m.state === 'firing');
@@ -346,9 +348,8 @@ function withUpdates(cur: Incident, what: string, fresh: Set<SendChannel>, o: Gr
       deliveries[k] = { ...d, note: appendLine(d.note, what) };
       continue;
     }
-    const numbers = updates.map(([k]) => Number(/#(\d+):/.exec(k)?.[1] ?? 0));
-    const key = deliveryKey('update', c, String(Math.max(0, ...numbers) + 1));
-    const finished = updates.filter(([, u]) => isFinished(u)).sort(([a], [b]) => Number(/#(\d+):/.exec(a)?.[1] ?? 0) - Number(/#(\d+):/.exec(b)?.[1] ?? 0));
+    const key = deliveryKey('update', c, String(Math.max(0, ...updates.map(([k]) => updateNumber(k))) + 1));
+    const finished = updates.filter(([, u]) => isFinished(u)).sort(([a], [b]) => updateNumber(a) - updateNumber(b));
     for (const [old] of finished.slice(0, Math.max(0, finished.length - UPDATES_KEPT))) delete deliveries[old];
     const spec = { event: 'update' as const, channel: c, note: appendLine(undefined, what) };
     const immediate = c === 'slack' && o.threads;
@@ -372,6 +373,11 @@ function withUpdates(cur: Incident, what: string, fresh: Set<SendChannel>, o: Gr
     }
   }
   return { incident: { ...cur, deliveries }, send };
+}
+
+/** The sequence number of an update notice's key (`update#3:slack` → 3). */
+function updateNumber(key: string): number {
+  return Number(/#(\d+):/.exec(key)?.[1] ?? 0);
 }
 
 function appendLine(note: string | undefined, line: string): string {
@@ -423,7 +429,7 @@ export function splitMember(
     next = r.incident;
     send = r.send;
   } else {
-    const u = withUpdates(next, `${member.alarmName} split out into ${id}`, new Set(), { ...o, plan: o.plan });
+    const u = withUpdates(next, `${member.alarmName} split out into ${id}`, new Set(), o);
     next = u.incident;
     send = u.send;
     // Its severity is its members' highest again: a lower one runs its own escalation chain from now.

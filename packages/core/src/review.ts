@@ -139,6 +139,11 @@ interface Entry {
   alarm: string | null;
 }
 
+/** Whether the timeline shows an alarm column: its entries come from several incidents (a group's members name themselves in their lines). */
+export function timelineByAlarm(m: Pick<ReviewModel, 'timeline'>): boolean {
+  return m.timeline.some((e) => e.alarm);
+}
+
 /** Every entry of the incident and its members in time order; entries at the same instant keep their written order. */
 function merged(incident: Incident, members: Incident[]): Entry[] {
   const grouped = members.length > 0;
@@ -359,7 +364,7 @@ export function renderReviewMarkdown(m: ReviewModel): string {
   }
   push('');
 
-  const grouped = m.members.length > 0;
+  const grouped = timelineByAlarm(m);
   push('## Timeline', '', row(['time', ...(grouped ? ['alarm'] : []), 'who', 'what']), row(['---', ...(grouped ? ['---'] : []), '---', '---']));
   for (const e of m.timeline) push(row([reviewTime(e.at), ...(grouped ? [mdText(e.alarm ?? '', 200)] : []), mdText(e.who, 200), mdText(e.what, 600)]));
   push('');

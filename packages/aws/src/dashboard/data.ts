@@ -25,6 +25,7 @@ import { scanUnresolved } from '../api/unresolved-scan';
 import { liveChannels } from '../config';
 import { defaultOutbox } from '../notifiers/outbox';
 import type { Runtime } from '../runtime';
+import { openedBetween } from '../store/port';
 
 export const DEFAULT_RANGE_HOURS = 24;
 
@@ -104,15 +105,8 @@ export async function activePage(rt: Runtime, keep: (i: DashboardIncident) => bo
 }
 
 /** Listing rows of incidents opened in [from, to), newest first, reading only the days it spans (by-day index rows). */
-async function openedRows(rt: Runtime, from: string, to: string, limit: number): Promise<DashboardIncident[]> {
-  const out: DashboardIncident[] = [];
-  const firstDay = Date.parse(`${from.slice(0, 10)}T00:00:00Z`);
-  for (let t = Date.parse(`${to.slice(0, 10)}T00:00:00Z`); t >= firstDay && out.length < limit; t -= 86_400_000) {
-    const day = new Date(t).toISOString().slice(0, 10);
-    const rows = await rt.store.listRowsByDay(day, { from, limit: limit - out.length, newestFirst: true });
-    out.push(...rows.filter((i) => i.openedAt < to));
-  }
-  return out;
+function openedRows(rt: Runtime, from: string, to: string, limit: number): Promise<DashboardIncident[]> {
+  return openedBetween(from, to, limit, (day, opts) => rt.store.listRowsByDay(day, opts));
 }
 
 /**

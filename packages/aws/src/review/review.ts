@@ -1,4 +1,4 @@
-/** Reads an incident (and, once incidents are grouped, its members) and makes its review draft. Read-only. */
+/** Reads an incident (a group's members are on it) and makes its review draft. Read-only. */
 import { buildReview, normaliseIncidentId, renderReviewMarkdown, type Incident, type ReviewModel } from '@alert-router/core';
 import type { Runtime } from '../runtime';
 

@@ -263,16 +263,26 @@ export abstract class RevisionedIncidentStore implements IncidentStore {
   }
 
   /** Incidents opened in [from, to), newest first, reading only the days it spans. */
-  async listOpenedBetween(from: string, to: string, limit = 1000): Promise<Incident[]> {
-    const out: Incident[] = [];
-    const firstDay = Date.parse(`${from.slice(0, 10)}T00:00:00Z`);
-    for (let t = Date.parse(`${to.slice(0, 10)}T00:00:00Z`); t >= firstDay && out.length < limit; t -= 86_400_000) {
-      const day = new Date(t).toISOString().slice(0, 10);
-      const items = await this.listByDay(day, { from, limit: limit - out.length, newestFirst: true });
-      out.push(...items.filter((i) => i.openedAt < to));
-    }
-    return out;
+  listOpenedBetween(from: string, to: string, limit = 1000): Promise<Incident[]> {
+    return openedBetween(from, to, limit, (day, opts) => this.listByDay(day, opts));
   }
+}
+
+/** What was opened in [from, to), newest first, through a by-day listing (incidents or rows), reading only the days it spans. */
+export async function openedBetween<T extends { openedAt: string }>(
+  from: string,
+  to: string,
+  limit: number,
+  listDay: (day: string, opts: DayQuery) => Promise<T[]>,
+): Promise<T[]> {
+  const out: T[] = [];
+  const firstDay = Date.parse(`${from.slice(0, 10)}T00:00:00Z`);
+  for (let t = Date.parse(`${to.slice(0, 10)}T00:00:00Z`); t >= firstDay && out.length < limit; t -= 86_400_000) {
+    const day = new Date(t).toISOString().slice(0, 10);
+    const items = await listDay(day, { from, limit: limit - out.length, newestFirst: true });
+    out.push(...items.filter((i) => i.openedAt < to));
+  }
+  return out;
 }
 
 /** Chunk size of kept raw messages (characters: at most 3 bytes each in UTF-8, well under an item's 400 KB). */

@@ -4,7 +4,7 @@
  * through the dashboard's escaping `html` tag.
  */
 import { secondsText } from '../digest';
-import { reviewFileName, reviewTime, type ReviewModel } from '../review';
+import { reviewFileName, reviewTime, timelineByAlarm, type ReviewModel } from '../review';
 import { html, layout, type DashboardSession } from './dashboard';
 
 export function reviewHref(id: string, format?: 'md'): string {
@@ -52,7 +52,7 @@ export function renderReviewPage(m: ReviewModel, markdown: string, session: Dash
         <thead>
           <tr>
             <th scope="col">When</th>
-            ${m.members.length ? html`<th scope="col">Alarm</th>` : ''}
+            ${timelineByAlarm(m) ? html`<th scope="col">Alarm</th>` : ''}
             <th scope="col">Who</th>
             <th scope="col">What</th>
           </tr>
@@ -62,7 +62,7 @@ export function renderReviewPage(m: ReviewModel, markdown: string, session: Dash
             (e) =>
               html`<tr>
                 <td><time datetime="${e.at}">${reviewTime(e.at)}</time></td>
-                ${m.members.length ? html`<td>${e.alarm ?? ''}</td>` : ''}
+                ${timelineByAlarm(m) ? html`<td>${e.alarm ?? ''}</td>` : ''}
                 <td>${e.who}</td>
                 <td class="pre">${e.what}</td>
               </tr>`,
