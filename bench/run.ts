@@ -11,7 +11,7 @@
  *
  * Knobs (environment): BENCH_N (alarms at concurrency 50, default 10000), BENCH_N_C1 (at concurrency 1, default
  * BENCH_N), BENCH_TIME_LIMIT_S (hard cap per load loop, default 180), BENCH_BATCH (Alertmanager batch
- * size, default 100), BENCH_PROFILE_N (alarms under the profiler, default 2000; 0 skips), BENCH_SKIP (comma list
+ * size, default 100), BENCH_PROFILE_N (alarms under the profiler, default 2000; 0 skips), BENCH_PROFILE_CHANNELS (slack, the default, or all), BENCH_PROFILE_KEEP (a path: keep the main thread's .cpuprofile there), BENCH_SKIP (comma list
  * of handler,bundle,e2e,alertmanager,profile,reads), BENCH_WRITE=0 (print only), BENCH_FROM=FILE (re-render the report from
  * a saved run: each run saves its raw results in node_modules/.cache/alert-router-bench-last-run.json).
  */
@@ -42,6 +42,13 @@ const SKIP = new Set(
     .filter(Boolean),
 );
 const WRITE = env.BENCH_WRITE !== '0';
+/** BENCH_CHANNELS: router runs per concurrency, in order (`slack`: the issue's like-for-like; `all`: the shipped mix). */
+const E2E_CHANNELS = (env.BENCH_CHANNELS ?? 'slack,all').split(',').map((c) => {
+  if (c !== 'slack' && c !== 'all') throw new Error(`BENCH_CHANNELS: expected slack and/or all, got "${c}"`);
+  return c as 'slack' | 'all';
+});
+const PROFILE_C = Number(env.BENCH_PROFILE_C ?? 50);
+const PROFILE_CHANNELS = env.BENCH_PROFILE_CHANNELS === 'all' ? 'all' : 'slack';
 const PLAN: [number, number][] = [
   [1, N_C1],
   [50, N],
@@ -162,9 +169,14 @@ async function main(): Promise<void> {
     if (!SKIP.has('e2e')) {
       for (const [c, n] of PLAN) {
         log(`\n[2/4] end to end, concurrency ${c} (${elapsed()})`);
-        const ours = await runRouterE2e({ n, concurrency: c, timeLimitMs: TIME_LIMIT_MS, sinks, tag: `r${c}` });
-        log(`  ${e2eLine(ours)}`);
-        e2e.push(ours);
+        let ours: E2eResult | null = null;
+        for (const channels of E2E_CHANNELS) {
+          const run = await runRouterE2e({ n, concurrency: c, timeLimitMs: TIME_LIMIT_MS, sinks, tag: `r${c}${channels[0]}`, channels });
+          log(`  ${e2eLine(run)}`);
+          e2e.push(run);
+          ours ??= run;
+        }
+        if (!ours) continue;
         if (amVersion) {
           log(`[3/4] Alertmanager ${amVersion}, same ${ours.posted} alarms, concurrency ${c} (${elapsed()})`);
           for (const batch of [1, BATCH]) {
@@ -177,10 +189,18 @@ async function main(): Promise<void> {
     }
     let profile: { summary: ProfileSummary; dynalite?: ProfileSummary | null; run: E2eResult } | null = null;
     if (!SKIP.has('profile') && PROFILE_N > 0) {
-      log(`\n[4/4] CPU profile of the router (node --cpu-prof), ${PROFILE_N} alarms at concurrency 50 (${elapsed()})`);
+      log(`\n[4/4] CPU profile of the router (node --cpu-prof), ${PROFILE_N} alarms at concurrency ${PROFILE_C} (${elapsed()})`);
       const dir = mkdtempSync(join(tmpdir(), 'bench-prof-'));
       try {
-        const run = await runRouterE2e({ n: PROFILE_N, concurrency: 50, timeLimitMs: TIME_LIMIT_MS, sinks, tag: 'prof', cpuProfDir: dir });
+        const run = await runRouterE2e({
+          n: PROFILE_N,
+          concurrency: PROFILE_C,
+          timeLimitMs: TIME_LIMIT_MS,
+          sinks,
+          tag: 'prof',
+          cpuProfDir: dir,
+          channels: PROFILE_CHANNELS,
+        });
         // CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile: thread 0 is the main thread (HTTP + handlers + SDK);
         // the biggest other one is dynalite's worker thread (tsx's loader thread writes a small one too)
         const files = readdirSync(dir)
@@ -189,6 +209,7 @@ async function main(): Promise<void> {
         const bySize = (a: string, b: string) => readFileSync(b).length - readFileSync(a).length;
         const main = files.filter((f) => /\.\d+\.0\.\d+\.cpuprofile$/.test(f)).sort(bySize)[0];
         const dynaliteThread = files.filter((f) => f !== main).sort(bySize)[0];
+        if (main && env.BENCH_PROFILE_KEEP) writeFileSync(env.BENCH_PROFILE_KEEP, readFileSync(main));
         if (main) profile = { summary: summarizeProfile(main, 20), dynalite: dynaliteThread ? summarizeProfile(dynaliteThread, 10) : null, run };
       } finally {
         rmSync(dir, { recursive: true, force: true });
@@ -224,7 +245,7 @@ async function main(): Promise<void> {
 function chartOf(e2e: E2eResult[], m: { nproc: number; node: string; date: string }): string | null {
   if (e2e.length === 0) return null;
   const groups: ChartGroup[] = e2e.map((r) => ({
-    label: `${r.system === 'alert-router' ? 'alert-router' : r.batch === 1 ? 'Alertmanager' : `Alertmanager ×${r.batch}`}\nconcurrency ${r.concurrency}\n${num(r.throughput)} alarms/s`,
+    label: `${r.system === 'alert-router' ? `alert-router (${routerLabel(r)})` : r.batch === 1 ? 'Alertmanager' : `Alertmanager ×${r.batch}`}\nconcurrency ${r.concurrency}\n${num(r.throughput)} alarms/s`,
     system: r.system === 'alert-router' ? 'ours' : 'theirs',
     values: { p50: r.latency.p50, p95: r.latency.p95, p99: r.latency.p99 },
   }));
@@ -233,6 +254,10 @@ function chartOf(e2e: E2eResult[], m: { nproc: number; node: string; date: strin
     subtitle: `alert-router: POST /sns → Slack webhook (P0/P1); Alertmanager: POST /api/v2/alerts → webhook. Loopback, ${m.nproc} CPUs, Node ${m.node}, ${m.date.slice(0, 10)}`,
     footer: 'Same alarms (10% redeliveries), same concurrency, same run; ×100 = 100 alerts per POST. Generated by npm run bench (bench/run.ts).',
   });
+}
+
+function routerLabel(r: E2eResult): string {
+  return r.mode.includes('Slack webhook only') ? 'Slack only' : 'all channels';
 }
 
 function latRow(label: string, r: E2eResult): string[] {
@@ -294,7 +319,7 @@ function report(x: {
     L.push(
       table(
         ['system', 'conc.', 'alarms', 'alarms/s', 'p50', 'p95', 'p99', 'max', 'peak RSS', 'server CPU/alarm', "others' CPU / wall"],
-        x.e2e.map((r) => latRow(r.system === 'alert-router' ? 'alert-router, 1 per POST /sns' : `Alertmanager, ${r.batch} per POST`, r)),
+        x.e2e.map((r) => latRow(r.system === 'alert-router' ? `alert-router, ${routerLabel(r)}` : `Alertmanager, ${r.batch} per POST`, r)),
       ),
     );
     L.push('');
@@ -307,7 +332,7 @@ function report(x: {
       for (const o of ours) {
         for (const t of theirs.filter((r) => r.concurrency === o.concurrency)) {
           rows.push([
-            `c=${o.concurrency}, Alertmanager ${t.batch === 1 ? 'one alert per POST' : `${t.batch} per POST`}`,
+            `c=${o.concurrency}, ${routerLabel(o)} vs Alertmanager ${t.batch === 1 ? 'one alert per POST' : `${t.batch} per POST`}`,
             ratio(o.throughput, t.throughput),
             ratio(o.latency.p50, t.latency.p50),
             ratio(o.latency.p99, t.latency.p99),
@@ -553,7 +578,7 @@ function report(x: {
     L.push("## 4. Where the router's CPU goes");
     L.push('');
     L.push(
-      `\`node --cpu-prof\` on the router (started as above) while it took ${num(x.profile.run.posted)} alarms at concurrency 50 (${num(x.profile.run.throughput, 1)} alarms/s under the profiler); main thread, ${(p.busyMs / 1000).toFixed(1)} s busy of ${(p.totalMs / 1000).toFixed(1)} s profiled (start-up and warm-up included). Self time by area:`,
+      `\`node --cpu-prof\` on the router (started as above) while it took ${num(x.profile.run.posted)} alarms at concurrency ${x.profile.run.concurrency} (${num(x.profile.run.throughput, 1)} alarms/s under the profiler); main thread, ${(p.busyMs / 1000).toFixed(1)} s busy of ${(p.totalMs / 1000).toFixed(1)} s profiled (start-up and warm-up included). Self time by area:`,
     );
     L.push('');
     L.push(

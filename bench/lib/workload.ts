@@ -66,7 +66,7 @@ function lcg(seed: number): () => number {
  * `n` deliveries; every 10th is a redelivery of a unique alarm sent at least `lag` deliveries earlier (the first
  * alarm while there is none that old), as SNS does after a lost acknowledgement.
  */
-export function buildWorkload(n: number, tag: string, opts: { lag?: number; seed?: number } = {}): Workload {
+export function buildWorkload(n: number, tag: string, opts: { lag?: number; seed?: number; channels?: Template['channels'] } = {}): Workload {
   const lag = opts.lag ?? 100;
   const rnd = lcg(opts.seed ?? 42);
   const base = Date.now() - 120_000;
@@ -83,7 +83,8 @@ export function buildWorkload(n: number, tag: string, opts: { lag?: number; seed
       continue;
     }
     const idx = uniques.length;
-    const t = TEMPLATES[idx % TEMPLATES.length];
+    const template = TEMPLATES[idx % TEMPLATES.length];
+    const t = opts.channels ? { ...template, channels: opts.channels } : template;
     const name = alarmName(tag, idx, t);
     const at = new Date(base + idx);
     const sns = snsNotification({ ...t.alarm, name }, 'ALARM', at, randomUUID());

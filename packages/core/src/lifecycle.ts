@@ -170,40 +170,58 @@ function bound(s: string | null, max: number): string | null {
   return s !== null && s.length > max ? truncateUnits(s, max) : s;
 }
 
+/** The longest each text field of an incident's alarm facts may be (UTF-16 units). */
+const SNAPSHOT_BOUNDS = {
+  description: 4000,
+  reason: 4000,
+  rawState: 100,
+  account: 100,
+  region: 100,
+  regionName: 200,
+  alarmArn: 2048,
+  namespace: 512,
+  metric: 512,
+  comparison: 200,
+  statistic: 200,
+  expression: 4000,
+  alarmRule: 4000,
+  topicArn: 2048,
+  text: INCIDENT_TEXT_LIMIT + 1,
+} as const satisfies Partial<Record<keyof AlarmSnapshot, number>>;
+const BOUNDED_FIELDS = Object.keys(SNAPSHOT_BOUNDS) as (keyof typeof SNAPSHOT_BOUNDS)[];
+const MAX_DIMENSIONS = 30;
+const MAX_CHILDREN = 20;
+
 /**
  * The alarm facts trimmed so that an incident always fits a DynamoDB item (400 KB) whatever the message held
  * (the whole message is kept as a raw record by the SNS handler).
  */
 export function boundSnapshot(a: AlarmSnapshot): AlarmSnapshot {
   const dimensions: Record<string, string> = {};
-  for (const [k, v] of Object.entries(a.dimensions ?? {}).slice(0, 30)) dimensions[bound(k, 256)!] = bound(String(v), 1024)!;
-  return {
+  for (const [k, v] of Object.entries(a.dimensions ?? {}).slice(0, MAX_DIMENSIONS)) dimensions[bound(k, 256)!] = bound(String(v), 1024)!;
+  const out: AlarmSnapshot = {
     ...a,
-    description: bound(a.description, 4000),
-    reason: bound(a.reason, 4000),
-    rawState: bound(a.rawState, 100),
-    account: bound(a.account, 100),
-    region: bound(a.region, 100),
-    regionName: bound(a.regionName, 200),
-    alarmArn: bound(a.alarmArn, 2048),
-    namespace: bound(a.namespace, 512),
-    metric: bound(a.metric, 512),
     dimensions,
-    comparison: bound(a.comparison, 200),
-    statistic: bound(a.statistic, 200),
-    expression: bound(a.expression, 4000),
-    alarmRule: bound(a.alarmRule, 4000),
-    topicArn: bound(a.topicArn, 2048),
-    triggeringChildren: (a.triggeringChildren ?? []).slice(0, 20).map((c) => ({ arn: bound(c.arn, 2048)!, state: bound(c.state, 100), at: bound(c.at, 100) })),
-    text: bound(a.text, INCIDENT_TEXT_LIMIT + 1),
+    triggeringChildren: (a.triggeringChildren ?? [])
+      .slice(0, MAX_CHILDREN)
+      .map((c) => ({ arn: bound(c.arn, 2048)!, state: bound(c.state, 100), at: bound(c.at, 100) })),
   };
+  for (const f of BOUNDED_FIELDS) (out as Record<string, unknown>)[f] = bound(a[f], SNAPSHOT_BOUNDS[f]);
+  return out;
+}
+
+/** Whether boundSnapshot would cut something of `a` (checked field by field: no copy, no JSON). */
+function exceedsBounds(a: AlarmSnapshot): boolean {
+  for (const f of BOUNDED_FIELDS) if ((a[f]?.length ?? 0) > SNAPSHOT_BOUNDS[f]) return true;
+  const dims = Object.entries(a.dimensions ?? {});
+  if (dims.length > MAX_DIMENSIONS || dims.some(([k, v]) => k.length > 256 || String(v).length > 1024)) return true;
+  const children = a.triggeringChildren ?? [];
+  return children.length > MAX_CHILDREN || children.some((c) => c.arn.length > 2048 || (c.state?.length ?? 0) > 100 || (c.at?.length ?? 0) > 100);
 }
 
 /** Whether the incident keeps less than the notification said (then the SNS handler keeps the message whole). */
 export function trimmedForStorage(n: Notification): boolean {
-  if (n.alarmName.length > 1024) return true;
-  const s = snapshot(n);
-  return JSON.stringify(boundSnapshot(s)) !== JSON.stringify(s);
+  return n.alarmName.length > 1024 || n.triggeringChildren.length > MAX_CHILDREN || exceedsBounds(snapshot(n));
 }
 
 /** Incident keys (alarm ARN or name) longer than 1 KB are stored as their SHA-256, the same for every copy. */

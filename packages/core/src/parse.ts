@@ -32,9 +32,15 @@ function firstIssue(error: $ZodError, base: string): InputError {
   return new InputError(formatPath(base, issue?.path ?? []) || '(root)', issue?.message ?? 'invalid');
 }
 
+/** `2024-01-15T10:11:58.402` then `+0000` or `Z`, on a day every month has (Date.parse rolls 02-31 over to March). */
+const CLOUDWATCH_UTC = /^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|1\d|2[0-8])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}(?:\+0000|Z)$/;
+
 /** CloudWatch writes `2024-01-15T10:11:58.402+0000`, which is not RFC 3339; returns ISO 8601 in UTC or null. */
 export function normaliseTimestamp(value: string | null | undefined): string | null {
   if (!value) return null;
+  // CloudWatch's own shape (and SNS's, already ISO in UTC): the answer is the same text, without parsing a date.
+  if (value.length === 28 && value.endsWith('+0000') && CLOUDWATCH_UTC.test(value)) return `${value.slice(0, 23)}Z`;
+  if (value.length === 24 && value.endsWith('Z') && CLOUDWATCH_UTC.test(value)) return value;
   const fixed = value.trim().replace(/([+-]\d{2})(\d{2})$/, '$1:$2');
   const ms = Date.parse(fixed);
   return Number.isNaN(ms) ? null : new Date(ms).toISOString();

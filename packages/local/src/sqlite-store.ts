@@ -52,8 +52,10 @@ CREATE TABLE IF NOT EXISTS dead_letters (seq INTEGER PRIMARY KEY AUTOINCREMENT, 
 CREATE INDEX IF NOT EXISTS dead_letters_by_day ON dead_letters (day, at, seq);
 `;
 
+type IndexColumns = { day: string; dayKey: string; openKey: string | null; dueKey: string | null; held: number };
+
 /** The columns an incident row carries beside its body, derived from its fields on every write. */
-function indexColumns(i: Incident): { day: string; dayKey: string; openKey: string | null; dueKey: string | null; held: number } {
+function indexColumns(i: Incident): IndexColumns {
   const key = `${i.openedAt}#${i.id}`;
   const due = incidentDueAt(i);
   return {
@@ -64,6 +66,13 @@ function indexColumns(i: Incident): { day: string; dayKey: string; openKey: stri
     held: i.silencedBy ? 1 : 0,
   };
 }
+
+function columnsKey(c: IndexColumns): string {
+  return `${c.day}|${c.dayKey}|${c.openKey ?? ''}|${c.dueKey ?? ''}|${c.held}`;
+}
+
+/** Rows whose index columns are remembered (the open ones an alarm storm updates; older ones are read again). */
+const COLUMNS_SEEN_MAX = 4096;
 
 function withoutEpisode(l: Latch): Latch {
   const { openId: _id, groupId: _g, solo: _s, openedAt: _at, severity: _sev, channels: _ch, ...rest } = l;
@@ -78,11 +87,23 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   /** The database, shared with the silences and replay claims of the same file (sqlite-records.ts). */
   readonly db: Database.Database;
   private readonly q: Record<string, Database.Statement>;
+  /**
+   * A database in memory has this one connection: nothing can run between a read and a write of the same
+   * synchronous callback, so its conditional writes need no BEGIN/COMMIT (two statements fewer each).
+   */
+  private readonly shared: boolean;
+  /**
+   * The index columns of the rows this connection last wrote or read, by id with their rev: an update whose
+   * columns did not change writes the body alone (SQLite rewrites an index entry for every SET column otherwise).
+   * The rev check makes it exact: the row is the one cached only while its rev is the one expected.
+   */
+  private readonly columnsSeen = new Map<string, { rev: number; key: string }>();
 
   /** `file`: a database file (WAL); omitted, the database lives in memory. */
   constructor(file?: string) {
     super();
     this.db = new Database(file ?? ':memory:');
+    this.shared = file !== undefined;
     if (file) {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
@@ -102,6 +123,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
       getIncident: s('SELECT body FROM incidents WHERE id = ?'),
       insertIncident: s(`INSERT INTO incidents (${cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
       replaceIncident: s('UPDATE incidents SET rev = ?, body = ?, day = ?, day_key = ?, open_key = ?, due_key = ?, held = ? WHERE id = ? AND rev = ?'),
+      replaceBody: s('UPDATE incidents SET rev = ?, body = ? WHERE id = ? AND rev = ?'),
       unresolved: s('SELECT body FROM incidents WHERE open_key IS NOT NULL AND open_key < ? ORDER BY open_key DESC LIMIT ?'),
       held: s('SELECT body FROM incidents WHERE open_key IS NOT NULL AND held = 1 ORDER BY open_key DESC LIMIT ?'),
       byDayAsc: s('SELECT body FROM incidents WHERE day = ? AND day_key >= ? AND day_key <= ? AND day_key < ? ORDER BY day_key ASC LIMIT ?'),
@@ -134,10 +156,16 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   }
 
   /**
-   * Runs `fn` in one write transaction (BEGIN IMMEDIATE: no other writer between its read and its write), through
-   * prepared statements: `db.transaction(fn)` builds four wrappers and compiles BEGIN and COMMIT on every call.
+   * Runs `fn` (a read, then at most one write) with no other writer between its read and its write: in one write
+   * transaction on a file (BEGIN IMMEDIATE, through prepared statements: `db.transaction(fn)` builds four wrappers
+   * and compiles BEGIN and COMMIT on every call), as it is in memory (see `shared`).
    */
   private atomically<T>(fn: () => T): T {
+    return this.shared ? this.transaction(fn) : fn();
+  }
+
+  /** `fn` in a transaction whatever the database: for the callbacks that write more than one row. */
+  private transaction<T>(fn: () => T): T {
     this.q.begin.run();
     try {
       const result = fn();
@@ -244,7 +272,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   }
 
   async pointChildren(childKeys: string[], pointer: GroupPointer): Promise<void> {
-    this.atomically(() => {
+    this.transaction(() => {
       for (const k of childKeys.slice(0, 20)) this.q.putPointer.run(storedIncidentKey(k), JSON.stringify(pointer));
     });
   }
@@ -258,18 +286,37 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   async createIncident(incident: Incident): Promise<boolean> {
     const stored = { ...incident, rev: incident.rev ?? 1 };
     const c = indexColumns(stored);
-    return this.q.insertIncident.run(stored.id, stored.rev, JSON.stringify(stored), c.day, c.dayKey, c.openKey, c.dueKey, c.held).changes === 1;
+    const created = this.q.insertIncident.run(stored.id, stored.rev, JSON.stringify(stored), c.day, c.dayKey, c.openKey, c.dueKey, c.held).changes === 1;
+    if (created) this.saw(stored.id, stored.rev, c);
+    return created;
   }
 
   async getIncident(id: string): Promise<Incident | null> {
     const row = this.q.getIncident.get(id) as Row | undefined;
-    return row ? this.parse(row) : null;
+    if (!row) return null;
+    const incident = this.parse(row);
+    this.saw(incident.id, incident.rev ?? 0, indexColumns(incident));
+    return incident;
   }
 
   async replaceIncident(next: Incident, expectedRev: number): Promise<boolean> {
     const stored = { ...next, rev: expectedRev + 1 };
     const c = indexColumns(stored);
-    return this.q.replaceIncident.run(stored.rev, JSON.stringify(stored), c.day, c.dayKey, c.openKey, c.dueKey, c.held, stored.id, expectedRev).changes === 1;
+    const body = JSON.stringify(stored);
+    const seen = this.columnsSeen.get(stored.id);
+    const replaced =
+      seen && seen.rev === expectedRev && seen.key === columnsKey(c)
+        ? this.q.replaceBody.run(stored.rev, body, stored.id, expectedRev).changes === 1
+        : this.q.replaceIncident.run(stored.rev, body, c.day, c.dayKey, c.openKey, c.dueKey, c.held, stored.id, expectedRev).changes === 1;
+    if (replaced) this.saw(stored.id, stored.rev, c);
+    return replaced;
+  }
+
+  private saw(id: string, rev: number, c: IndexColumns): void {
+    const cache = this.columnsSeen;
+    cache.delete(id);
+    cache.set(id, { rev, key: columnsKey(c) });
+    if (cache.size > COLUMNS_SEEN_MAX) cache.delete(cache.keys().next().value!);
   }
 
   async listUnresolved(limit = 500, before?: string): Promise<Incident[]> {
