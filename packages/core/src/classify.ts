@@ -2,6 +2,7 @@ import { globMatches } from './glob';
 import { parseArn } from './parse';
 import type { Policy } from './policy';
 import { CHANNELS, type Channel, type Notification, type Severity } from './types';
+import { memoized } from './memo';
 
 export type ClassifiedBy = 'description' | 'topic' | 'rule' | 'source' | 'default';
 
@@ -54,6 +55,9 @@ export function nameTokens(name: string): string[] {
     .filter(Boolean)
     .map((t) => t.toLowerCase());
 }
+
+/** A router hears a handful of topics: their tokens are worked out once each (never mutated). */
+const topicTokens = memoized(nameTokens);
 
 function topicName(topicArn: string | null | undefined): string | null {
   if (!topicArn) return null;
@@ -111,7 +115,7 @@ export function classify(n: Notification, policy: Policy): Classification {
 
   const topic = topicName(n.sns?.topicArn);
   if (topic) {
-    const tokens = nameTokens(topic);
+    const tokens = topicTokens(topic);
     const match = policy.topics.find((t) => tokens.includes(t.match.toLowerCase()));
     if (match) return { severity: match.severity, by: 'topic', detail: topic, runbook };
   }

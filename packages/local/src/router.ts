@@ -1,4 +1,5 @@
 import { buildRuntime, liveChannels, loadPolicy, readConfig, readEnv, setRuntime, type Runtime } from '@alert-router/aws';
+import { useHttpTransport } from '@alert-router/aws/notifiers/http';
 import { BACKGROUND_LIMIT, BackgroundSends } from './background';
 import { demoDeliveries } from './demo';
 import { ensureTable, startDynalite, type LocalDynamo } from './dynalite';
@@ -6,6 +7,7 @@ import { LOCAL_HANDLERS } from './handlers';
 import { SqliteSilenceStore, sqliteReplayClaims } from './sqlite-records';
 import { SQLITE_FILE, SqliteIncidentStore } from './sqlite-store';
 import { startScheduler, type LocalScheduler } from './scheduler';
+import { startSendThread } from './send-thread';
 import { startLocalServer, type LocalServer } from './server';
 
 export interface RouterOptions {
@@ -24,6 +26,8 @@ export interface RouterOptions {
    * answer waits for its own sends, as the Lambda does (a failed send is then a 502).
    */
   backgroundLimit?: number;
+  /** Slack's and PagerDuty's HTTP on a thread of its own (send-thread.ts; default true). */
+  sendThread?: boolean;
   log?: (line: string) => void;
 }
 
@@ -64,6 +68,8 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   }
   const policy = await loadPolicy(readConfig());
 
+  const sendThread = opts.sendThread === false ? null : startSendThread();
+  const stopUsingThread = sendThread ? useHttpTransport(sendThread.fetch) : () => undefined;
   const server = await startLocalServer({ handlers: LOCAL_HANDLERS, host: opts.host, port: opts.port ?? 3000, log });
   process.env.DASHBOARD_URL ||= server.url;
   const config = readConfig();
@@ -116,6 +122,8 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
       await server.close();
       if (background.size > 0) log(`stopping: finishing ${background.size} send${background.size === 1 ? '' : 's'} in flight`);
       await background.drain();
+      stopUsingThread();
+      await sendThread?.close();
       setRuntime(undefined);
       sqlite?.close();
       await dynamo?.close();

@@ -2,7 +2,10 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 
-/** `npm start [-- --port 3000] [--data DIR] [--store sqlite|dynalite] [--demo] [--background N]`: the whole router on this machine. */
+/**
+ * `npm start [-- --port 3000] [--data DIR] [--store sqlite|dynalite] [--demo] [--background N] [--send-thread on|off]`:
+ * the whole router on this machine.
+ */
 async function main(): Promise<void> {
   const { values } = parseArgs({
     args: process.argv.slice(2),
@@ -14,6 +17,7 @@ async function main(): Promise<void> {
       demo: { type: 'boolean', default: false },
       verbose: { type: 'boolean', short: 'v', default: false },
       background: { type: 'string' },
+      'send-thread': { type: 'string' },
     },
   });
   if (existsSync('.env')) process.loadEnvFile('.env');
@@ -23,6 +27,8 @@ async function main(): Promise<void> {
   const backgroundLimit = values.background === undefined ? undefined : Number(values.background);
   if (backgroundLimit !== undefined && (!Number.isInteger(backgroundLimit) || backgroundLimit < 0))
     throw new Error(`--background: expected a number of sends (0: answer after sending), got "${values.background}"`);
+  const sendThread = values['send-thread'] ?? 'on';
+  if (sendThread !== 'on' && sendThread !== 'off') throw new Error(`--send-thread: expected on or off, got "${sendThread}"`);
   const dataDir = values.data ? resolve(values.data) : undefined;
   if (dataDir) mkdirSync(dataDir, { recursive: true });
   const { applyLocalEnvDefaults } = await import('./local-env');
@@ -32,7 +38,16 @@ async function main(): Promise<void> {
   const { LOCAL_STORES, startRouter } = await import('./router');
   const store = LOCAL_STORES.find((s) => s === (values.store ?? 'sqlite'));
   if (!store) throw new Error(`--store: expected ${LOCAL_STORES.join(' or ')}, got "${values.store}"`);
-  const router = await startRouter({ port, host: values.host ?? '127.0.0.1', dataDir, store, demo: values.demo, verbose: values.verbose, backgroundLimit });
+  const router = await startRouter({
+    port,
+    host: values.host ?? '127.0.0.1',
+    dataDir,
+    store,
+    demo: values.demo,
+    verbose: values.verbose,
+    backgroundLimit,
+    sendThread: sendThread === 'on',
+  });
   const stop = async () => {
     await router.close();
     process.exit(0);

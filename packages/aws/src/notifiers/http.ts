@@ -239,6 +239,20 @@ function send(target: URL, init: FetchLikeInit, retryStale: boolean): Promise<Fe
   });
 }
 
+let transport: FetchLike | null = null;
+
+/**
+ * Sends pooledFetch's requests through `t` instead of this thread's pool until the returned undo (which leaves
+ * a later transport in place). `npm start` puts them on a thread of their own (packages/local/src/send-thread.ts);
+ * a Lambda never does.
+ */
+export function useHttpTransport(t: FetchLike): () => void {
+  transport = t;
+  return () => {
+    if (transport === t) transport = null;
+  };
+}
+
 /** A process sends to a handful of webhook URLs: each is parsed once (never mutated after). */
 const parsedUrls = new Map<string, URL>();
 function parsedUrl(url: string): URL {
@@ -257,6 +271,7 @@ function parsedUrl(url: string): URL {
  * is sent once more on a fresh one.
  */
 export const pooledFetch: FetchLike = async (url, init = {}) => {
+  if (transport) return transport(url, init);
   const target = typeof url === 'string' ? parsedUrl(url) : url;
   if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new TypeError(`unsupported protocol ${target.protocol}`);
   return send(target, init, true);

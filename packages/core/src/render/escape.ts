@@ -3,6 +3,8 @@
  * description, reason, dimensions...) goes through one of these before it reaches a channel.
  */
 
+import { memoized } from '../memo';
+
 /**
  * Characters that change how text around them is shown, or are not shown at all: C0/C1 controls, the Unicode
  * format characters (bidi embeddings/overrides/isolates U+202A–202E and U+2066–2069, marks U+200E/200F/U+061C,
@@ -182,13 +184,16 @@ export function shrinkToFit<T>(render: (scale: number) => T, parts: (r: T) => st
   }
 }
 
-/** True when a URL is http(s) and safe to put in a link (no javascript:, data:, etc.). */
-export function isHttpUrl(url: string | null | undefined): url is string {
-  if (!url) return false;
+const httpUrl = memoized((url: string): boolean => {
   try {
     const u = new URL(url);
     return u.protocol === 'https:' || u.protocol === 'http:';
   } catch {
     return false;
   }
+});
+
+/** True when a URL is http(s) and safe to put in a link (no javascript:, data:, etc.). */
+export function isHttpUrl(url: string | null | undefined): url is string {
+  return !!url && httpUrl(url);
 }

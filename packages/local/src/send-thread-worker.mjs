@@ -1,0 +1,67 @@
+// The send thread of `npm start` (send-thread.ts): the HTTP requests of the webhook channels (Slack,
+// PagerDuty) on keep-alive pools of their own, so that their sockets, parsers and streams use the second
+// core instead of the one that takes alarms. Plain JS: a worker does not inherit tsx's loader in every host.
+//
+// in:  { id, url, method, headers, body }  or  { abort: id }
+// out: { id, status, statusText, headers, body }  or  { id, error: { name, message, code } }
+import { Agent, request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { parentPort } from 'node:worker_threads';
+
+// The same pool settings as packages/aws/src/notifiers/http.ts (the Lambda's in-thread pool).
+const pools = {
+  'http:': new Agent({ keepAlive: true, maxSockets: 32, timeout: 15_000 }),
+  'https:': new HttpsAgent({ keepAlive: true, maxSockets: 32, timeout: 15_000 }),
+};
+const inFlight = new Map();
+
+function fail(id, err) {
+  inFlight.delete(id);
+  parentPort.postMessage({ id, error: { name: err?.name ?? 'Error', message: err?.message ?? String(err), code: err?.code } });
+}
+
+function start(job, mayRetryStale) {
+  const target = new URL(job.url);
+  const pool = pools[target.protocol];
+  if (!pool) return fail(job.id, new TypeError(`unsupported protocol ${target.protocol}`));
+  const headers = { ...job.headers, 'content-length': String(Buffer.byteLength(job.body)) };
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  const req = send(target, { method: job.method, headers, agent: pool }, (res) => {
+    const chunks = [];
+    res.on('data', (c) => chunks.push(c));
+    res.on('end', () => {
+      if (!inFlight.delete(job.id)) return;
+      const flat = {};
+      for (const [k, v] of Object.entries(res.headers)) flat[k] = Array.isArray(v) ? v.join(', ') : (v ?? '');
+      parentPort.postMessage({
+        id: job.id,
+        status: res.statusCode ?? 0,
+        statusText: res.statusMessage ?? '',
+        headers: flat,
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
+    });
+    res.on('error', (err) => inFlight.has(job.id) && fail(job.id, err));
+    res.on('close', () => {
+      if (!res.complete && inFlight.has(job.id)) fail(job.id, Object.assign(new Error('response closed before its end'), { code: 'ECONNRESET' }));
+    });
+  });
+  inFlight.set(job.id, req);
+  req.on('error', (err) => {
+    if (inFlight.get(job.id) !== req) return; // aborted, or answered
+    // A keep-alive socket the peer closed while it sat idle fails at once: that request never reached the peer.
+    if (mayRetryStale && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) start(job, false);
+    else fail(job.id, err);
+  });
+  req.end(job.body);
+}
+
+parentPort.on('message', (msg) => {
+  if (msg.abort !== undefined) {
+    const req = inFlight.get(msg.abort);
+    inFlight.delete(msg.abort);
+    req?.destroy();
+    return;
+  }
+  start(msg, true);
+});
