@@ -9,6 +9,7 @@ import {
   computeDigest,
   defaultPolicy,
   EMAIL_BODY_MAX_BYTES,
+  isHttpUrl,
   EMAIL_SUBJECT_MAX,
   escapeHtml,
   neutralize,
@@ -346,5 +347,24 @@ describe('the primitives', () => {
       expect(cut.length).toBeLessThanOrEqual(max);
       expect(/\\u(?![0-9A-F]{4})/.test(cut) || /&[a-z]*…$/.test(cut) || /[\uD800-\uDBFF]…$/.test(cut)).toBe(false);
     }
+  });
+});
+
+describe('isHttpUrl: only http(s) links are ever rendered', () => {
+  it.each([
+    ['https://alerts.example.com/incidents/inc-1', true],
+    ['HTTP://example.com:8080/a?b=c#d', true],
+    ['https://console.aws.amazon.com/cloudwatch/home?region=eu-west-1#alarmsV2:alarm/a%20b', true],
+    ['javascript:alert(1)', false],
+    ['data:text/html,<script>alert(1)</script>', false],
+    [' https://example.com', false],
+    ['https:example.com', false],
+    ['https://', false],
+    ['https://exa mple.com', false],
+    ['ftp://example.com', false],
+    ['', false],
+    [null, false],
+  ])('%j → %s', (url, want) => {
+    expect(isHttpUrl(url)).toBe(want);
   });
 });

@@ -3,7 +3,7 @@
  * description, reason, dimensions...) goes through one of these before it reaches a channel.
  */
 
-import { memoized } from '../memo';
+const HTTP_SCHEME = /^https?:\/\//i;
 
 /**
  * Characters that change how text around them is shown, or are not shown at all: C0/C1 controls, the Unicode
@@ -184,16 +184,9 @@ export function shrinkToFit<T>(render: (scale: number) => T, parts: (r: T) => st
   }
 }
 
-const httpUrl = memoized((url: string): boolean => {
-  try {
-    const u = new URL(url);
-    return u.protocol === 'https:' || u.protocol === 'http:';
-  } catch {
-    return false;
-  }
-});
-
 /** True when a URL is http(s) and safe to put in a link (no javascript:, data:, etc.). */
 export function isHttpUrl(url: string | null | undefined): url is string {
-  return !!url && httpUrl(url);
+  // The scheme first, as written (no leading blanks, nothing the URL parser would strip), then a full parse
+  // without building a URL object: links are checked on every notice.
+  return !!url && HTTP_SCHEME.test(url) && URL.canParse(url);
 }
