@@ -11,7 +11,8 @@ import { pooledFetch, useHttpTransport } from '@alert-router/aws/notifiers/http'
 import { SlackNotifier } from '@alert-router/aws/notifiers/slack';
 import { PagerDutyNotifier } from '@alert-router/aws/notifiers/pagerduty';
 import { startSendThread, type SendThread } from '../packages/local/src/send-thread';
-import { startPagerDutyPeer, startSlackPeer, type HttpPeer } from './helpers/peers';
+import { EmailNotifier, useSmtpTransport } from '@alert-router/aws/notifiers/email';
+import { startPagerDutyPeer, startSlackPeer, startSmtpPeer, type HttpPeer } from './helpers/peers';
 import { makeNotice } from './helpers/incident-factory';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -152,5 +153,34 @@ describe('send thread', () => {
     await pooledFetch(`${slack.url}/three`, { method: 'POST', body: '{}' });
     expect(seen).toEqual([`${slack.url}/one`, `other ${slack.url}/two`]);
     expect(slack.received.map((r) => r.path)).toEqual(['/one', '/two', '/three']);
+  });
+
+  it('email through the thread: the SMTP peer gets the bytes composed in-thread; 550 is final, 451 is retried', async () => {
+    const smtp = await startSmtpPeer();
+    cleanups.push(() => smtp.close());
+    const t = thread();
+    const n = new EmailNotifier({ transport: smtp.url, from: 'router@example.com', to: ['team@example.com'] });
+    const undo = useSmtpTransport(t.smtpTransport);
+    cleanups.push(undo);
+    cleanups.push(() => n.close());
+    const sent = await n.send(notice(), new AbortController().signal);
+    expect(smtp.messages).toHaveLength(1);
+    expect(smtp.messages[0]).toMatchObject({ from: 'router@example.com', to: ['team@example.com'] });
+    expect(smtp.messages[0].raw).toContain(`Message-ID: ${sent.ref}`);
+    smtp.script.push(550);
+    expect(await n.send(notice(), new AbortController().signal).catch((e: unknown) => e)).toMatchObject({ retryable: false, status: 550 });
+    smtp.script.push(451);
+    expect(await n.send(notice(), new AbortController().signal).catch((e: unknown) => e)).toMatchObject({ retryable: true, status: 451 });
+    expect(smtp.messages).toHaveLength(1);
+    expect(t.inFlight()).toBe(0);
+  });
+
+  it('an email whose attempt is aborted rejects at once as a timeout the rule retries', async () => {
+    const t = thread();
+    const ac = new AbortController();
+    ac.abort(new DOMException('deadline', 'TimeoutError'));
+    const transporter = t.smtpTransport('smtp://127.0.0.1:9');
+    const err = await transporter.sendMail({ raw: Buffer.from('x'), envelope: { from: 'a@b.c', to: ['d@e.f'] }, signal: ac.signal }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ name: 'TimeoutError' });
   });
 });

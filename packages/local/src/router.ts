@@ -1,4 +1,5 @@
 import { buildRuntime, liveChannels, loadPolicy, readConfig, readEnv, setRuntime, type Runtime } from '@alert-router/aws';
+import { useSmtpTransport } from '@alert-router/aws/notifiers/email';
 import { useHttpTransport } from '@alert-router/aws/notifiers/http';
 import { BACKGROUND_LIMIT, BackgroundSends } from './background';
 import { demoDeliveries } from './demo';
@@ -26,7 +27,7 @@ export interface RouterOptions {
    * answer waits for its own sends, as the Lambda does (a failed send is then a 502).
    */
   backgroundLimit?: number;
-  /** Slack's and PagerDuty's HTTP on a thread of its own (send-thread.ts; default true). */
+  /** Slack's and PagerDuty's HTTP and email's SMTP on a thread of its own (send-thread.ts; default true). */
   sendThread?: boolean;
   log?: (line: string) => void;
 }
@@ -69,7 +70,8 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   const policy = await loadPolicy(readConfig());
 
   const sendThread = opts.sendThread === false ? null : startSendThread();
-  const stopUsingThread = sendThread ? useHttpTransport(sendThread.fetch) : () => undefined;
+  const undo = sendThread ? [useHttpTransport(sendThread.fetch), useSmtpTransport(sendThread.smtpTransport)] : [];
+  const stopUsingThread = () => undo.forEach((u) => u());
   const server = await startLocalServer({ handlers: LOCAL_HANDLERS, host: opts.host, port: opts.port ?? 3000, log });
   process.env.DASHBOARD_URL ||= server.url;
   const config = readConfig();

@@ -1,23 +1,55 @@
 // The send thread of `npm start` (send-thread.ts): the HTTP requests of the webhook channels (Slack,
-// PagerDuty) on keep-alive pools of their own, so that their sockets, parsers and streams use the second
-// core instead of the one that takes alarms. Plain JS: a worker does not inherit tsx's loader in every host.
+// PagerDuty) on keep-alive pools of their own, and the SMTP sessions of email, so that their sockets, parsers
+// and streams use the second core instead of the one that takes alarms. Plain JS: a worker does not inherit
+// tsx's loader in every host.
 //
-// in:  { id, url, method, headers, body }  or  { abort: id }
-// out: { id, status, statusText, headers, body }  or  { id, error: { name, message, code } }
+// in:  { id, url, method, headers, body }  or  { id, smtp: options, raw, envelope }  or  { abort: id }
+// out: { id, status, statusText, headers, body }  or  { id, info: { messageId, response } }  or  { id, error }
 import { Agent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { parentPort } from 'node:worker_threads';
+import nodemailer from 'nodemailer';
 
 // The same pool settings as packages/aws/src/notifiers/http.ts (the Lambda's in-thread pool).
 const pools = {
   'http:': new Agent({ keepAlive: true, maxSockets: 32, timeout: 15_000 }),
   'https:': new HttpsAgent({ keepAlive: true, maxSockets: 32, timeout: 15_000 }),
 };
+/** id → the request (destroyed by an abort) or an SMTP job's AbortController. */
 const inFlight = new Map();
+
+/** What the notifiers read of an error: its name, message and code; SMTP's reply code, reply, command and verdict. */
+function errorFields(err) {
+  const e = err ?? {};
+  const out = { name: e.name ?? 'Error', message: e.message ?? String(err) };
+  for (const k of ['code', 'responseCode', 'response', 'command', 'permanent']) if (e[k] !== undefined) out[k] = e[k];
+  if (Array.isArray(e.rejectedErrors)) out.rejectedErrors = e.rejectedErrors.map((r) => ({ responseCode: r?.responseCode, response: r?.response }));
+  return out;
+}
 
 function fail(id, err) {
   inFlight.delete(id);
-  parentPort.postMessage({ id, error: { name: err?.name ?? 'Error', message: err?.message ?? String(err), code: err?.code } });
+  parentPort.postMessage({ id, error: errorFields(err) });
+}
+
+/** One pooled SMTP transport per set of options (a router has one). */
+const smtpTransports = new Map();
+
+function sendSmtp(job) {
+  const key = JSON.stringify(job.smtp);
+  let transport = smtpTransports.get(key);
+  if (!transport) {
+    transport = nodemailer.createTransport(job.smtp);
+    smtpTransports.set(key, transport);
+  }
+  const ac = new AbortController();
+  inFlight.set(job.id, ac);
+  transport.sendMail({ raw: Buffer.from(job.raw), envelope: job.envelope, disableFileAccess: true, disableUrlAccess: true, signal: ac.signal }).then(
+    (info) => {
+      if (inFlight.delete(job.id)) parentPort.postMessage({ id: job.id, info: { messageId: info.messageId, response: info.response } });
+    },
+    (err) => inFlight.has(job.id) && fail(job.id, err),
+  );
 }
 
 function start(job, mayRetryStale) {
@@ -58,10 +90,12 @@ function start(job, mayRetryStale) {
 
 parentPort.on('message', (msg) => {
   if (msg.abort !== undefined) {
-    const req = inFlight.get(msg.abort);
+    const job = inFlight.get(msg.abort);
     inFlight.delete(msg.abort);
-    req?.destroy();
+    if (job instanceof AbortController) job.abort();
+    else job?.destroy();
     return;
   }
-  start(msg, true);
+  if (msg.smtp) sendSmtp(msg);
+  else start(msg, true);
 });

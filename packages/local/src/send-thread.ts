@@ -1,13 +1,17 @@
 /**
- * The webhook channels' HTTP on a thread of its own (send-thread-worker.mjs), for `npm start`: the thread that takes
- * alarms keeps rendering, recording and deciding; the sockets, HTTP parsing and streams of the Slack and
- * PagerDuty requests run on the other core. The notifiers see fetch's shape (http.ts FetchLike), and every
- * outcome they know still happens: a status and its body, Retry-After, an abort by the attempt's deadline, a
- * network error. If the thread dies, the requests it held fail as network errors (retried by the delivery
- * rule, resent by the sweep) and the next request starts a new thread.
+ * The channels' network I/O on a thread of its own (send-thread-worker.mjs), for `npm start`: the thread that
+ * takes alarms keeps rendering, recording and deciding; the sockets, HTTP parsing and streams of the Slack and
+ * PagerDuty requests, and the SMTP sessions of email, run on the other core. The notifiers see the same shapes
+ * (fetch's, http.ts FetchLike; a nodemailer transporter's sendMail), and every outcome they know still happens:
+ * a status and its body, Retry-After, an SMTP reply code, an abort by the attempt's deadline, a network error.
+ * If the thread dies, what it held fails as a network error (retried by the delivery rule, resent by the sweep)
+ * and the next request starts a new thread.
  */
 import { Worker } from 'node:worker_threads';
+import type { SMTPTransportOptions } from 'nodemailer';
 import type { FetchLike, FetchLikeResponse } from '@alert-router/aws/notifiers/http';
+import type { AnyTransporter } from '@alert-router/aws/notifiers/mailer';
+import { smtpTransportOptions } from '@alert-router/aws/notifiers/mailer';
 
 interface Reply {
   id: number;
@@ -15,18 +19,27 @@ interface Reply {
   statusText?: string;
   headers?: Record<string, string>;
   body?: string;
-  error?: { name: string; message: string; code?: string };
+  info?: { messageId?: string; response?: string };
+  error?: { name: string; message: string; code?: string } & Record<string, unknown>;
 }
 
 interface Pending {
-  url: string;
-  resolve: (r: FetchLikeResponse) => void;
+  resolve: (r: Reply) => void;
   reject: (err: unknown) => void;
   done: () => void;
 }
 
+/** What EmailNotifier calls on a transporter. */
+interface ThreadMail {
+  raw: Buffer;
+  envelope: { from: string | false; to: string[] };
+  signal?: AbortSignal;
+}
+
 export interface SendThread {
   fetch: FetchLike;
+  /** An SMTP transporter (EmailNotifier's sendMail) whose sessions live on the thread; mailer.ts's options. */
+  smtpTransport(urlOrOptions: string | SMTPTransportOptions): AnyTransporter;
   /** Requests sent and not yet answered. */
   inFlight(): number;
   /** Ends the thread; requests still in it fail as network errors. */
@@ -57,8 +70,10 @@ function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('aborted', 'AbortError');
 }
 
+/** The error as the notifier would have seen it in-thread: same name, message, code and SMTP fields. */
 function threadError(e: NonNullable<Reply['error']>): Error {
-  return Object.assign(new Error(e.message), { name: e.name, ...(e.code ? { code: e.code } : {}) });
+  const { message, ...fields } = e;
+  return Object.assign(new Error(message), fields);
 }
 
 export function startSendThread(): SendThread {
@@ -83,10 +98,7 @@ export function startSendThread(): SendThread {
       pending.delete(reply.id);
       p.done();
       if (reply.error) p.reject(threadError(reply.error));
-      else
-        p.resolve(
-          threadResponse(p.url, { status: reply.status ?? 0, statusText: reply.statusText ?? '', headers: reply.headers ?? {}, body: reply.body ?? '' }),
-        );
+      else p.resolve(reply);
     });
     w.on('error', (err) => {
       if (worker === w) worker = null;
@@ -100,24 +112,44 @@ export function startSendThread(): SendThread {
     return w;
   };
 
-  const fetch: FetchLike = (url, init = {}) =>
-    new Promise<FetchLikeResponse>((resolve, reject) => {
-      const signal = init.signal ?? undefined;
+  /** Posts a job; settles with the thread's reply, or rejects on an abort (the thread is told to drop it). */
+  const call = (job: Record<string, unknown>, signal: AbortSignal | undefined, transfer?: ArrayBuffer[]): Promise<Reply> =>
+    new Promise<Reply>((resolve, reject) => {
       if (signal?.aborted) return reject(abortReason(signal));
       const id = nextId++;
-      const href = typeof url === 'string' ? url : url.href;
       const onAbort = () => {
         if (!pending.delete(id)) return;
         worker?.postMessage({ abort: id });
         reject(abortReason(signal!));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      pending.set(id, { url: href, resolve, reject, done: () => signal?.removeEventListener('abort', onAbort) });
-      thread().postMessage({ id, url: href, method: init.method ?? 'GET', headers: init.headers ?? {}, body: init.body ?? '' });
+      pending.set(id, { resolve, reject, done: () => signal?.removeEventListener('abort', onAbort) });
+      thread().postMessage({ ...job, id }, transfer);
     });
+
+  const fetch: FetchLike = async (url, init = {}) => {
+    const href = typeof url === 'string' ? url : url.href;
+    const reply = await call({ url: href, method: init.method ?? 'GET', headers: init.headers ?? {}, body: init.body ?? '' }, init.signal ?? undefined);
+    return threadResponse(href, { status: reply.status ?? 0, statusText: reply.statusText ?? '', headers: reply.headers ?? {}, body: reply.body ?? '' });
+  };
+
+  const smtpTransport = (urlOrOptions: string | SMTPTransportOptions): AnyTransporter => {
+    const smtp = smtpTransportOptions(urlOrOptions);
+    const transporter = {
+      sendMail: async (mail: ThreadMail) => {
+        const raw = new Uint8Array(mail.raw); // a copy, moved to the thread (a retry sends the notice's own bytes again)
+        const reply = await call({ smtp, raw, envelope: mail.envelope }, mail.signal, [raw.buffer as ArrayBuffer]);
+        return { messageId: reply.info?.messageId, response: reply.info?.response, envelope: mail.envelope };
+      },
+      close: () => undefined, // the sessions end with the thread
+    };
+    // EmailNotifier uses sendMail and close only; the rest of nodemailer's Transporter is not offered.
+    return transporter as unknown as AnyTransporter;
+  };
 
   return {
     fetch,
+    smtpTransport,
     inFlight: () => pending.size,
     close: async () => {
       const w = worker;

@@ -38,11 +38,26 @@ const loadMailer = () =>
     throw err;
   }));
 
+/** Makes an SMTP transporter from a URL or options; the default is mailer.ts createSmtpTransport, in this thread. */
+export type SmtpTransportFactory = (urlOrOptions: string | SMTPTransportOptions) => AnyTransporter;
+let smtpFactory: SmtpTransportFactory | null = null;
+
+/**
+ * SMTP transporters made (on their notifier's first send) by `f` until the returned undo, which leaves a later
+ * factory in place. `npm start` sends its SMTP from a thread of its own (packages/local/src/send-thread.ts).
+ */
+export function useSmtpTransport(f: SmtpTransportFactory): () => void {
+  smtpFactory = f;
+  return () => {
+    if (smtpFactory === f) smtpFactory = null;
+  };
+}
+
 /** The transporter for an EmailNotifierOptions.transport, made when first needed. */
 function transportMaker(t: EmailNotifierOptions['transport']): LazyTransport {
   if (isTransporter(t)) return async () => t;
   if (typeof t === 'function') return t;
-  return async () => (await loadMailer()).createSmtpTransport(t);
+  return async () => (smtpFactory ? smtpFactory(t) : (await loadMailer()).createSmtpTransport(t));
 }
 
 const RETRYABLE_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ETLS', 'EPROXY', 'EABORT', 'EMAXLIMIT']);

@@ -28,8 +28,15 @@ export type AnyTransporter = Transporter<any, any>;
  * after socketTimeout, and a session that died meanwhile fails its send, which the retry rule retries.
  */
 export function createSmtpTransport(urlOrOptions: string | SMTPTransportOptions): AnyTransporter {
+  return nodemailer.createTransport(smtpTransportOptions(urlOrOptions));
+}
+
+/** The options createSmtpTransport gives nodemailer (also what `npm start`'s send thread makes its transport with). */
+export function smtpTransportOptions(
+  urlOrOptions: string | SMTPTransportOptions,
+): SMTPTransportOptions & { pool?: boolean; maxConnections?: number; maxMessages?: number } {
   const options: SMTPTransportOptions = typeof urlOrOptions === 'string' ? { url: urlOrOptions } : { ...urlOrOptions };
-  return nodemailer.createTransport({ ...SMTP_TIMEOUTS, pool: true, maxConnections: 10, maxMessages: 100, ...options });
+  return { ...SMTP_TIMEOUTS, pool: true, maxConnections: 10, maxMessages: 100, ...options };
 }
 
 /**
