@@ -18,6 +18,7 @@ export default tseslint.config(
         setTimeout: 'readonly',
         clearTimeout: 'readonly',
         AbortController: 'readonly',
+        setImmediate: 'readonly',
       },
     },
     rules: {

@@ -3,8 +3,9 @@
 // and streams use the second core instead of the one that takes alarms. Plain JS: a worker does not inherit
 // tsx's loader in every host.
 //
-// in:  { id, url, method, headers, body }  or  { id, smtp: options, raw, envelope }  or  { abort: id }
-// out: { id, status, statusText, headers, body }  or  { id, info: { messageId, response } }  or  { id, error }
+// in:  arrays of { id, url, method, headers, body }, { id, smtp: options, raw, envelope }, { abort: id }
+// out: arrays of { id, status, statusText, headers, body }, { id, info: { messageId, response } }, { id, error }
+// (what one turn of either event loop has to say goes as one message: one wake-up of the other thread).
 import { Agent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { parentPort } from 'node:worker_threads';
@@ -15,6 +16,19 @@ const pools = {
   'http:': new Agent({ keepAlive: true, maxSockets: 32, timeout: 15_000 }),
   'https:': new HttpsAgent({ keepAlive: true, maxSockets: 32, timeout: 15_000 }),
 };
+let replies = null;
+function reply(msg) {
+  if (!replies) {
+    replies = [];
+    setImmediate(() => {
+      const batch = replies;
+      replies = null;
+      parentPort.postMessage(batch);
+    });
+  }
+  replies.push(msg);
+}
+
 /** id → the request (destroyed by an abort) or an SMTP job's AbortController. */
 const inFlight = new Map();
 
@@ -29,7 +43,7 @@ function errorFields(err) {
 
 function fail(id, err) {
   inFlight.delete(id);
-  parentPort.postMessage({ id, error: errorFields(err) });
+  reply({ id, error: errorFields(err) });
 }
 
 /** One pooled SMTP transport per set of options (a router has one). */
@@ -46,7 +60,7 @@ function sendSmtp(job) {
   inFlight.set(job.id, ac);
   transport.sendMail({ raw: Buffer.from(job.raw), envelope: job.envelope, disableFileAccess: true, disableUrlAccess: true, signal: ac.signal }).then(
     (info) => {
-      if (inFlight.delete(job.id)) parentPort.postMessage({ id: job.id, info: { messageId: info.messageId, response: info.response } });
+      if (inFlight.delete(job.id)) reply({ id: job.id, info: { messageId: info.messageId, response: info.response } });
     },
     (err) => inFlight.has(job.id) && fail(job.id, err),
   );
@@ -65,7 +79,7 @@ function start(job, mayRetryStale) {
       if (!inFlight.delete(job.id)) return;
       const flat = {};
       for (const [k, v] of Object.entries(res.headers)) flat[k] = Array.isArray(v) ? v.join(', ') : (v ?? '');
-      parentPort.postMessage({
+      reply({
         id: job.id,
         status: res.statusCode ?? 0,
         statusText: res.statusMessage ?? '',
@@ -88,14 +102,14 @@ function start(job, mayRetryStale) {
   req.end(job.body);
 }
 
-parentPort.on('message', (msg) => {
-  if (msg.abort !== undefined) {
-    const job = inFlight.get(msg.abort);
-    inFlight.delete(msg.abort);
-    if (job instanceof AbortController) job.abort();
-    else job?.destroy();
-    return;
+parentPort.on('message', (batch) => {
+  for (const msg of batch) {
+    if (msg.abort !== undefined) {
+      const job = inFlight.get(msg.abort);
+      inFlight.delete(msg.abort);
+      if (job instanceof AbortController) job.abort();
+      else job?.destroy();
+    } else if (msg.smtp) sendSmtp(msg);
+    else start(msg, true);
   }
-  if (msg.smtp) sendSmtp(msg);
-  else start(msg, true);
 });

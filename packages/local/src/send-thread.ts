@@ -89,16 +89,36 @@ export function startSendThread(): SendThread {
     pending.clear();
   };
 
+  // What this turn of the event loop sends goes as one message at its end (one wake-up of the thread for a
+  // burst of notices); aborts travel in the same queue, after the job they cancel.
+  let outbox: { to: Worker; msgs: Record<string, unknown>[]; transfer: ArrayBuffer[] } | null = null;
+  const post = (to: Worker, msg: Record<string, unknown>, transfer: ArrayBuffer[] = []) => {
+    if (outbox && outbox.to !== to) flush(); // a new thread: what the old one was to get has failed already
+    if (!outbox) {
+      outbox = { to, msgs: [], transfer: [] };
+      setImmediate(flush);
+    }
+    outbox.msgs.push(msg);
+    outbox.transfer.push(...transfer);
+  };
+  const flush = () => {
+    const batch = outbox;
+    outbox = null;
+    if (batch && batch.to === worker) batch.to.postMessage(batch.msgs, batch.transfer);
+  };
+
   const thread = (): Worker => {
     if (worker) return worker;
     const w = new Worker(new URL('./send-thread-worker.mjs', import.meta.url));
-    w.on('message', (reply: Reply) => {
-      const p = pending.get(reply.id);
-      if (!p) return; // aborted meanwhile
-      pending.delete(reply.id);
-      p.done();
-      if (reply.error) p.reject(threadError(reply.error));
-      else p.resolve(reply);
+    w.on('message', (replies: Reply[]) => {
+      for (const reply of replies) {
+        const p = pending.get(reply.id);
+        if (!p) continue; // aborted meanwhile
+        pending.delete(reply.id);
+        p.done();
+        if (reply.error) p.reject(threadError(reply.error));
+        else p.resolve(reply);
+      }
     });
     w.on('error', (err) => {
       if (worker === w) worker = null;
@@ -119,12 +139,12 @@ export function startSendThread(): SendThread {
       const id = nextId++;
       const onAbort = () => {
         if (!pending.delete(id)) return;
-        worker?.postMessage({ abort: id });
+        if (worker) post(worker, { abort: id });
         reject(abortReason(signal!));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       pending.set(id, { resolve, reject, done: () => signal?.removeEventListener('abort', onAbort) });
-      thread().postMessage({ ...job, id }, transfer);
+      post(thread(), { ...job, id }, transfer);
     });
 
   const fetch: FetchLike = async (url, init = {}) => {
