@@ -33,6 +33,8 @@ interface AlarmCtx {
 const als = new AsyncLocalStorage<AlarmCtx>();
 
 export interface HandlerRun {
+  /** The shipped policy as it is (grouping on: the storm run) rather than with grouping off. */
+  grouped: boolean;
   concurrency: number;
   requested: number;
   done: number;
@@ -66,6 +68,8 @@ export interface CpuStage {
 
 export interface HandlerReport {
   runs: HandlerRun[];
+  /** Alarms of one group (same account and region) at concurrency 50 on the shipped policy: one hot item. */
+  storm?: HandlerRun;
   cpu: { iterations: number; stages: CpuStage[]; total: number; envelope: number };
   peakRssKiB: number;
 }
@@ -76,6 +80,7 @@ async function runOnce(
   timeLimitMs: number,
   endpoint: string,
   sinks: Awaited<ReturnType<typeof startSinks>>,
+  grouped = false,
 ): Promise<HandlerRun> {
   const tableName = `bench_c${concurrency}_${Date.now().toString(36)}`;
   await ensureTable(endpoint, tableName);
@@ -95,7 +100,9 @@ async function runOnce(
   );
   const store = new DynamoIncidentStore(db, tableName);
   const config = readConfig({ ROUTER_TABLE: tableName, DYNAMODB_ENDPOINT: endpoint, AWS_REGION: 'us-east-1', ...sinks.routerEnv() });
-  const rt = buildRuntime(config, { db, store });
+  // Grouping off, as in the end-to-end runs (each alarm its own incident); the storm run keeps the shipped grouping.
+  const policy = grouped ? core.defaultPolicy() : { ...core.defaultPolicy(), grouping: 'off' as const };
+  const rt = buildRuntime(config, { db, store, policy });
   // The background silence refresh is not the alarm's work: run it outside any alarm's context, and count it.
   let silenceRefreshes = 0;
   const listActive = rt.silences.listActive.bind(rt.silences);
@@ -114,7 +121,7 @@ async function runOnce(
     };
   }
   setRuntime(rt);
-  const tag = `h${concurrency}`;
+  const tag = `h${grouped ? 'g' : ''}${concurrency}`;
   sinks.reset(tag);
   // warm-up (not counted): first-use module loading, sockets
   for (const u of buildWorkload(25, `${tag}w`).uniques) await handler(snsEventFromHttp(u.sns), lambdaContext('alarm'));
@@ -155,6 +162,7 @@ async function runOnce(
   for (const b of before) histogram[String(b)] = (histogram[String(b)] ?? 0) + 1;
   db.destroy();
   return {
+    grouped,
     concurrency,
     requested: n,
     done: load.done,
@@ -270,7 +278,15 @@ async function main(): Promise<void> {
       );
       runs.push(r);
     }
-    const report: HandlerReport = { runs, cpu, peakRssKiB };
+    const stormN = Number(process.env.BENCH_STORM_N ?? 500);
+    let storm: HandlerRun | undefined;
+    if (stormN > 0) {
+      storm = await runOnce(stormN, 50, limit, dynamo.endpoint, sinks, true);
+      process.stderr.write(
+        `  handler storm into one group (shipped policy), c=50: ${storm.done} alarms, ${storm.alarmsPerSecond.toFixed(0)}/s, p50 ${storm.latency.p50.toFixed(1)} ms, p99 ${storm.latency.p99.toFixed(1)} ms, ${storm.requestsPerAlarm.toFixed(1)} DynamoDB requests per alarm\n`,
+      );
+    }
+    const report: HandlerReport = { runs, storm, cpu, peakRssKiB };
     writeFileSync(out, JSON.stringify(report, null, 2));
   } finally {
     clearInterval(rssTimer);

@@ -389,6 +389,15 @@ function report(x: {
     L.push('');
     L.push('\\* CPU of the whole bench process per alarm: handler, AWS SDK, dynalite, and the loopback sinks (smtp-server, HTTP) all run in it.');
     L.push('');
+    L.push('The runs above use the shipped policy with `grouping: off` (each alarm its own incident, as end to end).');
+    L.push('');
+    if (h.storm) {
+      const st = h.storm;
+      L.push(
+        `**A storm into one group** (the shipped policy: grouping by account and region, so every alarm joins one incident, one DynamoDB item that every writer updates by a conditional write): ${num(st.done)} alarms at concurrency 50, ${num(st.alarmsPerSecond, 1)} alarms/s, handler latency p50 ${ms(st.latency.p50)}, p99 ${ms(st.latency.p99)}, ${st.requestsPerAlarm.toFixed(1)} DynamoDB requests per alarm${st.errors ? `, ${st.errors} errors (${st.firstError ?? ''})` : ''}. On dynalite every request of every writer is served one at a time by one thread, so this is the pessimistic case of the hot item; real DynamoDB was not measured.`,
+      );
+      L.push('');
+    }
     for (const r of h.runs) {
       L.push(
         `Concurrency ${r.concurrency}, by severity (handler latency p50 / p99): ${Object.entries(r.latencyBySeverity)
