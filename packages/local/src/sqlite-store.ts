@@ -67,6 +67,19 @@ function indexColumns(i: Incident): IndexColumns {
   };
 }
 
+/** The latch an ALARM leaves: its change recorded, and the episode it opens (or the one already open, kept). */
+function openedLatch(old: Latch | undefined, incidentKey: string, changedAt: string, id: string, f: ProblemFields): Latch {
+  return {
+    ...advancedLatch(old, incidentKey, changedAt, f),
+    openId: old?.openId ?? id,
+    groupId: old?.openId ? (old.groupId ?? old.openId) : (f.groupId ?? id),
+    ...((old?.openId ? old.solo : f.solo) ? { solo: true } : {}),
+    openedAt: old?.openedAt ?? f.now,
+    severity: old?.severity ?? f.severity,
+    channels: old?.channels ?? f.channels,
+  };
+}
+
 function columnsKey(c: IndexColumns): string {
   return `${c.day}|${c.dayKey}|${c.openKey ?? ''}|${c.dueKey ?? ''}|${c.held}`;
 }
@@ -115,6 +128,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     this.q = {
       getLatch: s('SELECT body FROM latches WHERE slot = ?'),
       putLatch: s('INSERT INTO latches (slot, body) VALUES (?, ?) ON CONFLICT (slot) DO UPDATE SET body = excluded.body'),
+      insertLatch: s('INSERT INTO latches (slot, body) VALUES (?, ?) ON CONFLICT (slot) DO NOTHING'),
       getGroup: s('SELECT body FROM group_records WHERE group_key = ?'),
       getPointer: s('SELECT body FROM group_pointers WHERE slot = ?'),
       putPointer: s('INSERT INTO group_pointers (slot, body) VALUES (?, ?) ON CONFLICT (slot) DO UPDATE SET body = excluded.body'),
@@ -180,17 +194,13 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   async recordProblem(incidentKey: string, changedAt: string, id: string, f: ProblemFields): Promise<ProblemResult> {
     const slot = storedIncidentKey(incidentKey);
     const written = this.atomically(() => {
+      // An alarm never seen before (most of a storm) is one statement: the insert that finds no row.
+      if (this.q.insertLatch.run(slot, JSON.stringify(openedLatch(undefined, incidentKey, changedAt, id, f))).changes === 1) {
+        return { old: undefined, wrote: true };
+      }
       const old = this.latch(slot);
       if (old && !(old.lastChange < changedAt)) return { old, wrote: false };
-      this.writeLatch(slot, {
-        ...advancedLatch(old, incidentKey, changedAt, f),
-        openId: old?.openId ?? id,
-        groupId: old?.openId ? (old.groupId ?? old.openId) : (f.groupId ?? id),
-        ...((old?.openId ? old.solo : f.solo) ? { solo: true } : {}),
-        openedAt: old?.openedAt ?? f.now,
-        severity: old?.severity ?? f.severity,
-        channels: old?.channels ?? f.channels,
-      });
+      this.writeLatch(slot, openedLatch(old, incidentKey, changedAt, id, f));
       return { old, wrote: true };
     });
     const { old } = written;
