@@ -29,6 +29,11 @@ export const REPORT_READ_REQUESTS = 50;
 export const DYNAMO_REQUEST_MS = 1000;
 /** Handler start, logging and the metrics flush. */
 export const MARGIN_MS = 2000;
+/**
+ * The most one revision-guarded incident update sleeps backing off from other writers of the same item (an alarm
+ * storm joining one group; CONTENTION_BUDGET_MS in packages/aws/src/store.ts).
+ */
+export const CONTENTION_BUDGET_MS = 2000;
 
 /**
  * Longest timeout each function may have. The Slack and dashboard functions sit behind API Gateway, which
@@ -63,9 +68,10 @@ export function worstCases({ deliveryBudgetMs: budget }: Budgets): Record<Functi
   return {
     // An ALARM whose OK landed during its pages: latch, incident, fan-out, record, then the resolves that waited for
     // the pages (delivery.ts), recorded; an OK never waits for another worker.
+    // Two of its incident updates may contend with a storm's other writers (the group's join, the outcomes).
     alarm: {
-      ms: dynamo(7) + 2 * budget + MARGIN_MS,
-      how: `2 × ${budget} ms fan-out (the pages, then the resolves that waited for them) + 7 DynamoDB requests + margin`,
+      ms: dynamo(7) + 2 * budget + 2 * CONTENTION_BUDGET_MS + MARGIN_MS,
+      how: `2 × ${budget} ms fan-out (the pages, then the resolves that waited for them) + 7 DynamoDB requests + 2 × ${CONTENTION_BUDGET_MS} ms contention + margin`,
     },
     // Replay claim, read, conditional write, fan-out at the Slack budget, record, response_url.
     slack: {
@@ -75,7 +81,10 @@ export function worstCases({ deliveryBudgetMs: budget }: Budgets): Record<Functi
     // Resolve from the dashboard: read, conditional write, latch release, fan-out, record, reschedule, read.
     dashboard: { ms: dynamo(6) + budget + MARGIN_MS, how: `${budget} ms fan-out + 6 DynamoDB requests + margin` },
     // Due query, silence refresh, then per incident (in parallel) the due notices, then the resolves that waited for them.
-    escalate: { ms: dynamo(7) + 2 * budget + MARGIN_MS, how: `2 × ${budget} ms fan-out (ack, then resolve) + 7 DynamoDB requests + margin` },
+    escalate: {
+      ms: dynamo(7) + 2 * budget + 2 * CONTENTION_BUDGET_MS + MARGIN_MS,
+      how: `2 × ${budget} ms fan-out (ack, then resolve) + 7 DynamoDB requests + 2 × ${CONTENTION_BUDGET_MS} ms contention + margin`,
+    },
     // Read the period's incidents (paged), then Slack and email in parallel under the report budget.
     digest: {
       ms: dynamo(REPORT_READ_REQUESTS) + DIGEST_BUDGET_MS + MARGIN_MS,
@@ -87,8 +96,8 @@ export function worstCases({ deliveryBudgetMs: budget }: Budgets): Record<Functi
     },
     // The alarm path for each alert of the body (in parallel), as for an SNS alarm.
     webhooks: {
-      ms: dynamo(7) + 2 * budget + MARGIN_MS,
-      how: `2 × ${budget} ms fan-out (the pages, then the resolves that waited for them) + 7 DynamoDB requests + margin`,
+      ms: dynamo(7) + 2 * budget + 2 * CONTENTION_BUDGET_MS + MARGIN_MS,
+      how: `2 × ${budget} ms fan-out (the pages, then the resolves that waited for them) + 7 DynamoDB requests + 2 × ${CONTENTION_BUDGET_MS} ms contention + margin`,
     },
   };
 }

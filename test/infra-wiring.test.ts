@@ -23,7 +23,14 @@ import type { Runtime } from '../packages/aws/src/runtime';
 import { installStandIn, type Recorded, type StandIn } from './helpers/sst-standin';
 import { buildLambdaBundle } from '../bench/lib/lambda-bundle';
 import { dailyCron, logRetentionFor, parseDigestTime, readSettings, SettingsError } from '../stacks/settings';
-import { DEFAULT_DELIVERY_BUDGET_MS, DEFAULT_DELIVERY_LEASE_MS, DIGEST_BUDGET_MS, RESPONSE_URL_TIMEOUT_MS, SLACK_CHANNEL_BUDGET_MS } from '../stacks/timeouts';
+import {
+  CONTENTION_BUDGET_MS,
+  DEFAULT_DELIVERY_BUDGET_MS,
+  DEFAULT_DELIVERY_LEASE_MS,
+  DIGEST_BUDGET_MS,
+  RESPONSE_URL_TIMEOUT_MS,
+  SLACK_CHANNEL_BUDGET_MS,
+} from '../stacks/timeouts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -597,6 +604,8 @@ describe('timeouts from the budgets', () => {
     expect(DEFAULT_DELIVERY_LEASE_MS).toBe(defaults.leaseMs);
     expect(SLACK_CHANNEL_BUDGET_MS).toBe(timing.SLACK_CHANNEL_BUDGET_MS);
     expect(RESPONSE_URL_TIMEOUT_MS).toBe(timing.RESPONSE_URL_TIMEOUT_MS);
+    const store = await import('../packages/aws/src/store');
+    expect(CONTENTION_BUDGET_MS).toBe(store.CONTENTION_BUDGET_MS);
     const digest = readFileSync(resolve(ROOT, 'packages/aws/src/digest/broadcast.ts'), 'utf8');
     expect(digest).toContain(`budgetMs: ${DIGEST_BUDGET_MS.toLocaleString('en').replace(/,/g, '_')}`);
   });
@@ -620,14 +629,14 @@ describe('timeouts from the budgets', () => {
     const run = () => readSettings('production', { OPS_EMAIL, DELIVERY_BUDGET_MS: '25000', DELIVERY_LEASE_MS: '90000' });
     expect(run).toThrow(SettingsError);
     expect(run).toThrow(
-      /^DELIVERY_BUDGET_MS: 25000 ms does not fit the dashboard function: its timeout would be 33 s .*above its limit of 30 s \(API Gateway's 30 s integration timeout\); use at most 22000 ms$/,
+      /^DELIVERY_BUDGET_MS: 25000 ms does not fit the alarm function: its timeout would be 63 s .*2 × 2000 ms contention.*above its limit of 60 s \(an alarm should be handled within a minute\); use at most 23500 ms$/,
     );
     expect(() => readSettings('production', { OPS_EMAIL, DELIVERY_BUDGET_MS: '22000', DELIVERY_LEASE_MS: '90000' })).not.toThrow();
   });
 
   it("refuses a lease shorter than the alarm function's timeout, naming both values", () => {
     expect(() => readSettings('production', { OPS_EMAIL, DELIVERY_LEASE_MS: '20000' })).toThrow(
-      /^DELIVERY_LEASE_MS: 20000 ms is shorter than the alarm function's timeout of 25 s \(from DELIVERY_BUDGET_MS 8000 ms\)/,
+      /^DELIVERY_LEASE_MS: 20000 ms is shorter than the alarm function's timeout of 29 s \(from DELIVERY_BUDGET_MS 8000 ms\)/,
     );
   });
 

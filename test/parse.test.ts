@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { ROUTE_LINE_KEYS } from './helpers/route-contract';
+import { boundSnapshot, snapshot, trimmedForStorage } from '@alert-router/core/lifecycle';
 import {
   cleanTreatMissingData,
   defaultPolicy,
@@ -790,6 +791,11 @@ describe('junk input', () => {
       expect(({} as Record<string, unknown>).polluted).toBeUndefined();
       expect(Object.keys(n.dimensions)).toEqual(['__proto__', 'constructor']);
       expect(JSON.parse(JSON.stringify(routeLine(route(n, defaultPolicy())))).dimensions).toEqual(JSON.parse('{"__proto__":"v","constructor":"c"}'));
+      // The incident keeps them too (an assignment would drop `__proto__`), so nothing is trimmed and no raw copy is needed.
+      const kept = boundSnapshot(snapshot(n));
+      expect(Object.keys(kept.dimensions)).toEqual(['__proto__', 'constructor']);
+      expect(JSON.stringify(kept)).toBe(JSON.stringify(snapshot(n)));
+      expect(trimmedForStorage(n)).toBe(false);
     });
   });
 });

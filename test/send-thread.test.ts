@@ -123,12 +123,38 @@ describe('send thread', () => {
     const url = `${slack.url}/services/T/B/X`;
     const pending = t.fetch(url, { method: 'POST', body: '{}' }).catch((e: unknown) => e);
     await held;
-    await t.close(); // the thread is gone with the request in it
+    await t.kill(); // the thread is gone with the request in it, as in a crash
     release();
     const err = await pending;
     expect(err).toMatchObject({ code: 'ECONNRESET' });
     const again = await t.fetch(url, { method: 'POST', body: '{}' });
     expect(again.status).toBe(200);
+  });
+
+  it('after close nothing is sent: a request fails at once as a network error (the sweep resends it after a restart)', async () => {
+    const slack = await peer(startSlackPeer);
+    const t = thread();
+    const url = `${slack.url}/services/T/B/X`;
+    expect((await t.fetch(url, { method: 'POST', body: '{}' })).status).toBe(200);
+    await t.close();
+    expect(await t.fetch(url, { method: 'POST', body: '{}' }).catch((e: unknown) => e)).toMatchObject({ code: 'ECONNRESET' });
+    expect(slack.received).toHaveLength(1);
+  });
+
+  it('a request that cannot be made fails alone with its own error; the thread and the requests beside it go on', async () => {
+    const slack = await peer(startSlackPeer);
+    const t = thread();
+    const url = `${slack.url}/services/T/B/X`;
+    const [bad, good] = await Promise.all([
+      t.fetch(url, { method: 'POST', headers: { authorization: 'Bearer abc\r\nX-Evil: 1' }, body: '{}' }).catch((e: unknown) => e),
+      t.fetch(url, { method: 'POST', body: '{"ok":1}' }),
+    ]);
+    expect(bad).toMatchObject({ code: 'ERR_INVALID_CHAR' });
+    expect(good.status).toBe(200);
+    const n = new SlackNotifier({ webhookUrl: url, fetch: t.fetch });
+    await n.send(notice(), new AbortController().signal);
+    expect(slack.received.map((r) => r.body)).toEqual([{ ok: 1 }, expect.objectContaining({})]);
+    expect(slack.received).toHaveLength(2);
   });
 
   it('useHttpTransport sends pooledFetch through the thread until undone, and an undo leaves a newer transport', async () => {

@@ -44,6 +44,9 @@ function failedLatch(err: unknown): Latch | null {
   return item ? (unmarshall(item) as Latch) : null;
 }
 
+/** The most one revision-guarded update of an incident sleeps backing off from other writers (stacks/timeouts.ts). */
+export const CONTENTION_BUDGET_MS = 2000;
+
 /** Index attributes an incident item carries, derived from its fields (never stored separately). */
 export function indexAttributes(i: Incident): Record<string, string> {
   const { byStatus, byDay, byDue } = TABLE.indexes;
@@ -322,15 +325,17 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
   }
 
   /**
-   * Many writers of one item (an alarm storm joining one group): back off with full jitter, exponentially, so they
-   * do not all retry at once. Capped at 500 ms (a writer's expected sleep over its 64 tries stays well inside the
-   * alarm function's timeout): 500 alarms of one group at concurrency 50 on dynalite went 18 → 36 alarms/s, 37 → 21
-   * requests per alarm, p99 21 → 10 s against a 100 ms cap (`npm run bench`, part 1's storm; bench/notes.md).
+   * Many writers of one item (an alarm storm joining one group): back off with full jitter, exponentially (at most
+   * 500 ms a time), so they do not all retry at once, and never more than CONTENTION_BUDGET_MS in all for one update
+   * (the function timeouts allow it: stacks/timeouts.ts). 500 alarms of one group at concurrency 50 on dynalite:
+   * 18 → ~36 alarms/s, 37 → ~21 requests per alarm against a 100 ms cap (`npm run bench`, part 1's storm).
    */
-  protected override contended(attempt: number): Promise<void> {
-    if (attempt < 2) return Promise.resolve(); // two writers: retry at once
-    const ms = Math.random() * Math.min(500, 5 * 2 ** (attempt - 2));
-    return new Promise((resolve) => setTimeout(resolve, ms));
+  protected override async contended(attempt: number, sleptMs: number): Promise<number> {
+    if (attempt < 2) return 0; // two writers: retry at once
+    const ms = Math.min(CONTENTION_BUDGET_MS - sleptMs, Math.random() * Math.min(500, 5 * 2 ** (attempt - 2)));
+    if (ms <= 0) return 0;
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    return ms;
   }
 
   async getIncident(id: string): Promise<Incident | null> {

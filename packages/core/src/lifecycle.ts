@@ -197,8 +197,12 @@ const MAX_CHILDREN = 20;
  * (the whole message is kept as a raw record by the SNS handler).
  */
 export function boundSnapshot(a: AlarmSnapshot): AlarmSnapshot {
-  const dimensions: Record<string, string> = {};
-  for (const [k, v] of Object.entries(a.dimensions ?? {}).slice(0, MAX_DIMENSIONS)) dimensions[bound(k, 256)!] = bound(String(v), 1024)!;
+  // fromEntries defines own properties: a dimension named `__proto__` is kept (an assignment would drop it).
+  const dimensions: Record<string, string> = Object.fromEntries(
+    Object.entries(a.dimensions ?? {})
+      .slice(0, MAX_DIMENSIONS)
+      .map(([k, v]) => [bound(k, 256)!, bound(String(v), 1024)!]),
+  );
   const out: AlarmSnapshot = {
     ...a,
     dimensions,

@@ -69,10 +69,11 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
   }
   const policy = await loadPolicy(readConfig());
 
+  const server = await startLocalServer({ handlers: LOCAL_HANDLERS, host: opts.host, port: opts.port ?? 3000, log });
+  // Like the runtime below: installed before the first request can be read (no await since listening).
   const sendThread = opts.sendThread === false ? null : startSendThread();
   const undo = sendThread ? [useHttpTransport(sendThread.fetch), useSmtpTransport(sendThread.smtpTransport)] : [];
   const stopUsingThread = () => undo.forEach((u) => u());
-  const server = await startLocalServer({ handlers: LOCAL_HANDLERS, host: opts.host, port: opts.port ?? 3000, log });
   process.env.DASHBOARD_URL ||= server.url;
   const config = readConfig();
   // Installed before the first request can be read (no await since listening): every handler runs on this runtime.

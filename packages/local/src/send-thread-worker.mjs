@@ -72,7 +72,9 @@ function start(job, mayRetryStale) {
   if (!pool) return fail(job.id, new TypeError(`unsupported protocol ${target.protocol}`));
   const headers = { ...job.headers, 'content-length': String(Buffer.byteLength(job.body)) };
   const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  let responded = false;
   const req = send(target, { method: job.method, headers, agent: pool }, (res) => {
+    responded = true;
     const chunks = [];
     res.on('data', (c) => chunks.push(c));
     res.on('end', () => {
@@ -96,8 +98,14 @@ function start(job, mayRetryStale) {
   req.on('error', (err) => {
     if (inFlight.get(job.id) !== req) return; // aborted, or answered
     // A keep-alive socket the peer closed while it sat idle fails at once: that request never reached the peer.
-    if (mayRetryStale && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) start(job, false);
-    else fail(job.id, err);
+    // Only while no response has begun: a reset mid-response is a failure of a request the peer received.
+    if (mayRetryStale && !responded && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) {
+      try {
+        start(job, false);
+      } catch (again) {
+        fail(job.id, again);
+      }
+    } else fail(job.id, err);
   });
   req.end(job.body);
 }
@@ -109,7 +117,15 @@ parentPort.on('message', (batch) => {
       inFlight.delete(msg.abort);
       if (job instanceof AbortController) job.abort();
       else job?.destroy();
-    } else if (msg.smtp) sendSmtp(msg);
-    else start(msg, true);
+      continue;
+    }
+    // A request that cannot even be made (a bad URL, a header with a control character) fails alone, with its own
+    // error, as it would in-thread: it must not take the thread, and the sends of others, down with it.
+    try {
+      if (msg.smtp) sendSmtp(msg);
+      else start(msg, true);
+    } catch (err) {
+      fail(msg.id, err);
+    }
   }
 });

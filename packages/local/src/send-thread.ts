@@ -42,7 +42,9 @@ export interface SendThread {
   smtpTransport(urlOrOptions: string | SMTPTransportOptions): AnyTransporter;
   /** Requests sent and not yet answered. */
   inFlight(): number;
-  /** Ends the thread; requests still in it fail as network errors. */
+  /** Ends the thread as a crash would (its requests fail as network errors); the next request starts a new one. */
+  kill(): Promise<void>;
+  /** Ends the thread; requests still in it fail as network errors, and later ones are not sent. */
   close(): Promise<void>;
 }
 
@@ -77,16 +79,19 @@ function threadError(e: NonNullable<Reply['error']>): Error {
 }
 
 export function startSendThread(): SendThread {
-  const pending = new Map<number, Pending>();
+  /** Each request with the thread it was given to: a thread's end fails its own requests, never a successor's. */
+  const pending = new Map<number, Pending & { to: Worker }>();
   let nextId = 0;
   let worker: Worker | null = null;
+  let closed = false;
 
-  const failAll = (why: string) => {
-    for (const p of pending.values()) {
+  const failOf = (w: Worker, why: string) => {
+    for (const [id, p] of pending) {
+      if (p.to !== w) continue;
+      pending.delete(id);
       p.done();
       p.reject(Object.assign(new Error(`send thread: ${why}`), { code: 'ECONNRESET' }));
     }
-    pending.clear();
   };
 
   // What this turn of the event loop sends goes as one message at its end (one wake-up of the thread for a
@@ -104,7 +109,19 @@ export function startSendThread(): SendThread {
   const flush = () => {
     const batch = outbox;
     outbox = null;
-    if (batch && batch.to === worker) batch.to.postMessage(batch.msgs, batch.transfer);
+    if (!batch || batch.to !== worker) return;
+    try {
+      batch.to.postMessage(batch.msgs, batch.transfer);
+    } catch (err) {
+      // Nothing of the batch reached the thread: its requests fail as they would have in-thread (not sent).
+      for (const m of batch.msgs) {
+        const p = typeof m.id === 'number' ? pending.get(m.id) : undefined;
+        if (!p) continue;
+        pending.delete(m.id as number);
+        p.done();
+        p.reject(err);
+      }
+    }
   };
 
   const thread = (): Worker => {
@@ -122,11 +139,11 @@ export function startSendThread(): SendThread {
     });
     w.on('error', (err) => {
       if (worker === w) worker = null;
-      failAll(`failed: ${err.message}`);
+      failOf(w, `failed: ${err.message}`);
     });
     w.on('exit', (code) => {
       if (worker === w) worker = null;
-      failAll(`stopped (exit ${code})`);
+      failOf(w, `stopped (exit ${code})`);
     });
     worker = w;
     return w;
@@ -136,15 +153,23 @@ export function startSendThread(): SendThread {
   const call = (job: Record<string, unknown>, signal: AbortSignal | undefined, transfer?: ArrayBuffer[]): Promise<Reply> =>
     new Promise<Reply>((resolve, reject) => {
       if (signal?.aborted) return reject(abortReason(signal));
+      // After close nothing is sent: the notice stays recorded as not sent, for the sweep after a restart.
+      if (closed) return reject(Object.assign(new Error('send thread: closed'), { code: 'ECONNRESET' }));
+      let to: Worker;
+      try {
+        to = thread();
+      } catch (err) {
+        return reject(err);
+      }
       const id = nextId++;
       const onAbort = () => {
         if (!pending.delete(id)) return;
-        if (worker) post(worker, { abort: id });
+        if (worker === to) post(to, { abort: id });
         reject(abortReason(signal!));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      pending.set(id, { resolve, reject, done: () => signal?.removeEventListener('abort', onAbort) });
-      post(thread(), { ...job, id }, transfer);
+      pending.set(id, { resolve, reject, done: () => signal?.removeEventListener('abort', onAbort), to });
+      post(to, { ...job, id }, transfer);
     });
 
   const fetch: FetchLike = async (url, init = {}) => {
@@ -171,11 +196,20 @@ export function startSendThread(): SendThread {
     fetch,
     smtpTransport,
     inFlight: () => pending.size,
-    close: async () => {
+    kill: async () => {
       const w = worker;
       worker = null;
-      if (w) await w.terminate();
-      failAll('closed');
+      if (!w) return;
+      await w.terminate();
+      failOf(w, 'killed');
+    },
+    close: async () => {
+      closed = true;
+      const w = worker;
+      worker = null;
+      if (!w) return;
+      await w.terminate();
+      failOf(w, 'closed');
     },
   };
 }

@@ -106,9 +106,10 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
    */
   private readonly shared: boolean;
   /**
-   * The index columns of the rows this connection last wrote or read, by id with their rev: an update whose
-   * columns did not change writes the body alone (SQLite rewrites an index entry for every SET column otherwise).
-   * The rev check makes it exact: the row is the one cached only while its rev is the one expected.
+   * The index columns of the rows this connection last wrote, by id with their rev: an update whose columns did
+   * not change writes the body alone (SQLite rewrites an index entry for every SET column otherwise). The rev check
+   * makes it exact: the row is the one this connection wrote only while its rev is the one expected. Never filled
+   * from a read, whose stored columns may be an older build's (the next full update corrects them).
    */
   private readonly columnsSeen = new Map<string, { rev: number; key: string }>();
 
@@ -303,10 +304,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
 
   async getIncident(id: string): Promise<Incident | null> {
     const row = this.q.getIncident.get(id) as Row | undefined;
-    if (!row) return null;
-    const incident = this.parse(row);
-    this.saw(incident.id, incident.rev ?? 0, indexColumns(incident));
-    return incident;
+    return row ? this.parse(row) : null;
   }
 
   async replaceIncident(next: Incident, expectedRev: number): Promise<boolean> {

@@ -227,12 +227,15 @@ function send(target: URL, init: FetchLikeInit, retryStale: boolean): Promise<Fe
   const headers: Record<string, string> = { ...init.headers, 'content-length': String(Buffer.byteLength(body)) };
   const requestFn = target.protocol === 'https:' ? httpsRequest : httpRequest;
   return new Promise<FetchLikeResponse>((resolve, reject) => {
+    let responded = false;
     const req = requestFn(target, { method: init.method ?? 'GET', headers, agent: agentFor(target.protocol), signal: init.signal ?? undefined }, (res) => {
+      responded = true;
       resolve(new PooledResponse(target.href, res, init.signal));
     });
     req.on('error', (err) => {
       if (init.signal?.aborted) reject(abortError(init.signal));
-      else if (retryStale && staleSocketError(err, req)) send(target, init, false).then(resolve, reject);
+      // Only while no response has begun: a reset mid-response is a failure of a request the peer received.
+      else if (retryStale && !responded && staleSocketError(err, req)) send(target, init, false).then(resolve, reject);
       else reject(err);
     });
     req.end(body);

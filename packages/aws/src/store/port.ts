@@ -194,6 +194,7 @@ export abstract class RevisionedIncidentStore implements IncidentStore {
 
   async updateIncident<T extends object>(id: string, change: IncidentChange<T>, known?: Incident): Promise<Updated<T>> {
     let current = known ?? (await this.getIncident(id));
+    let slept = 0;
     for (let i = 0; i < MAX_UPDATE_TRIES; i++) {
       if (!current) return { kind: 'missing' };
       const r = change(current);
@@ -201,15 +202,19 @@ export abstract class RevisionedIncidentStore implements IncidentStore {
       const rev = current.rev ?? 0;
       const next: Incident = fitToStore({ ...r.incident, rev: rev + 1 });
       if (await this.replaceIncident(next, rev)) return { ...r, kind: 'updated', incident: next };
-      await this.contended(i);
+      if (i === MAX_UPDATE_TRIES - 1) break;
+      slept += await this.contended(i, slept);
       current = await this.getIncident(id);
     }
     throw new Error(`incident ${id}: too many concurrent writers`);
   }
 
-  /** After a lost race on an incident: an adapter with real latency waits a little (jittered) before reading again. */
-  protected contended(_attempt: number): Promise<void> {
-    return Promise.resolve();
+  /**
+   * After a lost race on an incident: an adapter with real latency waits a little (jittered) before reading again.
+   * `sleptMs`: what this update has slept so far; resolves with the milliseconds slept now.
+   */
+  protected contended(_attempt: number, _sleptMs: number): Promise<number> {
+    return Promise.resolve(0);
   }
 
   claimNotices(id: string, claim: Claim, known?: Incident, only?: (key: string, d: DeliveryRecord) => boolean): Promise<Updated<ClaimResult>> {
