@@ -30,8 +30,9 @@ export const DYNAMO_REQUEST_MS = 1000;
 /** Handler start, logging and the metrics flush. */
 export const MARGIN_MS = 2000;
 /**
- * The most one revision-guarded incident update sleeps backing off from other writers of the same item (an alarm
- * storm joining one group; CONTENTION_BUDGET_MS in packages/aws/src/store.ts).
+ * What one revision-guarded incident update sleeps backing off from other writers of the same item (an alarm storm
+ * joining one group; CONTENTION_BUDGET_MS in packages/aws/src/store.ts). Past it a writer still waits up to 20 ms a
+ * try, and its extra reads and writes (~10 ms each) fit the DynamoDB allowance above, which assumes 1 s a request.
  */
 export const CONTENTION_BUDGET_MS = 2000;
 

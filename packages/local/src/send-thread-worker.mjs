@@ -23,7 +23,20 @@ function reply(msg) {
     setImmediate(() => {
       const batch = replies;
       replies = null;
-      parentPort.postMessage(batch);
+      try {
+        parentPort.postMessage(batch);
+      } catch {
+        // A field that cannot be cloned (an exotic error property): each reply alone, errors as plain text.
+        for (const r of batch) {
+          try {
+            parentPort.postMessage([r]);
+          } catch {
+            parentPort.postMessage([
+              { id: r.id, error: { name: String(r.error?.name ?? 'Error'), message: String(r.error?.message ?? 'send thread: unreadable reply') } },
+            ]);
+          }
+        }
+      }
     });
   }
   replies.push(msg);
@@ -54,6 +67,9 @@ function sendSmtp(job) {
   let transport = smtpTransports.get(key);
   if (!transport) {
     transport = nodemailer.createTransport(job.smtp);
+    // A transport-level error (an OAuth2 token that fails) also fails the send it concerns; unheard, it would end
+    // the thread and every send in it.
+    transport.on('error', () => undefined);
     smtpTransports.set(key, transport);
   }
   const ac = new AbortController();

@@ -84,6 +84,16 @@ export function startSendThread(): SendThread {
   let nextId = 0;
   let worker: Worker | null = null;
   let closed = false;
+  /** Threads being ended (kill, close): close waits for them, so that their requests have failed by then. */
+  const ending = new Map<Worker, Promise<number>>();
+  const end = (w: Worker): Promise<number> => {
+    let done = ending.get(w);
+    if (!done) {
+      done = w.terminate();
+      ending.set(w, done);
+    }
+    return done;
+  };
 
   const failOf = (w: Worker, why: string) => {
     for (const [id, p] of pending) {
@@ -137,13 +147,17 @@ export function startSendThread(): SendThread {
         else p.resolve(reply);
       }
     });
+    // A crash emits 'error' before the replies already posted are read; 'exit' (which always follows) comes after
+    // them. So its requests fail at 'exit' only: a reply that made it is never turned into a retry.
+    let failure = '';
     w.on('error', (err) => {
       if (worker === w) worker = null;
-      failOf(w, `failed: ${err.message}`);
+      failure = `failed: ${err.message}`;
     });
     w.on('exit', (code) => {
       if (worker === w) worker = null;
-      failOf(w, `stopped (exit ${code})`);
+      failOf(w, failure || `stopped (exit ${code})`);
+      ending.delete(w);
     });
     worker = w;
     return w;
@@ -200,16 +214,17 @@ export function startSendThread(): SendThread {
       const w = worker;
       worker = null;
       if (!w) return;
-      await w.terminate();
+      await end(w);
       failOf(w, 'killed');
     },
     close: async () => {
       closed = true;
       const w = worker;
       worker = null;
-      if (!w) return;
-      await w.terminate();
-      failOf(w, 'closed');
+      if (w) end(w).catch(() => undefined);
+      const all = [...ending];
+      await Promise.all(all.map(([, done]) => done.catch(() => undefined)));
+      for (const [t] of all) failOf(t, 'closed');
     },
   };
 }
