@@ -13,7 +13,8 @@
  * BENCH_N), BENCH_TIME_LIMIT_S (hard cap per load loop, default 180), BENCH_BATCH (Alertmanager batch
  * size, default 100), BENCH_PROFILE_N (alarms under the profiler, default 2000; 0 skips), BENCH_PROFILE_CHANNELS (slack, the default, or all), BENCH_PROFILE_KEEP (a path: keep the main thread's .cpuprofile there), BENCH_SKIP (comma list
  * of handler,bundle,e2e,alertmanager,profile,reads), BENCH_WRITE=0 (print only), BENCH_FROM=FILE (re-render the report from
- * a saved run: each run saves its raw results in node_modules/.cache/alert-router-bench-last-run.json),
+ * a saved run: each run saves its raw results in node_modules/.cache/alert-router-bench-last-run.json, a BENCH_WRITE=0
+ * run in alert-router-bench-last-print-only-run.json),
  * BENCH_CHANNELS (router runs per concurrency: slack,all by default), BENCH_WARMUP (alarms before each measured run,
  * default 2000), BENCH_STORM_N (part 1's storm into one group, default 500; 0 skips), BENCH_PROFILE_C (the profile's
  * concurrency, default 50), BENCH_NODE_FLAGS (more node flags for the router, e.g. --cpu-prof-interval=137).
@@ -120,6 +121,8 @@ function e2eLine(r: E2eResult): string {
 }
 
 const LAST_RUN = join(ROOT, 'node_modules', '.cache', 'alert-router-bench-last-run.json');
+/** A BENCH_WRITE=0 run keeps its results apart, so that BENCH_FROM still re-renders the last run that wrote the report. */
+const LAST_PRINT_ONLY_RUN = join(ROOT, 'node_modules', '.cache', 'alert-router-bench-last-print-only-run.json');
 
 type Results = Parameters<typeof report>[0];
 
@@ -239,7 +242,7 @@ async function main(): Promise<void> {
       command: commandLine(),
     };
     mkdirSync(dirname(LAST_RUN), { recursive: true });
-    writeFileSync(LAST_RUN, JSON.stringify(results));
+    writeFileSync(WRITE ? LAST_RUN : LAST_PRINT_ONLY_RUN, JSON.stringify(results));
     publish(results);
   } finally {
     await stopAll();
