@@ -74,7 +74,7 @@ function bump(r: Record<string, number>, k: string): void {
  * ~2× the steady CPU per alarm over its first ~2,000 alarms (V8 optimises the hot path as it runs); Alertmanager,
  * compiled ahead of time, gets the same warm-up.
  */
-const WARMUP = Number(process.env.BENCH_WARMUP ?? 2000);
+export const WARMUP = Number(process.env.BENCH_WARMUP ?? 2000);
 
 /** The warm-up (see WARMUP). */
 async function warmUp(send: (u: UniqueAlarm) => Promise<void>, tag: string): Promise<void> {

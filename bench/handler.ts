@@ -23,6 +23,7 @@ const core = await import('@alert-router/core');
 const { startDynalite, ensureTable } = await import('../packages/local/src/dynalite');
 const { snsEventFromHttp, lambdaContext } = await import('../packages/local/src/lambda-events');
 const { handler } = await import('../functions/alarm');
+const { ungroupedPolicy } = await import('../test/helpers/policies');
 
 interface AlarmCtx {
   requests: number;
@@ -101,7 +102,7 @@ async function runOnce(
   const store = new DynamoIncidentStore(db, tableName);
   const config = readConfig({ ROUTER_TABLE: tableName, DYNAMODB_ENDPOINT: endpoint, AWS_REGION: 'us-east-1', ...sinks.routerEnv() });
   // Grouping off, as in the end-to-end runs (each alarm its own incident); the storm run keeps the shipped grouping.
-  const policy = grouped ? core.defaultPolicy() : { ...core.defaultPolicy(), grouping: 'off' as const };
+  const policy = grouped ? core.defaultPolicy() : ungroupedPolicy();
   const rt = buildRuntime(config, { db, store, policy });
   // The background silence refresh is not the alarm's work: run it outside any alarm's context, and count it.
   let silenceRefreshes = 0;

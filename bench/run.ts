@@ -24,7 +24,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { cpus, loadavg, release, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { measureBundles, type BundleReport } from './bundle';
-import { ALERTMANAGER_BIN, ALERTMANAGER_INSTALL_HINT, alertmanagerVersion, ROOT, runAlertmanagerE2e, runRouterE2e, type E2eResult } from './e2e';
+import { ALERTMANAGER_BIN, ALERTMANAGER_INSTALL_HINT, alertmanagerVersion, ROOT, runAlertmanagerE2e, runRouterE2e, WARMUP, type E2eResult } from './e2e';
 import type { HandlerReport } from './handler';
 import { summarizeProfile, type ProfileSummary } from './lib/cpuprofile';
 import { runReadsBench, type ReadsReport } from './reads';
@@ -46,8 +46,6 @@ const SKIP = new Set(
     .filter(Boolean),
 );
 const WRITE = env.BENCH_WRITE !== '0';
-/** bench/e2e.ts's warm-up (BENCH_WARMUP), for the report. */
-const WARMUP_ALARMS = Number(env.BENCH_WARMUP ?? 2000);
 /** BENCH_CHANNELS: router runs per concurrency, in order (`slack`: the issue's like-for-like; `all`: the shipped mix). */
 const E2E_CHANNELS = (env.BENCH_CHANNELS ?? 'slack,all').split(',').map((c) => {
   if (c !== 'slack' && c !== 'all') throw new Error(`BENCH_CHANNELS: expected slack and/or all, got "${c}"`);
@@ -313,7 +311,7 @@ function report(x: {
   );
   L.push('');
   L.push(
-    `Alarm mix everywhere: unique alarm names built from the runbook alarms of packages/local/src/demo.ts — P0 HighErrorRate (PagerDuty + Slack), P1 HighResponseTime and HighCPUUtilization (Slack + email), P2 DatabaseHighCPU (email), P3 the same on the low topic (dashboard only) — in rotation, and every 10th delivery an exact redelivery (same bytes, same MessageId) of an earlier one. The routes are the shipped policy's ("all channels"), or, in the "Slack only" runs (the like-for-like comparison with Alertmanager's one webhook receiver), the Slack webhook for every severity. Concurrency 1 runs ${num(PLAN[0][1])} alarms, concurrency 50 runs ${num(PLAN[1][1])} (BENCH_N_C1, BENCH_N), each after a warm-up of ${num(WARMUP_ALARMS)} alarms not counted (BENCH_WARMUP); each load loop also stops after ${TIME_LIMIT_MS / 1000} s.`,
+    `Alarm mix everywhere: unique alarm names built from the runbook alarms of packages/local/src/demo.ts — P0 HighErrorRate (PagerDuty + Slack), P1 HighResponseTime and HighCPUUtilization (Slack + email), P2 DatabaseHighCPU (email), P3 the same on the low topic (dashboard only) — in rotation, and every 10th delivery an exact redelivery (same bytes, same MessageId) of an earlier one. The routes are the shipped policy's ("all channels"), or, in the "Slack only" runs (the like-for-like comparison with Alertmanager's one webhook receiver), the Slack webhook for every severity. Concurrency 1 runs ${num(PLAN[0][1])} alarms, concurrency 50 runs ${num(PLAN[1][1])} (BENCH_N_C1, BENCH_N), each after a warm-up of ${num(WARMUP)} alarms not counted (BENCH_WARMUP); each load loop also stops after ${TIME_LIMIT_MS / 1000} s.`,
   );
   L.push('');
 

@@ -15,7 +15,7 @@ import { defaultPolicy, pagerDutyDedupKey, type Incident, type Severity } from '
 import { BACKGROUND_LIMIT } from '../packages/local/src/background';
 import { snsNotification, type DemoAlarm } from '../packages/local/src/demo';
 import type { SnsHttpBody } from '../packages/local/src/lambda-events';
-import { startRouterProcess, type StartedRouter } from './helpers/npm-start';
+import { postSns, startRouterProcess, type StartedRouter } from './helpers/npm-start';
 import { startPagerDutyPeer, startSlackPeer, startSmtpPeer, type HttpPeer, type SmtpPeer } from './helpers/peers';
 import { rng } from './simulation/sim';
 
@@ -37,20 +37,6 @@ interface Probe {
   problem: SnsHttpBody;
   recovery: SnsHttpBody;
   acked: boolean;
-}
-
-async function postSns(url: string, body: SnsHttpBody): Promise<number> {
-  try {
-    const r = await fetch(`${url}/sns`, {
-      method: 'POST',
-      body: JSON.stringify(body),
-      headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' },
-    });
-    await r.arrayBuffer();
-    return r.status;
-  } catch {
-    return 0; // the process died under the request
-  }
 }
 
 /** Runs `work` over `items` with at most `limit` in flight; stops taking new items once `stop()` says so. */

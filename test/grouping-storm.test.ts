@@ -8,25 +8,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY_PATH } from '@alert-router/core';
 import { snsNotification, type DemoAlarm } from '../packages/local/src/demo';
 import type { SnsHttpBody } from '../packages/local/src/lambda-events';
-import { startRouterProcess, type StartedRouter } from './helpers/npm-start';
+import { postSns, startRouterProcess, type StartedRouter } from './helpers/npm-start';
 import { startPagerDutyPeer, startSlackPeer, startSmtpPeer, type HttpPeer, type SmtpPeer } from './helpers/peers';
 import { startSlackWebApiPeer, type SlackWebApiPeer } from './helpers/slack-web-api-peer';
 
 const N = 50;
 
-async function postSns(url: string, body: SnsHttpBody): Promise<number> {
-  const r = await fetch(`${url}/sns`, {
-    method: 'POST',
-    body: JSON.stringify(body),
-    headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' },
-  });
-  await r.arrayBuffer();
-  return r.status;
-}
-
 /** SNS delivers until it gets a 2xx. */
 async function deliver(url: string, body: SnsHttpBody): Promise<void> {
-  for (let i = 0; i < 10; i++) if ((await postSns(url, body)) < 300) return;
+  for (let i = 0; i < 10; i++) {
+    const status = await postSns(url, body);
+    if (status >= 200 && status < 300) return;
+  }
   throw new Error(`${body.MessageId}: not accepted after 10 deliveries`);
 }
 

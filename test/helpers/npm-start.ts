@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import type { SnsHttpBody } from '../../packages/local/src/lambda-events';
 import { ungroupedPolicyFile } from './policies';
 
 export interface StartedRouter {
@@ -81,4 +82,19 @@ export async function startRouterProcess(args: string[] = [], env: Record<string
       await exited;
     },
   };
+}
+
+/** One SNS HTTP delivery to a router's `POST /sns`: its status, or 0 when the connection failed (a process killed under it). */
+export async function postSns(url: string, body: SnsHttpBody): Promise<number> {
+  try {
+    const r = await fetch(`${url}/sns`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' },
+    });
+    await r.arrayBuffer();
+    return r.status;
+  } catch {
+    return 0;
+  }
 }

@@ -2,7 +2,6 @@ import { globMatches } from './glob';
 import { parseArn } from './parse';
 import type { Policy } from './policy';
 import { CHANNELS, type Channel, type Notification, type Severity } from './types';
-import { memoized } from './memo';
 
 export type ClassifiedBy = 'description' | 'topic' | 'rule' | 'source' | 'default';
 
@@ -56,8 +55,17 @@ export function nameTokens(name: string): string[] {
     .map((t) => t.toLowerCase());
 }
 
-/** A router hears a handful of topics: their tokens are worked out once each (never mutated). */
-const topicTokens = memoized(nameTokens);
+/** A router hears a handful of topics: their tokens are worked out once each (never mutated; at most 256 kept). */
+const topicTokenCache = new Map<string, string[]>();
+function topicTokens(topic: string): string[] {
+  let tokens = topicTokenCache.get(topic);
+  if (!tokens) {
+    tokens = nameTokens(topic);
+    if (topicTokenCache.size >= 256) topicTokenCache.clear();
+    topicTokenCache.set(topic, tokens);
+  }
+  return tokens;
+}
 
 function topicName(topicArn: string | null | undefined): string | null {
   if (!topicArn) return null;

@@ -8,13 +8,14 @@
 // (what one turn of either event loop has to say goes as one message: one wake-up of the other thread).
 import { Agent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
 import nodemailer from 'nodemailer';
 
-// The same pool settings as packages/aws/src/notifiers/http.ts (the Lambda's in-thread pool).
+// The pool settings of packages/aws/src/notifiers/http.ts (the Lambda's in-thread pool), passed by send-thread.ts.
+const { maxSockets, freeSocketMs } = workerData;
 const pools = {
-  'http:': new Agent({ keepAlive: true, maxSockets: 32, timeout: 15_000 }),
-  'https:': new HttpsAgent({ keepAlive: true, maxSockets: 32, timeout: 15_000 }),
+  'http:': new Agent({ keepAlive: true, maxSockets, timeout: freeSocketMs }),
+  'https:': new HttpsAgent({ keepAlive: true, maxSockets, timeout: freeSocketMs }),
 };
 let replies = null;
 function reply(msg) {

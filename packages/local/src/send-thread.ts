@@ -9,7 +9,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { SMTPTransportOptions } from 'nodemailer';
-import type { FetchLike, FetchLikeResponse } from '@alert-router/aws/notifiers/http';
+import { FREE_SOCKET_MS, MAX_SOCKETS_PER_HOST, type FetchLike, type FetchLikeResponse } from '@alert-router/aws/notifiers/http';
 import type { AnyTransporter } from '@alert-router/aws/notifiers/mailer';
 import { smtpTransportOptions } from '@alert-router/aws/notifiers/mailer';
 
@@ -136,7 +136,9 @@ export function startSendThread(): SendThread {
 
   const thread = (): Worker => {
     if (worker) return worker;
-    const w = new Worker(new URL('./send-thread-worker.mjs', import.meta.url));
+    const w = new Worker(new URL('./send-thread-worker.mjs', import.meta.url), {
+      workerData: { maxSockets: MAX_SOCKETS_PER_HOST, freeSocketMs: FREE_SOCKET_MS }, // the in-thread pool's settings
+    });
     w.on('message', (replies: Reply[]) => {
       for (const reply of replies) {
         const p = pending.get(reply.id);

@@ -16,6 +16,7 @@ import Database from 'libsql';
 import { incidentDueAt, storedIncidentKey, type GroupPointer, type GroupRecord, type Incident } from '@alert-router/core';
 import {
   advancedLatch,
+  openedLatch,
   RevisionedIncidentStore,
   type DayQuery,
   type DeadLetter,
@@ -67,19 +68,6 @@ function indexColumns(i: Incident): IndexColumns {
   };
 }
 
-/** The latch an ALARM leaves: its change recorded, and the episode it opens (or the one already open, kept). */
-function openedLatch(old: Latch | undefined, incidentKey: string, changedAt: string, id: string, f: ProblemFields): Latch {
-  return {
-    ...advancedLatch(old, incidentKey, changedAt, f),
-    openId: old?.openId ?? id,
-    groupId: old?.openId ? (old.groupId ?? old.openId) : (f.groupId ?? id),
-    ...((old?.openId ? old.solo : f.solo) ? { solo: true } : {}),
-    openedAt: old?.openedAt ?? f.now,
-    severity: old?.severity ?? f.severity,
-    channels: old?.channels ?? f.channels,
-  };
-}
-
 function columnsKey(c: IndexColumns): string {
   return `${c.day}|${c.dayKey}|${c.openKey ?? ''}|${c.dueKey ?? ''}|${c.held}`;
 }
@@ -104,7 +92,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
    * A database in memory has this one connection: nothing can run between a read and a write of the same
    * synchronous callback, so its conditional writes need no BEGIN/COMMIT (two statements fewer each).
    */
-  private readonly shared: boolean;
+  private readonly mayShareFile: boolean;
   /**
    * The index columns of the rows this connection last wrote, by id with their rev: an update whose columns did
    * not change writes the body alone (SQLite rewrites an index entry for every SET column otherwise). The rev check
@@ -117,7 +105,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   constructor(file?: string) {
     super();
     this.db = new Database(file ?? ':memory:');
-    this.shared = file !== undefined;
+    this.mayShareFile = file !== undefined;
     if (file) {
       this.db.pragma('journal_mode = WAL');
       this.db.pragma('synchronous = NORMAL');
@@ -129,7 +117,6 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     this.q = {
       getLatch: s('SELECT body FROM latches WHERE slot = ?'),
       putLatch: s('INSERT INTO latches (slot, body) VALUES (?, ?) ON CONFLICT (slot) DO UPDATE SET body = excluded.body'),
-      insertLatch: s('INSERT INTO latches (slot, body) VALUES (?, ?) ON CONFLICT (slot) DO NOTHING'),
       getGroup: s('SELECT body FROM group_records WHERE group_key = ?'),
       getPointer: s('SELECT body FROM group_pointers WHERE slot = ?'),
       putPointer: s('INSERT INTO group_pointers (slot, body) VALUES (?, ?) ON CONFLICT (slot) DO UPDATE SET body = excluded.body'),
@@ -173,10 +160,10 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   /**
    * Runs `fn` (a read, then at most one write) with no other writer between its read and its write: in one write
    * transaction on a file (BEGIN IMMEDIATE, through prepared statements: `db.transaction(fn)` builds four wrappers
-   * and compiles BEGIN and COMMIT on every call), as it is in memory (see `shared`).
+   * and compiles BEGIN and COMMIT on every call), as it is in memory (see `mayShareFile`).
    */
   private atomically<T>(fn: () => T): T {
-    return this.shared ? this.transaction(fn) : fn();
+    return this.mayShareFile ? this.transaction(fn) : fn();
   }
 
   /** `fn` in a transaction whatever the database: for the callbacks that write more than one row. */
@@ -195,10 +182,6 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   async recordProblem(incidentKey: string, changedAt: string, id: string, f: ProblemFields): Promise<ProblemResult> {
     const slot = storedIncidentKey(incidentKey);
     const written = this.atomically(() => {
-      // An alarm never seen before (most of a storm) is one statement: the insert that finds no row.
-      if (this.q.insertLatch.run(slot, JSON.stringify(openedLatch(undefined, incidentKey, changedAt, id, f))).changes === 1) {
-        return { old: undefined, wrote: true };
-      }
       const old = this.latch(slot);
       if (old && !(old.lastChange < changedAt)) return { old, wrote: false };
       this.writeLatch(slot, openedLatch(old, incidentKey, changedAt, id, f));

@@ -129,8 +129,8 @@ export type FetchLike = (url: string | URL, init?: FetchLikeInit) => Promise<Fet
  * of notices and the next warm invocation reuse open connections instead of paying TCP (+ TLS) set-up each.
  * Idle sockets close after FREE_SOCKET_MS (a peer's own Keep-Alive: timeout=N hint is honoured by Node).
  */
-const FREE_SOCKET_MS = 15_000;
-const MAX_SOCKETS_PER_HOST = 32;
+export const FREE_SOCKET_MS = 15_000;
+export const MAX_SOCKETS_PER_HOST = 32;
 let agents: { http?: Agent; https?: HttpsAgent } = {};
 
 function agentFor(protocol: string): Agent {

@@ -1,6 +1,7 @@
 import { incidentDueAt, storedIncidentKey, type GroupPointer, type GroupRecord, type Incident } from '@alert-router/core';
 import {
   advancedLatch,
+  openedLatch,
   RevisionedIncidentStore,
   type DayQuery,
   type DeadLetter,
@@ -34,15 +35,7 @@ export class MemoryIncidentStore extends RevisionedIncidentStore {
       const incident = (await this.getIncident(id)) ?? (target && target !== id ? await this.getIncident(target) : null);
       return { kind: 'conflict', latch, incident };
     }
-    const next: Latch = {
-      ...advancedLatch(old, incidentKey, changedAt, f),
-      openId: old?.openId ?? id,
-      groupId: old?.openId ? (old.groupId ?? old.openId) : (f.groupId ?? id),
-      ...((old?.openId ? old.solo : f.solo) ? { solo: true } : {}),
-      openedAt: old?.openedAt ?? f.now,
-      severity: old?.severity ?? f.severity,
-      channels: old?.channels ?? f.channels,
-    };
+    const next = openedLatch(old, incidentKey, changedAt, id, f);
     this.latches.set(slot, next);
     const flips = copy(old?.flips ?? []);
     return old?.openId

@@ -304,3 +304,16 @@ export function advancedLatch(old: Latch | undefined, incidentKey: string, chang
     flips: [...(old?.flips ?? []), changedAt],
   };
 }
+
+/** The latch an ALARM leaves: its change recorded, and the episode it opens (or the one already open, kept). */
+export function openedLatch(old: Latch | undefined, incidentKey: string, changedAt: string, id: string, f: ProblemFields): Latch {
+  return {
+    ...advancedLatch(old, incidentKey, changedAt, f),
+    openId: old?.openId ?? id,
+    groupId: old?.openId ? (old.groupId ?? old.openId) : (f.groupId ?? id),
+    ...((old?.openId ? old.solo : f.solo) ? { solo: true } : {}),
+    openedAt: old?.openedAt ?? f.now,
+    severity: old?.severity ?? f.severity,
+    channels: old?.channels ?? f.channels,
+  };
+}
