@@ -17,7 +17,8 @@
  * run in alert-router-bench-last-print-only-run.json),
  * BENCH_CHANNELS (router runs per concurrency: slack,all by default), BENCH_WARMUP (alarms before each measured run,
  * default 2000), BENCH_STORM_N (part 1's storm into one group, default 500; 0 skips), BENCH_PROFILE_C (the profile's
- * concurrency, default 50), BENCH_NODE_FLAGS (more node flags for the router, e.g. --cpu-prof-interval=137).
+ * concurrency, default 50), BENCH_NODE_FLAGS (more node flags for the router, e.g. --cpu-prof-interval=137),
+ * BENCH_ROUNDS (like-for-like rounds per concurrency, default 3; the headline ratio is their median).
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -52,6 +53,12 @@ const E2E_CHANNELS = (env.BENCH_CHANNELS ?? 'slack,all').split(',').map((c) => {
   return c as 'slack' | 'all';
 });
 const PROFILE_C = Number(env.BENCH_PROFILE_C ?? 50);
+/**
+ * BENCH_ROUNDS: like-for-like pairs per concurrency (router Slack only, Alertmanager one alert per POST), the first
+ * being the runs above; the others alternate which system goes first. Run-to-run spread on this shared box is
+ * ±10–20 %, so the headline ratio is the median of the rounds, with their range.
+ */
+const ROUNDS = Math.max(1, Number(env.BENCH_ROUNDS ?? 3));
 const PROFILE_CHANNELS = env.BENCH_PROFILE_CHANNELS === 'all' ? 'all' : 'slack';
 const PLAN: [number, number][] = [
   [1, N_C1],
@@ -170,6 +177,7 @@ async function main(): Promise<void> {
   }
 
   const e2e: E2eResult[] = [];
+  const rounds: Round[] = [];
   const sinks = await startSinks();
   try {
     if (!SKIP.has('e2e')) {
@@ -189,6 +197,20 @@ async function main(): Promise<void> {
             const am = await runAlertmanagerE2e({ n: ours.posted, concurrency: c, batch, timeLimitMs: TIME_LIMIT_MS, sinks, tag: `a${c}b${batch}` });
             log(`  ${e2eLine(am)}`);
             e2e.push(am);
+          }
+          const first = e2e.find((r) => r.system === 'alertmanager' && r.concurrency === c && r.batch === 1);
+          const slackOnly = routerLabel(ours) === 'Slack only';
+          if (slackOnly && first) rounds.push(roundOf(c, ours, first));
+          for (let k = 2; slackOnly && k <= ROUNDS; k++) {
+            log(`  like for like, round ${k} of ${ROUNDS} (${elapsed()})`);
+            const runAm = () => runAlertmanagerE2e({ n: ours!.posted, concurrency: c, batch: 1, timeLimitMs: TIME_LIMIT_MS, sinks, tag: `a${c}r${k}` });
+            const runOurs = () => runRouterE2e({ n, concurrency: c, timeLimitMs: TIME_LIMIT_MS, sinks, tag: `r${c}r${k}`, channels: 'slack' });
+            const am = k % 2 === 0 ? await runAm() : null;
+            const r = await runOurs();
+            const amRun = am ?? (await runAm());
+            const round = roundOf(c, r, amRun);
+            log(`    router ${num(round.ours)}/s, Alertmanager ${num(round.theirs)}/s: ${round.ratio.toFixed(3)}×`);
+            rounds.push(round);
           }
         }
       }
@@ -232,6 +254,7 @@ async function main(): Promise<void> {
       handler,
       bundle,
       e2e,
+      rounds,
       profile,
       reads,
       plan: PLAN,
@@ -282,6 +305,72 @@ function latRow(label: string, r: E2eResult): string[] {
   ];
 }
 
+/** One like-for-like pair: alarms/s of each, p99 of each (ms) and CPU per alarm (ms). */
+interface Round {
+  concurrency: number;
+  ours: number;
+  theirs: number;
+  ratio: number;
+  p99: [number, number];
+  cpuMs: [number, number];
+}
+
+function roundOf(concurrency: number, ours: E2eResult, theirs: E2eResult): Round {
+  const cpu = (r: E2eResult) => (r.cpuSeconds / r.posted) * 1000;
+  return {
+    concurrency,
+    ours: ours.throughput,
+    theirs: theirs.throughput,
+    ratio: ours.throughput / theirs.throughput,
+    p99: [ours.latency.p99, theirs.latency.p99],
+    cpuMs: [cpu(ours), cpu(theirs)],
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+function roundsSection(rounds: Round[]): string[] {
+  const L: string[] = [];
+  const cs = [...new Set(rounds.map((r) => r.concurrency))];
+  L.push('## Like for like, repeated: the throughput ratio as a median');
+  L.push('');
+  L.push(
+    `The Slack-only router against Alertmanager (one alert per POST), ${Math.max(...cs.map((c) => rounds.filter((r) => r.concurrency === c).length))} rounds per concurrency (BENCH_ROUNDS): round 1 is the pair above, later rounds alternate which system runs first. Each round is a fresh process of each, with its own warm-up.`,
+  );
+  L.push('');
+  const rows: string[][] = [];
+  for (const c of cs) {
+    const rs = rounds.filter((r) => r.concurrency === c);
+    rs.forEach((r, i) =>
+      rows.push([
+        `c=${c}`,
+        String(i + 1),
+        num(r.ours),
+        num(r.theirs),
+        `${r.ratio.toFixed(3)}×`,
+        `${r.p99[0].toFixed(1)} / ${r.p99[1].toFixed(1)} ms`,
+        `${r.cpuMs[0].toFixed(2)} / ${r.cpuMs[1].toFixed(2)} ms`,
+      ]),
+    );
+    const ratios = rs.map((r) => r.ratio);
+    rows.push([
+      `c=${c}`,
+      '**median**',
+      num(median(rs.map((r) => r.ours))),
+      num(median(rs.map((r) => r.theirs))),
+      `**${median(ratios).toFixed(3)}×** (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`,
+      '',
+      '',
+    ]);
+  }
+  L.push(table(['conc.', 'round', 'alert-router alarms/s', 'Alertmanager alarms/s', 'ratio', 'p99 ours / theirs', 'CPU per alarm ours / theirs'], rows));
+  L.push('');
+  return L;
+}
+
 function report(x: {
   m: ReturnType<typeof machine> & { loadEnd: number };
   plan: [number, number][];
@@ -292,6 +381,8 @@ function report(x: {
   handler: Awaited<ReturnType<typeof handlerPart>> | null;
   bundle: BundleReport | null;
   e2e: E2eResult[];
+  /** Absent in results saved before BENCH_ROUNDS. */
+  rounds?: Round[];
   profile: { summary: ProfileSummary; dynalite?: ProfileSummary | null; run: E2eResult } | null;
   reads?: ReadsReport | null;
 }): string {
@@ -352,6 +443,7 @@ function report(x: {
       L.push(table(['comparison', 'throughput', 'p50 latency', 'p99 latency', 'peak RSS', 'CPU per alarm'], rows));
       L.push('');
     }
+    if (x.rounds?.length) L.push(...roundsSection(x.rounds));
   }
 
   if (x.handler) {
@@ -515,7 +607,7 @@ function report(x: {
     L.push('## 2. End to end, embedded default (`npm start`)');
     L.push('');
     L.push(
-      "`node --import tsx packages/local/src/start.ts --port 0` as a child process (what `npm start` runs), SLACK_WEBHOOK_URL, PAGERDUTY_ROUTING_KEY + PAGERDUTY_EVENTS_URL, SMTP_URL + EMAIL_FROM + EMAIL_TO pointing at the bench's loopback sinks, so every channel really goes out; the store is the router’s own in-memory SQLite (the default; `--store dynalite` picks the DynamoDB adapter); the policy is the shipped one with `grouping: off` (each alarm its own incident, as Alertmanager's `group_by: ['...']`). One alarm per POST /sns (an SNS HTTP notification), 25 warm-up alarms first (not counted).",
+      `\`node --import tsx packages/local/src/start.ts --port 0\` as a child process (what \`npm start\` runs), SLACK_WEBHOOK_URL, PAGERDUTY_ROUTING_KEY + PAGERDUTY_EVENTS_URL, SMTP_URL + EMAIL_FROM + EMAIL_TO pointing at the bench's loopback sinks, so every channel really goes out; the store is the router’s own in-memory SQLite (the default; \`--store dynalite\` picks the DynamoDB adapter); the policy is the shipped one with \`grouping: off\` (each alarm its own incident, as Alertmanager's \`group_by: ['...']\`), or in the Slack-only runs the same with every severity's channels \`[slack, dashboard]\`. One alarm per POST /sns (an SNS HTTP notification), ${num(WARMUP)} warm-up alarms first (not counted).`,
     );
     L.push('');
     for (const r of ours) {
@@ -558,7 +650,7 @@ function report(x: {
     L.push(`Skipped: no Alertmanager at ${ALERTMANAGER_BIN}. Install it with \`${ALERTMANAGER_INSTALL_HINT}\` and run \`npm run bench\` again.`);
   } else {
     L.push(
-      `\`${ALERTMANAGER_BIN}\` ${x.amVersion}, started per run with a temporary config and storage: \`--cluster.listen-address=\` (no clustering), \`--web.listen-address=127.0.0.1:PORT\`, \`--storage.path=TMP\`; route \`group_by: ['...']\` (each alert its own group), \`group_wait: 0s\`, \`group_interval: 1s\`, \`repeat_interval: 1h\`, one webhook receiver (\`send_resolved: true\`) to the bench's loopback sink. The same alarms as labelled alerts (alertname = the alarm name, severity, namespace, metric, dimensions) to POST /api/v2/alerts, one per request like SNS deliveries, and ${BATCH} per request; a redelivery posts the identical alert again. Same N and concurrency as alert-router, same run, 25 warm-up alerts first.`,
+      `\`${ALERTMANAGER_BIN}\` ${x.amVersion}, started per run with a temporary config and storage: \`--cluster.listen-address=\` (no clustering), \`--web.listen-address=127.0.0.1:PORT\`, \`--storage.path=TMP\`; route \`group_by: ['...']\` (each alert its own group), \`group_wait: 0s\`, \`group_interval: 1s\`, \`repeat_interval: 1h\`, one webhook receiver (\`send_resolved: true\`) to the bench's loopback sink. The same alarms as labelled alerts (alertname = the alarm name, severity, namespace, metric, dimensions) to POST /api/v2/alerts, one per request like SNS deliveries, and ${BATCH} per request; a redelivery posts the identical alert again. Same N and concurrency as alert-router, same run, ${num(WARMUP)} warm-up alerts first.`,
     );
     L.push('');
     L.push(

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { truncateUnits } from './render/escape';
 import { addMinutes, responseDeadline } from './clock';
 import type { Policy } from './policy';
@@ -17,11 +17,15 @@ const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
  * opened the episode, so concurrent deliveries of one alarm agree on it without reading anything.
  */
 export function incidentId(incidentKey: string, changedAt: string): string {
-  const digest = createHash('sha256').update(`${incidentKey}|${changedAt}`).digest();
-  let bits = 0n;
-  for (let i = 0; i < 5; i++) bits = (bits << 8n) | BigInt(digest[i]);
+  const digest = hash('sha256', `${incidentKey}|${changedAt}`, 'buffer');
+  // The first 40 bits of the digest, 8 Crockford digits (most significant first). 40 bits are exact in a double.
+  let bits = 0;
+  for (let i = 0; i < 5; i++) bits = bits * 256 + digest[i];
   let out = '';
-  for (let i = 0; i < 8; i++) out = CROCKFORD[Number((bits >> BigInt(i * 5)) & 31n)] + out;
+  for (let i = 0; i < 8; i++) {
+    out = CROCKFORD[bits % 32] + out;
+    bits = Math.floor(bits / 32);
+  }
   return `INC-${out}`;
 }
 

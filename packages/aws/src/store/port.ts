@@ -295,14 +295,9 @@ export const DEAD_LETTER_CHUNK = 100_000;
 
 /** The latch after a newer state change: what every change writes. */
 export function advancedLatch(old: Latch | undefined, incidentKey: string, changedAt: string, f: { alarmName: string; messageId: string | null }): Latch {
-  return {
-    ...(old ?? {}),
-    lastChange: changedAt,
-    incidentKey,
-    alarmName: f.alarmName,
-    lastMessageId: f.messageId ?? '',
-    flips: [...(old?.flips ?? []), changedAt],
-  };
+  const change = { lastChange: changedAt, incidentKey, alarmName: f.alarmName, lastMessageId: f.messageId ?? '' };
+  // No spread of a missing latch: the first change of every alarm comes here.
+  return old ? { ...old, ...change, flips: [...(old.flips ?? []), changedAt] } : { ...change, flips: [changedAt] };
 }
 
 /** The latch an ALARM leaves: its change recorded, and the episode it opens (or the one already open, kept). */

@@ -4,6 +4,9 @@
  */
 
 const HTTP_SCHEME = /^https?:\/\//i;
+/** Characters escapeSlack / escapeHtml replace: most alarm text has none and is returned as it is. */
+const SLACK_SPECIAL = /[&<>]/;
+const HTML_SPECIAL = /[&<>"']/;
 
 /**
  * Characters that change how text around them is shown, or are not shown at all: C0/C1 controls, the Unicode
@@ -39,12 +42,15 @@ export function neutralize(text: string): string {
  * Neutralised (see neutralize).
  */
 export function escapeSlack(text: string): string {
-  return neutralize(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const t = neutralize(text);
+  return SLACK_SPECIAL.test(t) ? t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;') : t;
 }
 
 /** HTML text and attribute values (double- or single-quoted). Neutralised (see neutralize). */
 export function escapeHtml(text: string): string {
-  return neutralize(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  const t = neutralize(text);
+  if (!HTML_SPECIAL.test(t)) return t;
+  return t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 /** Whitespace that breaks a line (or a header): it becomes one space in single-line values. */
