@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { HANDLERS } from '../stacks/settings';
 import { LOCAL_HANDLERS } from '../packages/local/src/handlers';
-import { localSchedules } from '../packages/local/src/scheduler';
+import { localSchedules, startScheduler } from '../packages/local/src/scheduler';
 
 /** `npm start` has no second code path: it calls the very exports the stacks deploy. */
 describe('the local server runs the deployed handlers', () => {
@@ -18,5 +18,31 @@ describe('the local server runs the deployed handlers', () => {
     const names = [...new Set(localSchedules().map((s) => s.name))].sort();
     expect(names).toEqual(['digest', 'escalate', 'hygiene']);
     for (const n of names) expect(Object.keys(HANDLERS)).toContain(n);
+  });
+
+  it('stopping the scheduler waits for a run in progress (a sweep mid-fan-out finishes before the store closes)', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const seen: string[] = [];
+    const scheduler = startScheduler(
+      {
+        escalate: async () => {
+          seen.push('started');
+          await gate;
+          seen.push('finished');
+        },
+      },
+      () => {},
+    );
+    const run = scheduler.trigger('escalate');
+    await expect.poll(() => seen).toEqual(['started']);
+    const stopping = scheduler.stop().then(() => seen.push('stopped'));
+    await new Promise((r) => setImmediate(r));
+    expect(seen).toEqual(['started']);
+    release();
+    await stopping;
+    await run;
+    expect(seen).toEqual(['started', 'finished', 'stopped']);
+    await expect(scheduler.trigger('nothing')).rejects.toThrow(/no schedule named nothing/);
   });
 });

@@ -121,7 +121,8 @@ export async function startRouter(opts: RouterOptions = {}): Promise<RunningRout
     scheduler,
     background,
     close: async () => {
-      scheduler?.stop();
+      // A sweep in progress finishes (its sends and their outcomes) before the store closes under it.
+      await scheduler?.stop();
       await server.close();
       if (background.size > 0) log(`stopping: finishing ${background.size} send${background.size === 1 ? '' : 's'} in flight`);
       await background.drain();

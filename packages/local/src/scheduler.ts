@@ -7,7 +7,10 @@ type ScheduledHandler = (event: ScheduledEvent, context: Context) => Promise<unk
 
 export interface LocalScheduler {
   jobs: { name: string; pattern: string }[];
-  stop(): void;
+  /** Runs a schedule now, as if its time had come (one run at a time per job, as on its schedule). */
+  trigger(name: string): Promise<void>;
+  /** No run starts after it; resolves once the runs in progress (a sweep mid-fan-out) have finished. */
+  stop(): Promise<void>;
 }
 
 /** `DIGEST_TIME` (HH:MM, default 08:00), as the schedules stack reads it → a croner pattern. */
@@ -33,22 +36,39 @@ export function localSchedules(): { name: ScheduledName; pattern: string; detail
 }
 
 export function startScheduler(handlers: Partial<Record<ScheduledName, ScheduledHandler>> & object, log: (l: string) => void): LocalScheduler {
-  const jobs: Cron[] = [];
+  const jobs: { name: string; cron: Cron }[] = [];
   const registered: LocalScheduler['jobs'] = [];
+  const running = new Set<Promise<void>>();
   const timezone = readEnv(process.env, ['DIGEST_TIMEZONE']).DIGEST_TIMEZONE ?? 'UTC';
   for (const s of localSchedules()) {
     const h = (handlers as Partial<Record<string, ScheduledHandler>>)[s.name];
     if (!h) continue;
     registered.push(s);
-    jobs.push(
-      new Cron(s.pattern, { protect: true, timezone }, async () => {
-        try {
-          await h({ ...scheduledEvent(`local-${s.name}`), detail: s.detail ?? {} }, lambdaContext(s.name, 60_000));
-        } catch (err) {
-          log(`schedule ${s.name}: ${(err as Error).message}`);
-        }
+    jobs.push({
+      name: s.name,
+      cron: new Cron(s.pattern, { protect: true, timezone }, async () => {
+        const run = (async () => {
+          try {
+            await h({ ...scheduledEvent(`local-${s.name}`), detail: s.detail ?? {} }, lambdaContext(s.name, 60_000));
+          } catch (err) {
+            log(`schedule ${s.name}: ${(err as Error).message}`);
+          }
+        })();
+        running.add(run);
+        await run.finally(() => running.delete(run));
       }),
-    );
+    });
   }
-  return { jobs: registered, stop: () => jobs.forEach((j) => j.stop()) };
+  return {
+    jobs: registered,
+    trigger: async (name) => {
+      const job = jobs.find((j) => j.name === name);
+      if (!job) throw new Error(`no schedule named ${name}`);
+      await job.cron.trigger();
+    },
+    stop: async () => {
+      jobs.forEach((j) => j.cron.stop());
+      await Promise.all([...running]);
+    },
+  };
 }
