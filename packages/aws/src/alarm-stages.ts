@@ -23,11 +23,11 @@ export interface PipelineDeps extends DeliveryDeps {
   /** Name of the silence that matches (notifications are then recorded, not sent), or null. */
   silencedBy?: (n: Notification, severity: string) => string | null | Promise<string | null>;
   /**
-   * Local mode only: takes the fan-out (its notices already recorded pending) to finish in the background (true),
-   * so the answer does not wait for the channels; false: the answer waits for it. Unset on AWS: the Lambda
-   * finishes its sends before it returns.
+   * Local mode only: takes the fan-out (its notices already recorded pending) to start after the answer and finish
+   * in the background (true), so the answer waits neither for the channels nor for rendering their notices; false:
+   * the caller starts it and the answer waits for it. Unset on AWS: the Lambda finishes its sends before it returns.
    */
-  background?: (sending: Promise<SendReport>) => boolean;
+  background?: (start: () => Promise<SendReport>) => boolean;
 }
 
 /** An episode this delivery is to store: its id, when it opened, the alarm's recent flips, a note for its timeline. */
@@ -288,8 +288,8 @@ export async function claimDue(incident: Incident, deps: PipelineDeps): Promise<
 
 /** fan-out: sends the notices `owner` holds, all channels in parallel, and records what each came to (or, with `background`, answers with them pending). */
 export function fanOut(deps: PipelineDeps, incident: Incident, owner: string, keys: string[]): Promise<SendReport> {
-  const sending = sendNotices(deps, incident, owner, keys);
-  if (!deps.background || keys.length === 0 || !deps.background(sending)) return sending;
+  const start = () => sendNotices(deps, incident, owner, keys);
+  if (!deps.background || keys.length === 0 || !deps.background(start)) return start();
   return Promise.resolve({ deliveries: Object.fromEntries(keys.map((k) => [k, incident.deliveries[k]])), retryableFailure: false });
 }
 

@@ -18,12 +18,17 @@ export class BackgroundSends {
   ) {}
 
   /**
-   * Takes a send that has started to finish in the background (true), or leaves it to the caller (false) when
-   * `limit` already run: that answer then waits for its own sends, as it would on AWS.
+   * Takes a fan-out to start once the current answer is out and finish in the background (true), or leaves it to
+   * the caller (false) when `limit` already run: that answer then waits for its own sends, as it would on AWS.
+   * The start waits for the event loop's check phase: the answer is written in the promise chain of the request
+   * that recorded the notices, so rendering and handing over the sends no longer delay it.
    */
-  readonly take = (sending: Promise<unknown>): boolean => {
+  readonly take = (start: () => Promise<unknown>): boolean => {
     if (this.running.size >= this.limit) return false;
-    const task: Promise<unknown> = sending.catch(this.onError).finally(() => this.running.delete(task));
+    const task: Promise<unknown> = new Promise<void>((r) => setImmediate(r))
+      .then(start)
+      .catch(this.onError)
+      .finally(() => this.running.delete(task));
     this.running.add(task);
     return true;
   };
