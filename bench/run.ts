@@ -199,12 +199,14 @@ async function main(): Promise<void> {
             e2e.push(am);
           }
           const first = e2e.find((r) => r.system === 'alertmanager' && r.concurrency === c && r.batch === 1);
-          const slackOnly = routerLabel(ours) === 'Slack only';
-          if (slackOnly && first) rounds.push(roundOf(c, ours, first));
-          for (let k = 2; slackOnly && k <= ROUNDS; k++) {
+          const slackRun = e2e.find((r) => r.system === 'alert-router' && r.concurrency === c && routerLabel(r) === 'Slack only');
+          if (slackRun && first) rounds.push(roundOf(c, slackRun, first));
+          // Both sides of a later round take the alarms round 1's router posted.
+          const roundN = slackRun?.posted ?? 0;
+          for (let k = 2; slackRun && first && k <= ROUNDS; k++) {
             log(`  like for like, round ${k} of ${ROUNDS} (${elapsed()})`);
-            const runAm = () => runAlertmanagerE2e({ n: ours!.posted, concurrency: c, batch: 1, timeLimitMs: TIME_LIMIT_MS, sinks, tag: `a${c}r${k}` });
-            const runOurs = () => runRouterE2e({ n, concurrency: c, timeLimitMs: TIME_LIMIT_MS, sinks, tag: `r${c}r${k}`, channels: 'slack' });
+            const runAm = () => runAlertmanagerE2e({ n: roundN, concurrency: c, batch: 1, timeLimitMs: TIME_LIMIT_MS, sinks, tag: `a${c}r${k}` });
+            const runOurs = () => runRouterE2e({ n: roundN, concurrency: c, timeLimitMs: TIME_LIMIT_MS, sinks, tag: `r${c}r${k}`, channels: 'slack' });
             const am = k % 2 === 0 ? await runAm() : null;
             const r = await runOurs();
             const amRun = am ?? (await runAm());
@@ -255,6 +257,7 @@ async function main(): Promise<void> {
       bundle,
       e2e,
       rounds,
+      warmup: WARMUP,
       profile,
       reads,
       plan: PLAN,
@@ -338,7 +341,7 @@ function roundsSection(rounds: Round[]): string[] {
   L.push('## Like for like, repeated: the throughput ratio as a median');
   L.push('');
   L.push(
-    `The Slack-only router against Alertmanager (one alert per POST), ${Math.max(...cs.map((c) => rounds.filter((r) => r.concurrency === c).length))} rounds per concurrency (BENCH_ROUNDS): round 1 is the pair above, later rounds alternate which system runs first. Each round is a fresh process of each, with its own warm-up.`,
+    `The Slack-only router against Alertmanager (one alert per POST), ${Math.max(...cs.map((c) => rounds.filter((r) => r.concurrency === c).length))} rounds per concurrency (BENCH_ROUNDS): round 1 is the pair above (the router first), then Alertmanager first in even rounds and the router first in odd ones. Each round is a fresh process of each, with its own warm-up, on the same alarms.`,
   );
   L.push('');
   const rows: string[][] = [];
@@ -383,6 +386,8 @@ function report(x: {
   e2e: E2eResult[];
   /** Absent in results saved before BENCH_ROUNDS. */
   rounds?: Round[];
+  /** Alarms before each measured run (absent in results saved before it was recorded: the current BENCH_WARMUP). */
+  warmup?: number;
   profile: { summary: ProfileSummary; dynalite?: ProfileSummary | null; run: E2eResult } | null;
   reads?: ReadsReport | null;
 }): string {
@@ -402,7 +407,7 @@ function report(x: {
   );
   L.push('');
   L.push(
-    `Alarm mix everywhere: unique alarm names built from the runbook alarms of packages/local/src/demo.ts — P0 HighErrorRate (PagerDuty + Slack), P1 HighResponseTime and HighCPUUtilization (Slack + email), P2 DatabaseHighCPU (email), P3 the same on the low topic (dashboard only) — in rotation, and every 10th delivery an exact redelivery (same bytes, same MessageId) of an earlier one. The routes are the shipped policy's ("all channels"), or, in the "Slack only" runs (the like-for-like comparison with Alertmanager's one webhook receiver), the Slack webhook for every severity. Concurrency 1 runs ${num(PLAN[0][1])} alarms, concurrency 50 runs ${num(PLAN[1][1])} (BENCH_N_C1, BENCH_N), each after a warm-up of ${num(WARMUP)} alarms not counted (BENCH_WARMUP); each load loop also stops after ${TIME_LIMIT_MS / 1000} s.`,
+    `Alarm mix everywhere: unique alarm names built from the runbook alarms of packages/local/src/demo.ts — P0 HighErrorRate (PagerDuty + Slack), P1 HighResponseTime and HighCPUUtilization (Slack + email), P2 DatabaseHighCPU (email), P3 the same on the low topic (dashboard only) — in rotation, and every 10th delivery an exact redelivery (same bytes, same MessageId) of an earlier one. The routes are the shipped policy's ("all channels"), or, in the "Slack only" runs (the like-for-like comparison with Alertmanager's one webhook receiver), the Slack webhook for every severity. Concurrency 1 runs ${num(PLAN[0][1])} alarms, concurrency 50 runs ${num(PLAN[1][1])} (BENCH_N_C1, BENCH_N), each after a warm-up of ${num(x.warmup ?? WARMUP)} alarms not counted (BENCH_WARMUP); each load loop also stops after ${TIME_LIMIT_MS / 1000} s.`,
   );
   L.push('');
 
@@ -607,7 +612,7 @@ function report(x: {
     L.push('## 2. End to end, embedded default (`npm start`)');
     L.push('');
     L.push(
-      `\`node --import tsx packages/local/src/start.ts --port 0\` as a child process (what \`npm start\` runs), SLACK_WEBHOOK_URL, PAGERDUTY_ROUTING_KEY + PAGERDUTY_EVENTS_URL, SMTP_URL + EMAIL_FROM + EMAIL_TO pointing at the bench's loopback sinks, so every channel really goes out; the store is the router’s own in-memory SQLite (the default; \`--store dynalite\` picks the DynamoDB adapter); the policy is the shipped one with \`grouping: off\` (each alarm its own incident, as Alertmanager's \`group_by: ['...']\`), or in the Slack-only runs the same with every severity's channels \`[slack, dashboard]\`. One alarm per POST /sns (an SNS HTTP notification), ${num(WARMUP)} warm-up alarms first (not counted).`,
+      `\`node --import tsx packages/local/src/start.ts --port 0\` as a child process (what \`npm start\` runs), SLACK_WEBHOOK_URL, PAGERDUTY_ROUTING_KEY + PAGERDUTY_EVENTS_URL, SMTP_URL + EMAIL_FROM + EMAIL_TO pointing at the bench's loopback sinks, so every channel really goes out; the store is the router’s own in-memory SQLite (the default; \`--store dynalite\` picks the DynamoDB adapter); the policy is the shipped one with \`grouping: off\` (each alarm its own incident, as Alertmanager's \`group_by: ['...']\`), or in the Slack-only runs the same with every severity's channels \`[slack, dashboard]\`. One alarm per POST /sns (an SNS HTTP notification), ${num(x.warmup ?? WARMUP)} warm-up alarms first (not counted).`,
     );
     L.push('');
     for (const r of ours) {
@@ -650,7 +655,7 @@ function report(x: {
     L.push(`Skipped: no Alertmanager at ${ALERTMANAGER_BIN}. Install it with \`${ALERTMANAGER_INSTALL_HINT}\` and run \`npm run bench\` again.`);
   } else {
     L.push(
-      `\`${ALERTMANAGER_BIN}\` ${x.amVersion}, started per run with a temporary config and storage: \`--cluster.listen-address=\` (no clustering), \`--web.listen-address=127.0.0.1:PORT\`, \`--storage.path=TMP\`; route \`group_by: ['...']\` (each alert its own group), \`group_wait: 0s\`, \`group_interval: 1s\`, \`repeat_interval: 1h\`, one webhook receiver (\`send_resolved: true\`) to the bench's loopback sink. The same alarms as labelled alerts (alertname = the alarm name, severity, namespace, metric, dimensions) to POST /api/v2/alerts, one per request like SNS deliveries, and ${BATCH} per request; a redelivery posts the identical alert again. Same N and concurrency as alert-router, same run, ${num(WARMUP)} warm-up alerts first.`,
+      `\`${ALERTMANAGER_BIN}\` ${x.amVersion}, started per run with a temporary config and storage: \`--cluster.listen-address=\` (no clustering), \`--web.listen-address=127.0.0.1:PORT\`, \`--storage.path=TMP\`; route \`group_by: ['...']\` (each alert its own group), \`group_wait: 0s\`, \`group_interval: 1s\`, \`repeat_interval: 1h\`, one webhook receiver (\`send_resolved: true\`) to the bench's loopback sink. The same alarms as labelled alerts (alertname = the alarm name, severity, namespace, metric, dimensions) to POST /api/v2/alerts, one per request like SNS deliveries, and ${BATCH} per request; a redelivery posts the identical alert again. Same N and concurrency as alert-router, same run, ${num(x.warmup ?? WARMUP)} warm-up alerts first.`,
     );
     L.push('');
     L.push(

@@ -20,7 +20,7 @@ describe('the local server runs the deployed handlers', () => {
     for (const n of names) expect(Object.keys(HANDLERS)).toContain(n);
   });
 
-  it('stopping the scheduler waits for a run in progress (a sweep mid-fan-out finishes before the store closes)', async () => {
+  it('one run at a time per schedule; stopping waits for the run in progress (a sweep mid-fan-out finishes before the store closes), then runs nothing', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const seen: string[] = [];
@@ -36,13 +36,15 @@ describe('the local server runs the deployed handlers', () => {
     );
     const run = scheduler.trigger('escalate');
     await expect.poll(() => seen).toEqual(['started']);
+    const joined = scheduler.trigger('escalate'); // one run at a time: this one joins the run in progress
     const stopping = scheduler.stop().then(() => seen.push('stopped'));
     await new Promise((r) => setImmediate(r));
     expect(seen).toEqual(['started']);
     release();
     await stopping;
-    await run;
+    await Promise.all([run, joined]);
     expect(seen).toEqual(['started', 'finished', 'stopped']);
+    await expect(scheduler.trigger('escalate')).rejects.toThrow(/stopped/);
     await expect(scheduler.trigger('nothing')).rejects.toThrow(/no schedule named nothing/);
   });
 });

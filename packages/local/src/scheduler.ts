@@ -7,7 +7,7 @@ type ScheduledHandler = (event: ScheduledEvent, context: Context) => Promise<unk
 
 export interface LocalScheduler {
   jobs: { name: string; pattern: string }[];
-  /** Runs a schedule now, as if its time had come (one run at a time per job, as on its schedule). */
+  /** Runs a schedule now, as if its time had come; joins its run in progress if there is one. Refused once stopped. */
   trigger(name: string): Promise<void>;
   /** No run starts after it; resolves once the runs in progress (a sweep mid-fan-out) have finished. */
   stop(): Promise<void>;
@@ -36,39 +36,43 @@ export function localSchedules(): { name: ScheduledName; pattern: string; detail
 }
 
 export function startScheduler(handlers: Partial<Record<ScheduledName, ScheduledHandler>> & object, log: (l: string) => void): LocalScheduler {
-  const jobs: { name: string; cron: Cron }[] = [];
+  type Job = { name: string; cron: Cron; run: () => Promise<void>; current: Promise<void> | null };
+  const jobs: Job[] = [];
   const registered: LocalScheduler['jobs'] = [];
-  const running = new Set<Promise<void>>();
+  let stopped = false;
   const timezone = readEnv(process.env, ['DIGEST_TIMEZONE']).DIGEST_TIMEZONE ?? 'UTC';
+  /** The job's run in progress, or a new one: one at a time per job, whether its time came or it was triggered. */
+  const runOnce = (job: Job): Promise<void> => {
+    if (stopped) return Promise.resolve();
+    job.current ??= job.run().finally(() => (job.current = null));
+    return job.current;
+  };
   for (const s of localSchedules()) {
     const h = (handlers as Partial<Record<string, ScheduledHandler>>)[s.name];
     if (!h) continue;
     registered.push(s);
-    jobs.push({
-      name: s.name,
-      cron: new Cron(s.pattern, { protect: true, timezone }, async () => {
-        const run = (async () => {
-          try {
-            await h({ ...scheduledEvent(`local-${s.name}`), detail: s.detail ?? {} }, lambdaContext(s.name, 60_000));
-          } catch (err) {
-            log(`schedule ${s.name}: ${(err as Error).message}`);
-          }
-        })();
-        running.add(run);
-        await run.finally(() => running.delete(run));
-      }),
-    });
+    const run = async () => {
+      try {
+        await h({ ...scheduledEvent(`local-${s.name}`), detail: s.detail ?? {} }, lambdaContext(s.name, 60_000));
+      } catch (err) {
+        log(`schedule ${s.name}: ${(err as Error).message}`);
+      }
+    };
+    const job: Job = { name: s.name, run, current: null, cron: new Cron(s.pattern, { protect: true, timezone }, () => runOnce(job)) };
+    jobs.push(job);
   }
   return {
     jobs: registered,
     trigger: async (name) => {
       const job = jobs.find((j) => j.name === name);
       if (!job) throw new Error(`no schedule named ${name}`);
-      await job.cron.trigger();
+      if (stopped) throw new Error('the scheduler is stopped');
+      await runOnce(job);
     },
     stop: async () => {
-      jobs.forEach((j) => j.cron.stop());
-      await Promise.all([...running]);
+      stopped = true;
+      for (const j of jobs) j.cron.stop();
+      await Promise.all(jobs.map((j) => j.current));
     },
   };
 }

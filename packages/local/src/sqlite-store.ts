@@ -74,8 +74,6 @@ function columnsKey(c: IndexColumns): string {
 
 /** Rows whose index columns are remembered (the open ones an alarm storm updates; older ones are read again). */
 const COLUMNS_SEEN_MAX = 4096;
-/** Bodies kept beside them, up to this many characters each (an incident is ~2 KB; a large group's is not kept). */
-const BODY_KEPT_MAX = 16_384;
 
 function withoutEpisode(l: Latch): Latch {
   const { openId: _id, groupId: _g, solo: _s, openedAt: _at, severity: _sev, channels: _ch, ...rest } = l;
@@ -99,10 +97,9 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
    * The index columns of the rows this connection last wrote, by id with their rev: an update whose columns did
    * not change writes the body alone (SQLite rewrites an index entry for every SET column otherwise). The rev check
    * makes it exact: the row is the one this connection wrote only while its rev is the one expected. Never filled
-   * from a read, whose stored columns may be an older build's (the next full update corrects them). A small body is
-   * kept too: a row read back with exactly those bytes is not validated again (see `parse`).
+   * from a read, whose stored columns may be an older build's (the next full update corrects them).
    */
-  private readonly columnsSeen = new Map<string, { rev: number; key: string; body: string | null }>();
+  private readonly columnsSeen = new Map<string, { rev: number; key: string }>();
 
   /** `file`: a database file (WAL); omitted, the database lives in memory. */
   constructor(file?: string) {
@@ -283,9 +280,8 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   async createIncident(incident: Incident): Promise<boolean> {
     const stored = { ...incident, rev: incident.rev ?? 1 };
     const c = indexColumns(stored);
-    const body = JSON.stringify(stored);
-    const created = this.q.insertIncident.run(stored.id, stored.rev, body, c.day, c.dayKey, c.openKey, c.dueKey, c.held).changes === 1;
-    if (created) this.saw(stored.id, stored.rev, c, body);
+    const created = this.q.insertIncident.run(stored.id, stored.rev, JSON.stringify(stored), c.day, c.dayKey, c.openKey, c.dueKey, c.held).changes === 1;
+    if (created) this.saw(stored.id, stored.rev, c);
     return created;
   }
 
@@ -303,14 +299,14 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
       seen && seen.rev === expectedRev && seen.key === columnsKey(c)
         ? this.q.replaceBody.run(stored.rev, body, stored.id, expectedRev).changes === 1
         : this.q.replaceIncident.run(stored.rev, body, c.day, c.dayKey, c.openKey, c.dueKey, c.held, stored.id, expectedRev).changes === 1;
-    if (replaced) this.saw(stored.id, stored.rev, c, body);
+    if (replaced) this.saw(stored.id, stored.rev, c);
     return replaced;
   }
 
-  private saw(id: string, rev: number, c: IndexColumns, body: string): void {
+  private saw(id: string, rev: number, c: IndexColumns): void {
     const cache = this.columnsSeen;
     cache.delete(id);
-    cache.set(id, { rev, key: columnsKey(c), body: body.length <= BODY_KEPT_MAX ? body : null });
+    cache.set(id, { rev, key: columnsKey(c) });
     if (cache.size > COLUMNS_SEEN_MAX) cache.delete(cache.keys().next().value!);
   }
 
@@ -341,11 +337,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   }
 
   private parse(row: Row): Incident {
-    const item = JSON.parse(row.body) as Record<string, unknown>;
-    // The very bytes this connection serialised from a valid incident: checking them again only costs (~25 µs a
-    // record); anything else (another process, an older build, a damaged file) is checked.
-    const own = typeof item.id === 'string' ? this.columnsSeen.get(item.id) : undefined;
-    return own?.body === row.body ? (item as unknown as Incident) : validIncident(item);
+    return validIncident(JSON.parse(row.body) as Record<string, unknown>);
   }
 
   private rows(rows: unknown[]): Incident[] {
