@@ -276,8 +276,10 @@ function unaccounted(record: unknown, i: number, s: Stored): string | null {
     const str = (v: unknown) => (typeof v === 'string' ? v : null);
     const state = str(parsed.NewStateValue);
     if (state?.toUpperCase() === 'OK') {
-      // A recovery with no episode open (one alarm per batch here): recorded on the alarm's latch.
-      if (s.latches.some((l) => l.alarmName === name && l.lastMessageId === sns?.MessageId)) return null;
+      // A recovery with no episode open (one alarm per batch here): recorded on the alarm's latch (a record without a
+      // MessageId leaves it empty there).
+      const messageId = typeof sns?.MessageId === 'string' ? sns.MessageId : '';
+      if (s.latches.some((l) => l.alarmName === name && l.lastMessageId === messageId)) return null;
       return `${path}: OK for ${JSON.stringify(name.slice(0, 40))} neither resolved an incident nor was recorded`;
     }
     const match = ofTopic.find(
