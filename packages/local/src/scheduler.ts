@@ -72,7 +72,7 @@ export function startScheduler(handlers: Partial<Record<ScheduledName, Scheduled
     stop: async () => {
       stopped = true;
       for (const j of jobs) j.cron.stop();
-      await Promise.all(jobs.map((j) => j.current));
+      await Promise.all(jobs.flatMap((j) => (j.current ? [j.current] : [])));
     },
   };
 }
