@@ -1,36 +1,35 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import { array, enum as zEnum, looseObject, minLength, nullish, string } from 'zod/mini';
 import type { Notification } from '../types';
 import { fieldsOf, isoTime, safeUrl, severityFromWord, webhookNotification } from './common';
 import { parseWith, stringRecord } from './webhook-schema';
+
+const optStr = nullish(string());
+const status = zEnum(['firing', 'resolved']);
 
 /**
  * Prometheus Alertmanager webhook (version 4) and Grafana's webhook contact point (same body, version 1):
  * one notification per alert of the group, keyed by the alert's `fingerprint`, `status` firing | resolved.
  */
-const alert = z
-  .object({
-    status: z.enum(['firing', 'resolved']),
-    labels: stringRecord,
-    annotations: stringRecord.nullish(),
-    startsAt: z.string().nullish(),
-    endsAt: z.string().nullish(),
-    generatorURL: z.string().nullish(),
-    fingerprint: z.string().min(1).nullish(),
-    silenceURL: z.string().nullish(),
-  })
-  .passthrough();
+const alert = looseObject({
+  status,
+  labels: stringRecord,
+  annotations: nullish(stringRecord),
+  startsAt: optStr,
+  endsAt: optStr,
+  generatorURL: optStr,
+  fingerprint: nullish(string().check(minLength(1))),
+  silenceURL: optStr,
+});
 
-const group = z
-  .object({
-    version: z.string().nullish(),
-    status: z.enum(['firing', 'resolved']).nullish(),
-    receiver: z.string().nullish(),
-    groupKey: z.string().nullish(),
-    externalURL: z.string().nullish(),
-    alerts: z.array(alert).min(1, 'no alerts'),
-  })
-  .passthrough();
+const group = looseObject({
+  version: optStr,
+  status: nullish(status),
+  receiver: optStr,
+  groupKey: optStr,
+  externalURL: optStr,
+  alerts: array(alert).check(minLength(1, 'no alerts')),
+});
 
 /** Alertmanager's fingerprint is a hash of the label set; hand-written senders often omit it, so the same is derived. */
 function labelsKey(labels: Record<string, string>): string {

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { array, enum as zEnum, literal, looseObject, minLength, nullish, number, pipe, refine, string, transform, union } from 'zod/mini';
 import type { Notification, Severity } from '../types';
 import { fieldsOf, isoTime, webhookNotification } from './common';
 import { parseWith } from './webhook-schema';
@@ -12,52 +12,40 @@ const AZURE_SEVERITY: Record<string, { name: string; severity: Severity }> = {
   sev4: { name: 'Verbose', severity: 'P3' },
 };
 
-const dimension = z.object({ name: z.string(), value: z.union([z.string(), z.number()]).transform(String) }).passthrough();
+const optStr = nullish(string());
+
+const dimension = looseObject({ name: string(), value: pipe(union([string(), number()]), transform(String)) });
 
 /** Azure Monitor common alert schema: `essentials.monitorCondition` Fired | Resolved, keyed by `essentials.alertId`. */
-const commonAlert = z
-  .object({
-    schemaId: z.literal('azureMonitorCommonAlertSchema', {
-      error: 'expected "azureMonitorCommonAlertSchema" (enable the common alert schema on the action group)',
+const commonAlert = looseObject({
+  schemaId: literal('azureMonitorCommonAlertSchema', {
+    error: 'expected "azureMonitorCommonAlertSchema" (enable the common alert schema on the action group)',
+  }),
+  data: looseObject({
+    essentials: looseObject({
+      alertId: string().check(minLength(1)),
+      alertRule: string().check(minLength(1)),
+      severity: string().check(refine((s: string) => Object.hasOwn(AZURE_SEVERITY, s.toLowerCase()), { error: 'expected Sev0 to Sev4' })),
+      monitorCondition: zEnum(['Fired', 'Resolved']),
+      signalType: optStr,
+      monitoringService: optStr,
+      alertTargetIDs: nullish(array(string())),
+      configurationItems: nullish(array(string())),
+      firedDateTime: optStr,
+      resolvedDateTime: optStr,
+      description: optStr,
     }),
-    data: z
-      .object({
-        essentials: z
-          .object({
-            alertId: z.string().min(1),
-            alertRule: z.string().min(1),
-            severity: z.string().refine((s) => Object.hasOwn(AZURE_SEVERITY, s.toLowerCase()), { error: 'expected Sev0 to Sev4' }),
-            monitorCondition: z.enum(['Fired', 'Resolved']),
-            signalType: z.string().nullish(),
-            monitoringService: z.string().nullish(),
-            alertTargetIDs: z.array(z.string()).nullish(),
-            configurationItems: z.array(z.string()).nullish(),
-            firedDateTime: z.string().nullish(),
-            resolvedDateTime: z.string().nullish(),
-            description: z.string().nullish(),
-          })
-          .passthrough(),
-        alertContext: z
-          .object({
-            condition: z
-              .object({
-                allOf: z
-                  .array(
-                    z
-                      .object({ metricName: z.string().nullish(), metricNamespace: z.string().nullish(), dimensions: z.array(dimension).nullish() })
-                      .passthrough(),
-                  )
-                  .nullish(),
-              })
-              .passthrough()
-              .nullish(),
-          })
-          .passthrough()
-          .nullish(),
-      })
-      .passthrough(),
-  })
-  .passthrough();
+    alertContext: nullish(
+      looseObject({
+        condition: nullish(
+          looseObject({
+            allOf: nullish(array(looseObject({ metricName: optStr, metricNamespace: optStr, dimensions: nullish(array(dimension)) }))),
+          }),
+        ),
+      }),
+    ),
+  }),
+});
 
 /** The alert's page in the Azure portal. */
 function portalUrl(alertId: string): string {

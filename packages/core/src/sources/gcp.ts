@@ -1,34 +1,34 @@
-import { z } from 'zod';
+import { looseObject, minLength, nullish, number, refine, string, union } from 'zod/mini';
 import type { Notification } from '../types';
 import { fieldsOf, isoTime, safeUrl, severityFromWord, webhookNotification } from './common';
 import { parseWith, stringRecord } from './webhook-schema';
 
+const optStr = nullish(string());
+const strOrNum = nullish(union([string(), number()]));
+const numOrStr = nullish(union([number(), string()]));
+
 /** Google Cloud Monitoring incident webhooks (schema 1.2): `incident.state` open | closed, keyed by `incident_id`. */
-const gcpIncident = z
-  .object({
-    version: z.union([z.string(), z.number()]).nullish(),
-    incident: z
-      .object({
-        incident_id: z.string().min(1),
-        state: z.string().refine((s) => ['open', 'closed'].includes(s.toLowerCase()), { error: 'expected "open" or "closed"' }),
-        policy_name: z.string().nullish(),
-        condition_name: z.string().nullish(),
-        summary: z.string().nullish(),
-        url: z.string().nullish(),
-        started_at: z.union([z.number(), z.string()]).nullish(),
-        ended_at: z.union([z.number(), z.string()]).nullish(),
-        severity: z.string().nullish(),
-        resource_name: z.string().nullish(),
-        resource_type_display_name: z.string().nullish(),
-        scoping_project_id: z.string().nullish(),
-        observed_value: z.union([z.string(), z.number()]).nullish(),
-        resource: z.object({ type: z.string().nullish(), labels: stringRecord.nullish() }).passthrough().nullish(),
-        metric: z.object({ type: z.string().nullish(), displayName: z.string().nullish() }).passthrough().nullish(),
-        documentation: z.object({ content: z.string().nullish() }).passthrough().nullish(),
-      })
-      .passthrough(),
-  })
-  .passthrough();
+const gcpIncident = looseObject({
+  version: strOrNum,
+  incident: looseObject({
+    incident_id: string().check(minLength(1)),
+    state: string().check(refine((s: string) => ['open', 'closed'].includes(s.toLowerCase()), { error: 'expected "open" or "closed"' })),
+    policy_name: optStr,
+    condition_name: optStr,
+    summary: optStr,
+    url: optStr,
+    started_at: numOrStr,
+    ended_at: numOrStr,
+    severity: optStr,
+    resource_name: optStr,
+    resource_type_display_name: optStr,
+    scoping_project_id: optStr,
+    observed_value: strOrNum,
+    resource: nullish(looseObject({ type: optStr, labels: nullish(stringRecord) })),
+    metric: nullish(looseObject({ type: optStr, displayName: optStr })),
+    documentation: nullish(looseObject({ content: optStr })),
+  }),
+});
 
 export function parseGcp(body: unknown, receivedAt: string): Notification[] {
   const i = parseWith(gcpIncident, body, 'Google Cloud Monitoring incident').incident;

@@ -1,33 +1,34 @@
-import { z } from 'zod';
+import { _default, enum as zEnum, looseObject, maxLength, minLength, number, optional, refine, string, trim, union } from 'zod/mini';
 import { createHash } from 'node:crypto';
 import type { Notification } from '../types';
 import { fieldsOf, isoTime, safeUrl, severityFromWord, webhookNotification } from './common';
 import { parseWith, stringRecord } from './webhook-schema';
+
+const dedupKey = optional(string().check(trim(), minLength(1), maxLength(400)));
 
 /**
  * The generic JSON webhook, for anything else:
  * `{"title", "details"?, "dedupKey"?, "severity"?, "action"?: "trigger" | "resolve", "timestamp"?, "url"?, "source"?, "fields"?}`.
  * Without a dedupKey the title is the key (so a resolve must repeat the title).
  */
-const generic = z
-  .object({
-    title: z.string().trim().min(1, 'must not be empty').optional(),
-    details: z.string().optional(),
-    dedupKey: z.string().trim().min(1).max(400).optional(),
-    dedup_key: z.string().trim().min(1).max(400).optional(),
-    severity: z.string().optional(),
-    action: z.enum(['trigger', 'resolve']).default('trigger'),
-    timestamp: z.union([z.string(), z.number()]).optional(),
-    url: z.string().optional(),
-    source: z.string().max(200).optional(),
-    fields: stringRecord.optional(),
-  })
-  .passthrough()
-  .refine((g) => g.title || g.dedupKey || g.dedup_key, { error: 'needs a title or a dedupKey', path: ['title'] })
-  .refine((g) => !g.severity || severityFromWord(g.severity), {
+const generic = looseObject({
+  title: optional(string().check(trim(), minLength(1, 'must not be empty'))),
+  details: optional(string()),
+  dedupKey,
+  dedup_key: dedupKey,
+  severity: optional(string()),
+  action: _default(zEnum(['trigger', 'resolve']), 'trigger'),
+  timestamp: optional(union([string(), number()])),
+  url: optional(string()),
+  source: optional(string().check(maxLength(200))),
+  fields: optional(stringRecord),
+}).check(
+  refine((g) => g.title || g.dedupKey || g.dedup_key, { error: 'needs a title or a dedupKey', path: ['title'] }),
+  refine((g) => !g.severity || severityFromWord(g.severity), {
     error: 'expected P0-P3, critical, high, medium, low, error, warning or info',
     path: ['severity'],
-  });
+  }),
+);
 
 export function parseGeneric(body: unknown, receivedAt: string): Notification[] {
   const g = parseWith(generic, body, 'generic webhook');

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import { array, enum as zEnum, literal, looseObject, minLength, nullish, number, pipe, string, transform, union } from 'zod/mini';
 import { InputError } from '../errors';
 import type { Notification } from '../types';
 import { fieldsOf, isoTime, safeUrl, severityFromWord, text, webhookNotification } from './common';
@@ -13,86 +13,67 @@ import { parseWith } from './webhook-schema';
  */
 export type SentryResource = 'event_alert' | 'metric_alert' | 'issue';
 
-const id = z.union([z.string().min(1), z.number().transform(String)]);
+const id = union([string().check(minLength(1)), pipe(number(), transform(String))]);
+const optStr = nullish(string());
 
-const eventAlert = z
-  .object({
-    action: z.literal('triggered'),
-    data: z
-      .object({
-        event: z
-          .object({
-            issue_id: id,
-            title: z.string().nullish(),
-            level: z.string().nullish(),
-            culprit: z.string().nullish(),
-            datetime: z.string().nullish(),
-            timestamp: z.number().nullish(),
-            web_url: z.string().nullish(),
-            issue_url: z.string().nullish(),
-            platform: z.string().nullish(),
-            project: z.union([z.string(), z.number()]).nullish(),
-            environment: z.string().nullish(),
-            metadata: z.object({ type: z.string().nullish(), value: z.string().nullish() }).passthrough().nullish(),
-          })
-          .passthrough(),
-        triggered_rule: z.string().nullish(),
-      })
-      .passthrough(),
-  })
-  .passthrough();
+const eventAlert = looseObject({
+  action: literal('triggered'),
+  data: looseObject({
+    event: looseObject({
+      issue_id: id,
+      title: optStr,
+      level: optStr,
+      culprit: optStr,
+      datetime: optStr,
+      timestamp: nullish(number()),
+      web_url: optStr,
+      issue_url: optStr,
+      platform: optStr,
+      project: nullish(union([string(), number()])),
+      environment: optStr,
+      metadata: nullish(looseObject({ type: optStr, value: optStr })),
+    }),
+    triggered_rule: optStr,
+  }),
+});
 
-const metricAlert = z
-  .object({
-    action: z.enum(['critical', 'warning', 'resolved']),
-    data: z
-      .object({
-        description_title: z.string().nullish(),
-        description_text: z.string().nullish(),
-        web_url: z.string().nullish(),
-        metric_alert: z
-          .object({
-            id: id,
-            title: z.string().nullish(),
-            date_started: z.string().nullish(),
-            date_detected: z.string().nullish(),
-            date_closed: z.string().nullish(),
-            projects: z.array(z.string()).nullish(),
-            alert_rule: z
-              .object({
-                name: z.string().nullish(),
-                aggregate: z.string().nullish(),
-                query: z.string().nullish(),
-                dataset: z.string().nullish(),
-                environment: z.string().nullish(),
-              })
-              .passthrough(),
-          })
-          .passthrough(),
-      })
-      .passthrough(),
-  })
-  .passthrough();
+const metricAlert = looseObject({
+  action: zEnum(['critical', 'warning', 'resolved']),
+  data: looseObject({
+    description_title: optStr,
+    description_text: optStr,
+    web_url: optStr,
+    metric_alert: looseObject({
+      id: id,
+      title: optStr,
+      date_started: optStr,
+      date_detected: optStr,
+      date_closed: optStr,
+      projects: nullish(array(string())),
+      alert_rule: looseObject({
+        name: optStr,
+        aggregate: optStr,
+        query: optStr,
+        dataset: optStr,
+        environment: optStr,
+      }),
+    }),
+  }),
+});
 
-const issueEvent = z
-  .object({
-    action: z.string(),
-    data: z
-      .object({
-        issue: z
-          .object({
-            id: id,
-            title: z.string().nullish(),
-            level: z.string().nullish(),
-            web_url: z.string().nullish(),
-            permalink: z.string().nullish(),
-            project: z.object({ slug: z.string().nullish() }).passthrough().nullish(),
-          })
-          .passthrough(),
-      })
-      .passthrough(),
-  })
-  .passthrough();
+const issueEvent = looseObject({
+  action: string(),
+  data: looseObject({
+    issue: looseObject({
+      id: id,
+      title: optStr,
+      level: optStr,
+      web_url: optStr,
+      permalink: optStr,
+      project: nullish(looseObject({ slug: optStr })),
+    }),
+  }),
+});
 
 /** Which resource a body is when the header is absent (the route CLI reads files). */
 export function sentryResourceOf(body: unknown): SentryResource | null {

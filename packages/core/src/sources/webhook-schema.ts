@@ -1,12 +1,13 @@
-import { z } from 'zod';
+// zod/mini, as alarm-schema.ts: functions instead of methods, so the webhook bundle keeps only the validators used.
+// Its messages come from zod's English locale, which alarm-schema.ts (imported through ../parse) configures.
+import { boolean, null as zNull, number, pipe, record, safeParse, string, transform, union, type output } from 'zod/mini';
+import type { $ZodType } from 'zod/v4/core';
 import { InputError } from '../errors';
 import { formatPath } from '../parse';
 
-// The webhook bodies' schemas use the full zod (only the webhook function loads these); the alarm path never does.
-
 /** Validates a webhook body; the error names the path of the first problem (`data.metric_alert.id: ...`). */
-export function parseWith<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
-  const r = schema.safeParse(value);
+export function parseWith<T extends $ZodType>(schema: T, value: unknown, what: string): output<T> {
+  const r = safeParse(schema, value);
   if (r.success) return r.data;
   const issue = r.error.issues[0];
   const path = formatPath('', issue?.path ?? []);
@@ -14,7 +15,10 @@ export function parseWith<T extends z.ZodType>(schema: T, value: unknown, what: 
 }
 
 /** A string record (labels, annotations), tolerating numbers and booleans, refusing nested objects. */
-export const stringRecord = z.record(
-  z.string(),
-  z.union([z.string(), z.number(), z.boolean(), z.null()]).transform((v) => (v === null ? '' : String(v))),
+export const stringRecord = record(
+  string(),
+  pipe(
+    union([string(), number(), boolean(), zNull()]),
+    transform((v: string | number | boolean | null) => (v === null ? '' : String(v))),
+  ),
 );
