@@ -57,6 +57,20 @@ describe('alarm function bundle', () => {
   });
 });
 
+/** Bytes the webhook function (Sentry, GCP, Azure, Alertmanager, generic) may load at start: its schemas use zod/mini. */
+const WEBHOOKS_START_BUDGET = 320 * 1024;
+
+describe('webhook function bundle', () => {
+  it(`loads at most ${WEBHOOKS_START_BUDGET / 1024} KiB at start (SDK external), without the classic zod`, async () => {
+    const bundle = await buildLambdaBundle('webhooks');
+    const top = startBytesByPackage(bundle)
+      .slice(0, 6)
+      .map((p) => `${p.name} ${(p.bytes / 1024).toFixed(1)} KiB`);
+    expect(bundle.startBytes, `largest: ${top.join(', ')}`).toBeLessThanOrEqual(WEBHOOKS_START_BUDGET);
+    expect(bundle.startInputs.filter((i) => i.includes('node_modules/zod/v4/classic/'))).toEqual([]);
+  });
+});
+
 describe('alarm bundle in a fresh node process', () => {
   const dir = join(ROOT, 'node_modules', '.cache', `alarm-bundle-test-${process.pid}`); // inside node_modules: @aws-sdk resolves
   let written: LambdaBundle;
