@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_POLICY_PATH } from '@alert-router/core/policy-file';
 import { buildLambdaBundle, ROOT, runFirstEvent, sampleSnsEvent, startBytesByPackage, type LambdaBundle } from '../bench/lib/lambda-bundle';
+import { HANDLERS } from '../stacks/settings';
 import { localStore } from './helpers/local-dynamo';
 import { startSlackPeer, type HttpPeer } from './helpers/peers';
 
@@ -68,6 +69,15 @@ describe('webhook function bundle', () => {
       .map((p) => `${p.name} ${(p.bytes / 1024).toFixed(1)} KiB`);
     expect(bundle.startBytes, `largest: ${top.join(', ')}`).toBeLessThanOrEqual(WEBHOOKS_START_BUDGET);
     expect(bundle.startInputs.filter((i) => i.includes('node_modules/zod/v4/classic/'))).toEqual([]);
+  });
+});
+
+describe('every function bundle', () => {
+  it.each(Object.keys(HANDLERS))("%s: zod's English messages are in what a cold start loads wherever zod/mini is", async (fn) => {
+    const bundle = await buildLambdaBundle(fn);
+    if (!bundle.startInputs.some((i) => i.includes('node_modules/zod/v4/mini/'))) return;
+    // Without a locale zod/mini says only "Invalid input": a stored record or a setting would be refused without saying why.
+    expect(bundle.startInputs.filter((i) => i.endsWith('node_modules/zod/v4/locales/en.js'))).toHaveLength(1);
   });
 });
 

@@ -1,7 +1,11 @@
 // zod/mini: functions instead of methods, so a bundle keeps only what is used here (every function loads this).
 import * as z from 'zod/mini';
+import { en } from 'zod/locales';
 import { ConfigError } from '@alert-router/core';
 import { Resource } from 'sst/resource';
+
+// zod/mini has no messages until a locale is set; each schema module sets it, since a bundle keeps only the modules it uses.
+z.config(en());
 
 /**
  * Every environment variable the router reads, declared once: its schema (input: the trimmed value, or

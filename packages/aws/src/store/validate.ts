@@ -1,8 +1,12 @@
-import { array, boolean, enum as zEnum, int, looseObject, minLength, nonnegative, number, optional, record, string } from 'zod/mini';
+import { array, boolean, config, enum as zEnum, int, looseObject, minLength, nonnegative, number, optional, record, string } from 'zod/mini';
+import { en } from 'zod/locales';
 import { RouterError } from '@alert-router/core/errors';
 import { INCIDENT_STATUSES, type Incident } from '@alert-router/core/incident';
 import { SEVERITIES } from '@alert-router/core/types';
 import type { IncidentRow } from './row';
+
+// zod/mini has no messages until a locale is set; each schema module sets it, since a bundle keeps only the modules it uses.
+config(en());
 
 const deliverySchema = looseObject({
   status: zEnum(['scheduled', 'pending', 'delivered', 'failed', 'skipped']),
