@@ -31,7 +31,7 @@ import { summarizeProfile, type ProfileSummary } from './lib/cpuprofile';
 import { runReadsBench, type ReadsReport } from './reads';
 import { stopAll, track } from './lib/procs';
 import { startSinks } from './lib/sinks';
-import { bytes, ms, num, ratio, table } from './lib/stats';
+import { bytes, median, ms, num, ratio, table } from './lib/stats';
 import { latencyChart, type ChartGroup } from './lib/svg';
 
 const env = process.env;
@@ -328,11 +328,6 @@ function roundOf(concurrency: number, ours: E2eResult, theirs: E2eResult): Round
     p99: [ours.latency.p99, theirs.latency.p99],
     cpuMs: [cpu(ours), cpu(theirs)],
   };
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 function roundsSection(rounds: Round[]): string[] {

@@ -83,7 +83,7 @@ export function snapshot(n: Notification): AlarmSnapshot {
     statistic: n.statistic,
     expression: n.expression,
     alarmRule: n.alarmRule,
-    triggeringChildren: n.triggeringChildren.slice(0, 20),
+    triggeringChildren: n.triggeringChildren.slice(0, MAX_CHILDREN),
     topicArn: n.sns?.topicArn ?? null,
     text: n.text && n.text.length > INCIDENT_TEXT_LIMIT ? truncateUnits(n.text, INCIDENT_TEXT_LIMIT + 1) : n.text,
     ...(n.source ? { source: n.source } : {}),
@@ -147,7 +147,7 @@ export function newIncident(
   return {
     id,
     incidentKey: opts.incidentKey ?? storedIncidentKey(n.incidentKey),
-    alarmName: bound(n.alarmName, 1024)!,
+    alarmName: bound(n.alarmName, ALARM_NAME_MAX)!,
     severity: r.classification.severity,
     classifiedBy: r.classification.by,
     status: 'open',
@@ -194,7 +194,14 @@ const SNAPSHOT_BOUNDS = {
 } as const satisfies Partial<Record<keyof AlarmSnapshot, number>>;
 const BOUNDED_FIELDS = Object.keys(SNAPSHOT_BOUNDS) as (keyof typeof SNAPSHOT_BOUNDS)[];
 const MAX_DIMENSIONS = 30;
+const DIMENSION_NAME_MAX = 256;
+const DIMENSION_VALUE_MAX = 1024;
 const MAX_CHILDREN = 20;
+const CHILD_ARN_MAX = 2048;
+/** A triggering child's state and time. */
+const CHILD_FIELD_MAX = 100;
+/** Alarm names beyond this many UTF-16 units are cut on the incident. */
+const ALARM_NAME_MAX = 1024;
 
 /**
  * The alarm facts trimmed so that an incident always fits a DynamoDB item (400 KB) whatever the message held
@@ -205,14 +212,14 @@ export function boundSnapshot(a: AlarmSnapshot): AlarmSnapshot {
   const dimensions: Record<string, string> = Object.fromEntries(
     Object.entries(a.dimensions ?? {})
       .slice(0, MAX_DIMENSIONS)
-      .map(([k, v]) => [bound(k, 256)!, bound(String(v), 1024)!]),
+      .map(([k, v]) => [bound(k, DIMENSION_NAME_MAX)!, bound(String(v), DIMENSION_VALUE_MAX)!]),
   );
   const out: AlarmSnapshot = {
     ...a,
     dimensions,
     triggeringChildren: (a.triggeringChildren ?? [])
       .slice(0, MAX_CHILDREN)
-      .map((c) => ({ arn: bound(c.arn, 2048)!, state: bound(c.state, 100), at: bound(c.at, 100) })),
+      .map((c) => ({ arn: bound(c.arn, CHILD_ARN_MAX)!, state: bound(c.state, CHILD_FIELD_MAX), at: bound(c.at, CHILD_FIELD_MAX) })),
   };
   for (const f of BOUNDED_FIELDS) (out as Record<string, unknown>)[f] = bound(a[f], SNAPSHOT_BOUNDS[f]);
   return out;
@@ -222,14 +229,17 @@ export function boundSnapshot(a: AlarmSnapshot): AlarmSnapshot {
 function exceedsBounds(a: AlarmSnapshot): boolean {
   for (const f of BOUNDED_FIELDS) if ((a[f]?.length ?? 0) > SNAPSHOT_BOUNDS[f]) return true;
   const dims = Object.entries(a.dimensions ?? {});
-  if (dims.length > MAX_DIMENSIONS || dims.some(([k, v]) => k.length > 256 || String(v).length > 1024)) return true;
+  if (dims.length > MAX_DIMENSIONS || dims.some(([k, v]) => k.length > DIMENSION_NAME_MAX || String(v).length > DIMENSION_VALUE_MAX)) return true;
   const children = a.triggeringChildren ?? [];
-  return children.length > MAX_CHILDREN || children.some((c) => c.arn.length > 2048 || (c.state?.length ?? 0) > 100 || (c.at?.length ?? 0) > 100);
+  return (
+    children.length > MAX_CHILDREN ||
+    children.some((c) => c.arn.length > CHILD_ARN_MAX || (c.state?.length ?? 0) > CHILD_FIELD_MAX || (c.at?.length ?? 0) > CHILD_FIELD_MAX)
+  );
 }
 
 /** Whether the incident keeps less than the notification said (then the SNS handler keeps the message whole). */
 export function trimmedForStorage(n: Notification): boolean {
-  return n.alarmName.length > 1024 || n.triggeringChildren.length > MAX_CHILDREN || exceedsBounds(snapshot(n));
+  return n.alarmName.length > ALARM_NAME_MAX || n.triggeringChildren.length > MAX_CHILDREN || exceedsBounds(snapshot(n));
 }
 
 /** Incident keys (alarm ARN or name) longer than 1 KB are stored as their SHA-256, the same for every copy. */
