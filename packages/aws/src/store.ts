@@ -16,7 +16,7 @@ import {
 } from './store/port';
 import { batchGetItems } from './store/batch-get';
 import type { IncidentRow } from './store/row';
-import { validIncident, validRow } from './store/validate';
+import { incidentAttributes, incidentOfItem, rowOfItem } from './store/incident-item';
 import { TABLE } from './table';
 
 const INC = (id: string) => ({ [TABLE.partitionKey]: `INC#${id}`, [TABLE.sortKey]: 'INC' });
@@ -73,17 +73,8 @@ const INDEX_ATTRS = new Set<string>([
   ...Object.values(TABLE.indexes).flatMap((i) => [i.partitionKey, i.sortKey]),
 ]);
 
-function toRow(item: Record<string, unknown>): IncidentRow {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(item)) if (!INDEX_ATTRS.has(k)) out[k] = v;
-  return validRow(out);
-}
-
 export function toIncident(item: Record<string, unknown> | undefined): Incident | null {
-  if (!item) return null;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(item)) if (!INDEX_ATTRS.has(k)) out[k] = v;
-  return validIncident(out);
+  return item ? incidentOfItem(item, INDEX_ATTRS) : null;
 }
 
 /** Incident store on one DynamoDB table (see table.ts for keys and indexes). */
@@ -358,7 +349,7 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
   }
 
   private item(i: Incident): Record<string, unknown> {
-    return { ...INC(i.id), ...indexAttributes(i), ...(i.resolvedAt ? { [TABLE.ttlAttribute]: this.expiry(i.resolvedAt) } : {}), ...i };
+    return { ...INC(i.id), ...indexAttributes(i), ...(i.resolvedAt ? { [TABLE.ttlAttribute]: this.expiry(i.resolvedAt) } : {}), ...incidentAttributes(i) };
   }
 
   /** Unresolved incidents (open and acknowledged), newest first. */
@@ -517,7 +508,7 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
     let start: Record<string, unknown> | undefined;
     do {
       const r = await this.db.send(new QueryCommand({ ...input, ExclusiveStartKey: start, Limit: Math.min(limit - out.length, 1000) }));
-      for (const item of r.Items ?? []) out.push(toRow(item));
+      for (const item of r.Items ?? []) out.push(rowOfItem(item));
       start = r.LastEvaluatedKey;
     } while (start && out.length < limit);
     return out;

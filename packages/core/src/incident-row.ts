@@ -20,8 +20,29 @@ export const DASHBOARD_INCIDENT_FIELDS = [
   'flapping',
   'duplicates',
   'updatedAt',
-  /** A group's members ("12 alarms · 3 recovered"); absent on an incident of its own. */
-  'members',
 ] as const;
 
-export type DashboardIncident = Pick<Incident, (typeof DASHBOARD_INCIDENT_FIELDS)[number]>;
+/**
+ * A group's size on its row ("12 alarms · 3 recovered"): counts, not the members. A row is copied into two indexes
+ * on every write of its incident; with the members in it, each alarm of a storm joining one group paid for the
+ * whole member list twice more.
+ */
+export interface GroupSize {
+  alarms: number;
+  recovered: number;
+}
+
+export type DashboardIncident = Pick<Incident, (typeof DASHBOARD_INCIDENT_FIELDS)[number]> & {
+  /** Absent on an incident of its own. */
+  groupSize?: GroupSize;
+};
+
+/** Every attribute a listing row carries: the incident's fields above and its group's size. */
+export const ROW_ATTRIBUTES = [...DASHBOARD_INCIDENT_FIELDS, 'groupSize'] as const;
+
+export function groupSizeOf(i: Pick<Incident, 'members'>): GroupSize | undefined {
+  if (!i.members) return undefined;
+  let recovered = 0;
+  for (const m of i.members) if (m.state === 'recovered') recovered++;
+  return { alarms: i.members.length, recovered };
+}

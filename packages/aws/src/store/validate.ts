@@ -45,6 +45,7 @@ const rowSchema = looseObject({
   status: incidentSchema.shape.status,
   openedAt: incidentSchema.shape.openedAt,
   updatedAt: incidentSchema.shape.updatedAt,
+  groupSize: optional(looseObject({ alarms: int().check(nonnegative()), recovered: int().check(nonnegative()) })),
 });
 
 /** A listing row as read back from an index (store/row.ts): checked like an incident, on the fields it has. */

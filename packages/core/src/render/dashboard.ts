@@ -315,12 +315,11 @@ function pager(m: DashboardModel): SafeHtml {
 }
 
 /** "5 alarms · 2 recovered" for a group (nothing for a single alarm). */
-function groupTag(i: Pick<Incident, 'members'>): SafeHtml | '' {
-  const members = i.members ?? [];
-  if (members.length < 2) return '';
-  const recovered = members.filter((x) => x.state === 'recovered').length;
+function groupTag(i: Pick<DashboardIncident, 'groupSize'>): SafeHtml | '' {
+  const size = i.groupSize;
+  if (!size || size.alarms < 2) return '';
   return html` <span class="tag tag-group" title="alarms grouped into this incident"
-    >${members.length} alarms${recovered ? ` · ${recovered} recovered` : ''}</span
+    >${size.alarms} alarms${size.recovered ? ` · ${size.recovered} recovered` : ''}</span
   >`;
 }
 

@@ -1,0 +1,63 @@
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { RouterError } from '@alert-router/core/errors';
+import type { Incident } from '@alert-router/core/incident';
+import { DASHBOARD_INCIDENT_FIELDS, groupSizeOf } from '@alert-router/core/incident-row';
+import { rowOf, type IncidentRow } from './row';
+import { validIncident, validRow } from './validate';
+
+/**
+ * How an incident is laid out in its DynamoDB item. In the clear: its listing row (the row indexes project it, the
+ * held-incidents query filters on `silencedBy`) and `rev` (the write condition). Everything else (alarm, timeline,
+ * deliveries, a group's members) is one deflated JSON document in `doc`.
+ *
+ * Why: a write costs a unit per KB of the item, and a group's item is rewritten whole by every alarm that joins
+ * it. 200 members made ~130 KB of JSON (130 units a join, and a hot item at a partition's ~1,000 units a second);
+ * deflated, ~11 KB. A document that does not compress costs a few bytes more than its JSON, so the 400 KB item
+ * limit holds wherever the JSON bound (core's INCIDENT_BYTES_MAX) holds.
+ */
+export const DOC_ATTRIBUTE = 'doc';
+
+const CLEAR = new Set<string>([...DASHBOARD_INCIDENT_FIELDS, 'rev']);
+
+/** The incident's own attributes of its item (the caller adds keys, index and expiry attributes). */
+export function incidentAttributes(i: Incident): Record<string, unknown> {
+  const rest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(i)) if (!CLEAR.has(k)) rest[k] = v;
+  return { ...rowOf(i), ...(i.rev === undefined ? {} : { rev: i.rev }), [DOC_ATTRIBUTE]: deflateRawSync(JSON.stringify(rest)) };
+}
+
+/**
+ * The incident of an item, checked. An item without `doc` was written before the document existed: its attributes
+ * are the incident's fields (`skip`: the keys and index attributes to leave out).
+ */
+export function incidentOfItem(item: Record<string, unknown>, skip: ReadonlySet<string>): Incident {
+  const doc = item[DOC_ATTRIBUTE];
+  const out: Record<string, unknown> = {};
+  if (doc === undefined) {
+    for (const [k, v] of Object.entries(item)) if (!skip.has(k) && k !== 'groupSize') out[k] = v;
+    return validIncident(out);
+  }
+  let rest: unknown = null;
+  try {
+    if (doc instanceof Uint8Array) rest = JSON.parse(inflateRawSync(doc).toString('utf8'));
+  } catch {
+    // reported below
+  }
+  if (typeof rest !== 'object' || rest === null || Array.isArray(rest))
+    throw new RouterError(`stored incident ${String(item.id ?? '?')} is not valid: ${DOC_ATTRIBUTE}: expected a deflated JSON object`, {
+      context: { id: item.id },
+    });
+  Object.assign(out, rest);
+  for (const k of CLEAR) if (item[k] !== undefined) out[k] = item[k];
+  return validIncident(out);
+}
+
+/** A listing row from an index entry: the row's attributes only (an index that projects ALL brings the rest too). */
+export function rowOfItem(item: Record<string, unknown>): IncidentRow {
+  const out: Record<string, unknown> = {};
+  for (const k of DASHBOARD_INCIDENT_FIELDS) if (item[k] !== undefined) out[k] = item[k];
+  if (item.groupSize !== undefined) out.groupSize = item.groupSize;
+  // An item written before the rows carried counts has its members in the clear.
+  else if (Array.isArray(item.members)) out.groupSize = groupSizeOf(item as Pick<Incident, 'members'>);
+  return validRow(out);
+}

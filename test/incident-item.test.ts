@@ -1,0 +1,134 @@
+/**
+ * The DynamoDB item of an incident (packages/aws/src/store/incident-item.ts): the listing row and rev in the clear,
+ * the rest one deflated document, so that a group an alarm storm keeps rewriting costs a fraction of its JSON.
+ */
+import { deflateRawSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { defaultPolicy, groupingFor, joinGroup, memberFor, newGroupIncident, parseSnsMessage, route, type Incident } from '@alert-router/core';
+import { itemBytes, writeUnits } from '@alert-router/aws/capacity';
+import { DOC_ATTRIBUTE, incidentAttributes, incidentOfItem, rowOfItem } from '@alert-router/aws/store/incident-item';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { RUNBOOK_ALARMS, snsNotification, type DemoAlarm } from '../packages/local/src/demo';
+import { makeIncident } from './helpers/incident-factory';
+import { localStore } from './helpers/local-dynamo';
+
+const T0 = '2026-11-20T10:00:00.000Z';
+const at = (s: number) => new Date(Date.parse(T0) + s * 1000).toISOString();
+const NO_KEYS = new Set(['pk', 'sk']);
+
+function note(a: DemoAlarm, when: string, n: number) {
+  const b = snsNotification(a, 'ALARM', new Date(when), `storm-${n}`);
+  return parseSnsMessage({ ...b, Subject: b.Subject ?? null }, 'Sns');
+}
+
+/** An outage's group: `size` alarms of one account and region, each joined as a storm joins them. */
+function stormGroup(size: number): Incident {
+  const policy = defaultPolicy();
+  const first = note(RUNBOOK_ALARMS[0], T0, 0);
+  const routed = route(first, policy);
+  const plan = { ...groupingFor(first, routed.classification.severity, policy)!, maxMembers: 200 };
+  const claim = { owner: 'w1', now: T0, leaseMs: 45_000 };
+  let g = newGroupIncident(routed, memberFor(first, routed.classification.severity, 'INC-STORM0', T0), plan, policy, {
+    claim,
+    groupId: 'INC-STORM0',
+    openedAt: T0,
+  });
+  for (let i = 1; i < size; i++) {
+    const a = RUNBOOK_ALARMS[i % RUNBOOK_ALARMS.length];
+    const n = note({ ...a, name: `${a.name}-prod-svc${i}-i-0${(i * 7919).toString(16)}` }, at(i), i);
+    const r = route(n, policy);
+    const j = joinGroup(g, memberFor(n, r.classification.severity, `INC-STORM${i}`, at(i)), r, {
+      claim: { ...claim, now: at(i) },
+      policy,
+      plan,
+      threads: true,
+      by: 'cloudwatch',
+    });
+    if (j.kind !== 'joined') throw new Error(`member ${i}: ${j.kind}`);
+    g = j.incident;
+    for (const k of j.send) g.deliveries[k] = { ...g.deliveries[k], status: 'delivered' };
+  }
+  return { ...g, rev: 7 };
+}
+
+describe('an incident item', () => {
+  const group = stormGroup(200);
+
+  it('keeps a 200-alarm group in a tenth of its JSON, and reads it back whole', () => {
+    const json = Buffer.byteLength(JSON.stringify(group));
+    const attrs = incidentAttributes(group);
+    expect(json).toBeGreaterThan(100_000);
+    expect(itemBytes(attrs)).toBeLessThan(json / 8);
+    expect(incidentOfItem({ pk: 'INC#x', sk: 'INC', ...attrs }, NO_KEYS)).toEqual(group);
+  });
+
+  it('carries the listing row in the clear, with the group counted instead of its members', () => {
+    const recovered = { ...group, members: group.members!.map((m, i) => (i < 3 ? { ...m, state: 'recovered' as const } : m)) };
+    const attrs = incidentAttributes(recovered);
+    expect(attrs).toMatchObject({ id: group.id, status: group.status, severity: group.severity, rev: 7, groupSize: { alarms: 200, recovered: 3 } });
+    expect(attrs).not.toHaveProperty('members');
+    expect(attrs).not.toHaveProperty('timeline');
+    expect(rowOfItem(attrs)).not.toHaveProperty(DOC_ATTRIBUTE);
+    expect(rowOfItem(attrs).groupSize).toEqual({ alarms: 200, recovered: 3 });
+  });
+
+  it('reads an item written before the document existed (every field an attribute), and its row counts the members', () => {
+    const legacy = { pk: `INC#${group.id}`, sk: 'INC', ...group };
+    expect(incidentOfItem(legacy, NO_KEYS)).toEqual(group);
+    const row = rowOfItem(legacy);
+    expect(row.groupSize).toEqual({ alarms: 200, recovered: 0 });
+    expect(row).not.toHaveProperty('members');
+    expect(row).not.toHaveProperty('deliveries');
+  });
+
+  it('an incident of its own has no group size, and fields that are absent stay absent', () => {
+    const single = makeIncident({ id: 'INC-SINGLE' });
+    const back = incidentOfItem(incidentAttributes(single), NO_KEYS);
+    expect(back).toEqual(single);
+    expect(Object.keys(back).sort()).toEqual(Object.keys(single).sort());
+    expect(rowOfItem(incidentAttributes(single))).not.toHaveProperty('groupSize');
+  });
+
+  it.each([
+    ['not deflated', Buffer.from('plain text')],
+    ['a deflated array', deflateRawSync(JSON.stringify([1, 2]))],
+    ['a string', 'eJzLSM3JyQcABiwCFQ=='],
+  ])('a damaged document (%s) is reported, naming the incident, not acted upon', (_label, doc) => {
+    const attrs = { ...incidentAttributes(makeIncident({ id: 'INC-BAD' })), [DOC_ATTRIBUTE]: doc };
+    expect(() => incidentOfItem(attrs, NO_KEYS)).toThrow(/stored incident INC-BAD is not valid: doc: expected a deflated JSON object/);
+  });
+});
+
+describe('on dynalite', () => {
+  let local: Awaited<ReturnType<typeof localStore>>;
+  beforeAll(async () => {
+    local = await localStore();
+  });
+  afterAll(async () => local.close());
+
+  it("a storm's group is written and read through the store, costing a few units a write, and its row comes from the index", async () => {
+    const group = stormGroup(200);
+    expect(await local.store.createIncident(group)).toBe(true);
+    const raw = (await local.db.send(new GetCommand({ TableName: local.tableName, Key: { pk: `INC#${group.id}`, sk: 'INC' } }))).Item!;
+    expect(raw[DOC_ATTRIBUTE]).toBeInstanceOf(Uint8Array);
+    expect(writeUnits(itemBytes(raw))).toBeLessThanOrEqual(20); // the JSON alone would take ~130
+    expect(await local.store.getIncident(group.id)).toEqual(group);
+    const rows = await local.store.listUnresolvedRows(10);
+    expect(rows.map((r) => [r.id, r.groupSize])).toEqual([[group.id, { alarms: 200, recovered: 0 }]]);
+    expect(rows[0]).not.toHaveProperty('members');
+  });
+
+  it('an item written in the old layout is read, updated (into the new layout) and listed', async () => {
+    const old = makeIncident({ id: 'INC-OLDLAYOUT', rev: 3 });
+    await local.db.send(
+      new PutCommand({ TableName: local.tableName, Item: { pk: `INC#${old.id}`, sk: 'INC', gsi1pk: 'OPEN', gsi1sk: `${old.openedAt}#${old.id}`, ...old } }),
+    );
+    expect(await local.store.getIncident(old.id)).toEqual(old);
+    const r = await local.store.updateIncident(old.id, (cur) => ({ incident: { ...cur, acknowledgedBy: 'ana' } }));
+    expect(r.kind).toBe('updated');
+    const raw = (await local.db.send(new GetCommand({ TableName: local.tableName, Key: { pk: `INC#${old.id}`, sk: 'INC' } }))).Item!;
+    expect(raw).toHaveProperty(DOC_ATTRIBUTE);
+    expect(raw).not.toHaveProperty('deliveries');
+    expect(await local.store.getIncident(old.id)).toMatchObject({ ...old, acknowledgedBy: 'ana', rev: 4 });
+  });
+});
