@@ -93,11 +93,13 @@ describe('batchGetItems', () => {
 
 describe('listing rows', () => {
   it('are what the status and by-day indexes project', async () => {
-    const { ROW_FIELDS } = await import('@alert-router/aws/store/row');
+    const { ROW_FIELDS, ROW_PROJECTION } = await import('@alert-router/aws/store/row');
     const { TABLE } = await import('@alert-router/aws/table');
-    expect(TABLE.indexes.byStatus.projection).toBe(ROW_FIELDS);
-    expect(TABLE.indexes.byDay.projection).toBe(ROW_FIELDS);
+    expect(TABLE.indexes.byStatus.projection).toBe(ROW_PROJECTION);
+    expect(TABLE.indexes.byDay.projection).toBe(ROW_PROJECTION);
+    expect(ROW_PROJECTION).toEqual([...ROW_FIELDS, 'members']); // members: only items in the layout before rows counted them
     expect(ROW_FIELDS).toContain('silencedBy'); // listHeld filters on it in the index
+    expect(ROW_FIELDS).toContain('groupSize');
   });
 });
 

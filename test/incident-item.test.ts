@@ -81,6 +81,19 @@ describe('an incident item', () => {
     expect(row).not.toHaveProperty('deliveries');
   });
 
+  it('a damaged member of an item in the old layout is not counted, and the row is still checked', () => {
+    const legacy = { pk: `INC#${group.id}`, sk: 'INC', ...group, members: [null, 'x', ...group.members!.slice(0, 2)] };
+    expect(rowOfItem(legacy).groupSize).toEqual({ alarms: 2, recovered: 0 });
+    expect(() => rowOfItem({ ...legacy, severity: 'P9' })).toThrow(/stored incident .* is not valid: severity/);
+  });
+
+  it('a document that inflates past 8 MiB is refused, not inflated', () => {
+    const bomb = deflateRawSync(JSON.stringify({ pad: ' '.repeat(9 * 1024 * 1024) }));
+    expect(bomb.length).toBeLessThan(20_000);
+    const attrs = { ...incidentAttributes(makeIncident({ id: 'INC-BOMB' })), [DOC_ATTRIBUTE]: bomb };
+    expect(() => incidentOfItem(attrs, NO_KEYS)).toThrow(/stored incident INC-BOMB is not valid: doc/);
+  });
+
   it('an incident of its own has no group size, and fields that are absent stay absent', () => {
     const single = makeIncident({ id: 'INC-SINGLE' });
     const back = incidentOfItem(incidentAttributes(single), NO_KEYS);
@@ -116,6 +129,21 @@ describe('on dynalite', () => {
     const rows = await local.store.listUnresolvedRows(10);
     expect(rows.map((r) => [r.id, r.groupSize])).toEqual([[group.id, { alarms: 200, recovered: 0 }]]);
     expect(rows[0]).not.toHaveProperty('members');
+  });
+
+  it('a group written in the old layout is counted in its rows, read from the index, and is read whole', async () => {
+    const old = { ...stormGroup(5), id: 'INC-OLDGROUP' };
+    old.members = old.members!.map((m, i) => (i < 2 ? { ...m, state: 'recovered' as const } : m));
+    const day = old.openedAt.slice(0, 10);
+    const index = { gsi1pk: 'OPEN', gsi1sk: `${old.openedAt}#${old.id}`, gsi2pk: `DAY#${day}`, gsi2sk: `${old.openedAt}#${old.id}` };
+    await local.db.send(new PutCommand({ TableName: local.tableName, Item: { pk: `INC#${old.id}`, sk: 'INC', ...index, ...old } }));
+    const rows = [...(await local.store.listUnresolvedRows(10)), ...(await local.store.listRowsByDay(day))].filter((r) => r.id === old.id);
+    expect(rows.map((r) => r.groupSize)).toEqual([
+      { alarms: 5, recovered: 2 },
+      { alarms: 5, recovered: 2 },
+    ]);
+    expect(rows[0]).not.toHaveProperty('members');
+    expect(await local.store.getIncident(old.id)).toEqual(old);
   });
 
   it('an item written in the old layout is read, updated (into the new layout) and listed', async () => {

@@ -15,7 +15,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { loadPolicyFile, parseInput, route } from '@alert-router/core';
 import { createTableInput, TABLE } from '../packages/aws/src/table';
-import { ROW_FIELDS } from '../packages/aws/src/store/row';
+import { ROW_PROJECTION } from '../packages/aws/src/store/row';
 import { DASHBOARD_HTTP_ROUTES, dashboardRoutes } from '../packages/aws/src/dashboard/routes';
 import { WEBHOOK_HTTP_ROUTES } from '../packages/aws/src/webhooks/routes';
 import type { HttpEvent } from '../packages/aws/src/api/http';
@@ -780,8 +780,8 @@ describe('storage', () => {
     expect(args.primaryIndex).toEqual({ hashKey: 'pk', rangeKey: 'sk' });
     expect(args.primaryIndex).toEqual({ hashKey: TABLE.partitionKey, rangeKey: TABLE.sortKey });
     expect(args.globalIndexes).toEqual({
-      byStatus: { hashKey: 'gsi1pk', rangeKey: 'gsi1sk', projection: [...ROW_FIELDS] },
-      byDay: { hashKey: 'gsi2pk', rangeKey: 'gsi2sk', projection: [...ROW_FIELDS] },
+      byStatus: { hashKey: 'gsi1pk', rangeKey: 'gsi1sk', projection: [...ROW_PROJECTION] },
+      byDay: { hashKey: 'gsi2pk', rangeKey: 'gsi2sk', projection: [...ROW_PROJECTION] },
       byDue: { hashKey: 'gsi3pk', rangeKey: 'gsi3sk', projection: 'keys-only' },
     });
     expect(args.ttl).toBe('expiresAt');

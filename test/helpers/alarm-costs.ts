@@ -7,6 +7,7 @@
 import { defaultPolicy, parseSnsMessage } from '@alert-router/core';
 import { createDocumentClient, indexAttributes, processNotification } from '@alert-router/aws';
 import { itemBytes, queryUnits } from '@alert-router/aws/capacity';
+import { incidentAttributes } from '@alert-router/aws/store/incident-item';
 import { meterCapacity, type CapacityTally } from '@alert-router/aws/capacity-meter';
 import { RUNBOOK_ALARMS, snsNotification, type DemoAlarm } from '../../packages/local/src/demo';
 import { routerWithPeers } from './router-runtime';
@@ -123,7 +124,7 @@ export async function measureListingCosts(open: number): Promise<ListingCost[]> 
       const whole = await Promise.all(
         listed.map(async ({ id }) => {
           const i = (await env.local.store.getIncident(id))!;
-          return itemBytes({ pk: `INC#${i.id}`, sk: 'INC', ...indexAttributes(i), ...i });
+          return itemBytes({ pk: `INC#${i.id}`, sk: 'INC', ...indexAttributes(i), ...incidentAttributes(i) });
         }),
       );
       out.push({ name, listed: listed.length, tally, readIfAll: queryPagesUnits(whole) });

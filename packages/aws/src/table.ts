@@ -1,10 +1,10 @@
-import { ROW_FIELDS } from './store/row';
+import { ROW_PROJECTION } from './store/row';
 
 /**
  * The single DynamoDB table: its keys and indexes. The store queries exactly these, the local runner
  * creates them in dynalite, and the storage stack deploys them; a wiring test keeps the three in step.
  *
- * No index holds whole incidents (`projection`): the status and by-day indexes keep the listing row (ROW_FIELDS,
+ * No index holds whole incidents (`projection`): the status and by-day indexes keep the listing row (ROW_PROJECTION,
  * ~0.5 KB: 1 unit per index write, and the dashboard, which polls them, reads rows from the index alone); the due
  * index keeps keys only (written when an incident enters, leaves or moves in it). Whoever needs the incidents
  * reads them by key with BatchGetItem (docs/capacity.md has the trade, measured).
@@ -16,9 +16,9 @@ export const TABLE = {
   ttlAttribute: 'expiresAt',
   indexes: {
     /** Unresolved incidents (open or acknowledged): pk `OPEN`, sk `openedAt#id`; rows (held ones filtered on `silencedBy`). */
-    byStatus: { partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: ROW_FIELDS },
+    byStatus: { partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projection: ROW_PROJECTION },
     /** Incidents by the UTC day they opened: pk `DAY#2024-01-15`, sk `openedAt#id` (digest, dashboard history); rows. */
-    byDay: { partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: ROW_FIELDS },
+    byDay: { partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projection: ROW_PROJECTION },
     /** Unacknowledged incidents with a next escalation step: pk `DUE`, sk `nextAt#id`. */
     byDue: { partitionKey: 'gsi3pk', sortKey: 'gsi3sk', projection: 'keys' },
   },

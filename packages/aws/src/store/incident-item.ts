@@ -1,6 +1,6 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { RouterError } from '@alert-router/core/errors';
-import type { Incident } from '@alert-router/core/incident';
+import type { GroupMember, Incident } from '@alert-router/core/incident';
 import { DASHBOARD_INCIDENT_FIELDS, groupSizeOf } from '@alert-router/core/incident-row';
 import { rowOf, type IncidentRow } from './row';
 import { validIncident, validRow } from './validate';
@@ -16,6 +16,9 @@ import { validIncident, validRow } from './validate';
  * limit holds wherever the JSON bound (core's INCIDENT_BYTES_MAX) holds.
  */
 export const DOC_ATTRIBUTE = 'doc';
+
+/** Far above any incident's JSON (core's INCIDENT_BYTES_MAX): a damaged or hostile document cannot inflate without bound. */
+const DOC_BYTES_MAX = 8 * 1024 * 1024;
 
 const CLEAR = new Set<string>([...DASHBOARD_INCIDENT_FIELDS, 'rev']);
 
@@ -39,7 +42,7 @@ export function incidentOfItem(item: Record<string, unknown>, skip: ReadonlySet<
   }
   let rest: unknown = null;
   try {
-    if (doc instanceof Uint8Array) rest = JSON.parse(inflateRawSync(doc).toString('utf8'));
+    if (doc instanceof Uint8Array) rest = JSON.parse(inflateRawSync(doc, { maxOutputLength: DOC_BYTES_MAX }).toString('utf8'));
   } catch {
     // reported below
   }
@@ -57,7 +60,8 @@ export function rowOfItem(item: Record<string, unknown>): IncidentRow {
   const out: Record<string, unknown> = {};
   for (const k of DASHBOARD_INCIDENT_FIELDS) if (item[k] !== undefined) out[k] = item[k];
   if (item.groupSize !== undefined) out.groupSize = item.groupSize;
-  // An item written before the rows carried counts has its members in the clear.
-  else if (Array.isArray(item.members)) out.groupSize = groupSizeOf(item as Pick<Incident, 'members'>);
+  // An item written before the rows carried counts has its members in the clear (not yet checked: validRow is next).
+  else if (Array.isArray(item.members))
+    out.groupSize = groupSizeOf({ members: item.members.filter((m): m is GroupMember => typeof m === 'object' && m !== null) });
   return validRow(out);
 }

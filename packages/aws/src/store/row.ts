@@ -7,6 +7,13 @@ import { DASHBOARD_INCIDENT_FIELDS, groupSizeOf, ROW_ATTRIBUTES, type DashboardI
  */
 export const ROW_FIELDS = ROW_ATTRIBUTES;
 
+/**
+ * What the row indexes project: the row, and `members`, which only an item written before rows counted them
+ * carries (incident-item.ts): an index rebuilt from such items keeps what its rows are counted from. A newer item
+ * has no `members` attribute, so projecting it costs nothing.
+ */
+export const ROW_PROJECTION = [...ROW_FIELDS, 'members'] as const;
+
 export type IncidentRow = DashboardIncident;
 
 export function rowOf(i: Incident): IncidentRow {
