@@ -60,6 +60,8 @@ export interface HandlerRun {
   cpuMsPerAlarm: number;
   /** CPU seconds the rest of the machine used during the run (noise from other work). */
   otherCpuSeconds: number;
+  /** Distinct incidents the alarms went to (a storm's groups; absent in results saved before it was counted). */
+  incidents?: number;
 }
 
 export interface CpuStage {
@@ -136,6 +138,7 @@ async function runOnce(
   const latencies: number[] = [];
   const bySeverity: Record<string, number[]> = {};
   const outcomes: Record<string, number> = {};
+  const incidents = new Set<string>();
   const byOutcome: Record<string, { alarms: number; requests: number; byCommand: Record<string, number> }> = {};
   const before: number[] = [];
   let requestsTotal = 0;
@@ -144,8 +147,9 @@ async function runOnce(
   const load = await runLoad(work.deliveries, concurrency, timeLimitMs, async (d, i) => {
     const ctx: AlarmCtx = { requests: 0, byCommand: {}, beforeSend: null };
     const s = performance.now();
-    const out = (await als.run(ctx, () => handler(events[i], lambdaContext('alarm')))) as { outcomes: { kind: string }[] };
+    const out = (await als.run(ctx, () => handler(events[i], lambdaContext('alarm')))) as { outcomes: { kind: string; incidentId: string | null }[] };
     const ms = performance.now() - s;
+    if (out.outcomes[0]?.incidentId) incidents.add(out.outcomes[0].incidentId);
     latencies.push(ms);
     (bySeverity[d.alarm.template.severity] ??= []).push(ms);
     const kind = `${d.dup ? 'redelivered → ' : ''}${out.outcomes[0]?.kind ?? 'none'}`;
@@ -177,6 +181,7 @@ async function runOnce(
         .map(([k, v]) => [k, summarize(v)]),
     ),
     outcomes,
+    incidents: incidents.size,
     requestsPerAlarm: requestsTotal / Math.max(1, load.done),
     requestsByOutcome: Object.fromEntries(
       Object.entries(byOutcome).map(([k, v]) => [
@@ -284,7 +289,7 @@ async function main(): Promise<void> {
     if (stormN > 0) {
       storm = await runOnce(stormN, 50, limit, dynamo.endpoint, sinks, true);
       process.stderr.write(
-        `  handler storm into one group (shipped policy), c=50: ${storm.done} alarms, ${storm.alarmsPerSecond.toFixed(0)}/s, p50 ${storm.latency.p50.toFixed(1)} ms, p99 ${storm.latency.p99.toFixed(1)} ms, ${storm.requestsPerAlarm.toFixed(1)} DynamoDB requests per alarm\n`,
+        `  handler storm of one account and region (shipped policy), c=50: ${storm.done} alarms into ${storm.incidents} groups, ${storm.alarmsPerSecond.toFixed(0)}/s, p50 ${storm.latency.p50.toFixed(1)} ms, p99 ${storm.latency.p99.toFixed(1)} ms, ${storm.requestsPerAlarm.toFixed(1)} DynamoDB requests per alarm\n`,
       );
     }
     const report: HandlerReport = { runs, storm, cpu, peakRssKiB };

@@ -492,7 +492,7 @@ function report(x: {
     if (h.storm) {
       const st = h.storm;
       L.push(
-        `**A storm into one group** (the shipped policy: grouping by account and region, so every alarm joins one incident, one DynamoDB item that every writer updates by a conditional write): ${num(st.done)} alarms at concurrency 50, ${num(st.alarmsPerSecond, 1)} alarms/s, handler latency p50 ${ms(st.latency.p50)}, p99 ${ms(st.latency.p99)}, ${st.requestsPerAlarm.toFixed(1)} DynamoDB requests per alarm${st.errors ? `, ${st.errors} errors (${st.firstError ?? ''})` : ''}. On dynalite every request of every writer is served one at a time by one thread, so this is the pessimistic case of the hot item; real DynamoDB was not measured.`,
+        `**A storm into one group at a time** (the shipped policy: grouping by account and region, so every alarm joins the open group, one DynamoDB item that every writer updates by a conditional write, until it is full at \`maxMembers\` (100) and the next alarm opens another): ${num(st.done)} alarms at concurrency 50${st.incidents ? ` into ${num(st.incidents)} groups` : ''}, ${num(st.alarmsPerSecond, 1)} alarms/s, handler latency p50 ${ms(st.latency.p50)}, p99 ${ms(st.latency.p99)}, ${st.requestsPerAlarm.toFixed(1)} DynamoDB requests per alarm${st.errors ? `, ${st.errors} errors (${st.firstError ?? ''})` : ''}. On dynalite every request of every writer is served one at a time by one thread, so this is the pessimistic case of the hot item; real DynamoDB was not measured.`,
       );
       L.push('');
     }

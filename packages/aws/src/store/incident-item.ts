@@ -11,8 +11,8 @@ import { validIncident, validRow } from './validate';
  * deliveries, a group's members) is one deflated JSON document in `doc`.
  *
  * Why: a write costs a unit per KB of the item, and a group's item is rewritten whole by every alarm that joins
- * it. 200 members made ~130 KB of JSON (130 units a join, and a hot item at a partition's ~1,000 units a second);
- * deflated, ~11 KB. A document that does not compress costs a few bytes more than its JSON, so the 400 KB item
+ * it. 200 members made an item of ~118 KB (115 units a join, on a hot item at a partition's ~1,000 units a
+ * second); deflated, ~9 KB (docs/capacity.md). A document that does not compress costs a few bytes more than its JSON, so the 400 KB item
  * limit holds wherever the JSON bound (core's INCIDENT_BYTES_MAX) holds.
  */
 export const DOC_ATTRIBUTE = 'doc';
