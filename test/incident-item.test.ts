@@ -7,7 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPolicy, groupingFor, joinGroup, memberFor, newGroupIncident, parseSnsMessage, route, type Incident } from '@alert-router/core';
 import { itemBytes, writeUnits } from '@alert-router/aws/capacity';
 import { DOC_ATTRIBUTE, incidentAttributes, incidentOfItem, rowOfItem } from '@alert-router/aws/store/incident-item';
-import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { countRequests, DynamoIncidentStore } from '@alert-router/aws';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { RUNBOOK_ALARMS, snsNotification, type DemoAlarm } from '../packages/local/src/demo';
 import { makeIncident } from './helpers/incident-factory';
 import { localStore } from './helpers/local-dynamo';
@@ -158,5 +160,37 @@ describe('on dynalite', () => {
     expect(raw).toHaveProperty(DOC_ATTRIBUTE);
     expect(raw).not.toHaveProperty('deliveries');
     expect(await local.store.getIncident(old.id)).toMatchObject({ ...old, acknowledgedBy: 'ana', rev: 4 });
+  });
+
+  it('a lost race on an incident hands its current state back with the failure: the retry at once reads nothing', async () => {
+    const id = 'INC-RACE0001';
+    await local.store.createIncident(makeIncident({ id, rev: 1 }));
+    const stale = (await local.store.getIncident(id))!;
+    await local.store.updateIncident(id, (cur) => ({ incident: { ...cur, acknowledgedBy: 'first' } }));
+    local.requests.reset();
+    const r = await local.store.updateIncident(id, (cur) => ({ incident: { ...cur, resolvedBy: `after ${cur.acknowledgedBy}` } }), stale);
+    expect(r).toMatchObject({ kind: 'updated', incident: { rev: 3, acknowledgedBy: 'first', resolvedBy: 'after first' } });
+    expect(Object.fromEntries(local.requests.byCommand)).toEqual({ PutItemCommand: 2 });
+  });
+
+  it('a peer that does not hand the item back costs one read after the lost race, with the same result', async () => {
+    const plain = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ region: 'us-east-1', endpoint: local.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }),
+      { marshallOptions: { removeUndefinedValues: true, convertEmptyValues: false, allowImpreciseNumbers: true } },
+    );
+    try {
+      const store = new DynamoIncidentStore(plain, local.tableName);
+      const requests = countRequests(plain);
+      const id = 'INC-RACE0002';
+      await store.createIncident(makeIncident({ id, rev: 1 }));
+      const stale = (await store.getIncident(id))!;
+      await store.updateIncident(id, (cur) => ({ incident: { ...cur, acknowledgedBy: 'first' } }));
+      requests.reset();
+      const r = await store.updateIncident(id, (cur) => ({ incident: { ...cur, resolvedBy: `after ${cur.acknowledgedBy}` } }), stale);
+      expect(r).toMatchObject({ kind: 'updated', incident: { rev: 3, acknowledgedBy: 'first', resolvedBy: 'after first' } });
+      expect(Object.fromEntries(requests.byCommand)).toEqual({ PutItemCommand: 2, GetItemCommand: 1 });
+    } finally {
+      plain.destroy();
+    }
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { DynamoIncidentStore } from '@alert-router/aws';
 import { SqliteIncidentStore } from '../packages/local/src/sqlite-store';
 import { localStore } from './helpers/local-dynamo';
-import { simulate, type SimResult } from './simulation/sim';
+import { SIM_PACING, simulate, type SimResult } from './simulation/sim';
 
 const SEEDS = Number(process.env.SIM_SEEDS ?? 500);
 const DYNALITE_SEEDS = Number(process.env.SIM_DYNALITE_SEEDS ?? 6);
@@ -44,7 +44,7 @@ describe('deterministic simulation: concurrent ALARM/OK copies, redeliveries, sw
         seed,
         store: async () => {
           const local = await localStore();
-          return { store: new DynamoIncidentStore(local.db, local.tableName), close: local.close };
+          return { store: new DynamoIncidentStore(local.db, local.tableName, undefined, SIM_PACING), close: local.close };
         },
       });
       if (r.violations.length > 0) expect.fail(report(r));

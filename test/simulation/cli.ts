@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { DynamoIncidentStore } from '@alert-router/aws';
 import { SqliteIncidentStore } from '../../packages/local/src/sqlite-store';
 import { localStore } from '../helpers/local-dynamo';
-import { noStats, simulate } from './sim';
+import { noStats, SIM_PACING, simulate } from './sim';
 
 const { values } = parseArgs({
   options: {
@@ -25,7 +25,7 @@ const first = Number(values.seed ?? values.from);
 const count = values.seed ? 1 : Number(values.seeds);
 const dynalite = async () => {
   const local = await localStore();
-  return { store: new DynamoIncidentStore(local.db, local.tableName), close: local.close };
+  return { store: new DynamoIncidentStore(local.db, local.tableName, undefined, SIM_PACING), close: local.close };
 };
 const sqlite = async () => {
   const store = new SqliteIncidentStore();

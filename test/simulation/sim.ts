@@ -83,6 +83,8 @@ const PRIMITIVES = new Set([
   'createIncident',
   'getIncident',
   'replaceIncident',
+  // updateIncident's conditional write (store/port.ts), which the DynamoDB adapter sends itself.
+  'replaceOrCurrent',
   'listUnresolved',
   'listByDay',
   'listDue',
@@ -90,6 +92,13 @@ const PRIMITIVES = new Set([
   'putDeadLetter',
   'listDeadLetters',
 ]);
+
+/**
+ * The DynamoDB adapter's pacing under the simulation: no wall-clock pause between lost races. The scheduler is what
+ * interleaves the writers here, and a writer asleep in a real timer is neither at a point nor in flight: the world
+ * would look idle without it, and the writer would wake to a point nobody runs.
+ */
+export const SIM_PACING = { sleep: () => Promise.resolve(), random: () => 0.5 };
 
 export interface SimOptions {
   seed: number;

@@ -77,12 +77,22 @@ export function toIncident(item: Record<string, unknown> | undefined): Incident 
   return item ? incidentOfItem(item, INDEX_ATTRS) : null;
 }
 
+/** How the store waits when writers of one incident contend (tests and the simulation pass their own). */
+export interface ContentionPacing {
+  sleep(ms: number): Promise<void>;
+  /** In [0, 1): the jitter. */
+  random(): number;
+}
+
+const REAL_PACING: ContentionPacing = { sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)), random: Math.random };
+
 /** Incident store on one DynamoDB table (see table.ts for keys and indexes). */
 export class DynamoIncidentStore extends RevisionedIncidentStore {
   constructor(
     private readonly db: DynamoDBDocumentClient,
     readonly tableName: string,
     private readonly retentionDays = 90,
+    private readonly pacing: ContentionPacing = REAL_PACING,
   ) {
     super();
   }
@@ -325,8 +335,8 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
     if (attempt < 2) return 0; // two writers: retry at once
     const left = CONTENTION_BUDGET_MS - sleptMs;
     // Past the budget, still a little jitter (at most 20 ms), so spent writers do not hammer the item back to back.
-    const ms = left > 0 ? Math.min(left, Math.random() * Math.min(500, 5 * 2 ** (attempt - 2))) : Math.random() * 20;
-    await new Promise((resolve) => setTimeout(resolve, ms));
+    const ms = left > 0 ? Math.min(left, this.pacing.random() * Math.min(500, 5 * 2 ** (attempt - 2))) : this.pacing.random() * 20;
+    await this.pacing.sleep(ms);
     return ms;
   }
 
@@ -336,16 +346,27 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
   }
 
   async replaceIncident(next: Incident, expectedRev: number): Promise<boolean> {
-    return (
-      (await this.sendIf(
+    return (await this.replaceOrCurrent(next, expectedRev)).written;
+  }
+
+  /** The item that failed the condition comes back with the failure (no read unit), unless the peer does not return it. */
+  protected override async replaceOrCurrent(next: Incident, expectedRev: number): Promise<{ written: true } | { written: false; current?: Incident | null }> {
+    try {
+      await this.db.send(
         new PutCommand({
           TableName: this.tableName,
           Item: this.item({ ...next, rev: expectedRev + 1 }),
           ConditionExpression: expectedRev === 0 ? `attribute_exists(${TABLE.partitionKey}) AND (attribute_not_exists(rev) OR rev = :rev)` : 'rev = :rev',
           ExpressionAttributeValues: { ':rev': expectedRev },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
-      )) !== null
-    );
+      );
+      return { written: true };
+    } catch (err) {
+      if (!isConditionFailure(err)) throw err;
+      const item = (err as ConditionalCheckFailedException).Item;
+      return { written: false, current: item ? toIncident(unmarshall(item)) : undefined };
+    }
   }
 
   private item(i: Incident): Record<string, unknown> {

@@ -40,16 +40,20 @@ const post = (reply) => parentPort.postMessage(reply);
 
 // DynamoDB hands back the item that failed a write's condition when asked (ReturnValuesOnConditionCheckFailure:
 // ALL_OLD), which saves the caller a read; dynalite 4 ignores the parameter. For UpdateItem and DeleteItem (they
-// name their key) the worker adds it, read right after the failure on this same thread.
+// name their key) and PutItem (its item holds the key: workerData.keys names its attributes) the worker adds it,
+// read right after the failure on this same thread.
+const WRITES = new Set(['UpdateItem', 'DeleteItem', 'PutItem']);
+const keyOf = (input) => input.Key ?? (input.Item && Object.fromEntries((workerData.keys ?? []).map((k) => [k, input.Item[k]])));
+
 function handle(msg) {
   const target = msg.headers['x-amz-target'] ?? '';
   const op = target.slice(target.indexOf('.') + 1);
-  const input = (op === 'UpdateItem' || op === 'DeleteItem') && msg.body.includes('ReturnValuesOnConditionCheckFailure') ? JSON.parse(msg.body) : null;
-  if (input?.ReturnValuesOnConditionCheckFailure !== 'ALL_OLD') return serve(msg, post);
+  const input = WRITES.has(op) && msg.body.includes('ReturnValuesOnConditionCheckFailure') ? JSON.parse(msg.body) : null;
+  if (input?.ReturnValuesOnConditionCheckFailure !== 'ALL_OLD' || !keyOf(input)) return serve(msg, post);
   serve(msg, (reply) => {
     if (reply.statusCode !== 400 || !reply.body.includes('ConditionalCheckFailedException')) return post(reply);
     const get = { ...msg, headers: { ...msg.headers, 'x-amz-target': target.replace(op, 'GetItem') } };
-    get.body = JSON.stringify({ TableName: input.TableName, Key: input.Key, ConsistentRead: true });
+    get.body = JSON.stringify({ TableName: input.TableName, Key: keyOf(input), ConsistentRead: true });
     serve(get, (got) => {
       const item = got.statusCode === 200 ? JSON.parse(got.body).Item : undefined;
       if (!item) return post(reply);

@@ -1,5 +1,5 @@
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
-import { createTableInput, registerInProcessEndpoint } from '@alert-router/aws';
+import { createTableInput, registerInProcessEndpoint, TABLE } from '@alert-router/aws';
 import { Worker } from 'node:worker_threads';
 
 export interface LocalDynamo {
@@ -13,7 +13,9 @@ export interface LocalDynamo {
  * message port (no socket); the endpoint is also a real loopback URL for other tools.
  */
 export async function startDynalite(opts: { path?: string; port?: number } = {}): Promise<LocalDynamo> {
-  const worker = new Worker(new URL('./dynalite-worker.mjs', import.meta.url), { workerData: { path: opts.path, port: opts.port } });
+  const worker = new Worker(new URL('./dynalite-worker.mjs', import.meta.url), {
+    workerData: { path: opts.path, port: opts.port, keys: [TABLE.partitionKey, TABLE.sortKey] },
+  });
   const port = await new Promise<number>((resolve, reject) => {
     const onMessage = (msg: { listening?: number; error?: string }) => {
       if (msg.listening !== undefined) resolve(msg.listening);

@@ -201,12 +201,23 @@ export abstract class RevisionedIncidentStore implements IncidentStore {
       if (!r) return { kind: 'unchanged', incident: current };
       const rev = current.rev ?? 0;
       const next: Incident = fitToStore({ ...r.incident, rev: rev + 1 });
-      if (await this.replaceIncident(next, rev)) return { ...r, kind: 'updated', incident: next };
+      const w = await this.replaceOrCurrent(next, rev);
+      if (w.written) return { ...r, kind: 'updated', incident: next };
       if (i === MAX_UPDATE_TRIES - 1) break;
-      slept += await this.contended(i, slept);
-      current = await this.getIncident(id);
+      const ms = await this.contended(i, slept);
+      slept += ms;
+      // The incident the lost race handed back is as fresh as a read now; after a pause it is not.
+      current = ms === 0 && w.current !== undefined ? w.current : await this.getIncident(id);
     }
     throw new Error(`incident ${id}: too many concurrent writers`);
+  }
+
+  /**
+   * replaceIncident, and when it loses the race, the incident as the failed condition found it if the store hands
+   * it back (`current`; null: there is none), so that a retry at once needs no read. Undefined: read it.
+   */
+  protected async replaceOrCurrent(next: Incident, expectedRev: number): Promise<{ written: true } | { written: false; current?: Incident | null }> {
+    return (await this.replaceIncident(next, expectedRev)) ? { written: true } : { written: false };
   }
 
   /**
