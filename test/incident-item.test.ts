@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPolicy, groupingFor, joinGroup, memberFor, newGroupIncident, parseSnsMessage, route, type Incident } from '@alert-router/core';
 import { itemBytes, writeUnits } from '@alert-router/aws/capacity';
 import { DOC_ATTRIBUTE, incidentAttributes, incidentOfItem, rowOfItem } from '@alert-router/aws/store/incident-item';
-import { countRequests, DynamoIncidentStore } from '@alert-router/aws';
+import { countRequests, createDocumentClient, DynamoIncidentStore } from '@alert-router/aws';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { RUNBOOK_ALARMS, snsNotification, type DemoAlarm } from '../packages/local/src/demo';
@@ -191,6 +191,36 @@ describe('on dynalite', () => {
       expect(Object.fromEntries(requests.byCommand)).toEqual({ PutItemCommand: 2, GetItemCommand: 1 });
     } finally {
       plain.destroy();
+    }
+  });
+
+  it('after a pause between lost races the store reads the incident again (what the failure handed back is stale by then)', async () => {
+    const id = 'INC-RACE0003';
+    await local.store.createIncident(makeIncident({ id, rev: 1, duplicates: 0 }));
+    const db = createDocumentClient({ region: 'us-east-1', endpoint: local.endpoint });
+    const slept: number[] = [];
+    const store = new DynamoIncidentStore(db, local.tableName, undefined, { sleep: async (ms) => void slept.push(ms), random: () => 0.5 });
+    const requests = countRequests(db);
+    // A rival writer lands just before each of this store's first three writes: it loses three races in a row.
+    let rivals = 3;
+    db.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'PutItemCommand' && rivals > 0) {
+          rivals--;
+          await local.store.updateIncident(id, (cur) => ({ incident: { ...cur, duplicates: cur.duplicates + 1 } }));
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'rivalWriter' },
+    );
+    try {
+      const r = await store.updateIncident(id, (cur) => ({ incident: { ...cur, acknowledgedBy: `after ${cur.duplicates}` } }));
+      expect(r).toMatchObject({ kind: 'updated', incident: { rev: 5, duplicates: 3, acknowledgedBy: 'after 3' } });
+      expect(slept).toHaveLength(1); // the third lost race backs off; the first two retry at once
+      // 1 read to start, none after the two retries at once, 1 after the pause.
+      expect(Object.fromEntries(requests.byCommand)).toEqual({ GetItemCommand: 2, PutItemCommand: 4 });
+    } finally {
+      db.destroy();
     }
   });
 });

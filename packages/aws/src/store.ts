@@ -13,6 +13,7 @@ import {
   type ProblemFields,
   type ProblemResult,
   type RecoveryResult,
+  type ReplaceOutcome,
 } from './store/port';
 import { batchGetItems } from './store/batch-get';
 import type { IncidentRow } from './store/row';
@@ -350,7 +351,7 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
   }
 
   /** The item that failed the condition comes back with the failure (no read unit), unless the peer does not return it. */
-  protected override async replaceOrCurrent(next: Incident, expectedRev: number): Promise<{ written: true } | { written: false; current?: Incident | null }> {
+  protected override async replaceOrCurrent(next: Incident, expectedRev: number): Promise<ReplaceOutcome> {
     try {
       await this.db.send(
         new PutCommand({
@@ -365,7 +366,7 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
       const item = (err as ConditionalCheckFailedException).Item;
-      return { written: false, current: item ? toIncident(unmarshall(item)) : undefined };
+      return { written: false, current: item ? () => toIncident(unmarshall(item)) : undefined };
     }
   }
 

@@ -48,10 +48,12 @@ const keyOf = (input) => input.Key ?? (input.Item && Object.fromEntries((workerD
 function handle(msg) {
   const target = msg.headers['x-amz-target'] ?? '';
   const op = target.slice(target.indexOf('.') + 1);
-  const input = WRITES.has(op) && msg.body.includes('ReturnValuesOnConditionCheckFailure') ? JSON.parse(msg.body) : null;
-  if (input?.ReturnValuesOnConditionCheckFailure !== 'ALL_OLD' || !keyOf(input)) return serve(msg, post);
+  if (!WRITES.has(op) || !msg.body.includes('ReturnValuesOnConditionCheckFailure')) return serve(msg, post);
   serve(msg, (reply) => {
     if (reply.statusCode !== 400 || !reply.body.includes('ConditionalCheckFailedException')) return post(reply);
+    // Parsed only now: a write that succeeds (most) costs this thread no second parse of its body.
+    const input = JSON.parse(msg.body);
+    if (input.ReturnValuesOnConditionCheckFailure !== 'ALL_OLD' || !keyOf(input)) return post(reply);
     const get = { ...msg, headers: { ...msg.headers, 'x-amz-target': target.replace(op, 'GetItem') } };
     get.body = JSON.stringify({ TableName: input.TableName, Key: keyOf(input), ConsistentRead: true });
     serve(get, (got) => {

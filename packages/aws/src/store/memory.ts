@@ -10,6 +10,7 @@ import {
   type ProblemFields,
   type ProblemResult,
   type RecoveryResult,
+  type ReplaceOutcome,
 } from './port';
 import { validIncident } from './validate';
 
@@ -132,10 +133,19 @@ export class MemoryIncidentStore extends RevisionedIncidentStore {
   }
 
   async replaceIncident(next: Incident, expectedRev: number): Promise<boolean> {
+    return (await this.replaceOrCurrent(next, expectedRev)).written;
+  }
+
+  /** Hands the current incident back on a lost race, as DynamoDB does: the simulation's seeds take that path too. */
+  protected override async replaceOrCurrent(next: Incident, expectedRev: number): Promise<ReplaceOutcome> {
     const cur = this.incidents.get(next.id);
-    if (!cur || (cur.rev ?? 0) !== expectedRev) return false;
+    if (!cur) return { written: false, current: () => null };
+    if ((cur.rev ?? 0) !== expectedRev) {
+      const seen = copy(cur);
+      return { written: false, current: () => validIncident(seen as unknown as Record<string, unknown>) };
+    }
     this.incidents.set(next.id, copy({ ...next, rev: expectedRev + 1 }));
-    return true;
+    return { written: true };
   }
 
   async listUnresolved(limit = 500, before?: string): Promise<Incident[]> {

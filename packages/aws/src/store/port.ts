@@ -171,6 +171,9 @@ export interface IncidentStore {
 /** Enough for every alarm of a storm joining one group at once (each round one writer wins). */
 const MAX_UPDATE_TRIES = 64;
 
+/** A conditional replace: written, or lost, with the incident that won when the store hands it back. */
+export type ReplaceOutcome = { written: true } | { written: false; current?: () => Incident | null };
+
 /** The notice operations, written once over the primitive read / conditional replace every adapter provides. */
 export abstract class RevisionedIncidentStore implements IncidentStore {
   abstract recordProblem(incidentKey: string, changedAt: string, id: string, fields: ProblemFields): Promise<ProblemResult>;
@@ -207,16 +210,17 @@ export abstract class RevisionedIncidentStore implements IncidentStore {
       const ms = await this.contended(i, slept);
       slept += ms;
       // The incident the lost race handed back is as fresh as a read now; after a pause it is not.
-      current = ms === 0 && w.current !== undefined ? w.current : await this.getIncident(id);
+      current = ms === 0 && w.current ? w.current() : await this.getIncident(id);
     }
     throw new Error(`incident ${id}: too many concurrent writers`);
   }
 
   /**
    * replaceIncident, and when it loses the race, the incident as the failed condition found it if the store hands
-   * it back (`current`; null: there is none), so that a retry at once needs no read. Undefined: read it.
+   * it back (`current`, parsed only when asked; null: there is none), so that a retry at once needs no read.
+   * Without `current`: read it.
    */
-  protected async replaceOrCurrent(next: Incident, expectedRev: number): Promise<{ written: true } | { written: false; current?: Incident | null }> {
+  protected async replaceOrCurrent(next: Incident, expectedRev: number): Promise<ReplaceOutcome> {
     return (await this.replaceIncident(next, expectedRev)) ? { written: true } : { written: false };
   }
 
