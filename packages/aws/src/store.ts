@@ -39,10 +39,14 @@ function isConditionFailure(err: unknown): boolean {
   return err instanceof ConditionalCheckFailedException || (err as Error)?.name === 'ConditionalCheckFailedException';
 }
 
-/** The latch a failed condition returned (ReturnValuesOnConditionCheckFailure); null when the failure carries none. */
-function failedLatch(err: unknown): Latch | null {
+/** The item a failed condition returned (ReturnValuesOnConditionCheckFailure); null when the failure carries none. */
+function failedItem(err: unknown): Record<string, unknown> | null {
   const item = (err as ConditionalCheckFailedException).Item;
-  return item ? (unmarshall(item) as Latch) : null;
+  return item ? unmarshall(item) : null;
+}
+
+function failedLatch(err: unknown): Latch | null {
+  return failedItem(err) as Latch | null;
 }
 
 /** The most one revision-guarded update of an incident sleeps backing off from other writers (stacks/timeouts.ts). */
@@ -365,8 +369,8 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
       return { written: true };
     } catch (err) {
       if (!isConditionFailure(err)) throw err;
-      const item = (err as ConditionalCheckFailedException).Item;
-      return { written: false, current: item ? () => toIncident(unmarshall(item)) : undefined };
+      const item = failedItem(err);
+      return { written: false, current: item ? () => toIncident(item) : undefined };
     }
   }
 

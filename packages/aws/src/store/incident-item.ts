@@ -12,8 +12,8 @@ import { validIncident, validRow } from './validate';
  *
  * Why: a write costs a unit per KB of the item, and a group's item is rewritten whole by every alarm that joins
  * it. 200 members made an item of ~118 KB (115 units a join, on a hot item at a partition's ~1,000 units a
- * second); deflated, ~9 KB (docs/capacity.md). A document that does not compress costs a few bytes more than its JSON, so the 400 KB item
- * limit holds wherever the JSON bound (core's INCIDENT_BYTES_MAX) holds.
+ * second); deflated, ~9 KB (docs/capacity.md). A document that does not compress costs a few bytes more than its
+ * JSON, so the 400 KB item limit holds wherever the JSON bound (core's INCIDENT_BYTES_MAX) holds.
  */
 export const DOC_ATTRIBUTE = 'doc';
 
@@ -37,7 +37,7 @@ export function incidentOfItem(item: Record<string, unknown>, skip: ReadonlySet<
   const doc = item[DOC_ATTRIBUTE];
   const out: Record<string, unknown> = {};
   if (doc === undefined) {
-    for (const [k, v] of Object.entries(item)) if (!skip.has(k) && k !== 'groupSize') out[k] = v;
+    for (const [k, v] of Object.entries(item)) if (!skip.has(k)) out[k] = v;
     return validIncident(out);
   }
   let rest: unknown = null;
