@@ -23,7 +23,7 @@ try {
     const perAlarmUs = (r.cpuSeconds / r.posted) * 1e6;
     console.log(
       `c=${c} n=${r.posted}: ${perAlarmUs.toFixed(0)} µs CPU/alarm, ${r.throughput.toFixed(0)} alarms/s, p50 ${r.latency.p50.toFixed(1)} ms p99 ${r.latency.p99.toFixed(1)} ms, ` +
-        `response p50 ${r.response.p50.toFixed(1)} ms, missing ${r.missing}, dup ${r.duplicateNotifications}, others' CPU ${r.otherCpuSeconds.toFixed(1)} s, statuses ${JSON.stringify(r.statuses)}`,
+        `response p50 ${r.response.p50.toFixed(1)} ms, peak RSS ${(r.peakRssKiB / 1024).toFixed(0)} MiB, missing ${r.missing}, dup ${r.duplicateNotifications}, others' CPU ${r.otherCpuSeconds.toFixed(1)} s, statuses ${JSON.stringify(r.statuses)}`,
     );
     for (const o of r.others.filter((s) => !Number.isNaN(s.summary.p50)))
       console.log(`  ${o.label}: p50 ${o.summary.p50.toFixed(1)} p95 ${o.summary.p95.toFixed(1)} p99 ${o.summary.p99.toFixed(1)} ms`);
