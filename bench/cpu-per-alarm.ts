@@ -21,8 +21,9 @@ try {
     if (profDir) mkdirSync(profDir, { recursive: true });
     const r = await runRouterE2e({ n, concurrency: c, timeLimitMs: 180_000, sinks, tag: `cpu${i}`, cpuProfDir: profDir, channels });
     const perAlarmUs = (r.cpuSeconds / r.posted) * 1e6;
+    const mainUs = (r.mainThreadCpuSeconds / r.posted) * 1e6;
     console.log(
-      `c=${c} n=${r.posted}: ${perAlarmUs.toFixed(0)} µs CPU/alarm, ${r.throughput.toFixed(0)} alarms/s, p50 ${r.latency.p50.toFixed(1)} ms p99 ${r.latency.p99.toFixed(1)} ms, ` +
+      `c=${c} n=${r.posted}: ${perAlarmUs.toFixed(0)} µs CPU/alarm (main thread ${mainUs.toFixed(0)}), ${r.throughput.toFixed(0)} alarms/s, p50 ${r.latency.p50.toFixed(1)} ms p99 ${r.latency.p99.toFixed(1)} ms, ` +
         `response p50 ${r.response.p50.toFixed(1)} ms, peak RSS ${(r.peakRssKiB / 1024).toFixed(0)} MiB, missing ${r.missing}, dup ${r.duplicateNotifications}, others' CPU ${r.otherCpuSeconds.toFixed(1)} s, statuses ${JSON.stringify(r.statuses)}`,
     );
     for (const o of r.others.filter((s) => !Number.isNaN(s.summary.p50)))

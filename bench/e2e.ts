@@ -51,6 +51,8 @@ export interface E2eResult {
   peakRssKiB: number;
   /** CPU seconds of the server process during the load. */
   cpuSeconds: number;
+  /** CPU seconds of the router's main thread (the one that takes alarms) over the same span; NaN for Alertmanager. */
+  mainThreadCpuSeconds: number;
   /** CPU seconds of the bench process (load generator + sinks) during the load. */
   benchCpuSeconds: number;
   /** CPU seconds the rest of the machine used meanwhile (other people's work: noise). */
@@ -155,6 +157,7 @@ export async function runRouterE2e(o: RouterRunOptions): Promise<E2eResult> {
     o.sinks.reset(o.tag);
     const mem = sampleMemory(child.pid!);
     const cpu0 = processCpuSeconds(child.pid!);
+    const main0 = processCpuSeconds(child.pid!, child.pid!);
     const machine0 = machineBusySeconds();
     const own0 = ownCpuSeconds();
     const postedAt = new Map<number, number>();
@@ -190,6 +193,7 @@ export async function runRouterE2e(o: RouterRunOptions): Promise<E2eResult> {
       expectPd.every((u) => s.pagerduty.arrivals.first.has(u.idx));
     await waitFor(allIn, 30_000);
     const cpuSeconds = processCpuSeconds(child.pid!) - cpu0;
+    const mainThreadCpuSeconds = processCpuSeconds(child.pid!, child.pid!) - main0;
     const benchCpuSeconds = ownCpuSeconds() - own0;
     const otherCpuSeconds = Math.max(0, machineBusySeconds() - machine0 - cpuSeconds - benchCpuSeconds);
     const { peakRssKiB } = mem.stop();
@@ -232,6 +236,7 @@ export async function runRouterE2e(o: RouterRunOptions): Promise<E2eResult> {
       outcomes,
       peakRssKiB,
       cpuSeconds,
+      mainThreadCpuSeconds,
       benchCpuSeconds,
       otherCpuSeconds,
       errors: load.errors,
@@ -385,6 +390,7 @@ export async function runAlertmanagerE2e(o: AlertmanagerRunOptions): Promise<E2e
       outcomes: {},
       peakRssKiB,
       cpuSeconds,
+      mainThreadCpuSeconds: Number.NaN,
       benchCpuSeconds,
       otherCpuSeconds,
       errors: load.errors,

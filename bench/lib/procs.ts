@@ -111,10 +111,10 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** CPU seconds (user+system) a process has used so far, from /proc/PID/stat. */
-export function processCpuSeconds(pid: number): number {
+/** CPU seconds (user+system) a process has used so far, from /proc/PID/stat; with `tid`, one of its threads only. */
+export function processCpuSeconds(pid: number, tid?: number): number {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     // fields[11] = utime, fields[12] = stime (after pid and comm): clock ticks, 100 per second on Linux
     return (Number(fields[11]) + Number(fields[12])) / 100;
