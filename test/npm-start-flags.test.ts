@@ -1,19 +1,53 @@
 /**
  * `npm start`'s node flags (package.json): the young generation the router's alarm load needs (docs/performance-notes.md,
- * "Stop 14"), valid for this node, and the flags every bench run of the router uses.
+ * "Stop 14"), accepted by this node, carried through tsx as `npm start` runs it, and the flags every bench run of the
+ * router uses.
  */
 import { execFileSync } from 'node:child_process';
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { npmStartNodeFlags } from '../bench/lib/npm-start';
 
+const ROOT = new URL('..', import.meta.url).pathname;
+const MiB = 1024 * 1024;
+const dir = mkdtempSync(join(tmpdir(), 'npm-start-flags-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A script that prints new space's size once it has been made to grow (V8 grows it towards the maximum). */
+const probe = join(dir, 'probe.ts');
+writeFileSync(
+  probe,
+  [
+    "import v8 from 'node:v8';",
+    "const size = (): number => v8.getHeapSpaceStatistics().find((x) => x.space_name === 'new_space')!.space_size;",
+    'const start = size();',
+    'let keep: object[] = [];',
+    'for (let i = 0; i < 3_000_000; i++) { keep.push({ i }); if (keep.length > 200_000) keep = []; }',
+    'process.stdout.write(JSON.stringify({ start, grown: size(), args: process.argv.slice(2) }));',
+  ].join('\n'),
+);
+
 describe('npm start node flags', () => {
-  it('are node flags this node accepts, and start the young generation at 16 MiB a semi-space', () => {
+  it('start the young generation at 16 MiB a semi-space and let it grow to 32, through tsx as npm start runs it', () => {
     const flags = npmStartNodeFlags();
-    expect(flags).toContain('--min-semi-space-size=16');
-    const probe = "const s = require('v8').getHeapSpaceStatistics().find((x) => x.space_name === 'new_space'); process.stdout.write(String(s.space_size))";
-    const withFlags = Number(execFileSync(process.execPath, [...flags, '-e', probe], { encoding: 'utf8' }));
-    const without = Number(execFileSync(process.execPath, ['-e', probe], { encoding: 'utf8' }));
-    expect(withFlags).toBeGreaterThanOrEqual(16 * 1024 * 1024);
-    expect(without).toBeLessThan(withFlags);
+    expect(flags).toEqual(expect.arrayContaining(['--min-semi-space-size=16', '--max-semi-space-size=32']));
+    const run = (nodeFlags: string[]) =>
+      JSON.parse(execFileSync(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), ...nodeFlags, probe, '--port', '0'], { encoding: 'utf8' })) as {
+        start: number;
+        grown: number;
+        args: string[];
+      };
+    const withFlags = run(flags);
+    const without = run([]);
+    expect(withFlags.start).toBeGreaterThanOrEqual(16 * MiB);
+    expect(without.start).toBeLessThan(16 * MiB);
+    // Node 20's V8 reports a grown new space as twice its semi-space: 2 × 16 MiB at most by default, 2 × 32 with the flags.
+    expect(without.grown).toBeLessThanOrEqual(32 * MiB);
+    expect(withFlags.grown).toBeGreaterThan(32 * MiB);
+    expect(withFlags.grown).toBeLessThanOrEqual(64 * MiB);
+    // What follows the script is the script's, as `npm start -- --port 0` passes it.
+    expect(withFlags.args).toEqual(['--port', '0']);
   });
 });

@@ -13,6 +13,8 @@ export function npmStartNodeFlags(): string[] {
   if (words[0] !== 'tsx') throw new Error(`package.json: "start" should begin with tsx, got "${pkg.scripts?.start}"`);
   const script = words.findIndex((w) => w.endsWith('start.ts'));
   if (script < 0) throw new Error(`package.json: "start" names no start.ts: "${pkg.scripts?.start}"`);
+  if (script !== words.length - 1)
+    throw new Error(`package.json: "start" has arguments after its script, which the bench would not pass: "${pkg.scripts?.start}"`);
   const flags = words.slice(1, script);
   const odd = flags.find((f) => !f.startsWith('--'));
   if (odd) throw new Error(`package.json: "start" has "${odd}" before its script, not a node flag`);
