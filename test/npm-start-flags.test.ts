@@ -21,22 +21,25 @@ writeFileSync(
   probe,
   [
     "import v8 from 'node:v8';",
+    "import { existsSync, readdirSync } from 'node:fs';",
     "const size = (): number => v8.getHeapSpaceStatistics().find((x) => x.space_name === 'new_space')!.space_size;",
     'const start = size();',
     'let keep: object[] = [];',
     'for (let i = 0; i < 3_000_000; i++) { keep.push({ i }); if (keep.length > 200_000) keep = []; }',
-    'process.stdout.write(JSON.stringify({ start, grown: size(), args: process.argv.slice(2) }));',
+    "const threads = existsSync('/proc/self/task') ? readdirSync('/proc/self/task').length : null;",
+    'process.stdout.write(JSON.stringify({ start, grown: size(), threads, args: process.argv.slice(2) }));',
   ].join('\n'),
 );
 
 describe('npm start node flags', () => {
   it('start the young generation at 16 MiB a semi-space and let it grow to 32, through tsx as npm start runs it', () => {
     const flags = npmStartNodeFlags();
-    expect(flags).toEqual(expect.arrayContaining(['--min-semi-space-size=16', '--max-semi-space-size=32']));
+    expect(flags).toEqual(expect.arrayContaining(['--min-semi-space-size=16', '--max-semi-space-size=32', '--v8-pool-size=1']));
     const run = (nodeFlags: string[]) =>
       JSON.parse(execFileSync(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), ...nodeFlags, probe, '--port', '0'], { encoding: 'utf8' })) as {
         start: number;
         grown: number;
+        threads: number | null;
         args: string[];
       };
     const withFlags = run(flags);
@@ -47,6 +50,8 @@ describe('npm start node flags', () => {
     expect(without.grown).toBeLessThanOrEqual(32 * MiB);
     expect(withFlags.grown).toBeGreaterThan(32 * MiB);
     expect(withFlags.grown).toBeLessThanOrEqual(64 * MiB);
+    // --v8-pool-size=1: one V8 platform thread instead of four (Linux shows a process's threads; tsx adds its own).
+    if (without.threads !== null) expect(withFlags.threads).toBeLessThan(without.threads);
     // What follows the script is the script's, as `npm start -- --port 0` passes it.
     expect(withFlags.args).toEqual(['--port', '0']);
   });
