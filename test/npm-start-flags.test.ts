@@ -1,6 +1,6 @@
 /**
- * `npm start`'s node flags (package.json): the young generation the router's alarm load needs (docs/performance-notes.md,
- * "Stop 14"), accepted by this node, carried through tsx as `npm start` runs it, and the flags every bench run of the
+ * `npm start`'s node flags (package.json): the young generation the router's alarm load needs and one V8 helper thread
+ * (docs/performance-notes.md, "Stop 14"), accepted by this node, carried through tsx as `npm start` runs it, and the flags every bench run of the
  * router uses.
  */
 import { execFileSync } from 'node:child_process';
@@ -32,7 +32,7 @@ writeFileSync(
 );
 
 describe('npm start node flags', () => {
-  it('start the young generation at 16 MiB a semi-space and let it grow to 32, through tsx as npm start runs it', () => {
+  it('start the young generation at 16 MiB a semi-space and let it grow to 32, with one V8 helper thread, through tsx as npm start runs it', () => {
     const flags = npmStartNodeFlags();
     expect(flags).toEqual(expect.arrayContaining(['--min-semi-space-size=16', '--max-semi-space-size=32', '--v8-pool-size=1']));
     const run = (nodeFlags: string[]) =>

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 
 const ROOT = new URL('../..', import.meta.url);
 
-/** The flags between `tsx` and the script in package.json's `start` (e.g. `--max-semi-space-size=64`). */
+/** The flags between `tsx` and the script in package.json's `start` (e.g. `--max-semi-space-size=32`). */
 export function npmStartNodeFlags(): string[] {
   const pkg = JSON.parse(readFileSync(new URL('package.json', ROOT), 'utf8')) as { scripts?: Record<string, string> };
   const words = (pkg.scripts?.start ?? '').trim().split(/\s+/);

@@ -15,8 +15,9 @@ export interface StartedRouter {
 const ROOT = new URL('../..', import.meta.url).pathname;
 
 /**
- * `npm start`'s script as a new user runs it (a child process on a free port, HTTP only from here), without its V8
- * heap-size flags (package.json): they change how often the collector runs, not what the router does, and many of
+ * `npm start`'s script as a new user runs it (a child process on a free port, HTTP only from here), without its node
+ * flags (package.json: the young generation's size, V8's helper threads): they change how the collector runs, not
+ * what the router does, and many of
  * these run at once. Resolves when it
  * prints that it listens: an awaited event, so a slow machine only takes longer (the test's hook timeout is
  * the one deadline). Grouping is off (the tests of one incident per alarm) unless `env` names ROUTER_POLICY_FILE.
