@@ -8,8 +8,9 @@
  * on an ordinary disk) would also cover. A local router is one process on one machine; NORMAL is the trade.
  *
  * Conditional writes are transactions or guarded statements (`UPDATE … WHERE id = ? AND rev = ?`, then
- * `changes`); the access patterns of the DynamoDB indexes are columns derived from the incident on every write
- * (never stored separately from it), each with its own index. Records are read back validated.
+ * `changes`); the revision-guarded replaces of one event-loop turn run together at its end (`queued`). The
+ * access patterns of the DynamoDB indexes are columns derived from the incident on every write (never stored
+ * separately from it), each with its own index. Records are read back validated.
  */
 import { join } from 'node:path';
 import Database from 'libsql';
@@ -81,6 +82,7 @@ function withoutEpisode(l: Latch): Latch {
 }
 
 type Row = { body: string };
+type QueuedReplace = { next: Incident; expectedRev: number; resolve: (written: boolean) => void; reject: (err: unknown) => void };
 /** Sorts after every key (keys are ISO time + '#' + id). */
 const END = '\uffff';
 
@@ -100,6 +102,15 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
    * from a read, whose stored columns may be an older build's (the next full update corrects them).
    */
   private readonly columnsSeen = new Map<string, { rev: number; key: string }>();
+  /**
+   * Conditional replaces (outcome updates, claims) wait for the end of the event loop's turn and run there
+   * together, in call order; any other call on this store runs them first, so every call still finds every write
+   * made before it, and a caller's promise settles only once its write is in the database (on a file: committed,
+   * the turn's replaces in one transaction). The send thread's replies come in batches: their outcome updates ran
+   * one at a time between each alarm's other work, each paying SQLite's cache misses anew
+   * (docs/performance-notes.md, "Stop 15").
+   */
+  private queued: QueuedReplace[] = [];
 
   /** `file`: a database file (WAL); omitted, the database lives in memory. */
   constructor(file?: string) {
@@ -145,7 +156,9 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.runQueued();
+    this.db.close();
   }
 
   private latch(slot: string): Latch | undefined {
@@ -180,6 +193,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   }
 
   async recordProblem(incidentKey: string, changedAt: string, id: string, f: ProblemFields): Promise<ProblemResult> {
+    this.runQueued();
     const slot = storedIncidentKey(incidentKey);
     const written = this.atomically(() => {
       const old = this.latch(slot);
@@ -201,6 +215,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   }
 
   async recordRecovery(incidentKey: string, changedAt: string, f: { alarmName: string; messageId: string | null }): Promise<RecoveryResult> {
+    this.runQueued();
     const slot = storedIncidentKey(incidentKey);
     const written = this.atomically(() => {
       const old = this.latch(slot);
@@ -222,10 +237,12 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   }
 
   async getLatch(incidentKey: string): Promise<Latch | null> {
+    this.runQueued();
     return this.latch(storedIncidentKey(incidentKey)) ?? null;
   }
 
   async trimFlips(incidentKey: string, changedAt: string, keep: string[]): Promise<void> {
+    this.runQueued();
     const slot = storedIncidentKey(incidentKey);
     this.atomically(() => {
       const l = this.latch(slot);
@@ -234,6 +251,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   }
 
   async releaseLatch(incidentKey: string, id: string): Promise<boolean> {
+    this.runQueued();
     const slot = storedIncidentKey(incidentKey);
     return this.atomically(() => {
       const l = this.latch(slot);
@@ -244,6 +262,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   }
 
   async setLatchGroup(incidentKey: string, openId: string, from: string, to: string): Promise<boolean> {
+    this.runQueued();
     const slot = storedIncidentKey(incidentKey);
     return this.atomically(() => {
       const l = this.latch(slot);
@@ -254,6 +273,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   }
 
   async lookupGroup(groupKey: string, incidentKey: string, childKeys: string[]): Promise<GroupLookupRead> {
+    this.runQueued();
     const row = this.q.getGroup.get(groupKey) as Row | undefined;
     const children = [...new Set(childKeys)].slice(0, 20).flatMap((k) => this.latch(storedIncidentKey(k)) ?? []);
     const pointer = this.q.getPointer.get(storedIncidentKey(incidentKey)) as Row | undefined;
@@ -266,18 +286,21 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   }
 
   async pointChildren(childKeys: string[], pointer: GroupPointer): Promise<void> {
+    this.runQueued();
     this.transaction(() => {
       for (const k of childKeys.slice(0, 20)) this.q.putPointer.run(storedIncidentKey(k), JSON.stringify(pointer));
     });
   }
 
   async putGroupRecord(next: GroupRecord, expectedVersion: number): Promise<boolean> {
+    this.runQueued();
     const body = JSON.stringify(next);
     if (expectedVersion === 0) return this.q.insertGroup.run(next.groupKey, next.version, body).changes === 1;
     return this.q.updateGroup.run(next.version, body, next.groupKey, expectedVersion).changes === 1;
   }
 
   async createIncident(incident: Incident): Promise<boolean> {
+    this.runQueued();
     const stored = { ...incident, rev: incident.rev ?? 1 };
     const c = indexColumns(stored);
     const created = this.q.insertIncident.run(stored.id, stored.rev, JSON.stringify(stored), c.day, c.dayKey, c.openKey, c.dueKey, c.held).changes === 1;
@@ -286,11 +309,51 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   }
 
   async getIncident(id: string): Promise<Incident | null> {
+    this.runQueued();
     const row = this.q.getIncident.get(id) as Row | undefined;
     return row ? this.parse(row) : null;
   }
 
-  async replaceIncident(next: Incident, expectedRev: number): Promise<boolean> {
+  replaceIncident(next: Incident, expectedRev: number): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
+      if (this.queued.length === 0) setImmediate(this.runQueued);
+      this.queued.push({ next, expectedRev, resolve, reject });
+    });
+  }
+
+  /** Runs the replaces queued so far (see `queued`); every other method calls it first. */
+  private readonly runQueued = (): void => {
+    const batch = this.queued;
+    if (batch.length === 0) return;
+    this.queued = [];
+    const run = () =>
+      batch.map((op) => {
+        try {
+          return { written: this.replaceNow(op.next, op.expectedRev) };
+        } catch (err) {
+          // An error that ended the whole transaction (a full disk, an I/O error) fails the turn: what ran before it
+          // is rolled back, and what comes after must not commit one statement at a time.
+          if (this.mayShareFile && !this.db.inTransaction) throw err;
+          return { err };
+        }
+      });
+    let results: ({ written: boolean } | { err: unknown })[];
+    try {
+      results = this.mayShareFile ? this.transaction(run) : run();
+    } catch (err) {
+      // The transaction did not commit: none of its writes is there (nor are the index columns they noted).
+      this.columnsSeen.clear();
+      for (const op of batch) op.reject(err);
+      return;
+    }
+    batch.forEach((op, i) => {
+      const r = results[i];
+      if ('err' in r) op.reject(r.err);
+      else op.resolve(r.written);
+    });
+  };
+
+  private replaceNow(next: Incident, expectedRev: number): boolean {
     const stored = { ...next, rev: expectedRev + 1 };
     const c = indexColumns(stored);
     const body = JSON.stringify(stored);
@@ -311,28 +374,34 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   }
 
   async listUnresolved(limit = 500, before?: string): Promise<Incident[]> {
+    this.runQueued();
     return this.rows(this.q.unresolved.all(before ?? END, limit));
   }
 
   async listByDay(day: string, opts: DayQuery = {}): Promise<Incident[]> {
+    this.runQueued();
     const stmt = opts.newestFirst ? this.q.byDayDesc : this.q.byDayAsc;
     return this.rows(stmt.all(day, opts.from ?? '', opts.to ? `${opts.to}~` : END, opts.before ?? END, opts.limit ?? 10_000));
   }
 
   async listDue(now: string, limit = 100): Promise<Incident[]> {
+    this.runQueued();
     return this.rows(this.q.due.all(`${now}~`, limit));
   }
 
   async listHeld(limit = 500): Promise<Incident[]> {
+    this.runQueued();
     return this.rows(this.q.held.all(limit));
   }
 
   /** One row however long: SQLite keeps up to 1 GB in a TEXT value, no need for the DynamoDB adapter's parts. */
   async putDeadLetter(d: DeadLetter): Promise<void> {
+    this.runQueued();
     this.q.putDeadLetter.run(d.at.slice(0, 10), d.at, d.reason, d.source, d.raw);
   }
 
   async listDeadLetters(day: string): Promise<DeadLetter[]> {
+    this.runQueued();
     return this.q.deadLetters.all(day) as DeadLetter[];
   }
 
