@@ -1,7 +1,8 @@
 /**
  * End to end over loopback: the router started as `npm start` starts it (child process, npm start's node flags from
  * package.json; `BENCH_NODE_FLAGS` come after them, so `--min-semi-space-size=1 --max-semi-space-size=16
- * --v8-pool-size=4` measures node's defaults), real channels pointed at the bench's sinks, and Prometheus Alertmanager with a webhook receiver, fed the same alarm sequence.
+ * --v8-pool-size=4` measures node's defaults), real channels pointed at the bench's sinks, and Prometheus
+ * Alertmanager with a webhook receiver, fed the same alarm sequence.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,7 +1,7 @@
 /**
- * `npm start`'s node flags (package.json): the young generation the router's alarm load needs and one V8 helper thread
- * (docs/performance-notes.md, "Stop 14"), accepted by this node, carried through tsx as `npm start` runs it, and the flags every bench run of the
- * router uses.
+ * `npm start`'s node flags (package.json): the young generation the router's alarm load needs and one V8 helper
+ * thread (docs/performance-notes.md, "Stop 14"), accepted by this node, carried through tsx as `npm start` runs
+ * it, and the flags every bench run of the router uses.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
