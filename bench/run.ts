@@ -29,6 +29,7 @@ import { ALERTMANAGER_BIN, ALERTMANAGER_INSTALL_HINT, alertmanagerVersion, ROOT,
 import type { HandlerReport } from './handler';
 import { summarizeProfile, type ProfileSummary } from './lib/cpuprofile';
 import { runReadsBench, type ReadsReport } from './reads';
+import { runHttpFloor } from './lib/floor';
 import { npmStartNodeFlags } from './lib/npm-start';
 import { stopAll, track } from './lib/procs';
 import { startSinks } from './lib/sinks';
@@ -201,9 +202,10 @@ async function main(): Promise<void> {
           }
           const first = e2e.find((r) => r.system === 'alertmanager' && r.concurrency === c && r.batch === 1);
           const slackRun = e2e.find((r) => r.system === 'alert-router' && r.concurrency === c && routerLabel(r) === 'Slack only');
-          if (slackRun && first) rounds.push(roundOf(c, slackRun, first));
           // Both sides of a later round take the alarms round 1's router posted.
           const roundN = slackRun?.posted ?? 0;
+          const floor = () => runHttpFloor({ n: roundN, concurrency: c, warmUp: WARMUP, tag: `f${c}`, timeLimitMs: TIME_LIMIT_MS });
+          if (slackRun && first) rounds.push(roundOf(c, slackRun, first, await floor()));
           for (let k = 2; slackRun && first && k <= ROUNDS; k++) {
             log(`  like for like, round ${k} of ${ROUNDS} (${elapsed()})`);
             const runAm = () => runAlertmanagerE2e({ n: roundN, concurrency: c, batch: 1, timeLimitMs: TIME_LIMIT_MS, sinks, tag: `a${c}r${k}` });
@@ -211,8 +213,10 @@ async function main(): Promise<void> {
             const am = k % 2 === 0 ? await runAm() : null;
             const r = await runOurs();
             const amRun = am ?? (await runAm());
-            const round = roundOf(c, r, amRun);
-            log(`    router ${num(round.ours)}/s, Alertmanager ${num(round.theirs)}/s: ${round.ratio.toFixed(3)}×`);
+            const round = roundOf(c, r, amRun, await floor());
+            log(
+              `    router ${num(round.ours)}/s, Alertmanager ${num(round.theirs)}/s: ${round.ratio.toFixed(3)}×; node:http doing nothing ${num(round.floor ?? NaN)}/s`,
+            );
             rounds.push(round);
           }
         }
@@ -317,9 +321,11 @@ interface Round {
   ratio: number;
   p99: [number, number];
   cpuMs: [number, number];
+  /** Requests/s of a node:http server that does nothing with the same client and alarms, right after the pair (bench/lib/floor.ts). */
+  floor?: number;
 }
 
-function roundOf(concurrency: number, ours: E2eResult, theirs: E2eResult): Round {
+function roundOf(concurrency: number, ours: E2eResult, theirs: E2eResult, floor?: { throughput: number }): Round {
   const cpu = (r: E2eResult) => (r.cpuSeconds / r.posted) * 1000;
   return {
     concurrency,
@@ -328,6 +334,7 @@ function roundOf(concurrency: number, ours: E2eResult, theirs: E2eResult): Round
     ratio: ours.throughput / theirs.throughput,
     p99: [ours.latency.p99, theirs.latency.p99],
     cpuMs: [cpu(ours), cpu(theirs)],
+    floor: floor?.throughput,
   };
 }
 
@@ -339,7 +346,14 @@ function roundsSection(rounds: Round[]): string[] {
   L.push(
     `The Slack-only router against Alertmanager (one alert per POST), ${Math.max(...cs.map((c) => rounds.filter((r) => r.concurrency === c).length))} rounds per concurrency (BENCH_ROUNDS): round 1 is the pair above (the router first), then Alertmanager first in even rounds and the router first in odd ones. Each round is a fresh process of each, with its own warm-up, on the same alarms.`,
   );
+  const withFloor = rounds.some((r) => r.floor !== undefined);
+  if (withFloor)
+    L.push(
+      '',
+      "Beside each pair, the same client posts the same alarms to a node:http server that only parses each body and answers `{}` (bench/lib/floor.ts): nothing stored, nothing sent. It is the most any Node server could reach on this box at that moment with this client, and it moves with the box's load; each system's share of it is in brackets.",
+    );
   L.push('');
+  const share = (x: number, floor: number | undefined) => (floor ? ` (${(x / floor).toFixed(2)})` : '');
   const rows: string[][] = [];
   for (const c of cs) {
     const rs = rounds.filter((r) => r.concurrency === c);
@@ -347,14 +361,16 @@ function roundsSection(rounds: Round[]): string[] {
       rows.push([
         `c=${c}`,
         String(i + 1),
-        num(r.ours),
-        num(r.theirs),
+        `${num(r.ours)}${share(r.ours, r.floor)}`,
+        `${num(r.theirs)}${share(r.theirs, r.floor)}`,
         `${r.ratio.toFixed(3)}×`,
         `${r.p99[0].toFixed(1)} / ${r.p99[1].toFixed(1)} ms`,
         `${r.cpuMs[0].toFixed(2)} / ${r.cpuMs[1].toFixed(2)} ms`,
+        ...(withFloor ? [r.floor === undefined ? '' : num(r.floor)] : []),
       ]),
     );
     const ratios = rs.map((r) => r.ratio);
+    const floors = rs.flatMap((r) => (r.floor === undefined ? [] : [r.floor]));
     rows.push([
       `c=${c}`,
       '**median**',
@@ -363,9 +379,24 @@ function roundsSection(rounds: Round[]): string[] {
       `**${median(ratios).toFixed(3)}×** (${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`,
       '',
       '',
+      ...(withFloor ? [floors.length ? num(median(floors)) : ''] : []),
     ]);
   }
-  L.push(table(['conc.', 'round', 'alert-router alarms/s', 'Alertmanager alarms/s', 'ratio', 'p99 ours / theirs', 'CPU per alarm ours / theirs'], rows));
+  L.push(
+    table(
+      [
+        'conc.',
+        'round',
+        'alert-router alarms/s',
+        'Alertmanager alarms/s',
+        'ratio',
+        'p99 ours / theirs',
+        'CPU per alarm ours / theirs',
+        ...(withFloor ? ['node:http doing nothing, requests/s'] : []),
+      ],
+      rows,
+    ),
+  );
   L.push('');
   return L;
 }
