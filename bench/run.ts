@@ -205,7 +205,11 @@ async function main(): Promise<void> {
           // Both sides of a later round take the alarms round 1's router posted.
           const roundN = slackRun?.posted ?? 0;
           const floor = () => runHttpFloor({ n: roundN, concurrency: c, warmUp: WARMUP, tag: `f${c}`, timeLimitMs: TIME_LIMIT_MS });
-          if (slackRun && first) rounds.push(roundOf(c, slackRun, first, await floor()));
+          if (slackRun && first) {
+            const round = roundOf(c, slackRun, first, await floor());
+            log(`  like for like, round 1: node:http doing nothing ${num(round.floor ?? NaN)}/s`);
+            rounds.push(round);
+          }
           for (let k = 2; slackRun && first && k <= ROUNDS; k++) {
             log(`  like for like, round ${k} of ${ROUNDS} (${elapsed()})`);
             const runAm = () => runAlertmanagerE2e({ n: roundN, concurrency: c, batch: 1, timeLimitMs: TIME_LIMIT_MS, sinks, tag: `a${c}r${k}` });
@@ -321,7 +325,10 @@ interface Round {
   ratio: number;
   p99: [number, number];
   cpuMs: [number, number];
-  /** Requests/s of a node:http server that does nothing with the same client and alarms, right after the pair (bench/lib/floor.ts). */
+  /**
+   * Requests/s of a node:http server that does nothing, with the same client and alarms (bench/lib/floor.ts):
+   * measured right after the round's pair (round 1: after the other runs of its concurrency).
+   */
   floor?: number;
 }
 
@@ -334,7 +341,7 @@ function roundOf(concurrency: number, ours: E2eResult, theirs: E2eResult, floor?
     ratio: ours.throughput / theirs.throughput,
     p99: [ours.latency.p99, theirs.latency.p99],
     cpuMs: [cpu(ours), cpu(theirs)],
-    floor: floor?.throughput,
+    floor: floor && Number.isFinite(floor.throughput) ? floor.throughput : undefined,
   };
 }
 
@@ -346,14 +353,15 @@ function roundsSection(rounds: Round[]): string[] {
   L.push(
     `The Slack-only router against Alertmanager (one alert per POST), ${Math.max(...cs.map((c) => rounds.filter((r) => r.concurrency === c).length))} rounds per concurrency (BENCH_ROUNDS): round 1 is the pair above (the router first), then Alertmanager first in even rounds and the router first in odd ones. Each round is a fresh process of each, with its own warm-up, on the same alarms.`,
   );
-  const withFloor = rounds.some((r) => r.floor !== undefined);
+  const hasFloor = (r: Round): r is Round & { floor: number } => typeof r.floor === 'number' && Number.isFinite(r.floor);
+  const withFloor = rounds.some(hasFloor);
   if (withFloor)
     L.push(
       '',
-      "Beside each pair, the same client posts the same alarms to a node:http server that only parses each body and answers `{}` (bench/lib/floor.ts): nothing stored, nothing sent. It is the most any Node server could reach on this box at that moment with this client, and it moves with the box's load; each system's share of it is in brackets.",
+      "After each pair, the same client posts the same alarms to a node:http server that only parses each body and answers `{}` (bench/lib/floor.ts): nothing stored, nothing sent. It is an upper bound for any Node server with this client on this box, measured right after the pair (round 1: after the other runs of its concurrency), and it moves with the box's load; each system's share of it is in brackets.",
     );
   L.push('');
-  const share = (x: number, floor: number | undefined) => (floor ? ` (${(x / floor).toFixed(2)})` : '');
+  const share = (x: number, r: Round) => (hasFloor(r) && r.floor > 0 ? ` (${(x / r.floor).toFixed(2)})` : '');
   const rows: string[][] = [];
   for (const c of cs) {
     const rs = rounds.filter((r) => r.concurrency === c);
@@ -361,16 +369,16 @@ function roundsSection(rounds: Round[]): string[] {
       rows.push([
         `c=${c}`,
         String(i + 1),
-        `${num(r.ours)}${share(r.ours, r.floor)}`,
-        `${num(r.theirs)}${share(r.theirs, r.floor)}`,
+        `${num(r.ours)}${share(r.ours, r)}`,
+        `${num(r.theirs)}${share(r.theirs, r)}`,
         `${r.ratio.toFixed(3)}×`,
         `${r.p99[0].toFixed(1)} / ${r.p99[1].toFixed(1)} ms`,
         `${r.cpuMs[0].toFixed(2)} / ${r.cpuMs[1].toFixed(2)} ms`,
-        ...(withFloor ? [r.floor === undefined ? '' : num(r.floor)] : []),
+        ...(withFloor ? [hasFloor(r) ? num(r.floor) : ''] : []),
       ]),
     );
     const ratios = rs.map((r) => r.ratio);
-    const floors = rs.flatMap((r) => (r.floor === undefined ? [] : [r.floor]));
+    const floors = rs.filter(hasFloor).map((r) => r.floor);
     rows.push([
       `c=${c}`,
       '**median**',

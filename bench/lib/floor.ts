@@ -1,12 +1,12 @@
 /**
  * The box's floor for one alarm per POST: a node:http server that reads each body, parses it as JSON and answers
  * `{}`, driven by the same client with the same alarms as the router and Alertmanager. Nothing is stored or sent:
- * what it reaches is what the client, the loopback sockets and node's HTTP server cost on this machine at that
- * moment, the ceiling of any Node server here, and a gauge of how busy the box was during a round.
+ * what it reaches is what the client, the loopback sockets and node's HTTP server cost on this machine, an upper
+ * bound for any Node server with this client, measured right after the runs it is set beside. It also shows how
+ * busy the box was then.
  */
-import { once } from 'node:events';
-import { httpClient, runLoad } from './load';
-import { spawnTracked, stop } from './procs';
+import { httpClient, runLoad, type LoadResult } from './load';
+import { spawnUntil, stop } from './procs';
 import { buildWorkload } from './workload';
 
 const SERVER = `
@@ -29,25 +29,29 @@ export interface FloorResult {
   throughput: number;
 }
 
-/** `warmUp` requests first (not counted), then `n` alarms at `concurrency`: requests answered per second. */
+function checked(what: string, load: LoadResult): LoadResult {
+  if (load.errors > 0) throw new Error(`node:http floor, ${what}: ${load.errors} errors, first: ${load.firstError}`);
+  if (load.stoppedByTime) throw new Error(`node:http floor, ${what}: stopped by the time limit after ${load.done} requests`);
+  return load;
+}
+
+/**
+ * The `warmUp` workload's alarms first, one at a time as both systems warm up (not counted), then the `n` workload's
+ * deliveries at `concurrency`: requests answered per second.
+ */
 export async function runHttpFloor(o: { n: number; concurrency: number; warmUp: number; tag: string; timeLimitMs: number }): Promise<FloorResult> {
-  const { child, output } = spawnTracked(process.execPath, ['-e', SERVER], {});
+  const { child, match } = await spawnUntil(process.execPath, ['-e', SERVER], { ready: /listening (\d+)/, label: 'node:http floor', timeoutMs: 30_000 });
   try {
-    while (!/listening (\d+)/.test(output())) {
-      if (child.exitCode !== null) throw new Error(`node:http floor: exited ${child.exitCode}: ${output()}`);
-      await Promise.race([once(child.stdout!, 'data'), once(child, 'exit')]);
-    }
-    const url = `http://127.0.0.1:${/listening (\d+)/.exec(output())![1]}/sns`;
+    const url = `http://127.0.0.1:${match[1]}/sns`;
     const client = httpClient(o.concurrency);
     const headers = { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' };
     const post = async (body: string) => {
       const r = await client.post(url, body, headers);
-      if (r.status !== 200) throw new Error(`node:http floor: HTTP ${r.status}`);
+      if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
     };
     try {
-      await runLoad(buildWorkload(o.warmUp, `${o.tag}w`).uniques, o.concurrency, o.timeLimitMs, (u) => post(u.body));
-      const load = await runLoad(buildWorkload(o.n, o.tag).deliveries, o.concurrency, o.timeLimitMs, (d) => post(d.alarm.body));
-      if (load.errors > 0) throw new Error(`node:http floor: ${load.errors} errors, first: ${load.firstError}`);
+      checked('warm-up', await runLoad(buildWorkload(o.warmUp, `${o.tag}w`).uniques, 1, o.timeLimitMs, (u) => post(u.body)));
+      const load = checked('run', await runLoad(buildWorkload(o.n, o.tag).deliveries, o.concurrency, o.timeLimitMs, (d) => post(d.alarm.body)));
       return { posted: load.done, throughput: load.done / (load.elapsedMs / 1000) };
     } finally {
       client.close();
