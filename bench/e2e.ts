@@ -14,7 +14,7 @@ import { ungroupedPolicyFile } from '../test/helpers/policies';
 import { freePort, machineBusySeconds, ownCpuSeconds, processCpuSeconds, sampleMemory, spawnTracked, spawnUntil, stop } from './lib/procs';
 import type { Arrivals, Sinks } from './lib/sinks';
 import { summarize, type Summary } from './lib/stats';
-import { alertmanagerAlert, buildWorkload, type UniqueAlarm, type Workload } from './lib/workload';
+import { alertmanagerAlert, buildWorkload, SNS_POST_HEADERS, type UniqueAlarm, type Workload } from './lib/workload';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 
@@ -150,7 +150,7 @@ export async function runRouterE2e(o: RouterRunOptions): Promise<E2eResult> {
   const live = slackOnly ? /slack: live/ : /pagerduty: live · slack: live · email: live/;
   if (!live.test(match[1])) throw new Error(`alert-router: channels are not live: ${match[1]}`);
   const client = httpClient(o.concurrency);
-  const headers = { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' };
+  const headers = SNS_POST_HEADERS;
   try {
     await warmUp(async (u) => {
       const r = await client.post(`${url}/sns`, u.body, headers);

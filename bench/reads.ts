@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { snsNotification } from '../packages/local/src/demo';
 import { httpClient, runLoad } from './lib/load';
 import { npmStartNodeFlags } from './lib/npm-start';
-import { TEMPLATES } from './lib/workload';
+import { SNS_POST_HEADERS, TEMPLATES } from './lib/workload';
 import { spawnUntil, stop } from './lib/procs';
 import { ms, summarize, type Summary } from './lib/stats';
 
@@ -123,7 +123,7 @@ async function routerSession(log: (line: string) => void): Promise<RouterSession
   if (!url) throw new Error(`alert-router: no URL in its output:\n${output()}`);
   const pid = child.pid!;
   const client = httpClient(8);
-  const headers = { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' };
+  const headers = SNS_POST_HEADERS;
   const base = Date.now() - 6 * 3_600_000;
   let posted = 0;
   const sleep = (msDelay: number) => new Promise((r) => setTimeout(r, msDelay));

@@ -6,7 +6,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { escapeHtml, GLOB_PROBLEMS, type Incident } from '@alert-router/core';
 import { buildRuntime, DASHBOARD_HTTP_ROUTES, dashboardRoutes, readConfig, type Runtime } from '@alert-router/aws';
-import { ACTIVE_PAGE } from '../packages/aws/src/dashboard/data';
+import { ACTIVE_PAGE, RESOLVED_LOOKBACK_HOURS } from '../packages/aws/src/dashboard/data';
 import { authenticate, DASHBOARD_DISABLED, issueSession, sessionKey } from '../packages/aws/src/dashboard/auth';
 import { apiGatewayEvent } from '../packages/local/src/lambda-events';
 import { makeIncident } from './helpers/incident-factory';
@@ -611,13 +611,13 @@ describe('dashboard rendering', () => {
     // 3 days: C (resolved 25 h ago) comes in, after the two newer resolutions.
     expect(ids(resolvedOf((await call(rt, 'GET', '/?alarm=RecentlyResolved&hours=72')).body))).toEqual(['INC-RRA00000', 'INC-RRB00000', 'INC-RRC00000']);
     // Read cost: the status index once, the by-day index once per UTC day each read spans, no scan. The page reads
-    // [now − 7 d, now − 24 h] and [now − 24 h, now + 1 min]: on a clock of its own, so that the count is exact
+    // [now − lookback, now − 24 h] and [now − 24 h, now + 1 min]: on a clock of its own, so that the count is exact
     // whatever the time of day (in the last minute before midnight the second range spans three days).
     const at = new Date();
     const pinned = buildRuntime(rt.config, { db: local.db, store: local.store, now: () => at });
     const utcDays = (fromMs: number, toMs: number) => Math.floor(toMs / 86_400_000) - Math.floor(fromMs / 86_400_000) + 1;
     const t = at.getTime();
-    const dayQueries = utcDays(t - 7 * 24 * H, t - 24 * H) + utcDays(t - 24 * H, t + 60_000);
+    const dayQueries = utcDays(t - RESOLVED_LOOKBACK_HOURS * H, t - 24 * H) + utcDays(t - 24 * H, t + 60_000);
     const sent: string[] = [];
     const send = pinned.db.send.bind(pinned.db);
     pinned.db.send = ((command: { constructor: { name: string }; input: { IndexName?: string } }, ...rest: unknown[]) => {

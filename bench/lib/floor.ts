@@ -7,7 +7,7 @@
  */
 import { httpClient, runLoad, type LoadResult } from './load';
 import { spawnUntil, stop } from './procs';
-import { buildWorkload } from './workload';
+import { buildWorkload, SNS_POST_HEADERS } from './workload';
 
 const SERVER = `
 const http = require('node:http');
@@ -44,9 +44,8 @@ export async function runHttpFloor(o: { n: number; concurrency: number; warmUp: 
   try {
     const url = `http://127.0.0.1:${match[1]}/sns`;
     const client = httpClient(o.concurrency);
-    const headers = { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' };
     const post = async (body: string) => {
-      const r = await client.post(url, body, headers);
+      const r = await client.post(url, body, SNS_POST_HEADERS);
       if (r.status !== 200) throw new Error(`HTTP ${r.status}`);
     };
     try {

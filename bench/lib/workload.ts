@@ -47,6 +47,9 @@ export interface Workload {
 }
 
 /** Alarm names look like `BenchAlarm-<tag>-000123-HighErrorRate`; the sinks find the number with this. */
+/** The headers of an SNS HTTP delivery, as every POST /sns of the bench sends them. */
+export const SNS_POST_HEADERS = { 'content-type': 'text/plain; charset=UTF-8', 'x-amz-sns-message-type': 'Notification' } as const;
+
 export const NAME_RE = /BenchAlarm-([a-z0-9]+)-(\d{6})-/g;
 
 export function alarmName(tag: string, idx: number, t: Template): string {
