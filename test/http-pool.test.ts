@@ -120,7 +120,7 @@ describe('aborts', () => {
     const p = await peer(() => undefined); // never answers
     const ctrl = new AbortController();
     const pending = pooledFetch(`${p.url}/hang`, { method: 'POST', body: '{}', signal: ctrl.signal });
-    await expect.poll(() => p.requests.length).toBe(1);
+    await expect.poll(() => p.requests.length, { timeout: 10_000 }).toBe(1);
     const serverSide = p.connections[0];
     const closed = once(serverSide, 'close');
     ctrl.abort(new DOMException('attempt timed out after 5 ms', 'TimeoutError'));
@@ -150,7 +150,7 @@ describe('aborts', () => {
     expect(r).toMatchObject({ status: 'failed', attempts: 2, retryable: true });
     expect(r.error).toMatch(/timed out/);
     expect(p.connections).toHaveLength(2);
-    await expect.poll(() => p.connections.every((s) => s.destroyed)).toBe(true);
+    await expect.poll(() => p.connections.every((s) => s.destroyed), { timeout: 10_000 }).toBe(true);
   });
 });
 

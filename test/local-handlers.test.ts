@@ -35,7 +35,7 @@ describe('the local server runs the deployed handlers', () => {
       () => {},
     );
     const run = scheduler.trigger('escalate');
-    await expect.poll(() => seen).toEqual(['started']);
+    await expect.poll(() => seen, { timeout: 10_000 }).toEqual(['started']);
     const joined = scheduler.trigger('escalate'); // one run at a time: this one joins the run in progress
     const stopping = scheduler.stop().then(() => seen.push('stopped'));
     await new Promise((r) => setImmediate(r));

@@ -245,7 +245,9 @@ describe('webhook handler in process: dead letters in the store, PagerDuty hears
     const r2 = await handleWebhook(event('/webhooks/sentry', resolve, { 'sentry-hook-signature': sign(resolve) }), env.rt, { secrets });
     expect(JSON.parse(r2.body!).alerts[0]).toMatchObject({ kind: 'resolved', incidentId: id });
     expect((await env.rt.store.getIncident(id))?.status).toBe('resolved');
-    await expect.poll(() => env.pagerduty.received.map((x) => (x.body as { event_action: string }).event_action)).toEqual(['trigger', 'resolve']);
+    await expect
+      .poll(() => env.pagerduty.received.map((x) => (x.body as { event_action: string }).event_action), { timeout: 10_000 })
+      .toEqual(['trigger', 'resolve']);
   });
 
   it('the local server keeps a malformed body whole as a dead letter with the reason (400 with the path)', async () => {

@@ -139,7 +139,8 @@ function contrastScript() {
     const res = await page.goto(`${router.url}/`);
     expect(res?.status()).toBe(200);
     expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
-    await expect.poll(() => page.locator('h1').textContent()).toBe('Incidents');
+    await page.locator('h1').waitFor({ timeout: 20_000 });
+    expect(await page.locator('h1').textContent()).toBe('Incidents');
     expect(await page.locator('section.group h3').allTextContents()).toEqual([
       expect.stringMatching(/^P0 Critical 1 open, 0 acknowledged/),
       expect.stringMatching(/^P1 High 1 open, 0 acknowledged/),
@@ -157,7 +158,7 @@ function contrastScript() {
   it('renders a hostile alarm name as text: no dialog, no injected element, the text visible', async () => {
     await page.goto(`${router.url}/`);
     const name = page.locator('.group-P2 .alarm-name', { hasText: '<img src=x' });
-    await expect.poll(() => name.isVisible()).toBe(true);
+    await name.waitFor({ state: 'visible', timeout: 20_000 });
     expect(await name.textContent()).toBe(HOSTILE_NAME);
     const id = (await incidents(router.url)).find((i) => i.alarmName === HOSTILE_NAME)!.id;
     await page.goto(`${router.url}/incidents/${id}`);
@@ -365,8 +366,9 @@ function contrastScript() {
     expect(requested.filter((p) => p !== '/favicon.ico').sort()).toEqual(['/', '/assets/app.css', '/assets/app.js']);
     expect((await res!.body()).length).toBeLessThan(512 * 1024);
     const first = await page.locator('tbody tr.row-open').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
+    // Awaited as an event (the older page loaded), not polled for a second: on a busy machine it takes longer.
     await page.locator('#older-link').click();
-    await expect.poll(() => page.locator('#newest-link').isVisible()).toBe(true);
+    await page.locator('#newest-link').waitFor({ state: 'visible', timeout: 20_000 });
     const second = await page.locator('tbody tr.row-open').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
     expect(second).toHaveLength(ACTIVE_PAGE);
     expect(second.filter((id) => first.includes(id))).toEqual([]);
