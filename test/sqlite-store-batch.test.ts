@@ -1,13 +1,15 @@
 /**
- * The SQLite adapter runs the conditional replaces of one event-loop turn together (sqlite-store.ts, `queued`):
- * its callers must not be able to tell, except by speed. Every call still finds the writes made before it, a
- * replace settles only once it is in the database, and one failing replace fails alone.
+ * The SQLite adapter runs the calls of one event-loop turn together, at its end, in call order (sqlite-store.ts,
+ * `queued`): its callers must not be able to tell, except by speed. Every call still finds the writes made before
+ * it, a write settles only once it is in the database (on a file: committed, the turn in one transaction), and one
+ * failing call fails alone.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Incident } from '@alert-router/core';
+import type { GroupPointer, Incident } from '@alert-router/core';
+import type { ProblemFields } from '@alert-router/aws/store/port';
 import { makeIncident } from './helpers/incident-factory';
 import { SqliteIncidentStore } from '../packages/local/src/sqlite-store';
 
@@ -33,11 +35,12 @@ function onFile(): { store: SqliteIncidentStore; dir: string } {
 }
 
 const incident = (id: string): Incident => ({ ...makeIncident(), id, rev: 1 });
+const problem = (alarmName: string): ProblemFields => ({ now: '2026-12-02T05:00:01.000Z', severity: 'P1', channels: ['slack'], alarmName, messageId: 'm1' });
 
 describe.each([
   ['in memory', () => inMemory()],
   ['on a file', () => onFile().store],
-] as const)('SqliteIncidentStore, %s: replaces of one turn run together', (_name, open) => {
+] as const)('SqliteIncidentStore, %s: the calls of one turn run together', (_name, open) => {
   it('in call order: of two replaces from the same revision, the first wins and the second finds it taken', async () => {
     const s = open();
     await s.createIncident(incident('INC-A'));
@@ -76,12 +79,57 @@ describe.each([
     expect(await s.getIncident('INC-B')).toMatchObject({ rev: 3, duplicates: 2 });
   });
 
+  it('every kind of call waits for the end of the turn and runs in call order', async () => {
+    const s = open();
+    const before = s.getIncident('INC-A');
+    const created = s.createIncident(incident('INC-A'));
+    const again = s.createIncident(incident('INC-A'));
+    const after = s.getIncident('INC-A');
+    const opened = s.recordProblem('key-1', '2026-12-02T05:00:00.000+0000', 'INC-A', problem('a'));
+    const redelivered = s.recordProblem('key-1', '2026-12-02T05:00:00.000+0000', 'INC-A', problem('a'));
+    const latch = s.getLatch('key-1');
+    expect(await before).toBeNull();
+    expect([await created, await again]).toEqual([true, false]);
+    expect(await after).toMatchObject({ id: 'INC-A', rev: 1 });
+    expect(await opened).toMatchObject({ kind: 'opened' });
+    expect(await redelivered).toMatchObject({ kind: 'conflict', incident: expect.objectContaining({ id: 'INC-A' }) });
+    expect(await latch).toMatchObject({ openId: 'INC-A', lastChange: '2026-12-02T05:00:00.000+0000' });
+  });
+
+  it('a call that fails half-way leaves none of its writes; the rest of its turn lands', async () => {
+    const s = open();
+    const pointer: GroupPointer = { groupId: 'INC-G', until: '2026-12-02T06:00:00.000Z' };
+    // The second child key is not a string: the call throws after its first pointer was written.
+    const results = await Promise.allSettled([s.pointChildren(['child-1', 42 as unknown as string], pointer), s.createIncident(incident('INC-B'))]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled']);
+    expect((await s.lookupGroup('g', 'child-1', [])).pointer).toBeNull();
+    expect(await s.getIncident('INC-B')).toMatchObject({ rev: 1 });
+  });
+
   it('close runs what is queued first', async () => {
     const s = open();
     await s.createIncident(incident('INC-A'));
     const replaced = s.replaceIncident({ ...incident('INC-A'), duplicates: 1 }, 1);
     s.close();
     expect(await replaced).toBe(true);
+  });
+});
+
+describe('SqliteIncidentStore on a file: a turn is one transaction', () => {
+  it("another connection reads none of a turn's writes before they settle, and all of them after", async () => {
+    const { store, dir } = onFile();
+    const other = SqliteIncidentStore.inDirectory(dir);
+    stores.push(other);
+    const count = () => (other.db.prepare('SELECT count(*) AS n FROM incidents').get() as { n: number }).n;
+    const latches = () => (other.db.prepare('SELECT count(*) AS n FROM latches').get() as { n: number }).n;
+    const writes = [
+      store.createIncident(incident('INC-A')),
+      store.recordProblem('key-1', '2026-12-02T05:00:00.000+0000', 'INC-B', problem('b')),
+      store.createIncident(incident('INC-B')),
+    ];
+    expect([count(), latches()]).toEqual([0, 0]);
+    await Promise.all(writes);
+    expect([count(), latches()]).toEqual([2, 1]);
   });
 });
 

@@ -7,10 +7,11 @@
  * only a power loss or an OS crash may roll back the last commits, which FULL (an fsync per commit, ~1–10 ms
  * on an ordinary disk) would also cover. A local router is one process on one machine; NORMAL is the trade.
  *
- * Conditional writes are transactions or guarded statements (`UPDATE … WHERE id = ? AND rev = ?`, then
- * `changes`); the revision-guarded replaces of one event-loop turn run together at its end (`queued`). The
- * access patterns of the DynamoDB indexes are columns derived from the incident on every write (never stored
- * separately from it), each with its own index. Records are read back validated.
+ * Every call runs at the end of the event-loop turn it was made in, with the other calls of that turn, in call
+ * order (`queued`); on a file, a turn's calls are one transaction. Conditional writes are a read and a write in
+ * one synchronous step, or guarded statements (`UPDATE … WHERE id = ? AND rev = ?`, then `changes`). The access
+ * patterns of the DynamoDB indexes are columns derived from the incident on every write (never stored separately
+ * from it), each with its own index. Records are read back validated.
  */
 import { join } from 'node:path';
 import Database from 'libsql';
@@ -82,7 +83,7 @@ function withoutEpisode(l: Latch): Latch {
 }
 
 type Row = { body: string };
-type QueuedReplace = { next: Incident; expectedRev: number; resolve: (written: boolean) => void; reject: (err: unknown) => void };
+type QueuedCall = { run: () => unknown; resolve: (result: never) => void; reject: (err: unknown) => void };
 /** Sorts after every key (keys are ISO time + '#' + id). */
 const END = '\uffff';
 
@@ -91,8 +92,9 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   readonly db: Database.Database;
   private readonly q: Record<string, Database.Statement>;
   /**
-   * A database in memory has this one connection: nothing can run between a read and a write of the same
-   * synchronous callback, so its conditional writes need no BEGIN/COMMIT (two statements fewer each).
+   * On a file, another connection (another process) may write between two statements: a turn's calls run in one
+   * write transaction (BEGIN IMMEDIATE). A database in memory has this one connection, and nothing can run
+   * between the statements of one synchronous step: no BEGIN/COMMIT there.
    */
   private readonly mayShareFile: boolean;
   /**
@@ -103,14 +105,14 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
    */
   private readonly columnsSeen = new Map<string, { rev: number; key: string }>();
   /**
-   * Conditional replaces (outcome updates, claims) wait for the end of the event loop's turn and run there
-   * together, in call order; any other call on this store runs them first, so every call still finds every write
-   * made before it, and a caller's promise settles only once its write is in the database (on a file: committed,
-   * the turn's replaces in one transaction). The send thread's replies come in batches: their outcome updates ran
-   * one at a time between each alarm's other work, each paying SQLite's cache misses anew
-   * (docs/performance-notes.md, "Stop 15").
+   * The calls of this event-loop turn, run at its end together, in call order (`runQueued`): every call finds the
+   * writes of the calls made before it, and a caller's promise settles only once its write is in the database (on
+   * a file: committed, the turn's calls in one transaction). Under load a turn holds the calls of many alarms at
+   * the same stage: run back to back, SQLite's code and pages stay in the CPU's caches. Run one at a time between
+   * each alarm's other work, every statement paid its cache misses anew and cost 3–8× what it costs in a loop
+   * (docs/performance-notes.md, "Stop 17").
    */
-  private queued: QueuedReplace[] = [];
+  private queued: QueuedCall[] = [];
 
   /** `file`: a database file (WAL); omitted, the database lives in memory. */
   constructor(file?: string) {
@@ -147,6 +149,9 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
       begin: s('BEGIN IMMEDIATE'),
       commit: s('COMMIT'),
       rollback: s('ROLLBACK'),
+      savepoint: s('SAVEPOINT call'),
+      release: s('RELEASE call'),
+      rollbackToSavepoint: s('ROLLBACK TO call'),
     };
   }
 
@@ -171,31 +176,38 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   }
 
   /**
-   * Runs `fn` (a read, then at most one write) with no other writer between its read and its write: in one write
-   * transaction on a file (BEGIN IMMEDIATE, through prepared statements: `db.transaction(fn)` builds four wrappers
-   * and compiles BEGIN and COMMIT on every call), as it is in memory (see `mayShareFile`).
+   * `fn` all or nothing: a transaction (BEGIN IMMEDIATE, through prepared statements: `db.transaction(fn)` builds
+   * four wrappers and compiles BEGIN and COMMIT on every call), or a savepoint inside the turn's transaction.
    */
-  private atomically<T>(fn: () => T): T {
-    return this.mayShareFile ? this.transaction(fn) : fn();
-  }
-
-  /** `fn` in a transaction whatever the database: for the callbacks that write more than one row. */
   private transaction<T>(fn: () => T): T {
-    this.q.begin.run();
+    const nested = this.db.inTransaction;
+    (nested ? this.q.savepoint : this.q.begin).run();
     try {
       const result = fn();
-      this.q.commit.run();
+      (nested ? this.q.release : this.q.commit).run();
       return result;
     } catch (err) {
-      if (this.db.inTransaction) this.q.rollback.run();
+      if (this.db.inTransaction) {
+        if (nested) {
+          this.q.rollbackToSavepoint.run();
+          this.q.release.run();
+        } else this.q.rollback.run();
+      }
       throw err;
     }
   }
 
+  /** `run` at the end of this turn, with the turn's other calls (see `queued`). */
+  private later<T>(run: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.queued.length === 0) setImmediate(this.runQueued);
+      this.queued.push({ run, resolve: resolve as (result: never) => void, reject });
+    });
+  }
+
   async recordProblem(incidentKey: string, changedAt: string, id: string, f: ProblemFields): Promise<ProblemResult> {
-    this.runQueued();
     const slot = storedIncidentKey(incidentKey);
-    const written = this.atomically(() => {
+    const written = await this.later(() => {
       const old = this.latch(slot);
       if (old && !(old.lastChange < changedAt)) return { old, wrote: false };
       this.writeLatch(slot, openedLatch(old, incidentKey, changedAt, id, f));
@@ -215,9 +227,8 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   }
 
   async recordRecovery(incidentKey: string, changedAt: string, f: { alarmName: string; messageId: string | null }): Promise<RecoveryResult> {
-    this.runQueued();
     const slot = storedIncidentKey(incidentKey);
-    const written = this.atomically(() => {
+    const written = await this.later(() => {
       const old = this.latch(slot);
       if (old && !(old.lastChange < changedAt)) return { old, wrote: false };
       const next = advancedLatch(old, incidentKey, changedAt, f);
@@ -236,24 +247,21 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     return old?.openId ? { kind: 'resolved', previous: old, flips: old.flips ?? [] } : { kind: 'no-episode', flips: old?.flips ?? [] };
   }
 
-  async getLatch(incidentKey: string): Promise<Latch | null> {
-    this.runQueued();
-    return this.latch(storedIncidentKey(incidentKey)) ?? null;
+  getLatch(incidentKey: string): Promise<Latch | null> {
+    return this.later(() => this.latch(storedIncidentKey(incidentKey)) ?? null);
   }
 
-  async trimFlips(incidentKey: string, changedAt: string, keep: string[]): Promise<void> {
-    this.runQueued();
+  trimFlips(incidentKey: string, changedAt: string, keep: string[]): Promise<void> {
     const slot = storedIncidentKey(incidentKey);
-    this.atomically(() => {
+    return this.later(() => {
       const l = this.latch(slot);
       if (l && l.lastChange === changedAt) this.writeLatch(slot, { ...l, flips: [...keep] });
     });
   }
 
-  async releaseLatch(incidentKey: string, id: string): Promise<boolean> {
-    this.runQueued();
+  releaseLatch(incidentKey: string, id: string): Promise<boolean> {
     const slot = storedIncidentKey(incidentKey);
-    return this.atomically(() => {
+    return this.later(() => {
       const l = this.latch(slot);
       if (!l || l.openId !== id) return false;
       this.writeLatch(slot, withoutEpisode(l));
@@ -261,10 +269,9 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     });
   }
 
-  async setLatchGroup(incidentKey: string, openId: string, from: string, to: string): Promise<boolean> {
-    this.runQueued();
+  setLatchGroup(incidentKey: string, openId: string, from: string, to: string): Promise<boolean> {
     const slot = storedIncidentKey(incidentKey);
-    return this.atomically(() => {
+    return this.later(() => {
       const l = this.latch(slot);
       if (!l || l.openId !== openId || (l.groupId ?? l.openId) !== from) return false;
       this.writeLatch(slot, { ...l, groupId: to });
@@ -272,56 +279,61 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     });
   }
 
-  async lookupGroup(groupKey: string, incidentKey: string, childKeys: string[]): Promise<GroupLookupRead> {
-    this.runQueued();
-    const row = this.q.getGroup.get(groupKey) as Row | undefined;
-    const children = [...new Set(childKeys)].slice(0, 20).flatMap((k) => this.latch(storedIncidentKey(k)) ?? []);
-    const pointer = this.q.getPointer.get(storedIncidentKey(incidentKey)) as Row | undefined;
-    return {
-      record: row ? (JSON.parse(row.body) as GroupRecord) : null,
-      latch: this.latch(storedIncidentKey(incidentKey)) ?? null,
-      children,
-      pointer: pointer ? (JSON.parse(pointer.body) as GroupPointer) : null,
-    };
-  }
-
-  async pointChildren(childKeys: string[], pointer: GroupPointer): Promise<void> {
-    this.runQueued();
-    this.transaction(() => {
-      for (const k of childKeys.slice(0, 20)) this.q.putPointer.run(storedIncidentKey(k), JSON.stringify(pointer));
+  lookupGroup(groupKey: string, incidentKey: string, childKeys: string[]): Promise<GroupLookupRead> {
+    return this.later(() => {
+      const row = this.q.getGroup.get(groupKey) as Row | undefined;
+      const children = [...new Set(childKeys)].slice(0, 20).flatMap((k) => this.latch(storedIncidentKey(k)) ?? []);
+      const pointer = this.q.getPointer.get(storedIncidentKey(incidentKey)) as Row | undefined;
+      return {
+        record: row ? (JSON.parse(row.body) as GroupRecord) : null,
+        latch: this.latch(storedIncidentKey(incidentKey)) ?? null,
+        children,
+        pointer: pointer ? (JSON.parse(pointer.body) as GroupPointer) : null,
+      };
     });
   }
 
-  async putGroupRecord(next: GroupRecord, expectedVersion: number): Promise<boolean> {
-    this.runQueued();
-    const body = JSON.stringify(next);
-    if (expectedVersion === 0) return this.q.insertGroup.run(next.groupKey, next.version, body).changes === 1;
-    return this.q.updateGroup.run(next.version, body, next.groupKey, expectedVersion).changes === 1;
+  pointChildren(childKeys: string[], pointer: GroupPointer): Promise<void> {
+    const body = JSON.stringify(pointer);
+    return this.later(() =>
+      this.transaction(() => {
+        for (const k of childKeys.slice(0, 20)) this.q.putPointer.run(storedIncidentKey(k), body);
+      }),
+    );
   }
 
-  async createIncident(incident: Incident): Promise<boolean> {
-    this.runQueued();
+  putGroupRecord(next: GroupRecord, expectedVersion: number): Promise<boolean> {
+    const body = JSON.stringify(next);
+    return this.later(() =>
+      expectedVersion === 0
+        ? this.q.insertGroup.run(next.groupKey, next.version, body).changes === 1
+        : this.q.updateGroup.run(next.version, body, next.groupKey, expectedVersion).changes === 1,
+    );
+  }
+
+  createIncident(incident: Incident): Promise<boolean> {
     const stored = { ...incident, rev: incident.rev ?? 1 };
     const c = indexColumns(stored);
-    const created = this.q.insertIncident.run(stored.id, stored.rev, JSON.stringify(stored), c.day, c.dayKey, c.openKey, c.dueKey, c.held).changes === 1;
-    if (created) this.saw(stored.id, stored.rev, c);
-    return created;
+    const body = JSON.stringify(stored);
+    return this.later(() => {
+      const created = this.q.insertIncident.run(stored.id, stored.rev, body, c.day, c.dayKey, c.openKey, c.dueKey, c.held).changes === 1;
+      if (created) this.saw(stored.id, stored.rev, c);
+      return created;
+    });
   }
 
-  async getIncident(id: string): Promise<Incident | null> {
-    this.runQueued();
-    const row = this.q.getIncident.get(id) as Row | undefined;
-    return row ? this.parse(row) : null;
+  getIncident(id: string): Promise<Incident | null> {
+    return this.later(() => {
+      const row = this.q.getIncident.get(id) as Row | undefined;
+      return row ? this.parse(row) : null;
+    });
   }
 
   replaceIncident(next: Incident, expectedRev: number): Promise<boolean> {
-    return new Promise<boolean>((resolve, reject) => {
-      if (this.queued.length === 0) setImmediate(this.runQueued);
-      this.queued.push({ next, expectedRev, resolve, reject });
-    });
+    return this.later(() => this.replaceNow(next, expectedRev));
   }
 
-  /** Runs the replaces queued so far (see `queued`); every other method calls it first. */
+  /** Runs the calls queued so far (see `queued`). */
   private readonly runQueued = (): void => {
     const batch = this.queued;
     if (batch.length === 0) return;
@@ -329,7 +341,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     const run = () =>
       batch.map((op) => {
         try {
-          return { written: this.replaceNow(op.next, op.expectedRev) };
+          return { result: op.run() };
         } catch (err) {
           // An error that ended the whole transaction (a full disk, an I/O error) fails the turn: what ran before it
           // is rolled back, and what comes after must not commit one statement at a time.
@@ -337,7 +349,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
           return { err };
         }
       });
-    let results: ({ written: boolean } | { err: unknown })[];
+    let results: ({ result: unknown } | { err: unknown })[];
     try {
       results = this.mayShareFile ? this.transaction(run) : run();
     } catch (err) {
@@ -349,7 +361,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     batch.forEach((op, i) => {
       const r = results[i];
       if ('err' in r) op.reject(r.err);
-      else op.resolve(r.written);
+      else op.resolve(r.result as never);
     });
   };
 
@@ -373,36 +385,32 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     if (cache.size > COLUMNS_SEEN_MAX) cache.delete(cache.keys().next().value!);
   }
 
-  async listUnresolved(limit = 500, before?: string): Promise<Incident[]> {
-    this.runQueued();
-    return this.rows(this.q.unresolved.all(before ?? END, limit));
+  listUnresolved(limit = 500, before?: string): Promise<Incident[]> {
+    return this.later(() => this.rows(this.q.unresolved.all(before ?? END, limit)));
   }
 
-  async listByDay(day: string, opts: DayQuery = {}): Promise<Incident[]> {
-    this.runQueued();
+  listByDay(day: string, opts: DayQuery = {}): Promise<Incident[]> {
     const stmt = opts.newestFirst ? this.q.byDayDesc : this.q.byDayAsc;
-    return this.rows(stmt.all(day, opts.from ?? '', opts.to ? `${opts.to}~` : END, opts.before ?? END, opts.limit ?? 10_000));
+    return this.later(() => this.rows(stmt.all(day, opts.from ?? '', opts.to ? `${opts.to}~` : END, opts.before ?? END, opts.limit ?? 10_000)));
   }
 
-  async listDue(now: string, limit = 100): Promise<Incident[]> {
-    this.runQueued();
-    return this.rows(this.q.due.all(`${now}~`, limit));
+  listDue(now: string, limit = 100): Promise<Incident[]> {
+    return this.later(() => this.rows(this.q.due.all(`${now}~`, limit)));
   }
 
-  async listHeld(limit = 500): Promise<Incident[]> {
-    this.runQueued();
-    return this.rows(this.q.held.all(limit));
+  listHeld(limit = 500): Promise<Incident[]> {
+    return this.later(() => this.rows(this.q.held.all(limit)));
   }
 
   /** One row however long: SQLite keeps up to 1 GB in a TEXT value, no need for the DynamoDB adapter's parts. */
-  async putDeadLetter(d: DeadLetter): Promise<void> {
-    this.runQueued();
-    this.q.putDeadLetter.run(d.at.slice(0, 10), d.at, d.reason, d.source, d.raw);
+  putDeadLetter(d: DeadLetter): Promise<void> {
+    return this.later(() => {
+      this.q.putDeadLetter.run(d.at.slice(0, 10), d.at, d.reason, d.source, d.raw);
+    });
   }
 
-  async listDeadLetters(day: string): Promise<DeadLetter[]> {
-    this.runQueued();
-    return this.q.deadLetters.all(day) as DeadLetter[];
+  listDeadLetters(day: string): Promise<DeadLetter[]> {
+    return this.later(() => this.q.deadLetters.all(day) as DeadLetter[]);
   }
 
   private parse(row: Row): Incident {
