@@ -133,6 +133,39 @@ describe('SqliteIncidentStore on a file: a turn is one transaction', () => {
   });
 });
 
+describe('SqliteIncidentStore: calls that come alone run at once', () => {
+  const visible = (other: SqliteIncidentStore, id: string) => other.db.prepare('SELECT 1 FROM incidents WHERE id = ?').get(id) !== undefined;
+
+  it('after turns of one call each, a call is written before it returns; a busy turn makes calls wait again', async () => {
+    const { store, dir } = onFile();
+    const other = SqliteIncidentStore.inDirectory(dir);
+    stores.push(other);
+    // A fresh store waits for the end of the turn (the test above); one call alone in its turn lets the next run at once.
+    await store.createIncident(incident('INC-0'));
+    const atOnce = store.createIncident(incident('INC-1'));
+    expect(visible(other, 'INC-1')).toBe(true);
+    expect(await atOnce).toBe(true);
+    // Many calls in one turn: the probe among them waits, the calls after it queue behind it, in call order.
+    const many = Array.from({ length: 40 }, (_, i) => store.createIncident(incident(`INC-M${i}`)));
+    expect(visible(other, 'INC-M39')).toBe(false);
+    expect(await Promise.all(many)).toEqual(many.map(() => true));
+    // That turn held more than two calls: the next call waits for the end of its turn.
+    const waits = store.createIncident(incident('INC-2'));
+    expect(visible(other, 'INC-2')).toBe(false);
+    expect(await waits).toBe(true);
+    expect(visible(other, 'INC-2')).toBe(true);
+  });
+
+  it('a read right after a replace finds it, whether the replace ran at once or waited', async () => {
+    const s = inMemory();
+    await s.createIncident(incident('INC-A'));
+    const replaced = s.replaceIncident({ ...incident('INC-A'), duplicates: 1 }, 1);
+    const read = s.getIncident('INC-A');
+    expect(await read).toMatchObject({ rev: 2, duplicates: 1 });
+    expect(await replaced).toBe(true);
+  });
+});
+
 describe('SqliteIncidentStore on a file: a settled replace is committed', () => {
   it('another connection to the file reads every replace of the turn once they have settled', async () => {
     const { store, dir } = onFile();

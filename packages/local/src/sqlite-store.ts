@@ -7,8 +7,9 @@
  * only a power loss or an OS crash may roll back the last commits, which FULL (an fsync per commit, ~1–10 ms
  * on an ordinary disk) would also cover. A local router is one process on one machine; NORMAL is the trade.
  *
- * Every call runs at the end of the event-loop turn it was made in, with the other calls of that turn, in call
- * order (`queued`); on a file, a turn's calls are one transaction. Conditional writes are a read and a write in
+ * Under load every call runs at the end of the event-loop turn it was made in, with the other calls of that turn,
+ * in call order (`queued`; calls that come alone run at once: `alone`); on a file, a turn's calls are one
+ * transaction. Conditional writes are a read and a write in
  * one synchronous step, or guarded statements (`UPDATE … WHERE id = ? AND rev = ?`, then `changes`). The access
  * patterns of the DynamoDB indexes are columns derived from the incident on every write (never stored separately
  * from it), each with its own index. Records are read back validated.
@@ -84,6 +85,10 @@ function withoutEpisode(l: Latch): Latch {
 
 type Row = { body: string };
 type QueuedCall = { run: () => unknown; resolve: (result: never) => void; reject: (err: unknown) => void };
+/** Calls in a turn at most that still count as coming alone (an alarm may make two at once); see `alone`. */
+const ALONE_MAX = 2;
+/** While calls come alone, one in this many waits for the end of its turn to see whether they still do. */
+const PROBE_EVERY = 32;
 /** Sorts after every key (keys are ISO time + '#' + id). */
 const END = '\uffff';
 
@@ -113,6 +118,14 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
    * (docs/performance-notes.md, "Stop 17").
    */
   private queued: QueuedCall[] = [];
+  /**
+   * The last turn that waited held at most ALONE_MAX calls: one alarm at a time, where waiting for the end of the
+   * turn only adds its latency (~0.1 ms a call at c=1). Its calls then run at once, in call order as ever (only with
+   * nothing queued before them); every PROBE_EVERY-th waits for the end of its turn again, and every call made
+   * meanwhile queues behind it: a turn that holds more than ALONE_MAX turns the waiting back on.
+   */
+  private alone = false;
+  private sinceProbe = 0;
 
   /** `file`: a database file (WAL); omitted, the database lives in memory. */
   constructor(file?: string) {
@@ -197,13 +210,28 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     }
   }
 
-  /** `run` at the end of this turn, with the turn's other calls (see `queued`). */
+  /**
+   * `run` at the end of this turn, with the turn's other calls (see `queued`); at once while the calls come alone
+   * (`alone`), with nothing queued before it.
+   */
   private later<T>(run: () => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      if (this.queued.length === 0) setImmediate(this.runQueued);
+      const first = this.queued.length === 0;
       this.queued.push({ run, resolve: resolve as (result: never) => void, reject });
+      if (!first) return;
+      if (this.alone && ++this.sinceProbe < PROBE_EVERY) this.runQueued();
+      else {
+        this.sinceProbe = 0;
+        setImmediate(this.endOfTurn);
+      }
     });
   }
+
+  /** The turn's calls; how many there were says whether the next ones may run at once (see `alone`). */
+  private readonly endOfTurn = (): void => {
+    this.alone = this.queued.length <= ALONE_MAX;
+    this.runQueued();
+  };
 
   async recordProblem(incidentKey: string, changedAt: string, id: string, f: ProblemFields): Promise<ProblemResult> {
     const slot = storedIncidentKey(incidentKey);
