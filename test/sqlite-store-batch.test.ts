@@ -20,16 +20,19 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-function inMemory(): SqliteIncidentStore {
-  const s = new SqliteIncidentStore();
+/** Stores whose every call waits for the end of its turn, unless the test says otherwise (`callsAtOnce`). */
+const WAITING: { callsAtOnce?: boolean } = { callsAtOnce: false };
+
+function inMemory(opts = WAITING): SqliteIncidentStore {
+  const s = new SqliteIncidentStore(undefined, opts);
   stores.push(s);
   return s;
 }
 
-function onFile(): { store: SqliteIncidentStore; dir: string } {
+function onFile(opts = WAITING): { store: SqliteIncidentStore; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'sqlite-batch-'));
   dirs.push(dir);
-  const store = SqliteIncidentStore.inDirectory(dir);
+  const store = SqliteIncidentStore.inDirectory(dir, opts);
   stores.push(store);
   return { store, dir };
 }
@@ -133,14 +136,69 @@ describe('SqliteIncidentStore on a file: a turn is one transaction', () => {
   });
 });
 
+describe('SqliteIncidentStore on a file: reads, a stray transaction, arguments', () => {
+  it('a turn of reads takes no write lock: it is answered while another connection writes', async () => {
+    const { store, dir } = onFile();
+    await store.createIncident(incident('INC-A'));
+    const other = SqliteIncidentStore.inDirectory(dir);
+    stores.push(other);
+    store.db.pragma('busy_timeout = 0');
+    other.db.exec('BEGIN IMMEDIATE');
+    try {
+      const [one, unresolved] = await Promise.all([store.getIncident('INC-A'), store.listUnresolved()]);
+      expect(one).toMatchObject({ id: 'INC-A' });
+      expect(unresolved.map((i) => i.id)).toEqual(['INC-A']);
+      // A write in the same situation cannot take the lock: it fails rather than waiting on the event loop.
+      await expect(store.createIncident(incident('INC-B'))).rejects.toThrow(/locked|busy/i);
+    } finally {
+      other.db.exec('ROLLBACK');
+    }
+  });
+
+  it('a transaction left open on the connection is rolled back, not joined: the turn commits its own', async () => {
+    const { store, dir } = onFile();
+    const other = SqliteIncidentStore.inDirectory(dir);
+    stores.push(other);
+    store.db.exec('BEGIN');
+    expect(await store.createIncident(incident('INC-A'))).toBe(true);
+    expect(store.db.inTransaction).toBe(false);
+    expect((other.db.prepare('SELECT count(*) AS n FROM incidents').get() as { n: number }).n).toBe(1);
+  });
+
+  it('takes its arguments when called: a caller that changes them afterwards changes nothing stored', async () => {
+    const { store } = onFile();
+    await store.createIncident(incident('INC-A'));
+    const next = { ...incident('INC-A'), duplicates: 1 };
+    const keep = ['2026-12-02T05:00:00.000Z'];
+    const replaced = store.replaceIncident(next, 1);
+    const opened = store.recordProblem('key-1', '2026-12-02T05:00:00.000+0000', 'INC-A', problem('a'));
+    const trimmed = store.trimFlips('key-1', '2026-12-02T05:00:00.000+0000', keep);
+    next.duplicates = 99;
+    keep.push('later');
+    expect(await replaced).toBe(true);
+    await opened;
+    await trimmed;
+    expect(await store.getIncident('INC-A')).toMatchObject({ rev: 2, duplicates: 1 });
+    expect((await store.getLatch('key-1'))?.flips).toEqual(['2026-12-02T05:00:00.000Z']);
+  });
+
+  it('a call whose arguments cannot be stored rejects; it does not throw at the call', async () => {
+    const { store } = onFile();
+    const bad = { ...incident('INC-A'), duplicates: 10n } as unknown as Incident;
+    let promise: Promise<boolean> | undefined;
+    expect(() => (promise = store.createIncident(bad))).not.toThrow();
+    await expect(promise).rejects.toThrow(/BigInt/);
+  });
+});
+
 describe('SqliteIncidentStore: calls that come alone run at once', () => {
   const visible = (other: SqliteIncidentStore, id: string) => other.db.prepare('SELECT 1 FROM incidents WHERE id = ?').get(id) !== undefined;
 
   it('after turns of one call each, a call is written before it returns; a busy turn makes calls wait again', async () => {
-    const { store, dir } = onFile();
+    const { store, dir } = onFile({});
     const other = SqliteIncidentStore.inDirectory(dir);
     stores.push(other);
-    // A fresh store waits for the end of the turn (the test above); one call alone in its turn lets the next run at once.
+    // A fresh store waits for the end of the turn one call alone in its turn lets the next run at once.
     await store.createIncident(incident('INC-0'));
     const atOnce = store.createIncident(incident('INC-1'));
     expect(visible(other, 'INC-1')).toBe(true);
@@ -157,7 +215,7 @@ describe('SqliteIncidentStore: calls that come alone run at once', () => {
   });
 
   it('a read right after a replace finds it, whether the replace ran at once or waited', async () => {
-    const s = inMemory();
+    const s = inMemory({});
     await s.createIncident(incident('INC-A'));
     const replaced = s.replaceIncident({ ...incident('INC-A'), duplicates: 1 }, 1);
     const read = s.getIncident('INC-A');

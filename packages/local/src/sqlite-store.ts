@@ -126,10 +126,15 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
    */
   private alone = false;
   private sinceProbe = 0;
+  /** Some call queued in this turn writes: on a file the turn is then one write transaction; reads alone need none. */
+  private queuedWrites = false;
+  /** False: every call waits for the end of its turn (tests of the queue). */
+  private readonly callsAtOnce: boolean;
 
   /** `file`: a database file (WAL); omitted, the database lives in memory. */
-  constructor(file?: string) {
+  constructor(file?: string, opts: { callsAtOnce?: boolean } = {}) {
     super();
+    this.callsAtOnce = opts.callsAtOnce ?? true;
     this.db = new Database(file ?? ':memory:');
     this.mayShareFile = file !== undefined;
     if (file) {
@@ -169,8 +174,8 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   }
 
   /** Opens (or creates) the store of a `--data` folder. */
-  static inDirectory(dir: string): SqliteIncidentStore {
-    return new SqliteIncidentStore(join(dir, SQLITE_FILE));
+  static inDirectory(dir: string, opts: { callsAtOnce?: boolean } = {}): SqliteIncidentStore {
+    return new SqliteIncidentStore(join(dir, SQLITE_FILE), opts);
   }
 
   close(): void {
@@ -211,15 +216,30 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   }
 
   /**
+   * The turn's own transaction on a file (BEGIN IMMEDIATE), never a savepoint: one left open by a failed COMMIT and
+   * ROLLBACK is rolled back first, or this turn would settle as committed what nobody commits.
+   */
+  private turnTransaction<T>(fn: () => T): T {
+    if (this.db.inTransaction) this.q.rollback.run();
+    return this.transaction(fn);
+  }
+
+  /** A call that only reads: on a file, a turn of reads takes no write lock. */
+  private reading<T>(run: () => T): Promise<T> {
+    return this.later(run, false);
+  }
+
+  /**
    * `run` at the end of this turn, with the turn's other calls (see `queued`); at once while the calls come alone
    * (`alone`), with nothing queued before it.
    */
-  private later<T>(run: () => T): Promise<T> {
+  private later<T>(run: () => T, writes = true): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       const first = this.queued.length === 0;
       this.queued.push({ run, resolve: resolve as (result: never) => void, reject });
+      if (writes) this.queuedWrites = true;
       if (!first) return;
-      if (this.alone && ++this.sinceProbe < PROBE_EVERY) this.runQueued();
+      if (this.callsAtOnce && this.alone && ++this.sinceProbe < PROBE_EVERY) this.runQueued();
       else {
         this.sinceProbe = 0;
         setImmediate(this.endOfTurn);
@@ -235,10 +255,11 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
 
   async recordProblem(incidentKey: string, changedAt: string, id: string, f: ProblemFields): Promise<ProblemResult> {
     const slot = storedIncidentKey(incidentKey);
+    const fields = { ...f, channels: [...f.channels] };
     const written = await this.later(() => {
       const old = this.latch(slot);
       if (old && !(old.lastChange < changedAt)) return { old, wrote: false };
-      this.writeLatch(slot, openedLatch(old, incidentKey, changedAt, id, f));
+      this.writeLatch(slot, openedLatch(old, incidentKey, changedAt, id, fields));
       return { old, wrote: true };
     });
     const { old } = written;
@@ -256,10 +277,11 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
 
   async recordRecovery(incidentKey: string, changedAt: string, f: { alarmName: string; messageId: string | null }): Promise<RecoveryResult> {
     const slot = storedIncidentKey(incidentKey);
+    const fields = { alarmName: f.alarmName, messageId: f.messageId };
     const written = await this.later(() => {
       const old = this.latch(slot);
       if (old && !(old.lastChange < changedAt)) return { old, wrote: false };
-      const next = advancedLatch(old, incidentKey, changedAt, f);
+      const next = advancedLatch(old, incidentKey, changedAt, fields);
       this.writeLatch(
         slot,
         old?.openId ? { ...withoutEpisode(next), closedId: old.openId, closedChange: changedAt, closedGroupId: old.groupId ?? old.openId } : next,
@@ -275,19 +297,20 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     return old?.openId ? { kind: 'resolved', previous: old, flips: old.flips ?? [] } : { kind: 'no-episode', flips: old?.flips ?? [] };
   }
 
-  getLatch(incidentKey: string): Promise<Latch | null> {
-    return this.later(() => this.latch(storedIncidentKey(incidentKey)) ?? null);
+  async getLatch(incidentKey: string): Promise<Latch | null> {
+    return this.reading(() => this.latch(storedIncidentKey(incidentKey)) ?? null);
   }
 
-  trimFlips(incidentKey: string, changedAt: string, keep: string[]): Promise<void> {
+  async trimFlips(incidentKey: string, changedAt: string, keep: string[]): Promise<void> {
     const slot = storedIncidentKey(incidentKey);
+    const flips = [...keep];
     return this.later(() => {
       const l = this.latch(slot);
-      if (l && l.lastChange === changedAt) this.writeLatch(slot, { ...l, flips: [...keep] });
+      if (l && l.lastChange === changedAt) this.writeLatch(slot, { ...l, flips });
     });
   }
 
-  releaseLatch(incidentKey: string, id: string): Promise<boolean> {
+  async releaseLatch(incidentKey: string, id: string): Promise<boolean> {
     const slot = storedIncidentKey(incidentKey);
     return this.later(() => {
       const l = this.latch(slot);
@@ -297,7 +320,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     });
   }
 
-  setLatchGroup(incidentKey: string, openId: string, from: string, to: string): Promise<boolean> {
+  async setLatchGroup(incidentKey: string, openId: string, from: string, to: string): Promise<boolean> {
     const slot = storedIncidentKey(incidentKey);
     return this.later(() => {
       const l = this.latch(slot);
@@ -307,10 +330,11 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     });
   }
 
-  lookupGroup(groupKey: string, incidentKey: string, childKeys: string[]): Promise<GroupLookupRead> {
-    return this.later(() => {
+  async lookupGroup(groupKey: string, incidentKey: string, childKeys: string[]): Promise<GroupLookupRead> {
+    const slots = [...new Set(childKeys)].slice(0, 20).map(storedIncidentKey);
+    return this.reading(() => {
       const row = this.q.getGroup.get(groupKey) as Row | undefined;
-      const children = [...new Set(childKeys)].slice(0, 20).flatMap((k) => this.latch(storedIncidentKey(k)) ?? []);
+      const children = slots.flatMap((k) => this.latch(k) ?? []);
       const pointer = this.q.getPointer.get(storedIncidentKey(incidentKey)) as Row | undefined;
       return {
         record: row ? (JSON.parse(row.body) as GroupRecord) : null,
@@ -321,16 +345,17 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     });
   }
 
-  pointChildren(childKeys: string[], pointer: GroupPointer): Promise<void> {
+  async pointChildren(childKeys: string[], pointer: GroupPointer): Promise<void> {
     const body = JSON.stringify(pointer);
+    const keys = childKeys.slice(0, 20);
     return this.later(() =>
       this.transaction(() => {
-        for (const k of childKeys.slice(0, 20)) this.q.putPointer.run(storedIncidentKey(k), body);
+        for (const k of keys) this.q.putPointer.run(storedIncidentKey(k), body);
       }),
     );
   }
 
-  putGroupRecord(next: GroupRecord, expectedVersion: number): Promise<boolean> {
+  async putGroupRecord(next: GroupRecord, expectedVersion: number): Promise<boolean> {
     const body = JSON.stringify(next);
     return this.later(() =>
       expectedVersion === 0
@@ -339,7 +364,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     );
   }
 
-  createIncident(incident: Incident): Promise<boolean> {
+  async createIncident(incident: Incident): Promise<boolean> {
     const stored = { ...incident, rev: incident.rev ?? 1 };
     const c = indexColumns(stored);
     const body = JSON.stringify(stored);
@@ -350,22 +375,28 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     });
   }
 
-  getIncident(id: string): Promise<Incident | null> {
-    return this.later(() => {
+  async getIncident(id: string): Promise<Incident | null> {
+    return this.reading(() => {
       const row = this.q.getIncident.get(id) as Row | undefined;
       return row ? this.parse(row) : null;
     });
   }
 
-  replaceIncident(next: Incident, expectedRev: number): Promise<boolean> {
-    return this.later(() => this.replaceNow(next, expectedRev));
+  async replaceIncident(next: Incident, expectedRev: number): Promise<boolean> {
+    const stored = { ...next, rev: expectedRev + 1 };
+    const body = JSON.stringify(stored);
+    const c = indexColumns(stored);
+    return this.later(() => this.replaceNow(stored, body, c, expectedRev));
   }
 
   /** Runs the calls queued so far (see `queued`). */
   private readonly runQueued = (): void => {
     const batch = this.queued;
     if (batch.length === 0) return;
+    const writes = this.queuedWrites;
     this.queued = [];
+    this.queuedWrites = false;
+    const inTurnTransaction = this.mayShareFile && writes;
     const run = () =>
       batch.map((op) => {
         try {
@@ -373,13 +404,13 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
         } catch (err) {
           // An error that ended the whole transaction (a full disk, an I/O error) fails the turn: what ran before it
           // is rolled back, and what comes after must not commit one statement at a time.
-          if (this.mayShareFile && !this.db.inTransaction) throw err;
+          if (inTurnTransaction && !this.db.inTransaction) throw err;
           return { err };
         }
       });
     let results: ({ result: unknown } | { err: unknown })[];
     try {
-      results = this.mayShareFile ? this.transaction(run) : run();
+      results = inTurnTransaction ? this.turnTransaction(run) : run();
     } catch (err) {
       // The transaction did not commit: none of its writes is there (nor are the index columns they noted).
       this.columnsSeen.clear();
@@ -393,10 +424,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     });
   };
 
-  private replaceNow(next: Incident, expectedRev: number): boolean {
-    const stored = { ...next, rev: expectedRev + 1 };
-    const c = indexColumns(stored);
-    const body = JSON.stringify(stored);
+  private replaceNow(stored: Incident & { rev: number }, body: string, c: IndexColumns, expectedRev: number): boolean {
     const seen = this.columnsSeen.get(stored.id);
     const replaced =
       seen && seen.rev === expectedRev && seen.key === columnsKey(c)
@@ -413,32 +441,34 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     if (cache.size > COLUMNS_SEEN_MAX) cache.delete(cache.keys().next().value!);
   }
 
-  listUnresolved(limit = 500, before?: string): Promise<Incident[]> {
-    return this.later(() => this.rows(this.q.unresolved.all(before ?? END, limit)));
+  async listUnresolved(limit = 500, before?: string): Promise<Incident[]> {
+    return this.reading(() => this.rows(this.q.unresolved.all(before ?? END, limit)));
   }
 
-  listByDay(day: string, opts: DayQuery = {}): Promise<Incident[]> {
+  async listByDay(day: string, opts: DayQuery = {}): Promise<Incident[]> {
     const stmt = opts.newestFirst ? this.q.byDayDesc : this.q.byDayAsc;
-    return this.later(() => this.rows(stmt.all(day, opts.from ?? '', opts.to ? `${opts.to}~` : END, opts.before ?? END, opts.limit ?? 10_000)));
+    const args = [day, opts.from ?? '', opts.to ? `${opts.to}~` : END, opts.before ?? END, opts.limit ?? 10_000];
+    return this.reading(() => this.rows(stmt.all(...args)));
   }
 
-  listDue(now: string, limit = 100): Promise<Incident[]> {
-    return this.later(() => this.rows(this.q.due.all(`${now}~`, limit)));
+  async listDue(now: string, limit = 100): Promise<Incident[]> {
+    return this.reading(() => this.rows(this.q.due.all(`${now}~`, limit)));
   }
 
-  listHeld(limit = 500): Promise<Incident[]> {
-    return this.later(() => this.rows(this.q.held.all(limit)));
+  async listHeld(limit = 500): Promise<Incident[]> {
+    return this.reading(() => this.rows(this.q.held.all(limit)));
   }
 
   /** One row however long: SQLite keeps up to 1 GB in a TEXT value, no need for the DynamoDB adapter's parts. */
-  putDeadLetter(d: DeadLetter): Promise<void> {
+  async putDeadLetter(d: DeadLetter): Promise<void> {
+    const row = [d.at.slice(0, 10), d.at, d.reason, d.source, d.raw];
     return this.later(() => {
-      this.q.putDeadLetter.run(d.at.slice(0, 10), d.at, d.reason, d.source, d.raw);
+      this.q.putDeadLetter.run(...row);
     });
   }
 
-  listDeadLetters(day: string): Promise<DeadLetter[]> {
-    return this.later(() => this.q.deadLetters.all(day) as DeadLetter[]);
+  async listDeadLetters(day: string): Promise<DeadLetter[]> {
+    return this.reading(() => this.q.deadLetters.all(day) as DeadLetter[]);
   }
 
   private parse(row: Row): Incident {
