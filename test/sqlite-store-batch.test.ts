@@ -37,8 +37,26 @@ function onFile(opts = WAITING): { store: SqliteIncidentStore; dir: string } {
   return { store, dir };
 }
 
+/** A second connection to a store's file, as another process would open it. */
+function secondConnection(dir: string): SqliteIncidentStore {
+  const s = SqliteIncidentStore.inDirectory(dir);
+  stores.push(s);
+  return s;
+}
+
 const incident = (id: string): Incident => ({ ...makeIncident(), id, rev: 1 });
 const problem = (alarmName: string): ProblemFields => ({ now: '2026-12-02T05:00:01.000Z', severity: 'P1', channels: ['slack'], alarmName, messageId: 'm1' });
+
+/** A store on a file that holds INC-A, and a second connection holding the file's write lock (ROLLBACK frees it). */
+async function whileAnotherWrites(): Promise<{ store: SqliteIncidentStore; other: SqliteIncidentStore }> {
+  const { store, dir } = onFile();
+  await store.createIncident(incident('INC-A'));
+  const other = secondConnection(dir);
+  other.db.pragma('busy_timeout = 0');
+  store.db.pragma('busy_timeout = 0');
+  other.db.exec('BEGIN IMMEDIATE');
+  return { store, other };
+}
 
 describe.each([
   ['in memory', () => inMemory()],
@@ -121,8 +139,7 @@ describe.each([
 describe('SqliteIncidentStore on a file: a turn is one transaction', () => {
   it("another connection reads none of a turn's writes before they settle, and all of them after", async () => {
     const { store, dir } = onFile();
-    const other = SqliteIncidentStore.inDirectory(dir);
-    stores.push(other);
+    const other = secondConnection(dir);
     const count = () => (other.db.prepare('SELECT count(*) AS n FROM incidents').get() as { n: number }).n;
     const latches = () => (other.db.prepare('SELECT count(*) AS n FROM latches').get() as { n: number }).n;
     const writes = [
@@ -138,12 +155,7 @@ describe('SqliteIncidentStore on a file: a turn is one transaction', () => {
 
 describe('SqliteIncidentStore on a file: reads, a stray transaction, arguments', () => {
   it('a turn of reads takes no write lock: it is answered while another connection writes', async () => {
-    const { store, dir } = onFile();
-    await store.createIncident(incident('INC-A'));
-    const other = SqliteIncidentStore.inDirectory(dir);
-    stores.push(other);
-    store.db.pragma('busy_timeout = 0');
-    other.db.exec('BEGIN IMMEDIATE');
+    const { store, other } = await whileAnotherWrites();
     try {
       const [one, unresolved] = await Promise.all([store.getIncident('INC-A'), store.listUnresolved()]);
       expect(one).toMatchObject({ id: 'INC-A' });
@@ -157,8 +169,7 @@ describe('SqliteIncidentStore on a file: reads, a stray transaction, arguments',
 
   it('a transaction left open on the connection is rolled back, not joined: the turn commits its own', async () => {
     const { store, dir } = onFile();
-    const other = SqliteIncidentStore.inDirectory(dir);
-    stores.push(other);
+    const other = secondConnection(dir);
     store.db.exec('BEGIN');
     expect(await store.createIncident(incident('INC-A'))).toBe(true);
     expect(store.db.inTransaction).toBe(false);
@@ -196,8 +207,7 @@ describe('SqliteIncidentStore: calls that come alone run at once', () => {
 
   it('after turns of one call each, a call is written before it returns; a busy turn makes calls wait again', async () => {
     const { store, dir } = onFile({});
-    const other = SqliteIncidentStore.inDirectory(dir);
-    stores.push(other);
+    const other = secondConnection(dir);
     // A fresh store waits for the end of the turn one call alone in its turn lets the next run at once.
     await store.createIncident(incident('INC-0'));
     const atOnce = store.createIncident(incident('INC-1'));
@@ -228,8 +238,7 @@ describe('SqliteIncidentStore on a file: a settled replace is committed', () => 
   it('another connection to the file reads every replace of the turn once they have settled', async () => {
     const { store, dir } = onFile();
     for (const id of ['INC-A', 'INC-B', 'INC-C']) await store.createIncident(incident(id));
-    const other = SqliteIncidentStore.inDirectory(dir);
-    stores.push(other);
+    const other = secondConnection(dir);
     const replaced = ['INC-A', 'INC-B', 'INC-C'].map((id, i) => store.replaceIncident({ ...incident(id), duplicates: i + 1 }, 1));
     expect(await Promise.all(replaced)).toEqual([true, true, true]);
     expect(await Promise.all(['INC-A', 'INC-B', 'INC-C'].map((id) => other.getIncident(id)))).toEqual([
@@ -240,13 +249,7 @@ describe('SqliteIncidentStore on a file: a settled replace is committed', () => 
   });
 
   it('a turn whose transaction cannot start (another connection holds the write lock) fails each of its replaces', async () => {
-    const { store, dir } = onFile();
-    await store.createIncident(incident('INC-A'));
-    const other = SqliteIncidentStore.inDirectory(dir);
-    stores.push(other);
-    other.db.pragma('busy_timeout = 0');
-    store.db.pragma('busy_timeout = 0');
-    other.db.exec('BEGIN IMMEDIATE');
+    const { store, other } = await whileAnotherWrites();
     try {
       const results = await Promise.allSettled([store.replaceIncident({ ...incident('INC-A'), duplicates: 1 }, 1)]);
       expect(results[0]).toMatchObject({ status: 'rejected', reason: expect.objectContaining({ message: expect.stringMatching(/locked|busy/i) }) });
@@ -272,8 +275,7 @@ describe('SqliteIncidentStore on a file: a turn whose transaction ends mid-way',
       store.replaceIncident({ ...incident('INC-C'), duplicates: 1 }, 1),
     ]);
     expect(results[1].status).toBe('rejected');
-    const other = SqliteIncidentStore.inDirectory(dir);
-    stores.push(other);
+    const other = secondConnection(dir);
     for (const [i, id] of ['INC-A', 'INC-B', 'INC-C'].entries()) {
       const stored = await other.getIncident(id);
       const r = results[i];
