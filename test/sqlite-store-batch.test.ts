@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { GroupPointer, Incident } from '@alert-router/core';
+import type { GroupPointer, GroupRecord, Incident } from '@alert-router/core';
 import type { ProblemFields } from '@alert-router/aws/store/port';
 import { makeIncident } from './helpers/incident-factory';
 import { SqliteIncidentStore } from '../packages/local/src/sqlite-store';
@@ -184,13 +184,19 @@ describe('SqliteIncidentStore on a file: reads, a stray transaction, arguments',
     const replaced = store.replaceIncident(next, 1);
     const opened = store.recordProblem('key-1', '2026-12-02T05:00:00.000+0000', 'INC-A', problem('a'));
     const trimmed = store.trimFlips('key-1', '2026-12-02T05:00:00.000+0000', keep);
+    const group: GroupRecord = { groupKey: 'g', groupId: 'INC-A', openedAt: '2026-12-02T05:00:00.000Z', windowEnd: '2026-12-02T05:05:00.000Z', version: 1 };
+    const grouped = store.putGroupRecord(group, 0);
     next.duplicates = 99;
     keep.push('later');
+    group.groupKey = 'other';
+    group.version = 7;
     expect(await replaced).toBe(true);
     await opened;
     await trimmed;
     expect(await store.getIncident('INC-A')).toMatchObject({ rev: 2, duplicates: 1 });
     expect((await store.getLatch('key-1'))?.flips).toEqual(['2026-12-02T05:00:00.000Z']);
+    expect(await grouped).toBe(true);
+    expect((await store.lookupGroup('g', 'key-1', [])).record).toMatchObject({ groupKey: 'g', version: 1 });
   });
 
   it('a call whose arguments cannot be stored rejects; it does not throw at the call', async () => {

@@ -114,7 +114,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
    * writes of the calls made before it, and a caller's promise settles only once its write is in the database (on
    * a file: committed, the turn's calls in one transaction). Under load a turn holds the calls of many alarms at
    * the same stage: run back to back, SQLite's code and pages stay in the CPU's caches. Run one at a time between
-   * each alarm's other work, every statement paid its cache misses anew and cost 3–8× what it costs in a loop
+   * each alarm's other work, every statement paid its cache misses anew and cost up to 8× what it costs in a loop
    * (docs/performance-notes.md, "Stop 17").
    */
   private queued: QueuedCall[] = [];
@@ -357,10 +357,11 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
 
   async putGroupRecord(next: GroupRecord, expectedVersion: number): Promise<boolean> {
     const body = JSON.stringify(next);
+    const { groupKey, version } = next;
     return this.later(() =>
       expectedVersion === 0
-        ? this.q.insertGroup.run(next.groupKey, next.version, body).changes === 1
-        : this.q.updateGroup.run(next.version, body, next.groupKey, expectedVersion).changes === 1,
+        ? this.q.insertGroup.run(groupKey, version, body).changes === 1
+        : this.q.updateGroup.run(version, body, groupKey, expectedVersion).changes === 1,
     );
   }
 
