@@ -8,11 +8,11 @@
  * on an ordinary disk) would also cover. A local router is one process on one machine; NORMAL is the trade.
  *
  * Under load every call runs at the end of the event-loop turn it was made in, with the other calls of that turn,
- * in call order (`queued`; calls that come alone run at once: `alone`); on a file, a turn's calls are one
- * transaction. Conditional writes are a read and a write in
- * one synchronous step, or guarded statements (`UPDATE … WHERE id = ? AND rev = ?`, then `changes`). The access
- * patterns of the DynamoDB indexes are columns derived from the incident on every write (never stored separately
- * from it), each with its own index. Records are read back validated.
+ * in call order (`queued`; calls that come alone run at once: `alone`); on a file, a turn that writes is one
+ * transaction. Conditional writes are a read and a write in one synchronous step, or guarded statements
+ * (`UPDATE … WHERE id = ? AND rev = ?`, then `changes`). The access patterns of the DynamoDB indexes are columns
+ * derived from the incident on every write (never stored separately from it), each with its own index. Records are
+ * read back validated.
  */
 import { join } from 'node:path';
 import Database from 'libsql';
