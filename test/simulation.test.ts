@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { DynamoIncidentStore } from '@alert-router/aws';
-import { SqliteIncidentStore } from '../packages/local/src/sqlite-store';
 import { localStore } from './helpers/local-dynamo';
 import { SIM_PACING, simulate, type SimResult } from './simulation/sim';
+import { sqliteForSeed } from './simulation/sqlite-variants';
 
 const SEEDS = Number(process.env.SIM_SEEDS ?? 500);
 const DYNALITE_SEEDS = Number(process.env.SIM_DYNALITE_SEEDS ?? 6);
@@ -16,7 +16,7 @@ function report(r: SimResult): string {
 
 describe('deterministic simulation: concurrent ALARM/OK copies, redeliveries, sweeps, acks, channel faults, crashes, silences', () => {
   it(`${SEEDS} seeds on the in-memory store: nothing lost, nothing stuck, no unforced duplicate page, silences released once`, async () => {
-    const totals = { steps: 0, crashes: 0, faults: 0, incidents: 0, released: 0, recoveredSilenced: 0, resolvedUnderSilence: 0 };
+    const totals = { steps: 0, crashes: 0, faults: 0, incidents: 0, released: 0, recoveredSilenced: 0, resolvedUnderSilence: 0, bursts: 0 };
     for (let seed = FIRST; seed < FIRST + SEEDS; seed++) {
       const r = await simulate({ seed });
       if (r.violations.length > 0) expect.fail(report(r));
@@ -27,6 +27,7 @@ describe('deterministic simulation: concurrent ALARM/OK copies, redeliveries, sw
       totals.released += r.stats.released;
       totals.recoveredSilenced += r.stats.recoveredSilenced;
       totals.resolvedUnderSilence += r.stats.resolvedUnderSilence;
+      totals.bursts += r.stats.bursts;
     }
     // The runs did exercise what they claim to (crashes and faults happened, incidents were stored).
     expect(totals.crashes).toBeGreaterThan(SEEDS / 10);
@@ -36,6 +37,8 @@ describe('deterministic simulation: concurrent ALARM/OK copies, redeliveries, sw
     expect(totals.released).toBeGreaterThan(SEEDS / 50);
     expect(totals.recoveredSilenced).toBeGreaterThan(SEEDS / 10);
     expect(totals.resolvedUnderSilence).toBeGreaterThan(SEEDS / 20);
+    // ...and steps that released several waiting points at once.
+    expect(totals.bursts).toBeGreaterThan(SEEDS);
   }, 600_000);
 
   it(`${DYNALITE_SEEDS} seeds on the DynamoDB adapter (dynalite)`, async () => {
@@ -51,17 +54,14 @@ describe('deterministic simulation: concurrent ALARM/OK copies, redeliveries, sw
     }
   }, 600_000);
 
-  it(`${SQLITE_SEEDS} seeds on the SQLite adapter (in memory)`, async () => {
+  it(`${SQLITE_SEEDS} seeds on the SQLite adapter (in memory; every call queued per turn, in memory and on a file)`, async () => {
+    const seen = { turnsOfMany: 0 };
     for (let seed = FIRST; seed < FIRST + SQLITE_SEEDS; seed++) {
-      const r = await simulate({
-        seed,
-        store: async () => {
-          const store = new SqliteIncidentStore();
-          return { store, close: async () => store.close() };
-        },
-      });
+      const r = await simulate({ seed, store: sqliteForSeed(seed, seen) });
       if (r.violations.length > 0) expect.fail(report(r));
     }
+    // The bursts made turns of several calls, which the store ran together.
+    expect(seen.turnsOfMany).toBeGreaterThan(SQLITE_SEEDS / 4);
   }, 600_000);
 
   it(`${GROUPED_SEEDS} seeds with grouping on (memory), 60 of them on SQLite: members join and recover concurrently`, async () => {
@@ -71,14 +71,7 @@ describe('deterministic simulation: concurrent ALARM/OK copies, redeliveries, sw
       const r = await simulate({
         seed,
         grouped: true,
-        ...(sqlite
-          ? {
-              store: async () => {
-                const store = new SqliteIncidentStore();
-                return { store, close: async () => store.close() };
-              },
-            }
-          : {}),
+        ...(sqlite ? { store: sqliteForSeed(seed) } : {}),
       });
       if (r.violations.length > 0) expect.fail(report(r));
       grouped += r.stats.groupedMembers;

@@ -4,9 +4,12 @@
  * One seed drives everything: which alarms fire, how many copies SNS delivers and in what order, which store
  * operation or channel send runs next, which channel answers 500 / 429 Retry-After / times out / refuses (4xx),
  * where a process dies (a crash before any store operation or send: what was written stays, nothing after it
- * runs), and which silences are created and when they end (expire, or are removed), matching some of the alarms. Every store operation and send is a scheduling point: one runs at a time, picked by the seeded generator,
- * so a seed replays exactly. After the storm, channels heal and redeliveries and sweeps run to quiescence; then
- * the invariants are checked against what the channels received and what the store holds.
+ * runs), and which silences are created and when they end (expire, or are removed), matching some of the alarms.
+ * Every store operation and send is a scheduling point: one runs at a time, picked by the seeded generator, or (on
+ * some seeds, at some steps) a burst of 2-4 released together, whose store calls then share one event-loop turn
+ * (which the SQLite store runs as one batch); a seed replays exactly. After the storm, channels heal and
+ * redeliveries and sweeps run to quiescence; then the invariants are checked against what the channels received
+ * and what the store holds.
  */
 import {
   defaultPolicy,
@@ -129,6 +132,8 @@ export interface SimResult {
     resolvedUnderSilence: number;
     /** Members of groups beyond each group's first (alarms folded into another's incident). */
     groupedMembers: number;
+    /** Steps that released more than one waiting point at once (their store calls share an event-loop turn). */
+    bursts: number;
   };
 }
 
@@ -151,6 +156,7 @@ export function noStats(): SimResult['stats'] {
     recoveredSilenced: 0,
     resolvedUnderSilence: 0,
     groupedMembers: 0,
+    bursts: 0,
   };
 }
 
@@ -166,12 +172,15 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   // What this seed's world is like.
   const crashRate = pick([0, 0.01, 0.03, 0.06]);
   const faultRate = pick([0, 0.1, 0.25, 0.4]);
+  // How often a step releases a burst of 2-4 waiting points at once instead of one: their store calls then come in
+  // one event-loop turn, which the SQLite store runs together (on a file, in one transaction).
+  const burstRate = pick([0, 0, 0.3, 0.6]);
   let faultsOn = true;
   let crashesOn = true;
   let clock = T0;
-  trace.push(`seed ${opts.seed}: crash rate ${crashRate}, fault rate ${faultRate}`);
+  trace.push(`seed ${opts.seed}: crash rate ${crashRate}, fault rate ${faultRate}, burst rate ${burstRate}`);
 
-  // The scheduler: every store operation and send waits at a point; one proceeds at a time.
+  // The scheduler: every store operation and send waits at a point; one proceeds at a time, or a burst (burstRate).
   const waiting: { proc: Proc; label: string; go: () => void; die: (e: Error) => void }[] = [];
   let inflight = 0;
   let settled: (() => void) | null = null;
@@ -350,18 +359,26 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
     for (;;) {
       await idle();
       if (waiting.length === 0) return;
-      const i = Math.floor(random() * waiting.length);
-      const [w] = waiting.splice(i, 1);
-      stats.steps++;
-      clock += 1 + Math.floor(random() * 20);
-      if (crashesOn && chance(crashRate)) {
-        w.proc.dead = true;
-        stats.crashes++;
-        trace.push(`#${w.proc.id} CRASH before ${w.label}`);
-        w.die(new Crash(w.label));
-      } else {
-        trace.push(`#${w.proc.id} ${w.label}`);
-        w.go();
+      const burst = waiting.length > 1 && chance(burstRate) ? Math.min(waiting.length, 2 + Math.floor(random() * 3)) : 1;
+      if (burst > 1) {
+        stats.bursts++;
+        trace.push(`burst of ${burst}`);
+      }
+      // The whole burst is released before any of it runs: the released calls continue in this same turn.
+      for (let b = 0; b < burst; b++) {
+        const i = Math.floor(random() * waiting.length);
+        const [w] = waiting.splice(i, 1);
+        stats.steps++;
+        clock += 1 + Math.floor(random() * 20);
+        if (crashesOn && chance(crashRate)) {
+          w.proc.dead = true;
+          stats.crashes++;
+          trace.push(`#${w.proc.id} CRASH before ${w.label}`);
+          w.die(new Crash(w.label));
+        } else {
+          trace.push(`#${w.proc.id} ${w.label}`);
+          w.go();
+        }
       }
     }
   }

@@ -128,6 +128,8 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   private sinceProbe = 0;
   /** Some call queued in this turn writes: on a file the turn is then one write transaction; reads alone need none. */
   private queuedWrites = false;
+  /** Turns that ran more than one call together (the simulation checks that its bursts made some). */
+  turnsOfMany = 0;
   /** False: every call waits for the end of its turn (tests of the queue). */
   private readonly callsAtOnce: boolean;
 
@@ -394,6 +396,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   private readonly runQueued = (): void => {
     const batch = this.queued;
     if (batch.length === 0) return;
+    if (batch.length > 1) this.turnsOfMany++;
     const writes = this.queuedWrites;
     this.queued = [];
     this.queuedWrites = false;
