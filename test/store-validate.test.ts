@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { validIncident, validRow } from '../packages/aws/src/store/validate';
 import { rowOf } from '../packages/aws/src/store/row';
 import { makeGroup } from './helpers/group-factory';
-import { makeIncident } from './helpers/incident-factory';
 
 /** A stored record as a store reads it back: plain JSON, with fields this build does not name. */
 const stored = (x: unknown) => JSON.parse(JSON.stringify(x)) as Record<string, unknown>;
@@ -10,16 +9,21 @@ const stored = (x: unknown) => JSON.parse(JSON.stringify(x)) as Record<string, u
 describe('validIncident / validRow: stored records checked on read', () => {
   it('returns the very record it was given, every field kept (nested unknown ones too)', () => {
     const item = stored({
-      ...makeIncident({ deliveries: { slack: { status: 'delivered', attempts: 1, at: '2024-01-15T10:00:04.000Z' } } }),
+      ...makeGroup(['A', 'B'], { deliveries: { slack: { status: 'delivered', attempts: 1, at: '2024-01-15T10:00:04.000Z' } } }),
       futureField: { a: 1 },
     });
     (item.alarm as Record<string, unknown>).extra = 'kept';
     (item.deliveries as Record<string, Record<string, unknown>>).slack.ts = '1700000000.000100';
+    (item.timeline as Record<string, unknown>[])[0].note = 'kept';
+    (item.members as Record<string, unknown>[])[1].later = 2;
+    const before = stored(item);
     const out = validIncident(item);
     expect(out).toBe(item);
-    expect(out).toEqual(stored(item));
+    // Nothing was stripped from the record itself, at any depth.
+    expect(item).toEqual(before);
     expect((out as unknown as { futureField: unknown }).futureField).toEqual({ a: 1 });
     expect((out.alarm as unknown as { extra: string }).extra).toBe('kept');
+    expect((out.timeline[0] as unknown as { note: string }).note).toBe('kept');
   });
 
   it('refuses a damaged record, naming the field, at the top and nested', () => {

@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { DynamoIncidentStore } from '@alert-router/aws';
 import { localStore } from '../helpers/local-dynamo';
 import { noStats, SIM_PACING, simulate } from './sim';
-import { sqliteForSeed } from './sqlite-variants';
+import { noTurnsSeen, sqliteForSeed } from './sqlite-variants';
 
 const { values } = parseArgs({
   options: {
@@ -27,14 +27,14 @@ const dynalite = async () => {
   const local = await localStore();
   return { store: new DynamoIncidentStore(local.db, local.tableName, undefined, SIM_PACING), close: local.close };
 };
-const sqliteSeen = { turnsOfMany: 0 };
+const sqliteSeen = noTurnsSeen();
 const storeFor = (seed: number) => (values.dynalite ? dynalite : values.sqlite ? sqliteForSeed(seed, sqliteSeen) : undefined);
 const storeName = `${values.dynalite ? ' (dynalite)' : values.sqlite ? ' (sqlite)' : ''}${values.grouped ? ' (grouped)' : ''}`;
 
 const totals = noStats();
 let failed = 0;
 for (let seed = first; seed < first + count; seed++) {
-  const r = await simulate({ seed, store: storeFor(seed), trace: values.trace, grouped: values.grouped });
+  const r = await simulate({ seed, store: storeFor(seed), trace: values.trace, grouped: values.grouped, bursts: !values.dynalite });
   for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += r.stats[k];
   if (values.trace) console.log(r.trace.join('\n'));
   if (r.violations.length > 0) {
@@ -42,6 +42,6 @@ for (let seed = first; seed < first + count; seed++) {
     console.log(`seed ${seed}: ${r.violations.length} violation(s)\n  ${r.violations.join('\n  ')}\n  replay: npm run simulate -- --seed ${seed} --trace`);
   }
 }
-const turns = values.sqlite ? ` · SQLite turns of several calls: ${sqliteSeen.turnsOfMany}` : '';
+const turns = values.sqlite ? ` · SQLite turns of several calls: ${JSON.stringify(sqliteSeen)}` : '';
 console.log(`${count} seeds from ${first}${storeName}: ${failed} failed · ${JSON.stringify(totals)}${turns}`);
 process.exit(failed > 0 ? 1 : 0);

@@ -15,8 +15,15 @@ export function sqliteVariant(seed: number): SqliteVariant {
   return seed % 4 < 2 ? 'memory' : seed % 4 === 2 ? 'memory, every call queued' : 'file, every call queued';
 }
 
-/** A store factory for `simulate`; `seen` adds up the turns that ran more than one call. */
-export function sqliteForSeed(seed: number, seen: { turnsOfMany: number } = { turnsOfMany: 0 }) {
+/** Turns that ran more than one call, added up per variant. */
+export type TurnsSeen = Record<SqliteVariant, number>;
+
+export function noTurnsSeen(): TurnsSeen {
+  return { memory: 0, 'memory, every call queued': 0, 'file, every call queued': 0 };
+}
+
+/** A store factory for `simulate`; `seen` adds up, per variant, the turns that ran more than one call. */
+export function sqliteForSeed(seed: number, seen: TurnsSeen = noTurnsSeen()) {
   return async () => {
     const variant = sqliteVariant(seed);
     const dir = variant.startsWith('file') ? mkdtempSync(join(tmpdir(), 'sim-sqlite-')) : null;
@@ -26,9 +33,12 @@ export function sqliteForSeed(seed: number, seen: { turnsOfMany: number } = { tu
     return {
       store,
       close: async () => {
-        seen.turnsOfMany += store.turnsOfMany;
-        store.close();
-        if (dir) rmSync(dir, { recursive: true, force: true });
+        seen[variant] += store.turnsOfMany;
+        try {
+          store.close();
+        } finally {
+          if (dir) rmSync(dir, { recursive: true, force: true });
+        }
       },
     };
   };
