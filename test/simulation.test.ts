@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DynamoIncidentStore } from '@alert-router/aws';
-import { localStore } from './helpers/local-dynamo';
-import { SIM_PACING, simulate, type SimResult } from './simulation/sim';
+import { dynaliteForSim } from './simulation/dynalite-store';
+import { simulate, type SimResult } from './simulation/sim';
 import { noTurnsSeen, sqliteForSeed, sqliteVariant } from './simulation/sqlite-variants';
 
 const SEEDS = Number(process.env.SIM_SEEDS ?? 500);
@@ -43,14 +42,7 @@ describe('deterministic simulation: concurrent ALARM/OK copies, redeliveries, sw
 
   it(`${DYNALITE_SEEDS} seeds on the DynamoDB adapter (dynalite)`, async () => {
     for (let seed = FIRST; seed < FIRST + DYNALITE_SEEDS; seed++) {
-      const r = await simulate({
-        seed,
-        store: async () => {
-          const local = await localStore();
-          return { store: new DynamoIncidentStore(local.db, local.tableName, undefined, SIM_PACING), close: local.close };
-        },
-        bursts: false,
-      });
+      const r = await simulate({ seed, store: dynaliteForSim });
       if (r.violations.length > 0) expect.fail(report(r));
     }
   }, 600_000);

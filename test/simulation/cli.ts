@@ -4,9 +4,8 @@
  * any violation. `--sqlite` varies the SQLite store by seed (sqlite-variants.ts).
  */
 import { parseArgs } from 'node:util';
-import { DynamoIncidentStore } from '@alert-router/aws';
-import { localStore } from '../helpers/local-dynamo';
-import { noStats, SIM_PACING, simulate } from './sim';
+import { dynaliteForSim } from './dynalite-store';
+import { noStats, simulate } from './sim';
 import { noTurnsSeen, sqliteForSeed } from './sqlite-variants';
 
 const { values } = parseArgs({
@@ -23,18 +22,14 @@ const { values } = parseArgs({
 
 const first = Number(values.seed ?? values.from);
 const count = values.seed ? 1 : Number(values.seeds);
-const dynalite = async () => {
-  const local = await localStore();
-  return { store: new DynamoIncidentStore(local.db, local.tableName, undefined, SIM_PACING), close: local.close };
-};
 const sqliteSeen = noTurnsSeen();
-const storeFor = (seed: number) => (values.dynalite ? dynalite : values.sqlite ? sqliteForSeed(seed, sqliteSeen) : undefined);
+const storeFor = (seed: number) => (values.dynalite ? dynaliteForSim : values.sqlite ? sqliteForSeed(seed, sqliteSeen) : undefined);
 const storeName = `${values.dynalite ? ' (dynalite)' : values.sqlite ? ' (sqlite)' : ''}${values.grouped ? ' (grouped)' : ''}`;
 
 const totals = noStats();
 let failed = 0;
 for (let seed = first; seed < first + count; seed++) {
-  const r = await simulate({ seed, store: storeFor(seed), trace: values.trace, grouped: values.grouped, bursts: !values.dynalite });
+  const r = await simulate({ seed, store: storeFor(seed), trace: values.trace, grouped: values.grouped });
   for (const k of Object.keys(totals) as (keyof typeof totals)[]) totals[k] += r.stats[k];
   if (values.trace) console.log(r.trace.join('\n'));
   if (r.violations.length > 0) {

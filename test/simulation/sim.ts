@@ -8,9 +8,9 @@
  * Every store operation and send is a scheduling point: one runs at a time, picked by the seeded generator, or (on
  * some seeds, at some steps) a burst of 2-4 released together, whose store calls then share one event-loop turn
  * (which the SQLite store runs as one batch); a seed replays exactly (since the bursts, 2026-12-02, a seed that has
- * any, or a crashed process waiting at several points, plays differently from the same seed before). After the storm, channels heal and
- * redeliveries and sweeps run to quiescence; then the invariants are checked against what the channels received
- * and what the store holds.
+ * any, or a crashed process waiting at several points, plays differently from the same seed before). After the
+ * storm, channels heal and redeliveries and sweeps run to quiescence; then the invariants are checked against what
+ * the channels received and what the store holds.
  */
 import {
   defaultPolicy,
@@ -107,14 +107,19 @@ export const SIM_PACING = { sleep: () => Promise.resolve(), random: () => 0.5 };
 export interface SimOptions {
   seed: number;
   /** The store under test (default: the in-memory adapter). */
-  store?: () => Promise<{ store: IncidentStore; close(): Promise<void> }>;
+  store?: () => Promise<SimStore>;
   /** Keep the whole trace (default: only on failure). */
   trace?: boolean;
   /** Run on the shipped grouping (the world's alarms share an account and region: they fold into groups). */
   grouped?: boolean;
+}
+
+export interface SimStore {
+  store: IncidentStore;
+  close(): Promise<void>;
   /**
-   * Let steps release bursts of waiting points (default true). Off for a store whose replies come back from another
-   * thread (dynalite): calls in flight together would then finish in an order the seed does not decide.
+   * False: no step releases a burst of waiting points. For a store whose replies come back from another thread
+   * (dynalite), where calls in flight together would finish in an order the seed does not decide.
    */
   bursts?: boolean;
 }
@@ -172,7 +177,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   const chance = (p: number) => random() < p;
   const trace: string[] = [];
   const stats = noStats();
-  const made = opts.store ? await opts.store() : { store: new MemoryIncidentStore(), close: async () => {} };
+  const made: SimStore = opts.store ? await opts.store() : { store: new MemoryIncidentStore(), close: async () => {} };
   const store = made.store;
 
   // What this seed's world is like.
@@ -182,7 +187,7 @@ export async function simulate(opts: SimOptions): Promise<SimResult> {
   // one event-loop turn, which the SQLite store runs together (on a file, in one transaction). Drawn from a
   // generator of their own: a seed without bursts replays the world it made before they existed.
   const burstRandom = rng(opts.seed + 0x5bd1e995);
-  const burstRate = opts.bursts === false ? 0 : [0, 0, 0.3, 0.6][Math.floor(burstRandom() * 4)];
+  const burstRate = made.bursts === false ? 0 : [0, 0, 0.3, 0.6][Math.floor(burstRandom() * 4)];
   let faultsOn = true;
   let crashesOn = true;
   let clock = T0;
