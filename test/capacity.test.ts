@@ -101,6 +101,17 @@ describe('listing rows', () => {
     expect(ROW_FIELDS).toContain('silencedBy'); // listHeld filters on it in the index
     expect(ROW_FIELDS).toContain('groupSize');
   });
+
+  it("carry exactly the row's attributes, each copied from the incident (rowOf is one literal; the list is the index's)", async () => {
+    const { ROW_FIELDS, rowOf } = await import('@alert-router/aws/store/row');
+    const { makeIncident } = await import('./helpers/incident-factory');
+    const source = makeIncident({ releasedAt: '2026-12-03T06:00:00.000Z', members: [] });
+    const defined = Object.fromEntries(ROW_FIELDS.map((f, n) => [f, `v${n}`]));
+    const row = rowOf({ ...source, ...defined } as never) as unknown as Record<string, unknown>;
+    expect(Object.keys(row).sort()).toEqual([...ROW_FIELDS].sort());
+    for (const f of ROW_FIELDS) if (f !== 'groupSize' && f !== 'paged') expect(row[f], f).toBe(defined[f]);
+    expect(row.groupSize).toEqual({ alarms: 0, recovered: 0 });
+  });
 });
 
 describe('listings through a keys index', () => {

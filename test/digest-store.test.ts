@@ -6,7 +6,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { simpleParser } from 'mailparser';
 import type { Incident } from '@alert-router/core';
-import { buildRuntime, readConfig, runDigest, setRuntime, TABLE } from '@alert-router/aws';
+import { buildRuntime, loadDigest, readConfig, runDigest, setRuntime, TABLE } from '@alert-router/aws';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { handler } from '../functions/digest';
 import { lambdaContext, scheduledEvent } from '../packages/local/src/lambda-events';
 import { makeIncident } from './helpers/incident-factory';
@@ -115,6 +116,7 @@ describe('daily digest against dynalite, Slack and SMTP peers', () => {
     expect(byIndex('table').reduce((n, r) => n + r.scanned, 0)).toBe(1); // the silences partition
     expect(env.local.requests.byCommand.get('ScanCommand')).toBeUndefined();
     expect(env.local.requests.byCommand.get('QueryCommand')).toBe(4);
+    expect(env.local.requests.byCommand.get('GetItemCommand')).toBeUndefined(); // rows say whether they paged
     const scanned = reads.reduce((n, r) => n + r.scanned, 0);
     expect(scanned).toBe(DAY.length + 1 + 1);
     expect(scanned).toBeLessThan(old.length / 10);
@@ -149,6 +151,21 @@ describe('daily digest against dynalite, Slack and SMTP peers', () => {
     expect(png).toMatchObject({ contentType: 'image/png', cid: 'digest-chart@alert-router', filename: 'incidents-per-hour.png' });
     expect([...png.content.subarray(0, 4)]).toEqual([0x89, 0x50, 0x4e, 0x47]);
     expect(env.smtp.messages[0].raw).toMatch(/Content-Type: multipart\/related/i);
+  });
+
+  it('rows an older build wrote (no `paged`) have their incidents read: the same report, one read each', async () => {
+    env = await routerWithPeers({}, { now: () => new Date(TO) });
+    const paging = { 'trigger:pagerduty': { status: 'delivered' as const, attempts: 1, at: TO, event: 'trigger' as const, channel: 'pagerduty' as const } };
+    const stale = new Set(['INC-AAAAAAAA', 'INC-JJJJJJJJ', 'INC-FFFFFFFF']);
+    const seeded = [...DAY, BEFORE, OLD_OPEN].map((i) => (stale.has(i.id) || i.id === 'INC-BBBBBBBB' ? { ...i, deliveries: paging } : i));
+    await seed(env.local.store, seeded);
+    const fresh = await loadDigest(env.rt);
+    expect(fresh.folding.paged).toBe(3);
+    for (const id of stale)
+      await env.local.db.send(new UpdateCommand({ TableName: env.local.tableName, Key: { pk: `INC#${id}`, sk: 'INC' }, UpdateExpression: 'REMOVE paged' }));
+    env.local.requests.reset();
+    expect(await loadDigest(env.rt)).toEqual(fresh);
+    expect(env.local.requests.byCommand.get('GetItemCommand')).toBe(stale.size);
   });
 
   it('an empty day is one line on each channel (no chart); the scheduled handler runs it', async () => {

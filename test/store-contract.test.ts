@@ -4,7 +4,7 @@
  * proves holds for the real stores.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { pendingNotice, type Incident } from '@alert-router/core';
+import { digestRow, digestRowOfListing, pendingNotice, type Incident } from '@alert-router/core';
 import { DynamoIncidentStore, DynamoSilenceStore, MemoryIncidentStore, MemorySilenceStore, type IncidentStore, type SilenceStore } from '@alert-router/aws';
 import { claimSlackSignature, memoryReplayClaims, type ReplayClaims } from '@alert-router/aws/slack/replay-store';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -274,6 +274,77 @@ describe.each(Object.keys(adapters))('IncidentStore contract: %s', (name) => {
     expect(await a.store.listUnresolvedRows(2)).toEqual((await a.store.listUnresolved(2)).map(rowOf));
     expect(await a.store.listRowsByDay(day, { newestFirst: true })).toEqual((await a.store.listByDay(day, { newestFirst: true })).map(rowOf));
     expect((await a.store.listRowsByDay(day))[1]).toMatchObject({ id: 'INC-2', status: 'acknowledged', acknowledgedBy: 'alice' });
+  });
+
+  it('rows carry what the digest counts (paged, released, group size): the digest of rows is that of incidents', async () => {
+    const claim = { owner: 'o', now: T(0), leaseMs: 45_000 };
+    const done = (event: 'trigger' | 'escalate#2.1', channel: 'pagerduty' | 'slack', status: 'delivered' | 'skipped' | 'failed') => ({
+      ...pendingNotice({ event: event.startsWith('escalate') ? 'escalate' : 'trigger', channel }, claim),
+      status,
+      attempts: 1,
+    });
+    const member = (n: number, state: 'firing' | 'recovered') => ({
+      incidentKey: `${KEY}-${n}`,
+      alarmName: `Member${n}`,
+      severity: 'P1' as const,
+      state,
+      episodeId: `INC-M${n}`,
+      firedAt: T(1),
+      joinedAt: T(1),
+      recoveredAt: state === 'recovered' ? T(5) : null,
+      fired: 1,
+      reason: 'Threshold Crossed',
+    });
+    const incidents = [
+      makeIncident({
+        id: 'INC-P1',
+        incidentKey: KEY,
+        openedAt: T(1),
+        updatedAt: T(1),
+        deliveries: { 'trigger:pagerduty': done('trigger', 'pagerduty', 'delivered') },
+      }),
+      makeIncident({
+        id: 'INC-P2',
+        incidentKey: KEY,
+        openedAt: T(2),
+        updatedAt: T(2),
+        deliveries: { 'trigger:pagerduty': done('trigger', 'pagerduty', 'skipped') },
+      }),
+      makeIncident({
+        id: 'INC-P3',
+        incidentKey: KEY,
+        openedAt: T(3),
+        updatedAt: T(3),
+        severity: 'P1',
+        releasedAt: T(4),
+        silencedBy: 'SIL-1 by carol: deploy',
+        deliveries: { 'trigger:slack': done('trigger', 'slack', 'delivered'), 'escalate#2.1:pagerduty': done('escalate#2.1', 'pagerduty', 'failed') },
+      }),
+      makeIncident({
+        id: 'INC-P4',
+        incidentKey: KEY,
+        openedAt: T(4),
+        updatedAt: T(4),
+        members: [member(1, 'firing'), member(2, 'recovered'), member(3, 'firing')],
+        deliveries: { 'trigger:slack': done('trigger', 'slack', 'delivered') },
+      }),
+    ];
+    for (const i of incidents) await a.store.createIncident(i);
+    await a.store.updateIncident('INC-P2', (cur) => ({
+      incident: { ...cur, deliveries: { ...cur.deliveries, 'escalate#2.1:pagerduty': done('escalate#2.1', 'pagerduty', 'delivered') } },
+    }));
+    const day = T(0).slice(0, 10);
+    const rows = await a.store.listRowsByDay(day);
+    const whole = await a.store.listByDay(day);
+    expect(rows).toEqual(whole.map(rowOf));
+    expect(rows.map((r) => [r.id, r.paged, r.releasedAt ?? null, r.groupSize?.alarms ?? null])).toEqual([
+      ['INC-P1', true, null, null],
+      ['INC-P2', true, null, null],
+      ['INC-P3', true, T(4), null],
+      ['INC-P4', false, null, 3],
+    ]);
+    expect(rows.map(digestRowOfListing)).toEqual(whole.map(digestRow));
+    expect((await a.store.listUnresolvedRows(10)).map(digestRowOfListing)).toEqual((await a.store.listUnresolved(10)).map(digestRow));
   });
 
   it('keeps a raw message whole, however long', async () => {

@@ -4,7 +4,8 @@
  * and the silences, and passes them in.
  */
 import { responseDeadline } from './clock';
-import { INCIDENT_STATUSES, noticeTarget, type Incident, type IncidentStatus } from './incident';
+import { INCIDENT_STATUSES, type Incident, type IncidentStatus } from './incident';
+import { pagedVia, type DashboardIncident } from './incident-row';
 import type { Policy } from './policy';
 import { silenceIsActive, type Silence } from './silence';
 import { SEVERITIES, type Severity } from './types';
@@ -147,13 +148,6 @@ export type DigestIncident = Pick<
     paged?: boolean;
   };
 
-function pagedVia(deliveries: Incident['deliveries'] | undefined): boolean {
-  return Object.entries(deliveries ?? {}).some(([key, d]) => {
-    const { event, channel } = noticeTarget(key, d);
-    return channel === 'pagerduty' && (event === 'trigger' || event === 'escalate') && d.status !== 'skipped';
-  });
-}
-
 const alarmsOf = (i: DigestIncident) => i.alarms ?? (i.members?.length || 1);
 const pagedOf = (i: DigestIncident) => i.paged ?? pagedVia(i.deliveries);
 
@@ -175,6 +169,28 @@ export function digestRow(i: Incident): DigestIncident {
     duplicates: i.duplicates,
     alarms: alarmsOf(i),
     paged: pagedOf(i),
+  };
+}
+
+/** The digest's row of a listing row (the store's row indexes), when the row says whether it paged; else null. */
+export function digestRowOfListing(r: DashboardIncident): DigestIncident | null {
+  if (r.paged === undefined) return null;
+  return {
+    id: r.id,
+    incidentKey: r.incidentKey,
+    alarmName: r.alarmName,
+    severity: r.severity,
+    status: r.status,
+    openedAt: r.openedAt,
+    acknowledgedAt: r.acknowledgedAt,
+    acknowledgedBy: r.acknowledgedBy,
+    resolvedAt: r.resolvedAt,
+    silencedBy: r.silencedBy,
+    releasedAt: r.releasedAt ?? null,
+    flapping: r.flapping,
+    duplicates: r.duplicates,
+    alarms: r.groupSize?.alarms || 1,
+    paged: r.paged,
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Incident } from './incident';
+import { noticeTarget, type Incident } from './incident';
 
 /**
  * The fields of an incident the dashboard's lists and charts show (what its reads project): its listing row. In a
@@ -20,6 +20,7 @@ export const DASHBOARD_INCIDENT_FIELDS = [
   'flapping',
   'duplicates',
   'updatedAt',
+  'releasedAt',
 ] as const;
 
 /**
@@ -35,10 +36,25 @@ export interface GroupSize {
 export type DashboardIncident = Pick<Incident, (typeof DASHBOARD_INCIDENT_FIELDS)[number]> & {
   /** Absent on an incident of its own. */
   groupSize?: GroupSize;
+  /**
+   * Whether it paged (pagedVia): what the digest counts, so that it reads rows, not incidents. Absent only on a
+   * row written before rows carried it (the digest then reads that incident).
+   */
+  paged?: boolean;
 };
 
-/** Every attribute a listing row carries: the incident's fields above and its group's size. */
-export const ROW_ATTRIBUTES = [...DASHBOARD_INCIDENT_FIELDS, 'groupSize'] as const;
+/** Every attribute a listing row carries: the incident's fields above, its group's size and whether it paged. */
+export const ROW_ATTRIBUTES = [...DASHBOARD_INCIDENT_FIELDS, 'groupSize', 'paged'] as const;
+
+/** Whether any notice paged someone: a PagerDuty trigger or escalation that was not skipped. */
+export function pagedVia(deliveries: Incident['deliveries'] | undefined): boolean {
+  for (const key in deliveries) {
+    const d = deliveries[key];
+    const { event, channel } = noticeTarget(key, d);
+    if (channel === 'pagerduty' && (event === 'trigger' || event === 'escalate') && d.status !== 'skipped') return true;
+  }
+  return false;
+}
 
 export function groupSizeOf(i: Pick<Incident, 'members'>): GroupSize | undefined {
   if (!i.members) return undefined;

@@ -11,8 +11,9 @@
  * in call order (`queued`; calls that come alone run at once: `alone`); on a file, a turn that writes is one
  * transaction. Conditional writes are a read and a write in one synchronous step, or guarded statements
  * (`UPDATE … WHERE id = ? AND rev = ?`, then `changes`). The access patterns of the DynamoDB indexes are columns
- * derived from the incident on every write (never stored separately from it), each with its own index. Records are
- * read back validated.
+ * derived from the incident on every write (never stored separately from it), each with its own index; so is its
+ * listing row (`listing`, store/row.ts), which the dashboard's lists and the digest read instead of the body.
+ * Records are read back validated.
  */
 import { join } from 'node:path';
 import Database from 'libsql';
@@ -29,7 +30,8 @@ import {
   type ProblemResult,
   type RecoveryResult,
 } from '@alert-router/aws/store/port';
-import { validIncident } from '@alert-router/aws/store/validate';
+import { rowOf, type IncidentRow } from '@alert-router/aws/store/row';
+import { validIncident, validRow } from '@alert-router/aws/store/validate';
 
 /** The database file `--data DIR` keeps incidents in. */
 export const SQLITE_FILE = 'alert-router.sqlite';
@@ -41,6 +43,8 @@ CREATE TABLE IF NOT EXISTS group_pointers (slot TEXT PRIMARY KEY, body TEXT NOT 
 CREATE TABLE IF NOT EXISTS incidents (
   id TEXT PRIMARY KEY,
   rev INTEGER NOT NULL,
+  listing_rev INTEGER,
+  listing TEXT,
   body TEXT NOT NULL,
   day TEXT NOT NULL,
   day_key TEXT NOT NULL,
@@ -84,6 +88,11 @@ function withoutEpisode(l: Latch): Latch {
 }
 
 type Row = { body: string };
+/**
+ * `listing` is null where the row's listing is not the one of its rev (`listing_rev`): a row an older build wrote,
+ * which knew no such columns (nor updates them, if it runs on this file again). Its row is made from its body.
+ */
+type ListingRow = { listing: string | null; body: string | null };
 type QueuedCall = { run: () => unknown; resolve: (result: never) => void; reject: (err: unknown) => void };
 /** Calls in a turn at most that still count as coming alone (an alarm may make two at once); see `alone`. */
 const ALONE_MAX = 2;
@@ -145,8 +154,12 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     }
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    addListingColumn(this.db);
     const s = (sql: string) => this.db.prepare(sql);
-    const cols = 'id, rev, body, day, day_key, open_key, due_key, held';
+    const cols = 'id, rev, body, day, day_key, open_key, due_key, held, listing, listing_rev';
+    // The body only where the listing is missing or stale (ListingRow). `listing` comes before `body` in a record (in
+    // a file an older build made, after it): a row's listing is read without the body's overflow pages.
+    const listing = 'CASE WHEN listing_rev IS rev THEN listing END AS listing, CASE WHEN listing_rev IS NOT rev THEN body END AS body';
     this.q = {
       getLatch: s('SELECT body FROM latches WHERE slot = ?'),
       putLatch: s('INSERT INTO latches (slot, body) VALUES (?, ?) ON CONFLICT (slot) DO UPDATE SET body = excluded.body'),
@@ -156,13 +169,18 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
       insertGroup: s('INSERT INTO group_records (group_key, version, body) VALUES (?, ?, ?) ON CONFLICT (group_key) DO NOTHING'),
       updateGroup: s('UPDATE group_records SET version = ?, body = ? WHERE group_key = ? AND version = ?'),
       getIncident: s('SELECT body FROM incidents WHERE id = ?'),
-      insertIncident: s(`INSERT INTO incidents (${cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
-      replaceIncident: s('UPDATE incidents SET rev = ?, body = ?, day = ?, day_key = ?, open_key = ?, due_key = ?, held = ? WHERE id = ? AND rev = ?'),
-      replaceBody: s('UPDATE incidents SET rev = ?, body = ? WHERE id = ? AND rev = ?'),
+      insertIncident: s(`INSERT INTO incidents (${cols}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`),
+      replaceIncident: s(
+        'UPDATE incidents SET rev = ?1, listing_rev = ?1, body = ?, listing = ?, day = ?, day_key = ?, open_key = ?, due_key = ?, held = ? WHERE id = ? AND rev = ?',
+      ),
+      replaceBody: s('UPDATE incidents SET rev = ?1, listing_rev = ?1, body = ?, listing = ? WHERE id = ? AND rev = ?'),
       unresolved: s('SELECT body FROM incidents WHERE open_key IS NOT NULL AND open_key < ? ORDER BY open_key DESC LIMIT ?'),
+      unresolvedRows: s(`SELECT ${listing} FROM incidents WHERE open_key IS NOT NULL AND open_key < ? ORDER BY open_key DESC LIMIT ?`),
       held: s('SELECT body FROM incidents WHERE open_key IS NOT NULL AND held = 1 ORDER BY open_key DESC LIMIT ?'),
       byDayAsc: s('SELECT body FROM incidents WHERE day = ? AND day_key >= ? AND day_key <= ? AND day_key < ? ORDER BY day_key ASC LIMIT ?'),
       byDayDesc: s('SELECT body FROM incidents WHERE day = ? AND day_key >= ? AND day_key <= ? AND day_key < ? ORDER BY day_key DESC LIMIT ?'),
+      rowsByDayAsc: s(`SELECT ${listing} FROM incidents WHERE day = ? AND day_key >= ? AND day_key <= ? AND day_key < ? ORDER BY day_key ASC LIMIT ?`),
+      rowsByDayDesc: s(`SELECT ${listing} FROM incidents WHERE day = ? AND day_key >= ? AND day_key <= ? AND day_key < ? ORDER BY day_key DESC LIMIT ?`),
       due: s('SELECT body FROM incidents WHERE due_key IS NOT NULL AND due_key <= ? ORDER BY due_key ASC LIMIT ?'),
       putDeadLetter: s('INSERT INTO dead_letters (day, at, reason, source, raw) VALUES (?, ?, ?, ?, ?)'),
       deadLetters: s('SELECT at, reason, source, raw FROM dead_letters WHERE day = ? ORDER BY at, seq'),
@@ -371,8 +389,9 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     const stored = { ...incident, rev: incident.rev ?? 1 };
     const c = indexColumns(stored);
     const body = JSON.stringify(stored);
+    const listing = JSON.stringify(rowOf(stored));
     return this.later(() => {
-      const created = this.q.insertIncident.run(stored.id, stored.rev, body, c.day, c.dayKey, c.openKey, c.dueKey, c.held).changes === 1;
+      const created = this.q.insertIncident.run(stored.id, stored.rev, body, c.day, c.dayKey, c.openKey, c.dueKey, c.held, listing, stored.rev).changes === 1;
       if (created) this.saw(stored.id, stored.rev, c);
       return created;
     });
@@ -388,8 +407,9 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   async replaceIncident(next: Incident, expectedRev: number): Promise<boolean> {
     const stored = { ...next, rev: expectedRev + 1 };
     const body = JSON.stringify(stored);
+    const listing = JSON.stringify(rowOf(stored));
     const c = indexColumns(stored);
-    return this.later(() => this.replaceNow(stored, body, c, expectedRev));
+    return this.later(() => this.replaceNow(stored, body, listing, c, expectedRev));
   }
 
   /** Runs the calls queued so far (see `queued`). */
@@ -428,12 +448,12 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     });
   };
 
-  private replaceNow(stored: Incident & { rev: number }, body: string, c: IndexColumns, expectedRev: number): boolean {
+  private replaceNow(stored: Incident & { rev: number }, body: string, listing: string, c: IndexColumns, expectedRev: number): boolean {
     const seen = this.columnsSeen.get(stored.id);
     const replaced =
       seen && seen.rev === expectedRev && seen.key === columnsKey(c)
-        ? this.q.replaceBody.run(stored.rev, body, stored.id, expectedRev).changes === 1
-        : this.q.replaceIncident.run(stored.rev, body, c.day, c.dayKey, c.openKey, c.dueKey, c.held, stored.id, expectedRev).changes === 1;
+        ? this.q.replaceBody.run(stored.rev, body, listing, stored.id, expectedRev).changes === 1
+        : this.q.replaceIncident.run(stored.rev, body, listing, c.day, c.dayKey, c.openKey, c.dueKey, c.held, stored.id, expectedRev).changes === 1;
     if (replaced) this.saw(stored.id, stored.rev, c);
     return replaced;
   }
@@ -453,6 +473,16 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
     const stmt = opts.newestFirst ? this.q.byDayDesc : this.q.byDayAsc;
     const args = [day, opts.from ?? '', opts.to ? `${opts.to}~` : END, opts.before ?? END, opts.limit ?? 10_000];
     return this.reading(() => this.rows(stmt.all(...args)));
+  }
+
+  override async listUnresolvedRows(limit = 500, before?: string): Promise<IncidentRow[]> {
+    return this.reading(() => this.listingRows(this.q.unresolvedRows.all(before ?? END, limit)));
+  }
+
+  override async listRowsByDay(day: string, opts: DayQuery = {}): Promise<IncidentRow[]> {
+    const stmt = opts.newestFirst ? this.q.rowsByDayDesc : this.q.rowsByDayAsc;
+    const args = [day, opts.from ?? '', opts.to ? `${opts.to}~` : END, opts.before ?? END, opts.limit ?? 10_000];
+    return this.reading(() => this.listingRows(stmt.all(...args)));
   }
 
   async listDue(now: string, limit = 100): Promise<Incident[]> {
@@ -482,4 +512,20 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   private rows(rows: unknown[]): Incident[] {
     return (rows as Row[]).map((r) => this.parse(r));
   }
+
+  private listingRows(rows: unknown[]): IncidentRow[] {
+    return (rows as ListingRow[]).map((r) =>
+      r.listing === null ? rowOf(this.parse({ body: r.body ?? '' })) : validRow(JSON.parse(r.listing) as Record<string, unknown>),
+    );
+  }
+}
+
+/** A file an older build created has no listing columns: added, empty (its rows are then made from their bodies). */
+function addListingColumn(db: Database.Database): void {
+  const columns = new Set((db.prepare('PRAGMA table_info(incidents)').all() as { name: string }[]).map((c) => c.name));
+  for (const [name, type] of [
+    ['listing_rev', 'INTEGER'],
+    ['listing', 'TEXT'],
+  ])
+    if (!columns.has(name)) db.exec(`ALTER TABLE incidents ADD COLUMN ${name} ${type}`);
 }

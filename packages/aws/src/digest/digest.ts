@@ -1,13 +1,14 @@
 /**
- * The daily digest: read the window's incidents through the by-day index (only the days the window spans, each in
- * pages of DIGEST_PAGE, kept as slim rows), the unresolved ones opened before the window through the status index
- * (those opened in it are among the window's) and the silences; compute (core/digest.ts); send to Slack
- * (incoming webhook, Block Kit) and email (HTML + plain text + the chart as an inline PNG). Channels that are
- * not configured print to the local outbox instead, as the notifiers do.
+ * The daily digest: read the listing rows (store/row.ts) of the window's incidents through the by-day index (only
+ * the days the window spans, each in pages of DIGEST_PAGE, kept as slim rows), of the unresolved ones opened
+ * before the window through the status index (those opened in it are among the window's) and the silences;
+ * compute (core/digest.ts); send to Slack (incoming webhook, Block Kit) and email (HTML + plain text + the chart
+ * as an inline PNG). Channels that are not configured print to the local outbox instead, as the notifiers do.
  */
 import {
   computeDigest,
   digestRow,
+  digestRowOfListing,
   digestSubject,
   hourlyChartPng,
   renderDigestEmail,
@@ -19,6 +20,7 @@ import {
 } from '@alert-router/core';
 import { silencesInForce } from '../dashboard/data';
 import type { Runtime } from '../runtime';
+import type { IncidentRow } from '../store/row';
 import { broadcast, type BroadcastDeps, type BroadcastResult } from './broadcast';
 
 export * from './broadcast';
@@ -32,24 +34,48 @@ export const DIGEST_PAGE = 500;
 /** How long `GET /api/digest` answers from the report it computed last (per window length). */
 export const DIGEST_CACHE_MS = 30_000;
 
-const sortKey = (i: Incident) => `${i.openedAt}#${i.id}`;
+const sortKey = (i: Pick<Incident, 'openedAt' | 'id'>) => `${i.openedAt}#${i.id}`;
+
+/**
+ * The digest's rows of listing rows. A row written before rows said whether they paged has its incident read
+ * instead (a store written by an older build: one read each, never a wrong count).
+ */
+async function digestRows(rt: Runtime, rows: IncidentRow[]): Promise<DigestIncident[]> {
+  const out: DigestIncident[] = [];
+  for (const r of rows) {
+    const slim = digestRowOfListing(r);
+    if (slim) out.push(slim);
+    else {
+      const incident = await rt.store.getIncident(r.id);
+      if (incident) out.push(digestRow(incident));
+    }
+  }
+  return out;
+}
 
 /**
  * Up to `limit` slim rows of a listing read in pages (`first`, then `next` before the last row's sort key), newest
  * first, until one sorts before `from`. Rows at or after `to` are skipped.
  */
 async function pagedRows(
-  pages: { first: () => Promise<Incident[]>; next: (before: string) => Promise<Incident[]> },
+  rt: Runtime,
+  pages: { first: () => Promise<IncidentRow[]>; next: (before: string) => Promise<IncidentRow[]> },
   range: { from: string; to: string },
   limit: number,
 ): Promise<DigestIncident[]> {
   const out: DigestIncident[] = [];
-  for (let items = await pages.first(); ; items = await pages.next(sortKey(items[items.length - 1]))) {
-    for (const i of items) {
-      if (i.openedAt < range.from || out.length === limit) return out;
-      if (i.openedAt < range.to) out.push(digestRow(i));
+  for (let rows = await pages.first(); ; rows = await pages.next(sortKey(rows[rows.length - 1]))) {
+    const kept: IncidentRow[] = [];
+    let done = false;
+    for (const r of rows) {
+      if (r.openedAt < range.from || out.length + kept.length === limit) {
+        done = true;
+        break;
+      }
+      if (r.openedAt < range.to) kept.push(r);
     }
-    if (items.length < DIGEST_PAGE) return out;
+    out.push(...(await digestRows(rt, kept)));
+    if (done || rows.length < DIGEST_PAGE) return out;
   }
 }
 
@@ -61,9 +87,10 @@ async function windowRows(rt: Runtime, from: string, to: string): Promise<Digest
     const day = new Date(t).toISOString().slice(0, 10);
     // The first page is bounded by the window; a day with more than a page goes on before the last row read.
     const rows = await pagedRows(
+      rt,
       {
-        first: () => rt.store.listByDay(day, { from, to, newestFirst: true, limit: DIGEST_PAGE }),
-        next: (before) => rt.store.listByDay(day, { before, newestFirst: true, limit: DIGEST_PAGE }),
+        first: () => rt.store.listRowsByDay(day, { from, to, newestFirst: true, limit: DIGEST_PAGE }),
+        next: (before) => rt.store.listRowsByDay(day, { before, newestFirst: true, limit: DIGEST_PAGE }),
       },
       { from, to },
       DIGEST_READ_LIMIT - out.length,
@@ -83,7 +110,8 @@ export async function loadDigest(rt: Runtime, opts: { hours?: number; to?: Date 
     windowRows(rt, fromIso, toIso),
     // Unresolved and opened before the window (`from` sorts before every `<from>#<id>`); the window's are read above.
     pagedRows(
-      { first: () => rt.store.listUnresolved(DIGEST_PAGE, fromIso), next: (before) => rt.store.listUnresolved(DIGEST_PAGE, before) },
+      rt,
+      { first: () => rt.store.listUnresolvedRows(DIGEST_PAGE, fromIso), next: (before) => rt.store.listUnresolvedRows(DIGEST_PAGE, before) },
       { from: '', to: fromIso },
       DIGEST_READ_LIMIT,
     ),

@@ -59,6 +59,7 @@ export function incidentOfItem(item: Record<string, unknown>, skip: ReadonlySet<
 export function rowOfItem(item: Record<string, unknown>): IncidentRow {
   const out: Record<string, unknown> = {};
   for (const k of DASHBOARD_INCIDENT_FIELDS) if (item[k] !== undefined) out[k] = item[k];
+  if (item.paged !== undefined) out.paged = item.paged;
   if (item.groupSize !== undefined) out.groupSize = item.groupSize;
   // An item written before the rows carried counts has its members in the clear (not yet checked: validRow is next).
   else if (Array.isArray(item.members))

@@ -49,6 +49,7 @@ const rowSchema = object({
   openedAt: incidentSchema.shape.openedAt,
   updatedAt: incidentSchema.shape.updatedAt,
   groupSize: optional(object({ alarms: int().check(nonnegative()), recovered: int().check(nonnegative()) })),
+  paged: optional(boolean()),
 });
 
 /** A listing row as read back from an index (store/row.ts): checked like an incident, on the fields it has. */
