@@ -104,6 +104,16 @@ describe('an incident item', () => {
     expect(rowOfItem(incidentAttributes(single))).not.toHaveProperty('groupSize');
   });
 
+  it('keeps releasedAt in the document too, where a build before 2026-12-03 reads it (the row has it in the clear)', async () => {
+    const { inflateRawSync } = await import('node:zlib');
+    const released = makeIncident({ id: 'INC-REL', releasedAt: at(90) });
+    const attrs = incidentAttributes(released);
+    expect(attrs.releasedAt).toBe(at(90));
+    expect(JSON.parse(inflateRawSync(attrs[DOC_ATTRIBUTE] as Uint8Array).toString('utf8'))).toMatchObject({ releasedAt: at(90) });
+    expect(incidentOfItem(attrs, NO_KEYS)).toEqual(released);
+    expect(rowOfItem(attrs).releasedAt).toBe(at(90));
+  });
+
   it.each([
     ['not deflated', Buffer.from('plain text')],
     ['a deflated array', deflateRawSync(JSON.stringify([1, 2]))],

@@ -11,7 +11,7 @@ import { afterEach, expect, it } from 'vitest';
 import { pendingNotice, type Incident } from '@alert-router/core';
 import { rowOf } from '@alert-router/aws/store/row';
 import { makeIncident } from './helpers/incident-factory';
-import { SqliteIncidentStore } from '../packages/local/src/sqlite-store';
+import { addListingColumn, SqliteIncidentStore } from '../packages/local/src/sqlite-store';
 
 const DAY = '2026-12-03';
 const at = (s: number) => new Date(Date.UTC(2026, 11, 3, 6, 0, s)).toISOString();
@@ -96,4 +96,15 @@ it('an older build writing on the file (body and rev, not the listing) is seen: 
   await rowsMatchBodies(store);
   expect((await store.listRowsByDay(DAY))[2]).toMatchObject({ id: 'INC-L3', status: 'resolved', paged: false });
   expect((await store.listUnresolvedRows(10)).map((r) => r.id)).toEqual(['INC-L4', 'INC-L2', 'INC-L1']);
+});
+
+it('two processes opening the same older file at once: the one whose ALTER comes second opens all the same', async () => {
+  const { dir, store } = await filled();
+  // The second process read the columns before the first added them: it sees none, then finds them there.
+  const stale = new Proxy(store.db, {
+    get: (db, key) => (key === 'prepare' ? (sql: string) => (/table_info/.test(sql) ? { all: () => [] } : db.prepare(sql)) : Reflect.get(db, key, db)),
+  });
+  expect(() => addListingColumn(stale)).not.toThrow();
+  closeLast();
+  await rowsMatchBodies(open(dir));
 });

@@ -347,6 +347,15 @@ describe.each(Object.keys(adapters))('IncidentStore contract: %s', (name) => {
     expect((await a.store.listUnresolvedRows(10)).map(digestRowOfListing)).toEqual((await a.store.listUnresolved(10)).map(digestRow));
   });
 
+  it('reads several incidents at once (past one batch), leaving out those not found', async () => {
+    const ids = Array.from({ length: 130 }, (_, n) => `INC-G${String(n).padStart(3, '0')}`);
+    for (const id of ids) await a.store.createIncident(withPending(id));
+    const got = await a.store.getIncidents([...ids, 'INC-NONE', ids[0]]);
+    expect(got.map((i) => i.id).sort()).toEqual(ids);
+    expect(got.find((i) => i.id === ids[129])).toEqual(await a.store.getIncident(ids[129]));
+    expect(await a.store.getIncidents([])).toEqual([]);
+  });
+
   it('keeps a raw message whole, however long', async () => {
     const raw = `${'é'.repeat(150_000)}${'x'.repeat(120_000)}`;
     await a.store.putDeadLetter({ at: T(0), reason: 'kept', source: 'sns', raw });

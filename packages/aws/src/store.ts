@@ -350,6 +350,12 @@ export class DynamoIncidentStore extends RevisionedIncidentStore {
     return toIncident(r.Item);
   }
 
+  /** `BatchGetItem`, 100 keys a request (store/batch-get.ts). */
+  override async getIncidents(ids: string[]): Promise<Incident[]> {
+    const keys = [...new Set(ids)].map((id) => INC(id) as Record<string, string>);
+    return (await batchGetItems(this.db, this.tableName, keys, [TABLE.partitionKey, TABLE.sortKey])).map((item) => toIncident(item)!);
+  }
+
   async replaceIncident(next: Incident, expectedRev: number): Promise<boolean> {
     return (await this.replaceOrCurrent(next, expectedRev)).written;
   }

@@ -521,11 +521,17 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
 }
 
 /** A file an older build created has no listing columns: added, empty (its rows are then made from their bodies). */
-function addListingColumn(db: Database.Database): void {
+export function addListingColumn(db: Database.Database): void {
   const columns = new Set((db.prepare('PRAGMA table_info(incidents)').all() as { name: string }[]).map((c) => c.name));
   for (const [name, type] of [
     ['listing_rev', 'INTEGER'],
     ['listing', 'TEXT'],
   ])
-    if (!columns.has(name)) db.exec(`ALTER TABLE incidents ADD COLUMN ${name} ${type}`);
+    if (!columns.has(name))
+      try {
+        db.exec(`ALTER TABLE incidents ADD COLUMN ${name} ${type}`);
+      } catch (err) {
+        // Another process opening the same older file added it first.
+        if (!/duplicate column name/i.test(String((err as Error).message))) throw err;
+      }
 }

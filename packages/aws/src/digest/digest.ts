@@ -37,18 +37,18 @@ export const DIGEST_CACHE_MS = 30_000;
 const sortKey = (i: Pick<Incident, 'openedAt' | 'id'>) => `${i.openedAt}#${i.id}`;
 
 /**
- * The digest's rows of listing rows. A row written before rows said whether they paged has its incident read
- * instead (a store written by an older build: one read each, never a wrong count).
+ * The digest's rows of listing rows, in their order. A row written before rows said whether they paged has its
+ * incident read instead (a store written by an older build: read in batches, never a wrong count).
  */
 async function digestRows(rt: Runtime, rows: IncidentRow[]): Promise<DigestIncident[]> {
+  const slim = rows.map(digestRowOfListing);
+  const missing = rows.filter((_, n) => slim[n] === null).map((r) => r.id);
+  if (missing.length === 0) return slim as DigestIncident[];
+  const read = new Map((await rt.store.getIncidents(missing)).map((i) => [i.id, digestRow(i)]));
   const out: DigestIncident[] = [];
-  for (const r of rows) {
-    const slim = digestRowOfListing(r);
-    if (slim) out.push(slim);
-    else {
-      const incident = await rt.store.getIncident(r.id);
-      if (incident) out.push(digestRow(incident));
-    }
+  for (const [n, s] of slim.entries()) {
+    const row = s ?? read.get(rows[n].id);
+    if (row) out.push(row);
   }
   return out;
 }

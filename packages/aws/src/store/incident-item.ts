@@ -21,11 +21,16 @@ export const DOC_ATTRIBUTE = 'doc';
 const DOC_BYTES_MAX = 8 * 1024 * 1024;
 
 const CLEAR = new Set<string>([...DASHBOARD_INCIDENT_FIELDS, 'rev']);
+/**
+ * In the clear since 2026-12-03 and still in the document: a build before then reads it from the document only,
+ * and would drop it from every incident it rewrites while both run (docs/deploy.md, "Upgrading").
+ */
+const IN_BOTH = 'releasedAt';
 
 /** The incident's own attributes of its item (the caller adds keys, index and expiry attributes). */
 export function incidentAttributes(i: Incident): Record<string, unknown> {
   const rest: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(i)) if (!CLEAR.has(k)) rest[k] = v;
+  for (const [k, v] of Object.entries(i)) if (!CLEAR.has(k) || k === IN_BOTH) rest[k] = v;
   return { ...rowOf(i), ...(i.rev === undefined ? {} : { rev: i.rev }), [DOC_ATTRIBUTE]: deflateRawSync(JSON.stringify(rest)) };
 }
 

@@ -135,6 +135,8 @@ export interface IncidentStore {
   /** Stores a new incident (its notices pending under the creator's lease); false when it already exists. */
   createIncident(incident: Incident): Promise<boolean>;
   getIncident(id: string): Promise<Incident | null>;
+  /** Several incidents (each once), eventually consistent, in no set order; those not found are left out. */
+  getIncidents(ids: string[]): Promise<Incident[]>;
   /** Replaces the incident if it still has revision `expectedRev` (the new one carries expectedRev + 1). */
   replaceIncident(next: Incident, expectedRev: number): Promise<boolean>;
   /** Reads, changes and writes back an incident until no concurrent writer got in between. */
@@ -167,6 +169,9 @@ export interface IncidentStore {
   putDeadLetter(d: DeadLetter): Promise<void>;
   listDeadLetters(day: string): Promise<DeadLetter[]>;
 }
+
+/** How many reads `getIncidents` keeps in flight where the adapter has no batched read. */
+const GET_MANY_AT_ONCE = 16;
 
 /** Enough for every alarm of a storm joining one group at once (each round one writer wins). */
 const MAX_UPDATE_TRIES = 64;
@@ -272,6 +277,15 @@ export abstract class RevisionedIncidentStore implements IncidentStore {
       },
     }));
     return r.kind === 'updated';
+  }
+
+  /** Reads them GET_MANY_AT_ONCE at a time; an adapter with a batched read does better. */
+  async getIncidents(asked: string[]): Promise<Incident[]> {
+    const ids = [...new Set(asked)];
+    const out: Incident[] = [];
+    for (let k = 0; k < ids.length; k += GET_MANY_AT_ONCE)
+      for (const i of await Promise.all(ids.slice(k, k + GET_MANY_AT_ONCE).map((id) => this.getIncident(id)))) if (i) out.push(i);
+    return out;
   }
 
   async listUnresolvedRows(limit?: number, before?: string): Promise<IncidentRow[]> {
