@@ -5,7 +5,7 @@
  */
 import { responseDeadline } from './clock';
 import { INCIDENT_STATUSES, type Incident, type IncidentStatus } from './incident';
-import { pagedVia, type DashboardIncident } from './incident-row';
+import { pagedVia, rowOf, type DashboardIncident } from './incident-row';
 import type { Policy } from './policy';
 import { silenceIsActive, type Silence } from './silence';
 import { SEVERITIES, type Severity } from './types';
@@ -153,23 +153,7 @@ const pagedOf = (i: DigestIncident) => i.paged ?? pagedVia(i.deliveries);
 
 /** The slim row of an incident the digest keeps (no alarm snapshot, timeline, deliveries or members). */
 export function digestRow(i: Incident): DigestIncident {
-  return {
-    id: i.id,
-    incidentKey: i.incidentKey,
-    alarmName: i.alarmName,
-    severity: i.severity,
-    status: i.status,
-    openedAt: i.openedAt,
-    acknowledgedAt: i.acknowledgedAt,
-    acknowledgedBy: i.acknowledgedBy,
-    resolvedAt: i.resolvedAt,
-    silencedBy: i.silencedBy,
-    releasedAt: i.releasedAt ?? null,
-    flapping: i.flapping,
-    duplicates: i.duplicates,
-    alarms: alarmsOf(i),
-    paged: pagedOf(i),
-  };
+  return digestRowOfListing(rowOf(i))!;
 }
 
 /** The digest's row of a listing row (the store's row indexes), when the row says whether it paged; else null. */
