@@ -1,4 +1,5 @@
 import { inflateSync } from 'node:zlib';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   breachOf,
@@ -12,6 +13,7 @@ import {
   hourlyChartPng,
   renderDigestEmail,
   renderDigestSlack,
+  responseDeadline,
   secondsText,
   SEVERITY_STYLE,
   type GroupMember,
@@ -300,6 +302,60 @@ describe('response-time breaches', () => {
     const i = inc('INC-QQQQQQQQ', 'X', 'P0', '2024-01-15T10:00:00.000Z', acked('2024-01-15T10:05:00.000Z'));
     expect(breachOf(i, policy, TO)).toBeNull();
     expect(breachOf({ ...i, acknowledgedAt: '2024-01-15T10:05:01.000Z' }, policy, TO)).toMatchObject({ lateSeconds: 1 });
+  });
+});
+
+describe('the digest parses each time once', () => {
+  // computeDigest works on epoch ms (each openedAt parsed once); the reference here is the string arithmetic of
+  // responseDeadline, so the two must agree on every deadline, lateness and age.
+  it('breaches and ages agree with responseDeadline on random incidents (seeded)', () => {
+    const seed = Number(process.env.DIGEST_SEED ?? 20261203);
+    console.log('digest property seed', seed);
+    const t0 = Date.parse(FROM) - 12 * 3_600_000;
+    const span = 48 * 3_600_000;
+    const incident = fc.record({
+      n: fc.integer({ min: 0, max: 60 }),
+      severity: fc.constantFrom('P0' as const, 'P1' as const, 'P2' as const, 'P3' as const),
+      opened: fc.integer({ min: 0, max: span }),
+      ackAfter: fc.option(fc.integer({ min: 0, max: 4 * 3_600_000 })),
+      resolveAfter: fc.option(fc.integer({ min: 0, max: 6 * 3_600_000 })),
+      releasedAfter: fc.option(fc.integer({ min: 0, max: 3_600_000 })),
+      silenced: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(incident, { maxLength: 40 }), (specs) => {
+        const iso = (ms: number) => new Date(ms).toISOString();
+        const incidents = specs.map((s) => {
+          const opened = t0 + s.opened;
+          return inc(`INC-${String(s.n).padStart(8, '0')}`, `A${s.n}`, s.severity, iso(opened), {
+            status: s.resolveAfter !== null ? 'resolved' : s.ackAfter !== null ? 'acknowledged' : 'open',
+            acknowledgedAt: s.ackAfter !== null ? iso(opened + s.ackAfter) : null,
+            resolvedAt: s.resolveAfter !== null ? iso(opened + s.resolveAfter) : null,
+            releasedAt: s.releasedAfter !== null ? iso(opened + s.releasedAfter) : undefined,
+            silencedBy: s.silenced && s.releasedAfter === null ? 'SIL-1' : null,
+          });
+        });
+        const r = computeDigest({ incidents, unresolved: incidents, silences: [], policy, from: FROM, to: TO });
+        const seen = new Set<string>();
+        const inWindow = incidents.filter((i) => i.openedAt >= FROM && i.openedAt < TO && !seen.has(i.id) && seen.add(i.id));
+        const expected = inWindow.flatMap((i) => {
+          if (i.silencedBy) return [];
+          const deadline = responseDeadline(i.severity, i.releasedAt ?? i.openedAt, policy);
+          const end = i.acknowledgedAt ?? (i.status === 'resolved' ? i.resolvedAt : null) ?? TO;
+          const late = Math.round((Date.parse(end) - Date.parse(deadline)) / 1000);
+          return Date.parse(end) > Date.parse(deadline) ? [{ id: i.id, deadline, lateSeconds: late }] : [];
+        });
+        const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+        expect(r.breaches.map(({ id, deadline, lateSeconds }) => ({ id, deadline, lateSeconds })).sort(byId)).toEqual(expected.sort(byId));
+        const openSeen = new Set<string>();
+        const open = incidents.filter((i) => i.status !== 'resolved' && i.openedAt < TO && !openSeen.has(i.id) && openSeen.add(i.id));
+        expect(r.stillOpen.map((o) => [o.id, o.ageSeconds]).sort()).toEqual(
+          open.map((i) => [i.id, Math.round((Date.parse(TO) - Date.parse(i.openedAt)) / 1000)]).sort(),
+        );
+        expect(r.hourly.reduce((n, b) => n + b.counts.P0 + b.counts.P1 + b.counts.P2 + b.counts.P3, 0)).toBe(inWindow.length);
+      }),
+      { seed, numRuns: 300 },
+    );
   });
 });
 

@@ -245,21 +245,34 @@ export function responseStats(incidents: IncidentTimes[]): { mtta: DigestReport[
  * notified and do not count; one released when its silence ended counts from the release. An alarm that recovered on its own before the deadline is no breach.
  */
 export function breachOf(i: DigestIncident, policy: Policy, now: string): DigestBreach | null {
+  return breachAt(i, policy, now, Date.parse(now));
+}
+
+/** breachOf with `now` (and, when it is known, the incident's openedAt) already parsed: the digest asks for thousands. */
+function breachAt(i: DigestIncident, policy: Policy, now: string, nowMs: number, openedMs = Date.parse(i.openedAt)): DigestBreach | null {
   if (i.silencedBy) return null;
-  const deadline = responseDeadline(i.severity, i.releasedAt ?? i.openedAt, policy);
-  const end = i.acknowledgedAt ?? (i.status === 'resolved' ? i.resolvedAt : null) ?? now;
-  if (Date.parse(end) <= Date.parse(deadline)) return null;
+  const deadlineMs = deadlineOf(i, policy, openedMs);
+  const end = i.acknowledgedAt ?? (i.status === 'resolved' ? i.resolvedAt : null);
+  const endMs = end == null ? nowMs : Date.parse(end);
+  if (endMs <= deadlineMs) return null;
   return {
     id: i.id,
     alarmName: i.alarmName,
     severity: i.severity,
     openedAt: i.openedAt,
-    deadline,
+    deadline: new Date(deadlineMs).toISOString(),
     acknowledgedAt: i.acknowledgedAt,
     acknowledgedBy: i.acknowledgedBy,
-    lateSeconds: seconds(deadline, end),
+    lateSeconds: Math.round((endMs - deadlineMs) / 1000),
     ongoing: !i.acknowledgedAt && i.status !== 'resolved',
   };
+}
+
+/** responseDeadline in epoch ms, without a round trip through a string where the response time is in minutes. */
+function deadlineOf(i: DigestIncident, policy: Policy, openedMs: number): number {
+  const rt = policy.severities[i.severity].responseTime;
+  if (rt === 'next-business-day' || i.releasedAt != null) return Date.parse(responseDeadline(i.severity, i.releasedAt ?? i.openedAt, policy));
+  return openedMs + Math.round(rt * 60_000);
 }
 
 const SEV_RANK: Record<Severity, number> = { P0: 0, P1: 1, P2: 2, P3: 3 };
@@ -270,11 +283,22 @@ function higher(a: Severity, b: Severity): Severity {
 
 /** Incidents opened per bucket of `bucketMs` from `start`, by severity (`n` buckets). */
 export function countByBucket(incidents: Pick<Incident, 'openedAt' | 'severity'>[], start: string, bucketMs: number, n: number): HourBucket[] {
+  return countTimesByBucket(
+    incidents,
+    incidents.map((i) => Date.parse(i.openedAt)),
+    start,
+    bucketMs,
+    n,
+  );
+}
+
+/** countByBucket with each incident's openedAt already parsed (`openedMs[k]` is `incidents[k]`'s). */
+function countTimesByBucket(incidents: Pick<Incident, 'severity'>[], openedMs: number[], start: string, bucketMs: number, n: number): HourBucket[] {
   const t0 = Date.parse(start);
   const buckets: HourBucket[] = Array.from({ length: n }, (_, k) => ({ start: new Date(t0 + k * bucketMs).toISOString(), counts: zero(SEVERITIES) }));
-  for (const i of incidents) {
-    const k = Math.floor((Date.parse(i.openedAt) - t0) / bucketMs);
-    if (k >= 0 && k < n) buckets[k].counts[i.severity]++;
+  for (let k = 0; k < incidents.length; k++) {
+    const b = Math.floor((openedMs[k] - t0) / bucketMs);
+    if (b >= 0 && b < n) buckets[b].counts[incidents[k].severity]++;
   }
   return buckets;
 }
@@ -306,12 +330,16 @@ export function computeDigest(input: DigestInput): DigestReport {
   const fromMs = Date.parse(from);
   const toMs = Date.parse(to);
   const seen = new Set<string>();
-  const inWindow = input.incidents.filter((i) => {
+  // Each openedAt parsed once (openedMs[n] is inWindow[n]'s): a day of thousands asks for it several times each.
+  const inWindow: DigestIncident[] = [];
+  const openedMs: number[] = [];
+  for (const i of input.incidents) {
     const t = Date.parse(i.openedAt);
-    if (t < fromMs || t >= toMs || seen.has(i.id)) return false;
+    if (t < fromMs || t >= toMs || seen.has(i.id)) continue;
     seen.add(i.id);
-    return true;
-  });
+    inWindow.push(i);
+    openedMs.push(t);
+  }
 
   const bySeverity = zero(SEVERITIES);
   const byState = zero(INCIDENT_STATUSES);
@@ -323,11 +351,15 @@ export function computeDigest(input: DigestInput): DigestReport {
   const { mtta, mttr } = responseStats(inWindow);
 
   // Oldest first: P3 deadlines are then one calendar walk per business opening (clock.ts).
-  const breaches = [...inWindow]
-    .sort((a, b) => (a.openedAt < b.openedAt ? -1 : a.openedAt > b.openedAt ? 1 : 0))
-    .map((i) => breachOf(i, policy, to))
-    .filter((b): b is DigestBreach => b !== null)
-    .sort((a, b) => b.lateSeconds - a.lateSeconds || SEV_RANK[a.severity] - SEV_RANK[b.severity] || a.id.localeCompare(b.id));
+  const oldestFirst = inWindow
+    .map((_, n) => n)
+    .sort((a, b) => (inWindow[a].openedAt < inWindow[b].openedAt ? -1 : inWindow[a].openedAt > inWindow[b].openedAt ? 1 : 0));
+  const breaches: DigestBreach[] = [];
+  for (const n of oldestFirst) {
+    const b = breachAt(inWindow[n], policy, to, toMs, openedMs[n]);
+    if (b) breaches.push(b);
+  }
+  breaches.sort((a, b) => b.lateSeconds - a.lateSeconds || SEV_RANK[a.severity] - SEV_RANK[b.severity] || a.id.localeCompare(b.id));
 
   const alarms = new Map<string, NoisyAlarm & { flapping: number; lastOpenedAt: string }>();
   for (const i of inWindow) {
@@ -363,18 +395,16 @@ export function computeDigest(input: DigestInput): DigestReport {
     .map(({ incidentKey, alarmName, severity, incidents, lastOpenedAt }) => ({ incidentKey, alarmName, severity, incidents, lastOpenedAt }));
 
   const openSeen = new Set<string>();
-  const stillOpen: OpenItem[] = input.unresolved
-    .filter((i) => i.status !== 'resolved' && Date.parse(i.openedAt) < toMs && !openSeen.has(i.id) && openSeen.add(i.id))
-    .map((i) => ({
-      id: i.id,
-      alarmName: i.alarmName,
-      severity: i.severity,
-      status: i.status,
-      openedAt: i.openedAt,
-      ageSeconds: seconds(i.openedAt, to),
-      acknowledgedBy: i.acknowledgedBy,
-    }))
-    .sort((a, b) => SEV_RANK[a.severity] - SEV_RANK[b.severity] || b.ageSeconds - a.ageSeconds || a.id.localeCompare(b.id));
+  const stillOpen: OpenItem[] = [];
+  for (const i of input.unresolved) {
+    if (i.status === 'resolved' || openSeen.has(i.id)) continue;
+    const t = Date.parse(i.openedAt);
+    if (!(t < toMs)) continue;
+    openSeen.add(i.id);
+    const { id, alarmName, severity, status, openedAt, acknowledgedBy } = i;
+    stillOpen.push({ id, alarmName, severity, status, openedAt, ageSeconds: Math.round((toMs - t) / 1000), acknowledgedBy });
+  }
+  stillOpen.sort((a, b) => SEV_RANK[a.severity] - SEV_RANK[b.severity] || b.ageSeconds - a.ageSeconds || a.id.localeCompare(b.id));
 
   const silences: DigestSilence[] = input.silences
     .filter((s) => silenceIsActive(s, to) || (s.startsAt > to && !s.endedBy))
@@ -390,7 +420,7 @@ export function computeDigest(input: DigestInput): DigestReport {
   }
 
   const hours = Math.round(((toMs - fromMs) / HOUR_MS) * 100) / 100;
-  const hourly = countByBucket(inWindow, from, HOUR_MS, Math.max(1, Math.ceil((toMs - fromMs) / HOUR_MS)));
+  const hourly = countTimesByBucket(inWindow, openedMs, from, HOUR_MS, Math.max(1, Math.ceil((toMs - fromMs) / HOUR_MS)));
 
   return {
     from,
