@@ -311,6 +311,9 @@ describe('the digest parses each time once', () => {
   it('breaches and ages agree with responseDeadline on random incidents (seeded)', () => {
     const seed = Number(process.env.DIGEST_SEED ?? 20261203);
     console.log('digest property seed', seed);
+    // A response time of a fraction of a minute, and timestamps written without milliseconds or with an offset.
+    const odd = { ...policy, severities: { ...policy.severities, P1: { ...policy.severities.P1, responseTime: 7.5 } } };
+    const written = [(ms: number) => new Date(ms).toISOString(), (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, '+00:00')];
     const t0 = Date.parse(FROM) - 12 * 3_600_000;
     const span = 48 * 3_600_000;
     const incident = fc.record({
@@ -323,8 +326,9 @@ describe('the digest parses each time once', () => {
       silenced: fc.boolean(),
     });
     fc.assert(
-      fc.property(fc.array(incident, { maxLength: 40 }), (specs) => {
-        const iso = (ms: number) => new Date(ms).toISOString();
+      fc.property(fc.array(incident, { maxLength: 40 }), fc.boolean(), fc.boolean(), (specs, oddPolicy, offsets) => {
+        const p = oddPolicy ? odd : policy;
+        const iso = written[offsets ? 1 : 0];
         const incidents = specs.map((s) => {
           const opened = t0 + s.opened;
           return inc(`INC-${String(s.n).padStart(8, '0')}`, `A${s.n}`, s.severity, iso(opened), {
@@ -335,12 +339,13 @@ describe('the digest parses each time once', () => {
             silencedBy: s.silenced && s.releasedAfter === null ? 'SIL-1' : null,
           });
         });
-        const r = computeDigest({ incidents, unresolved: incidents, silences: [], policy, from: FROM, to: TO });
+        const r = computeDigest({ incidents, unresolved: incidents, silences: [], policy: p, from: FROM, to: TO });
         const seen = new Set<string>();
-        const inWindow = incidents.filter((i) => i.openedAt >= FROM && i.openedAt < TO && !seen.has(i.id) && seen.add(i.id));
+        const at = (t: string) => Date.parse(t);
+        const inWindow = incidents.filter((i) => at(i.openedAt) >= at(FROM) && at(i.openedAt) < at(TO) && !seen.has(i.id) && seen.add(i.id));
         const expected = inWindow.flatMap((i) => {
           if (i.silencedBy) return [];
-          const deadline = responseDeadline(i.severity, i.releasedAt ?? i.openedAt, policy);
+          const deadline = responseDeadline(i.severity, i.releasedAt ?? i.openedAt, p);
           const end = i.acknowledgedAt ?? (i.status === 'resolved' ? i.resolvedAt : null) ?? TO;
           const late = Math.round((Date.parse(end) - Date.parse(deadline)) / 1000);
           return Date.parse(end) > Date.parse(deadline) ? [{ id: i.id, deadline, lateSeconds: late }] : [];
@@ -348,11 +353,13 @@ describe('the digest parses each time once', () => {
         const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
         expect(r.breaches.map(({ id, deadline, lateSeconds }) => ({ id, deadline, lateSeconds })).sort(byId)).toEqual(expected.sort(byId));
         const openSeen = new Set<string>();
-        const open = incidents.filter((i) => i.status !== 'resolved' && i.openedAt < TO && !openSeen.has(i.id) && openSeen.add(i.id));
+        const open = incidents.filter((i) => i.status !== 'resolved' && at(i.openedAt) < at(TO) && !openSeen.has(i.id) && openSeen.add(i.id));
         expect(r.stillOpen.map((o) => [o.id, o.ageSeconds]).sort()).toEqual(
           open.map((i) => [i.id, Math.round((Date.parse(TO) - Date.parse(i.openedAt)) / 1000)]).sort(),
         );
-        expect(r.hourly.reduce((n, b) => n + b.counts.P0 + b.counts.P1 + b.counts.P2 + b.counts.P3, 0)).toBe(inWindow.length);
+        const hours = r.hourly.map((b) => ({ start: b.start, counts: { P0: 0, P1: 0, P2: 0, P3: 0 } }));
+        for (const i of inWindow) hours[Math.floor((at(i.openedAt) - at(FROM)) / 3_600_000)].counts[i.severity]++;
+        expect(r.hourly).toEqual(hours);
       }),
       { seed, numRuns: 300 },
     );

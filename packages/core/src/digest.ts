@@ -245,11 +245,11 @@ export function responseStats(incidents: IncidentTimes[]): { mtta: DigestReport[
  * notified and do not count; one released when its silence ended counts from the release. An alarm that recovered on its own before the deadline is no breach.
  */
 export function breachOf(i: DigestIncident, policy: Policy, now: string): DigestBreach | null {
-  return breachAt(i, policy, now, Date.parse(now));
+  return breachAt(i, policy, Date.parse(now));
 }
 
 /** breachOf with `now` (and, when it is known, the incident's openedAt) already parsed: the digest asks for thousands. */
-function breachAt(i: DigestIncident, policy: Policy, now: string, nowMs: number, openedMs = Date.parse(i.openedAt)): DigestBreach | null {
+function breachAt(i: DigestIncident, policy: Policy, nowMs: number, openedMs = Date.parse(i.openedAt)): DigestBreach | null {
   if (i.silencedBy) return null;
   const deadlineMs = deadlineOf(i, policy, openedMs);
   const end = i.acknowledgedAt ?? (i.status === 'resolved' ? i.resolvedAt : null);
@@ -356,7 +356,7 @@ export function computeDigest(input: DigestInput): DigestReport {
     .sort((a, b) => (inWindow[a].openedAt < inWindow[b].openedAt ? -1 : inWindow[a].openedAt > inWindow[b].openedAt ? 1 : 0));
   const breaches: DigestBreach[] = [];
   for (const n of oldestFirst) {
-    const b = breachAt(inWindow[n], policy, to, toMs, openedMs[n]);
+    const b = breachAt(inWindow[n], policy, toMs, openedMs[n]);
     if (b) breaches.push(b);
   }
   breaches.sort((a, b) => b.lateSeconds - a.lateSeconds || SEV_RANK[a.severity] - SEV_RANK[b.severity] || a.id.localeCompare(b.id));
