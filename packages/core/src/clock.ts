@@ -8,10 +8,18 @@ import type { Severity } from './types';
  * or for `next-business-day` the next business morning plus `businessHours.grace` (business-calendar.ts).
  */
 export function responseDeadline(severity: Severity, openedAt: string, policy: Policy): string {
+  if (policy.severities[severity].responseTime === 'next-business-day') return businessDeadline(openedAt, policy);
+  return new Date(responseDeadlineMs(severity, openedAt, policy)).toISOString();
+}
+
+/**
+ * responseDeadline in epoch ms; `openedMs` is `openedAt` already parsed, when the caller has it. Plain UTC
+ * arithmetic where the response time is in minutes: the digest asks for one per incident of the day.
+ */
+export function responseDeadlineMs(severity: Severity, openedAt: string, policy: Policy, openedMs = Date.parse(openedAt)): number {
   const rt = policy.severities[severity].responseTime;
-  // Plain UTC arithmetic: the digest computes one per incident of the day.
-  if (rt !== 'next-business-day') return addMinutes(openedAt, rt);
-  return businessDeadline(openedAt, policy);
+  if (rt === 'next-business-day') return Date.parse(businessDeadline(openedAt, policy));
+  return openedMs + Math.round(rt * 60_000);
 }
 
 /** A stretch of time whose next business opening is `opening`: every instant in [from, opening) has that deadline. */

@@ -3,7 +3,7 @@
  * charts). Pure: the caller reads the window's incidents (by-day index), the unresolved ones (status index)
  * and the silences, and passes them in.
  */
-import { responseDeadline } from './clock';
+import { responseDeadlineMs } from './clock';
 import { INCIDENT_STATUSES, type Incident, type IncidentStatus } from './incident';
 import { pagedVia, rowOf, type DashboardIncident } from './incident-row';
 import type { Policy } from './policy';
@@ -251,7 +251,7 @@ export function breachOf(i: DigestIncident, policy: Policy, now: string): Digest
 /** breachOf with `now` (and, when it is known, the incident's openedAt) already parsed: the digest asks for thousands. */
 function breachAt(i: DigestIncident, policy: Policy, nowMs: number, openedMs = Date.parse(i.openedAt)): DigestBreach | null {
   if (i.silencedBy) return null;
-  const deadlineMs = deadlineOf(i, policy, openedMs);
+  const deadlineMs = i.releasedAt != null ? responseDeadlineMs(i.severity, i.releasedAt, policy) : responseDeadlineMs(i.severity, i.openedAt, policy, openedMs);
   const end = i.acknowledgedAt ?? (i.status === 'resolved' ? i.resolvedAt : null);
   const endMs = end == null ? nowMs : Date.parse(end);
   if (endMs <= deadlineMs) return null;
@@ -266,13 +266,6 @@ function breachAt(i: DigestIncident, policy: Policy, nowMs: number, openedMs = D
     lateSeconds: Math.round((endMs - deadlineMs) / 1000),
     ongoing: !i.acknowledgedAt && i.status !== 'resolved',
   };
-}
-
-/** responseDeadline in epoch ms, without a round trip through a string where the response time is in minutes. */
-function deadlineOf(i: DigestIncident, policy: Policy, openedMs: number): number {
-  const rt = policy.severities[i.severity].responseTime;
-  if (rt === 'next-business-day' || i.releasedAt != null) return Date.parse(responseDeadline(i.severity, i.releasedAt ?? i.openedAt, policy));
-  return openedMs + Math.round(rt * 60_000);
 }
 
 const SEV_RANK: Record<Severity, number> = { P0: 0, P1: 1, P2: 2, P3: 3 };
