@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.sst/', 'docs/', 'coverage/'] },
+  { ignores: ['node_modules/', '.sst/', 'docs/', 'coverage/', 'packages/local/.build/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

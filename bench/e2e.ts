@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { httpClient, runLoad, waitFor } from './lib/load';
-import { npmStartNodeFlags } from './lib/npm-start';
+import { npmStartNodeFlags, npmStartScript } from './lib/npm-start';
 import { ungroupedPolicyFile } from '../test/helpers/policies';
 import { freePort, machineBusySeconds, ownCpuSeconds, processCpuSeconds, sampleMemory, spawnTracked, spawnUntil, stop } from './lib/procs';
 import type { Arrivals, Sinks } from './lib/sinks';
@@ -131,9 +131,7 @@ export async function runRouterE2e(o: RouterRunOptions): Promise<E2eResult> {
     ...(o.cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${o.cpuProfDir}`] : []),
     ...npmStartNodeFlags(),
     ...(process.env.BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean),
-    '--import',
-    'tsx',
-    'packages/local/src/start.ts',
+    npmStartScript(),
     '--port',
     '0',
     ...extra,

@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { snsNotification } from '../packages/local/src/demo';
 import { httpClient, runLoad } from './lib/load';
-import { npmStartNodeFlags } from './lib/npm-start';
+import { npmStartNodeFlags, npmStartScript } from './lib/npm-start';
 import { SNS_POST_HEADERS, TEMPLATES } from './lib/workload';
 import { spawnUntil, stop } from './lib/procs';
 import { ms, summarize, type Summary } from './lib/stats';
@@ -104,19 +104,7 @@ async function routerSession(log: (line: string) => void): Promise<RouterSession
   for (const k of Object.keys(env)) if (/^(PAGERDUTY|SLACK|SMTP|EMAIL|SES|DASHBOARD_TOKEN|PORT$|NODE_OPTIONS$)/.test(k)) delete env[k];
   const { child, output } = await spawnUntil(
     process.execPath,
-    [
-      ...npmStartNodeFlags(),
-      '--expose-gc',
-      '--import',
-      './bench/lib/heap-probe.mjs',
-      '--import',
-      'tsx',
-      'packages/local/src/start.ts',
-      '--port',
-      '0',
-      '--data',
-      dir,
-    ],
+    [...npmStartNodeFlags(), '--expose-gc', '--import', './bench/lib/heap-probe.mjs', npmStartScript(), '--port', '0', '--data', dir],
     { cwd: ROOT, env, ready: /channels\s+(.*)\n/, label: 'alert-router --data', timeoutMs: 60_000 },
   );
   const url = /listening on (http:\/\/[\d.]+:\d+)/.exec(output())?.[1];

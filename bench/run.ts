@@ -30,7 +30,7 @@ import type { HandlerReport } from './handler';
 import { summarizeProfile, type ProfileSummary } from './lib/cpuprofile';
 import { runReadsBench, type ReadsReport } from './reads';
 import { runHttpFloor } from './lib/floor';
-import { npmStartNodeFlags } from './lib/npm-start';
+import { npmStartNodeFlags, npmStartScript } from './lib/npm-start';
 import { stopAll, track } from './lib/procs';
 import { startSinks } from './lib/sinks';
 import { bytes, median, ms, num, ratio, table } from './lib/stats';
@@ -647,7 +647,7 @@ function report(x: {
     L.push('## 2. End to end, embedded default (`npm start`)');
     L.push('');
     L.push(
-      `\`node ${npmStartNodeFlags().join(' ')} --import tsx packages/local/src/start.ts --port 0\` as a child process (\`npm start\`'s script, with its node flags from package.json), SLACK_WEBHOOK_URL, PAGERDUTY_ROUTING_KEY + PAGERDUTY_EVENTS_URL, SMTP_URL + EMAIL_FROM + EMAIL_TO pointing at the bench's loopback sinks, so every channel really goes out; the store is the router’s own in-memory SQLite (the default; \`--store dynalite\` picks the DynamoDB adapter); the policy is the shipped one with \`grouping: off\` (each alarm its own incident, as Alertmanager's \`group_by: ['...']\`), or in the Slack-only runs the same with every severity's channels \`[slack, dashboard]\`. One alarm per POST /sns (an SNS HTTP notification), ${num(x.warmup ?? WARMUP)} warm-up alarms first (not counted).`,
+      `\`node ${npmStartNodeFlags().join(' ')} ${npmStartScript()} --port 0\` as a child process (\`npm start\`'s script, with its node flags from package.json; the launcher bundles src/start.ts with esbuild and runs it), SLACK_WEBHOOK_URL, PAGERDUTY_ROUTING_KEY + PAGERDUTY_EVENTS_URL, SMTP_URL + EMAIL_FROM + EMAIL_TO pointing at the bench's loopback sinks, so every channel really goes out; the store is the router’s own in-memory SQLite (the default; \`--store dynalite\` picks the DynamoDB adapter); the policy is the shipped one with \`grouping: off\` (each alarm its own incident, as Alertmanager's \`group_by: ['...']\`), or in the Slack-only runs the same with every severity's channels \`[slack, dashboard]\`. One alarm per POST /sns (an SNS HTTP notification), ${num(x.warmup ?? WARMUP)} warm-up alarms first (not counted).`,
     );
     L.push('');
     for (const r of ours) {

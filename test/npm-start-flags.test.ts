@@ -1,7 +1,7 @@
 /**
  * `npm start`'s node flags (package.json): the young generation the router's alarm load needs and one V8 helper
- * thread (docs/performance-notes.md, "Stop 14"), accepted by this node, carried through tsx as `npm start` runs
- * it, and the flags every bench run of the router uses.
+ * thread (docs/performance-notes.md, "Stop 14"), accepted by this node as `npm start` runs its launcher, and the
+ * flags every bench run of the router uses.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -10,21 +10,20 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { npmStartNodeFlags } from '../bench/lib/npm-start';
 
-const ROOT = new URL('..', import.meta.url).pathname;
 const MiB = 1024 * 1024;
 const dir = mkdtempSync(join(tmpdir(), 'npm-start-flags-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A script that prints new space's size once it has been made to grow (V8 grows it towards the maximum). */
-const probe = join(dir, 'probe.ts');
+const probe = join(dir, 'probe.mjs');
 writeFileSync(
   probe,
   [
     "import v8 from 'node:v8';",
     "import { existsSync, readdirSync } from 'node:fs';",
-    "const size = (): number => v8.getHeapSpaceStatistics().find((x) => x.space_name === 'new_space')!.space_size;",
+    "const size = () => v8.getHeapSpaceStatistics().find((x) => x.space_name === 'new_space').space_size;",
     'const start = size();',
-    'let keep: object[] = [];',
+    'let keep = [];',
     'for (let i = 0; i < 3_000_000; i++) { keep.push({ i }); if (keep.length > 200_000) keep = []; }',
     "const threads = existsSync('/proc/self/task') ? readdirSync('/proc/self/task').length : null;",
     'process.stdout.write(JSON.stringify({ start, grown: size(), threads, args: process.argv.slice(2) }));',
@@ -32,11 +31,11 @@ writeFileSync(
 );
 
 describe('npm start node flags', () => {
-  it('start the young generation at 16 MiB a semi-space and let it grow to 32, with one V8 helper thread, through tsx as npm start runs it', () => {
+  it('start the young generation at 16 MiB a semi-space and let it grow to 32, with one V8 helper thread, as npm start runs its script', () => {
     const flags = npmStartNodeFlags();
     expect(flags).toEqual(expect.arrayContaining(['--min-semi-space-size=16', '--max-semi-space-size=32', '--v8-pool-size=1']));
     const run = (nodeFlags: string[]) =>
-      JSON.parse(execFileSync(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), ...nodeFlags, probe, '--port', '0'], { encoding: 'utf8' })) as {
+      JSON.parse(execFileSync(process.execPath, [...nodeFlags, probe, '--port', '0'], { encoding: 'utf8' })) as {
         start: number;
         grown: number;
         threads: number | null;
@@ -50,7 +49,7 @@ describe('npm start node flags', () => {
     expect(without.grown).toBeLessThanOrEqual(32 * MiB);
     expect(withFlags.grown).toBeGreaterThan(32 * MiB);
     expect(withFlags.grown).toBeLessThanOrEqual(64 * MiB);
-    // --v8-pool-size=1: one V8 platform thread instead of four (Linux shows a process's threads; tsx adds its own).
+    // --v8-pool-size=1: one V8 platform thread instead of four (Linux shows a process's threads).
     if (without.threads !== null) expect(withFlags.threads).toBeLessThan(without.threads);
     // What follows the script is the script's, as `npm start -- --port 0` passes it.
     expect(withFlags.args).toEqual(['--port', '0']);
