@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '@alert-router/core';
 import { liveChannels, readConfig, readEnv, secretRedactor } from '@alert-router/aws';
+import { npmStartScript } from '../bench/lib/npm-start';
 
 const base = { ROUTER_TABLE: 'incidents' };
 
@@ -107,7 +108,7 @@ describe('runtime configuration', () => {
   });
 
   it('`npm start` stops at start on an invalid variable, naming it, before it listens', async () => {
-    const proc = spawn(process.execPath, ['--import', 'tsx', 'packages/local/src/start.ts', '--port', '0'], {
+    const proc = spawn(process.execPath, [npmStartScript(), '--port', '0'], {
       cwd: new URL('..', import.meta.url).pathname,
       env: { ...process.env, DIGEST_TIME: '8am', PORT: '' },
       stdio: ['ignore', 'pipe', 'pipe'],

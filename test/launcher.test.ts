@@ -1,28 +1,38 @@
 /**
- * packages/local/launch.mjs, `npm start`'s script: src/start.ts bundled into one file whose code still finds what
- * lies next to its sources (the default policy, the worker scripts), with every npm package left to node_modules.
+ * packages/local/launch.mjs, `npm start`'s script: src/start.ts bundled (build-start.mjs) into files whose code still
+ * finds what lies next to its sources (the default policy, the worker scripts), with every npm package left to
+ * node_modules and each lazy import of start.ts a chunk of its own.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { npmStartScript } from '../bench/lib/npm-start';
 // @ts-expect-error: plain JS without declarations (node runs it without a loader)
-import { buildStart } from '../packages/local/launch.mjs';
+import { buildStart } from '../packages/local/build-start.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const url = (path: string) => JSON.stringify(pathToFileURL(join(ROOT, path)).href);
 
 describe('npm start launcher', () => {
   it('is the script npm start runs', () => {
     expect(npmStartScript()).toBe('packages/local/launch.mjs');
   });
 
-  it("bundles the workspace's code with each file's own URL, and imports npm packages from node_modules", async () => {
-    const out = (await buildStart()) as string;
-    const code = readFileSync(out, 'utf8').replace(/\/\/# sourceMappingURL=.*$/s, '');
-    expect(code).not.toContain('import.meta.url');
-    expect(code).toContain(JSON.stringify(`file://${ROOT}packages/local/src/send-thread.ts`));
-    expect(code).toContain(JSON.stringify(`file://${ROOT}packages/core/src/policy-file.ts`));
+  it("bundles the workspace's code with each file's own URL, imports npm packages from node_modules, and keeps start.ts's lazy imports lazy", async () => {
+    const entry = (await buildStart()) as string;
+    const dir = dirname(entry);
+    const code = readdirSync(dir)
+      .map((f) => readFileSync(join(dir, f), 'utf8').replace(/\/\/# sourceMappingURL=\S*\s*$/, ''))
+      .join('\n');
+    expect(code).not.toContain('import.meta');
+    expect(code).toContain(url('packages/local/src/send-thread.ts'));
+    expect(code).toContain(url('packages/core/src/policy-file.ts'));
     expect(code).toMatch(/from "libsql"/);
     expect(code).not.toContain('__name(');
+    const start = readFileSync(entry, 'utf8');
+    expect(start).not.toMatch(/from "libsql"/); // the router's modules load when main() imports them
+    expect(start).toMatch(/import\("\.\/[^"]+\.mjs"\)/);
+    expect(await buildStart()).toBe(entry); // the same sources, the same bundle
   });
 });

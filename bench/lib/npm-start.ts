@@ -12,10 +12,13 @@ export function npmStartCommand(): { flags: string[]; script: string } {
   const start = pkg.scripts?.start ?? '';
   const words = start.trim().split(/\s+/);
   if (words[0] !== 'node') throw new Error(`package.json: "start" should begin with node, got "${start}"`);
-  const script = words.findIndex((w, i) => i > 0 && !w.startsWith('--'));
+  const script = words.findIndex((w, i) => i > 0 && /\.m?js$/.test(w));
   if (script < 0) throw new Error(`package.json: "start" names no script: "${start}"`);
   if (script !== words.length - 1) throw new Error(`package.json: "start" has arguments after its script, which the bench would not pass: "${start}"`);
-  return { flags: words.slice(1, script), script: words[script] };
+  const flags = words.slice(1, script);
+  const odd = flags.find((f) => !f.startsWith('--'));
+  if (odd) throw new Error(`package.json: "start" has "${odd}" before its script, not a node flag of the form --name[=value]`);
+  return { flags, script: words[script] };
 }
 
 /** The flags between `node` and the script in package.json's `start`. */

@@ -1,0 +1,88 @@
+// packages/local/src/start.ts and the workspace code it imports, bundled by esbuild for `npm start` (launch.mjs).
+// Plain JS, so that node runs it without a loader.
+//
+// - Every npm package stays external, loaded from node_modules as ever (native ones included).
+// - Each source file's own `import.meta.url` is written into the bundle as that file's URL, so that what the code
+//   finds next to itself (the default policy, the worker scripts) is where it is in the source tree; a build whose
+//   output still reads `import.meta` anywhere fails.
+// - Code splitting keeps each `await import()` of start.ts a chunk of its own, loaded when start.ts asks for it, so
+//   the order in which modules run (and read the environment) is the source's.
+// - The output goes to a folder named after its content (.build/<hash>/), written through a rename: routers started
+//   at once from one clone never read half a file, nor one another's bundle.
+import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, isAbsolute, join, relative } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ENTRY = fileURLToPath(new URL('./src/start.ts', import.meta.url));
+/** Where the bundles go (git-ignored). */
+export const BUILD_DIR = fileURLToPath(new URL('./.build/', import.meta.url));
+/** Bundles of other sources older than this are removed (a router started from one has long loaded it). */
+const STALE_MS = 60 * 60 * 1000;
+
+/** Builds src/start.ts; resolves to the path of the bundle's entry file. */
+export async function buildStart() {
+  const result = await build({
+    entryPoints: { start: ENTRY },
+    bundle: true,
+    splitting: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    write: false,
+    outdir: join(BUILD_DIR, 'out'),
+    outExtension: { '.js': '.mjs' },
+    sourcemap: 'inline',
+    sourcesContent: false, // the sources are on disk beside it
+    logLevel: 'silent',
+    plugins: [
+      {
+        name: 'alert-router-local',
+        setup(b) {
+          b.onResolve({ filter: /^[^./]/ }, (args) =>
+            args.path.startsWith('@alert-router/') || isAbsolute(args.path) ? undefined : { path: args.path, external: true },
+          );
+          b.onLoad({ filter: /\.[cm]?ts$/ }, (args) => ({
+            contents: readFileSync(args.path, 'utf8').replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(args.path).href)),
+            loader: 'ts',
+          }));
+        },
+      },
+    ],
+  });
+  const files = result.outputFiles.map((f) => ({ name: relative(join(BUILD_DIR, 'out'), f.path), text: f.text }));
+  for (const f of files) {
+    const code = f.text.replace(/\/\/# sourceMappingURL=\S*\s*$/, '');
+    if (code.includes('import.meta')) throw new Error(`${f.name} still reads import.meta, which would point into the build folder`);
+  }
+  const hash = createHash('sha256');
+  for (const f of files) hash.update(f.name).update('\0').update(f.text).update('\0');
+  const id = hash.digest('hex').slice(0, 16);
+  const dir = join(BUILD_DIR, id);
+  if (!existsSync(dir)) {
+    const tmp = join(BUILD_DIR, `${id}.${process.pid}.tmp`);
+    mkdirSync(tmp, { recursive: true });
+    for (const f of files) writeFileSync(join(tmp, f.name), f.text);
+    try {
+      renameSync(tmp, dir);
+    } catch (err) {
+      rmSync(tmp, { recursive: true, force: true });
+      if (!existsSync(dir)) throw err; // another start wrote the same bundle first otherwise
+    }
+  }
+  removeStale(id);
+  return join(dir, 'start.mjs');
+}
+
+function removeStale(keep) {
+  for (const name of readdirSync(BUILD_DIR)) {
+    if (basename(name) === keep) continue;
+    const path = join(BUILD_DIR, name);
+    try {
+      if (Date.now() - statSync(path).mtimeMs > STALE_MS) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // removed by another start meanwhile
+    }
+  }
+}
