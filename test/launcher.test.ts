@@ -3,7 +3,8 @@
  * finds what lies next to its sources (the default policy, the worker scripts), with every npm package left to
  * node_modules and each lazy import of start.ts a chunk of its own.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -34,5 +35,19 @@ describe('npm start launcher', () => {
     expect(start).not.toMatch(/from "libsql"/); // the router's modules load when main() imports them
     expect(start).toMatch(/import\("\.\/[^"]+\.mjs"\)/);
     expect(await buildStart()).toBe(entry); // the same sources, the same bundle
+  });
+
+  it('fails the build when code would read import.meta in the bundle, or does not compile', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'launcher-'));
+    try {
+      const dirname = join(dir, 'dirname.ts');
+      writeFileSync(dirname, 'export const here: string | undefined = import.meta.dirname;\nconsole.log(here);\n');
+      await expect(buildStart(dirname)).rejects.toThrow(/still reads import\.meta/);
+      const broken = join(dir, 'broken.ts');
+      writeFileSync(broken, 'export const x: number = ;\n');
+      await expect(buildStart(broken)).rejects.toThrow(/Unexpected/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

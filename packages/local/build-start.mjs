@@ -21,10 +21,10 @@ export const BUILD_DIR = fileURLToPath(new URL('./.build/', import.meta.url));
 /** Bundles of other sources older than this are removed (a router started from one has long loaded it). */
 const STALE_MS = 60 * 60 * 1000;
 
-/** Builds src/start.ts; resolves to the path of the bundle's entry file. */
-export async function buildStart() {
+/** Builds src/start.ts (`entry`: another file, for tests); resolves to the path of the bundle's entry file. */
+export async function buildStart(entry = ENTRY) {
   const result = await build({
-    entryPoints: { start: ENTRY },
+    entryPoints: { start: entry },
     bundle: true,
     splitting: true,
     platform: 'node',
