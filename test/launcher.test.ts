@@ -3,14 +3,15 @@
  * finds what lies next to its sources (the default policy, the worker scripts), with every npm package left to
  * node_modules and each lazy import of start.ts a chunk of its own.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { npmStartScript } from '../bench/lib/npm-start';
 // @ts-expect-error: plain JS without declarations (node runs it without a loader)
-import { buildStart } from '../packages/local/build-start.mjs';
+import { BUILD_DIR, buildStart } from '../packages/local/build-start.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const url = (path: string) => JSON.stringify(pathToFileURL(join(ROOT, path)).href);
@@ -48,6 +49,29 @@ describe('npm start launcher', () => {
       await expect(buildStart(broken)).rejects.toThrow(/Unexpected/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('removes old bundles no live process runs, and keeps one a router still runs (it loads some chunks late)', async () => {
+    const deadPid = Number(execFileSync(process.execPath, ['-p', 'process.pid'], { encoding: 'utf8' }));
+    const old = (Date.now() - 2 * 60 * 60 * 1000) / 1000;
+    const make = (name: string, pid: number) => {
+      const d = join(BUILD_DIR as string, name);
+      mkdirSync(d, { recursive: true });
+      writeFileSync(join(d, `.pid-${pid}`), '');
+      utimesSync(d, old, old);
+      return d;
+    };
+    const running = make('test-running-bundle', process.pid);
+    const finished = make('test-finished-bundle', deadPid);
+    try {
+      const entry = (await buildStart()) as string;
+      expect(existsSync(running)).toBe(true);
+      expect(existsSync(finished)).toBe(false);
+      expect(readdirSync(dirname(entry))).toContain(`.pid-${process.pid}`);
+    } finally {
+      rmSync(running, { recursive: true, force: true });
+      rmSync(finished, { recursive: true, force: true });
     }
   });
 });

@@ -12,14 +12,18 @@
 import { build } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { basename, isAbsolute, join, relative } from 'node:path';
+import { isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ENTRY = fileURLToPath(new URL('./src/start.ts', import.meta.url));
 /** Where the bundles go (git-ignored). */
 export const BUILD_DIR = fileURLToPath(new URL('./.build/', import.meta.url));
-/** Bundles of other sources older than this are removed (a router started from one has long loaded it). */
+/**
+ * Bundles of other sources older than this are removed, unless a process that runs one is alive: a router loads
+ * some chunks only when first needed (email's), so its bundle must outlive it, not its start.
+ */
 const STALE_MS = 60 * 60 * 1000;
+const PID_FILE = /^\.pid-(\d+)$/;
 
 /** Builds src/start.ts (`entry`: another file, for tests); resolves to the path of the bundle's entry file. */
 export async function buildStart(entry = ENTRY) {
@@ -71,16 +75,32 @@ export async function buildStart(entry = ENTRY) {
       if (!existsSync(dir)) throw err; // another start wrote the same bundle first otherwise
     }
   }
+  for (const f of readdirSync(dir)) {
+    const pid = Number(PID_FILE.exec(f)?.[1] ?? 0);
+    if (pid && !alive(pid)) rmSync(join(dir, f), { force: true });
+  }
+  writeFileSync(join(dir, `.pid-${process.pid}`), ''); // this process runs it (removeStale)
   removeStale(id);
   return join(dir, 'start.mjs');
 }
 
+function alive(pid) {
+  if (!(pid > 0)) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return err?.code === 'EPERM'; // alive, someone else's
+  }
+}
+
 function removeStale(keep) {
   for (const name of readdirSync(BUILD_DIR)) {
-    if (basename(name) === keep) continue;
+    if (name === keep) continue;
     const path = join(BUILD_DIR, name);
     try {
-      if (Date.now() - statSync(path).mtimeMs > STALE_MS) rmSync(path, { recursive: true, force: true });
+      const runs = statSync(path).isDirectory() && readdirSync(path).some((f) => alive(Number(PID_FILE.exec(f)?.[1] ?? 0)));
+      if (!runs && Date.now() - statSync(path).mtimeMs > STALE_MS) rmSync(path, { recursive: true, force: true });
     } catch {
       // removed by another start meanwhile
     }

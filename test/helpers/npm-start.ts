@@ -18,9 +18,10 @@ const ROOT = new URL('../..', import.meta.url).pathname;
 /**
  * `npm start`'s script as a new user runs it (its launcher, which bundles src/start.ts and runs it: a child process
  * on a free port, HTTP only from here), without its node flags (package.json: the young generation's size, V8's
- * helper threads): they change how the collector runs, not what the router does, and many of these run at once. Resolves when it prints that it listens: an awaited event,
- * so a slow machine only takes longer (the test's hook timeout is the one deadline). Grouping is off (the tests of
- * one incident per alarm) unless `env` names ROUTER_POLICY_FILE.
+ * helper threads): they change how the collector runs, not what the router does, and many of these run at once.
+ * Resolves when it prints that it listens: an awaited event, so a slow machine only takes longer (the test's hook
+ * timeout is the one deadline). Grouping is off (the tests of one incident per alarm) unless `env` names
+ * ROUTER_POLICY_FILE.
  */
 export async function startRouterProcess(args: string[] = [], env: Record<string, string> = {}): Promise<StartedRouter> {
   const proc = spawn(process.execPath, [npmStartScript(), '--port', '0', ...args], {
