@@ -268,9 +268,19 @@ describe('SqliteIncidentStore on a file: a settled replace is committed', () => 
   });
 });
 
-describe('SqliteIncidentStore on a file: a turn whose transaction ends mid-way', () => {
+describe.each([
+  // In memory a turn of many calls is one transaction too (for speed): a full database ends it just the same.
+  ['in memory', () => ({ store: inMemory(), reader: (s: SqliteIncidentStore) => s })],
+  [
+    'on a file',
+    () => {
+      const { store, dir } = onFile();
+      return { store, reader: () => secondConnection(dir) };
+    },
+  ],
+] as const)('SqliteIncidentStore %s: a turn whose transaction ends mid-way', (_name, open) => {
   it('settles no replace as written that is not in the database (a full database mid-batch)', async () => {
-    const { store, dir } = onFile();
+    const { store, reader } = open();
     for (const id of ['INC-A', 'INC-B', 'INC-C']) await store.createIncident(incident(id));
     const pages = (store.db.prepare('PRAGMA page_count').get() as { page_count: number }).page_count + 2;
     store.db.pragma(`max_page_count = ${pages}`);
@@ -281,7 +291,8 @@ describe('SqliteIncidentStore on a file: a turn whose transaction ends mid-way',
       store.replaceIncident({ ...incident('INC-C'), duplicates: 1 }, 1),
     ]);
     expect(results[1].status).toBe('rejected');
-    const other = secondConnection(dir);
+    store.db.pragma('max_page_count = 1000000');
+    const other = reader(store);
     for (const [i, id] of ['INC-A', 'INC-B', 'INC-C'].entries()) {
       const stored = await other.getIncident(id);
       const r = results[i];
