@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { npmStartScript } from '../bench/lib/npm-start';
 // @ts-expect-error: plain JS without declarations (node runs it without a loader)
-import { BUILD_DIR, buildStart } from '../packages/local/build-start.mjs';
+import { BUILD_DIR, buildStart, recordOf, reusableBuild } from '../packages/local/build-start.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const url = (path: string) => JSON.stringify(pathToFileURL(join(ROOT, path)).href);
@@ -48,6 +48,40 @@ describe('npm start launcher', () => {
       writeFileSync(broken, 'export const x: number = ;\n');
       await expect(buildStart(broken)).rejects.toThrow(/Unexpected/);
     } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('runs the last build again while its sources are the same; a changed or missing input builds anew', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'launcher-'));
+    const entry = join(dir, 'entry.ts');
+    const dep = join(dir, 'dep.ts');
+    const bundles = new Set<string>();
+    try {
+      writeFileSync(entry, "import { n } from './dep.ts';\nconsole.log(n);\n");
+      writeFileSync(dep, 'export const n: number = 1;\n');
+      expect(reusableBuild(entry)).toBeNull();
+      const first = (await buildStart(entry)) as string;
+      bundles.add(dirname(first));
+      expect(reusableBuild(entry)).toBe(first);
+      expect(await buildStart(entry)).toBe(first);
+
+      writeFileSync(dep, 'export const n: number = 2;\n');
+      expect(reusableBuild(entry)).toBeNull();
+      const second = (await buildStart(entry)) as string;
+      bundles.add(dirname(second));
+      expect(second).not.toBe(first);
+      expect(readFileSync(second, 'utf8')).toMatch(/n = 2/);
+      expect(reusableBuild(entry)).toBe(second);
+
+      rmSync(dirname(second), { recursive: true, force: true }); // removed as stale by another start
+      expect(reusableBuild(entry)).toBeNull();
+      expect(await buildStart(entry)).toBe(second);
+      rmSync(dep);
+      expect(reusableBuild(entry)).toBeNull();
+    } finally {
+      for (const b of bundles) rmSync(b, { recursive: true, force: true });
+      rmSync(recordOf(entry) as string, { force: true });
       rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -9,10 +9,12 @@
 //   the order in which modules run (and read the environment) is the source's.
 // - The output goes to a folder named after its content (.build/<hash>/), written through a rename: routers started
 //   at once from one clone never read half a file, nor one another's bundle.
-import { build } from 'esbuild';
+// - A start whose sources are the last build's (each input file's content, the package manifests, tsconfig, this
+//   script, esbuild's version and the folder's place) runs that build again without building (~0.3 s saved).
+import { build, version as esbuildVersion } from 'esbuild';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { isAbsolute, join, relative } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ENTRY = fileURLToPath(new URL('./src/start.ts', import.meta.url));
@@ -24,9 +26,54 @@ export const BUILD_DIR = fileURLToPath(new URL('./.build/', import.meta.url));
  */
 const STALE_MS = 60 * 60 * 1000;
 const PID_FILE = /^\.pid-(\d+)$/;
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** Files that change what a build makes without being one of its inputs (how the workspace packages resolve). */
+const SETTINGS = ['package.json', 'tsconfig.json', ...['core', 'aws', 'local'].map((p) => `packages/${p}/package.json`)];
+
+const sha = (data) => createHash('sha256').update(data).digest('hex');
+
+function fileSha(path) {
+  try {
+    return sha(readFileSync(path));
+  } catch {
+    return null; // gone: not the same sources
+  }
+}
+
+/** Everything beside the inputs' contents that a build of `entry` depends on. */
+function buildKey(entry) {
+  const parts = [esbuildVersion, BUILD_DIR, entry, fileSha(fileURLToPath(import.meta.url))];
+  for (const f of SETTINGS) parts.push(f, fileSha(join(ROOT, f)));
+  return sha(JSON.stringify(parts));
+}
+
+/** Where the last build of `entry` is recorded (its bundle's folder and what it was built from). */
+export const recordOf = (entry) => join(BUILD_DIR, `last-${sha(entry).slice(0, 16)}.json`);
+
+/**
+ * The entry file of the last build of `entry` if it is still there and was made from these very sources; null
+ * otherwise (a build is then needed).
+ */
+export function reusableBuild(entry = ENTRY) {
+  let record;
+  try {
+    record = JSON.parse(readFileSync(recordOf(entry), 'utf8'));
+  } catch {
+    return null;
+  }
+  if (record?.key !== buildKey(entry) || typeof record.id !== 'string' || !/^[0-9a-f]{16}$/.test(record.id)) return null;
+  const start = join(BUILD_DIR, record.id, 'start.mjs');
+  if (!existsSync(start)) return null;
+  for (const [path, hash] of Object.entries(record.inputs ?? {})) if (fileSha(path) !== hash) return null;
+  return start;
+}
 
 /** Builds src/start.ts (`entry`: another file, for tests); resolves to the path of the bundle's entry file. */
 export async function buildStart(entry = ENTRY) {
+  const reused = reusableBuild(entry);
+  if (reused) return marked(dirname(reused));
+  const key = buildKey(entry);
+  const read = new Map();
   const result = await build({
     entryPoints: { start: entry },
     bundle: true,
@@ -40,6 +87,8 @@ export async function buildStart(entry = ENTRY) {
     sourcemap: 'inline',
     sourcesContent: false, // the sources are on disk beside it
     logLevel: 'silent',
+    metafile: true,
+    absWorkingDir: ROOT,
     plugins: [
       {
         name: 'alert-router-local',
@@ -47,10 +96,19 @@ export async function buildStart(entry = ENTRY) {
           b.onResolve({ filter: /^[^./]/ }, (args) =>
             args.path.startsWith('@alert-router/') || isAbsolute(args.path) ? undefined : { path: args.path, external: true },
           );
-          b.onLoad({ filter: /\.[cm]?ts$/ }, (args) => ({
-            contents: readFileSync(args.path, 'utf8').replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(args.path).href)),
-            loader: 'ts',
-          }));
+          b.onLoad({ filter: /\.[cm]?ts$/ }, (args) => {
+            const source = readFileSync(args.path);
+            read.set(args.path, sha(source)); // what this build was made of, even if the file changes meanwhile
+            return {
+              contents: source.toString('utf8').replace(/\bimport\.meta\.url\b/g, JSON.stringify(pathToFileURL(args.path).href)),
+              loader: 'ts',
+            };
+          });
+          b.onLoad({ filter: /\.json$/ }, (args) => {
+            const source = readFileSync(args.path);
+            read.set(args.path, sha(source));
+            return { contents: source, loader: 'json' };
+          });
         },
       },
     ],
@@ -75,12 +133,27 @@ export async function buildStart(entry = ENTRY) {
       if (!existsSync(dir)) throw err; // another start wrote the same bundle first otherwise
     }
   }
+  // Recorded after the bundle is in place, through a rename: a start that reads it finds a whole record.
+  const inputs = {};
+  for (const f of Object.keys(result.metafile.inputs)) {
+    const path = resolve(ROOT, f);
+    inputs[path] = read.get(path) ?? fileSha(path);
+  }
+  const record = recordOf(entry);
+  const tmpRecord = `${record}.${process.pid}.tmp`;
+  writeFileSync(tmpRecord, JSON.stringify({ key, id, inputs }));
+  renameSync(tmpRecord, record);
+  return marked(dir);
+}
+
+/** Marks `dir` as run by this process, forgets dead ones, removes stale bundles; its entry file. */
+function marked(dir) {
   for (const f of readdirSync(dir)) {
     const pid = Number(PID_FILE.exec(f)?.[1] ?? 0);
     if (pid && !alive(pid)) rmSync(join(dir, f), { force: true });
   }
   writeFileSync(join(dir, `.pid-${process.pid}`), ''); // this process runs it (removeStale)
-  removeStale(id);
+  removeStale(basename(dir));
   return join(dir, 'start.mjs');
 }
 
@@ -96,7 +169,7 @@ function alive(pid) {
 
 function removeStale(keep) {
   for (const name of readdirSync(BUILD_DIR)) {
-    if (name === keep) continue;
+    if (name === keep || (name.startsWith('last-') && name.endsWith('.json'))) continue;
     const path = join(BUILD_DIR, name);
     try {
       const runs = statSync(path).isDirectory() && readdirSync(path).some((f) => alive(Number(PID_FILE.exec(f)?.[1] ?? 0)));
