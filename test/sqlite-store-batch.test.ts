@@ -1,8 +1,9 @@
 /**
  * The SQLite adapter runs the calls of one event-loop turn together, at its end, in call order (sqlite-store.ts,
  * `queued`): its callers must not be able to tell, except by speed. Every call still finds the writes made before
- * it, a write settles only once it is in the database (on a file: committed, the turn in one transaction), and one
- * failing call fails alone.
+ * it, a write settles only once it is in the database (a turn of several writes is one transaction: on a file,
+ * committed), and one failing call fails alone, unless its error ends the turn's transaction (a full database):
+ * then every call of the turn fails, none settles as written.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -291,6 +292,9 @@ describe.each([
       store.replaceIncident({ ...incident('INC-C'), duplicates: 1 }, 1),
     ]);
     expect(results[1].status).toBe('rejected');
+    // SQLite ends the whole transaction on a full database: the turn's calls before and after it fail with it (in
+    // memory too, where each statement was once its own transaction and the others landed).
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
     store.db.pragma('max_page_count = 1000000');
     const other = reader(store);
     for (const [i, id] of ['INC-A', 'INC-B', 'INC-C'].entries()) {

@@ -138,7 +138,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
    */
   private alone = false;
   private sinceProbe = 0;
-  /** Some call queued in this turn writes: on a file the turn is then one write transaction; reads alone need none. */
+  /** Some call queued in this turn writes: the turn is then one write transaction (`mayShareFile`); reads alone need none. */
   private queuedWrites = false;
   /** Turns that ran more than one call together (the simulation checks that its bursts made some). */
   turnsOfMany = 0;
@@ -239,7 +239,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
   }
 
   /**
-   * The turn's own transaction on a file (BEGIN IMMEDIATE), never a savepoint: one left open by a failed COMMIT and
+   * The turn's own transaction (BEGIN IMMEDIATE), never a savepoint: one left open by a failed COMMIT and
    * ROLLBACK is rolled back first, or this turn would settle as committed what nobody commits.
    */
   private turnTransaction<T>(fn: () => T): T {
