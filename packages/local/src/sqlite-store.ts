@@ -9,8 +9,8 @@
  *
  * Under load every call runs at the end of the event-loop turn it was made in, with the other calls of that turn,
  * in call order (`queued`; calls that come alone run at once: `alone`); a turn that writes is one transaction
- * (in memory, one of more than one call: `mayShareFile`). Conditional writes are a read and a write in one synchronous step, or guarded statements
- * (`UPDATE … WHERE id = ? AND rev = ?`, then `changes`). The access patterns of the DynamoDB indexes are columns
+ * (in memory, one of more than one call: `mayShareFile`). Conditional writes are a read and a write in one
+ * synchronous step, or guarded statements (`UPDATE … WHERE id = ? AND rev = ?`, then `changes`). The access patterns of the DynamoDB indexes are columns
  * derived from the incident on every write (never stored separately from it), each with its own index; so is its
  * listing row (`listing`, store/row.ts), which the dashboard's lists and the digest read instead of the body.
  * Records are read back validated.
@@ -138,7 +138,7 @@ export class SqliteIncidentStore extends RevisionedIncidentStore {
    */
   private alone = false;
   private sinceProbe = 0;
-  /** Some call queued in this turn writes: the turn is then one write transaction (`mayShareFile`); reads alone need none. */
+  /** Some call queued in this turn writes: the turn is then one transaction (`mayShareFile`); reads alone need none. */
   private queuedWrites = false;
   /** Turns that ran more than one call together (the simulation checks that its bursts made some). */
   turnsOfMany = 0;
