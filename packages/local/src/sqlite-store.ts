@@ -10,10 +10,10 @@
  * Under load every call runs at the end of the event-loop turn it was made in, with the other calls of that turn,
  * in call order (`queued`; calls that come alone run at once: `alone`); a turn that writes is one transaction
  * (in memory, one of more than one call: `mayShareFile`). Conditional writes are a read and a write in one
- * synchronous step, or guarded statements (`UPDATE … WHERE id = ? AND rev = ?`, then `changes`). The access patterns of the DynamoDB indexes are columns
- * derived from the incident on every write (never stored separately from it), each with its own index; so is its
- * listing row (`listing`, store/row.ts), which the dashboard's lists and the digest read instead of the body.
- * Records are read back validated.
+ * synchronous step, or guarded statements (`UPDATE … WHERE id = ? AND rev = ?`, then `changes`). The access
+ * patterns of the DynamoDB indexes are columns derived from the incident on every write (never stored separately
+ * from it), each with its own index; so is its listing row (`listing`, store/row.ts), which the dashboard's lists
+ * and the digest read instead of the body. Records are read back validated.
  */
 import { join } from 'node:path';
 import Database from 'libsql';
