@@ -1,9 +1,12 @@
-import { DateTime } from 'luxon';
+import { tzOffset } from '@date-fns/tz/tzOffset';
 import type { Policy } from './policy';
 
 /** ISO weekday (Monday = 1) → the key used under `businessHours.perDay`. */
 export const WEEKDAY_KEYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type WeekdayKey = (typeof WEEKDAY_KEYS)[number];
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 86_400_000;
 
 /** `HH:MM` → minutes after local midnight. */
 export function minutesOfDay(hhmm: string): number {
@@ -27,48 +30,100 @@ export function isHoliday(date: string, policy: Policy): boolean {
   return set.has(date);
 }
 
-/** Opening and closing of business on `day`'s local date, or null on weekends, days off and holidays. */
-function businessWindow(day: DateTime, policy: Policy): { open: DateTime; close: DateTime } | null {
-  const hours = hoursOf(day.weekday, policy);
-  if (!hours || isHoliday(day.toISODate()!, policy)) return null;
-  const at = (hhmm: string) => {
-    const m = minutesOfDay(hhmm);
-    // On a spring-forward day a wall time in the gap does not exist: luxon moves it forward by the gap.
-    return day.set({ hour: Math.floor(m / 60), minute: m % 60, second: 0, millisecond: 0 });
-  };
-  return { open: at(hours.start), close: at(hours.end) };
+/** The offset of `zone` from UTC at instant `t`, in minutes (+60 in Berlin in winter); from the runtime's tz data. */
+const offsetAt = (zone: string, t: number) => tzOffset(zone, new Date(t));
+
+/** Whether `yyyy-MM-dd` names a day of the calendar (2026-02-30 does not). */
+export function calendarDateExists(ymd: string): boolean {
+  const [y, m, d] = ymd.split('-').map(Number);
+  const t = new Date(0);
+  t.setUTCFullYear(y, m - 1, d); // not Date.UTC, which reads years 0–99 as 1900–1999
+  return t.getUTCFullYear() === y && t.getUTCMonth() === m - 1 && t.getUTCDate() === d;
+}
+
+const floorDay = (wallMs: number) => wallMs - (((wallMs % DAY_MS) + DAY_MS) % DAY_MS);
+
+/**
+ * The instant of a wall time (`wallMs`: its fields read as UTC) in `zone`, found as luxon finds it (its
+ * `fixOffset`), so that every deadline stays the one it gave: read with the offset `hint` first, then with the
+ * offset found there. Where the wall time happens twice (clocks going back), the hint picks which; where it does not
+ * happen (clocks going forward), it is moved forward by the gap: 02:30 on a spring-forward night in New York is
+ * 03:30 EDT.
+ */
+function instantOfWall(wallMs: number, hint: number, zone: string): number {
+  let t = wallMs - hint * MINUTE_MS;
+  const o2 = offsetAt(zone, t);
+  if (o2 === hint) return t;
+  t -= (o2 - hint) * MINUTE_MS;
+  const o3 = offsetAt(zone, t);
+  if (o3 === o2) return t;
+  return wallMs - Math.min(o2, o3) * MINUTE_MS;
+}
+
+/**
+ * The instant at which `zone`'s clocks show `minutes` after the midnight of the date they show at `at`, with the
+ * offset at `at` as the hint (luxon's `set`): the opening of a day after the hour that repeats at midnight is the
+ * one on the same side of the change as `at`.
+ */
+export function sameDayAt(at: number, minutes: number, zone: string): number {
+  const hint = offsetAt(zone, at);
+  return instantOfWall(floorDay(at + hint * MINUTE_MS) + minutes * MINUTE_MS, hint, zone);
+}
+
+/** The start of the next local day after `day` (a start of day): luxon's `plus({ days: 1 }).startOf('day')`. */
+function nextDay(day: number, zone: string): number {
+  const hint = offsetAt(zone, day);
+  return sameDayAt(instantOfWall(day + hint * MINUTE_MS + DAY_MS, hint, zone), 0, zone);
+}
+
+/** Opening and closing of business on the local date of `day` (a start of day), or null on days off and holidays. */
+function businessWindow(day: number, policy: Policy): { open: number; close: number } | null {
+  const zone = policy.timezone;
+  const date = new Date(floorDay(day + offsetAt(zone, day) * MINUTE_MS));
+  const hours = hoursOf(date.getUTCDay() || 7, policy);
+  if (!hours || isHoliday(date.toISOString().slice(0, 10), policy)) return null;
+  return { open: sameDayAt(day, minutesOfDay(hours.start), zone), close: sameDayAt(day, minutesOfDay(hours.end), zone) };
 }
 
 /** Far enough to cross any run of weekends and holidays a sane policy has; the policy refuses a calendar with no business day. */
 const SEARCH_DAYS = 400;
 
-/** The first opening of business strictly after `from` (an alarm before hours on a business day gets that morning). */
-export function nextBusinessMorning(from: DateTime, policy: Policy): DateTime {
-  let day = from.setZone(policy.timezone).startOf('day');
-  for (let i = 0; i <= SEARCH_DAYS; i++, day = day.plus({ days: 1 }).startOf('day')) {
+const noBusinessDay = (fromMs: number) => new Error(`no business day within ${SEARCH_DAYS} days of ${new Date(fromMs).toISOString()} (businessHours/holidays)`);
+
+/** The first opening of business strictly after `fromMs` (an alarm before hours on a business day gets that morning). */
+export function nextBusinessMorning(fromMs: number, policy: Policy): number {
+  let day = sameDayAt(fromMs, 0, policy.timezone);
+  for (let i = 0; i <= SEARCH_DAYS; i++, day = nextDay(day, policy.timezone)) {
     const w = businessWindow(day, policy);
-    if (w && w.open > from) return w.open;
+    if (w && w.open > fromMs) return w.open;
   }
-  throw new Error(`no business day within ${SEARCH_DAYS} days of ${from.toISO()} (businessHours/holidays)`);
+  throw noBusinessDay(fromMs);
 }
 
 /**
- * `minutes` of business time after `from` (which is inside business hours or at an opening): what is left at a
+ * `minutes` of business time after `fromMs` (which is inside business hours or at an opening): what is left at a
  * day's closing carries over to the next opening.
  */
-export function addBusinessMinutes(from: DateTime, minutes: number, policy: Policy): DateTime {
-  let left = Math.round(minutes * 60_000);
-  let at: DateTime = from.setZone(policy.timezone);
+export function addBusinessMinutes(fromMs: number, minutes: number, policy: Policy): number {
+  let left = Math.round(minutes * MINUTE_MS);
+  let at = fromMs;
   for (let i = 0; i <= SEARCH_DAYS; i++) {
-    const w = businessWindow(at.startOf('day'), policy);
+    const w = businessWindow(sameDayAt(at, 0, policy.timezone), policy);
     if (w && at >= w.open && at < w.close) {
-      const room = w.close.toMillis() - at.toMillis();
-      if (left <= room) return at.plus({ milliseconds: left });
+      const room = w.close - at;
+      if (left <= room) return at + left;
       left -= room;
     } else if (left === 0) return at;
     at = nextBusinessMorning(at, policy);
   }
-  throw new Error(`no business day within ${SEARCH_DAYS} days of ${from.toISO()} (businessHours/holidays)`);
+  throw noBusinessDay(fromMs);
+}
+
+/** An ISO timestamp as epoch ms; one without a zone is UTC (`Date.parse` would read it in the machine's zone). */
+export function parseUtc(iso: string): number {
+  const t = Date.parse(/T[\d:.]+$/.test(iso) ? `${iso}Z` : iso);
+  if (Number.isNaN(t)) throw new Error(`not an ISO timestamp: ${JSON.stringify(iso)}`);
+  return t;
 }
 
 /**
@@ -76,7 +131,6 @@ export function addBusinessMinutes(from: DateTime, minutes: number, policy: Poli
  * `businessHours.grace` of business time. An ISO timestamp in UTC.
  */
 export function nextBusinessDayDeadline(fromIso: string, policy: Policy): string {
-  const from = DateTime.fromISO(fromIso, { zone: 'utc' });
-  const morning = nextBusinessMorning(from, policy);
-  return addBusinessMinutes(morning, policy.businessHours.grace, policy).toUTC().toISO()!;
+  const morning = nextBusinessMorning(parseUtc(fromIso), policy);
+  return new Date(addBusinessMinutes(morning, policy.businessHours.grace, policy)).toISOString();
 }

@@ -1,5 +1,4 @@
-import { DateTime } from 'luxon';
-import { addBusinessMinutes, nextBusinessDayDeadline, nextBusinessMorning } from './business-calendar';
+import { addBusinessMinutes, nextBusinessMorning, parseUtc } from './business-calendar';
 import type { Policy } from './policy';
 import type { Severity } from './types';
 
@@ -38,15 +37,14 @@ const SPANS_KEPT = 64;
  * does), a day of thousands of P3s costs one calendar walk per business opening instead of one per incident.
  */
 function businessDeadline(openedAt: string, policy: Policy): string {
-  const t = Date.parse(openedAt);
-  if (Number.isNaN(t)) return nextBusinessDayDeadline(openedAt, policy);
+  const t = parseUtc(openedAt);
   let spans = businessSpans.get(policy);
   if (!spans) businessSpans.set(policy, (spans = []));
   for (const s of spans) if (s.from <= t && t < s.opening) return s.deadline;
-  const morning = nextBusinessMorning(DateTime.fromMillis(t, { zone: 'utc' }), policy);
-  const deadline = addBusinessMinutes(morning, policy.businessHours.grace, policy).toUTC().toISO()!;
+  const morning = nextBusinessMorning(t, policy);
+  const deadline = new Date(addBusinessMinutes(morning, policy.businessHours.grace, policy)).toISOString();
   if (spans.length >= SPANS_KEPT) spans.shift();
-  spans.push({ from: t, opening: morning.toMillis(), deadline });
+  spans.push({ from: t, opening: morning, deadline });
   return deadline;
 }
 

@@ -28,8 +28,7 @@ import {
   type output,
 } from 'zod/mini';
 import { en } from 'zod/locales';
-import { DateTime } from 'luxon';
-import { minutesOfDay, WEEKDAY_KEYS, type WeekdayKey } from './business-calendar';
+import { calendarDateExists, minutesOfDay, WEEKDAY_KEYS, type WeekdayKey } from './business-calendar';
 import { PolicyError } from './errors';
 import { GLOB_PROBLEMS, globProblem } from './glob';
 import { formatPath } from './parse';
@@ -97,7 +96,7 @@ const duration = pipe(
 const dayHours = strictObject({ start: hhmm, end: hhmm });
 
 /** A calendar date `YYYY-MM-DD` that exists (2026-02-30 does not). */
-const isoDate = string().check(refine((v: string) => /^\d{4}-\d{2}-\d{2}$/.test(v) && DateTime.fromISO(v).isValid, { message: 'expected a date YYYY-MM-DD' }));
+const isoDate = string().check(refine((v: string) => /^\d{4}-\d{2}-\d{2}$/.test(v) && calendarDateExists(v), { message: 'expected a date YYYY-MM-DD' }));
 
 const businessHours = strictObject({
   /** ISO weekdays, Monday = 1. */
