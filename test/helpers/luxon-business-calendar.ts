@@ -1,31 +1,10 @@
 /**
  * The business calendar as it was written on luxon (until Stop 23): the oracle test/business-calendar-oracle.test.ts
- * holds packages/core/src/business-calendar.ts to. Kept verbatim but for its imports; luxon is a devDependency for it.
+ * holds packages/core/src/business-calendar.ts to. Kept verbatim but for its imports: `minutesOfDay`, `hoursOf` and
+ * `isHoliday`, which did not use luxon and did not change, come from core. luxon is a devDependency for this file.
  */
 import { DateTime } from 'luxon';
-import { WEEKDAY_KEYS, type Policy } from '@alert-router/core';
-
-/** `HH:MM` → minutes after local midnight. */
-export function minutesOfDay(hhmm: string): number {
-  const [h, m] = hhmm.split(':').map(Number);
-  return h * 60 + m;
-}
-
-/** The business hours of an ISO weekday (`perDay` wins over `start`/`end`), or null when it is not a business day. */
-export function hoursOf(weekday: number, policy: Policy): { start: string; end: string } | null {
-  const bh = policy.businessHours;
-  if (!bh.days.includes(weekday)) return null;
-  return bh.perDay[WEEKDAY_KEYS[weekday - 1]] ?? { start: bh.start, end: bh.end };
-}
-
-const holidaySets = new WeakMap<Policy['holidays'], Set<string>>();
-
-/** Whether a local date (`yyyy-MM-dd` in the policy's zone) is a holiday. */
-export function isHoliday(date: string, policy: Policy): boolean {
-  let set = holidaySets.get(policy.holidays);
-  if (!set) holidaySets.set(policy.holidays, (set = new Set(policy.holidays)));
-  return set.has(date);
-}
+import { hoursOf, isHoliday, minutesOfDay, type Policy } from '@alert-router/core';
 
 /** Opening and closing of business on `day`'s local date, or null on weekends, days off and holidays. */
 function businessWindow(day: DateTime, policy: Policy): { open: DateTime; close: DateTime } | null {
