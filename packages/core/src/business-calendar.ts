@@ -1,4 +1,3 @@
-import { tzOffset } from '@date-fns/tz/tzOffset';
 import type { Policy } from './policy';
 
 /** ISO weekday (Monday = 1) → the key used under `businessHours.perDay`. */
@@ -30,8 +29,22 @@ export function isHoliday(date: string, policy: Policy): boolean {
   return set.has(date);
 }
 
-/** The offset of `zone` from UTC at instant `t`, in minutes (+60 in Berlin in winter); from the runtime's tz data. */
-const offsetAt = (zone: string, t: number) => tzOffset(zone, new Date(t));
+const offsetFormats = new Map<string, Intl.DateTimeFormat>();
+
+/**
+ * The offset of `zone` from UTC at instant `t`, in minutes (+60 in Berlin in winter, −296.03 in New York before
+ * 1883), from the runtime's time-zone data: `Intl` writes it as `GMT+05:30`, `GMT-00:44:30` or `GMT` alone. Read
+ * here rather than with @date-fns/tz's `tzOffset`, which does the same but takes `-00:44:30` for +44.5 minutes.
+ */
+export function offsetAt(zone: string, t: number): number {
+  let format = offsetFormats.get(zone);
+  if (!format) offsetFormats.set(zone, (format = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' })));
+  const offset = format.format(t).split('GMT')[1];
+  if (!offset) return 0;
+  const [h, m = 0, sec = 0] = offset.slice(1).split(':').map(Number);
+  const minutes = h * 60 + m + sec / 60;
+  return offset[0] === '-' ? -minutes : minutes;
+}
 
 /** Whether `yyyy-MM-dd` names a day of the calendar (2026-02-30 does not). */
 export function calendarDateExists(ymd: string): boolean {
@@ -119,10 +132,13 @@ export function addBusinessMinutes(fromMs: number, minutes: number, policy: Poli
   throw noBusinessDay(fromMs);
 }
 
-/** An ISO timestamp as epoch ms; one without a zone is UTC (`Date.parse` would read it in the machine's zone). */
-export function parseUtc(iso: string): number {
-  const t = Date.parse(/T[\d:.]+$/.test(iso) ? `${iso}Z` : iso);
-  if (Number.isNaN(t)) throw new Error(`not an ISO timestamp: ${JSON.stringify(iso)}`);
+/**
+ * A timestamp as the router writes them (ISO 8601, extended: `2026-03-08T10:00:00.000Z`, or with `+00:00` or
+ * `+0000`), as epoch ms; one with a time but no zone is read as UTC, where `Date.parse` would use the machine's zone.
+ */
+export function parseUtc(timestamp: string): number {
+  const t = Date.parse(/T[\d:.]+$/.test(timestamp) ? `${timestamp}Z` : timestamp);
+  if (Number.isNaN(t)) throw new Error(`not a timestamp: ${JSON.stringify(timestamp)}`);
   return t;
 }
 
