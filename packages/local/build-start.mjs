@@ -52,16 +52,16 @@ export const recordOf = (entry) => join(BUILD_DIR, `last-${sha(entry).slice(0, 1
 
 /**
  * The entry file of the last build of `entry` if it is still there and was made from these very sources; null
- * otherwise (a build is then needed).
+ * otherwise (a build is then needed). `key`: buildKey(entry), when the caller has it.
  */
-export function reusableBuild(entry = ENTRY) {
+export function reusableBuild(entry = ENTRY, key = buildKey(entry)) {
   let record;
   try {
     record = JSON.parse(readFileSync(recordOf(entry), 'utf8'));
   } catch {
     return null;
   }
-  if (record?.key !== buildKey(entry) || typeof record.id !== 'string' || !/^[0-9a-f]{16}$/.test(record.id)) return null;
+  if (record?.key !== key || typeof record.id !== 'string' || !/^[0-9a-f]{16}$/.test(record.id)) return null;
   const start = join(BUILD_DIR, record.id, 'start.mjs');
   if (!existsSync(start)) return null;
   for (const [path, hash] of Object.entries(record.inputs ?? {})) if (fileSha(path) !== hash) return null;
@@ -70,9 +70,9 @@ export function reusableBuild(entry = ENTRY) {
 
 /** Builds src/start.ts (`entry`: another file, for tests); resolves to the path of the bundle's entry file. */
 export async function buildStart(entry = ENTRY) {
-  const reused = reusableBuild(entry);
-  if (reused) return marked(dirname(reused));
   const key = buildKey(entry);
+  const reused = reusableBuild(entry, key);
+  if (reused) return marked(dirname(reused));
   const read = new Map();
   const result = await build({
     entryPoints: { start: entry },
