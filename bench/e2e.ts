@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { httpClient, runLoad, waitFor } from './lib/load';
 import { npmStartNodeFlags, npmStartScript } from './lib/npm-start';
-import { ungroupedPolicyFile } from '../test/helpers/policies';
+import { cachedTextFile, ungroupedPolicyFile } from '../test/helpers/policies';
 import { freePort, machineBusySeconds, ownCpuSeconds, processCpuSeconds, sampleMemory, spawnTracked, spawnUntil, stop } from './lib/procs';
 import type { Arrivals, Sinks } from './lib/sinks';
 import { summarize, type Summary } from './lib/stats';
@@ -110,8 +110,7 @@ function slackOnlyPolicyFile(): string {
   const text = readFileSync(ungroupedPolicyFile(), 'utf8');
   const replaced = text.replace(/^( {4}channels: )\[[^\]]*\]/gm, '$1[slack, dashboard]');
   if ((replaced.match(/\[slack, dashboard\]/g) ?? []).length !== 4) throw new Error("bench: expected four severities' channels in the policy");
-  slackOnlyFile = join(mkdtempSync(join(tmpdir(), 'bench-policy-')), 'slack-only.yaml');
-  writeFileSync(slackOnlyFile, replaced);
+  slackOnlyFile = cachedTextFile('slack-only.yaml', replaced);
   return slackOnlyFile;
 }
 
