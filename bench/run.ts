@@ -715,7 +715,7 @@ function report(x: {
     );
     L.push('');
     L.push(
-      'Not the same contract: Alertmanager answers the POST once the alert is in memory and notifies afterwards (a crash in between loses the notification; nothing is written to disk but the periodic snapshot), while alert-router answers SNS only once the incident is stored by a conditional write with its notices recorded as pending; `npm start` then sends them after the answer (at most 2 fan-outs at a time; past that an answer waits for its own sends, as in the Lambda), and a notice that failed, or whose sender died, is resent by the escalation sweep. Alertmanager here talks to one webhook; alert-router renders and sends Slack, PagerDuty and SMTP email and stores each incident.',
+      'Not the same contract: Alertmanager answers the POST once the alert is in memory and notifies afterwards (a crash in between loses the notification; nothing is written to disk but the periodic snapshot), while alert-router answers SNS only once the incident is stored by a conditional write with its notices recorded as pending; `npm start` then sends them after the answer (at most 3 fan-outs at a time; past that an answer waits for its own sends, as in the Lambda), and a notice that failed, or whose sender died, is resent by the escalation sweep. Alertmanager here talks to one webhook; alert-router renders and sends Slack, PagerDuty and SMTP email and stores each incident.',
     );
   }
   L.push('');

@@ -5,7 +5,8 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { Worker } from 'node:worker_threads';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { DeliveryError } from '@alert-router/core/errors';
 import { pooledFetch, useHttpTransport } from '@alert-router/aws/notifiers/http';
 import { SlackNotifier } from '@alert-router/aws/notifiers/slack';
@@ -47,6 +48,23 @@ describe('send thread', () => {
     expect(slack.received[0]).toMatchObject({ path: '/services/T/B/X', body: { text: 'hé' } });
     expect(slack.received[0].headers['content-length']).toBe(String(Buffer.byteLength('{"text":"hé"}')));
     expect(t.inFlight()).toBe(0);
+  });
+
+  it('hands what a callback sends to the thread as one message before the event loop runs anything queued meanwhile', async () => {
+    const slack = await peer(startSlackPeer);
+    const t = thread();
+    const post = vi.spyOn(Worker.prototype, 'postMessage');
+    cleanups.push(() => post.mockRestore());
+    // Queued first, as the next request's callbacks are when a fan-out starts after its answer: with the batch
+    // flushed in a check phase of its own, this ran first and the notices waited behind it.
+    let postedBefore = -1;
+    setImmediate(() => (postedBefore = post.mock.calls.length));
+    const url = `${slack.url}/services/T/B/X`;
+    const sends = [1, 2, 3].map((i) => t.fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"text":"${i}"}` }));
+    await Promise.all(sends);
+    expect(postedBefore).toBe(1);
+    expect((post.mock.calls[0][0] as unknown[]).length).toBe(3);
+    expect(slack.received.map((r) => (r.body as { text: string }).text).sort()).toEqual(['1', '2', '3']);
   });
 
   it("carries Slack's 429 Retry-After and 500 to the notifier as the same DeliveryErrors as in-thread", async () => {

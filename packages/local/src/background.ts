@@ -5,8 +5,12 @@
  * shutdown so that a stop loses no send in flight.
  * A send that never finishes (the process died) stays pending under its lease: the sweep resends it.
  */
-/** Fan-outs running after their answer before the next answer waits for its own sends (npm start's default). */
-export const BACKGROUND_LIMIT = 2;
+/**
+ * Fan-outs running after their answer before the next answer waits for its own sends (npm start's default). Three:
+ * one alarm at a time, a loopback send takes about two answers' time on a fast machine, and with two the next
+ * answer waited for its own sends one time in ten or more (docs/delivery.md).
+ */
+export const BACKGROUND_LIMIT = 3;
 
 export class BackgroundSends {
   private readonly running = new Set<Promise<unknown>>();

@@ -5,7 +5,8 @@
 //
 // in:  arrays of { id, url, method, headers, body }, { id, smtp: options, raw, envelope }, { abort: id }
 // out: arrays of { id, status, statusText, headers, body }, { id, info: { messageId, response } }, { id, error }
-// (what one turn of either event loop has to say goes as one message: one wake-up of the other thread).
+// (what one callback of the alarm thread, or one turn of this one, has to say goes as one message: one wake-up of
+// the other thread).
 import { Agent, request as httpRequest } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { parentPort, workerData } from 'node:worker_threads';

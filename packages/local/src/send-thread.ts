@@ -104,14 +104,18 @@ export function startSendThread(): SendThread {
     }
   };
 
-  // What this turn of the event loop sends goes as one message at its end (one wake-up of the thread for a
-  // burst of notices); aborts travel in the same queue, after the job they cancel.
+  // What one callback of the event loop sends (and the promise chains it starts) goes as one message once they
+  // are done (process.nextTick: after the microtasks of that callback, before the loop takes any other I/O). Under
+  // load a burst of notices comes out of one callback (the store's turn that recorded them), so it is still one
+  // wake-up of the thread; a fan-out started alone after its answer no longer waits behind the next request
+  // (setImmediate did: the loop read and handled the next POST first; docs/performance-notes.md, "Stop 27").
+  // Aborts travel in the same queue, after the job they cancel.
   let outbox: { to: Worker; msgs: Record<string, unknown>[]; transfer: ArrayBuffer[] } | null = null;
   const post = (to: Worker, msg: Record<string, unknown>, transfer: ArrayBuffer[] = []) => {
     if (outbox && outbox.to !== to) flush(); // a new thread: what the old one was to get has failed already
     if (!outbox) {
       outbox = { to, msgs: [], transfer: [] };
-      setImmediate(flush);
+      process.nextTick(flush);
     }
     outbox.msgs.push(msg);
     outbox.transfer.push(...transfer);
