@@ -291,6 +291,26 @@ const CASES: [file: string, expected: Expected][] = [
     },
   ],
   [
+    'no-arn-us-n-virginia-2015.alarm.json',
+    {
+      shape: 'alarm',
+      kind: 'alarm',
+      alarmKind: 'metric',
+      alarmName: 'orders-queue-depth',
+      state: 'ALARM',
+      previousState: 'OK',
+      region: 'us-east-1',
+      regionName: 'US - N. Virginia',
+      account: '210987654321',
+      namespace: 'AWS/SQS',
+      metric: 'ApproximateNumberOfMessagesVisible',
+      dimensions: { QueueName: 'orders' },
+      incidentKey: '210987654321:US - N. Virginia:orders-queue-depth',
+      changedAt: '2015-06-11T08:42:17.114Z',
+      treatMissingData: null,
+    },
+  ],
+  [
     'eventbridge-state-change.http.json',
     {
       shape: 'sns-notification',

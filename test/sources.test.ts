@@ -269,6 +269,18 @@ describe('AWS service messages through SNS: readable titles, key fields, source 
     expect(classify(n, policy)).toMatchObject({ severity: 'P0', by: 'source', detail: 'GuardDuty severity 9' });
   });
 
+  it('an AWS Chatbot custom notification is titled by its content, its description the reason', () => {
+    const n = one('sns/chatbot-custom.event.json');
+    expect(n).toMatchObject({
+      kind: 'message',
+      alarmName: ':warning: Nightly export to the warehouse failed',
+      region: 'us-west-2',
+      account: '123456789012',
+    });
+    expect(n.reason).toMatch(/^Job `export-nightly` exited 1/);
+    expect(n.source).toMatchObject({ name: 'custom', fields: { eventType: 'ExportFailed', keywords: 'export, warehouse' } });
+  });
+
   it('a JSON message nobody recognises gets a title from its fields or its keys, never its raw JSON', () => {
     const sns = (message: unknown) => ({
       Type: 'Notification',
@@ -420,6 +432,52 @@ describe('webhook payloads (vendor formats): parser and default classification',
     if (source !== 'gcp' && n.state === 'ALARM') expect(n.source?.severity).not.toBeNull();
     if (url instanceof RegExp) expect(n.source?.url).toMatch(url);
     else expect(n.source?.url).toBe(url);
+  });
+
+  it('Azure cost (budget) alerts, with no rule, severity or signal type, fire under their budget\'s name, ranked by the policy', () => {
+    for (const path of ['webhooks/azure-budget-fired.json', 'webhooks/azure-budget-no-condition.derived.json']) {
+      expect(detectWebhookSource(load(path)), path).toBe('azure');
+      const n = one(path);
+      expect(n, path).toMatchObject({ kind: 'azure', state: 'ALARM', alarmName: 'Budget platform-monthly', account: '5c1e3a7b-2d4f-4a6c-8e0b-9f1d3b5a7c2e' });
+      expect(n.reason, path).toMatch(/platform-monthly .*\$2,000\.00/);
+      expect(n.source, path).toMatchObject({ severity: null, severityLabel: null });
+      expect(n.source?.fields, path).toMatchObject({ budget: 'platform-monthly', budgetThreshold: '$2,000.00', monitoringService: 'CostAlerts', monitorCondition: 'Fired' });
+      expect(classify(n, policy), path).toMatchObject({ severity: 'P2', by: 'default' });
+    }
+    expect(one('webhooks/azure-budget-fired.json').source?.fields).toMatchObject({ thresholdType: 'Forecasted', spent: '$1,630.12' });
+    expect(one('webhooks/azure-budget-no-condition.derived.json').changedAt).toBe('2026-11-24T17:49:34.022Z');
+  });
+
+  it('an Azure severity outside Sev0–Sev4 is still refused with its path', () => {
+    const body = load('webhooks/azure-budget-fired.json') as { data: { essentials: Record<string, unknown> } };
+    body.data.essentials.severity = 'Sev9';
+    expect(() => parseWebhook('azure', body, RECEIVED)).toThrow(/data\.essentials\.severity: expected Sev0 to Sev4/);
+  });
+
+  it("Google Cloud's test notification (documentation as plain text) is an incident like any other", () => {
+    const n = one('webhooks/gcp-test-notification.json');
+    expect(n).toMatchObject({
+      kind: 'gcp',
+      state: 'ALARM',
+      alarmName: 'projects/checkout-prod-4821/alertPolicies/8214736590: Example condition',
+      incidentKey: 'gcp:0.test-4c8e2a6f',
+      description: 'Test documentation for the checkout channel',
+      reason: 'Test notification for the checkout alert channel',
+    });
+    const open = load('webhooks/gcp-open.json') as { incident: Record<string, unknown> };
+    open.incident.documentation = { content: 'Runbook: check the uptime target', mime_type: 'text/markdown' };
+    expect(parseWebhook('gcp', open, RECEIVED)[0].description).toBe('Runbook: check the uptime target'); // schema 1.2's object
+  });
+
+  it('a multi-line title names the alert by its first line; the whole text stays the reason when there is no other', () => {
+    const n = one('webhooks/alertmanager-multiline-summary.derived.json');
+    expect(n.alarmName).toBe('CheckoutLatencyHigh: Checkout latency high. It could be:');
+    expect(n.reason).toBe('p99 of checkout-api above 800ms for 10 minutes');
+    const body = load('webhooks/alertmanager-multiline-summary.derived.json') as { alerts: { annotations: Record<string, string> }[] };
+    delete body.alerts[0].annotations.description;
+    const [bare] = parseWebhook('alertmanager', body, RECEIVED);
+    expect(bare.alarmName).toBe('CheckoutLatencyHigh: Checkout latency high. It could be:');
+    expect(bare.reason).toContain('2. database connection pool exhausted');
   });
 
   it('Grafana: one notification per alert of the group, each keyed by its fingerprint', () => {

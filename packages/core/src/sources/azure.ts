@@ -24,9 +24,11 @@ const commonAlert = looseObject({
   data: looseObject({
     essentials: looseObject({
       alertId: string().check(minLength(1)),
-      alertRule: string().check(minLength(1)),
-      severity: string().check(refine((s: string) => Object.hasOwn(AZURE_SEVERITY, s.toLowerCase()), { error: 'expected Sev0 to Sev4' })),
-      monitorCondition: zEnum(['Fired', 'Resolved']),
+      // Cost (budget) alerts come with no rule, severity or signal type, and older ones with no condition either:
+      // they are named by their budget, ranked by the policy, and fire (they are never resolved).
+      alertRule: optStr,
+      severity: nullish(string().check(refine((s: string) => Object.hasOwn(AZURE_SEVERITY, s.toLowerCase()), { error: 'expected Sev0 to Sev4' }))),
+      monitorCondition: nullish(zEnum(['Fired', 'Resolved'])),
       signalType: optStr,
       monitoringService: optStr,
       alertTargetIDs: nullish(array(string())),
@@ -37,6 +39,7 @@ const commonAlert = looseObject({
     }),
     alertContext: nullish(
       looseObject({
+        AlertData: nullish(looseObject({ BudgetName: optStr, SpentAmount: optStr, NotificationThresholdAmount: optStr, ThresholdType: optStr })),
         condition: nullish(
           looseObject({
             allOf: nullish(array(looseObject({ metricName: optStr, metricNamespace: optStr, dimensions: nullish(array(dimension)) }))),
@@ -55,8 +58,10 @@ function portalUrl(alertId: string): string {
 export function parseAzure(body: unknown, receivedAt: string): Notification[] {
   const d = parseWith(commonAlert, body, 'Azure Monitor common alert schema').data;
   const e = d.essentials;
-  const sev = AZURE_SEVERITY[e.severity.toLowerCase()];
+  const sev = e.severity ? AZURE_SEVERITY[e.severity.toLowerCase()] : null;
   const resolved = e.monitorCondition === 'Resolved';
+  const condition = e.monitorCondition ?? 'Fired';
+  const budget = d.alertContext?.AlertData ?? null;
   const criteria = d.alertContext?.condition?.allOf ?? [];
   const single = criteria.length === 1 ? criteria[0] : null;
   const subscription = /\/subscriptions\/([^/]+)/i.exec(e.alertId)?.[1] ?? null;
@@ -64,12 +69,12 @@ export function parseAzure(body: unknown, receivedAt: string): Notification[] {
     webhookNotification({
       source: 'azure',
       key: e.alertId,
-      title: e.alertRule,
+      title: e.alertRule || (budget?.BudgetName ? `Budget ${budget.BudgetName}` : '') || (e.alertId.split('/').pop() ?? ''),
       state: resolved ? 'OK' : 'ALARM',
       changedAt: (resolved ? isoTime(e.resolvedDateTime) : isoTime(e.firedDateTime)) ?? receivedAt,
-      severity: sev.severity,
-      severityLabel: `${e.severity} (${sev.name})`,
-      reason: e.description || `${e.signalType ?? 'Azure Monitor'} alert ${e.monitorCondition.toLowerCase()}`,
+      severity: sev?.severity ?? null,
+      severityLabel: sev ? `${e.severity} (${sev.name})` : null,
+      reason: e.description || `${e.signalType ?? e.monitoringService ?? 'Azure Monitor'} alert ${condition.toLowerCase()}`,
       account: subscription,
       namespace: single?.metricNamespace ?? null,
       metric: single?.metricName ?? null,
@@ -79,7 +84,11 @@ export function parseAzure(body: unknown, receivedAt: string): Notification[] {
         ['signalType', e.signalType],
         ['monitoringService', e.monitoringService],
         ['target', e.configurationItems?.[0] ?? e.alertTargetIDs?.[0]],
-        ['monitorCondition', e.monitorCondition],
+        ['monitorCondition', condition],
+        ['budget', budget?.BudgetName],
+        ['spent', budget?.SpentAmount],
+        ['budgetThreshold', budget?.NotificationThresholdAmount],
+        ['thresholdType', budget?.ThresholdType],
       ]),
       url: portalUrl(e.alertId),
     }),

@@ -155,15 +155,19 @@ export function noAlarmDetails(): Pick<
 /** One alert of a webhook, in the model the alarm pipeline handles (dedupe key, firing/resolved, severity, link). */
 export function webhookNotification(a: WebhookAlert): Notification {
   const source: SourceFacts = { name: a.source, severity: a.severity, severityLabel: a.severityLabel, fields: a.fields, url: a.url };
+  // A name is one line (an Alertmanager summary may hold a list); the whole title stays the reason if none is given.
+  const lines = a.title.split(/\r?\n/).map((l) => l.trim());
+  const name = lines.find(Boolean) ?? '';
+  const multiLine = lines.filter(Boolean).length > 1;
   return {
     kind: a.source,
     alarmKind: 'webhook',
-    alarmName: truncateUnits(a.title.trim() || `${a.source} alert ${a.key}`, MAX_NAME),
+    alarmName: truncateUnits(name || `${a.source} alert ${a.key}`, MAX_NAME),
     description: a.description ?? null,
     state: a.state,
     previousState: a.state === 'OK' ? 'ALARM' : null,
     rawState: a.state,
-    reason: a.reason ?? null,
+    reason: a.reason ?? (multiLine ? a.title.trim() : null),
     changedAt: a.changedAt,
     account: a.account ?? null,
     region: null,

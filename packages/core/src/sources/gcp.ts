@@ -26,7 +26,8 @@ const gcpIncident = looseObject({
     observed_value: strOrNum,
     resource: nullish(looseObject({ type: optStr, labels: nullish(stringRecord) })),
     metric: nullish(looseObject({ type: optStr, displayName: optStr })),
-    documentation: nullish(looseObject({ content: optStr })),
+    // An object in schema 1.2; the console's test notification sends the text itself.
+    documentation: nullish(union([string(), looseObject({ content: optStr })])),
   }),
 });
 
@@ -45,7 +46,7 @@ export function parseGcp(body: unknown, receivedAt: string): Notification[] {
       severity: severityFromWord(severity),
       severityLabel: severity,
       reason: i.summary ?? null,
-      description: i.documentation?.content ?? null,
+      description: (typeof i.documentation === 'string' ? i.documentation : i.documentation?.content) || null,
       account: labels.project_id ?? i.scoping_project_id ?? null,
       namespace: i.resource?.type ?? null,
       metric: i.metric?.type ?? null,

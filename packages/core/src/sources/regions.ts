@@ -1,13 +1,14 @@
 /**
  * AWS region codes by the display names CloudWatch writes into alarm messages (`"Region": "EU (Ireland)"`), for
  * every partition (aws, aws-cn, aws-us-gov, aws-iso*, aws-eusc). The names are the endpoint partitions' own
- * descriptions; CloudWatch's older names (`EU (...)`, `AWS GovCloud (US)`) are kept beside them.
+ * descriptions; CloudWatch's older names (`EU (...)`, `AWS GovCloud (US)`, and `US - N. Virginia` as alarms of
+ * 2013–2016 wrote it) are kept beside them.
  */
 const REGION_NAMES: Record<string, readonly string[]> = {
-  'us-east-1': ['US East (N. Virginia)'],
+  'us-east-1': ['US East (N. Virginia)', 'US - N. Virginia'],
   'us-east-2': ['US East (Ohio)'],
-  'us-west-1': ['US West (N. California)'],
-  'us-west-2': ['US West (Oregon)'],
+  'us-west-1': ['US West (N. California)', 'US - N. California'],
+  'us-west-2': ['US West (Oregon)', 'US - Oregon'],
   'af-south-1': ['Africa (Cape Town)'],
   'ap-east-1': ['Asia Pacific (Hong Kong)'],
   'ap-east-2': ['Asia Pacific (Taipei)'],

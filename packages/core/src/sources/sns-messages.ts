@@ -266,6 +266,28 @@ function autoScaling(m: Obj): MessageReading {
   };
 }
 
+/**
+ * An AWS Chatbot custom notification (`{"version": "1.0", "source": "custom", "content": {"title", "description"}}`),
+ * the shape teams publish to the topic Chatbot reads: its title and description.
+ */
+function chatbotCustom(m: Obj): MessageReading {
+  const content = obj(m.content);
+  const meta = obj(m.metadata);
+  const keywords = Array.isArray(content.keywords) ? content.keywords.map(str).filter(Boolean).join(', ') : null;
+  return {
+    title: (str(content.title) ?? str(meta.summary) ?? 'Custom notification').split(/\r?\n/)[0],
+    source: facts('custom', [
+      ['eventType', meta.eventType],
+      ['keywords', keywords],
+    ]),
+    key: null,
+    account: null,
+    region: null,
+    reason: str(content.description),
+    at: null,
+  };
+}
+
 /** CloudFormation stack events are `Key='value'` lines, not JSON. */
 function cloudFormation(textBody: string): MessageReading | null {
   const kv = new Map<string, string>();
@@ -366,6 +388,7 @@ export function readMessage(parsed: unknown, textBody: string, attributes: Recor
     if (('notificationType' in parsed || 'eventType' in parsed) && isObj(parsed.mail)) return ses(parsed);
     if ('Event Source' in parsed && 'Event Message' in parsed) return rds(parsed);
     if (parsed.Service === 'AWS Auto Scaling' && 'Event' in parsed) return autoScaling(parsed);
+    if (parsed.source === 'custom' && isObj(parsed.content) && (str(parsed.content.title) || str(parsed.content.description))) return chatbotCustom(parsed);
     return null;
   }
   return cloudFormation(textBody) ?? backup(textBody, attributes) ?? budgets(textBody);
