@@ -434,14 +434,19 @@ describe('webhook payloads (vendor formats): parser and default classification',
     else expect(n.source?.url).toBe(url);
   });
 
-  it('Azure cost (budget) alerts, with no rule, severity or signal type, fire under their budget\'s name, ranked by the policy', () => {
+  it("Azure cost (budget) alerts, with no rule, severity or signal type, fire under their budget's name, ranked by the policy", () => {
     for (const path of ['webhooks/azure-budget-fired.json', 'webhooks/azure-budget-no-condition.derived.json']) {
       expect(detectWebhookSource(load(path)), path).toBe('azure');
       const n = one(path);
       expect(n, path).toMatchObject({ kind: 'azure', state: 'ALARM', alarmName: 'Budget platform-monthly', account: '5c1e3a7b-2d4f-4a6c-8e0b-9f1d3b5a7c2e' });
       expect(n.reason, path).toMatch(/platform-monthly .*\$2,000\.00/);
       expect(n.source, path).toMatchObject({ severity: null, severityLabel: null });
-      expect(n.source?.fields, path).toMatchObject({ budget: 'platform-monthly', budgetThreshold: '$2,000.00', monitoringService: 'CostAlerts', monitorCondition: 'Fired' });
+      expect(n.source?.fields, path).toMatchObject({
+        budget: 'platform-monthly',
+        budgetThreshold: '$2,000.00',
+        monitoringService: 'CostAlerts',
+        monitorCondition: 'Fired',
+      });
       expect(classify(n, policy), path).toMatchObject({ severity: 'P2', by: 'default' });
     }
     expect(one('webhooks/azure-budget-fired.json').source?.fields).toMatchObject({ thresholdType: 'Forecasted', spent: '$1,630.12' });
