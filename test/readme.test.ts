@@ -17,7 +17,9 @@ function trackedTextFiles(): string[] {
 /** The paths among `paths` that git ignores (`git check-ignore` exits 1 when there are none). */
 function gitIgnored(paths: string[]): string[] {
   try {
-    return execFileSync('git', ['check-ignore', '--no-index', ...paths], { cwd: ROOT, encoding: 'utf8' }).split('\n').filter(Boolean);
+    return execFileSync('git', ['check-ignore', '--no-index', ...paths], { cwd: ROOT, encoding: 'utf8' })
+      .split('\n')
+      .filter(Boolean);
   } catch (err) {
     if ((err as { status?: number }).status === 1) return [];
     throw err;
