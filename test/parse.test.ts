@@ -532,6 +532,48 @@ describe('alarm payload fixtures', () => {
   });
 });
 
+describe('multi-contributor alarms: each contributor is an incident of its own', () => {
+  const one = (file: string) => parseInput(fixture(file)).notifications[0];
+
+  it('SNS: one notification per contributor, keyed by its id, its attributes as dimensions', () => {
+    const a = one('log-alarm-contributor.alarm.json');
+    const b = one('log-alarm-contributor-other-ok.derived.alarm.json');
+    expect(a).toMatchObject({
+      kind: 'alarm',
+      state: 'ALARM',
+      alarmName: 'checkout-endpoint-latency',
+      incidentKey: 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-endpoint-latency#contributor:9f2c4e6a8b1d3f5e',
+      dimensions: { endpoint: '/api/orders', method: 'POST' },
+    });
+    // Another contributor's recovery must not resolve the incident this one still holds.
+    expect(b).toMatchObject({ state: 'OK', dimensions: { endpoint: '/api/payments', method: 'POST' } });
+    expect(b.incidentKey).not.toBe(a.incidentKey);
+    const {
+      AlarmContributorId: _id,
+      AlarmContributorAttributes: _attrs,
+      ...alarmLevel
+    } = fixture('log-alarm-contributor.alarm.json') as Record<string, unknown>;
+    expect(parseInput(alarmLevel).notifications[0].incidentKey).toBe('arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-endpoint-latency');
+  });
+
+  it('EventBridge: "CloudWatch Alarm Contributor State Change" is the alarm, its firing and recovery on one key', () => {
+    const fired = one('eventbridge-contributor.json');
+    const ok = one('eventbridge-contributor-ok.derived.json');
+    expect(fired).toMatchObject({
+      kind: 'alarm',
+      state: 'ALARM',
+      alarmName: 'orders-table-write-throttles',
+      region: 'eu-west-1',
+      account: '123456789012',
+      incidentKey: 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:orders-table-write-throttles#contributor:5e7a9c1b3d4f6a8e',
+      dimensions: { TableName: 'orders' },
+      changedAt: '2026-11-24T13:42:04.919Z',
+    });
+    expect(fired.reason).toMatch(/^Threshold Crossed/);
+    expect(ok).toMatchObject({ state: 'OK', incidentKey: fired.incidentKey });
+  });
+});
+
 describe('states', () => {
   const withStates = (newState: unknown, oldState: unknown) => {
     const a = fixture('metric-ok.alarm.json') as Record<string, unknown>;

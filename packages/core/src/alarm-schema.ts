@@ -5,6 +5,7 @@ import {
   array,
   boolean,
   config,
+  enum as zEnum,
   literal,
   looseObject,
   minLength,
@@ -119,19 +120,26 @@ export const cloudWatchAlarmSchema = looseObject({
   Trigger: nullish(triggerSchema),
   AlarmRule: optStr,
   TriggeringChildren: nullish(array(looseObject({ Arn: string(), State: nullish(looseObject({ Value: optStr, Timestamp: optStr })) }))),
+  // A multi-contributor alarm (log alarms, Metrics Insights GROUP BY) notifies once per contributor.
+  AlarmContributorId: optStr,
+  AlarmContributorAttributes: nullish(record(string(), nullish(dimensionValue))),
 });
 export type CloudWatchAlarm = output<typeof cloudWatchAlarmSchema>;
 
-/** EventBridge "CloudWatch Alarm State Change" events, when a rule forwards them to the topic. */
+/** EventBridge's alarm events: the alarm's state change, and a contributor's of a multi-contributor alarm. */
+export const ALARM_EVENT_TYPES = ['CloudWatch Alarm State Change', 'CloudWatch Alarm Contributor State Change'] as const;
+
+/** EventBridge "CloudWatch Alarm State Change" events (and contributors' ones), when a rule forwards them to the topic. */
 export const alarmStateChangeEventSchema = looseObject({
   source: literal('aws.cloudwatch'),
-  'detail-type': literal('CloudWatch Alarm State Change'),
+  'detail-type': zEnum(ALARM_EVENT_TYPES),
   account: optStr,
   region: optStr,
   time: optStr,
   resources: nullish(array(string())),
   detail: looseObject({
     alarmName: string().check(minLength(1)),
+    alarmContributor: nullish(looseObject({ id: string().check(minLength(1)), attributes: nullish(record(string(), nullish(dimensionValue))) })),
     state: looseObject({ value: string(), reason: optStr, timestamp: optStr }),
     previousState: nullish(looseObject({ value: optStr })),
     configuration: nullish(

@@ -1,6 +1,7 @@
 import type { $ZodError } from 'zod/v4/core';
 import { truncateUnits } from './render/escape';
 import {
+  ALARM_EVENT_TYPES,
   alarmStateChangeEventSchema,
   cloudWatchAlarmSchema,
   snsEventSchema,
@@ -124,8 +125,16 @@ function regionOf(arnRegion: string | null | undefined, sns: SnsFacts | null, di
   return regionCode(arnRegion) ?? regionCode(parseArn(sns?.topicArn)?.region) ?? regionFromName(displayName);
 }
 
-function incidentKeyOf(arn: string | null, account: string | null, regionName: string | null, name: string): string {
-  return arn ?? `${account ?? 'unknown'}:${regionName ?? 'unknown'}:${name}`;
+function incidentKeyOf(arn: string | null, account: string | null, regionName: string | null, name: string, contributorId?: string | null): string {
+  const alarm = arn ?? `${account ?? 'unknown'}:${regionName ?? 'unknown'}:${name}`;
+  // Each contributor of a multi-contributor alarm is notified (and recovers) on its own: an incident of its own.
+  return contributorId ? `${alarm}#contributor:${contributorId}` : alarm;
+}
+
+/** A contributor's attributes (`{"endpoint": "/api/orders"}`) as dimensions, beside the alarm's own. */
+function withContributor(dimensions: Record<string, string>, attributes: Record<string, unknown> | null | undefined): Record<string, string> {
+  if (!attributes) return dimensions;
+  return { ...dimensions, ...Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, v == null ? '' : String(v)])) };
 }
 
 function fromCloudWatchAlarm(a: CloudWatchAlarm, sns: SnsFacts | null): Notification {
@@ -188,10 +197,10 @@ function fromCloudWatchAlarm(a: CloudWatchAlarm, sns: SnsFacts | null): Notifica
     region: regionOf(parsedArn?.region, sns, a.Region),
     regionName: a.Region ?? null,
     alarmArn: arn,
-    incidentKey: incidentKeyOf(arn, account, a.Region ?? null, name),
+    incidentKey: incidentKeyOf(arn, account, a.Region ?? null, name, a.AlarmContributorId),
     namespace: single.namespace,
     metric: single.metric,
-    dimensions: single.dimensions,
+    dimensions: withContributor(single.dimensions, a.AlarmContributorAttributes),
     metrics,
     threshold: t?.Threshold ?? null,
     comparison: t?.ComparisonOperator ?? null,
@@ -255,10 +264,10 @@ function fromStateChangeEvent(e: AlarmStateChangeEvent, sns: SnsFacts | null): N
     region: regionCode(parseArn(arn)?.region) ?? regionCode(e.region) ?? regionOf(null, sns, null),
     regionName: null,
     alarmArn: arn,
-    incidentKey: incidentKeyOf(arn, account, e.region ?? null, d.alarmName),
+    incidentKey: incidentKeyOf(arn, account, e.region ?? null, d.alarmName, d.alarmContributor?.id),
     namespace: single.namespace,
     metric: single.metric,
-    dimensions: single.dimensions,
+    dimensions: withContributor(single.dimensions, d.alarmContributor?.attributes),
     metrics,
     threshold: null,
     comparison: null,
@@ -342,7 +351,7 @@ export function parseAlarmObject(value: Record<string, unknown>, base: string, s
 }
 
 function looksLikeAlarm(v: unknown): v is Record<string, unknown> {
-  return isObject(v) && ('AlarmName' in v || (v.source === 'aws.cloudwatch' && v['detail-type'] === 'CloudWatch Alarm State Change'));
+  return isObject(v) && ('AlarmName' in v || (v.source === 'aws.cloudwatch' && (ALARM_EVENT_TYPES as readonly unknown[]).includes(v['detail-type'])));
 }
 
 /** One SNS message (Lambda record's `Sns` or an HTTP notification body) → a notification; never throws on the Message. */
