@@ -434,6 +434,16 @@ describe('webhook payloads (vendor formats): parser and default classification',
     else expect(n.source?.url).toBe(url);
   });
 
+  it('a Sentry issue alert without issue_id (older integrations) is keyed by the issue its links name', () => {
+    const n = one('webhooks/sentry-issue-alert-no-issue-id.derived.json');
+    expect(n).toMatchObject({ kind: 'sentry', state: 'ALARM', incidentKey: one('webhooks/sentry-issue-alert.json').incidentKey });
+    expect(n.source?.fields.issueId).toBe('4810573921');
+    const body = load('webhooks/sentry-issue-alert-no-issue-id.derived.json') as { data: { event: Record<string, unknown> } };
+    body.data.event.issue_url = null;
+    body.data.event.web_url = 'https://sentry.io/organizations/example-org/';
+    expect(() => parseWebhook('sentry', body, RECEIVED, 'event_alert')).toThrow(/data\.event\.issue_id: expected the issue id/);
+  });
+
   it("Azure cost (budget) alerts, with no rule, severity or signal type, fire under their budget's name, ranked by the policy", () => {
     for (const path of ['webhooks/azure-budget-fired.json', 'webhooks/azure-budget-no-condition.derived.json']) {
       expect(detectWebhookSource(load(path)), path).toBe('azure');

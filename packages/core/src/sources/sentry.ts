@@ -20,7 +20,8 @@ const eventAlert = looseObject({
   action: literal('triggered'),
   data: looseObject({
     event: looseObject({
-      issue_id: id,
+      // Older integrations (2020) name the issue only in its links: `issue_url` …/issues/<id>/, `web_url` too.
+      issue_id: nullish(id),
       title: optStr,
       level: optStr,
       culprit: optStr,
@@ -75,6 +76,16 @@ const issueEvent = looseObject({
   }),
 });
 
+/** The issue id an event alert names: its `issue_id`, else the one in its `issue_url` or `web_url` (`/issues/<id>/`). */
+function issueIdOf(e: { issue_id?: string | null; issue_url?: string | null; web_url?: string | null }): string | null {
+  if (e.issue_id) return e.issue_id;
+  for (const url of [e.issue_url, e.web_url]) {
+    const m = /\/issues\/(\d+)(?:\/|$)/.exec(url ?? '');
+    if (m) return m[1];
+  }
+  return null;
+}
+
 /** Which resource a body is when the header is absent (the route CLI reads files). */
 export function sentryResourceOf(body: unknown): SentryResource | null {
   const data = (body as { data?: Record<string, unknown> } | null)?.data;
@@ -91,12 +102,14 @@ export function parseSentry(body: unknown, resource: string | null, receivedAt: 
   if (kind === 'event_alert') {
     const b = parseWith(eventAlert, body, 'Sentry issue alert');
     const e = b.data.event;
+    const issueId = issueIdOf(e);
+    if (!issueId) throw new InputError('data.event.issue_id', 'expected the issue id, or an issue_url or web_url naming it (Sentry issue alert)');
     const level = e.level ?? null;
     return [
       webhookNotification({
         source: 'sentry',
-        key: `issue:${e.issue_id}`,
-        title: e.title ?? e.metadata?.type ?? `Sentry issue ${e.issue_id}`,
+        key: `issue:${issueId}`,
+        title: e.title ?? e.metadata?.type ?? `Sentry issue ${issueId}`,
         state: 'ALARM',
         changedAt: isoTime(e.datetime) ?? isoTime(e.timestamp) ?? receivedAt,
         severity: severityFromWord(level),
@@ -108,7 +121,7 @@ export function parseSentry(body: unknown, resource: string | null, receivedAt: 
           ['action', b.action],
           ['rule', b.data.triggered_rule],
           ['level', level],
-          ['issueId', e.issue_id],
+          ['issueId', issueId],
           ['culprit', e.culprit],
           ['platform', e.platform],
           ['project', e.project],
