@@ -444,6 +444,33 @@ describe('webhook payloads (vendor formats): parser and default classification',
     expect(() => parseWebhook('sentry', body, RECEIVED, 'event_alert')).toThrow(/data\.event\.issue_id: expected the issue id/);
   });
 
+  it('Azure Service Health: every stage says Fired; the stage resolves, and the event (trackingId) is the key', () => {
+    const active = one('webhooks/azure-service-health-active.json');
+    const resolved = one('webhooks/azure-service-health-resolved.json');
+    expect(active).toMatchObject({
+      state: 'ALARM',
+      alarmName: 'Azure SQL Database - West Europe - connectivity failures',
+      changedAt: '2026-11-24T09:05:12.104Z',
+    });
+    expect(resolved).toMatchObject({ state: 'OK', incidentKey: active.incidentKey, changedAt: '2026-11-24T10:41:37.880Z' });
+    expect(active.incidentKey).toBe('azure:/subscriptions/5c1e3a7b-2d4f-4a6c-8e0b-9f1d3b5a7c2e/servicehealth/7K2M-4QX');
+    expect(active.reason).toBe(
+      'Summary of impact: Starting at 08:55 UTC on 24 Nov 2026, a subset of customers in West Europe may experience connection failures to Azure SQL Database.',
+    );
+    expect(active.source?.fields).toMatchObject({ trackingId: '7K2M-4QX', stage: 'Active', service: 'SQL Database', region: 'West Europe' });
+    expect(classify(active, policy)).toMatchObject({ severity: 'P1', by: 'source' });
+    // Not Service Health: a stage-like property changes nothing, the alert stays keyed by its own id.
+    const other = load('webhooks/azure-service-health-resolved.json') as { data: { essentials: Record<string, unknown> } };
+    other.data.essentials.monitoringService = 'Activity Log - Administrative';
+    expect(parseWebhook('azure', other, RECEIVED)[0]).toMatchObject({ state: 'ALARM', incidentKey: `azure:${String(other.data.essentials.alertId)}` });
+  });
+
+  it('Azure managed Prometheus alerts keep their label set as dimensions', () => {
+    const n = one('webhooks/azure-prometheus-fired.json');
+    expect(n.dimensions).toMatchObject({ cluster: 'checkout-aks', instance: 'aks-nodepool1-31718369-vmss000002', job: 'node' });
+    expect(classify(n, policy)).toMatchObject({ severity: 'P2', by: 'source' });
+  });
+
   it("Azure cost (budget) alerts, with no rule, severity or signal type, fire under their budget's name, ranked by the policy", () => {
     for (const path of ['webhooks/azure-budget-fired.json', 'webhooks/azure-budget-no-condition.derived.json']) {
       expect(detectWebhookSource(load(path)), path).toBe('azure');

@@ -1,4 +1,4 @@
-import { array, enum as zEnum, literal, looseObject, minLength, nullish, number, pipe, refine, string, transform, union } from 'zod/mini';
+import { array, enum as zEnum, literal, looseObject, minLength, nullish, number, pipe, record, refine, string, transform, union } from 'zod/mini';
 import type { Notification, Severity } from '../types';
 import { fieldsOf, isoTime, webhookNotification } from './common';
 import { parseWith } from './webhook-schema';
@@ -40,6 +40,12 @@ const commonAlert = looseObject({
     alertContext: nullish(
       looseObject({
         AlertData: nullish(looseObject({ BudgetName: optStr, SpentAmount: optStr, NotificationThresholdAmount: optStr, ThresholdType: optStr })),
+        // Service Health: one event (`trackingId`) notified at each stage, every one `Fired`; the stage ends it.
+        properties: nullish(
+          looseObject({ trackingId: optStr, stage: optStr, title: optStr, service: optStr, region: optStr, incidentType: optStr, defaultLanguageContent: optStr }),
+        ),
+        // Azure Monitor managed Prometheus: the alert's label set.
+        labels: nullish(record(string(), nullish(union([string(), number()])))),
         condition: nullish(
           looseObject({
             allOf: nullish(array(looseObject({ metricName: optStr, metricNamespace: optStr, dimensions: nullish(array(dimension)) }))),
@@ -50,6 +56,15 @@ const commonAlert = looseObject({
   }),
 });
 
+/** Service Health stages after which the event is over (incidents: Resolved, then its RCA; maintenance: Complete, Canceled). */
+const SERVICE_HEALTH_ENDED = new Set(['resolved', 'rca', 'complete', 'completed', 'canceled', 'cancelled']);
+
+/** Text of Service Health's HTML communication (tags dropped, entities left as they are: rendering escapes them). */
+function plainText(html: string | null | undefined): string | null {
+  const t = (html ?? '').replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  return t || null;
+}
+
 /** The alert's page in the Azure portal. */
 function portalUrl(alertId: string): string {
   return `https://portal.azure.com/#view/Microsoft_Azure_Monitoring_Alerts/AlertDetails.ReactView/alertId/${encodeURIComponent(alertId)}`;
@@ -59,26 +74,31 @@ export function parseAzure(body: unknown, receivedAt: string): Notification[] {
   const d = parseWith(commonAlert, body, 'Azure Monitor common alert schema').data;
   const e = d.essentials;
   const sev = e.severity ? AZURE_SEVERITY[e.severity.toLowerCase()] : null;
-  const resolved = e.monitorCondition === 'Resolved';
+  const health = e.monitoringService === 'ServiceHealth' && d.alertContext?.properties?.trackingId ? d.alertContext.properties : null;
+  const stage = health?.stage ?? null;
+  const resolved = e.monitorCondition === 'Resolved' || (stage !== null && SERVICE_HEALTH_ENDED.has(stage.toLowerCase()));
   const condition = e.monitorCondition ?? 'Fired';
   const budget = d.alertContext?.AlertData ?? null;
   const criteria = d.alertContext?.condition?.allOf ?? [];
   const single = criteria.length === 1 ? criteria[0] : null;
   const subscription = /\/subscriptions\/([^/]+)/i.exec(e.alertId)?.[1] ?? null;
+  const labels = Object.fromEntries(Object.entries(d.alertContext?.labels ?? {}).map(([k, v]) => [k, v == null ? '' : String(v)]));
   return [
     webhookNotification({
       source: 'azure',
-      key: e.alertId,
-      title: e.alertRule || (budget?.BudgetName ? `Budget ${budget.BudgetName}` : '') || (e.alertId.split('/').pop() ?? ''),
+      // Each stage of a Service Health event is an alert of its own (its own alertId): the event is the key.
+      key: health ? `/subscriptions/${subscription ?? '-'}/servicehealth/${health.trackingId}` : e.alertId,
+      title: health?.title || e.alertRule || (budget?.BudgetName ? `Budget ${budget.BudgetName}` : '') || (e.alertId.split('/').pop() ?? ''),
       state: resolved ? 'OK' : 'ALARM',
-      changedAt: (resolved ? isoTime(e.resolvedDateTime) : isoTime(e.firedDateTime)) ?? receivedAt,
+      // A Service Health stage is a notification of its own, fired when the stage began.
+      changedAt: (resolved && !health ? isoTime(e.resolvedDateTime) : isoTime(e.firedDateTime)) ?? receivedAt,
       severity: sev?.severity ?? null,
       severityLabel: sev ? `${e.severity} (${sev.name})` : null,
-      reason: e.description || `${e.signalType ?? e.monitoringService ?? 'Azure Monitor'} alert ${condition.toLowerCase()}`,
+      reason: plainText(health?.defaultLanguageContent) || e.description || `${e.signalType ?? e.monitoringService ?? 'Azure Monitor'} alert ${condition.toLowerCase()}`,
       account: subscription,
       namespace: single?.metricNamespace ?? null,
       metric: single?.metricName ?? null,
-      dimensions: Object.fromEntries((single?.dimensions ?? []).map((x) => [x.name, x.value])),
+      dimensions: { ...labels, ...Object.fromEntries((single?.dimensions ?? []).map((x) => [x.name, x.value])) },
       fields: fieldsOf([
         ['severity', e.severity],
         ['signalType', e.signalType],
@@ -89,6 +109,10 @@ export function parseAzure(body: unknown, receivedAt: string): Notification[] {
         ['spent', budget?.SpentAmount],
         ['budgetThreshold', budget?.NotificationThresholdAmount],
         ['thresholdType', budget?.ThresholdType],
+        ['trackingId', health?.trackingId],
+        ['stage', stage],
+        ['service', health?.service],
+        ['region', health?.region],
       ]),
       url: portalUrl(e.alertId),
     }),
