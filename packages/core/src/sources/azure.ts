@@ -42,7 +42,15 @@ const commonAlert = looseObject({
         AlertData: nullish(looseObject({ BudgetName: optStr, SpentAmount: optStr, NotificationThresholdAmount: optStr, ThresholdType: optStr })),
         // Service Health: one event (`trackingId`) notified at each stage, every one `Fired`; the stage ends it.
         properties: nullish(
-          looseObject({ trackingId: optStr, stage: optStr, title: optStr, service: optStr, region: optStr, incidentType: optStr, defaultLanguageContent: optStr }),
+          looseObject({
+            trackingId: optStr,
+            stage: optStr,
+            title: optStr,
+            service: optStr,
+            region: optStr,
+            incidentType: optStr,
+            defaultLanguageContent: optStr,
+          }),
         ),
         // Azure Monitor managed Prometheus: the alert's label set.
         labels: nullish(record(string(), nullish(union([string(), number()])))),
@@ -61,7 +69,10 @@ const SERVICE_HEALTH_ENDED = new Set(['resolved', 'rca', 'complete', 'completed'
 
 /** Text of Service Health's HTML communication (tags dropped, entities left as they are: rendering escapes them). */
 function plainText(html: string | null | undefined): string | null {
-  const t = (html ?? '').replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  const t = (html ?? '')
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
   return t || null;
 }
 
@@ -94,7 +105,10 @@ export function parseAzure(body: unknown, receivedAt: string): Notification[] {
       changedAt: (resolved && !health ? isoTime(e.resolvedDateTime) : isoTime(e.firedDateTime)) ?? receivedAt,
       severity: sev?.severity ?? null,
       severityLabel: sev ? `${e.severity} (${sev.name})` : null,
-      reason: plainText(health?.defaultLanguageContent) || e.description || `${e.signalType ?? e.monitoringService ?? 'Azure Monitor'} alert ${condition.toLowerCase()}`,
+      reason:
+        plainText(health?.defaultLanguageContent) ||
+        e.description ||
+        `${e.signalType ?? e.monitoringService ?? 'Azure Monitor'} alert ${condition.toLowerCase()}`,
       account: subscription,
       namespace: single?.metricNamespace ?? null,
       metric: single?.metricName ?? null,
