@@ -471,6 +471,18 @@ describe('webhook payloads (vendor formats): parser and default classification',
     expect(classify(n, policy)).toMatchObject({ severity: 'P2', by: 'source' });
   });
 
+  it("Grafana's legacy alerting webhook: its OK resolves what its alerting opened, on the rule's key", () => {
+    expect(detectWebhookSource(load('webhooks/grafana-legacy-alerting.json'))).toBe('alertmanager');
+    const fired = one('webhooks/grafana-legacy-alerting.json');
+    const ok = one('webhooks/grafana-legacy-ok.json');
+    expect(fired).toMatchObject({ kind: 'alertmanager', state: 'ALARM', alarmName: 'Checkout DB CPU', reason: 'Database CPU above 90% for 5 minutes' });
+    expect(fired.dimensions).toMatchObject({ severity: 'critical', team: 'payments' });
+    expect(classify(fired, policy)).toMatchObject({ severity: 'P0', by: 'source' });
+    expect(ok).toMatchObject({ state: 'OK', incidentKey: fired.incidentKey });
+    const paused = { ...(load('webhooks/grafana-legacy-ok.json') as object), state: 'paused' };
+    expect(parseWebhook('alertmanager', paused, RECEIVED)).toEqual([]);
+  });
+
   it("Azure cost (budget) alerts, with no rule, severity or signal type, fire under their budget's name, ranked by the policy", () => {
     for (const path of ['webhooks/azure-budget-fired.json', 'webhooks/azure-budget-no-condition.derived.json']) {
       expect(detectWebhookSource(load(path)), path).toBe('azure');

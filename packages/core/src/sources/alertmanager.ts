@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { array, enum as zEnum, looseObject, minLength, nullish, string } from 'zod/mini';
+import { array, enum as zEnum, looseObject, minLength, nullish, number, record, string, union } from 'zod/mini';
 import type { Notification } from '../types';
 import { fieldsOf, isoTime, safeUrl, severityFromWord, webhookNotification } from './common';
 import { parseWith, stringRecord } from './webhook-schema';
@@ -41,7 +41,61 @@ function labelsKey(labels: Record<string, string>): string {
   return `labels:${createHash('sha256').update(canonical).digest('hex').slice(0, 16)}`;
 }
 
+/**
+ * Grafana's legacy dashboard alerting (before unified alerting, Grafana ≤ 10): one rule per body, `state` alerting |
+ * no_data | ok (paused and pending are not alerts), keyed by the rule.
+ */
+const legacyGrafana = looseObject({
+  ruleId: union([number(), string()]),
+  ruleName: optStr,
+  ruleUrl: optStr,
+  state: zEnum(['alerting', 'no_data', 'ok', 'paused', 'pending']),
+  title: optStr,
+  message: optStr,
+  orgId: nullish(union([number(), string()])),
+  dashboardId: nullish(union([number(), string()])),
+  panelId: nullish(union([number(), string()])),
+  tags: nullish(record(string(), nullish(union([string(), number()])))),
+  evalMatches: nullish(array(looseObject({ metric: optStr, value: nullish(union([number(), string()])) }))),
+});
+
+/** A legacy Grafana alert body (no `alerts` array; a rule id and its state). */
+export function isLegacyGrafana(body: unknown): boolean {
+  const b = body as Record<string, unknown> | null;
+  return typeof b === 'object' && b !== null && !Array.isArray(b) && !('alerts' in b) && 'ruleId' in b && 'state' in b;
+}
+
+function parseLegacyGrafana(body: unknown, receivedAt: string): Notification[] {
+  const g = parseWith(legacyGrafana, body, 'Grafana legacy alert');
+  if (g.state === 'paused' || g.state === 'pending') return [];
+  const tags = Object.fromEntries(Object.entries(g.tags ?? {}).map(([k, v]) => [k, v == null ? '' : String(v)]));
+  const severity = tags.severity ?? tags.priority ?? null;
+  const matches = (g.evalMatches ?? []).map((m) => `${m.metric ?? '?'}=${m.value ?? ''}`).join(', ');
+  return [
+    webhookNotification({
+      source: 'alertmanager',
+      key: `grafana-legacy:${g.orgId ?? 0}:${g.dashboardId ?? 0}:${g.panelId ?? 0}:${g.ruleId}`,
+      title: g.ruleName || g.title || `Grafana rule ${g.ruleId}`,
+      state: g.state === 'ok' ? 'OK' : 'ALARM',
+      // A legacy body carries no time of its own: the arrival is the change (a second copy folds in as a repeat).
+      changedAt: receivedAt,
+      severity: severityFromWord(severity),
+      severityLabel: severity,
+      reason: g.message || (matches ? `${g.state}: ${matches}` : null),
+      dimensions: tags,
+      fields: fieldsOf([
+        ['alertname', g.ruleName],
+        ['state', g.state],
+        ['severity', severity],
+        ['evalMatches', matches || null],
+      ]),
+      url: safeUrl(g.ruleUrl),
+    }),
+  ];
+}
+
 export function parseAlertmanager(body: unknown, receivedAt: string): Notification[] {
+  if (isLegacyGrafana(body)) return parseLegacyGrafana(body, receivedAt);
   const g = parseWith(group, body, 'Alertmanager webhook');
   return g.alerts.map((a) => {
     const resolved = a.status === 'resolved';

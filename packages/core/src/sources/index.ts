@@ -1,7 +1,7 @@
 import { InputError } from '../errors';
 import { parseInput, type InputShape } from '../parse';
 import { WEBHOOK_SOURCES, type Notification, type WebhookSource } from '../types';
-import { parseAlertmanager } from './alertmanager';
+import { isLegacyGrafana, parseAlertmanager } from './alertmanager';
 import { parseAzure } from './azure';
 import { parseGcp } from './gcp';
 import { parseGeneric } from './generic';
@@ -47,6 +47,7 @@ export function detectWebhookSource(value: unknown): WebhookSource | null {
     ('groupKey' in value || 'receiver' in value || value.alerts.some((a) => isObj(a) && ('fingerprint' in a || (isObj(a.labels) && 'status' in a))))
   )
     return 'alertmanager';
+  if (isLegacyGrafana(value)) return 'alertmanager';
   if ('action' in value && sentryResourceOf(value)) return 'sentry';
   if (
     ('title' in value || 'dedupKey' in value || 'dedup_key' in value) &&
