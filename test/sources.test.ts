@@ -483,6 +483,18 @@ describe('webhook payloads (vendor formats): parser and default classification',
     expect(parseWebhook('alertmanager', paused, RECEIVED)).toEqual([]);
   });
 
+  it("the generic format reads other tools' transition words as its action (Datadog's Triggered / Recovered)", () => {
+    const body = (action?: string) => ({ title: '[Triggered] High checkout latency', dedupKey: 'dd-alert-5520', ...(action === undefined ? {} : { action }) });
+    const stateOf = (action?: string) => parseWebhook('generic', body(action), RECEIVED)[0].state;
+    expect(stateOf()).toBe('ALARM');
+    for (const a of ['trigger', 'Triggered', 'Re-Triggered', 'No Data', 'WARN', 'firing', 'down']) expect(stateOf(a), a).toBe('ALARM');
+    for (const a of ['resolve', 'Recovered', 'RESOLVED', 'ok', 'up', 'recovery']) expect(stateOf(a), a).toBe('OK');
+    expect(() => stateOf('snoozed')).toThrow(/action: expected "trigger" or "resolve"/);
+    expect(() => stateOf('constructor')).toThrow(/action: expected/);
+    const [resolved] = parseWebhook('generic', body('Recovered'), RECEIVED);
+    expect(resolved.incidentKey).toBe(parseWebhook('generic', body('Triggered'), RECEIVED)[0].incidentKey);
+  });
+
   it("Azure cost (budget) alerts, with no rule, severity or signal type, fire under their budget's name, ranked by the policy", () => {
     for (const path of ['webhooks/azure-budget-fired.json', 'webhooks/azure-budget-no-condition.derived.json']) {
       expect(detectWebhookSource(load(path)), path).toBe('azure');

@@ -1,4 +1,4 @@
-import { _default, enum as zEnum, looseObject, maxLength, minLength, number, optional, refine, string, trim, union } from 'zod/mini';
+import { looseObject, maxLength, minLength, number, optional, pipe, refine, string, transform, trim, union } from 'zod/mini';
 import { createHash } from 'node:crypto';
 import type { Notification } from '../types';
 import { fieldsOf, isoTime, safeUrl, severityFromWord, webhookNotification } from './common';
@@ -7,8 +7,37 @@ import { parseWith, stringRecord } from './webhook-schema';
 const dedupKey = optional(string().check(trim(), minLength(1), maxLength(400)));
 
 /**
+ * `action`, and the words other tools' templates put there (Datadog's `$ALERT_TRANSITION`: Triggered, Re-Triggered,
+ * Warn, No Data, Recovered; Uptime Kuma's and others' up / down), case and separators ignored.
+ */
+const ACTIONS: Record<string, 'trigger' | 'resolve'> = {
+  trigger: 'trigger',
+  triggered: 'trigger',
+  retriggered: 'trigger',
+  firing: 'trigger',
+  alert: 'trigger',
+  alerting: 'trigger',
+  problem: 'trigger',
+  warn: 'trigger',
+  warning: 'trigger',
+  nodata: 'trigger',
+  down: 'trigger',
+  resolve: 'resolve',
+  resolved: 'resolve',
+  recovered: 'resolve',
+  recovery: 'resolve',
+  ok: 'resolve',
+  up: 'resolve',
+};
+const actionKey = (a: string): string => a.toLowerCase().replace(/[^a-z]/g, '');
+const action = pipe(
+  string().check(refine((a: string) => Object.hasOwn(ACTIONS, actionKey(a)), { error: 'expected "trigger" or "resolve" (or triggered, recovered, ok…)' })),
+  transform((a: string) => ACTIONS[actionKey(a)]),
+);
+
+/**
  * The generic JSON webhook, for anything else:
- * `{"title", "details"?, "dedupKey"?, "severity"?, "action"?: "trigger" | "resolve", "timestamp"?, "url"?, "source"?, "fields"?}`.
+ * `{"title", "details"?, "dedupKey"?, "severity"?, "action"?: "trigger" | "resolve" (default trigger), "timestamp"?, "url"?, "source"?, "fields"?}`.
  * Without a dedupKey the title is the key (so a resolve must repeat the title).
  */
 const generic = looseObject({
@@ -17,7 +46,7 @@ const generic = looseObject({
   dedupKey,
   dedup_key: dedupKey,
   severity: optional(string()),
-  action: _default(zEnum(['trigger', 'resolve']), 'trigger'),
+  action: optional(action),
   timestamp: optional(union([string(), number()])),
   url: optional(string()),
   source: optional(string().check(maxLength(200))),
