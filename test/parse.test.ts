@@ -542,7 +542,7 @@ describe('multi-contributor alarms: each contributor is an incident of its own',
       kind: 'alarm',
       state: 'ALARM',
       alarmName: 'checkout-endpoint-latency',
-      incidentKey: 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-endpoint-latency#contributor:9f2c4e6a8b1d3f5e',
+      incidentKey: 'contributor:9f2c4e6a8b1d3f5e@arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-endpoint-latency',
       dimensions: { endpoint: '/api/orders', method: 'POST' },
     });
     // Another contributor's recovery must not resolve the incident this one still holds.
@@ -554,6 +554,12 @@ describe('multi-contributor alarms: each contributor is an incident of its own',
       ...alarmLevel
     } = fixture('log-alarm-contributor.alarm.json') as Record<string, unknown>;
     expect(parseInput(alarmLevel).notifications[0].incidentKey).toBe('arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-endpoint-latency');
+    // An alarm whose name ends as a contributor's key would (no ARN: account, region name and name) is not that one.
+    const { AlarmArn: _arn, ...noArn } = fixture('log-alarm-contributor.alarm.json') as Record<string, unknown>;
+    const contributor = parseInput(noArn).notifications[0].incidentKey;
+    const { AlarmContributorId: _i, AlarmContributorAttributes: _a, ...plain } = noArn;
+    const lookalike = parseInput({ ...plain, AlarmName: 'checkout-endpoint-latency#contributor:9f2c4e6a8b1d3f5e' }).notifications[0].incidentKey;
+    expect(lookalike).not.toBe(contributor);
   });
 
   it('EventBridge: "CloudWatch Alarm Contributor State Change" is the alarm, its firing and recovery on one key', () => {
@@ -565,7 +571,7 @@ describe('multi-contributor alarms: each contributor is an incident of its own',
       alarmName: 'orders-table-write-throttles',
       region: 'eu-west-1',
       account: '123456789012',
-      incidentKey: 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:orders-table-write-throttles#contributor:5e7a9c1b3d4f6a8e',
+      incidentKey: 'contributor:5e7a9c1b3d4f6a8e@arn:aws:cloudwatch:eu-west-1:123456789012:alarm:orders-table-write-throttles',
       dimensions: { TableName: 'orders' },
       changedAt: '2026-11-24T13:42:04.919Z',
     });

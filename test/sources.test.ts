@@ -24,6 +24,7 @@ import {
   type Notification,
   type WebhookSource,
 } from '@alert-router/core';
+import { plainText } from '@alert-router/core/sources/azure';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const load = (path: string): unknown => JSON.parse(readFileSync(`${ROOT}test/fixtures/${path}`, 'utf8'));
@@ -447,15 +448,12 @@ describe('webhook payloads (vendor formats): parser and default classification',
   it('Azure Service Health: every stage says Fired; the stage resolves, and the event (trackingId) is the key', () => {
     const active = one('webhooks/azure-service-health-active.json');
     const resolved = one('webhooks/azure-service-health-resolved.json');
-    expect(active).toMatchObject({
-      state: 'ALARM',
-      alarmName: 'Azure SQL Database - West Europe - connectivity failures',
-      changedAt: '2026-11-24T09:05:12.104Z',
-    });
+    // Named by its rule, as silences and policy rules know it; the event's own title leads the reason.
+    expect(active).toMatchObject({ state: 'ALARM', alarmName: 'platform-service-health', changedAt: '2026-11-24T09:05:12.104Z' });
     expect(resolved).toMatchObject({ state: 'OK', incidentKey: active.incidentKey, changedAt: '2026-11-24T10:41:37.880Z' });
     expect(active.incidentKey).toBe('azure:/subscriptions/5c1e3a7b-2d4f-4a6c-8e0b-9f1d3b5a7c2e/servicehealth/7K2M-4QX');
     expect(active.reason).toBe(
-      'Summary of impact: Starting at 08:55 UTC on 24 Nov 2026, a subset of customers in West Europe may experience connection failures to Azure SQL Database.',
+      'Azure SQL Database - West Europe - connectivity failures: Summary of impact: Starting at 08:55 UTC on 24 Nov 2026, a subset of customers in West Europe may experience connection failures to Azure SQL Database.',
     );
     expect(active.source?.fields).toMatchObject({ trackingId: '7K2M-4QX', stage: 'Active', service: 'SQL Database', region: 'West Europe' });
     expect(classify(active, policy)).toMatchObject({ severity: 'P1', by: 'source' });
@@ -463,6 +461,16 @@ describe('webhook payloads (vendor formats): parser and default classification',
     const other = load('webhooks/azure-service-health-resolved.json') as { data: { essentials: Record<string, unknown> } };
     other.data.essentials.monitoringService = 'Activity Log - Administrative';
     expect(parseWebhook('azure', other, RECEIVED)[0]).toMatchObject({ state: 'ALARM', incidentKey: `azure:${String(other.data.essentials.alertId)}` });
+  });
+
+  it("Service Health's HTML is read in one pass: tags dropped, a flood of '<' without '>' kept as text, bounded", () => {
+    expect(plainText('<p><strong>Impact:</strong> a &lt;b&gt; <unclosed')).toBe('Impact: a &lt;b&gt; <unclosed');
+    // Read up to 20,000 characters; a run of '<' with no '>' after it stays text (compared by length and content).
+    const flood = plainText('<'.repeat(300_000))!;
+    expect([flood.length, /^<+$/.test(flood)]).toEqual([20_000, true]);
+    const pairs = plainText(`${'<a'.repeat(50_000)}>x`)!;
+    expect([pairs.length, /^(?:<a)+$/.test(pairs)]).toEqual([20_000, true]);
+    expect(plainText('<br/><br/>')).toBeNull();
   });
 
   it('Azure managed Prometheus alerts keep their label set as dimensions', () => {
@@ -487,7 +495,8 @@ describe('webhook payloads (vendor formats): parser and default classification',
     const body = (action?: string) => ({ title: '[Triggered] High checkout latency', dedupKey: 'dd-alert-5520', ...(action === undefined ? {} : { action }) });
     const stateOf = (action?: string) => parseWebhook('generic', body(action), RECEIVED)[0].state;
     expect(stateOf()).toBe('ALARM');
-    for (const a of ['trigger', 'Triggered', 'Re-Triggered', 'No Data', 'WARN', 'firing', 'down']) expect(stateOf(a), a).toBe('ALARM');
+    for (const a of ['trigger', 'Triggered', 'Re-Triggered', 'No Data', 'Re-No Data', 'WARN', 'Re-Warn', 'Renotify', 'Null', 'firing', 'down'])
+      expect(stateOf(a), a).toBe('ALARM');
     for (const a of ['resolve', 'Recovered', 'RESOLVED', 'ok', 'up', 'recovery']) expect(stateOf(a), a).toBe('OK');
     expect(() => stateOf('snoozed')).toThrow(/action: expected "trigger" or "resolve"/);
     expect(() => stateOf('constructor')).toThrow(/action: expected/);
@@ -533,6 +542,11 @@ describe('webhook payloads (vendor formats): parser and default classification',
     const open = load('webhooks/gcp-open.json') as { incident: Record<string, unknown> };
     open.incident.documentation = { content: 'Runbook: check the uptime target', mime_type: 'text/markdown' };
     expect(parseWebhook('gcp', open, RECEIVED)[0].description).toBe('Runbook: check the uptime target'); // schema 1.2's object
+  });
+
+  it('a title split by a carriage return or a Unicode line separator is one line too', () => {
+    for (const sep of ['\r', '\u2028', '\u0085', '\v'])
+      expect(parseWebhook('generic', { title: `first${sep}second`, dedupKey: 'k' }, RECEIVED)[0].alarmName, JSON.stringify(sep)).toBe('first');
   });
 
   it('a multi-line title names the alert by its first line; the whole text stays the reason when there is no other', () => {

@@ -127,8 +127,9 @@ function regionOf(arnRegion: string | null | undefined, sns: SnsFacts | null, di
 
 function incidentKeyOf(arn: string | null, account: string | null, regionName: string | null, name: string, contributorId?: string | null): string {
   const alarm = arn ?? `${account ?? 'unknown'}:${regionName ?? 'unknown'}:${name}`;
-  // Each contributor of a multi-contributor alarm is notified (and recovers) on its own: an incident of its own.
-  return contributorId ? `${alarm}#contributor:${contributorId}` : alarm;
+  // Each contributor of a multi-contributor alarm is notified (and recovers) on its own: an incident of its own. The
+  // prefix keeps it apart from any alarm's key (an ARN, or a name that may hold any character, `#` among them).
+  return contributorId ? `contributor:${contributorId}@${alarm}` : alarm;
 }
 
 /** A contributor's attributes (`{"endpoint": "/api/orders"}`) as dimensions, beside the alarm's own. */

@@ -104,8 +104,8 @@ export function startSendThread(): SendThread {
     }
   };
 
-  // What one callback of the event loop sends (and the promise chains it starts) goes as one message once they
-  // are done (process.nextTick: after the microtasks of that callback, before the loop takes any other I/O). Under
+  // What one callback of the event loop sends goes as one message before the loop takes any other I/O
+  // (process.nextTick; sends made in its promise chains join it when they come from a microtask). Under
   // load a burst of notices comes out of one callback (the store's turn that recorded them), so it is still one
   // wake-up of the thread; a fan-out started alone after its answer no longer waits behind the next request
   // (setImmediate did: the loop read and handled the next POST first; docs/performance-notes.md, "Stop 27").

@@ -1,4 +1,5 @@
 import { array, enum as zEnum, literal, looseObject, minLength, nullish, number, pipe, record, refine, string, transform, union } from 'zod/mini';
+import { truncateUnits } from '../render/escape';
 import type { Notification, Severity } from '../types';
 import { fieldsOf, isoTime, webhookNotification } from './common';
 import { parseWith } from './webhook-schema';
@@ -67,10 +68,17 @@ const commonAlert = looseObject({
 /** Service Health stages after which the event is over (incidents: Resolved, then its RCA; maintenance: Complete, Canceled). */
 const SERVICE_HEALTH_ENDED = new Set(['resolved', 'rca', 'complete', 'completed', 'canceled', 'cancelled']);
 
-/** Text of Service Health's HTML communication (tags dropped, entities left as they are: rendering escapes them). */
-function plainText(html: string | null | undefined): string | null {
-  const t = (html ?? '')
-    .replace(/<[^>]*>/g, ' ')
+/** How much of Service Health's communication is read (the incident keeps its reason shorter still). */
+const COMMUNICATION_MAX = 20_000;
+
+/**
+ * Text of Service Health's HTML communication: tags dropped, entities left as they are (rendering escapes them). A
+ * tag is `<` to the next `>` with no `<` between, so the scan is linear: with `[^>]*` a body of `<` without `>`
+ * rescanned the rest of the text from each one (a 100 KiB body: 3 s).
+ */
+export function plainText(html: string | null | undefined): string | null {
+  const t = truncateUnits(html ?? '', COMMUNICATION_MAX, '')
+    .replace(/<[^<>]*>/g, ' ')
     .replace(/\s+/g, ' ')
     .trim();
   return t || null;
@@ -99,14 +107,15 @@ export function parseAzure(body: unknown, receivedAt: string): Notification[] {
       source: 'azure',
       // Each stage of a Service Health event is an alert of its own (its own alertId): the event is the key.
       key: health ? `/subscriptions/${subscription ?? '-'}/servicehealth/${health.trackingId}` : e.alertId,
-      title: health?.title || e.alertRule || (budget?.BudgetName ? `Budget ${budget.BudgetName}` : '') || (e.alertId.split('/').pop() ?? ''),
+      // The rule's name, as silences and policy rules know it; a Service Health event's own title leads its reason.
+      title: e.alertRule || health?.title || (budget?.BudgetName ? `Budget ${budget.BudgetName}` : '') || (e.alertId.split('/').pop() ?? ''),
       state: resolved ? 'OK' : 'ALARM',
       // A Service Health stage is a notification of its own, fired when the stage began.
       changedAt: (resolved && !health ? isoTime(e.resolvedDateTime) : isoTime(e.firedDateTime)) ?? receivedAt,
       severity: sev?.severity ?? null,
       severityLabel: sev ? `${e.severity} (${sev.name})` : null,
       reason:
-        plainText(health?.defaultLanguageContent) ||
+        (health ? [health.title, plainText(health.defaultLanguageContent)].filter(Boolean).join(': ') : '') ||
         e.description ||
         `${e.signalType ?? e.monitoringService ?? 'Azure Monitor'} alert ${condition.toLowerCase()}`,
       account: subscription,
@@ -123,6 +132,7 @@ export function parseAzure(body: unknown, receivedAt: string): Notification[] {
         ['spent', budget?.SpentAmount],
         ['budgetThreshold', budget?.NotificationThresholdAmount],
         ['thresholdType', budget?.ThresholdType],
+        ['event', health?.title],
         ['trackingId', health?.trackingId],
         ['stage', stage],
         ['service', health?.service],

@@ -156,7 +156,7 @@ export function noAlarmDetails(): Pick<
 export function webhookNotification(a: WebhookAlert): Notification {
   const source: SourceFacts = { name: a.source, severity: a.severity, severityLabel: a.severityLabel, fields: a.fields, url: a.url };
   // A name is one line (an Alertmanager summary may hold a list); the whole title stays the reason if none is given.
-  const lines = a.title.split(/\r?\n/).map((l) => l.trim());
+  const lines = a.title.split(/\r\n?|[\n\v\f\u0085\u2028\u2029]/).map((l) => l.trim());
   const name = lines.find(Boolean) ?? '';
   const multiLine = lines.filter(Boolean).length > 1;
   return {

@@ -8,7 +8,7 @@ const dedupKey = optional(string().check(trim(), minLength(1), maxLength(400)));
 
 /**
  * `action`, and the words other tools' templates put there (Datadog's `$ALERT_TRANSITION`: Triggered, Re-Triggered,
- * Warn, No Data, Recovered; Uptime Kuma's and others' up / down), case and separators ignored.
+ * Warn, Re-Warn, No Data, Re-No Data, Renotify, Null, Recovered; others' up / down), case and separators ignored.
  */
 const ACTIONS: Record<string, 'trigger' | 'resolve'> = {
   trigger: 'trigger',
@@ -19,8 +19,13 @@ const ACTIONS: Record<string, 'trigger' | 'resolve'> = {
   alerting: 'trigger',
   problem: 'trigger',
   warn: 'trigger',
+  rewarn: 'trigger',
   warning: 'trigger',
   nodata: 'trigger',
+  renodata: 'trigger',
+  renotify: 'trigger',
+  // Datadog's transition of a monitor that has no state yet: no news, so the default.
+  null: 'trigger',
   down: 'trigger',
   resolve: 'resolve',
   resolved: 'resolve',
