@@ -270,6 +270,34 @@ describe('AWS service messages through SNS: readable titles, key fields, source 
     expect(classify(n, policy)).toMatchObject({ severity: 'P0', by: 'source', detail: 'GuardDuty severity 9' });
   });
 
+  it("AWS DMS events (RDS's prose shape) are DMS, not RDS: their own title, source and region", () => {
+    const n = one('sns/dms-event.event.json');
+    expect(n).toMatchObject({ kind: 'message', alarmName: 'DMS replication-task orders-cdc: Replication task has failed.', region: 'eu-west-2' });
+    expect(n.source).toMatchObject({ name: 'aws.dms', fields: { eventId: 'DMS-EVENT-0078', sourceId: 'orders-cdc' } });
+    expect(one('sns/rds-event.event.json').source?.name).toBe('aws.rds');
+  });
+
+  it("a Lambda destination's failure record names the function, the condition and the error, in the function's region", () => {
+    const n = one('sns/lambda-destination-failure.event.json');
+    expect(n).toMatchObject({
+      kind: 'message',
+      alarmName: 'Lambda orders-export RetriesExhausted: Connection to warehouse timed out after 30000 ms',
+      reason: 'Connection to warehouse timed out after 30000 ms',
+      region: 'us-east-2',
+      account: '123456789012',
+    });
+    expect(n.source).toMatchObject({ name: 'aws.lambda', fields: { condition: 'RetriesExhausted', errorType: 'TimeoutError', attempts: '3' } });
+  });
+
+  it('EventBridge events: what the detail says is the reason; Config names its resource and its compliance', () => {
+    const ecs = one('sns/eventbridge-ecs-task-stopped.json');
+    expect(ecs.alarmName).toBe('ECS Task State Change (aws.ecs): task/checkout/4f6a8c0e2b4d4f6a8c0e2b4d6f8a0c1e — STOPPED');
+    expect(ecs.reason).toBe('Essential container in task exited');
+    const cfg = one('sns/eventbridge-config-noncompliant.json');
+    expect(cfg.alarmName).toBe('Config Rules Compliance Change (aws.config): i-0a1b2c3d4e5f60789 — NON_COMPLIANT');
+    expect(cfg.source?.fields).toMatchObject({ rule: 'required-tags', status: 'NON_COMPLIANT' });
+  });
+
   it('an AWS Chatbot custom notification is titled by its content, its description the reason', () => {
     const n = one('sns/chatbot-custom.event.json');
     expect(n).toMatchObject({

@@ -168,10 +168,16 @@ function eventBridge(e: Obj): MessageReading {
   const resources = Array.isArray(e.resources) ? e.resources.map(str).filter((r): r is string => Boolean(r)) : [];
   const detailType = str(e['detail-type']) ?? 'EventBridge event';
   const src = str(e.source);
-  const names = resources.map((r) => parseArn(r)?.resource ?? r);
   const d = obj(e.detail);
-  // The state the event reports, under the name its service uses.
-  const status = ['state', 'status', 'build-status', 'StatusCode', 'lastStatus', 'eventName'].map((k) => str(d[k])).find(Boolean) ?? null;
+  // AWS Config names the resource in the detail, not in `resources`.
+  const names = resources.length ? resources.map((r) => parseArn(r)?.resource ?? r) : [str(d.resourceId)].filter((r): r is string => Boolean(r));
+  // The state the event reports, under the name its service uses (Config: the new evaluation's compliance).
+  const status =
+    ['state', 'status', 'build-status', 'StatusCode', 'lastStatus', 'eventName'].map((k) => str(d[k])).find(Boolean) ??
+    str(obj(d.newEvaluationResult).complianceType) ??
+    null;
+  // What the event says happened, where its service writes it (RDS `Message`, ECS `stoppedReason`, …).
+  const said = ['Message', 'message', 'stoppedReason', 'statusReason', 'reason', 'description'].map((k) => str(d[k])).find(Boolean) ?? null;
   return {
     title: `${detailType}${src ? ` (${src})` : ''}${names.length ? `: ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` +${names.length - 3}` : ''}` : ''}${status ? ` — ${status}` : ''}`,
     source: facts(src ?? 'aws.events', [
@@ -179,11 +185,13 @@ function eventBridge(e: Obj): MessageReading {
       ['source', src],
       ['resources', resources.join(', ')],
       ['status', status],
+      ['eventId', d.EventID],
+      ['rule', d.configRuleName],
     ]),
     key: null,
     account: account(e.account),
     region: region(e.region),
-    reason: null,
+    reason: said,
     at: isoTime(e.time),
   };
 }
@@ -221,16 +229,24 @@ function ses(m: Obj): MessageReading {
 }
 
 function rds(m: Obj): MessageReading {
-  const eventId = /RDS-EVENT-\d+/.exec(str(m['Event ID']) ?? '')?.[0] ?? null;
+  // AWS DMS writes the same shape (`DMS-EVENT-0079`, a dms console link, its id after `SourceId:` in the link).
   const link = str(m['Identifier Link']);
+  const dms = /DMS-EVENT-\d+/.test(str(m['Event ID']) ?? '') || /console\.aws\.amazon\.com\/dms\//.test(link ?? '');
+  const eventId = (dms ? /DMS-EVENT-\d+/ : /RDS-EVENT-\d+/).exec(str(m['Event ID']) ?? '')?.[0] ?? null;
   const sourceArn = parseArn(str(m['Source ARN']));
+  const sourceId = str(m['Source ID']) ?? /SourceId:\s*(\S+)/.exec(link ?? '')?.[1] ?? null;
+  const service = dms ? 'DMS' : 'RDS';
   return {
-    title: `RDS ${str(m['Source ID']) ?? str(m['Event Source']) ?? ''}: ${str(m['Event Message']) ?? eventId ?? 'event'}`.replace(/ +:/, ':'),
+    title:
+      `${service} ${[str(m['Event Source']) && dms ? str(m['Event Source']) : null, sourceId ?? (dms ? null : str(m['Event Source']))].filter(Boolean).join(' ')}: ${str(m['Event Message']) ?? eventId ?? 'event'}`.replace(
+        / +:/,
+        ':',
+      ),
     source: facts(
-      'aws.rds',
+      dms ? 'aws.dms' : 'aws.rds',
       [
         ['eventSource', m['Event Source']],
-        ['sourceId', m['Source ID']],
+        ['sourceId', sourceId],
         ['eventId', eventId],
         ['message', m['Event Message']],
       ],
@@ -285,6 +301,35 @@ function chatbotCustom(m: Obj): MessageReading {
     region: null,
     reason: str(content.description),
     at: null,
+  };
+}
+
+/**
+ * A Lambda destination's invocation record (`requestContext.condition`: RetriesExhausted, EventAgeExceeded, or
+ * Success), sent to the topic an asynchronous invocation's on-failure (or on-success) destination names.
+ */
+function lambdaDestination(m: Obj): MessageReading {
+  const ctx = obj(m.requestContext);
+  const arn = parseArn(str(ctx.functionArn));
+  const fn = arn?.resource.replace(/^function:/, '').split(':')[0] ?? 'function';
+  const condition = str(ctx.condition) ?? 'invocation';
+  const response = obj(m.responsePayload);
+  const error = str(response.errorMessage) ?? str(obj(m.responseContext).functionError);
+  return {
+    title: `Lambda ${fn} ${condition}${error ? `: ${error}` : ''}`.split(/\r?\n/)[0],
+    source: facts('aws.lambda', [
+      ['function', fn],
+      ['condition', condition],
+      ['errorType', response.errorType],
+      ['functionError', obj(m.responseContext).functionError],
+      ['attempts', ctx.approximateInvokeCount],
+      ['requestId', ctx.requestId],
+    ]),
+    key: null,
+    account: account(arn?.account),
+    region: region(arn?.region),
+    reason: error,
+    at: isoTime(m.timestamp),
   };
 }
 
@@ -388,6 +433,7 @@ export function readMessage(parsed: unknown, textBody: string, attributes: Recor
     if (('notificationType' in parsed || 'eventType' in parsed) && isObj(parsed.mail)) return ses(parsed);
     if ('Event Source' in parsed && 'Event Message' in parsed) return rds(parsed);
     if (parsed.Service === 'AWS Auto Scaling' && 'Event' in parsed) return autoScaling(parsed);
+    if (isObj(parsed.requestContext) && 'functionArn' in parsed.requestContext && 'condition' in parsed.requestContext) return lambdaDestination(parsed);
     if (parsed.source === 'custom' && isObj(parsed.content) && (str(parsed.content.title) || str(parsed.content.description))) return chatbotCustom(parsed);
     return null;
   }
