@@ -298,6 +298,20 @@ describe('AWS service messages through SNS: readable titles, key fields, source 
     expect(cfg.source?.fields).toMatchObject({ rule: 'required-tags', status: 'NON_COMPLIANT' });
   });
 
+  it('a Cost Anomaly Detection alert says its impact and root cause, keyed by the anomaly', () => {
+    const n = one('sns/cost-anomaly.event.json');
+    expect(n.alarmName).toBe('Cost anomaly of $1237.3 (+307.1%) in Amazon Elastic Compute Cloud - Compute, eu-west-1, EU-BoxUsage:m6i.4xlarge');
+    expect(n).toMatchObject({ incidentKey: 'aws.ce:2b4d6f8a-0c1e-4a3b-9d5f-7e9a1c3b5d70', account: '123456789012' });
+    expect(n.source).toMatchObject({ name: 'aws.ce', fields: { totalImpact: '1237.3', subscription: 'platform-daily' } });
+    expect(n.source?.url).toMatch(/^https:\/\/console\.aws\.amazon\.com\/cost-management\//);
+  });
+
+  it('an S3 event notification names its event and object', () => {
+    const n = one('sns/s3-object-removed.event.json');
+    expect(n).toMatchObject({ alarmName: 'S3 ObjectRemoved:Delete: s3://ledger-exports/2026/11/24/ledger.parquet', region: 'eu-west-1' });
+    expect(n.source).toMatchObject({ name: 'aws.s3', fields: { bucket: 'ledger-exports', records: '1' } });
+  });
+
   it('an AWS Chatbot custom notification is titled by its content, its description the reason', () => {
     const n = one('sns/chatbot-custom.event.json');
     expect(n).toMatchObject({

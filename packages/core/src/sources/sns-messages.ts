@@ -333,6 +333,63 @@ function lambdaDestination(m: Obj): MessageReading {
   };
 }
 
+/** A Cost Anomaly Detection alert published to a topic (the JSON of an individual alert subscription). */
+function costAnomaly(m: Obj): MessageReading {
+  const impact = obj(m.impact);
+  const cause = obj(Array.isArray(m.rootCauses) ? m.rootCauses[0] : null);
+  const total = typeof impact.totalImpact === 'number' ? impact.totalImpact : null;
+  const pct = typeof impact.totalImpactPercentage === 'number' ? impact.totalImpactPercentage : null;
+  const where = [str(cause.service), str(cause.region), str(cause.usageType)].filter(Boolean).join(', ');
+  return {
+    title: `Cost anomaly${total !== null ? ` of $${total}` : ''}${pct !== null ? ` (+${pct}%)` : ''}${where ? ` in ${where}` : ''}`,
+    source: facts(
+      'aws.ce',
+      [
+        ['anomalyId', m.anomalyId],
+        ['totalImpact', total],
+        ['actualSpend', impact.totalActualSpend],
+        ['expectedSpend', impact.totalExpectedSpend],
+        ['service', cause.service],
+        ['linkedAccount', cause.linkedAccount],
+        ['monitor', m.monitorArn],
+        ['subscription', m.subscriptionName],
+      ],
+      null,
+      null,
+      safeUrl(str(m.anomalyDetailsLink)),
+    ),
+    key: str(m.anomalyId) ? `aws.ce:${str(m.anomalyId)}` : null,
+    account: account(m.accountId),
+    region: null,
+    reason: where ? `spend ${impact.totalActualSpend ?? '?'} against ${impact.totalExpectedSpend ?? '?'} expected; root cause: ${where}` : null,
+    at: isoTime(m.anomalyStartDate),
+  };
+}
+
+/** S3 event notifications published to a topic: one message of records (`eventSource: aws:s3`). */
+function s3Event(m: Obj): MessageReading {
+  const records = (m.Records as unknown[]).map(obj);
+  const first = records[0];
+  const s3 = obj(first.s3);
+  const bucket = str(obj(s3.bucket).name);
+  const key = str(obj(s3.object).key);
+  const more = records.length > 1 ? ` +${records.length - 1}` : '';
+  return {
+    title: `S3 ${str(first.eventName) ?? 'event'}${bucket ? `: s3://${bucket}/${key ?? ''}` : ''}${more}`,
+    source: facts('aws.s3', [
+      ['eventName', first.eventName],
+      ['bucket', bucket],
+      ['key', key],
+      ['records', records.length],
+    ]),
+    key: null,
+    account: null,
+    region: region(first.awsRegion),
+    reason: null,
+    at: isoTime(first.eventTime),
+  };
+}
+
 /** CloudFormation stack events are `Key='value'` lines, not JSON. */
 function cloudFormation(textBody: string): MessageReading | null {
   const kv = new Map<string, string>();
@@ -433,6 +490,9 @@ export function readMessage(parsed: unknown, textBody: string, attributes: Recor
     if (('notificationType' in parsed || 'eventType' in parsed) && isObj(parsed.mail)) return ses(parsed);
     if ('Event Source' in parsed && 'Event Message' in parsed) return rds(parsed);
     if (parsed.Service === 'AWS Auto Scaling' && 'Event' in parsed) return autoScaling(parsed);
+    if ('anomalyId' in parsed && isObj(parsed.impact)) return costAnomaly(parsed);
+    if (Array.isArray(parsed.Records) && parsed.Records.length > 0 && parsed.Records.every((r) => isObj(r) && r.eventSource === 'aws:s3'))
+      return s3Event(parsed);
     if (isObj(parsed.requestContext) && 'functionArn' in parsed.requestContext && 'condition' in parsed.requestContext) return lambdaDestination(parsed);
     if (parsed.source === 'custom' && isObj(parsed.content) && (str(parsed.content.title) || str(parsed.content.description))) return chatbotCustom(parsed);
     return null;
