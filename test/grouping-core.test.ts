@@ -1,6 +1,7 @@
 /** The pure half of grouping (packages/core/src/grouping.ts) and its policy keys. */
 import { describe, expect, it } from 'vitest';
 import {
+  alarmArnOfKey,
   candidateGroup,
   defaultPolicy,
   fitToStore,
@@ -53,6 +54,17 @@ function join(g: Incident, a: DemoAlarm, id: string, now = T0, threads = false) 
   const routed = route(n, defaultPolicy());
   return joinGroup(g, memberFor(n, routed.classification.severity, id, now), routed, options(now, threads));
 }
+
+describe('alarmArnOfKey (the alarm a split-out member names)', () => {
+  it("is the key when it is an ARN, a contributor's alarm ARN, else null", () => {
+    const arn = 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-endpoint-latency';
+    expect(alarmArnOfKey(arn)).toBe(arn);
+    expect(alarmArnOfKey(`contributor:9f2c4e6a8b1d3f5e@${arn}`)).toBe(arn);
+    expect(alarmArnOfKey('contributor:9f2c4e6a8b1d3f5e@123456789012:EU (Ireland):api')).toBeNull();
+    expect(alarmArnOfKey('123456789012:EU (Ireland):api')).toBeNull();
+    expect(alarmArnOfKey('alertmanager:3a7f1c9e5b2d8046')).toBeNull();
+  });
+});
 
 describe('grouping policy keys', () => {
   it('ships on: account and region, 10 min window, 4 h cap, 30 s group_wait, 5 min interval', () => {
