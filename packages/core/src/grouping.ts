@@ -399,13 +399,13 @@ function latestSend(deliveries: Record<string, DeliveryRecord>, c: SendChannel):
 
 const maxIso = (a: string, b: string) => (a > b ? a : b);
 
-/** The id of the incident a member is split out into (the same for every try, so a retry finds it). */
 /** The alarm ARN an incident key names: the key itself, or a contributor's alarm (`contributor:<id>@<arn>`). */
 export function alarmArnOfKey(key: string): string | null {
   const alarm = key.startsWith('contributor:') ? key.slice(key.indexOf('@') + 1) : key;
   return alarm.startsWith('arn:') ? alarm : null;
 }
 
+/** The id of the incident a member is split out into (the same for every try, so a retry finds it). */
 export function splitIncidentId(member: GroupMember): string {
   return incidentId(`${member.incidentKey}#split`, member.firedAt);
 }

@@ -14,7 +14,7 @@ import { InputError } from './errors';
 import { ALARM_STATES, type AlarmKind, type AlarmState, type MetricRef, type Notification } from './types';
 import { regionFromName } from './sources/regions';
 import { readMessage, titleOfUnknownJson } from './sources/sns-messages';
-import { noAlarmDetails } from './sources/common';
+import { firstLine, noAlarmDetails } from './sources/common';
 
 type SnsFacts = NonNullable<Notification['sns']>;
 
@@ -132,10 +132,14 @@ function incidentKeyOf(arn: string | null, account: string | null, regionName: s
   return contributorId ? `contributor:${contributorId}@${alarm}` : alarm;
 }
 
+/** A record's values as text (a missing value as ''), as dimensions are kept. */
+function textValues(values: Record<string, unknown> | null | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(values ?? {}).map(([k, v]) => [k, v == null ? '' : String(v)]));
+}
+
 /** A contributor's attributes (`{"endpoint": "/api/orders"}`) as dimensions, beside the alarm's own. */
 function withContributor(dimensions: Record<string, string>, attributes: Record<string, unknown> | null | undefined): Record<string, string> {
-  if (!attributes) return dimensions;
-  return { ...dimensions, ...Object.fromEntries(Object.entries(attributes).map(([k, v]) => [k, v == null ? '' : String(v)])) };
+  return attributes ? { ...dimensions, ...textValues(attributes) } : dimensions;
 }
 
 function fromCloudWatchAlarm(a: CloudWatchAlarm, sns: SnsFacts | null): Notification {
@@ -232,7 +236,7 @@ function fromStateChangeEvent(e: AlarmStateChangeEvent, sns: SnsFacts | null): N
       id: m.id ?? undefined,
       namespace: m.metricStat!.metric.namespace ?? null,
       metric: m.metricStat!.metric.name ?? null,
-      dimensions: Object.fromEntries(Object.entries(m.metricStat!.metric.dimensions ?? {}).map(([k, v]) => [k, v == null ? '' : String(v)])),
+      dimensions: textValues(m.metricStat!.metric.dimensions),
       stat: m.metricStat!.stat ?? null,
       period: m.metricStat!.period ?? null,
     }));
@@ -296,14 +300,10 @@ function plainMessage(text: string, parsed: unknown, sns: SnsFacts | null, warni
   const topic = parseArn(sns?.topicArn);
   const reading = warnings.length === 0 ? readMessage(parsed, text, attributes) : null;
   const subject = sns?.subject?.trim() || '';
-  let name = (reading?.preferSubject && subject) || reading?.title.trim() || subject;
+  // A message's name is one line: the service's own reading (its text may hold several), else the Subject, else the text's.
+  let name = (reading?.preferSubject && subject) || firstLine(reading?.title ?? '') || subject;
   if (!name && typeof parsed === 'object' && parsed !== null) name = titleOfUnknownJson(parsed);
-  if (!name)
-    name =
-      text
-        .split(/\r?\n/)
-        .find((l) => l.trim())
-        ?.trim() ?? '';
+  if (!name) name = firstLine(text);
   if (!name) name = '(empty message)';
   name = truncateUnits(name, MAX_NAME);
   const account = reading?.account ?? topic?.account ?? null;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { array, enum as zEnum, looseObject, minLength, nullish, number, record, string, union } from 'zod/mini';
+import { array, enum as zEnum, looseObject, minLength, nullish, number, string, union } from 'zod/mini';
 import type { Notification } from '../types';
 import { fieldsOf, isoTime, safeUrl, severityFromWord, webhookNotification } from './common';
 import { parseWith, stringRecord } from './webhook-schema';
@@ -55,7 +55,7 @@ const legacyGrafana = looseObject({
   orgId: nullish(union([number(), string()])),
   dashboardId: nullish(union([number(), string()])),
   panelId: nullish(union([number(), string()])),
-  tags: nullish(record(string(), nullish(union([string(), number()])))),
+  tags: nullish(stringRecord),
   evalMatches: nullish(array(looseObject({ metric: optStr, value: nullish(union([number(), string()])) }))),
 });
 
@@ -68,7 +68,7 @@ export function isLegacyGrafana(body: unknown): boolean {
 function parseLegacyGrafana(body: unknown, receivedAt: string): Notification[] {
   const g = parseWith(legacyGrafana, body, 'Grafana legacy alert');
   if (g.state === 'paused' || g.state === 'pending') return [];
-  const tags = Object.fromEntries(Object.entries(g.tags ?? {}).map(([k, v]) => [k, v == null ? '' : String(v)]));
+  const tags = g.tags ?? {};
   const severity = tags.severity ?? tags.priority ?? null;
   const matches = (g.evalMatches ?? []).map((m) => `${m.metric ?? '?'}=${m.value ?? ''}`).join(', ');
   return [

@@ -1,8 +1,8 @@
-import { array, enum as zEnum, literal, looseObject, minLength, nullish, number, pipe, record, refine, string, transform, union } from 'zod/mini';
+import { array, enum as zEnum, literal, looseObject, minLength, nullish, number, pipe, refine, string, transform, union } from 'zod/mini';
 import { truncateUnits } from '../render/escape';
 import type { Notification, Severity } from '../types';
 import { fieldsOf, isoTime, webhookNotification } from './common';
-import { parseWith } from './webhook-schema';
+import { parseWith, stringRecord } from './webhook-schema';
 
 /** Azure's own names for Sev0–Sev4, and the default P0–P3 each maps to. */
 const AZURE_SEVERITY: Record<string, { name: string; severity: Severity }> = {
@@ -54,7 +54,7 @@ const commonAlert = looseObject({
           }),
         ),
         // Azure Monitor managed Prometheus: the alert's label set.
-        labels: nullish(record(string(), nullish(union([string(), number()])))),
+        labels: nullish(stringRecord),
         condition: nullish(
           looseObject({
             allOf: nullish(array(looseObject({ metricName: optStr, metricNamespace: optStr, dimensions: nullish(array(dimension)) }))),
@@ -101,7 +101,6 @@ export function parseAzure(body: unknown, receivedAt: string): Notification[] {
   const criteria = d.alertContext?.condition?.allOf ?? [];
   const single = criteria.length === 1 ? criteria[0] : null;
   const subscription = /\/subscriptions\/([^/]+)/i.exec(e.alertId)?.[1] ?? null;
-  const labels = Object.fromEntries(Object.entries(d.alertContext?.labels ?? {}).map(([k, v]) => [k, v == null ? '' : String(v)]));
   return [
     webhookNotification({
       source: 'azure',
@@ -121,7 +120,7 @@ export function parseAzure(body: unknown, receivedAt: string): Notification[] {
       account: subscription,
       namespace: single?.metricNamespace ?? null,
       metric: single?.metricName ?? null,
-      dimensions: { ...labels, ...Object.fromEntries((single?.dimensions ?? []).map((x) => [x.name, x.value])) },
+      dimensions: { ...d.alertContext?.labels, ...Object.fromEntries((single?.dimensions ?? []).map((x) => [x.name, x.value])) },
       fields: fieldsOf([
         ['severity', e.severity],
         ['signalType', e.signalType],

@@ -152,13 +152,22 @@ export function noAlarmDetails(): Pick<
   };
 }
 
+/** The first line of a text that holds any (trimmed; `\r`, `\n` and Unicode's line breaks end one), else ''. */
+export function firstLine(text: string): string {
+  return (
+    text
+      .split(/\r\n?|[\n\v\f\u0085\u2028\u2029]/)
+      .map((l) => l.trim())
+      .find(Boolean) ?? ''
+  );
+}
+
 /** One alert of a webhook, in the model the alarm pipeline handles (dedupe key, firing/resolved, severity, link). */
 export function webhookNotification(a: WebhookAlert): Notification {
   const source: SourceFacts = { name: a.source, severity: a.severity, severityLabel: a.severityLabel, fields: a.fields, url: a.url };
   // A name is one line (an Alertmanager summary may hold a list); the whole title stays the reason if none is given.
-  const lines = a.title.split(/\r\n?|[\n\v\f\u0085\u2028\u2029]/).map((l) => l.trim());
-  const name = lines.find(Boolean) ?? '';
-  const multiLine = lines.filter(Boolean).length > 1;
+  const name = firstLine(a.title);
+  const multiLine = name !== a.title.trim();
   return {
     kind: a.source,
     alarmKind: 'webhook',

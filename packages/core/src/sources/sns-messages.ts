@@ -1,6 +1,6 @@
 import { parseArn } from '../parse';
 import type { Severity, SourceFacts } from '../types';
-import { fieldsOf, isoTime, safeUrl, text } from './common';
+import { fieldsOf, firstLine, isoTime, safeUrl, text } from './common';
 
 /**
  * What an AWS service's message (one that is not a CloudWatch alarm) says, read from its own shape: a readable
@@ -291,7 +291,7 @@ function chatbotCustom(m: Obj): MessageReading {
   const meta = obj(m.metadata);
   const keywords = Array.isArray(content.keywords) ? content.keywords.map(str).filter(Boolean).join(', ') : null;
   return {
-    title: (str(content.title) ?? str(meta.summary) ?? 'Custom notification').split(/\r?\n/)[0],
+    title: str(content.title) ?? str(meta.summary) ?? 'Custom notification',
     source: facts('custom', [
       ['eventType', meta.eventType],
       ['keywords', keywords],
@@ -316,7 +316,7 @@ function lambdaDestination(m: Obj): MessageReading {
   const response = obj(m.responsePayload);
   const error = str(response.errorMessage) ?? str(obj(m.responseContext).functionError);
   return {
-    title: `Lambda ${fn} ${condition}${error ? `: ${error}` : ''}`.split(/\r?\n/)[0],
+    title: `Lambda ${fn} ${condition}${error ? `: ${error}` : ''}`,
     source: facts('aws.lambda', [
       ['function', fn],
       ['condition', condition],
@@ -519,7 +519,7 @@ export function titleOfUnknownJson(parsed: unknown): string {
       'type',
     ]) {
       const t = str(parsed[k]);
-      if (t && !t.trim().startsWith('{')) return t.split(/\r?\n/)[0];
+      if (t && !t.trim().startsWith('{')) return firstLine(t);
     }
     const keys = Object.keys(parsed).slice(0, 5);
     return keys.length ? `JSON message (${keys.join(', ')}${Object.keys(parsed).length > 5 ? ', …' : ''})` : 'JSON message (empty object)';
