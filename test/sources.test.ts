@@ -312,6 +312,50 @@ describe('AWS service messages through SNS: readable titles, key fields, source 
     expect(n.source).toMatchObject({ name: 'aws.s3', fields: { bucket: 'ledger-exports', records: '1' } });
   });
 
+  it("a CodeStar notification rule's message is read as the EventBridge event it carries, the failed action the reason", () => {
+    const n = one('sns/codestar-pipeline-failed.event.json');
+    expect(n).toMatchObject({
+      kind: 'message',
+      alarmName: 'CodePipeline Pipeline Execution State Change (aws.codepipeline): payments-api-release — FAILED',
+      reason: 'DeployToProduction: Deployment d-4HJ7K2M9Q failed: the health checks of 3 of 4 targets failed',
+      region: 'eu-central-1',
+      account: '123456789012',
+    });
+    expect(n.source).toMatchObject({ name: 'aws.codepipeline', fields: { status: 'FAILED', failedAction: 'DeployToProduction' } });
+  });
+
+  it('an ElastiCache event names the event and its cluster or node, whatever other keys come with it', () => {
+    const n = one('sns/elasticache-failover.http.json');
+    expect(n).toMatchObject({ kind: 'message', alarmName: 'ElastiCache FailoverComplete: sessions-prod-0001-002', region: 'ap-southeast-2' });
+    expect(n.source).toMatchObject({ name: 'aws.elasticache', fields: { event: 'FailoverComplete', target: 'sessions-prod-0001-002' } });
+    const withNode = parseInput({
+      Type: 'Notification',
+      MessageId: 'm-ec-2',
+      TopicArn: 'arn:aws:sns:eu-west-1:123456789012:cache-events',
+      Subject: 'ElastiCache Notification',
+      Message: JSON.stringify({ 'Cache Cluster ID': 'orders-cache-001', 'ElastiCache:CacheNodeReplaceStarted': 'orders-cache' }),
+    }).notifications[0];
+    expect(withNode.alarmName).toBe('ElastiCache CacheNodeReplaceStarted: orders-cache');
+    expect(withNode.source?.fields).toMatchObject({ 'Cache Cluster ID': 'orders-cache-001' });
+  });
+
+  it('an Inspector finding says its severity, title and resource, and leaves the severity to the policy', () => {
+    const n = one('sns/inspector2-critical.json');
+    expect(n).toMatchObject({
+      kind: 'message',
+      alarmName: 'Inspector CRITICAL finding: CVE-2026-41007 - libexample (i-0f1e2d3c4b5a69788)',
+      region: 'us-west-2',
+      account: '123456789012',
+    });
+    expect(n.reason).toMatch(/^A use-after-free in the TLS record layer/);
+    expect(n.source).toMatchObject({
+      name: 'aws.inspector2',
+      severity: null,
+      severityLabel: 'Inspector CRITICAL',
+      fields: { vulnerability: 'CVE-2026-41007', score: '9.1', resourceType: 'AWS_EC2_INSTANCE', status: 'ACTIVE' },
+    });
+  });
+
   it('an AWS Chatbot custom notification is titled by its content, its description the reason', () => {
     const n = one('sns/chatbot-custom.event.json');
     expect(n).toMatchObject({

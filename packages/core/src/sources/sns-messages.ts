@@ -163,6 +163,40 @@ function health(e: Obj): MessageReading {
   };
 }
 
+/**
+ * Amazon Inspector's findings (`Inspector2 Finding`): titled by their severity and title. No severity of ours: a
+ * first scan publishes hundreds at once, and whether a CRITICAL package pages is the policy's call (`fields`).
+ */
+function inspector(e: Obj): MessageReading {
+  const d = obj(e.detail);
+  const label = str(d.severity)?.toUpperCase() ?? null;
+  const resource = obj(Array.isArray(d.resources) ? d.resources[0] : null);
+  const vulnerability = str(obj(d.packageVulnerabilityDetails).vulnerabilityId);
+  return {
+    title: `Inspector ${label ? `${label} ` : ''}finding: ${str(d.title) ?? vulnerability ?? 'finding'}${str(resource.id) ? ` (${str(resource.id)})` : ''}`,
+    source: facts(
+      'aws.inspector2',
+      [
+        ['severity', label],
+        ['type', d.type],
+        ['status', d.status],
+        ['vulnerability', vulnerability],
+        ['score', d.inspectorScore],
+        ['resource', resource.id],
+        ['resourceType', resource.type],
+        ['findingArn', d.findingArn],
+      ],
+      null,
+      label ? `Inspector ${label}` : null,
+    ),
+    key: null,
+    account: account(d.awsAccountId) ?? account(e.account),
+    region: region(resource.region) ?? region(e.region),
+    reason: str(d.description),
+    at: isoTime(d.updatedAt) ?? isoTime(e.time),
+  };
+}
+
 /** Any other EventBridge event: its detail-type, source and resources. */
 function eventBridge(e: Obj): MessageReading {
   const resources = Array.isArray(e.resources) ? e.resources.map(str).filter((r): r is string => Boolean(r)) : [];
@@ -195,6 +229,46 @@ function eventBridge(e: Obj): MessageReading {
     at: isoTime(e.time),
   };
 }
+
+/**
+ * A CodeStar notification rule's message (CodePipeline, CodeBuild, CodeCommit and CodeDeploy events sent to a
+ * topic): an EventBridge event under other names (`detailType`, with `notificationRuleArn` and
+ * `additionalAttributes`, where CodePipeline says which action failed and why).
+ */
+function codeStarNotification(m: Obj): MessageReading {
+  const reading = eventBridge({ ...m, 'detail-type': m.detailType });
+  const attrs = obj(m.additionalAttributes);
+  const failed = (Array.isArray(attrs.failedActions) ? attrs.failedActions : []).map(obj);
+  const why = failed.map((a) => [str(a.action), str(a.additionalInformation)].filter(Boolean).join(': ')).find(Boolean) ?? null;
+  const rule = parseArn(str(m.notificationRuleArn));
+  return {
+    ...reading,
+    source: { ...reading.source, fields: { ...reading.source.fields, ...fieldsOf([['failedAction', failed[0]?.action]]) } },
+    account: reading.account ?? account(rule?.account),
+    region: reading.region ?? region(rule?.region),
+    reason: reading.reason ?? why,
+  };
+}
+
+/** ElastiCache's events: `{"ElastiCache:FailoverComplete": "<cluster or node>"}`, sometimes with more keys. */
+function elastiCache(m: Obj, eventKey: string): MessageReading {
+  const event = eventKey.slice('ElastiCache:'.length);
+  const target = str(m[eventKey]);
+  const others = Object.entries(m)
+    .filter(([k]) => k !== eventKey)
+    .slice(0, 5);
+  return {
+    title: `ElastiCache ${event}${target ? `: ${target}` : ''}`,
+    source: facts('aws.elasticache', [['event', event], ['target', target], ...others]),
+    key: null,
+    account: null,
+    region: null,
+    reason: null,
+    at: null,
+  };
+}
+
+const ELASTICACHE_EVENT = /^ElastiCache:[A-Za-z]+$/;
 
 function ses(m: Obj): MessageReading {
   const type = str(m.notificationType) ?? str(m.eventType) ?? 'notification';
@@ -485,8 +559,12 @@ export function readMessage(parsed: unknown, textBody: string, attributes: Recor
       if (parsed.source === 'aws.guardduty' || dt === 'GuardDuty Finding') return guardDuty(parsed);
       if (parsed.source === 'aws.securityhub' || dt.startsWith('Security Hub Findings')) return securityHub(parsed);
       if (parsed.source === 'aws.health' || dt === 'AWS Health Event') return health(parsed);
+      if (parsed.source === 'aws.inspector2' || dt === 'Inspector2 Finding') return inspector(parsed);
       return eventBridge(parsed);
     }
+    if (typeof parsed.detailType === 'string' && isObj(parsed.detail) && 'notificationRuleArn' in parsed) return codeStarNotification(parsed);
+    const elastiCacheEvent = Object.keys(parsed).find((k) => ELASTICACHE_EVENT.test(k));
+    if (elastiCacheEvent) return elastiCache(parsed, elastiCacheEvent);
     if (('notificationType' in parsed || 'eventType' in parsed) && isObj(parsed.mail)) return ses(parsed);
     if ('Event Source' in parsed && 'Event Message' in parsed) return rds(parsed);
     if (parsed.Service === 'AWS Auto Scaling' && 'Event' in parsed) return autoScaling(parsed);
