@@ -310,6 +310,12 @@ describe('AWS service messages through SNS: readable titles, key fields, source 
     const n = one('sns/s3-object-removed.event.json');
     expect(n).toMatchObject({ alarmName: 'S3 ObjectRemoved:Delete: s3://ledger-exports/2026/11/24/ledger.parquet', region: 'eu-west-1' });
     expect(n.source).toMatchObject({ name: 'aws.s3', fields: { bucket: 'ledger-exports', records: '1' } });
+    // The same records posted bare (an S3 event as a Lambda or the route CLI gets it): an event, not a bad SNSEvent.
+    const bare = JSON.parse((load('sns/s3-object-removed.event.json') as { Records: { Sns: { Message: string } }[] }).Records[0].Sns.Message) as unknown;
+    const read = parseAnyInput(bare, { receivedAt: RECEIVED });
+    expect(read.shape).toBe('event');
+    expect(read.notifications[0]).toMatchObject({ kind: 'message', alarmName: n.alarmName, region: 'eu-west-1' });
+    expect(() => parseAnyInput({ Records: [{ eventSource: 'aws:sqs', body: '{}' }] }, { receivedAt: RECEIVED })).toThrow(/Records\[0\]/);
   });
 
   it("a CodeStar notification rule's message is read as the EventBridge event it carries, the failed action the reason", () => {

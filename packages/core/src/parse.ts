@@ -390,6 +390,11 @@ function messageAttributes(sns: SnsMessage): Record<string, string> {
 
 export type InputShape = 'alarm' | 'sns-notification' | 'sns-event' | 'event';
 
+function isS3Event(value: Record<string, unknown>): boolean {
+  const records = value.Records;
+  return Array.isArray(records) && records.length > 0 && records.every((r) => isObject(r) && r.eventSource === 'aws:s3');
+}
+
 /**
  * Any of the three accepted inputs (a CloudWatch alarm message, an SNS HTTP notification, a Lambda SNSEvent)
  * → one notification per alarm. Throws InputError (with a path into the input) for anything else.
@@ -399,7 +404,8 @@ export function parseInput(value: unknown): { shape: InputShape; notifications: 
     const what = value === null ? 'null' : Array.isArray(value) ? 'an array' : `a ${typeof value}`;
     throw new InputError('', `expected a CloudWatch alarm message, an SNS notification or an SNSEvent, got ${what}`);
   }
-  if ('Records' in value) {
+  // S3 event notifications are `Records` too (of `eventSource: aws:s3`): a bare AWS event, read below.
+  if ('Records' in value && !isS3Event(value)) {
     const r = snsEventSchema.safeParse(value);
     if (!r.success) throw firstIssue(r.error, '');
     return { shape: 'sns-event', notifications: r.data.Records.map((rec, i) => parseSnsMessage(rec.Sns, `Records[${i}].Sns`)) };
