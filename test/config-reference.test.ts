@@ -25,7 +25,8 @@ function documentedNames(): string[] {
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = join(dir, e.name);
-    if (e.isDirectory()) return e.name === 'node_modules' ? [] : sourceFiles(p);
+    // Dot folders hold build output (packages/local/.build: npm start's bundle of these same sources).
+    if (e.isDirectory()) return e.name === 'node_modules' || e.name.startsWith('.') ? [] : sourceFiles(p);
     return /\.(ts|mjs)$/.test(e.name) ? [p] : [];
   });
 }
