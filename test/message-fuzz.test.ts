@@ -1,0 +1,134 @@
+/**
+ * The readers of AWS service messages and webhook bodies (packages/core/src/sources) on the shapes they recognise,
+ * broken: every fixture's message with values swapped for junk or keys removed at random places. A message the
+ * readers cannot make sense of must still become a notification with a title (SNS), or an InputError (webhooks);
+ * never a TypeError that would fail the delivery again on every retry.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { defaultPolicy, detectWebhookSource, InputError, parseSnsMessage, parseWebhook, route } from '@alert-router/core';
+
+const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
+const RECEIVED = '2026-12-06T10:00:00.000Z';
+
+type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
+const isObj = (v: unknown): v is Record<string, Json> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** What an SNS fixture carries: the JSON of each record's Message, of an HTTP notification's, or a bare event. */
+function snsMessagesOf(v: Json): Json[] {
+  if (isObj(v) && Array.isArray(v.Records) && v.Records.every((r) => isObj(r) && isObj(r.Sns)))
+    return v.Records.map((r) => (r as { Sns: { Message: string } }).Sns.Message).flatMap(jsonOrNothing);
+  if (isObj(v) && typeof v.Message === 'string') return jsonOrNothing(v.Message);
+  return [v];
+}
+
+function jsonOrNothing(text: string): Json[] {
+  try {
+    return [JSON.parse(text) as Json];
+  } catch {
+    return []; // prose messages (Backup, CloudFormation) have no structure to break
+  }
+}
+
+const load = (dir: string) =>
+  readdirSync(join(FIXTURES, dir))
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => ({ name: `${dir}/${f}`, value: JSON.parse(readFileSync(join(FIXTURES, dir, f), 'utf8')) as Json }));
+
+const snsSeeds = load('sns').flatMap((f) => snsMessagesOf(f.value).map((value) => ({ name: f.name, value })));
+const webhookSeeds = load('webhooks').flatMap((f) => {
+  const source = detectWebhookSource(f.value);
+  return source ? [{ name: f.name, source, value: f.value }] : [];
+});
+
+const junk: fc.Arbitrary<Json> = fc.oneof(
+  fc.constantFrom<Json>(null, '', 0, -1, 1e308, true, [], {}, '{', 'NaN', '2026-13-45T99:99:99Z', '\u0000', 'x'.repeat(5000)),
+  fc.string({ maxLength: 20 }),
+  fc.integer(),
+  fc.array(fc.constantFrom<Json>(null, 1, 'a', {}), { maxLength: 3 }),
+);
+
+/** Every path to a value in `v` (objects' keys, arrays' indexes), the root excluded. */
+function paths(v: Json, at: (string | number)[] = []): (string | number)[][] {
+  if (Array.isArray(v)) return v.flatMap((c, i) => [[...at, i], ...paths(c, [...at, i])]);
+  if (isObj(v)) return Object.entries(v).flatMap(([k, c]) => [[...at, k], ...paths(c, [...at, k])]);
+  return [];
+}
+
+/** `v` with the value at `path` replaced by `by` (or removed when `by` is undefined). */
+function broken(v: Json, path: (string | number)[], by: Json | undefined): Json {
+  if (path.length === 0) return by ?? null;
+  const [head, ...rest] = path;
+  if (Array.isArray(v)) return v.flatMap((c, i) => (i !== head ? [c] : rest.length || by !== undefined ? [broken(c, rest, by)] : []));
+  if (isObj(v))
+    return Object.fromEntries(
+      Object.entries(v).flatMap(([k, c]) => (k !== head ? [[k, c]] : rest.length || by !== undefined ? [[k, broken(c, rest, by)]] : [])),
+    );
+  return v;
+}
+
+/** A seed with 1–4 of its values swapped for junk or removed, each picked by a fraction of its paths. */
+function mutated<T extends { value: Json }>(seeds: T[]) {
+  return fc
+    .record({
+      seed: fc.constantFrom(...seeds),
+      changes: fc.array(fc.record({ at: fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), by: fc.option(junk, { nil: undefined }) }), {
+        minLength: 1,
+        maxLength: 4,
+      }),
+    })
+    .map(({ seed, changes }) => {
+      let value = seed.value;
+      for (const c of changes) {
+        const all = paths(value);
+        if (all.length) value = broken(value, all[Math.floor(c.at * all.length)], c.by);
+      }
+      return { ...seed, value };
+    });
+}
+
+describe('broken service messages and webhook bodies', () => {
+  it('has seeds of every kind the readers know', () => {
+    expect(snsSeeds.length).toBeGreaterThan(25);
+    expect(new Set(webhookSeeds.map((s) => s.source))).toEqual(new Set(['alertmanager', 'azure', 'gcp', 'generic', 'sentry']));
+  });
+
+  it('an SNS message of a known shape, broken anywhere, is still a notification with a title', () => {
+    fc.assert(
+      fc.property(mutated(snsSeeds), ({ name, value }) => {
+        const n = parseSnsMessage(
+          { Type: 'Notification', MessageId: 'm-fuzz', TopicArn: 'arn:aws:sns:eu-west-1:123456789012:ops', Subject: null, Message: JSON.stringify(value) },
+          'Records[0].Sns',
+        );
+        expect(['alarm', 'message'], name).toContain(n.kind);
+        expect(typeof n.alarmName, name).toBe('string');
+        expect(n.alarmName.trim().length, name).toBeGreaterThan(0);
+        expect(['P0', 'P1', 'P2', 'P3'], name).toContain(route(n, defaultPolicy()).classification.severity);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('a webhook body broken anywhere gives notifications with titles, or an InputError that says where', () => {
+    fc.assert(
+      fc.property(mutated(webhookSeeds), ({ name, source, value }) => {
+        let notifications;
+        try {
+          notifications = parseWebhook(source, value, RECEIVED);
+        } catch (err) {
+          if (!(err instanceof InputError)) throw err;
+          expect(err.message.length, name).toBeGreaterThan(0);
+          return;
+        }
+        for (const n of notifications) {
+          expect(typeof n.alarmName, name).toBe('string');
+          expect(n.alarmName.trim().length, name).toBeGreaterThan(0);
+          expect(['P0', 'P1', 'P2', 'P3'], name).toContain(route(n, defaultPolicy()).classification.severity);
+        }
+      }),
+      { numRuns: 1500 },
+    );
+  });
+});
