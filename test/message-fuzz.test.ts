@@ -11,6 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { defaultPolicy, detectWebhookSource, InputError, parseSnsMessage, parseWebhook, route } from '@alert-router/core';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url).pathname;
+/** One seed for every run, so that `npm test` cannot pass once and fail the next time; `FUZZ_SEED=n` explores others. */
+const SEED = Number(process.env.FUZZ_SEED ?? 20261206);
 const RECEIVED = '2026-12-06T10:00:00.000Z';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -89,7 +91,7 @@ function mutated<T extends { value: Json }>(seeds: T[]) {
     });
 }
 
-describe('broken service messages and webhook bodies', () => {
+describe(`broken service messages and webhook bodies (fast-check seed ${SEED})`, () => {
   it('has seeds of every kind the readers know', () => {
     expect(snsSeeds.length).toBeGreaterThan(25);
     expect(new Set(webhookSeeds.map((s) => s.source))).toEqual(new Set(['alertmanager', 'azure', 'gcp', 'generic', 'sentry']));
@@ -104,10 +106,12 @@ describe('broken service messages and webhook bodies', () => {
         );
         expect(['alarm', 'message'], name).toContain(n.kind);
         expect(typeof n.alarmName, name).toBe('string');
-        expect(n.alarmName.trim().length, name).toBeGreaterThan(0);
+        // An alarm keeps its own name, whatever CloudWatch let it be (" " included: the channels' titles carry more);
+        // a message's title is ours to make, and never blank.
+        expect((n.kind === 'alarm' ? n.alarmName : n.alarmName.trim()).length, name).toBeGreaterThan(0);
         expect(['P0', 'P1', 'P2', 'P3'], name).toContain(route(n, defaultPolicy()).classification.severity);
       }),
-      { numRuns: 1500 },
+      { numRuns: 1500, seed: SEED },
     );
   });
 
@@ -128,7 +132,7 @@ describe('broken service messages and webhook bodies', () => {
           expect(['P0', 'P1', 'P2', 'P3'], name).toContain(route(n, defaultPolicy()).classification.severity);
         }
       }),
-      { numRuns: 1500 },
+      { numRuns: 1500, seed: SEED },
     );
   });
 });

@@ -362,6 +362,42 @@ describe('AWS service messages through SNS: readable titles, key fields, source 
     });
   });
 
+  it('a Run Command status notification names the document, the status and the instances', () => {
+    const n = one('sns/ssm-run-command-failed.http.json');
+    expect(n).toMatchObject({
+      kind: 'message',
+      alarmName: 'Run Command AWS-RunPatchBaseline Failed on i-0a2c4e6f8b0d2f4a6, i-0b3d5f7a9c1e3a5c7',
+      region: 'ca-central-1',
+    });
+    expect(n.source).toMatchObject({ name: 'aws.ssm', fields: { commandId: '9b1d3f5a-7c9e-4b1d-8f3a-5c7e9b1d3f5a', status: 'Failed' } });
+    const perInstance = parseInput({
+      Type: 'Notification',
+      MessageId: 'm-ssm-2',
+      TopicArn: 'arn:aws:sns:ca-central-1:123456789012:ssm-command-status',
+      Message: JSON.stringify({
+        commandId: 'c-2',
+        documentName: 'AWS-RunShellScript',
+        instanceId: 'i-0c4e',
+        requestedDateTime: '2026-11-28T03:00:02.114Z',
+        status: 'Failed',
+        detailedStatus: 'TimedOut',
+        eventTime: '2026-11-28T03:10:00.000Z',
+      }),
+    }).notifications[0];
+    expect(perInstance.alarmName).toBe('Run Command AWS-RunShellScript TimedOut on i-0c4e');
+  });
+
+  it("CloudTrail's log delivery notice says how many files went where", () => {
+    const n = one('sns/cloudtrail-delivery.event.json');
+    expect(n).toMatchObject({
+      kind: 'message',
+      alarmName: 'CloudTrail delivered 2 log files to s3://org-audit-trail-123456789012',
+      region: 'eu-north-1',
+      account: '123456789012',
+    });
+    expect(n.source).toMatchObject({ name: 'aws.cloudtrail', fields: { files: '2' } });
+  });
+
   it('an AWS Chatbot custom notification is titled by its content, its description the reason', () => {
     const n = one('sns/chatbot-custom.event.json');
     expect(n).toMatchObject({

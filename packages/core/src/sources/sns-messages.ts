@@ -270,6 +270,50 @@ function elastiCache(m: Obj, eventKey: string): MessageReading {
 
 const ELASTICACHE_EVENT = /^ElastiCache:[A-Za-z]+$/;
 
+/**
+ * Systems Manager Run Command's status notifications: one for the command (`instanceIds`) or one per instance
+ * (`instanceId`, with `detailedStatus`).
+ */
+function runCommand(m: Obj): MessageReading {
+  const instances = Array.isArray(m.instanceIds) ? m.instanceIds.map(str).filter((i): i is string => Boolean(i)) : [str(m.instanceId)].filter(Boolean);
+  const status = str(m.detailedStatus) ?? str(m.status);
+  const on = instances.length ? ` on ${instances.slice(0, 3).join(', ')}${instances.length > 3 ? ` +${instances.length - 3}` : ''}` : '';
+  return {
+    title: `Run Command ${str(m.documentName) ?? 'command'}${status ? ` ${status}` : ''}${on}`,
+    source: facts('aws.ssm', [
+      ['commandId', m.commandId],
+      ['document', m.documentName],
+      ['status', m.status],
+      ['detailedStatus', m.detailedStatus],
+      ['instances', instances.join(', ')],
+    ]),
+    key: null,
+    account: null,
+    region: null,
+    reason: null,
+    at: isoTime(m.eventTime),
+  };
+}
+
+/** CloudTrail's notice that it delivered log files (`s3Bucket`, `s3ObjectKey[]`). */
+function cloudTrailDelivery(m: Obj): MessageReading {
+  const keys = (m.s3ObjectKey as unknown[]).map(str).filter((k): k is string => Boolean(k));
+  const bucket = str(m.s3Bucket);
+  return {
+    title: `CloudTrail delivered ${keys.length} log file${keys.length === 1 ? '' : 's'}${bucket ? ` to s3://${bucket}` : ''}`,
+    source: facts('aws.cloudtrail', [
+      ['bucket', bucket],
+      ['files', keys.length],
+      ['first', keys[0]],
+    ]),
+    key: null,
+    account: account(/AWSLogs\/(\d{12})\//.exec(keys[0] ?? '')?.[1]),
+    region: region(/CloudTrail\/([a-z0-9-]+)\//.exec(keys[0] ?? '')?.[1]),
+    reason: null,
+    at: null,
+  };
+}
+
 function ses(m: Obj): MessageReading {
   const type = str(m.notificationType) ?? str(m.eventType) ?? 'notification';
   const mail = obj(m.mail);
@@ -565,6 +609,8 @@ export function readMessage(parsed: unknown, textBody: string, attributes: Recor
     if (typeof parsed.detailType === 'string' && isObj(parsed.detail) && 'notificationRuleArn' in parsed) return codeStarNotification(parsed);
     const elastiCacheEvent = Object.keys(parsed).find((k) => ELASTICACHE_EVENT.test(k));
     if (elastiCacheEvent) return elastiCache(parsed, elastiCacheEvent);
+    if (typeof parsed.commandId === 'string' && typeof parsed.documentName === 'string' && 'status' in parsed) return runCommand(parsed);
+    if (typeof parsed.s3Bucket === 'string' && Array.isArray(parsed.s3ObjectKey)) return cloudTrailDelivery(parsed);
     if (('notificationType' in parsed || 'eventType' in parsed) && isObj(parsed.mail)) return ses(parsed);
     if ('Event Source' in parsed && 'Event Message' in parsed) return rds(parsed);
     if (parsed.Service === 'AWS Auto Scaling' && 'Event' in parsed) return autoScaling(parsed);
