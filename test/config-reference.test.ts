@@ -25,8 +25,8 @@ function documentedNames(): string[] {
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
     const p = join(dir, e.name);
-    // Dot folders hold build output (packages/local/.build: npm start's bundle of these same sources).
-    if (e.isDirectory()) return e.name === 'node_modules' || e.name.startsWith('.') ? [] : sourceFiles(p);
+    // packages/local/.build is npm start's bundle of these same sources (git-ignored), not source.
+    if (e.isDirectory()) return e.name === 'node_modules' || e.name === '.build' ? [] : sourceFiles(p);
     return /\.(ts|mjs)$/.test(e.name) ? [p] : [];
   });
 }

@@ -25,6 +25,7 @@ import {
   type WebhookSource,
 } from '@alert-router/core';
 import { plainText } from '@alert-router/core/sources/azure';
+import { isoTime } from '@alert-router/core/sources/common';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const load = (path: string): unknown => JSON.parse(readFileSync(`${ROOT}test/fixtures/${path}`, 'utf8'));
@@ -360,6 +361,37 @@ describe('AWS service messages through SNS: readable titles, key fields, source 
       severityLabel: 'Inspector CRITICAL',
       fields: { vulnerability: 'CVE-2026-41007', score: '9.1', resourceType: 'AWS_EC2_INSTANCE', status: 'ACTIVE' },
     });
+    expect(n.incidentKey).toBe('aws.inspector2:arn:aws:inspector2:us-west-2:123456789012:finding/0a1b2c3d4e5f60718293a4b5c6d7e8f9');
+    expect(n.changedAt).toBe('2026-12-01T06:15:42.000Z'); // the event's time, not the detail's zone-less one
+    // The same finding closed (its package fixed) says so; Inspector's other events are plain EventBridge events.
+    const event = load('sns/inspector2-critical.json') as { detail: Record<string, unknown> } & Record<string, unknown>;
+    const closed = parseAnyInput({ ...event, detail: { ...event.detail, status: 'CLOSED' } }, { receivedAt: RECEIVED }).notifications[0];
+    expect(closed.alarmName).toBe('Inspector CRITICAL finding: CVE-2026-41007 - libexample (i-0f1e2d3c4b5a69788) — CLOSED');
+    const scan = parseAnyInput(
+      { ...event, 'detail-type': 'Inspector2 Scan', detail: { 'scan-status': 'INITIAL_SCAN_COMPLETE', 'finding-severity-counts': { CRITICAL: 1 } } },
+      { receivedAt: RECEIVED },
+    ).notifications[0];
+    expect(scan.alarmName).toBe('Inspector2 Scan (aws.inspector2): i-0f1e2d3c4b5a69788');
+  });
+
+  it('a time without a zone is UTC, whatever zone the machine is in', () => {
+    const tz = process.env.TZ;
+    try {
+      for (const zone of ['Asia/Tokyo', 'America/New_York', 'UTC']) {
+        process.env.TZ = zone;
+        expect(isoTime('Dec 1, 2026, 6:15:40 AM'), zone).toBe('2026-12-01T06:15:40.000Z');
+        expect(isoTime('2026-12-01T06:15:40'), zone).toBe('2026-12-01T06:15:40.000Z');
+        expect(isoTime('2026-12-01 06:15:40.5'), zone).toBe('2026-12-01T06:15:40.500Z');
+        expect(isoTime('2026-12-01'), zone).toBe('2026-12-01T00:00:00.000Z');
+        expect(isoTime('2026-12-01T06:15:40.402+0000'), zone).toBe('2026-12-01T06:15:40.402Z');
+        expect(isoTime('Mon, 30 Nov 2026 21:15:40 -0500'), zone).toBe('2026-12-01T02:15:40.000Z');
+        expect(isoTime('Tue, 01 Dec 2026 06:15:40 GMT'), zone).toBe('2026-12-01T06:15:40.000Z');
+        expect(isoTime('not a time'), zone).toBeNull();
+      }
+    } finally {
+      if (tz === undefined) delete process.env.TZ;
+      else process.env.TZ = tz;
+    }
   });
 
   it('a Run Command status notification names the document, the status and the instances', () => {
@@ -396,6 +428,14 @@ describe('AWS service messages through SNS: readable titles, key fields, source 
       account: '123456789012',
     });
     expect(n.source).toMatchObject({ name: 'aws.cloudtrail', fields: { files: '2' } });
+    // An organization's trail puts its id before the account; Insights have a folder of their own.
+    const orgTrail = parseInput({
+      Type: 'Notification',
+      MessageId: 'm-ct-2',
+      TopicArn: 'arn:aws:sns:us-east-1:210987654321:trail',
+      Message: JSON.stringify({ s3Bucket: 'org-trail', s3ObjectKey: ['AWSLogs/o-a1b2c3d4e5/123456789012/CloudTrail-Insight/ap-south-1/2026/11/30/x.json.gz'] }),
+    }).notifications[0];
+    expect(orgTrail).toMatchObject({ alarmName: 'CloudTrail delivered 1 log file to s3://org-trail', account: '123456789012', region: 'ap-south-1' });
   });
 
   it('an AWS Chatbot custom notification is titled by its content, its description the reason', () => {

@@ -13,7 +13,7 @@ import {
 import { InputError } from './errors';
 import { ALARM_STATES, type AlarmKind, type AlarmState, type MetricRef, type Notification } from './types';
 import { regionFromName } from './sources/regions';
-import { readMessage, titleOfUnknownJson } from './sources/sns-messages';
+import { isS3Event, readMessage, titleOfUnknownJson } from './sources/sns-messages';
 import { firstLine, noAlarmDetails } from './sources/common';
 
 type SnsFacts = NonNullable<Notification['sns']>;
@@ -389,11 +389,6 @@ function messageAttributes(sns: SnsMessage): Record<string, string> {
 }
 
 export type InputShape = 'alarm' | 'sns-notification' | 'sns-event' | 'event';
-
-function isS3Event(value: Record<string, unknown>): boolean {
-  const records = value.Records;
-  return Array.isArray(records) && records.length > 0 && records.every((r) => isObject(r) && r.eventSource === 'aws:s3');
-}
 
 /**
  * Any of the three accepted inputs (a CloudWatch alarm message, an SNS HTTP notification, a Lambda SNSEvent)

@@ -97,7 +97,16 @@ export function fieldsOf(entries: [string, unknown][]): Record<string, string> {
   );
 }
 
-/** Unix seconds, milliseconds or an ISO string → ISO 8601 (Z), null when unreadable. */
+/** A time that says its zone (`Z`, `+0000`, `-05:00`, `GMT`, `UTC`), or a date alone (UTC by ECMAScript's rule). */
+const ZONED = /(?:Z|[+-]\d{2}(?::?\d{2})?|\b(?:GMT|UTC|UT))$/i;
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const ISO_WITHOUT_ZONE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}/;
+
+/**
+ * Unix seconds, milliseconds or a time string → ISO 8601 (Z), null when unreadable. A string without a zone
+ * (Inspector's `Dec 1, 2026, 6:15:40 AM`, an ISO time without `Z`) is UTC: `Date.parse` would read it in the
+ * machine's own zone, and the same message would then open at another time on a laptop than on Lambda.
+ */
 export function isoTime(value: unknown): string | null {
   if (typeof value === 'number' && Number.isFinite(value) && value > 0) {
     const ms = value < 1e12 ? value * 1000 : value;
@@ -105,8 +114,10 @@ export function isoTime(value: unknown): string | null {
     return Number.isNaN(d.getTime()) ? null : d.toISOString();
   }
   if (typeof value === 'string' && value.trim()) {
-    const ms = Date.parse(value.trim());
-    if (Number.isNaN(ms) || value.startsWith('0001-')) return null;
+    const t = value.trim();
+    const utc = ZONED.test(t) || DATE_ONLY.test(t) ? t : ISO_WITHOUT_ZONE.test(t) ? `${t.replace(' ', 'T')}Z` : `${t} UTC`;
+    const ms = Date.parse(utc);
+    if (Number.isNaN(ms) || t.startsWith('0001-')) return null;
     return new Date(ms).toISOString();
   }
   return null;

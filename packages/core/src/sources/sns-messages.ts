@@ -172,8 +172,10 @@ function inspector(e: Obj): MessageReading {
   const label = str(d.severity)?.toUpperCase() ?? null;
   const resource = obj(Array.isArray(d.resources) ? d.resources[0] : null);
   const vulnerability = str(obj(d.packageVulnerabilityDetails).vulnerabilityId);
+  // A finding is published again when its status changes (ACTIVE → CLOSED when the package is fixed): say so.
+  const status = str(d.status);
   return {
-    title: `Inspector ${label ? `${label} ` : ''}finding: ${str(d.title) ?? vulnerability ?? 'finding'}${str(resource.id) ? ` (${str(resource.id)})` : ''}`,
+    title: `Inspector ${label ? `${label} ` : ''}finding: ${str(d.title) ?? vulnerability ?? 'finding'}${str(resource.id) ? ` (${str(resource.id)})` : ''}${status && status.toUpperCase() !== 'ACTIVE' ? ` — ${status}` : ''}`,
     source: facts(
       'aws.inspector2',
       [
@@ -189,11 +191,12 @@ function inspector(e: Obj): MessageReading {
       null,
       label ? `Inspector ${label}` : null,
     ),
-    key: null,
+    key: str(d.findingArn) ? `aws.inspector2:${str(d.findingArn)}` : null,
     account: account(d.awsAccountId) ?? account(e.account),
     region: region(resource.region) ?? region(e.region),
     reason: str(d.description),
-    at: isoTime(d.updatedAt) ?? isoTime(e.time),
+    // The event's own time is ISO; the detail's `updatedAt` is `Dec 1, 2026, 6:15:40 AM`.
+    at: isoTime(e.time) ?? isoTime(d.updatedAt),
   };
 }
 
@@ -239,11 +242,12 @@ function codeStarNotification(m: Obj): MessageReading {
   const reading = eventBridge({ ...m, 'detail-type': m.detailType });
   const attrs = obj(m.additionalAttributes);
   const failed = (Array.isArray(attrs.failedActions) ? attrs.failedActions : []).map(obj);
-  const why = failed.map((a) => [str(a.action), str(a.additionalInformation)].filter(Boolean).join(': ')).find(Boolean) ?? null;
+  const named = failed.find((a) => str(a.action) || str(a.additionalInformation)) ?? {};
+  const why = [str(named.action), str(named.additionalInformation)].filter(Boolean).join(': ') || null;
   const rule = parseArn(str(m.notificationRuleArn));
   return {
     ...reading,
-    source: { ...reading.source, fields: { ...reading.source.fields, ...fieldsOf([['failedAction', failed[0]?.action]]) } },
+    source: { ...reading.source, fields: { ...reading.source.fields, ...fieldsOf([['failedAction', named.action]]) } },
     account: reading.account ?? account(rule?.account),
     region: reading.region ?? region(rule?.region),
     reason: reading.reason ?? why,
@@ -259,7 +263,7 @@ function elastiCache(m: Obj, eventKey: string): MessageReading {
     .slice(0, 5);
   return {
     title: `ElastiCache ${event}${target ? `: ${target}` : ''}`,
-    source: facts('aws.elasticache', [['event', event], ['target', target], ...others]),
+    source: facts('aws.elasticache', [...others, ['event', event], ['target', target]]),
     key: null,
     account: null,
     region: null,
@@ -307,8 +311,9 @@ function cloudTrailDelivery(m: Obj): MessageReading {
       ['first', keys[0]],
     ]),
     key: null,
-    account: account(/AWSLogs\/(\d{12})\//.exec(keys[0] ?? '')?.[1]),
-    region: region(/CloudTrail\/([a-z0-9-]+)\//.exec(keys[0] ?? '')?.[1]),
+    // AWSLogs/<account>/CloudTrail/<region>/…; an organization's trail puts its id first, Insights its own folder.
+    account: account(/AWSLogs\/(?:o-[a-z0-9]+\/)?(\d{12})\//.exec(keys[0] ?? '')?.[1]),
+    region: region(/CloudTrail(?:-Insight)?\/([a-z0-9-]+)\//.exec(keys[0] ?? '')?.[1]),
     reason: null,
     at: null,
   };
@@ -484,6 +489,11 @@ function costAnomaly(m: Obj): MessageReading {
   };
 }
 
+/** S3 event notifications (`{"Records": [{"eventSource": "aws:s3", …}]}`), published to a topic or posted bare. */
+export function isS3Event(m: Obj): boolean {
+  return Array.isArray(m.Records) && m.Records.length > 0 && m.Records.every((r) => isObj(r) && r.eventSource === 'aws:s3');
+}
+
 /** S3 event notifications published to a topic: one message of records (`eventSource: aws:s3`). */
 function s3Event(m: Obj): MessageReading {
   const records = (m.Records as unknown[]).map(obj);
@@ -603,7 +613,7 @@ export function readMessage(parsed: unknown, textBody: string, attributes: Recor
       if (parsed.source === 'aws.guardduty' || dt === 'GuardDuty Finding') return guardDuty(parsed);
       if (parsed.source === 'aws.securityhub' || dt.startsWith('Security Hub Findings')) return securityHub(parsed);
       if (parsed.source === 'aws.health' || dt === 'AWS Health Event') return health(parsed);
-      if (parsed.source === 'aws.inspector2' || dt === 'Inspector2 Finding') return inspector(parsed);
+      if (dt === 'Inspector2 Finding') return inspector(parsed);
       return eventBridge(parsed);
     }
     if (typeof parsed.detailType === 'string' && isObj(parsed.detail) && 'notificationRuleArn' in parsed) return codeStarNotification(parsed);
@@ -615,8 +625,7 @@ export function readMessage(parsed: unknown, textBody: string, attributes: Recor
     if ('Event Source' in parsed && 'Event Message' in parsed) return rds(parsed);
     if (parsed.Service === 'AWS Auto Scaling' && 'Event' in parsed) return autoScaling(parsed);
     if ('anomalyId' in parsed && isObj(parsed.impact)) return costAnomaly(parsed);
-    if (Array.isArray(parsed.Records) && parsed.Records.length > 0 && parsed.Records.every((r) => isObj(r) && r.eventSource === 'aws:s3'))
-      return s3Event(parsed);
+    if (isS3Event(parsed)) return s3Event(parsed);
     if (isObj(parsed.requestContext) && 'functionArn' in parsed.requestContext && 'condition' in parsed.requestContext) return lambdaDestination(parsed);
     if (parsed.source === 'custom' && isObj(parsed.content) && (str(parsed.content.title) || str(parsed.content.description))) return chatbotCustom(parsed);
     return null;
