@@ -297,6 +297,9 @@ describe('AWS service messages through SNS: readable titles, key fields, source 
     const cfg = one('sns/eventbridge-config-noncompliant.json');
     expect(cfg.alarmName).toBe('Config Rules Compliance Change (aws.config): i-0a1b2c3d4e5f60789 — NON_COMPLIANT');
     expect(cfg.source?.fields).toMatchObject({ rule: 'required-tags', status: 'NON_COMPLIANT' });
+    const glue = one('sns/eventbridge-glue-job-failed.json');
+    expect(glue.alarmName).toBe('Glue Job State Change (aws.glue): ledger-nightly-etl — FAILED');
+    expect(glue.reason).toMatch(/^An error occurred while calling o112/);
   });
 
   it('a Cost Anomaly Detection alert says its impact and root cause, keyed by the anomaly', () => {

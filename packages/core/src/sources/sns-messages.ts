@@ -200,14 +200,18 @@ function inspector(e: Obj): MessageReading {
   };
 }
 
+/** Where an event without `resources` names what it is about (Config, Glue jobs and crawlers, EMR, Batch...). */
+const DETAIL_NAMES = ['resourceId', 'jobName', 'crawlerName', 'pipeline', 'project-name', 'clusterName', 'name', 'instance-id'];
+
 /** Any other EventBridge event: its detail-type, source and resources. */
 function eventBridge(e: Obj): MessageReading {
   const resources = Array.isArray(e.resources) ? e.resources.map(str).filter((r): r is string => Boolean(r)) : [];
   const detailType = str(e['detail-type']) ?? 'EventBridge event';
   const src = str(e.source);
   const d = obj(e.detail);
-  // AWS Config names the resource in the detail, not in `resources`.
-  const names = resources.length ? resources.map((r) => parseArn(r)?.resource ?? r) : [str(d.resourceId)].filter((r): r is string => Boolean(r));
+  // Events with no `resources` name their subject in the detail (Config `resourceId`, Glue `jobName`, …).
+  const named = DETAIL_NAMES.map((k) => str(d[k])).find(Boolean);
+  const names = resources.length ? resources.map((r) => parseArn(r)?.resource ?? r) : named ? [named] : [];
   // The state the event reports, under the name its service uses (Config: the new evaluation's compliance).
   const status =
     ['state', 'status', 'build-status', 'StatusCode', 'lastStatus', 'eventName'].map((k) => str(d[k])).find(Boolean) ??
