@@ -507,6 +507,39 @@ describe('alarm payload fixtures', () => {
     ]);
   });
 
+  it('metric math over one metric of two resources names no single metric, nor either resource', () => {
+    const stat = (id: string, instance: string) => ({
+      Id: id,
+      MetricStat: {
+        Metric: { Dimensions: [{ value: instance, name: 'InstanceId' }], MetricName: 'CPUUtilization', Namespace: 'AWS/EC2' },
+        Period: 300,
+        Stat: 'Average',
+      },
+      ReturnData: false,
+    });
+    const alarm = (metrics: unknown[]) => ({
+      AlarmName: 'fleet-cpu-max',
+      AlarmArn: 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:fleet-cpu-max',
+      NewStateValue: 'ALARM',
+      OldStateValue: 'OK',
+      NewStateReason: 'Threshold Crossed',
+      StateChangeTime: '2026-11-24T10:11:58.402+0000',
+      Trigger: { Period: 300, EvaluationPeriods: 1, ComparisonOperator: 'GreaterThanThreshold', Threshold: 80, Metrics: metrics },
+    });
+    const max = { Expression: 'MAX([m1,m2])', Id: 'e1', ReturnData: true };
+    expect(parseInput(alarm([max, stat('m1', 'i-0aaa'), stat('m2', 'i-0bbb')])).notifications[0]).toMatchObject({
+      namespace: null,
+      metric: null,
+      dimensions: {},
+    });
+    // The same metric of the same resource twice (a band and its source) is still that one metric.
+    expect(parseInput(alarm([max, stat('m1', 'i-0aaa'), stat('m2', 'i-0aaa')])).notifications[0]).toMatchObject({
+      namespace: 'AWS/EC2',
+      metric: 'CPUUtilization',
+      dimensions: { InstanceId: 'i-0aaa' },
+    });
+  });
+
   it('keeps the SNS envelope facts and the prose of a Budgets message', () => {
     const n = parseInput(fixture('aws-budgets.event.json')).notifications[0];
     expect(n.sns).toEqual({

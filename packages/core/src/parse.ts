@@ -85,11 +85,16 @@ function dims(list: { name: string; value: unknown }[] | null | undefined): Reco
 
 /** The one (namespace, metric) an alarm is about, or nulls when it has none or several. */
 function singleMetric(metrics: MetricRef[]): Pick<MetricRef, 'namespace' | 'metric' | 'dimensions'> {
+  // One metric of one resource: MAX over two instances' CPUUtilization is about neither alone.
   const distinct = new Map<string, MetricRef>();
-  for (const m of metrics) if (m.metric) distinct.set(`${m.namespace}\u0000${m.metric}`, m);
+  for (const m of metrics) if (m.metric) distinct.set(`${m.namespace}\u0000${m.metric}\u0000${dimensionsKey(m.dimensions)}`, m);
   if (distinct.size !== 1) return { namespace: null, metric: null, dimensions: {} };
   const only = [...distinct.values()][0];
   return { namespace: only.namespace, metric: only.metric, dimensions: only.dimensions };
+}
+
+function dimensionsKey(d: Record<string, string>): string {
+  return JSON.stringify(Object.keys(d).sort().map((k) => [k, d[k]]));
 }
 
 /**
