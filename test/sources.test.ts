@@ -634,6 +634,23 @@ describe('webhook payloads (vendor formats): parser and default classification',
     expect(parseWebhook('azure', other, RECEIVED)[0]).toMatchObject({ state: 'ALARM', incidentKey: `azure:${String(other.data.essentials.alertId)}` });
   });
 
+  it('Azure Resource Health: every notification says Fired; the resource is the key, its Resolved status ends it', () => {
+    const active = one('webhooks/azure-resource-health-active.json');
+    const resolved = one('webhooks/azure-resource-health-resolved.json');
+    const key =
+      'azure:/subscriptions/7d3f5b1a-9c2e-4e6a-8b0d-2f4a6c8e0b1d/resourcegroups/rg-checkout/providers/microsoft.compute/virtualmachines/checkout-vm-02#resourcehealth';
+    expect(active).toMatchObject({ state: 'ALARM', alarmName: 'checkout-vm-health', incidentKey: key, changedAt: '2026-11-27T14:02:11.418Z' });
+    expect(active.reason).toBe("We're sorry, your virtual machine isn't available because of a host node failure");
+    expect(active.source?.fields).toMatchObject({ healthStatus: 'Unavailable', healthEvent: 'Active', cause: 'PlatformInitiated' });
+    // Its own alertId and the resource id in another case: still the same incident, and it resolves it.
+    expect(resolved).toMatchObject({ state: 'OK', incidentKey: key, changedAt: '2026-11-27T14:19:48.902Z' });
+    // A stage between (In Progress, Updated) is the same problem still firing.
+    const body = load('webhooks/azure-resource-health-active.json') as { data: { alertContext: { status: string }; essentials: Record<string, unknown> } };
+    body.data.alertContext.status = 'In Progress';
+    body.data.essentials.firedDateTime = '2026-11-27T14:10:00.000Z';
+    expect(parseWebhook('azure', body, RECEIVED)[0]).toMatchObject({ state: 'ALARM', incidentKey: key });
+  });
+
   it("Service Health's HTML is read in one pass: tags dropped, a flood of '<' without '>' kept as text, bounded", () => {
     expect(plainText('<p><strong>Impact:</strong> a &lt;b&gt; <unclosed')).toBe('Impact: a &lt;b&gt; <unclosed');
     // Read up to 20,000 characters; a run of '<' with no '>' after it stays text (compared by length and content).

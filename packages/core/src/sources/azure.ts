@@ -1,4 +1,4 @@
-import { array, enum as zEnum, literal, looseObject, minLength, nullish, number, pipe, refine, string, transform, union } from 'zod/mini';
+import { array, enum as zEnum, literal, looseObject, minLength, nullish, number, pipe, refine, string, transform, union, type infer as Infer } from 'zod/mini';
 import { truncateUnits } from '../render/escape';
 import type { Notification, Severity } from '../types';
 import { fieldsOf, isoTime, webhookNotification } from './common';
@@ -42,6 +42,7 @@ const commonAlert = looseObject({
       looseObject({
         AlertData: nullish(looseObject({ BudgetName: optStr, SpentAmount: optStr, NotificationThresholdAmount: optStr, ThresholdType: optStr })),
         // Service Health: one event (`trackingId`) notified at each stage, every one `Fired`; the stage ends it.
+        // Resource Health: one resource's health event, notified at each `status` (Active … Resolved), every one `Fired`.
         properties: nullish(
           looseObject({
             trackingId: optStr,
@@ -51,8 +52,13 @@ const commonAlert = looseObject({
             region: optStr,
             incidentType: optStr,
             defaultLanguageContent: optStr,
+            currentHealthStatus: optStr,
+            previousHealthStatus: optStr,
+            cause: optStr,
+            details: optStr,
           }),
         ),
+        status: optStr,
         // Azure Monitor managed Prometheus: the alert's label set.
         labels: nullish(stringRecord),
         condition: nullish(
@@ -89,13 +95,37 @@ function portalUrl(alertId: string): string {
   return `https://portal.azure.com/#view/Microsoft_Azure_Monitoring_Alerts/AlertDetails.ReactView/alertId/${encodeURIComponent(alertId)}`;
 }
 
+type AlertContext = NonNullable<Infer<typeof commonAlert>['data']['alertContext']>;
+
+/**
+ * Resource Health (an activity log alert: stateless, every notification `Fired`, each with an alertId of its own):
+ * the resource is the incident, and its event's `Resolved` status (or the resource `Available` again) ends it.
+ * Resource ids are case-insensitive and Azure writes them in either case.
+ */
+function resourceHealthOf(ctx: AlertContext | null | undefined, target: string) {
+  const p = ctx?.properties;
+  const status = ctx?.status ?? null;
+  const current = p?.currentHealthStatus ?? null;
+  return {
+    key: `${target.toLowerCase()}#resourcehealth`,
+    recovered: status?.toLowerCase() === 'resolved' || current?.toLowerCase() === 'available',
+    status,
+    current,
+    previous: p?.previousHealthStatus ?? null,
+    cause: p?.cause ?? null,
+    reason: [p?.title, p?.details].filter(Boolean).join(': ') || null,
+  };
+}
+
 export function parseAzure(body: unknown, receivedAt: string): Notification[] {
   const d = parseWith(commonAlert, body, 'Azure Monitor common alert schema').data;
   const e = d.essentials;
   const sev = e.severity ? AZURE_SEVERITY[e.severity.toLowerCase()] : null;
   const health = e.monitoringService === 'ServiceHealth' && d.alertContext?.properties?.trackingId ? d.alertContext.properties : null;
   const stage = health?.stage ?? null;
-  const resolved = e.monitorCondition === 'Resolved' || (stage !== null && SERVICE_HEALTH_ENDED.has(stage.toLowerCase()));
+  const resourceHealth = e.monitoringService === 'Resource Health' && e.alertTargetIDs?.[0] ? resourceHealthOf(d.alertContext, e.alertTargetIDs[0]) : null;
+  const resolved = e.monitorCondition === 'Resolved' || (stage !== null && SERVICE_HEALTH_ENDED.has(stage.toLowerCase())) || resourceHealth?.recovered === true;
+  const stateless = health !== null || resourceHealth !== null;
   const condition = e.monitorCondition ?? 'Fired';
   const budget = d.alertContext?.AlertData ?? null;
   const criteria = d.alertContext?.condition?.allOf ?? [];
@@ -104,17 +134,19 @@ export function parseAzure(body: unknown, receivedAt: string): Notification[] {
   return [
     webhookNotification({
       source: 'azure',
-      // Each stage of a Service Health event is an alert of its own (its own alertId): the event is the key.
-      key: health ? `/subscriptions/${subscription ?? '-'}/servicehealth/${health.trackingId}` : e.alertId,
+      // Each stage of a Service Health or Resource Health event is an alert of its own (its own alertId): the event
+      // (Service Health) or the resource (Resource Health) is the key.
+      key: health ? `/subscriptions/${subscription ?? '-'}/servicehealth/${health.trackingId}` : (resourceHealth?.key ?? e.alertId),
       // The rule's name, as silences and policy rules know it; a Service Health event's own title leads its reason.
       title: e.alertRule || health?.title || (budget?.BudgetName ? `Budget ${budget.BudgetName}` : '') || (e.alertId.split('/').pop() ?? ''),
       state: resolved ? 'OK' : 'ALARM',
-      // A Service Health stage is a notification of its own, fired when the stage began.
-      changedAt: (resolved && !health ? isoTime(e.resolvedDateTime) : isoTime(e.firedDateTime)) ?? receivedAt,
+      // A Service Health or Resource Health stage is a notification of its own, fired when the stage began.
+      changedAt: (resolved && !stateless ? isoTime(e.resolvedDateTime) : isoTime(e.firedDateTime)) ?? receivedAt,
       severity: sev?.severity ?? null,
       severityLabel: sev ? `${e.severity} (${sev.name})` : null,
       reason:
         (health ? [health.title, plainText(health.defaultLanguageContent)].filter(Boolean).join(': ') : '') ||
+        resourceHealth?.reason ||
         e.description ||
         `${e.signalType ?? e.monitoringService ?? 'Azure Monitor'} alert ${condition.toLowerCase()}`,
       account: subscription,
@@ -136,6 +168,10 @@ export function parseAzure(body: unknown, receivedAt: string): Notification[] {
         ['stage', stage],
         ['service', health?.service],
         ['region', health?.region],
+        ['healthStatus', resourceHealth?.current],
+        ['previousHealthStatus', resourceHealth?.previous],
+        ['healthEvent', resourceHealth?.status],
+        ['cause', resourceHealth?.cause],
       ]),
       url: portalUrl(e.alertId),
     }),
