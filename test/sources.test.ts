@@ -692,6 +692,24 @@ describe('webhook payloads (vendor formats): parser and default classification',
     expect(resolved.incidentKey).toBe(parseWebhook('generic', body('Triggered'), RECEIVED)[0].incidentKey);
   });
 
+  it("the generic format reads PagerDuty Events v2's spellings: event_action, payload.summary and payload.severity", () => {
+    const trigger = {
+      routing_key: 'R0UT1NG0000000000000000000000000',
+      event_action: 'trigger',
+      dedup_key: 'db-replica-lag',
+      payload: { summary: 'DB replica lag above 60 s', source: 'db-02', severity: 'critical' },
+    };
+    expect(detectWebhookSource(trigger)).toBe('generic');
+    const [fired] = parseWebhook('generic', trigger, RECEIVED);
+    expect(fired).toMatchObject({ state: 'ALARM', alarmName: 'DB replica lag above 60 s', incidentKey: 'generic:db-replica-lag' });
+    expect(fired.source).toMatchObject({ severity: 'P0', fields: { source: 'db-02' } });
+    // Its resolve carries no payload: the dedup key closes what the trigger opened.
+    const [resolved] = parseWebhook('generic', { routing_key: trigger.routing_key, event_action: 'resolve', dedup_key: 'db-replica-lag' }, RECEIVED);
+    expect(resolved).toMatchObject({ state: 'OK', incidentKey: fired.incidentKey });
+    expect(() => parseWebhook('generic', { ...trigger, event_action: 'acknowledge' }, RECEIVED)).toThrow(/event_action: expected "trigger" or "resolve"/);
+    expect(() => parseWebhook('generic', { ...trigger, action: 'resolve' }, RECEIVED)).toThrow(/event_action: action and event_action disagree/);
+  });
+
   it("Azure cost (budget) alerts, with no rule, severity or signal type, fire under their budget's name, ranked by the policy", () => {
     for (const path of ['webhooks/azure-budget-fired.json', 'webhooks/azure-budget-no-condition.derived.json']) {
       expect(detectWebhookSource(load(path)), path).toBe('azure');

@@ -52,13 +52,20 @@ const generic = looseObject({
   dedup_key: dedupKey,
   severity: optional(string()),
   action: optional(action),
+  // PagerDuty Events API v2's spellings, from senders built for it: `event_action`, `payload.summary`/`severity`.
+  event_action: optional(action),
+  payload: optional(looseObject({ summary: optional(string().check(trim())), severity: optional(string()), source: optional(string()) })),
   timestamp: optional(union([string(), number()])),
   url: optional(string()),
   source: optional(string().check(maxLength(200))),
   fields: optional(stringRecord),
 }).check(
-  refine((g) => g.title || g.dedupKey || g.dedup_key, { error: 'needs a title or a dedupKey', path: ['title'] }),
-  refine((g) => !g.severity || severityFromWord(g.severity), {
+  refine((g) => g.title || g.dedupKey || g.dedup_key || g.payload?.summary, { error: 'needs a title or a dedupKey', path: ['title'] }),
+  refine((g) => g.action === undefined || g.event_action === undefined || g.action === g.event_action, {
+    error: 'action and event_action disagree',
+    path: ['event_action'],
+  }),
+  refine((g) => !(g.severity ?? g.payload?.severity) || severityFromWord(g.severity ?? g.payload?.severity), {
     error: 'expected P0-P3, critical, high, medium, low, error, warning or info',
     path: ['severity'],
   }),
@@ -66,20 +73,22 @@ const generic = looseObject({
 
 export function parseGeneric(body: unknown, receivedAt: string): Notification[] {
   const g = parseWith(generic, body, 'generic webhook');
-  const key = g.dedupKey ?? g.dedup_key ?? `title:${createHash('sha256').update(g.title!).digest('hex').slice(0, 32)}`;
-  const resolved = g.action === 'resolve';
+  const title = g.title ?? (g.payload?.summary || undefined);
+  const severity = g.severity ?? g.payload?.severity;
+  const key = g.dedupKey ?? g.dedup_key ?? `title:${createHash('sha256').update(title!).digest('hex').slice(0, 32)}`;
+  const resolved = (g.action ?? g.event_action) === 'resolve';
   return [
     webhookNotification({
       source: 'generic',
       key,
-      title: g.title ?? key,
+      title: title ?? key,
       state: resolved ? 'OK' : 'ALARM',
       changedAt: isoTime(g.timestamp) ?? receivedAt,
-      severity: severityFromWord(g.severity),
-      severityLabel: g.severity ?? null,
+      severity: severityFromWord(severity),
+      severityLabel: severity ?? null,
       reason: g.details ?? null,
       description: g.details ?? null,
-      fields: fieldsOf([['source', g.source], ['dedupKey', key], ...Object.entries(g.fields ?? {})]),
+      fields: fieldsOf([['source', g.source ?? g.payload?.source], ['dedupKey', key], ...Object.entries(g.fields ?? {})]),
       url: safeUrl(g.url),
     }),
   ];
