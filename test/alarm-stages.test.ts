@@ -7,6 +7,7 @@ import {
   DeliveryError,
   defaultPolicy,
   episodeId,
+  parseInput,
   parseSnsMessage,
   SEND_CHANNELS,
   type Notification,
@@ -276,5 +277,45 @@ describe('the stages composed (processNotification)', () => {
     expect(await processNotification(ok(2), w.deps)).toMatchObject({ kind: 'resolved', retryableFailure: false });
     expect(await processNotification(ok(2), w.deps)).toMatchObject({ kind: 'redelivery' });
     expect(w.sent.map((s) => `${s.event}:${s.channel}`).sort()).toEqual(['resolve:pagerduty', 'resolve:slack', 'trigger:pagerduty', 'trigger:slack']);
+  });
+
+  it('a change whose actions CloudWatch held back pages nothing; the same ALARM sent when the hold ends pages; OK resolves', async () => {
+    const w = world();
+    // A composite alarm's EventBridge events, as CloudWatch sends them around an actions suppressor's wait period.
+    const event = (value: 'ALARM' | 'OK', previous: 'ALARM' | 'OK', minutes: number, held?: { by: string }) =>
+      parseInput({
+        version: '0',
+        id: `e-${minutes}`,
+        'detail-type': 'CloudWatch Alarm State Change',
+        source: 'aws.cloudwatch',
+        account: '123456789012',
+        time: iso(minutes),
+        region: 'us-east-1',
+        resources: ['arn:aws:cloudwatch:us-east-1:123456789012:alarm:HighErrorRate'],
+        detail: {
+          alarmName: 'HighErrorRate',
+          state: {
+            value,
+            reason: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:api-5xx transitioned to ALARM',
+            timestamp: iso(minutes).replace('Z', '+0000'),
+            ...(held ? { actionsSuppressedBy: held.by, actionsSuppressedReason: `Actions suppressed by ${held.by}` } : {}),
+          },
+          previousState: { value: previous },
+          configuration: { alarmRule: 'ALARM(api-5xx)', actionsSuppressor: 'deploy-in-progress', actionsSuppressorWaitPeriod: 120 },
+        },
+      }).notifications[0];
+    const suppressed = event('ALARM', 'OK', 0, { by: 'WaitPeriod' });
+    expect(suppressed.actionsHeld).toBe('Actions suppressed by WaitPeriod');
+    expect(await processNotification(suppressed, w.deps)).toMatchObject({ kind: 'held', incidentId: null });
+    expect([w.sent, [...w.store.latches.keys()], [...w.store.incidents.keys()]]).toEqual([[], [], []]);
+    // The wait ended with the alarm still in ALARM: CloudWatch sends the change again, its actions run.
+    expect(await processNotification(event('ALARM', 'ALARM', 2), w.deps)).toMatchObject({ kind: 'opened' });
+    const paged = w.sent.length;
+    expect(paged).toBeGreaterThan(0);
+    // Held again later (the suppressor went into ALARM): nothing more is sent; a recovery under a hold still resolves.
+    expect(await processNotification(event('ALARM', 'ALARM', 4, { by: 'Alarm' }), w.deps)).toMatchObject({ kind: 'held' });
+    expect(w.sent).toHaveLength(paged);
+    expect(await processNotification(event('OK', 'ALARM', 6, { by: 'Alarm' }), w.deps)).toMatchObject({ kind: 'resolved' });
+    expect(w.sent.filter((x) => x.event === 'resolve').length).toBeGreaterThan(0);
   });
 });

@@ -540,6 +540,23 @@ describe('alarm payload fixtures', () => {
     });
   });
 
+  it("an EventBridge change whose actions CloudWatch held back says why: a suppressor, or a mute rule's window that holds it", () => {
+    const base = JSON.parse((fixture('eventbridge-state-change.http.json') as { Message: string }).Message) as {
+      detail: { state: Record<string, unknown> } & Record<string, unknown>;
+    } & Record<string, unknown>;
+    const at = (detail: Record<string, unknown>) => parseInput({ ...base, detail: { ...base.detail, ...detail } }).notifications[0];
+    expect(at({}).actionsHeld).toBeUndefined();
+    expect(at({ state: { ...base.detail.state, actionsSuppressedBy: 'ExtensionPeriod' } }).actionsHeld).toBe('Actions suppressed by ExtensionPeriod');
+    const changed = parseInput(base).notifications[0].changedAt;
+    const mute = (start: string, end: string) =>
+      at({ muteDetail: { mutedByArn: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm-mute-rule:night', muteWindowStart: start, muteWindowEnd: end } });
+    const hour = (h: number) => new Date(Date.parse(changed) + h * 3_600_000).toISOString().replace(/\.\d+Z$/, '.000+0000');
+    expect(mute(hour(-1), hour(1)).actionsHeld).toMatch(/^Muted by arn:aws:cloudwatch:us-east-1:123456789012:alarm-mute-rule:night until /);
+    // A window that does not hold the change, or cannot be read, holds nothing.
+    expect(mute(hour(1), hour(2)).actionsHeld).toBeUndefined();
+    expect(mute('soon', 'later').actionsHeld).toBeUndefined();
+  });
+
   it('keeps the SNS envelope facts and the prose of a Budgets message', () => {
     const n = parseInput(fixture('aws-budgets.event.json')).notifications[0];
     expect(n.sns).toEqual({

@@ -23,7 +23,7 @@ import { groupIntent, recordInGroup, reserveGroup, type GroupIntent } from './gr
 export type { Deliver, PipelineLogger, PipelineMetrics } from './delivery';
 export type { PipelineDeps } from './alarm-stages';
 
-export type OutcomeKind = 'opened' | 'duplicate' | 'redelivery' | 'resent' | 'in-progress' | 'stale' | 'resolved' | 'recovered' | 'no-episode';
+export type OutcomeKind = 'opened' | 'duplicate' | 'redelivery' | 'resent' | 'in-progress' | 'stale' | 'resolved' | 'recovered' | 'no-episode' | 'held';
 
 export interface Outcome {
   kind: OutcomeKind;
@@ -55,6 +55,10 @@ export async function processNotification(n: Notification, deps: PipelineDeps): 
   const routed = classifyStage(n, deps);
   const base: Base = { severity: routed.classification.severity, channels: routed.channels };
   deps.metrics.count('AlarmsReceived', 1, { severity: base.severity });
+  // CloudWatch ran no action for this change (Notification.actionsHeld): neither does the router. Nothing is
+  // recorded, so the change CloudWatch sends when the hold ends opens the episode and pages; a recovery still
+  // resolves whatever is open.
+  if (n.actionsHeld && !isRecovery(n)) return settled('held', null, base);
   // Grouped: the key's open group and the silences, read side by side before the latch write, which records both
   // decisions (the group to join, or held back on its own) for every copy of the delivery to follow.
   const plan = isRecovery(n) ? null : groupingFor(n, routed.classification.severity, deps.policy);

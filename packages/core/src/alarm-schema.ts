@@ -140,7 +140,8 @@ export const alarmStateChangeEventSchema = looseObject({
   detail: looseObject({
     alarmName: string().check(minLength(1)),
     alarmContributor: nullish(looseObject({ id: string().check(minLength(1)), attributes: nullish(record(string(), nullish(dimensionValue))) })),
-    state: looseObject({ value: string(), reason: optStr, timestamp: optStr }),
+    state: looseObject({ value: string(), reason: optStr, timestamp: optStr, actionsSuppressedBy: optStr, actionsSuppressedReason: optStr }),
+    muteDetail: nullish(looseObject({ mutedByArn: optStr, muteWindowStart: optStr, muteWindowEnd: optStr })),
     previousState: nullish(looseObject({ value: optStr })),
     configuration: nullish(
       looseObject({

@@ -94,7 +94,11 @@ function singleMetric(metrics: MetricRef[]): Pick<MetricRef, 'namespace' | 'metr
 }
 
 function dimensionsKey(d: Record<string, string>): string {
-  return JSON.stringify(Object.keys(d).sort().map((k) => [k, d[k]]));
+  return JSON.stringify(
+    Object.keys(d)
+      .sort()
+      .map((k) => [k, d[k]]),
+  );
 }
 
 /**
@@ -231,6 +235,22 @@ function fromCloudWatchAlarm(a: CloudWatchAlarm, sns: SnsFacts | null): Notifica
   };
 }
 
+/**
+ * Why CloudWatch held a state change's actions back, as its EventBridge event says: the composite's actions
+ * suppressor (`WaitPeriod`, `ExtensionPeriod`, `Alarm`: when a wait ends with the alarm still in ALARM, CloudWatch
+ * sends the change again without it, and runs the actions), or a mute rule whose window holds the change. A window
+ * that does not hold it, or cannot be read, holds nothing: a page is never lost to a field we misread.
+ */
+function actionsHeld(d: AlarmStateChangeEvent['detail'], changedAt: string): string | null {
+  const by = d.state.actionsSuppressedBy;
+  if (by) return d.state.actionsSuppressedReason || `Actions suppressed by ${by}`;
+  const mute = d.muteDetail;
+  const start = normaliseTimestamp(mute?.muteWindowStart);
+  const end = normaliseTimestamp(mute?.muteWindowEnd);
+  if (mute?.mutedByArn && start && end && start <= changedAt && changedAt < end) return `Muted by ${mute.mutedByArn} until ${end}`;
+  return null;
+}
+
 function fromStateChangeEvent(e: AlarmStateChangeEvent, sns: SnsFacts | null): Notification {
   const arn = e.resources?.find((r) => r.includes(':alarm:')) ?? null;
   const d = e.detail;
@@ -260,7 +280,10 @@ function fromStateChangeEvent(e: AlarmStateChangeEvent, sns: SnsFacts | null): N
     : expression || thresholdMetricId || metrics.length > 1
       ? mathKind(expression, thresholdMetricId, metrics.length)
       : 'metric';
+  const changedAt = normaliseTimestamp(d.state.timestamp) ?? normaliseTimestamp(e.time) ?? new Date(0).toISOString();
+  const held = actionsHeld(d, changedAt);
   return {
+    ...(held ? { actionsHeld: held } : {}),
     kind: 'alarm',
     alarmKind,
     alarmName: d.alarmName,
@@ -269,7 +292,7 @@ function fromStateChangeEvent(e: AlarmStateChangeEvent, sns: SnsFacts | null): N
     previousState: before.state,
     rawState: now.raw,
     reason: d.state.reason ?? null,
-    changedAt: normaliseTimestamp(d.state.timestamp) ?? normaliseTimestamp(e.time) ?? new Date(0).toISOString(),
+    changedAt,
     account,
     region: regionCode(parseArn(arn)?.region) ?? regionCode(e.region) ?? regionOf(null, sns, null),
     regionName: null,

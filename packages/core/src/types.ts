@@ -86,4 +86,9 @@ export interface Notification {
   warnings: string[];
   /** Webhook alerts and AWS service messages: what the source said about itself (absent for CloudWatch alarms). */
   source?: SourceFacts;
+  /**
+   * CloudWatch held this change's actions back (an EventBridge event of a composite alarm whose actions suppressor
+   * holds them, or of an alarm inside a mute rule's window): why. Over SNS such a change never arrives at all.
+   */
+  actionsHeld?: string;
 }
