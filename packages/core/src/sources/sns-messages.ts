@@ -34,6 +34,9 @@ function facts(
   return { name, severity, severityLabel, fields: fieldsOf(fields), url };
 }
 
+/** A title's list: the first three, then how many more (`a, b, c +2`). */
+const firstFew = (items: string[]): string => `${items.slice(0, 3).join(', ')}${items.length > 3 ? ` +${items.length - 3}` : ''}`;
+
 const REGION = /^[a-z]{2,}(-[a-z]+)+-\d+$/;
 const region = (v: unknown): string | null => (typeof v === 'string' && REGION.test(v) ? v : null);
 const account = (v: unknown): string | null => (typeof v === 'string' && /^\d{12}$/.test(v) ? v : null);
@@ -220,7 +223,7 @@ function eventBridge(e: Obj): MessageReading {
   // What the event says happened, where its service writes it (RDS `Message`, ECS `stoppedReason`, …).
   const said = ['Message', 'message', 'stoppedReason', 'statusReason', 'reason', 'description'].map((k) => str(d[k])).find(Boolean) ?? null;
   return {
-    title: `${detailType}${src ? ` (${src})` : ''}${names.length ? `: ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` +${names.length - 3}` : ''}` : ''}${status ? ` — ${status}` : ''}`,
+    title: `${detailType}${src ? ` (${src})` : ''}${names.length ? `: ${firstFew(names)}` : ''}${status ? ` — ${status}` : ''}`,
     source: facts(src ?? 'aws.events', [
       ['detailType', detailType],
       ['source', src],
@@ -283,9 +286,11 @@ const ELASTICACHE_EVENT = /^ElastiCache:[A-Za-z]+$/;
  * (`instanceId`, with `detailedStatus`).
  */
 function runCommand(m: Obj): MessageReading {
-  const instances = Array.isArray(m.instanceIds) ? m.instanceIds.map(str).filter((i): i is string => Boolean(i)) : [str(m.instanceId)].filter(Boolean);
+  const instances = Array.isArray(m.instanceIds)
+    ? m.instanceIds.map(str).filter((i): i is string => Boolean(i))
+    : [str(m.instanceId)].filter((i): i is string => Boolean(i));
   const status = str(m.detailedStatus) ?? str(m.status);
-  const on = instances.length ? ` on ${instances.slice(0, 3).join(', ')}${instances.length > 3 ? ` +${instances.length - 3}` : ''}` : '';
+  const on = instances.length ? ` on ${firstFew(instances)}` : '';
   return {
     title: `Run Command ${str(m.documentName) ?? 'command'}${status ? ` ${status}` : ''}${on}`,
     source: facts('aws.ssm', [
@@ -337,7 +342,7 @@ function ses(m: Obj): MessageReading {
   const kind = [str(bounce.bounceType), str(bounce.bounceSubType)].filter(Boolean).join('/');
   const sourceArn = parseArn(str(mail.sourceArn));
   return {
-    title: `SES ${type}${kind ? ` (${kind})` : ''}${recipients.length ? ` for ${recipients.slice(0, 3).join(', ')}${recipients.length > 3 ? ` +${recipients.length - 3}` : ''}` : ''}${str(mail.source) ? ` from ${str(mail.source)}` : ''}`,
+    title: `SES ${type}${kind ? ` (${kind})` : ''}${recipients.length ? ` for ${firstFew(recipients)}` : ''}${str(mail.source) ? ` from ${str(mail.source)}` : ''}`,
     source: facts('aws.ses', [
       ['notificationType', type],
       ['bounceType', bounce.bounceType],
